@@ -1,0 +1,176 @@
+import CYAML
+
+/// Turns libyaml events into a `Node` tree with an explicit stack (no recursion), enforcing
+/// the strict rules as it goes and collecting every problem it can.
+struct TreeBuilder {
+    private enum Frame {
+        case sequence(Mark, [Node])
+        case mapping(Mark, [Node.Pair], pendingKey: Node?, seen: [ScalarValue: Mark])
+    }
+
+    let limits: ParseLimits
+    var root: Node?
+    var problems: [YAMLProblem] = []
+    private var stack: [Frame] = []
+    private var documents = 0
+    /// Depth of collections being skipped because they are nested too deep.
+    private var skipping = 0
+
+    init(limits: ParseLimits) {
+        self.limits = limits
+    }
+
+    /// Consumes one event; returns true when parsing should stop.
+    mutating func consume(_ event: yaml_event_t) -> Bool {
+        let mark = Mark(event.start_mark)
+        switch event.type {
+        case YAML_STREAM_END_EVENT:
+            return true
+        case YAML_DOCUMENT_START_EVENT:
+            documents += 1
+            if documents > 1 {
+                problems.append(YAMLProblem(
+                    .multipleDocuments,
+                    "a file holds one YAML document; move the second document ('---') to its own file",
+                    at: mark))
+                return true
+            }
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+            if skipping > 0 {
+                skipping += 1
+                return false
+            }
+            let isMapping = event.type == YAML_MAPPING_START_EVENT
+            if isMapping {
+                checkProperties(anchor: event.data.mapping_start.anchor, tag: event.data.mapping_start.tag, allowed: "tag:yaml.org,2002:map", at: mark)
+            } else {
+                checkProperties(anchor: event.data.sequence_start.anchor, tag: event.data.sequence_start.tag, allowed: "tag:yaml.org,2002:seq", at: mark)
+            }
+            if stack.count >= limits.maxDepth {
+                problems.append(YAMLProblem(
+                    .tooDeep, "nesting is deeper than \(limits.maxDepth) levels; flatten the structure", at: mark))
+                skipping = 1
+                return false
+            }
+            stack.append(isMapping ? .mapping(mark, [], pendingKey: nil, seen: [:]) : .sequence(mark, []))
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            if skipping > 0 {
+                skipping -= 1
+                if skipping == 0 { deliver(Node(.scalar(Scalar(text: "", style: .plain, value: .null)), at: mark)) }
+                return false
+            }
+            guard let frame = stack.popLast() else { return false }
+            switch frame {
+            case .sequence(let start, let items):
+                deliver(Node(.sequence(items), at: start))
+            case .mapping(let start, let pairs, _, _):
+                deliver(Node(.mapping(pairs), at: start))
+            }
+        case YAML_ALIAS_EVENT:
+            if skipping > 0 { return false }
+            let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
+            problems.append(YAMLProblem(
+                .aliasNotAllowed, "aliases are not allowed ('*\(name)'); repeat the value, or use project defaults", at: mark))
+            deliver(Node(.scalar(Scalar(text: "", style: .plain, value: .null)), at: mark))
+        case YAML_SCALAR_EVENT:
+            if skipping > 0 { return false }
+            let data = event.data.scalar
+            let text = data.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self) } ?? ""
+            let scalar = scalar(text, style: data.style, anchor: data.anchor, tag: data.tag, at: mark)
+            deliver(Node(.scalar(scalar), at: mark))
+        default:
+            break
+        }
+        return false
+    }
+
+    private mutating func scalar(
+        _ text: String, style yamlStyle: yaml_scalar_style_t,
+        anchor: UnsafeMutablePointer<yaml_char_t>?, tag yamlTag: UnsafeMutablePointer<yaml_char_t>?, at mark: Mark
+    ) -> Scalar {
+        let style: Scalar.Style
+        switch yamlStyle {
+        case YAML_PLAIN_SCALAR_STYLE: style = .plain
+        case YAML_LITERAL_SCALAR_STYLE, YAML_FOLDED_SCALAR_STYLE: style = .block
+        default: style = .quoted
+        }
+        if let anchor {
+            anchorProblem(String(cString: anchor), at: mark)
+        }
+        let tag = yamlTag.map { String(cString: $0) }
+        let value: ScalarValue
+        switch tag {
+        case nil:
+            value = style == .plain ? CoreSchema.resolve(text) : .string(text)
+        case "!", "tag:yaml.org,2002:str":
+            value = .string(text)
+        case "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float":
+            let resolved = CoreSchema.resolve(text)
+            let wanted = String(tag!.dropFirst("tag:yaml.org,2002:".count))
+            if CoreSchema.tagName(of: resolved) == wanted || (wanted == "float" && CoreSchema.tagName(of: resolved) == "int") {
+                value = resolved
+            } else {
+                problems.append(YAMLProblem(.syntax, "'\(text)' is not a valid !!\(wanted)", at: mark))
+                value = .string(text)
+            }
+        case let other?:
+            problems.append(unsupportedTag(other, at: mark))
+            value = .string(text)
+        }
+        return Scalar(text: text, style: style, value: value)
+    }
+
+    private mutating func checkProperties(anchor: UnsafeMutablePointer<yaml_char_t>?, tag: UnsafeMutablePointer<yaml_char_t>?, allowed: String, at mark: Mark) {
+        if let anchor {
+            anchorProblem(String(cString: anchor), at: mark)
+        }
+        if let tag {
+            let name = String(cString: tag)
+            if name != allowed && name != "!" {
+                problems.append(unsupportedTag(name, at: mark))
+            }
+        }
+    }
+
+    private mutating func anchorProblem(_ name: String, at mark: Mark) {
+        problems.append(YAMLProblem(
+            .aliasNotAllowed, "anchors are not allowed ('&\(name)'); repeat the value, or use project defaults", at: mark))
+    }
+
+    private func unsupportedTag(_ tag: String, at mark: Mark) -> YAMLProblem {
+        let shown = tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst("tag:yaml.org,2002:".count) : tag
+        return YAMLProblem(.unsupportedTag, "tag '\(shown)' is not supported; only the YAML core schema is (remove the tag)", at: mark)
+    }
+
+    /// Hands a finished node to its parent collection, or makes it the document's root.
+    private mutating func deliver(_ node: Node) {
+        guard let top = stack.popLast() else {
+            root = node
+            return
+        }
+        switch top {
+        case .sequence(let start, var items):
+            items.append(node)
+            stack.append(.sequence(start, items))
+        case .mapping(let start, var pairs, let pendingKey, var seen):
+            guard let key = pendingKey else {
+                stack.append(.mapping(start, pairs, pendingKey: node, seen: seen))
+                return
+            }
+            guard case .scalar(let scalar) = key.content else {
+                problems.append(YAMLProblem(.complexKey, "a mapping key must be a plain value, not \(key.kindDescription)", at: key.mark))
+                stack.append(.mapping(start, pairs, pendingKey: nil, seen: seen))
+                return
+            }
+            if let first = seen[scalar.value] {
+                problems.append(YAMLProblem(
+                    .duplicateKey, "duplicate key '\(scalar.text)'", at: key.mark,
+                    notes: [YAMLProblem.Note(message: "first defined here", mark: first)]))
+            } else {
+                seen[scalar.value] = key.mark
+                pairs.append(Node.Pair(key: key, value: node))
+            }
+            stack.append(.mapping(start, pairs, pendingKey: nil, seen: seen))
+        }
+    }
+}
