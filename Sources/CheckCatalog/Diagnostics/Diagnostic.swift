@@ -2,7 +2,7 @@ import YAMLParser
 
 /// One problem found in a configuration: where it is, how bad, a stable code, a message for a
 /// person, and notes that point at related places ("first defined here").
-public struct Diagnostic: Sendable, Hashable {
+public struct Diagnostic: Error, Sendable, Hashable {
     public enum Severity: String, Sendable, Hashable { case error, warning }
 
     public struct Location: Sendable, Hashable, Comparable {

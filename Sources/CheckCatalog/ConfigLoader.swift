@@ -1,0 +1,88 @@
+import Foundation
+import YAMLParser
+
+/// The one loader used by `serve`, `check`, `plan` and `status`: reads every YAML file under
+/// the config directory in sorted path order, and returns the catalog with every diagnostic.
+public enum ConfigLoader {
+    public static func load(directory: String, limits: ParseLimits = .standard) throws(ConfigDirectoryError) -> LoadResult {
+        let paths = try ConfigDirectory.yamlFiles(under: directory)
+        var diagnostics: [Diagnostic] = []
+        var drafts: [FileDraft] = []
+        drafts.reserveCapacity(paths.count)
+        for path in paths {
+            let (draft, fileDiagnostics) = loadFile(path, limits: limits)
+            drafts.append(draft)
+            diagnostics += fileDiagnostics
+        }
+        var builder = CatalogBuilder()
+        let catalog = builder.build(drafts)
+        diagnostics += builder.diagnostics
+        return LoadResult(catalog: catalog, diagnostics: diagnostics)
+    }
+
+    /// Parses and decodes one file. Exposed for tests and fuzzing.
+    static func loadFile(_ path: String, limits: ParseLimits) -> (FileDraft, [Diagnostic]) {
+        let start = Diagnostic.Location(file: path, line: 1, column: 1)
+        let bytes: [UInt8]
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            if let size = attributes[.size] as? Int, size > limits.maxBytes {
+                let diagnostic = Diagnostic(
+                    .error, .fileTooLarge, "file is \(size) bytes, over the limit of \(limits.maxBytes) bytes; split it into several files", at: start)
+                return (FileDraft(path: path), [diagnostic])
+            }
+            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
+            return (FileDraft(path: path), [Diagnostic(.error, .unreadableFile, "cannot read the file: \(reason)", at: start)])
+        }
+        return decode(bytes, path: path, limits: limits)
+    }
+
+    /// Parses and decodes bytes as if they were the file at `path`.
+    static func decode(_ bytes: [UInt8], path: String, limits: ParseLimits = .standard) -> (FileDraft, [Diagnostic]) {
+        let parsed = YAMLParser.parse(bytes, limits: limits)
+        var diagnostics = parsed.problems.map { Diagnostic($0, file: path) }
+        // A file whose YAML is broken is not decoded: its schema errors would be noise.
+        guard !parsed.problems.contains(where: { $0.kind == .syntax || $0.kind == .fileTooLarge || $0.kind == .multipleDocuments }) else {
+            return (FileDraft(path: path), diagnostics)
+        }
+        var decoder = FileDecoder(file: path)
+        let draft = decoder.decode(parsed.root)
+        diagnostics += decoder.diagnostics
+        return (draft, diagnostics)
+    }
+}
+
+/// The catalog and every problem found while building it.
+public struct LoadResult: Sendable {
+    public let catalog: Catalog
+    /// Sorted by file, line and column.
+    public let diagnostics: [Diagnostic]
+
+    init(catalog: Catalog, diagnostics: [Diagnostic]) {
+        self.catalog = catalog
+        self.diagnostics = diagnostics.enumerated().sorted { a, b in
+            a.element.location == b.element.location ? a.offset < b.offset : a.element.location < b.element.location
+        }.map(\.element)
+    }
+
+    public var errorCount: Int { diagnostics.count { $0.severity == .error } }
+    public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
+    /// Errors make a configuration invalid; warnings do not.
+    public var isValid: Bool { errorCount == 0 }
+
+    /// The same result with more diagnostics, e.g. from resolving secrets.
+    public func adding(_ more: [Diagnostic]) -> LoadResult {
+        LoadResult(catalog: catalog, diagnostics: diagnostics + more)
+    }
+}
+
+extension Diagnostic {
+    init(_ problem: YAMLProblem, file: String) {
+        let code = Code(rawValue: problem.code) ?? .yamlSyntax
+        self.init(
+            .error, code, problem.message, at: Location(file: file, problem.mark),
+            notes: problem.notes.map { Note($0.message, at: Location(file: file, $0.mark)) })
+    }
+}

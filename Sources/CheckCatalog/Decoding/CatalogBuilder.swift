@@ -1,0 +1,172 @@
+import Monitoring
+
+/// Joins the drafts of every file into one catalog, applying the rules that span files:
+/// project references, project defaults, duplicate checks and projects, channel references,
+/// ping-key uniqueness and slug conflicts.
+struct CatalogBuilder {
+    private(set) var diagnostics: [Diagnostic] = []
+
+    mutating func build(_ files: [FileDraft]) -> Catalog {
+        var projects = collectProjects(files)
+        for (id, draft) in projects {
+            let channelNames = draft.project.channels.map(\.name)
+            for reference in draft.defaultChannelReferences where !channelNames.contains(reference.name) {
+                reportUnknownChannel(reference, project: id, known: channelNames)
+            }
+            if draft.defaultChannelReferences.contains(where: { !channelNames.contains($0.name) }) {
+                projects[id]?.project.defaults.channels = nil
+            }
+        }
+        let checks = collectChecks(files, projects: projects)
+        reportSlugConflicts(checks)
+        reportDuplicatePingKeys(projects.values.map(\.project))
+
+        var used = Set(projects.keys)
+        if projects[Project.defaultID] == nil, !checks.contains(where: { $0.id.project == Project.defaultID }) {
+            used.remove(Project.defaultID)
+        }
+        return Catalog(
+            projects: projects.values.map(\.project).filter { used.contains($0.id) },
+            checks: checks,
+            files: files.map(\.path))
+    }
+
+    private mutating func collectProjects(_ files: [FileDraft]) -> [String: ProjectDraft] {
+        var projects: [String: ProjectDraft] = [:]
+        for file in files {
+            for draft in file.projects {
+                if let first = projects[draft.project.id] {
+                    diagnostics.append(Diagnostic(
+                        .error, .duplicateProject, "project '\(draft.project.id)' is declared twice; project ids are unique across all files",
+                        at: draft.location, notes: [Diagnostic.Note("first declared here", at: first.location)]))
+                } else {
+                    projects[draft.project.id] = draft
+                }
+            }
+        }
+        if projects[Project.defaultID] == nil {
+            let implicit = Project(id: Project.defaultID, name: Project.defaultID)
+            projects[Project.defaultID] = ProjectDraft(project: implicit, location: Diagnostic.Location(file: "", line: 0, column: 0))
+        }
+        return projects
+    }
+
+    private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> [CheckDefinition] {
+        var checks: [CheckDefinition] = []
+        var seen: [CheckDefinition.ID: Diagnostic.Location] = [:]
+        for file in files {
+            var fileProjectKnown = true
+            if let reference = file.project, projects[reference.name] == nil {
+                reportUnknownProject(reference, known: projects.keys)
+                fileProjectKnown = false
+            }
+            for draft in file.checks {
+                let projectID: String
+                if let reference = draft.project {
+                    guard projects[reference.name] != nil else {
+                        reportUnknownProject(reference, known: projects.keys)
+                        continue
+                    }
+                    projectID = reference.name
+                } else {
+                    guard fileProjectKnown else { continue }
+                    projectID = file.project?.name ?? Project.defaultID
+                }
+                guard let project = projects[projectID]?.project else { continue }
+                let id = CheckDefinition.ID(project: projectID, key: draft.key)
+                if let first = seen[id] {
+                    diagnostics.append(Diagnostic(
+                        .error, .duplicateCheck, "check '\(draft.key)' is declared twice in project '\(projectID)'",
+                        at: draft.location, notes: [Diagnostic.Note("first declared here", at: first)]))
+                    continue
+                }
+                seen[id] = draft.location
+                let channelNames = project.channels.map(\.name)
+                let unknown = draft.channelReferences.filter { !channelNames.contains($0.name) }
+                for reference in unknown {
+                    reportUnknownChannel(reference, project: projectID, known: channelNames)
+                }
+                checks.append(definition(draft, id: id, defaults: project.defaults))
+            }
+        }
+        return checks
+    }
+
+    private func definition(_ draft: CheckDraft, id: CheckDefinition.ID, defaults: CheckDefaults) -> CheckDefinition {
+        let expectation = draft.schedule ?? .timeout(seconds: draft.timeout ?? defaults.timeout ?? CheckDefinition.defaultTimeout)
+        return CheckDefinition(
+            id: id,
+            name: draft.name ?? draft.key,
+            expectation: expectation,
+            grace: draft.grace ?? defaults.grace ?? CheckDefinition.defaultGrace,
+            tz: draft.tz ?? defaults.tz ?? CheckDefinition.defaultTimeZone,
+            tags: draft.tags ?? defaults.tags ?? [],
+            desc: draft.desc ?? "",
+            methods: draft.methods ?? defaults.methods ?? .any,
+            manualResume: draft.manualResume ?? defaults.manualResume ?? false,
+            paused: draft.paused ?? false,
+            channels: draft.channels ?? defaults.channels ?? .all,
+            location: draft.location)
+    }
+
+    private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) {
+        var firstBySlug: [String: CheckDefinition] = [:]
+        for check in checks.sorted(by: { $0.location < $1.location }) {
+            if check.slug.isEmpty {
+                diagnostics.append(Diagnostic(
+                    .warning, .emptySlug, "check '\(check.id.key)' has the name '\(check.name)', whose slug is empty; it can only be pinged by UUID",
+                    at: check.location, notes: [Diagnostic.Note("give it a name with letters or digits to get a slug URL")]))
+                continue
+            }
+            if check.slug.count > FileDecoder.maxNameLength {
+                diagnostics.append(Diagnostic(
+                    .error, .outOfRange, "the slug of check '\(check.id.key)' is \(check.slug.count) characters long; the limit is \(FileDecoder.maxNameLength)",
+                    at: check.location))
+                continue
+            }
+            let key = check.id.project + "\u{0}" + check.slug
+            if let first = firstBySlug[key] {
+                diagnostics.append(Diagnostic(
+                    .warning, .slugConflict,
+                    "checks '\(first.id.key)' and '\(check.id.key)' of project '\(check.id.project)' have the same slug '\(check.slug)'; pings to that slug URL answer 409",
+                    at: check.location, notes: [
+                        Diagnostic.Note("'\(first.id.key)' is declared here", at: first.location),
+                        Diagnostic.Note("rename one of them, or ping them by UUID"),
+                    ]))
+            } else {
+                firstBySlug[key] = check
+            }
+        }
+    }
+
+    private mutating func reportDuplicatePingKeys(_ projects: [Project]) {
+        var firstBySource: [Secret.Source: (project: Project, key: Secret)] = [:]
+        let declared = projects.compactMap { project in project.pingKey.map { (project: project, key: $0) } }
+        for (project, key) in declared.sorted(by: { $0.key.location < $1.key.location }) {
+            if let first = firstBySource[key.source] {
+                diagnostics.append(Diagnostic(
+                    .error, .duplicatePingKey,
+                    "projects '\(first.project.id)' and '\(project.id)' use the same ping key (\(key.reference)); their slug URLs would collide",
+                    at: key.location, notes: [Diagnostic.Note("'\(first.project.id)' sets it here", at: first.key.location)]))
+            } else {
+                firstBySource[key.source] = (project, key)
+            }
+        }
+    }
+
+    private mutating func reportUnknownProject(_ reference: Reference, known: some Collection<String>) {
+        var notes: [Diagnostic.Note] = []
+        if let close = Suggestion.closest(to: reference.name, in: known) { notes.append(Diagnostic.Note("did you mean '\(close)'?")) }
+        notes.append(Diagnostic.Note("declare it under 'projects:' in any file"))
+        diagnostics.append(Diagnostic(.error, .unknownProject, "unknown project '\(reference.name)'", at: reference.location, notes: notes))
+    }
+
+    private mutating func reportUnknownChannel(_ reference: Reference, project: String, known: [String]) {
+        var notes: [Diagnostic.Note] = []
+        if let close = Suggestion.closest(to: reference.name, in: known) { notes.append(Diagnostic.Note("did you mean '\(close)'?")) }
+        notes.append(Diagnostic.Note(known.isEmpty
+            ? "project '\(project)' declares no channels"
+            : "channels of project '\(project)': \(known.joined(separator: ", "))"))
+        diagnostics.append(Diagnostic(.error, .unknownChannel, "unknown channel '\(reference.name)' in project '\(project)'", at: reference.location, notes: notes))
+    }
+}

@@ -1,0 +1,220 @@
+import Monitoring
+import YAMLParser
+
+/// Decodes one file's node tree against the schema of SPEC §1.2, strictly, collecting every
+/// problem. Cross-file rules (references, duplicates, conflicts) are `CatalogBuilder`'s.
+struct FileDecoder {
+    static let topLevelKeys = ["projects", "project", "checks"]
+    static let projectKeys = ["name", "ping_key", "api_keys", "defaults", "channels"]
+    static let apiKeyKeys = ["read_only", "read_write"]
+    static let defaultsKeys = ["timeout", "grace", "tz", "channels", "tags", "methods", "manual_resume"]
+    static let checkKeys = [
+        "name", "schedule", "timeout", "tz", "grace", "tags", "desc", "methods", "manual_resume", "paused",
+        "channels", "project",
+    ]
+    /// Healthchecks' bounds: timeout and grace from 1 minute to 365 days.
+    static let durationRange = 60...31_536_000
+    static let maxNameLength = 100
+
+    private(set) var reader: FieldReader
+
+    init(file: String) {
+        reader = FieldReader(file: file)
+    }
+
+    var diagnostics: [Diagnostic] { reader.diagnostics }
+
+    mutating func decode(_ root: Node?) -> FileDraft {
+        var draft = FileDraft(path: reader.file)
+        guard let root else { return draft }
+        if case .scalar(let scalar) = root.content, scalar.value == .null { return draft }
+        guard let top = reader.fields(of: root, in: "the top level of a file", known: Self.topLevelKeys) else { return draft }
+
+        if let pair = top["project"], let id = reader.string(pair.value, what: "'project'") {
+            draft.project = Reference(name: id, location: reader.location(pair.value.mark))
+        }
+        if let pair = top["projects"], let entries = reader.mapping(pair.value, what: "'projects'") {
+            for entry in entries {
+                if let project = decodeProject(entry) { draft.projects.append(project) }
+            }
+        }
+        if let pair = top["checks"], let entries = reader.mapping(pair.value, what: "'checks'") {
+            for entry in entries {
+                if let check = decodeCheck(entry) { draft.checks.append(check) }
+            }
+        }
+        return draft
+    }
+
+    // MARK: Projects
+
+    private mutating func decodeProject(_ entry: Node.Pair) -> ProjectDraft? {
+        let id = reader.keyText(entry.key)
+        guard validateIdentifier(id, what: "project id", at: entry.key.mark) else { return nil }
+        let location = reader.location(entry.key.mark)
+        var project = Project(id: id, name: id, location: location)
+        var draft = ProjectDraft(project: project, location: location)
+        if case .scalar(let scalar) = entry.value.content, scalar.value == .null {
+            return draft  // `ops:` alone declares a project with every default
+        }
+        guard let fields = reader.fields(of: entry.value, in: "project '\(id)'", known: Self.projectKeys) else { return nil }
+        if let pair = fields["name"], let name = decodeName(pair.value, what: "project '\(id)' name") {
+            project.name = name
+        }
+        if let pair = fields["ping_key"] {
+            project.pingKey = reader.secret(pair.value, what: "'ping_key' of project '\(id)'")
+            if let key = project.pingKey, case .literal(let text) = key.source, !PingKey.isValid(text) {
+                reader.report(.invalidValue, "ping key of project '\(id)' is not valid: \(PingKey.rule)", at: pair.value.mark)
+            }
+        }
+        if let pair = fields["api_keys"], let keys = reader.fields(of: pair.value, in: "'api_keys' of project '\(id)'", known: Self.apiKeyKeys) {
+            if let readOnly = keys["read_only"] { project.readOnlyKey = reader.secret(readOnly.value, what: "'read_only' API key of project '\(id)'") }
+            if let readWrite = keys["read_write"] { project.readWriteKey = reader.secret(readWrite.value, what: "'read_write' API key of project '\(id)'") }
+        }
+        if let pair = fields["channels"], let entries = reader.mapping(pair.value, what: "'channels' of project '\(id)'") {
+            var channelDecoder = ChannelDecoder(reader: reader)
+            project.channels = entries.compactMap { channelDecoder.decode($0, project: id) }
+            reader = channelDecoder.reader
+        }
+        if let pair = fields["defaults"] {
+            (project.defaults, draft.defaultChannelReferences) = decodeDefaults(pair.value, project: id)
+        }
+        draft.project = project
+        return draft
+    }
+
+    private mutating func decodeDefaults(_ node: Node, project: String) -> (CheckDefaults, [Reference]) {
+        var defaults = CheckDefaults()
+        var references: [Reference] = []
+        let context = "'defaults' of project '\(project)'"
+        guard let fields = reader.fields(of: node, in: context, known: Self.defaultsKeys) else { return (defaults, references) }
+        if let pair = fields["timeout"] { defaults.timeout = reader.duration(pair.value, what: "default 'timeout'", range: Self.durationRange) }
+        if let pair = fields["grace"] { defaults.grace = reader.duration(pair.value, what: "default 'grace'", range: Self.durationRange) }
+        if let pair = fields["tz"] { defaults.tz = decodeTimeZone(pair.value) }
+        if let pair = fields["tags"] { defaults.tags = decodeTags(pair.value) }
+        if let pair = fields["methods"] { defaults.methods = decodeMethods(pair.value) }
+        if let pair = fields["manual_resume"] { defaults.manualResume = reader.bool(pair.value, what: "default 'manual_resume'") }
+        if let pair = fields["channels"] { (defaults.channels, references) = decodeChannelSelection(pair.value) ?? (nil, []) }
+        return (defaults, references)
+    }
+
+    // MARK: Checks
+
+    private mutating func decodeCheck(_ entry: Node.Pair) -> CheckDraft? {
+        let key = reader.keyText(entry.key)
+        guard validateIdentifier(key, what: "check key", at: entry.key.mark) else { return nil }
+        var check = CheckDraft(key: key, location: reader.location(entry.key.mark))
+        if case .scalar(let scalar) = entry.value.content, scalar.value == .null {
+            return check  // `nightly-job:` alone: a check with every default
+        }
+        guard let fields = reader.fields(of: entry.value, in: "check '\(key)'", known: Self.checkKeys) else { return nil }
+        if let pair = fields["project"], let id = reader.string(pair.value, what: "'project' of check '\(key)'") {
+            check.project = Reference(name: id, location: reader.location(pair.value.mark))
+        }
+        if let pair = fields["name"] { check.name = decodeName(pair.value, what: "'name' of check '\(key)'") }
+        if let pair = fields["desc"] { check.desc = reader.string(pair.value, what: "'desc' of check '\(key)'") }
+        if let pair = fields["timeout"] { check.timeout = reader.duration(pair.value, what: "'timeout'", range: Self.durationRange) }
+        if let pair = fields["grace"] { check.grace = reader.duration(pair.value, what: "'grace'", range: Self.durationRange) }
+        if let pair = fields["schedule"] { check.schedule = decodeSchedule(pair.value) }
+        if let pair = fields["tz"] { check.tz = decodeTimeZone(pair.value) }
+        if let pair = fields["tags"] { check.tags = decodeTags(pair.value) }
+        if let pair = fields["methods"] { check.methods = decodeMethods(pair.value) }
+        if let pair = fields["manual_resume"] { check.manualResume = reader.bool(pair.value, what: "'manual_resume'") }
+        if let pair = fields["paused"] { check.paused = reader.bool(pair.value, what: "'paused'") }
+        if let pair = fields["channels"], let (selection, references) = decodeChannelSelection(pair.value) {
+            check.channels = selection
+            check.channelReferences = references
+        }
+        if let timeout = fields["timeout"], let schedule = fields["schedule"] {
+            let first = min(timeout.key.mark, schedule.key.mark)
+            let second = max(timeout.key.mark, schedule.key.mark)
+            reader.report(
+                .conflictingKeys, "check '\(key)' has both 'timeout' and 'schedule'; a check is either periodic or scheduled, keep one",
+                at: second, notes: [Diagnostic.Note("the other one is here", at: reader.location(first))])
+            check.timeout = nil
+            check.schedule = nil
+        }
+        return check
+    }
+
+    private mutating func decodeName(_ node: Node, what: String) -> String? {
+        guard let name = reader.string(node, what: what) else { return nil }
+        guard name.count <= Self.maxNameLength else {
+            reader.report(.outOfRange, "\(what) is \(name.count) characters long; the limit is \(Self.maxNameLength)", at: node.mark)
+            return nil
+        }
+        return name
+    }
+
+    private mutating func decodeSchedule(_ node: Node) -> CheckDefinition.Expectation? {
+        guard let text = reader.string(node, what: "'schedule'") else { return nil }
+        do {
+            return .schedule(try Schedule(parsing: text))
+        } catch {
+            reader.report(.invalidSchedule, "invalid schedule '\(text)': \(error.message)", at: node.mark)
+            return nil
+        }
+    }
+
+    private mutating func decodeTimeZone(_ node: Node) -> String? {
+        guard let name = reader.string(node, what: "'tz'") else { return nil }
+        if TimeZoneDatabase.zone(named: name) != nil { return name }
+        var notes: [Diagnostic.Note] = []
+        if let suggestion = TimeZoneDatabase.suggestion(for: name) {
+            notes.append(Diagnostic.Note("did you mean '\(suggestion)'?"))
+        }
+        notes.append(Diagnostic.Note("time zones are IANA names such as 'UTC', 'Europe/Riga' or 'America/New_York'"))
+        reader.report(.unknownTimezone, "unknown time zone '\(name)'", at: node.mark, notes: notes)
+        return nil
+    }
+
+    private mutating func decodeTags(_ node: Node) -> [String]? {
+        guard let items = reader.stringList(node, what: "'tags'", splittingString: true) else { return nil }
+        var tags: [String] = []
+        for (tag, mark) in items {
+            if tag.isEmpty || tag.contains(where: \.isWhitespace) {
+                reader.report(.invalidValue, "tag '\(tag)' is not valid: tags are non-empty and have no spaces", at: mark)
+            } else if !tags.contains(tag) {
+                tags.append(tag)
+            }
+        }
+        return tags
+    }
+
+    private mutating func decodeMethods(_ node: Node) -> CheckDefinition.Methods? {
+        guard let text = reader.string(node, what: "'methods'") else { return nil }
+        if let methods = CheckDefinition.Methods(rawValue: text) { return methods }
+        let hint = text.uppercased() == "POST" ? "; write it in upper case: POST" : ""
+        reader.report(.invalidValue, "'methods' must be \"\" (HEAD, GET and POST are pings) or \"POST\", not '\(text)'\(hint)", at: node.mark)
+        return nil
+    }
+
+    /// `"*"` (every channel of the project) or a list of channel names.
+    private mutating func decodeChannelSelection(_ node: Node) -> (ChannelSelection, [Reference])? {
+        if case .scalar(let scalar) = node.content, scalar.text == "*" { return (.all, []) }
+        guard let items = reader.stringList(node, what: "'channels' (a list of channel names, or \"*\" for all)", splittingString: false) else {
+            return nil
+        }
+        if items.count == 1, items[0].0 == "*" { return (.all, []) }
+        let references = items.map { Reference(name: $0.0, location: reader.location($0.1)) }
+        return (.named(references.map(\.name)), references)
+    }
+
+    private mutating func validateIdentifier(_ text: String, what: String, at mark: Mark) -> Bool {
+        if Identifier.isValid(text) { return true }
+        reader.report(.invalidId, "\(what) '\(text)' is not valid: use \(Identifier.rule)", at: mark)
+        return false
+    }
+}
+
+/// Project ping keys: the secret part of slug URLs, so URL-safe.
+enum PingKey {
+    static let rule = "use 8 to 128 characters from A-Z, a-z, 0-9, '-' and '_'"
+
+    static func isValid(_ key: String) -> Bool {
+        (8...128).contains(key.utf8.count) && key.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+    }
+}

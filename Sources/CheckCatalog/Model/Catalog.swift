@@ -1,0 +1,34 @@
+/// A complete, validated configuration: every project and check, immutable. The server swaps
+/// whole catalogs on reload; nothing in one changes after it is built.
+public struct Catalog: Sendable {
+    /// Projects in id order; `default` is included when it is declared or holds checks.
+    public let projects: [Project]
+    /// Checks in (project, key) order.
+    public let checks: [CheckDefinition]
+    /// The files the catalog was read from, in the order they were read.
+    public let files: [String]
+
+    private let checkIndex: [CheckDefinition.ID: Int]
+    private let projectIndex: [String: Int]
+
+    public init(projects: [Project], checks: [CheckDefinition], files: [String]) {
+        self.projects = projects.sorted { $0.id < $1.id }
+        self.checks = checks.sorted { $0.id < $1.id }
+        self.files = files
+        self.checkIndex = Dictionary(self.checks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.projectIndex = Dictionary(self.projects.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func check(_ id: CheckDefinition.ID) -> CheckDefinition? {
+        checkIndex[id].map { checks[$0] }
+    }
+
+    public func project(_ id: String) -> Project? {
+        projectIndex[id].map { projects[$0] }
+    }
+
+    /// The checks of one project whose slug is `slug` (several: a conflict).
+    public func checks(inProject project: String, slug: String) -> [CheckDefinition] {
+        checks.filter { $0.id.project == project && $0.slug == slug }
+    }
+}

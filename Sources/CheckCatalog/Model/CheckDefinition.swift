@@ -1,0 +1,74 @@
+import Monitoring
+
+/// Which channels a check alerts: all of its project's, or the named ones.
+public enum ChannelSelection: Sendable, Hashable {
+    case all
+    case named([String])
+}
+
+/// A check as declared in configuration, with defaults applied and everything validated.
+public struct CheckDefinition: Sendable {
+    /// A check's identity: it keeps its UUID, pings and history as long as this is unchanged.
+    public struct ID: Sendable, Hashable, Comparable, CustomStringConvertible {
+        public var project: String
+        public var key: String
+
+        public init(project: String, key: String) {
+            self.project = project
+            self.key = key
+        }
+
+        public static func < (a: ID, b: ID) -> Bool { (a.project, a.key) < (b.project, b.key) }
+        public var description: String { "\(project)/\(key)" }
+    }
+
+    /// When pings are expected: every `timeout` seconds, or on a schedule.
+    public enum Expectation: Sendable {
+        case timeout(seconds: Int)
+        case schedule(Schedule)
+    }
+
+    public enum Methods: String, Sendable, Hashable {
+        /// HEAD, GET and POST are all pings.
+        case any = ""
+        /// Only POST is a ping; others are recorded as `ign`.
+        case post = "POST"
+    }
+
+    public static let defaultTimeout = 86_400
+    public static let defaultGrace = 3_600
+    public static let defaultTimeZone = "UTC"
+
+    public var id: ID
+    public var name: String
+    public var slug: String
+    public var expectation: Expectation
+    public var grace: Int
+    public var tz: String
+    public var tags: [String]
+    public var desc: String
+    public var methods: Methods
+    public var manualResume: Bool
+    public var paused: Bool
+    public var channels: ChannelSelection
+    public var location: Diagnostic.Location
+
+    public init(
+        id: ID, name: String, expectation: Expectation, grace: Int, tz: String, tags: [String], desc: String,
+        methods: Methods, manualResume: Bool, paused: Bool, channels: ChannelSelection, location: Diagnostic.Location
+    ) {
+        self.id = id
+        self.name = name
+        self.slug = Slug.slugify(name)
+        self.expectation = expectation
+        self.grace = grace
+        self.tz = tz
+        self.tags = tags
+        self.desc = desc
+        self.methods = methods
+        self.manualResume = manualResume
+        self.paused = paused
+        self.channels = channels
+        self.location = location
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+
+/// The CLI's edge to standard output and error.
+enum Terminal {
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("kiothc: error: \(message)\n".utf8))
+    }
+
+    /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+    static var stdoutIsColourTerminal: Bool {
+        isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    }
+}
