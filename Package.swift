@@ -33,7 +33,7 @@ let package = Package(
         ),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
-        .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring"], exclude: ["Fixtures"]),
         .testTarget(name: "KiothcTests", dependencies: ["kiothc"]),
     ]
 )

@@ -1,0 +1,212 @@
+import Foundation
+import Monitoring
+import Testing
+@testable import CheckCatalog
+
+/// A temporary config directory, removed when the test ends.
+final class TempConfig {
+    let path: String
+
+    init(_ files: [String: String]) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-test-\(UUID().uuidString)").path
+        for (name, text) in files {
+            try write(name, text)
+        }
+        if files.isEmpty { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: path).appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    func load() throws -> LoadResult { try ConfigLoader.load(directory: path) }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+@Suite("Config loading")
+struct ConfigLoaderTests {
+    @Test("defaults: name is the key, timeout 1d, grace 1h, tz UTC, project default, every channel")
+    func defaults() throws {
+        let config = try TempConfig(["a.yaml": "checks:\n  nightly-job:\n"])
+        let result = try config.load()
+        #expect(result.diagnostics.isEmpty)
+        let check = try #require(result.catalog.check(.init(project: "default", key: "nightly-job")))
+        #expect(check.name == "nightly-job")
+        #expect(check.slug == "nightly-job")
+        guard case .timeout(let seconds) = check.expectation else {
+            Issue.record("expected a timeout check")
+            return
+        }
+        #expect(seconds == 86_400)
+        #expect(check.grace == 3_600)
+        #expect(check.tz == "UTC")
+        #expect(check.methods == .any)
+        #expect(check.channels == .all)
+        #expect(!check.paused && !check.manualResume)
+        #expect(result.catalog.projects.map(\.id) == ["default"])
+    }
+
+    @Test("a check's project: its own, else its file's, else default; project defaults lie under its values")
+    func projectsAndDefaults() throws {
+        let config = try TempConfig([
+            "projects.yaml": """
+                projects:
+                  ops:
+                    name: Operations
+                    defaults: {grace: 30m, tz: Europe/Riga, tags: [prod], methods: POST, channels: [hook]}
+                    channels:
+                      hook: {kind: webhook, url: "https://example.com/h"}
+                      other: {kind: command, command: "true"}
+                  dev:
+                """,
+            "ops.yaml": """
+                project: ops
+                checks:
+                  a: {timeout: 2h}
+                  b: {grace: 5m, tz: UTC, tags: x y, channels: "*"}
+                  c: {project: dev}
+                """,
+        ])
+        let result = try config.load()
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.message))")
+        let a = try #require(result.catalog.check(.init(project: "ops", key: "a")))
+        #expect(a.grace == 1_800)
+        #expect(a.tz == "Europe/Riga")
+        #expect(a.tags == ["prod"])
+        #expect(a.methods == .post)
+        #expect(a.channels == .named(["hook"]))
+        let b = try #require(result.catalog.check(.init(project: "ops", key: "b")))
+        #expect(b.grace == 300)
+        #expect(b.tz == "UTC")
+        #expect(b.tags == ["x", "y"])
+        #expect(b.channels == .all)
+        #expect(result.catalog.check(.init(project: "dev", key: "c")) != nil)
+        #expect(result.catalog.projects.map(\.id) == ["dev", "ops"])
+        #expect(result.catalog.project("ops")?.name == "Operations")
+    }
+
+    @Test("durations: integers are seconds; strings are unit parts")
+    func durations() {
+        let cases: [(String, Int?)] = [
+            ("90s", 90), ("1h30m", 5_400), ("7d", 604_800), ("2w", 1_209_600), ("1d1h1m1s", 90_061), (" 5m ", 300),
+            ("90", nil), ("1.5h", nil), ("h", nil), ("5 minutes", nil), ("", nil), ("-5m", nil), ("99999999999999999999w", nil),
+        ]
+        for (text, expected) in cases {
+            switch DurationSyntax.parse(text) {
+            case .success(let seconds): #expect(seconds == expected, "\(text)")
+            case .failure(let error):
+                #expect(expected == nil, "\(text): \(error.message)")
+                #expect(error.message.contains("'"), "\(text): the message quotes the value")
+            }
+        }
+    }
+
+    @Test("a file with ten problems reports ten")
+    func tenProblems() throws {
+        let fixture = FixtureTests.fixtures.appendingPathComponent("invalid/ten-problems")
+        let result = try ConfigLoader.load(directory: fixture.path)
+        #expect(result.errorCount == 10)
+    }
+
+    @Test("a file over 4 MiB is refused at 1:1 without being parsed")
+    func largeFile() throws {
+        let config = try TempConfig([:])
+        let line = "  c0000000: {timeout: 1h}\n"
+        try config.write("big.yaml", "checks:\n" + String(repeating: line, count: 5 * 1024 * 1024 / line.utf8.count))
+        let result = try config.load()
+        #expect(result.diagnostics.map(\.code) == [.fileTooLarge])
+        #expect(result.diagnostics.first?.location.line == 1)
+    }
+
+    @Test("files are read recursively in sorted order; dot-names, other extensions and ConfigMap ..data are skipped")
+    func directoryScan() throws {
+        let config = try TempConfig([
+            "b.yaml": "checks: {b: }",
+            "a/z.yml": "checks: {z: }",
+            "a/c.yaml": "checks: {c: }",
+            ".hidden.yaml": "checks: {hidden: }",
+            ".git/x.yaml": "checks: {git: }",
+            "..data/d.yaml": "checks: {data: }",
+            "notes.txt": "not yaml",
+        ])
+        let files = try ConfigDirectory.yamlFiles(under: config.path)
+        #expect(files.map { String($0.dropFirst(config.path.count + 1)) } == ["a/c.yaml", "a/z.yml", "b.yaml"])
+        #expect(try config.load().catalog.checks.map(\.id.key) == ["b", "c", "z"])
+    }
+
+    @Test("symlinked files and directories are followed, and a symlink loop ends")
+    func symlinks() throws {
+        let config = try TempConfig(["real/checks.yaml": "checks: {linked: }"])
+        try FileManager.default.createSymbolicLink(atPath: config.path + "/current", withDestinationPath: config.path + "/real")
+        try FileManager.default.createSymbolicLink(atPath: config.path + "/real/loop", withDestinationPath: config.path)
+        let files = try ConfigDirectory.yamlFiles(under: config.path)
+        #expect(files.count == 1)
+    }
+
+    @Test("a missing config directory is an error that says what to do")
+    func missingDirectory() {
+        #expect(throws: ConfigDirectoryError.self) { try ConfigLoader.load(directory: "/nonexistent/checks.d") }
+        do {
+            _ = try ConfigLoader.load(directory: "/nonexistent/checks.d")
+        } catch {
+            #expect(error.message.contains("--config"))
+        }
+    }
+
+    @Test("an empty directory and empty files are a valid, empty configuration")
+    func empty() throws {
+        let config = try TempConfig(["empty.yaml": "", "comments.yaml": "# nothing yet\n", "null.yaml": "---\n"])
+        let result = try config.load()
+        #expect(result.diagnostics.isEmpty)
+        #expect(result.catalog.checks.isEmpty)
+    }
+
+    @Test("an unknown key suggests the closest known one")
+    func didYouMean() throws {
+        let config = try TempConfig(["a.yaml": "checks:\n  x:\n    Grace: 1h\n    shedule: '* * * * *'\n    zz: 1\n"])
+        let result = try config.load()
+        let notes = result.diagnostics.map { $0.notes.first?.message ?? "" }
+        #expect(notes == ["did you mean 'grace'?", "did you mean 'schedule'?", "known keys in check 'x': " + FileDecoder.checkKeys.joined(separator: ", ")])
+    }
+
+    @Test("duplicates name both places")
+    func duplicateNotes() throws {
+        let config = try TempConfig(["a.yaml": "checks:\n  x:\n", "b.yaml": "checks:\n  x:\n"])
+        let result = try config.load()
+        #expect(result.diagnostics.count == 1)
+        #expect(result.diagnostics[0].location.file.hasSuffix("b.yaml"))
+        #expect(result.diagnostics[0].notes.first?.location?.file.hasSuffix("a.yaml") == true)
+        #expect(result.diagnostics[0].notes.first?.location?.line == 2)
+    }
+
+    @Test("secrets resolve from the environment and files, and are never printed")
+    func secrets() throws {
+        let config = try TempConfig([
+            "p.yaml": """
+                projects:
+                  ops:
+                    ping_key: {env: OPS_KEY}
+                    api_keys: {read_only: {file: ro.txt}, read_write: literal-rw-key}
+                  dev:
+                    ping_key: {file: dev-key}
+                """,
+        ])
+        let result = try config.load()
+        #expect(result.diagnostics.isEmpty)
+        let files: [String: String] = ["ro.txt": "ro-secret\n", "dev-key": "same-value-123"]
+        let resolver = SecretResolver(environment: ["OPS_KEY": "same-value-123"]) { path in
+            guard let text = files[path] else { throw CocoaError(.fileNoSuchFile) }
+            return Data(text.utf8)
+        }
+        let ops = try #require(result.catalog.project("ops"))
+        #expect(try resolver.resolve(#require(ops.readOnlyKey)).get() == "ro-secret")
+        let diagnostics = resolver.check(result.catalog)
+        #expect(diagnostics.map(\.code) == [.duplicatePingKey])
+        #expect(!diagnostics[0].message.contains("same-value-123"))
+        let missing = SecretResolver(environment: [:]) { _ in throw CocoaError(.fileNoSuchFile) }.check(result.catalog)
+        #expect(missing.map(\.code) == [.missingSecret, .missingSecret, .missingSecret])
+    }
+}
