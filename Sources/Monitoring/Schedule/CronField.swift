@@ -1,0 +1,166 @@
+/// One of the five fields of a cron expression, and its parser. The grammar and the order of the
+/// checks follow `cronsim` 2.8 (`Field.parse`) exactly, so that the same strings are accepted;
+/// only the error messages are ours.
+enum CronField: Int, CaseIterable, Sendable {
+    case minute, hour, dayOfMonth, month, dayOfWeek
+
+    var name: String {
+        switch self {
+        case .minute: "minute"
+        case .hour: "hour"
+        case .dayOfMonth: "day-of-month"
+        case .month: "month"
+        case .dayOfWeek: "day-of-week"
+        }
+    }
+
+    var range: ClosedRange<Int> {
+        switch self {
+        case .minute: 0...59
+        case .hour: 0...23
+        case .dayOfMonth: 1...31
+        case .month: 1...12
+        case .dayOfWeek: 0...7
+        }
+    }
+
+    private var rangeDescription: String {
+        switch self {
+        case .month: "1-12 or JAN-DEC"
+        case .dayOfWeek: "0-7 or SUN-SAT"
+        default: "\(range.lowerBound)-\(range.upperBound)"
+        }
+    }
+
+    static let monthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    static let dayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+
+    /// An element of a parsed field, as cronsim's sets hold them.
+    enum Item: Hashable, Sendable {
+        case value(Int)
+        /// `L` in day-of-month: the last day of the month.
+        case lastDay
+        /// `LW` in day-of-month: the last weekday (Mon-Fri) of the month.
+        case lastWeekday
+        /// `5L` in day-of-week: the last Friday of the month.
+        case lastOf(weekday: Int)
+        /// `MON#2` in day-of-week: the second Monday of the month.
+        case nth(weekday: Int, Int)
+    }
+
+    /// A problem in one term; the caller adds the field and its whole value.
+    struct Problem: Error {
+        let text: String
+    }
+
+    /// Parses the (upper-cased) text of this field.
+    func parse(_ text: Substring) throws(Problem) -> Set<Item> {
+        if text == "*" { return Set(range.map(Item.value)) }
+
+        if text.contains(",") {
+            var result = Set<Item>()
+            for term in text.split(separator: ",", omittingEmptySubsequences: false) {
+                result.formUnion(try parse(term))
+            }
+            return result
+        }
+
+        if self == .dayOfWeek, text.contains("L") {
+            let value = text.dropLast()
+            guard !value.isEmpty, value.allSatisfy(\.isASCIIDigitForCron) else {
+                throw Problem(text: "\"\(text)\" is not a valid last-weekday term (use e.g. \"5L\" for the last Friday)")
+            }
+            return [.lastOf(weekday: try integer(value))]
+        }
+
+        if self == .dayOfWeek, let hash = text.firstIndex(of: "#") {
+            let term = text[..<hash]
+            let nthText = text[text.index(after: hash)...]
+            let nth = try digits(nthText, in: text)
+            guard (1...5).contains(nth) else {
+                throw Problem(text: "\"\(text)\": the week number after \"#\" must be 1-5")
+            }
+            return [.nth(weekday: try integer(term), nth)]
+        }
+
+        if let slash = text.firstIndex(of: "/") {
+            let term = text[..<slash]
+            let step = try digits(text[text.index(after: slash)...], in: text)
+            guard step != 0 else { throw Problem(text: "\"\(text)\": the step must be at least 1") }
+            let items = try parse(term)
+            if items == [.lastDay] || items == [.lastWeekday] { return items }
+            let values = items.compactMap { item -> Int? in
+                if case .value(let v) = item { return v }
+                return nil
+            }.sorted()
+            if values.count == 1, let start = values.first {
+                // cronsim: a single start value steps up to the end of the field's range.
+                return Set(stride(from: start, through: range.upperBound, by: step).map(Item.value))
+            }
+            return Set(stride(from: 0, to: values.count, by: step).map { Item.value(values[$0]) })
+        }
+
+        if let dash = text.firstIndex(of: "-") {
+            let start = try integer(text[..<dash])
+            let end = try integer(text[text.index(after: dash)...])
+            guard start <= end else {
+                throw Problem(text: "range \"\(text)\" ends before it starts")
+            }
+            return Set((start...end).map(Item.value))
+        }
+
+        if self == .dayOfMonth, text == "LW" { return [.lastWeekday] }
+        if self == .dayOfMonth, text == "L" { return [.lastDay] }
+
+        return [.value(try integer(text))]
+    }
+
+    /// cronsim's `Field.int`: a name (months, weekdays) or a number within the field's range.
+    private func integer(_ text: Substring) throws(Problem) -> Int {
+        if self == .month, let index = CronField.monthNames.firstIndex(of: String(text)) { return index + 1 }
+        if self == .dayOfWeek, let index = CronField.dayNames.firstIndex(of: String(text)) { return index }
+        if text == "?" {
+            throw Problem(text: "\"?\" is not supported (as in cronsim and Healthchecks); use \"*\"")
+        }
+        if text.isEmpty { throw Problem(text: "a value is missing") }
+        guard text.allSatisfy(\.isASCIIDigitForCron) else {
+            let what = switch self {
+            case .month: "a number or a month name (JAN-DEC)"
+            case .dayOfWeek: "a number or a day name (SUN-SAT)"
+            case .dayOfMonth: "a number, \"L\" or \"LW\""
+            default: "a number"
+            }
+            throw Problem(text: "\"\(text)\" is not \(what)")
+        }
+        guard let value = CronField.decimal(text), range.contains(value) else {
+            throw Problem(text: "\"\(text)\" is out of range \(rangeDescription)")
+        }
+        return value
+    }
+
+    /// cronsim's `Field._int`: decimal digits only (a step or a week number).
+    private func digits(_ text: Substring, in term: Substring) throws(Problem) -> Int {
+        guard !text.isEmpty, text.allSatisfy(\.isASCIIDigitForCron) else {
+            throw Problem(text: "\"\(term)\": \"\(text)\" is not a number")
+        }
+        // Python's int() has no upper bound; anything this large behaves the same as a huge step.
+        return CronField.decimal(text) ?? Int(Int32.max)
+    }
+
+    /// Decimal value of ASCII digits, nil when it overflows (leading zeros allowed, as in Python).
+    static func decimal(_ text: Substring) -> Int? {
+        var value = 0
+        for character in text {
+            guard let digit = character.wholeNumberValue else { return nil }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            value = sum
+        }
+        return value
+    }
+}
+
+extension Character {
+    var isASCIIDigitForCron: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// IANA time zones from the system's tz database, with "did you mean" suggestions.
+public enum TimeZoneDatabase {
+    /// Every name `zone(named:)` accepts, sorted.
+    public static var names: [String] { allNames.sorted() }
+
+    private static let allNames: Set<String> = {
+        var names = SystemZoneNames.all ?? Set(TimeZone.knownTimeZoneIdentifiers)
+        names.insert("UTC")
+        return names.filter { TimeZone(identifier: $0) != nil }
+    }()
+
+    /// Lower-cased, Latin-transliterated spelling → name, for suggestions.
+    private static let byKey: [String: String] = {
+        var keys = [String: String]()
+        for name in allNames.sorted() { keys[key(name)] = keys[key(name)] ?? name }
+        return keys
+    }()
+
+    /// The zone with this exact IANA name (case-sensitive, as the tz database); "UTC" works.
+    public static func zone(named name: String) -> TimeZone? {
+        guard allNames.contains(name) else { return nil }
+        return TimeZone(identifier: name)
+    }
+
+    /// The closest known name, e.g. "europe/riga" → "Europe/Riga", "Europe/Rига" (Cyrillic) →
+    /// "Europe/Riga", "Riga" → "Europe/Riga", "America/New_Yrok" → "America/New_York"; nil if
+    /// nothing is close (the name is known, or too different from every known name).
+    public static func suggestion(for name: String) -> String? {
+        if allNames.contains(name) { return nil }
+        let wanted = key(name)
+        guard !wanted.isEmpty else { return nil }
+        if let exact = byKey[wanted] { return exact }
+        let wantedChars = Array(wanted)
+        var best: (name: String, distance: Int)?
+        for (candidateKey, candidate) in byKey.sorted(by: { $0.key < $1.key }) {
+            var distance = editDistance(wantedChars, Array(candidateKey))
+            if !wanted.contains("/"), let city = candidateKey.split(separator: "/").last {
+                distance = min(distance, editDistance(wantedChars, Array(city)))
+            }
+            if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
+        }
+        guard let best else { return nil }
+        let allowed = max(1, min(3, wantedChars.count / 4))
+        return best.distance <= allowed ? best.name : nil
+    }
+
+    /// Comparison key: Latin letters (Cyrillic and Greek transliterated, accents removed),
+    /// lower case, spaces as underscores.
+    private static func key(_ name: String) -> String {
+        var text = name
+        if !text.allSatisfy(\.isASCII) {
+            text = text.applyingTransform(.toLatin, reverse: false) ?? text
+            text = text.applyingTransform(.stripDiacritics, reverse: false) ?? text
+        }
+        return text.lowercased().replacingOccurrences(of: " ", with: "_")
+    }
+
+    /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous2 = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    value = min(value, previous2[j - 2] + 1)
+                }
+                current[j] = value
+            }
+            (previous2, previous, current) = (previous, current, previous2)
+        }
+        return previous[b.count]
+    }
+}
