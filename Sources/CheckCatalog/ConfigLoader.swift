@@ -44,7 +44,8 @@ public enum ConfigLoader {
         let parsed = YAMLParser.parse(bytes, limits: limits)
         var diagnostics = parsed.problems.map { Diagnostic($0, file: path) }
         // A file whose YAML is broken is not decoded: its schema errors would be noise.
-        guard !parsed.problems.contains(where: { $0.kind == .syntax || $0.kind == .fileTooLarge || $0.kind == .multipleDocuments }) else {
+        let fatal: Set<YAMLProblem.Kind> = [.syntax, .fileTooLarge, .multipleDocuments, .tooDeep]
+        guard !parsed.problems.contains(where: { fatal.contains($0.kind) }) else {
             return (FileDraft(path: path), diagnostics)
         }
         var decoder = FileDecoder(file: path)

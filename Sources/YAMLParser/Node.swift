@@ -23,6 +23,9 @@ public struct Node: Sendable {
         case scalar(Scalar)
         case sequence([Node])
         case mapping([Pair])
+        /// Stands where a refused alias was; it has been reported already, so readers skip
+        /// it silently.
+        case invalid
     }
 
     public struct Pair: Sendable {
@@ -49,6 +52,7 @@ public struct Node: Sendable {
         case .scalar(let scalar): scalar.value.kindDescription
         case .sequence: "a list"
         case .mapping: "a mapping"
+        case .invalid: "an invalid value"
         }
     }
 }

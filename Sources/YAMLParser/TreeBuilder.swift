@@ -13,8 +13,6 @@ struct TreeBuilder {
     var problems: [YAMLProblem] = []
     private var stack: [Frame] = []
     private var documents = 0
-    /// Depth of collections being skipped because they are nested too deep.
-    private var skipping = 0
 
     init(limits: ParseLimits) {
         self.limits = limits
@@ -36,10 +34,6 @@ struct TreeBuilder {
                 return true
             }
         case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-            if skipping > 0 {
-                skipping += 1
-                return false
-            }
             let isMapping = event.type == YAML_MAPPING_START_EVENT
             if isMapping {
                 checkProperties(anchor: event.data.mapping_start.anchor, tag: event.data.mapping_start.tag, allowed: "tag:yaml.org,2002:map", at: mark)
@@ -47,18 +41,15 @@ struct TreeBuilder {
                 checkProperties(anchor: event.data.sequence_start.anchor, tag: event.data.sequence_start.tag, allowed: "tag:yaml.org,2002:seq", at: mark)
             }
             if stack.count >= limits.maxDepth {
+                // Stop here: libyaml's cost grows with the square of the flow nesting depth,
+                // so reading on through 100,000 '[' would take minutes.
                 problems.append(YAMLProblem(
                     .tooDeep, "nesting is deeper than \(limits.maxDepth) levels; flatten the structure", at: mark))
-                skipping = 1
-                return false
+                root = nil
+                return true
             }
             stack.append(isMapping ? .mapping(mark, [], pendingKey: nil, seen: [:]) : .sequence(mark, []))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-            if skipping > 0 {
-                skipping -= 1
-                if skipping == 0 { deliver(Node(.scalar(Scalar(text: "", style: .plain, value: .null)), at: mark)) }
-                return false
-            }
             guard let frame = stack.popLast() else { return false }
             switch frame {
             case .sequence(let start, let items):
@@ -67,13 +58,11 @@ struct TreeBuilder {
                 deliver(Node(.mapping(pairs), at: start))
             }
         case YAML_ALIAS_EVENT:
-            if skipping > 0 { return false }
             let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
             problems.append(YAMLProblem(
                 .aliasNotAllowed, "aliases are not allowed ('*\(name)'); repeat the value, or use project defaults", at: mark))
-            deliver(Node(.scalar(Scalar(text: "", style: .plain, value: .null)), at: mark))
+            deliver(Node(.invalid, at: mark))
         case YAML_SCALAR_EVENT:
-            if skipping > 0 { return false }
             let data = event.data.scalar
             let text = data.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self) } ?? ""
             let scalar = scalar(text, style: data.style, anchor: data.anchor, tag: data.tag, at: mark)

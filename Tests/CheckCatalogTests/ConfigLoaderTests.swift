@@ -166,7 +166,7 @@ struct ConfigLoaderTests {
 
     @Test("an unknown key suggests the closest known one")
     func didYouMean() throws {
-        let config = try TempConfig(["a.yaml": "checks:\n  x:\n    Grace: 1h\n    shedule: '* * * * *'\n    zz: 1\n"])
+        let config = try TempConfig(["a.yaml": "checks:\n  x:\n    Grace: 1h\n    shedule: '* * * * *'\n    colour: 1\n"])
         let result = try config.load()
         let notes = result.diagnostics.map { $0.notes.first?.message ?? "" }
         #expect(notes == ["did you mean 'grace'?", "did you mean 'schedule'?", "known keys in check 'x': " + FileDecoder.checkKeys.joined(separator: ", ")])

@@ -75,7 +75,10 @@ struct YAMLParserTests {
         #expect(document.problems.map(\.kind) == [.aliasNotAllowed, .aliasNotAllowed])
         #expect(document.problems.map(\.mark) == [Mark(line: 1, column: 4), Mark(line: 2, column: 4)])
         #expect(pairs(document.root).count == 2)
-        #expect(scalarValue(pairs(document.root)[1].value) == .null)
+        guard case .invalid = pairs(document.root)[1].value.content else {
+            Issue.record("an alias is replaced by an invalid placeholder")
+            return
+        }
     }
 
     @Test("an alias bomb costs nothing: every alias is one error, nothing is expanded")
@@ -109,12 +112,13 @@ struct YAMLParserTests {
         #expect(parse("a: !!int five").problems.map(\.kind) == [.syntax])
     }
 
-    @Test("nesting deeper than the limit is one error, and the rest of the file is still read")
+    @Test("nesting deeper than the limit is one error at the first level too deep")
     func depth() {
         let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
         let document = parse("a: \(deep)\nb: 2\n")
         #expect(document.problems.map(\.kind) == [.tooDeep])
-        #expect(pairs(document.root).count == 2)
+        #expect(document.problems.first?.mark == Mark(line: 1, column: 67))
+        #expect(document.root == nil)
         let fine = String(repeating: "[", count: 63) + String(repeating: "]", count: 63)
         #expect(parse("a: \(fine)").problems.isEmpty)
     }
@@ -122,8 +126,9 @@ struct YAMLParserTests {
     @Test("100,000 nested brackets give a clear error, not a crash")
     func bracketFlood() {
         let document = parse(String(repeating: "[", count: 100_000))
-        #expect(document.problems.contains { $0.kind == .tooDeep })
-        #expect(document.problems.contains { $0.kind == .syntax })
+        #expect(document.problems.map(\.kind) == [.tooDeep])
+        let braces = parse(String(repeating: "{a: ", count: 100_000))
+        #expect(braces.problems.map(\.kind) == [.tooDeep])
     }
 
     @Test("a file over the size limit is refused before parsing")
@@ -138,19 +143,20 @@ struct YAMLParserTests {
         let document = parse("checks:\n  a: {b: 1\n  c: 2\n")
         #expect(document.problems.count == 1)
         #expect(document.problems[0].kind == .syntax)
-        #expect(document.problems[0].mark.line == 4)
+        #expect(document.problems[0].mark == Mark(line: 3, column: 4))
         #expect(document.problems[0].message.contains("flow mapping"))
+        #expect(document.problems[0].notes.map(\.mark) == [Mark(line: 2, column: 6)])
         let tab = parse("a:\n\tb: 1\n")
         #expect(tab.problems.map(\.kind) == [.syntax])
         #expect(tab.problems.first?.mark == Mark(line: 2, column: 1))
     }
 
-    @Test("invalid UTF-8 is an error at the offending byte")
+    @Test("invalid UTF-8 is an error at the offending byte (here the bad trailing byte after 0xC3)")
     func invalidUTF8() {
         let bytes = Array("a: 1\nb: x".utf8) + [0xC3, 0x28] + Array("\n".utf8)
         let document = YAMLParser.parse(bytes)
         #expect(document.problems.map(\.kind) == [.syntax])
-        #expect(document.problems.first?.mark == Mark(line: 2, column: 5))
+        #expect(document.problems.first?.mark == Mark(line: 2, column: 6))
         #expect(document.problems.first?.message.contains("UTF-8") == true)
     }
 

@@ -7,6 +7,7 @@ struct CatalogBuilder {
     private(set) var diagnostics: [Diagnostic] = []
 
     mutating func build(_ files: [FileDraft]) -> Catalog {
+        let declaresDefault = files.contains { $0.projects.contains { $0.project.id == Project.defaultID } }
         var projects = collectProjects(files)
         for (id, draft) in projects {
             let channelNames = draft.project.channels.map(\.name)
@@ -22,7 +23,7 @@ struct CatalogBuilder {
         reportDuplicatePingKeys(projects.values.map(\.project))
 
         var used = Set(projects.keys)
-        if projects[Project.defaultID] == nil, !checks.contains(where: { $0.id.project == Project.defaultID }) {
+        if !declaresDefault, !checks.contains(where: { $0.id.project == Project.defaultID }) {
             used.remove(Project.defaultID)
         }
         return Catalog(

@@ -43,6 +43,7 @@ struct FieldReader {
     /// The pairs of a mapping node, or nil after a type report.
     mutating func mapping(_ node: Node, what: String) -> [Node.Pair]? {
         if case .mapping(let pairs) = node.content { return pairs }
+        if case .invalid = node.content { return nil }
         report(.typeMismatch, "\(what) must be a mapping, not \(describe(node))", at: node.mark)
         return nil
     }
@@ -53,6 +54,7 @@ struct FieldReader {
     }
 
     mutating func string(_ node: Node, what: String) -> String? {
+        if case .invalid = node.content { return nil }
         guard case .scalar(let scalar) = node.content else {
             report(.typeMismatch, "\(what) must be a string, not \(describe(node))", at: node.mark)
             return nil
@@ -69,12 +71,14 @@ struct FieldReader {
 
     mutating func bool(_ node: Node, what: String) -> Bool? {
         if case .scalar(let scalar) = node.content, case .bool(let value) = scalar.value { return value }
+        if case .invalid = node.content { return nil }
         report(.typeMismatch, "\(what) must be true or false, not \(describe(node))", at: node.mark)
         return nil
     }
 
     /// A duration in seconds within `range` (SPEC §1.2: 60 s … 365 d for timeout and grace).
     mutating func duration(_ node: Node, what: String, range: ClosedRange<Int>) -> Int? {
+        if case .invalid = node.content { return nil }
         guard case .scalar(let scalar) = node.content else {
             report(.typeMismatch, "\(what) must be a duration such as '1h' or a number of seconds, not \(describe(node))", at: node.mark)
             return nil
@@ -111,6 +115,8 @@ struct FieldReader {
     /// says how (tags are space-separated as in Healthchecks).
     mutating func stringList(_ node: Node, what: String, splittingString: Bool) -> [(String, Mark)]? {
         switch node.content {
+        case .invalid:
+            return nil
         case .sequence(let items):
             var values: [(String, Mark)] = []
             for item in items {
@@ -130,6 +136,7 @@ struct FieldReader {
 
     /// A secret: a literal string, `{env: NAME}` or `{file: PATH}`.
     mutating func secret(_ node: Node, what: String) -> Secret? {
+        if case .invalid = node.content { return nil }
         if case .scalar = node.content {
             return string(node, what: what).map { Secret(.literal($0), at: location(node.mark)) }
         }
