@@ -23,6 +23,8 @@ enum DurationSyntax {
                 guard !overflow1, !overflow2 else { return .failure(DurationError("duration '\(text)' is too large")) }
                 total = sum
                 number = ""
+            } else if character.isWhitespace {
+                return .failure(DurationError("invalid duration '\(text)': write it without spaces, e.g. '2h' or '1h30m'"))
             } else if character == "." {
                 return .failure(DurationError("invalid duration '\(text)': use whole numbers, e.g. '1h30m' instead of '1.5h'"))
             } else {
@@ -38,7 +40,7 @@ enum DurationSyntax {
     /// A `1d6h30m`-style spelling of a number of seconds, for messages and plans (no weeks,
     /// so 365 days reads as `365d`).
     static func format(_ seconds: Int) -> String {
-        if seconds == 0 { return "0s" }
+        if seconds <= 0 { return "\(seconds)s" }
         var rest = seconds
         var text = ""
         for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] where rest >= size {

@@ -104,7 +104,7 @@ struct FieldReader {
         guard range.contains(seconds) else {
             report(
                 .outOfRange,
-                "\(what) '\(scalar.text)' is out of range: it must be between \(DurationSyntax.format(range.lowerBound)) and \(DurationSyntax.format(range.upperBound))",
+                "\(what) is \(DurationSyntax.format(seconds)) ('\(scalar.text)'), out of range: it must be between \(DurationSyntax.format(range.lowerBound)) and \(DurationSyntax.format(range.upperBound))",
                 at: node.mark)
             return nil
         }
