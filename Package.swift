@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "Monitoring"),
         // Config files -> validated, immutable catalog + diagnostics.
         .target(name: "CheckCatalog", dependencies: ["YAMLParser", "Monitoring"]),
+        // JSON-lines ping store: group commit, recovery, registry of UUIDs. Foundation + Glibc.
+        .target(name: "PingStore", dependencies: ["Monitoring"]),
         .executableTarget(
             name: "kiothc",
             dependencies: [
@@ -35,5 +37,6 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
         .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring"], exclude: ["Fixtures"]),
         .testTarget(name: "KiothcTests", dependencies: ["kiothc"]),
+        .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring"]),
     ]
 )

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Where everything lives under `--data` (docs/storage.md describes the layout).
+public struct DataDirectory: Sendable, Hashable {
+    public let path: String
+
+    public init(_ path: String) {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        self.path = trimmed
+    }
+
+    var pings: String { "\(path)/pings" }
+    var flips: String { "\(path)/flips" }
+    var journal: String { "\(path)/journal" }
+    var retired: String { "\(path)/retired" }
+    var registry: String { "\(path)/registry.json" }
+    var pingKeys: String { "\(path)/ping-keys.json" }
+
+    func pingFile(_ check: UUID) -> String { "\(pings)/\(Self.name(check)).jsonl" }
+    func flipFile(_ check: UUID) -> String { "\(flips)/\(Self.name(check)).jsonl" }
+    func retiredPingFile(_ check: UUID) -> String { "\(retired)/\(Self.name(check)).jsonl" }
+    func retiredFlipFile(_ check: UUID) -> String { "\(retired)/\(Self.name(check)).flips.jsonl" }
+    func journalSegment(_ sequence: Int) -> String {
+        "\(journal)/\(String(repeating: "0", count: max(0, 12 - String(sequence).count)))\(sequence).wal"
+    }
+
+    /// Canonical lower-case form, as ping URLs use.
+    static func name(_ check: UUID) -> String { check.uuidString.lowercased() }
+
+    /// The UUID a `<uuid>.jsonl` file name stands for; nil for other names (temp files, ...).
+    static func check(fromFileName name: String) -> UUID? {
+        guard name.hasSuffix(".jsonl"), !name.hasPrefix(".") else { return nil }
+        let stem = name.dropLast(".jsonl".count)
+        guard stem.count == 36, let uuid = UUID(uuidString: String(stem)), Self.name(uuid) == stem else { return nil }
+        return uuid
+    }
+
+    /// Create the directory and its subdirectories if missing.
+    func create() throws {
+        try FileSystem.makeDirectory(path)
+        for sub in [pings, flips, journal, retired] { try FileSystem.makeDirectory(sub) }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Builds one flat JSON object as bytes, fields in the order written. Hand-rolled because the
+/// hot path writes one per ping and Foundation's encoder costs microseconds we do not have.
+struct JSONLineWriter {
+    private(set) var bytes: [UInt8] = []
+    private var first = true
+
+    init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    mutating func field(_ name: StaticString, _ value: Int64) {
+        key(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Int) {
+        field(name, Int64(value))
+    }
+
+    mutating func field(_ name: StaticString, _ value: String) {
+        key(name)
+        appendString(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: UUID) {
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: value.uuidString.lowercased().utf8)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The finished line, with its newline.
+    mutating func line() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    private mutating func key(_ name: StaticString) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// JSON string escaping: quote, backslash and control characters; everything else is
+    /// UTF-8 as is (so bodies stay readable with `jq` and `less`).
+    private mutating func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20, 0x7F:
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(Self.hex[Int(byte >> 4)])
+                bytes.append(Self.hex[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+}

@@ -1,0 +1,320 @@
+import Dispatch
+import Foundation
+import Monitoring
+import Synchronization
+
+/// The JSON-lines ping store of SPEC §4: one file of pings and one of flips per check, written
+/// by a single writer thread with group commit.
+///
+/// Appends from any number of tasks queue up; the writer takes everything queued, appends it
+/// to the journal in one write, writes each record to its check's file with plain writes,
+/// makes the journal durable with ONE fdatasync (in `fsync` durability) and then resumes every
+/// waiter of the batch. Per-check files are synced later by `checkpoint()`, off the hot path;
+/// recovery at open replays the journal into them. See docs/storage.md.
+public final class PingStore: Sendable {
+    public enum Durability: String, Sendable, CaseIterable {
+        /// Acknowledge once the batch's journal fdatasync returned: survives a power loss.
+        case fsync
+        /// Acknowledge once write(2) returned: survives a crash of the process, not of the OS.
+        case write
+    }
+
+    public struct Options: Sendable {
+        public var durability: Durability
+        /// Pings kept per check (`--keep-pings`).
+        public var keepPings: Int
+        /// How often the maintenance thread checkpoints and compacts; nil runs no thread (the
+        /// owner, or a test, calls `checkpoint()` and `compactPending()` itself).
+        public var maintenanceInterval: Duration?
+        /// Per-check files kept open by the writer.
+        public var openFileLimit: Int
+        /// Test seam for failing system calls.
+        public var faults: FaultInjector?
+
+        public init(
+            durability: Durability = .fsync, keepPings: Int = 1000, maintenanceInterval: Duration? = .seconds(1),
+            openFileLimit: Int = 4096, faults: FaultInjector? = nil
+        ) {
+            self.durability = durability
+            self.keepPings = max(1, keepPings)
+            self.maintenanceInterval = maintenanceInterval
+            self.openFileLimit = max(8, openFileLimit)
+            self.faults = faults
+        }
+
+        /// A file is compacted once it holds this many pings beyond `keepPings`, so each
+        /// rewrite is paid for by many appends.
+        var compactionSlack: Int { max(keepPings / 4, 16) }
+    }
+
+    /// Counters for tests, metrics and the benchmark.
+    public struct Statistics: Sendable, Equatable {
+        /// Batches written successfully.
+        public var batches = 0
+        /// Records (pings and flips) acknowledged.
+        public var records = 0
+        /// fdatasync calls on the journal: one per successful batch in `fsync` mode.
+        public var journalSyncs = 0
+        public var failedBatches = 0
+        public var checkpoints = 0
+        public var compactions = 0
+        /// Largest batch so far.
+        public var largestBatch = 0
+    }
+
+    /// What recovery at open found and repaired.
+    public struct RecoveryReport: Sendable, Equatable {
+        /// Torn last lines cut off (each counted once), and the files they were in.
+        public var tornLinesRepaired = 0
+        public var repairedFiles: [String] = []
+        /// Journal records copied into per-check files that lacked them.
+        public var recordsReplayed = 0
+        /// Journal lines that were unterminated or malformed (never acknowledged).
+        public var journalLinesSkipped = 0
+        public var journalSegments = 0
+    }
+
+    public let data: DataDirectory
+    public let options: Options
+    public let recovery: RecoveryReport
+
+    let queue: Mutex<WriterQueue>
+    let wake = DispatchSemaphore(value: 0)
+    let writerStopped = DispatchSemaphore(value: 0)
+    let maintenanceWake = DispatchSemaphore(value: 0)
+    let maintenanceStopped = DispatchSemaphore(value: 0)
+    let shared = Mutex(SharedState())
+
+    private init(data: DataDirectory, options: Options, recovery: RecoveryReport, journalSequence: Int) {
+        self.data = data
+        self.options = options
+        self.recovery = recovery
+        self.queue = Mutex(WriterQueue())
+        shared.withLock { $0.nextJournalSequence = journalSequence }
+    }
+
+    /// Open (creating if needed) the store in `data`: repair torn lines, replay the journal,
+    /// then start the writer (and the maintenance thread when an interval is set).
+    public static func open(_ data: DataDirectory, options: Options = Options()) throws -> PingStore {
+        try data.create()
+        let (report, sequence) = try Recovery(data: data).run()
+        let store = PingStore(data: data, options: options, recovery: report, journalSequence: sequence)
+        let journal: RawFile?
+        if options.durability == .fsync {
+            journal = try StoreWriter.createSegment(data, sequence: sequence)
+        } else {
+            journal = nil
+        }
+        let writerThread = Thread { [store] in
+            var writer = StoreWriter(store: store, journal: journal, sequence: sequence)
+            writer.run()
+            store.writerStopped.signal()
+        }
+        writerThread.name = "kiothc-store-writer"
+        writerThread.start()
+        if let interval = options.maintenanceInterval {
+            let maintenance = Thread { [store] in
+                store.runMaintenance(every: interval)
+                store.maintenanceStopped.signal()
+            }
+            maintenance.name = "kiothc-store-maintenance"
+            maintenance.start()
+        }
+        return store
+    }
+
+    // MARK: Appending
+
+    /// Store `ping` (and the flip it caused) for `check`; returns once it is durable as the
+    /// durability mode promises. Throws a `StoreError` (disk full, I/O error, closed store):
+    /// then nothing of this call is acknowledged, and later appends are unaffected.
+    public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil) async throws {
+        let line = PingLine.encode(ping)
+        try await enqueue(AppendEntry(check: check, pingLine: line, flip: flip))
+    }
+
+    /// Store a flip that no ping caused (timeout, pause, resume).
+    public func append(_ flip: Flip, to check: UUID) async throws {
+        try await enqueue(AppendEntry(check: check, pingLine: nil, flip: flip))
+    }
+
+    private func enqueue(_ entry: AppendEntry) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = queue.withLock { queue -> (accepted: Bool, wake: Bool) in
+                guard !queue.closing else { return (false, false) }
+                queue.jobs.append(.append(entry, continuation))
+                let wake = queue.writerSleeping
+                queue.writerSleeping = false
+                return (true, wake)
+            }
+            if !outcome.accepted {
+                continuation.resume(throwing: StoreError(.closed, operation: "append", path: data.path))
+            } else if outcome.wake {
+                wake.signal()
+            }
+        }
+    }
+
+    /// Run a control job on the writer thread and wait (blocking this thread) for its reply.
+    func control(_ job: ControlJob) throws -> ControlReply {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<ControlReply, StoreError>?>(nil)
+        let accepted = queue.withLock { queue -> (accepted: Bool, wake: Bool) in
+            guard !queue.closing else { return (false, false) }
+            queue.jobs.append(.control(job) { reply in
+                result.withLock { $0 = reply }
+                done.signal()
+            })
+            let wake = queue.writerSleeping
+            queue.writerSleeping = false
+            return (true, wake)
+        }
+        guard accepted.accepted else { throw StoreError(.closed, operation: "\(job)", path: data.path) }
+        if accepted.wake { wake.signal() }
+        done.wait()
+        guard let reply = result.withLock({ $0 }) else {
+            throw StoreError(.closed, operation: "\(job)", path: data.path)
+        }
+        return try reply.get()
+    }
+
+    // MARK: Lifecycle
+
+    /// Finish every queued append, checkpoint, and stop the threads. Appends after this throw.
+    /// Blocking: call it last in graceful shutdown, after the HTTP server stopped.
+    public func close() throws {
+        let alreadyClosing = queue.withLock { queue -> Bool in
+            let was = queue.closing
+            queue.closing = true
+            queue.writerSleeping = false
+            return was
+        }
+        guard !alreadyClosing else { return }
+        wake.signal()
+        writerStopped.wait()
+        if options.maintenanceInterval != nil {
+            shared.withLock { $0.stopping = true }
+            maintenanceWake.signal()
+            maintenanceStopped.wait()
+        }
+        try checkpointSegments()
+    }
+
+    public var statistics: Statistics { shared.withLock { $0.statistics } }
+
+    /// Jobs waiting for the writer (tests use it to build a known batch).
+    var queuedJobs: Int { queue.withLock { $0.jobs.count } }
+
+    // MARK: Maintenance
+
+    private func runMaintenance(every interval: Duration) {
+        let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        while true {
+            _ = maintenanceWake.wait(timeout: .now() + .nanoseconds(Int(max(1_000_000, nanoseconds))))
+            if shared.withLock({ $0.stopping }) { return }
+            // Errors are retried next time; the server reads them from `lastMaintenanceError`.
+            do {
+                try checkpoint()
+                try compactPending()
+                shared.withLock { $0.lastMaintenanceError = nil }
+            } catch {
+                shared.withLock { $0.lastMaintenanceError = "\(error)" }
+            }
+        }
+    }
+
+    /// The last error of the maintenance thread, nil once it succeeds again.
+    public var lastMaintenanceError: String? { shared.withLock { $0.lastMaintenanceError } }
+
+    /// Make every per-check file written so far durable, then drop the journal segments that
+    /// covered them. Blocking (it fsyncs each touched file): run it off the request path.
+    public func checkpoint() throws {
+        guard options.durability == .fsync else { return }
+        let reply = try control(.rotateJournal)
+        if case .rotated(let segment, let touched) = reply, let segment {
+            shared.withLock { $0.pendingCheckpoints.append(PendingCheckpoint(segment: segment, touched: touched)) }
+        }
+        try checkpointSegments()
+    }
+
+    private func checkpointSegments() throws {
+        let pending = shared.withLock { $0.pendingCheckpoints }
+        guard !pending.isEmpty else { return }
+        var synced: Set<String> = []
+        for group in pending {
+            for path in group.touched where !synced.contains(path) {
+                if let file = try RawFile.openIfExists(path, O_RDONLY) {
+                    defer { file.close() }
+                    try file.syncData()
+                }
+                synced.insert(path)
+            }
+        }
+        // New files' names must be durable too before the journal stops vouching for them.
+        try FileSystem.syncDirectory(data.pings)
+        try FileSystem.syncDirectory(data.flips)
+        for group in pending { try FileSystem.remove(data.journalSegment(group.segment)) }
+        let done = Set(pending.map(\.segment))
+        shared.withLock { state in
+            state.pendingCheckpoints.removeAll { done.contains($0.segment) }
+            state.statistics.checkpoints += 1
+        }
+    }
+}
+
+/// Jobs waiting for the writer, guarded by `PingStore.queue`; never held across I/O.
+struct WriterQueue {
+    var jobs: [WriterJob] = []
+    /// The writer found the queue empty and waits on `wake`: whoever enqueues next signals.
+    var writerSleeping = false
+    var closing = false
+}
+
+enum WriterJob: Sendable {
+    case append(AppendEntry, CheckedContinuation<Void, any Error>)
+    case control(ControlJob, @Sendable (Result<ControlReply, StoreError>) -> Void)
+}
+
+struct AppendEntry: Sendable {
+    var check: UUID
+    /// Encoded by the caller, off the writer thread.
+    var pingLine: [UInt8]?
+    var flip: Flip?
+}
+
+enum ControlJob: Sendable, CustomStringConvertible {
+    case rotateJournal
+    case swapCompacted(check: UUID, temp: String, readUpTo: Int)
+    case retire(UUID)
+
+    var description: String {
+        switch self {
+        case .rotateJournal: "checkpoint"
+        case .swapCompacted: "compaction"
+        case .retire: "retire"
+        }
+    }
+}
+
+enum ControlReply: Sendable {
+    /// The segment closed by the rotation (nil when nothing was written) and the per-check
+    /// files written while it was current.
+    case rotated(segment: Int?, touched: Set<String>)
+    case done
+}
+
+struct PendingCheckpoint: Sendable {
+    var segment: Int
+    var touched: Set<String>
+}
+
+/// State shared between the writer, maintenance and callers; held only for bookkeeping.
+struct SharedState: Sendable {
+    var statistics = PingStore.Statistics()
+    var pendingCheckpoints: [PendingCheckpoint] = []
+    var nextJournalSequence = 0
+    var compactionWanted: Set<UUID> = []
+    var compacting: Set<UUID> = []
+    var stopping = false
+    var lastMaintenanceError: String?
+}

@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The few POSIX file calls the store needs, each turning errno into a `StoreError` that names
+/// the file. A `RawFile` is a plain descriptor: its owner closes it.
+struct RawFile: Sendable {
+    let fd: Int32
+    let path: String
+
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> RawFile {
+        let fd = retrying { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        guard fd >= 0 else { throw StoreError.system(errno, "open", path) }
+        return RawFile(fd: fd, path: path)
+    }
+
+    /// nil when the file does not exist.
+    static func openIfExists(_ path: String, _ flags: Int32) throws -> RawFile? {
+        let fd = retrying { Glibc.open(path, flags | O_CLOEXEC) }
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw StoreError.system(errno, "open", path)
+        }
+        return RawFile(fd: fd, path: path)
+    }
+
+    func close() { _ = Glibc.close(fd) }
+
+    func size() throws -> Int {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw StoreError.system(errno, "fstat", path) }
+        return Int(info.st_size)
+    }
+
+    /// Writes all bytes (write(2) may write fewer), at the end for an O_APPEND descriptor.
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var base = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let written = Glibc.write(fd, base, left)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.system(errno, "write", path)
+            }
+            left -= written
+            base += written
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { buffer in try write(buffer) }
+    }
+
+    /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
+    func read(at offset: Int, count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let got = out.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return pread(fd, base + done, count - done, off_t(offset + done))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.system(errno, "read", path)
+            }
+            if got == 0 { break }
+            done += got
+        }
+        out.removeSubrange(done...)
+        return out
+    }
+
+    func syncData() throws {
+        guard retrying({ fdatasync(fd) }) == 0 else { throw StoreError.system(errno, "fdatasync", path) }
+    }
+
+    func sync() throws {
+        guard retrying({ fsync(fd) }) == 0 else { throw StoreError.system(errno, "fsync", path) }
+    }
+
+    func truncate(to size: Int) throws {
+        guard retrying({ ftruncate(fd, off_t(size)) }) == 0 else { throw StoreError.system(errno, "ftruncate", path) }
+    }
+
+    private static func retrying(_ call: () -> Int32) -> Int32 {
+        var result: Int32
+        repeat { result = call() } while result < 0 && errno == EINTR
+        return result
+    }
+
+    private func retrying(_ call: () -> Int32) -> Int32 { Self.retrying(call) }
+}
+
+/// Directory and path operations.
+enum FileSystem {
+    /// fsync a directory so the names created, renamed or removed in it survive a power loss.
+    static func syncDirectory(_ path: String) throws {
+        let dir = try RawFile.open(path, O_RDONLY | O_DIRECTORY)
+        defer { dir.close() }
+        try dir.sync()
+    }
+
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw StoreError.system(errno, "mkdir", path) }
+    }
+
+    static func rename(_ from: String, _ to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw StoreError.system(errno, "rename to '\(to)'", from) }
+    }
+
+    static func remove(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw StoreError.system(errno, "unlink", path) }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    /// Names in a directory, without `.` and `..`; empty when it does not exist.
+    static func list(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return [] }
+            throw StoreError.system(errno, "opendir", path)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Replace `path` with `bytes` so a crash leaves either the old or the new content: temp
+    /// file, fsync, rename, fsync of the directory. `mode` is set explicitly (umask ignored),
+    /// which matters for files holding secrets (0600).
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        let directory = parent(of: path)
+        let temp = "\(directory)/.\(basename(of: path)).tmp-\(getpid())"
+        let file = try RawFile.open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        do {
+            guard fchmod(file.fd, mode) == 0 else { throw StoreError.system(errno, "fchmod", temp) }
+            try file.write(bytes)
+            try file.sync()
+            file.close()
+        } catch {
+            file.close()
+            _ = unlink(temp)
+            throw error
+        }
+        do {
+            try rename(temp, path)
+        } catch {
+            _ = unlink(temp)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+
+    /// The whole file, or nil when it does not exist.
+    static func readAll(_ path: String) throws -> [UInt8]? {
+        guard let file = try RawFile.openIfExists(path, O_RDONLY) else { return nil }
+        defer { file.close() }
+        return try file.read(at: 0, count: try file.size())
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}

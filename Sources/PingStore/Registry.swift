@@ -1,0 +1,153 @@
+import Foundation
+
+/// `registry.json`: the UUID of every check, assigned on first sight and never changed, and
+/// the UUIDs of deleted checks, never handed out again (SPEC §1.3).
+///
+/// A value owned by whoever loads configuration (the reloader, `kiothc plan`): every change
+/// is written at once, atomically, before the method returns.
+public struct Registry: Sendable, Equatable {
+    public struct Retired: Sendable, Hashable {
+        public var uuid: UUID
+        public var identity: CheckIdentity
+        /// Microseconds since the Unix epoch.
+        public var time: Int64
+    }
+
+    public private(set) var checks: [CheckIdentity: UUID]
+    public private(set) var retired: [Retired]
+    private var retiredUUIDs: Set<UUID>
+    /// nil for a registry that is never written (`kiothc plan` previews).
+    public let path: String?
+
+    /// Load `registry.json` from the data directory; an empty registry when there is none.
+    public static func load(from data: DataDirectory) throws -> Registry {
+        guard let bytes = try FileSystem.readAll(data.registry) else {
+            return Registry(checks: [:], retired: [], path: data.registry)
+        }
+        let document: RegistryDocument
+        do {
+            document = try JSONDecoder().decode(RegistryDocument.self, from: Data(bytes))
+        } catch {
+            throw StoreError(.corrupt, operation: "load", path: data.registry,
+                             detail: "not a registry (\(error)); restore it from a backup, the check UUIDs depend on it")
+        }
+        guard document.v == 1 else {
+            throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "unknown version \(document.v)")
+        }
+        var checks: [CheckIdentity: UUID] = [:]
+        for entry in document.checks {
+            guard let uuid = UUID(uuidString: entry.uuid) else {
+                throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "'\(entry.uuid)' is not a UUID")
+            }
+            checks[CheckIdentity(project: entry.project, key: entry.key)] = uuid
+        }
+        var retired: [Retired] = []
+        for entry in document.retired {
+            guard let uuid = UUID(uuidString: entry.uuid) else {
+                throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "'\(entry.uuid)' is not a UUID")
+            }
+            retired.append(Retired(uuid: uuid, identity: CheckIdentity(project: entry.project, key: entry.key), time: entry.retired_us))
+        }
+        return Registry(checks: checks, retired: retired, path: data.registry)
+    }
+
+    /// An in-memory registry (tests, previews).
+    public init(checks: [CheckIdentity: UUID] = [:], retired: [Retired] = [], path: String? = nil) {
+        self.checks = checks
+        self.retired = retired
+        self.retiredUUIDs = Set(retired.map(\.uuid))
+        self.path = path
+    }
+
+    public func uuid(for identity: CheckIdentity) -> UUID? { checks[identity] }
+
+    public func isRetired(_ uuid: UUID) -> Bool { retiredUUIDs.contains(uuid) }
+
+    /// The UUID of `identity`, assigning a fresh random one (v4) on first sight.
+    @discardableResult
+    public mutating func assign(_ identity: CheckIdentity) throws -> UUID {
+        try assign([identity])[identity] ?? UUID()
+    }
+
+    /// Assign every identity not yet known, with a single write.
+    public mutating func assign(_ identities: [CheckIdentity]) throws -> [CheckIdentity: UUID] {
+        var next = self
+        var result: [CheckIdentity: UUID] = [:]
+        var changed = false
+        for identity in identities {
+            if let known = next.checks[identity] {
+                result[identity] = known
+                continue
+            }
+            var fresh = UUID()
+            // Random v4 collisions do not happen in practice; retired ones must never come back.
+            while next.retiredUUIDs.contains(fresh) || next.checks.values.contains(fresh) { fresh = UUID() }
+            next.checks[identity] = fresh
+            result[identity] = fresh
+            changed = true
+        }
+        if changed {
+            try next.save()
+            self = next
+        }
+        return result
+    }
+
+    /// Forget `identity` (its check was removed from config): its UUID joins the retired list
+    /// and stops answering. Returns the retired UUID, nil if the identity was unknown.
+    @discardableResult
+    public mutating func retire(_ identity: CheckIdentity, at time: Int64) throws -> UUID? {
+        guard let uuid = checks[identity] else { return nil }
+        var next = self
+        next.checks[identity] = nil
+        next.retired.append(Retired(uuid: uuid, identity: identity, time: time))
+        next.retiredUUIDs.insert(uuid)
+        try next.save()
+        self = next
+        return uuid
+    }
+
+    private func save() throws {
+        guard let path else { return }
+        let document = RegistryDocument(
+            v: 1,
+            checks: checks.sorted { $0.key < $1.key }.map {
+                RegistryDocument.Entry(project: $0.key.project, key: $0.key.key, uuid: DataDirectory.name($0.value))
+            },
+            retired: retired.map {
+                RegistryDocument.RetiredEntry(uuid: DataDirectory.name($0.uuid), project: $0.identity.project,
+                                              key: $0.identity.key, retired_us: $0.time)
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data: Data
+        do {
+            data = try encoder.encode(document)
+        } catch {
+            throw StoreError(.invalid, operation: "encode", path: path, detail: "\(error)")
+        }
+        try FileSystem.writeAtomically(Array(data) + [0x0A], to: path)
+    }
+
+    public static func == (lhs: Registry, rhs: Registry) -> Bool {
+        lhs.checks == rhs.checks && lhs.retired == rhs.retired
+    }
+}
+
+/// The JSON shape of `registry.json`, version 1.
+private struct RegistryDocument: Codable {
+    struct Entry: Codable {
+        var project: String
+        var key: String
+        var uuid: String
+    }
+    struct RetiredEntry: Codable {
+        var uuid: String
+        var project: String
+        var key: String
+        var retired_us: Int64
+    }
+    var v: Int
+    var checks: [Entry]
+    var retired: [RetiredEntry]
+}

@@ -1,0 +1,354 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Monitoring
+
+/// The writer thread's own state: open files, the current journal segment, flip numbers.
+/// Created on that thread and never shared, so it needs no lock.
+struct StoreWriter {
+    /// A per-check file open for appending.
+    struct OpenLog {
+        var file: RawFile
+        var size: Int
+        /// A failed batch could not be cut off this file: do it before writing again.
+        var truncateTo: Int?
+    }
+
+    let store: PingStore
+    var journal: RawFile?
+    var journalSize = 0
+    var sequence: Int
+    /// The journal could not be restored after a failed batch: start a new segment.
+    var journalBroken = false
+    var logs: [String: OpenLog] = [:]
+    /// Per-check files written since the journal segment began.
+    var touched: Set<String> = []
+    var flipNumbers: [UUID: Int] = [:]
+    /// Pings appended per check since its last compaction check.
+    var appendedSinceCompaction: [UUID: Int] = [:]
+
+    init(store: PingStore, journal: RawFile?, sequence: Int) {
+        self.store = store
+        self.journal = journal
+        self.sequence = sequence
+    }
+
+    static func createSegment(_ data: DataDirectory, sequence: Int) throws -> RawFile {
+        let file = try RawFile.open(data.journalSegment(sequence), O_WRONLY | O_CREAT | O_APPEND, mode: 0o644)
+        // The segment's name must be durable before anything in it is acknowledged.
+        try FileSystem.syncDirectory(data.journal)
+        return file
+    }
+
+    mutating func run() {
+        while true {
+            store.options.faults?.waitIfHeld()
+            let next = store.queue.withLock { queue -> [WriterJob]? in
+                if queue.jobs.isEmpty {
+                    if queue.closing { return nil }
+                    queue.writerSleeping = true
+                    return []
+                }
+                defer { queue.jobs.removeAll(keepingCapacity: true) }
+                return queue.jobs
+            }
+            guard let jobs = next else { break }
+            if jobs.isEmpty {
+                store.wake.wait()
+                continue
+            }
+            process(jobs)
+        }
+        finish()
+    }
+
+    /// Appends are batched up to the next control job, which sees everything queued before it.
+    private mutating func process(_ jobs: [WriterJob]) {
+        var batch: [(AppendEntry, CheckedContinuation<Void, any Error>)] = []
+        for job in jobs {
+            switch job {
+            case .append(let entry, let continuation):
+                batch.append((entry, continuation))
+            case .control(let control, let reply):
+                if !batch.isEmpty {
+                    commit(batch)
+                    batch.removeAll()
+                }
+                do {
+                    reply(.success(try perform(control)))
+                } catch let error as StoreError {
+                    reply(.failure(error))
+                } catch {
+                    reply(.failure(StoreError(.invalid, operation: "\(control)", path: store.data.path, detail: "\(error)")))
+                }
+            }
+        }
+        if !batch.isEmpty { commit(batch) }
+    }
+
+    // MARK: Group commit
+
+    private mutating func commit(_ batch: [(AppendEntry, CheckedContinuation<Void, any Error>)]) {
+        let data = store.data
+        let fsyncMode = store.options.durability == .fsync
+        var journalBytes: [UInt8] = []
+        var order: [String] = []
+        var perFile: [String: [UInt8]] = [:]
+        var newFlipNumbers: [UUID: Int] = [:]
+        var written: [(path: String, before: Int)] = []
+        var journalBefore = journalSize
+        var records = 0
+
+        func add(_ path: String, _ line: [UInt8]) {
+            if perFile[path] == nil { order.append(path) }
+            perFile[path, default: []].append(contentsOf: line)
+        }
+
+        do {
+            for (entry, _) in batch {
+                if let line = entry.pingLine {
+                    add(data.pingFile(entry.check), line)
+                    if fsyncMode { Journal.append(.pings, entry.check, line, to: &journalBytes) }
+                    records += 1
+                }
+                if let flip = entry.flip {
+                    let n = try newFlipNumbers[entry.check] ?? flipNumber(entry.check)
+                    newFlipNumbers[entry.check] = n + 1
+                    let line = FlipLine.encode(StoredFlip(n: n + 1, flip: flip))
+                    add(data.flipFile(entry.check), line)
+                    if fsyncMode { Journal.append(.flips, entry.check, line, to: &journalBytes) }
+                    records += 1
+                }
+            }
+            if fsyncMode {
+                let journal = try currentJournal()
+                journalBefore = journalSize
+                try store.options.faults?.check(.journalWrite, path: journal.path)
+                journalSize += journalBytes.count  // counted first: a partial write is cut back too
+                try journal.write(journalBytes)
+            }
+            for path in order {
+                guard let bytes = perFile[path] else { continue }
+                var log = try openLog(path)
+                written.append((path, log.size))
+                try store.options.faults?.check(.fileWrite, path: path)
+                log.size += bytes.count
+                logs[path] = log
+                try log.file.write(bytes)
+            }
+            if fsyncMode, let journal {
+                try store.options.faults?.check(.journalSync, path: journal.path)
+                try journal.syncData()
+            }
+        } catch {
+            rollBack(journalTo: journalBefore, files: written)
+            let failure = error as? StoreError
+                ?? StoreError(.invalid, operation: "append", path: data.path, detail: "\(error)")
+            store.shared.withLock { $0.statistics.failedBatches += 1 }
+            for (_, continuation) in batch { continuation.resume(throwing: failure) }
+            return
+        }
+
+        for (check, n) in newFlipNumbers { flipNumbers[check] = n }
+        touched.formUnion(order)
+        let wanted = noteAppends(batch.map(\.0))
+        store.shared.withLock { state in
+            state.statistics.batches += 1
+            state.statistics.records += records
+            if fsyncMode { state.statistics.journalSyncs += 1 }
+            state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
+            state.compactionWanted.formUnion(wanted)
+        }
+        for (_, continuation) in batch { continuation.resume() }
+    }
+
+    /// Undo a failed batch so nothing unacknowledged stays behind a later, acknowledged one.
+    private mutating func rollBack(journalTo size: Int, files: [(path: String, before: Int)]) {
+        if let journal {
+            do {
+                try journal.truncate(to: size)
+                journalSize = size
+            } catch {
+                journalBroken = true
+            }
+        }
+        for (path, before) in files {
+            guard var log = logs[path] else { continue }
+            do {
+                try log.file.truncate(to: before)
+                log.size = before
+                log.truncateTo = nil
+            } catch {
+                log.truncateTo = before
+            }
+            logs[path] = log
+        }
+    }
+
+    private mutating func currentJournal() throws -> RawFile {
+        if let journal, !journalBroken { return journal }
+        // The broken segment keeps its unacknowledged tail; replay skips malformed lines and
+        // re-adds only records beyond each file's last `n`.
+        let next = store.shared.withLock { state -> Int in
+            if journal != nil {
+                state.pendingCheckpoints.append(PendingCheckpoint(segment: sequence, touched: touched))
+            }
+            return sequence + 1
+        }
+        let file = try StoreWriter.createSegment(store.data, sequence: next)
+        journal?.close()
+        journal = file
+        sequence = next
+        journalSize = 0
+        journalBroken = false
+        touched = []
+        return file
+    }
+
+    private mutating func openLog(_ path: String) throws -> OpenLog {
+        if var log = logs[path] {
+            if let size = log.truncateTo {
+                try log.file.truncate(to: size)
+                log.size = size
+                log.truncateTo = nil
+                logs[path] = log
+            }
+            return log
+        }
+        if logs.count >= store.options.openFileLimit {
+            // Close about half; the checkpoint syncs by path, so closing loses nothing.
+            for key in logs.keys.prefix(logs.count / 2) where logs[key]?.truncateTo == nil {
+                logs[key]?.file.close()
+                logs[key] = nil
+            }
+        }
+        let file = try RawFile.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644)
+        let log = OpenLog(file: file, size: try file.size())
+        logs[path] = log
+        return log
+    }
+
+    /// The last flip number in the check's file, read once.
+    private mutating func flipNumber(_ check: UUID) throws -> Int {
+        if let known = flipNumbers[check] { return known }
+        let path = store.data.flipFile(check)
+        var last = 0
+        if let file = try RawFile.openIfExists(path, O_RDONLY) {
+            defer { file.close() }
+            var reader = try TailReader(file: file, size: try file.size())
+            if let line = try reader.previousLine() {
+                do {
+                    last = try FlipLine.number(line)
+                } catch {
+                    throw StoreError(.corrupt, operation: "read", path: path, detail: "last line: \(error.reason)")
+                }
+            }
+        }
+        flipNumbers[check] = last
+        return last
+    }
+
+    /// Checks that received `compactionSlack` pings since their last look are due a compaction.
+    private mutating func noteAppends(_ entries: [AppendEntry]) -> [UUID] {
+        let slack = store.options.compactionSlack
+        var due: [UUID] = []
+        for entry in entries where entry.pingLine != nil {
+            let count = appendedSinceCompaction[entry.check, default: 0] + 1
+            if count >= slack {
+                due.append(entry.check)
+                appendedSinceCompaction[entry.check] = 0
+            } else {
+                appendedSinceCompaction[entry.check] = count
+            }
+        }
+        return due
+    }
+
+    // MARK: Control jobs
+
+    private mutating func perform(_ job: ControlJob) throws -> ControlReply {
+        switch job {
+        case .rotateJournal:
+            guard store.options.durability == .fsync, journal != nil else { return .rotated(segment: nil, touched: []) }
+            if journalSize == 0 && !journalBroken { return .rotated(segment: nil, touched: []) }
+            let closing = sequence
+            let closingTouched = touched
+            let next = try StoreWriter.createSegment(store.data, sequence: sequence + 1)
+            journal?.close()
+            journal = next
+            sequence += 1
+            journalSize = 0
+            journalBroken = false
+            touched = []
+            return .rotated(segment: closing, touched: closingTouched)
+        case .swapCompacted(let check, let temp, let readUpTo):
+            try swapCompacted(check: check, temp: temp, readUpTo: readUpTo)
+            return .done
+        case .retire(let check):
+            try retire(check)
+            return .done
+        }
+    }
+
+    /// Second half of a compaction: copy what was appended since the compactor read the file,
+    /// then atomically replace it. Done here so no append can fall between read and rename.
+    private mutating func swapCompacted(check: UUID, temp: String, readUpTo: Int) throws {
+        let path = store.data.pingFile(check)
+        guard logs[path] != nil || FileSystem.exists(path) else {
+            try? FileSystem.remove(temp)
+            throw StoreError(.invalid, operation: "compact", path: path, detail: "the check's pings were moved away meanwhile")
+        }
+        let current = try openLog(path)
+        guard current.size >= readUpTo else {
+            try? FileSystem.remove(temp)
+            throw StoreError(.corrupt, operation: "compact", path: path, detail: "the file shrank during compaction")
+        }
+        if current.size > readUpTo {
+            let reader = try RawFile.open(path, O_RDONLY)
+            defer { reader.close() }
+            let tail = try reader.read(at: readUpTo, count: current.size - readUpTo)
+            let out = try RawFile.open(temp, O_WRONLY | O_APPEND)
+            defer { out.close() }
+            try out.write(tail)
+            try out.syncData()
+        }
+        try FileSystem.rename(temp, path)
+        try FileSystem.syncDirectory(store.data.pings)
+        logs[path]?.file.close()
+        logs[path] = nil
+    }
+
+    /// Move a deleted check's files to `retired/` for forensics, synced first.
+    private mutating func retire(_ check: UUID) throws {
+        let data = store.data
+        for (from, to) in [(data.pingFile(check), data.retiredPingFile(check)), (data.flipFile(check), data.retiredFlipFile(check))] {
+            logs[from]?.file.close()
+            logs[from] = nil
+            touched.remove(from)
+            guard let file = try RawFile.openIfExists(from, O_RDONLY) else { continue }
+            try file.syncData()
+            file.close()
+            try FileSystem.rename(from, to)
+        }
+        flipNumbers[check] = nil
+        try FileSystem.syncDirectory(data.retired)
+        try FileSystem.syncDirectory(data.pings)
+        try FileSystem.syncDirectory(data.flips)
+    }
+
+    /// On close: hand the last segment to the final checkpoint and close files.
+    private mutating func finish() {
+        if journal != nil {
+            let segment = sequence
+            let files = touched
+            store.shared.withLock { $0.pendingCheckpoints.append(PendingCheckpoint(segment: segment, touched: files)) }
+        }
+        journal?.close()
+        journal = nil
+        for log in logs.values { log.file.close() }
+        logs = [:]
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Monitoring
+import Testing
+
+@testable import PingStore
+
+@Suite("JSON lines")
+struct PingLineTests {
+    @Test("a ping with every field survives encode and decode field by field")
+    func roundTripFull() throws {
+        let rid = try #require(UUID(uuidString: "6F9619FF-8B86-4011-B42D-00C04FC964FF"))
+        let ping = Ping(n: 42, time: 1_732_700_000_123_456, kind: .fail, method: "POST", scheme: "https",
+                        remoteAddress: "2001:db8::1", userAgent: "kiothc/1 \"quoted\"",
+                        body: "line1\nline2\t\u{1}é😀\\end", bodySize: 31, exitStatus: 3, rid: rid, duration: 90_000_000)
+        let line = PingLine.encode(ping)
+        #expect(line.last == 0x0A)
+        #expect(!line.dropLast().contains(0x0A), "one record is one line")
+        let decoded = try PingLine.decode(line.dropLast())
+        #expect(decoded.n == 42)
+        #expect(decoded.time == 1_732_700_000_123_456)
+        #expect(decoded.kind == .fail)
+        #expect(decoded.method == "POST")
+        #expect(decoded.scheme == "https")
+        #expect(decoded.remoteAddress == "2001:db8::1")
+        #expect(decoded.userAgent == "kiothc/1 \"quoted\"")
+        #expect(decoded.body == "line1\nline2\t\u{1}é😀\\end")
+        #expect(decoded.bodySize == 31)
+        #expect(decoded.exitStatus == 3)
+        #expect(decoded.rid == rid)
+        #expect(decoded.duration == 90_000_000)
+        #expect(decoded == ping)
+    }
+
+    @Test("absent optional fields are left out of the line and come back nil")
+    func roundTripMinimal() throws {
+        let ping = samplePing(1)
+        let text = String(decoding: PingLine.encode(ping), as: UTF8.self)
+        #expect(text == #"{"v":1,"n":1,"time_us":1732700001000000,"kind":"success","method":"GET","scheme":"http","remote_addr":"127.0.0.1","ua":"curl/8.5.0","body_size":0}"# + "\n")
+        let decoded = try PingLine.decode(Array(text.utf8).dropLast())
+        #expect(decoded == ping)
+        #expect(decoded.body == nil && decoded.rid == nil && decoded.exitStatus == nil && decoded.duration == nil)
+    }
+
+    @Test("a body that was not UTF-8 is noted by its size alone")
+    func bodySizeOnly() throws {
+        var ping = samplePing(2)
+        ping.bodySize = 512
+        let decoded = try PingLine.decode(PingLine.encode(ping).dropLast())
+        #expect(decoded.body == nil && decoded.bodySize == 512)
+    }
+
+    @Test("escaped input written by other tools decodes, surrogate pairs included")
+    func escapes() throws {
+        let line = #"{"v":1,"n":1,"time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"\u00e9\ud83d\ude00\/","body_size":0}"#
+        let decoded = try PingLine.decode(ArraySlice(line.utf8))
+        #expect(decoded.userAgent == "é😀/")
+    }
+
+    static let badLines: [String] = [
+        "",
+        "not json",
+        #"{"v":1"#,
+        #"{"v":2,"n":1,"time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"","body_size":0}"#,
+        #"{"v":1,"n":1,"time_us":5,"kind":"weird","method":"GET","scheme":"http","remote_addr":"","ua":"","body_size":0}"#,
+        #"{"v":1,"n":"1","time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"","body_size":0}"#,
+        #"{"v":1,"n":1.5,"time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"","body_size":0}"#,
+        #"{"v":1,"n":1,"time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"","body_size":0,"rid":"nope"}"#,
+        #"{"v":1,"n":1,"time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"\ud800","body_size":0}"#,
+        #"{"v":1,"n":1,"time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"","body_size":0} x"#,
+        #"{"v":1,"n":99999999999999999999,"time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"","body_size":0}"#,
+        #"{"v":1,"time_us":5,"kind":"log","method":"GET","scheme":"http","remote_addr":"","ua":"","body_size":0}"#,
+    ]
+
+    @Test("damaged or foreign lines are rejected, not half-read", arguments: badLines)
+    func badLine(_ line: String) {
+        #expect(throws: LineError.self) { try PingLine.decode(ArraySlice(line.utf8)) }
+    }
+
+    @Test("flips round-trip and reject unknown statuses")
+    func flipLine() throws {
+        let stored = StoredFlip(n: 3, flip: Flip(time: 77, old: .up, new: .down, reason: .timeout))
+        let line = FlipLine.encode(stored)
+        #expect(String(decoding: line, as: UTF8.self) == #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout"}"# + "\n")
+        #expect(try FlipLine.decode(line.dropLast()) == stored)
+        let bad = #"{"v":1,"n":3,"time_us":77,"old":"grace","new":"down","reason":"timeout"}"#
+        #expect(throws: LineError.self) { try FlipLine.decode(ArraySlice(bad.utf8)) }
+    }
+
+    @Test("the journal parser skips an unterminated tail and malformed lines")
+    func journalParse() {
+        var bytes: [UInt8] = []
+        Journal.append(.pings, checkA, PingLine.encode(samplePing(1)), to: &bytes)
+        bytes += Array("garbage line\n".utf8)
+        Journal.append(.flips, checkB, FlipLine.encode(StoredFlip(n: 1, flip: Flip(time: 1, old: .new, new: .up, reason: .ping))), to: &bytes)
+        bytes += Array("P \(checkA.uuidString.lowercased()) {\"v\":1,".utf8)
+        let (entries, skipped) = Journal.parse(bytes)
+        #expect(entries.map(\.log) == [.pings, .flips])
+        #expect(entries.map(\.check) == [checkA, checkB])
+        #expect(skipped == 2)
+    }
+}

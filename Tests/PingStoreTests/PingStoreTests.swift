@@ -1,0 +1,277 @@
+import Foundation
+import Monitoring
+import Testing
+
+@testable import PingStore
+
+/// Options for tests: no maintenance thread (tests call checkpoint and compaction themselves).
+func testOptions(_ durability: PingStore.Durability = .fsync, keep: Int = 1000, faults: FaultInjector? = nil) -> PingStore.Options {
+    PingStore.Options(durability: durability, keepPings: keep, maintenanceInterval: nil, faults: faults)
+}
+
+/// Wait, without sleeping, until the writer has `count` jobs queued.
+func waitForQueue(_ store: PingStore, count: Int) async {
+    while store.queuedJobs < count { await Task.yield() }
+}
+
+@Suite("PingStore")
+struct PingStoreTests {
+    @Test("appended pings read back newest first, field by field")
+    func appendAndRead() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions())
+            defer { try? store.close() }
+            let rid = UUID()
+            let first = samplePing(1)
+            var second = samplePing(2, kind: .fail, body: "exit 3\n")
+            second.exitStatus = 3
+            second.rid = rid
+            second.duration = 12
+            try await store.append(first, to: checkA)
+            try await store.append(second, to: checkA, flip: Flip(time: second.time, old: .up, new: .down, reason: .fail))
+
+            let read = try store.pings(of: checkA, limit: 10)
+            #expect(read == [second, first])
+            #expect(try store.pings(of: checkA, limit: 1) == [second])
+            #expect(try store.ping(of: checkA, n: 1) == first)
+            #expect(try store.ping(of: checkA, n: 3) == nil)
+            #expect(try store.pings(of: checkB, limit: 10).isEmpty)
+            #expect(try store.flips(of: checkA, limit: 5) == [StoredFlip(n: 1, flip: Flip(time: second.time, old: .up, new: .down, reason: .fail))])
+            // The file is plain JSON lines, readable by jq.
+            let fileLines = try lines(dir.data.pingFile(checkA))
+            #expect(fileLines.count == 2)
+            #expect(fileLines[1].hasPrefix(#"{"v":1,"n":2,"#))
+        }
+    }
+
+    @Test("one fdatasync covers a whole batch of pings to many checks")
+    func groupCommit() async throws {
+        try await TemporaryDirectory.with { dir in
+            let faults = FaultInjector()
+            let store = try PingStore.open(dir.data, options: testOptions(faults: faults))
+            defer { try? store.close() }
+            let checks = (0..<50).map { _ in UUID() }
+            faults.holdWriter()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<200 {
+                    group.addTask { try await store.append(samplePing(index / 50 + 1), to: checks[index % 50]) }
+                }
+                await waitForQueue(store, count: 200)
+                faults.releaseWriter()
+                try await group.waitForAll()
+            }
+            let stats = store.statistics
+            #expect(stats.records == 200)
+            #expect(stats.batches == 1)
+            #expect(stats.journalSyncs == 1, "one flush for 200 pings to 50 checks")
+            #expect(stats.largestBatch == 200)
+            for check in checks {
+                #expect(try store.pings(of: check, limit: 10).map(\.n) == [4, 3, 2, 1])
+            }
+        }
+    }
+
+    @Test("many concurrent appends all land and share flushes")
+    func concurrentAppends() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions())
+            defer { try? store.close() }
+            let checks = (0..<20).map { _ in UUID() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, check) in checks.enumerated() {
+                    group.addTask {
+                        for n in 1...25 { try await store.append(samplePing(n, body: "c\(index)"), to: check) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let stats = store.statistics
+            #expect(stats.records == 500)
+            #expect(stats.journalSyncs == stats.batches)
+            for check in checks {
+                #expect(try store.pings(of: check, limit: 100).map(\.n) == Array((1...25).reversed()))
+            }
+        }
+    }
+
+    @Test("write durability acknowledges without any fdatasync and keeps no journal")
+    func writeMode() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions(.write))
+            try await store.append(samplePing(1), to: checkA)
+            #expect(store.statistics.journalSyncs == 0)
+            #expect(try store.pings(of: checkA, limit: 1).count == 1)
+            try store.close()
+            #expect(try FileSystem.list(dir.data.journal).isEmpty)
+        }
+    }
+
+    @Test("a torn last line is cut at open and counted")
+    func tornLine() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions())
+            for n in 1...3 { try await store.append(samplePing(n), to: checkA) }
+            try store.close()
+            let path = dir.data.pingFile(checkA)
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            handle.seekToEndOfFile()
+            handle.write(Data(#"{"v":1,"n":4,"time_us":17"#.utf8))
+            handle.closeFile()
+            // A torn line reads as absent even before repair.
+            let reopened = try PingStore.open(dir.data, options: testOptions())
+            defer { try? reopened.close() }
+            #expect(reopened.recovery.tornLinesRepaired == 1)
+            #expect(reopened.recovery.repairedFiles == [path])
+            #expect(try readText(path).hasSuffix("}\n"))
+            try await reopened.append(samplePing(4), to: checkA)
+            #expect(try reopened.pings(of: checkA, limit: 10).map(\.n) == [4, 3, 2, 1])
+        }
+    }
+
+    @Test("a file holding only a torn line is emptied")
+    func onlyTornLine() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            try Data(#"{"v":1,"n":1"#.utf8).write(to: URL(fileURLWithPath: dir.data.pingFile(checkA)))
+            let store = try PingStore.open(dir.data, options: testOptions())
+            defer { try? store.close() }
+            #expect(store.recovery.tornLinesRepaired == 1)
+            #expect(try readText(dir.data.pingFile(checkA)).isEmpty)
+        }
+    }
+
+    @Test("after a crash the journal restores acknowledged pings missing from their files")
+    func journalReplay() async throws {
+        try await TemporaryDirectory.with { dir in
+            // What a crash can leave: the journal synced with pings 1-5 and flip 1, the per-check
+            // file with 1-3 and half of 4 (its pages never reached the disk), no flips file.
+            try dir.data.create()
+            var journal: [UInt8] = []
+            for n in 1...5 { Journal.append(.pings, checkA, PingLine.encode(samplePing(n)), to: &journal) }
+            let flip = StoredFlip(n: 1, flip: Flip(time: baseTime, old: .new, new: .up, reason: .ping))
+            Journal.append(.flips, checkA, FlipLine.encode(flip), to: &journal)
+            Journal.append(.pings, checkB, PingLine.encode(samplePing(1)), to: &journal)
+            journal += Array("P \(DataDirectory.name(checkB)) {\"v\":1,\"n\":2".utf8)  // unacknowledged
+            try Data(journal).write(to: URL(fileURLWithPath: dir.data.journalSegment(7)))
+            var file: [UInt8] = []
+            for n in 1...3 { file += PingLine.encode(samplePing(n)) }
+            file += PingLine.encode(samplePing(4)).prefix(20)
+            try Data(file).write(to: URL(fileURLWithPath: dir.data.pingFile(checkA)))
+
+            let store = try PingStore.open(dir.data, options: testOptions())
+            #expect(store.recovery.tornLinesRepaired == 1)
+            #expect(store.recovery.recordsReplayed == 4)  // A: 4, 5 and the flip; B: 1
+            #expect(store.recovery.journalLinesSkipped == 1)
+            #expect(try store.pings(of: checkA, limit: 10).map(\.n) == [5, 4, 3, 2, 1])
+            #expect(try store.flips(of: checkA, limit: 10) == [flip])
+            #expect(try store.pings(of: checkB, limit: 10).map(\.n) == [1])
+            // The next segment continues the numbering; the old one is gone.
+            #expect(try Journal.segments(in: dir.data) == [8])
+            // New flips continue from the replayed number.
+            try await store.append(Flip(time: baseTime + 1, old: .up, new: .down, reason: .timeout), to: checkA)
+            #expect(try store.flips(of: checkA, limit: 1).first?.n == 2)
+            try store.close()
+
+            // Replaying the same journal twice adds nothing.
+            try Data(journal).write(to: URL(fileURLWithPath: dir.data.journalSegment(20)))
+            let again = try PingStore.open(dir.data, options: testOptions())
+            defer { try? again.close() }
+            #expect(again.recovery.recordsReplayed == 0)
+            #expect(try again.pings(of: checkA, limit: 10).count == 5)
+        }
+    }
+
+    @Test("a checkpoint syncs the files and drops the journal segments that covered them")
+    func checkpoint() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions())
+            defer { try? store.close() }
+            try await store.append(samplePing(1), to: checkA)
+            let before = try Journal.segments(in: dir.data)
+            #expect(before.count == 1)
+            try store.checkpoint()
+            let after = try Journal.segments(in: dir.data)
+            #expect(after.count == 1 && after != before)
+            #expect(store.statistics.checkpoints == 1)
+            // Nothing written since: no rotation.
+            try store.checkpoint()
+            #expect(try Journal.segments(in: dir.data) == after)
+            try await store.append(samplePing(2), to: checkA)
+            #expect(try store.pings(of: checkA, limit: 5).count == 2)
+        }
+    }
+
+    @Test("a full disk fails the append with ENOSPC and later appends succeed once space returns")
+    func diskFull() async throws {
+        try await TemporaryDirectory.with { dir in
+            let faults = FaultInjector()
+            let store = try PingStore.open(dir.data, options: testOptions(faults: faults))
+            defer { try? store.close() }
+            try await store.append(samplePing(1), to: checkA)
+
+            for operation in [FaultInjector.Operation.journalWrite, .fileWrite, .journalSync] {
+                faults.fail(operation, with: operation == .journalSync ? EIO : ENOSPC)
+                await #expect(throws: StoreError.self) { try await store.append(samplePing(2), to: checkA) }
+                do {
+                    try await store.append(samplePing(2), to: checkB)
+                    Issue.record("append should fail while \(operation) fails")
+                } catch let error as StoreError {
+                    #expect(error.errno == (operation == .journalSync ? EIO : ENOSPC))
+                    #expect(error.description.contains(dir.data.path), "the message names the file")
+                }
+                faults.heal()
+            }
+            // Nothing of the failed batches stayed behind.
+            #expect(try store.pings(of: checkA, limit: 10).map(\.n) == [1])
+            #expect(try store.pings(of: checkB, limit: 10).isEmpty)
+            try await store.append(samplePing(2), to: checkA)
+            #expect(try store.pings(of: checkA, limit: 10).map(\.n) == [2, 1])
+            #expect(store.statistics.failedBatches == 6)
+            try store.close()
+
+            // Nor in the journal: reopening replays only acknowledged pings.
+            let reopened = try PingStore.open(dir.data, options: testOptions())
+            defer { try? reopened.close() }
+            #expect(reopened.recovery.recordsReplayed == 0)
+            #expect(try reopened.pings(of: checkB, limit: 10).isEmpty)
+        }
+    }
+
+    @Test("appends after close are refused with a clear error")
+    func closed() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions())
+            try store.close()
+            do {
+                try await store.append(samplePing(1), to: checkA)
+                Issue.record("append after close should throw")
+            } catch let error as StoreError {
+                #expect(error.kind == .closed)
+            }
+        }
+    }
+
+    @Test("retiring a check moves its files aside and replay does not bring them back")
+    func retire() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions())
+            try await store.append(samplePing(1), to: checkA, flip: Flip(time: 1, old: .new, new: .up, reason: .ping))
+            try await store.append(samplePing(1), to: checkB)
+            try store.retire(checkA)
+            #expect(!FileSystem.exists(dir.data.pingFile(checkA)))
+            #expect(try lines(dir.data.retiredPingFile(checkA)).count == 1)
+            #expect(try lines(dir.data.retiredFlipFile(checkA)).count == 1)
+            #expect(try store.pings(of: checkA, limit: 5).isEmpty)
+            #expect(try store.storedChecks() == [checkB])
+            // Simulate a crash: close without the final checkpoint would keep the journal; copy it.
+            let segment = try #require(try Journal.segments(in: dir.data).last)
+            let journal = try Data(contentsOf: URL(fileURLWithPath: dir.data.journalSegment(segment)))
+            try store.close()
+            try journal.write(to: URL(fileURLWithPath: dir.data.journalSegment(segment)))
+            let reopened = try PingStore.open(dir.data, options: testOptions())
+            defer { try? reopened.close() }
+            #expect(!FileSystem.exists(dir.data.pingFile(checkA)))
+            #expect(try reopened.pings(of: checkB, limit: 5).count == 1)
+        }
+    }
+}
