@@ -9,6 +9,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // libyaml, through pkg-config; Debian: apt-get install libyaml-dev
@@ -25,12 +31,32 @@ let package = Package(
         .target(name: "CheckCatalog", dependencies: ["YAMLParser", "Monitoring"]),
         // JSON-lines ping store: group commit, recovery, registry of UUIDs. Foundation + Glibc.
         .target(name: "PingStore", dependencies: ["Monitoring"]),
+        // The Hummingbird application: ping routes, catalog snapshots, the services of `serve`.
+        .target(
+            name: "Server",
+            dependencies: [
+                "CheckCatalog",
+                "Monitoring",
+                "PingStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .executableTarget(
             name: "kiothc",
             dependencies: [
                 "CheckCatalog",
                 "Monitoring",
+                "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"]),
@@ -38,5 +64,13 @@ let package = Package(
         .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring"], exclude: ["Fixtures"]),
         .testTarget(name: "KiothcTests", dependencies: ["kiothc"]),
         .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ]
 )

@@ -12,6 +12,7 @@ struct KiotHC: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self,
             SlugCommand.self,
+            ServeCommand.self,
             ScheduleCommand.self,
         ]
     )

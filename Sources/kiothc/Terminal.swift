@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The CLI's edge to standard output and error.
 enum Terminal {
@@ -13,5 +14,17 @@ enum Terminal {
     /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
     static var stdoutIsColourTerminal: Bool {
         isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    }
+}
+
+/// True the first time only: the ping URLs are printed once, not once per listener.
+final class PrintedOnce: Sendable {
+    private let done = Mutex(false)
+
+    func first() -> Bool {
+        done.withLock { done in
+            defer { done = true }
+            return !done
+        }
     }
 }

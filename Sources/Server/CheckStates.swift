@@ -1,0 +1,38 @@
+import Foundation
+import Monitoring
+import Synchronization
+
+/// The runtime state of every check, updated by each ping under one short lock (never held
+/// across I/O or an await).
+final class CheckStates: Sendable {
+    private let states: Mutex<[UUID: CheckState]>
+
+    init(_ initial: [UUID: CheckState]) {
+        states = Mutex(initial)
+    }
+
+    /// Applies a ping to a check's state and returns the outcome to store, plus the state
+    /// before, so the change can be undone if the store refuses the ping.
+    func apply(
+        _ received: ReceivedPing, to uuid: UUID, at now: Int64, postOnly: Bool, manualResume: Bool
+    ) -> (outcome: CheckState.PingOutcome, previous: CheckState) {
+        states.withLock { states in
+            let previous = states[uuid] ?? .new
+            let outcome = previous.applying(received, at: now, postOnly: postOnly, manualResume: manualResume)
+            states[uuid] = outcome.state
+            return (outcome, previous)
+        }
+    }
+
+    /// Restores `previous` when nothing else changed the check since `outcome` was applied,
+    /// so a ping that was not stored leaves no trace in memory either.
+    func undo(_ outcome: CheckState.PingOutcome, previous: CheckState, of uuid: UUID) {
+        states.withLock { states in
+            if states[uuid] == outcome.state { states[uuid] = previous }
+        }
+    }
+
+    func state(of uuid: UUID) -> CheckState {
+        states.withLock { $0[uuid] ?? .new }
+    }
+}

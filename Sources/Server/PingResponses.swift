@@ -1,0 +1,62 @@
+import HTTPTypes
+import Hummingbird
+
+/// The exact responses of the Pinging API (SPEC §2).
+enum PingResponses {
+    static let allowedMethods = "HEAD, GET, POST, OPTIONS"
+    static let pingBodyLimit = HTTPField.Name("Ping-Body-Limit")!
+    static let neverCache = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+    static func ok(head: Bool) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.accessControlAllowOrigin] = "*"
+        headers[pingBodyLimit] = String(PingBody.storedLimit)
+        headers[.cacheControl] = neverCache
+        headers[.expires] = "0"
+        if head {
+            headers[.contentLength] = "2"
+            return Response(status: .ok, headers: headers)
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ text: String, head: Bool = false) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.cacheControl] = neverCache
+        if head {
+            headers[.contentLength] = String(text.utf8.count)
+            return Response(status: status, headers: headers)
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static let notFound = "not found"
+    static let invalidURLFormat = "invalid url format"
+    static let invalidUUIDFormat = "invalid uuid format"
+    static let ambiguousSlug = "ambiguous slug"
+    static let payloadTooLarge = "payload too large"
+
+    /// A CORS preflight: 204 and no ping.
+    static func preflight() -> Response {
+        var headers = HTTPFields()
+        headers[.accessControlAllowOrigin] = "*"
+        headers[.accessControlAllowMethods] = allowedMethods
+        headers[.accessControlAllowHeaders] = "*"
+        headers[.accessControlMaxAge] = "600"
+        return Response(status: .noContent, headers: headers)
+    }
+
+    static func methodNotAllowed() -> Response {
+        var response = error(.methodNotAllowed, "method not allowed")
+        response.headers[.allow] = allowedMethods
+        return response
+    }
+
+    static func unavailable() -> Response {
+        var response = error(.serviceUnavailable, "ping not stored, try again")
+        response.headers[.retryAfter] = "1"
+        return response
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// A ping URL taken apart, with the rules of Healthchecks' URL patterns (SPEC §2):
+/// `/ping/<uuid>[/]`, `/ping/<uuid>/<start|fail|log|exit-status>`,
+/// `/ping/<ping-key>/<slug>[/<start|fail|log|exit-status>]`.
+struct PingRoute: Equatable {
+    enum Target: Equatable {
+        case uuid(UUID)
+        case slug(pingKey: Substring, slug: Substring)
+    }
+
+    enum Action: Equatable {
+        case success, start, fail, log
+        /// Any run of digits; values over 255 are rejected after the check is found.
+        case exitStatus(Int)
+    }
+
+    enum Failure: Error, Equatable {
+        /// 404 `not found`: no URL pattern matches.
+        case notFound
+        /// 400 `invalid url format`: an upper-case slug.
+        case invalidFormat
+    }
+
+    var target: Target
+    var action: Action
+
+    /// Parses the part of the path after `/ping/`.
+    static func parse(_ path: Substring) -> Result<PingRoute, Failure> {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        switch segments.count {
+        case 1:
+            guard let uuid = canonicalUUID(segments[0]) else { return .failure(.notFound) }
+            return .success(PingRoute(target: .uuid(uuid), action: .success))
+        case 2:
+            if let uuid = canonicalUUID(segments[0]) {
+                if segments[1].isEmpty { return .success(PingRoute(target: .uuid(uuid), action: .success)) }
+                if let action = action(segments[1]) { return .success(PingRoute(target: .uuid(uuid), action: action)) }
+            }
+            return slugRoute(pingKey: segments[0], slug: segments[1], action: .success)
+        case 3:
+            guard let action = action(segments[2]) else { return .failure(.notFound) }
+            return slugRoute(pingKey: segments[0], slug: segments[1], action: action)
+        default:
+            return .failure(.notFound)
+        }
+    }
+
+    private static func slugRoute(pingKey: Substring, slug: Substring, action: Action) -> Result<PingRoute, Failure> {
+        guard isSlugSegment(pingKey), isSlugSegment(slug) else { return .failure(.notFound) }
+        if slug.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { return .failure(.invalidFormat) }
+        return .success(PingRoute(target: .slug(pingKey: pingKey, slug: slug), action: action))
+    }
+
+    private static func action(_ segment: Substring) -> Action? {
+        switch segment {
+        case "start": return .start
+        case "fail": return .fail
+        case "log": return .log
+        default:
+            guard !segment.isEmpty, segment.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            // Any run of digits is an exit status; an overflowing one is simply too large.
+            return .exitStatus(Int(segment) ?? Int.max)
+        }
+    }
+
+    /// Django's `slug` converter: `[-a-zA-Z0-9_]+`.
+    private static func isSlugSegment(_ segment: Substring) -> Bool {
+        !segment.isEmpty && segment.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+    }
+
+    /// Django's `uuid` converter: canonical, lower-case, hyphenated. Upper-case is no match.
+    static func canonicalUUID(_ segment: Substring) -> UUID? {
+        let bytes = segment.utf8
+        guard bytes.count == 36 else { return nil }
+        for (index, byte) in bytes.enumerated() {
+            switch index {
+            case 8, 13, 18, 23:
+                guard byte == UInt8(ascii: "-") else { return nil }
+            default:
+                guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) else { return nil }
+            }
+        }
+        return UUID(uuidString: String(segment))
+    }
+}

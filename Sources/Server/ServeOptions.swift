@@ -1,0 +1,19 @@
+import PingStore
+
+/// Everything `kiothc serve` is told, with the defaults of SPEC §2 and §4.
+public struct ServeOptions: Sendable {
+    public var configDirectory = "checks.d"
+    public var dataDirectory = "data"
+    public var listen: [ListenAddress] = ListenAddress.defaults
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// The public URL of the server, for the ping URLs it prints; default: the first listener.
+    public var baseURL: String?
+    public var durability: PingStore.Durability = .fsync
+    public var keepPings = 1_000
+    public var maxRequestBody = 10 * 1024 * 1024
+    /// Connections with no traffic for this long are closed (idle and slow clients).
+    public var idleTimeoutSeconds = 60
+
+    public init() {}
+}

@@ -1,0 +1,23 @@
+import Hummingbird
+
+/// Dispatches requests: the Pinging API first, on its lean path, then the probes. One
+/// responder per listener, because it knows the listener's scheme.
+struct ServerResponder: HTTPResponder {
+    typealias Context = ServerContext
+
+    let pings: PingEndpoint
+    let scheme: String
+
+    func respond(to request: Request, context: ServerContext) async throws -> Response {
+        let path = request.uri.path
+        if path.hasPrefix(PingEndpoint.prefix) {
+            return await pings.respond(to: request, context: context, scheme: scheme)
+        }
+        switch path {
+        case "/-/healthy", "/-/ready":
+            return PingResponses.error(.ok, "OK")
+        default:
+            return PingResponses.error(.notFound, PingResponses.notFound)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import CheckCatalog
+import Foundation
+import Monitoring
+
+/// The catalog as the ping path reads it: every check by UUID and by (ping key, slug), built
+/// once per (re)load and swapped whole, so a ping sees one catalog, never a mix.
+final class ServingCatalog: Sendable {
+    struct Entry: Sendable {
+        let uuid: UUID
+        let definition: CheckDefinition
+    }
+
+    enum SlugLookup {
+        case found(Entry)
+        case notFound
+        case ambiguous
+    }
+
+    let catalog: Catalog
+    let pingKeys: [String: String]
+    private let byUUID: [UUID: Entry]
+    /// ping key -> slug -> checks with that slug (several: a conflict, answered 409).
+    private let bySlug: [String: [String: [Entry]]]
+
+    /// - Parameters:
+    ///   - uuids: the registry's UUID of every check of the catalog.
+    ///   - pingKeys: every project's resolved (or generated) ping key, by project id.
+    init(catalog: Catalog, uuids: [CheckDefinition.ID: UUID], pingKeys: [String: String]) {
+        self.catalog = catalog
+        self.pingKeys = pingKeys
+        var byUUID: [UUID: Entry] = [:]
+        var bySlug: [String: [String: [Entry]]] = [:]
+        byUUID.reserveCapacity(catalog.checks.count)
+        for definition in catalog.checks {
+            guard let uuid = uuids[definition.id] else { continue }
+            let entry = Entry(uuid: uuid, definition: definition)
+            byUUID[uuid] = entry
+            if let key = pingKeys[definition.id.project], !definition.slug.isEmpty {
+                bySlug[key, default: [:]][definition.slug, default: []].append(entry)
+            }
+        }
+        self.byUUID = byUUID
+        self.bySlug = bySlug
+    }
+
+    func check(_ uuid: UUID) -> Entry? { byUUID[uuid] }
+
+    func check(pingKey: Substring, slug: Substring) -> SlugLookup {
+        guard let slugs = bySlug[String(pingKey)], let entries = slugs[String(slug)] else { return .notFound }
+        return entries.count == 1 ? .found(entries[0]) : .ambiguous
+    }
+
+    var count: Int { byUUID.count }
+    var entries: Dictionary<UUID, Entry>.Values { byUUID.values }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Synchronization
+
+/// A real `kiothc serve` process on a loopback port chosen by the kernel, with its own config
+/// and data directories; stopped (SIGTERM) and cleaned up by `stop()` or when released.
+final class RunningServer {
+    let root: URL
+    let process = Process()
+    private let log = LogBuffer()
+    private(set) var baseURL = ""
+
+    var config: URL { root.appendingPathComponent("checks.d") }
+    var data: URL { root.appendingPathComponent("data") }
+
+    init(files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-serve-\(UUID().uuidString)")
+        for (name, text) in files {
+            let url = root.appendingPathComponent("checks.d").appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        if let existing {
+            try FileManager.default.copyItem(at: existing, to: data)
+        }
+        try start(arguments: arguments, listen: listen)
+    }
+
+    private func start(arguments: [String], listen: String) throws {
+        process.executableURL = CLI.binary
+        process.arguments = ["serve", "--config", config.path, "--data", data.path, "--listen", listen, "--log-level", "info"] + arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        let log = log
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else { return }
+            log.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+        }
+        try process.run()
+        baseURL = try waitFor(prefix: "serving pings at ")
+    }
+
+    /// Waits (at most 30 s) for a log line containing `prefix` and returns the rest of that line.
+    func waitFor(prefix: String, timeout: TimeInterval = 30) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = log.text.withLock { $0 }
+            if let range = text.range(of: prefix) {
+                let rest = text[range.upperBound...]
+                return String(rest.prefix { $0 != "\n" })
+            }
+            if !process.isRunning {
+                throw ServerFailed(log: text)
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw ServerFailed(log: log.text.withLock { $0 })
+    }
+
+    var output: String { log.text.withLock { $0 } }
+
+    /// SIGTERM and wait; returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    // MARK: What the server wrote
+
+    func uuid(_ project: String, _ key: String) throws -> String {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("registry.json"))) as? [String: Any]
+        let checks = object?["checks"] as? [[String: Any]] ?? []
+        guard let entry = checks.first(where: { $0["project"] as? String == project && $0["key"] as? String == key }),
+              let uuid = entry["uuid"] as? String
+        else { throw ServerFailed(log: "no UUID for \(project)/\(key) in registry.json") }
+        return uuid
+    }
+
+    func generatedPingKey(_ project: String) throws -> String {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("ping-keys.json"))) as? [String: Any]
+        guard let keys = object?["keys"] as? [String: String], let key = keys[project] else {
+            throw ServerFailed(log: "no generated ping key for \(project)")
+        }
+        return key
+    }
+
+    /// The stored pings of a check, oldest first, one JSON object per line.
+    func pings(_ uuid: String) throws -> [[String: Any]] {
+        let url = data.appendingPathComponent("pings/\(uuid).jsonl")
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw ServerFailed(log: "not a JSON object: \(line)")
+            }
+            return object
+        }
+    }
+}
+
+/// The server's log as it arrives, read by the test while the reader thread appends.
+final class LogBuffer: Sendable {
+    let text = Mutex("")
+}
+
+struct ServerFailed: Error, CustomStringConvertible {
+    let log: String
+    var description: String { "the server did not start or failed:\n\(log)" }
+}
+
+/// curl, as a user of the Pinging API would run it.
+enum Curl {
+    struct Reply {
+        var status: Int
+        var httpVersion: String
+        var headers: [String: String]
+        var body: String
+    }
+
+    static func request(_ url: String, method: String = "GET", body: String? = nil, extra: [String] = []) throws -> Reply {
+        let directory = FileManager.default.temporaryDirectory
+        let headerFile = directory.appendingPathComponent("curl-headers-\(UUID().uuidString)")
+        let bodyFile = directory.appendingPathComponent("curl-body-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: headerFile)
+            try? FileManager.default.removeItem(at: bodyFile)
+        }
+        var arguments = ["-sS", "--max-time", "20", "-D", headerFile.path, "-o", bodyFile.path, "-w", "%{http_code} %{http_version}"]
+        switch method {
+        case "HEAD": arguments.append("--head")
+        case "GET": break
+        default: arguments += ["-X", method]
+        }
+        if let body { arguments += ["--data-binary", body] }
+        arguments += extra + [url]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let written = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let parts = written.split(separator: " ")
+        var headers: [String: String] = [:]
+        let headerText = (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""
+        for line in headerText.split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        // With --head curl writes the headers where the body would go; a HEAD reply has none.
+        let replyBody = method == "HEAD" ? "" : (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? ""
+        return Reply(status: Int(parts.first ?? "") ?? 0, httpVersion: parts.count > 1 ? String(parts[1]) : "", headers: headers, body: replyBody)
+    }
+}
