@@ -137,7 +137,7 @@ struct TreeBuilder {
             root = node
             return
         }
-        switch top {
+        switch consume top {  // consume: the payload arrays stay unique, appends stay O(1)
         case .sequence(let start, var items):
             items.append(node)
             stack.append(.sequence(start, items))

@@ -14,6 +14,14 @@ func waitForQueue(_ store: PingStore, count: Int) async {
     while store.queuedJobs < count { await Task.yield() }
 }
 
+/// Run blocking store work (compaction, checkpoints) on its own thread, as the maintenance
+/// thread does, so it never ties up one of the few cooperative threads.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
 @Suite("PingStore")
 struct PingStoreTests {
     @Test("appended pings read back newest first, field by field")

@@ -13,6 +13,10 @@ struct CronIterator {
     private let onWallClock: Bool
     private var dt: LocalDateTime
     private var fold = 0
+    /// Ticks left for this step. Correct zone conversions always move forward, so this never
+    /// runs out; it turns a would-be endless loop (a broken zone) into "no next time".
+    private var budget = 0
+    private var exhausted: Bool { budget <= 0 }
 
     /// Starts at `instant` (whole seconds since 1970, UTC); the first result is strictly later
     /// (except for the wall-clock fold quirk described in docs/schedules.md).
@@ -27,6 +31,7 @@ struct CronIterator {
 
     /// The next result as a UTC instant, nil after 50 years without a match (as cronsim).
     mutating func next() -> Int64? {
+        budget = 100_000
         tick(1)
         guard advance() else { return nil }
         if onWallClock {
@@ -39,6 +44,7 @@ struct CronIterator {
     }
 
     private mutating func tick(_ seconds: Int64) {
+        budget -= 1
         if onWallClock {
             dt = dt.adding(seconds: seconds)
         } else {
@@ -64,7 +70,7 @@ struct CronIterator {
 
     private mutating func advance() -> Bool {
         let startYear = dt.date.year
-        while true {
+        while !exhausted {
             advanceMonth()
             if dt.date.year > startYear + 50 { return false }
             if advanceDay() { continue }
@@ -73,6 +79,7 @@ struct CronIterator {
             if advanceSecond() { continue }
             return true
         }
+        return false
     }
 
     private mutating func advanceMonth() {
@@ -98,7 +105,7 @@ struct CronIterator {
     private mutating func advanceHour() -> Bool {
         if expression.matchesHour(dt.hour) { return false }
         replace(minute: 0, second: 0)
-        while !expression.matchesHour(dt.hour) {
+        while !expression.matchesHour(dt.hour), !exhausted {
             tick(3600)
             if dt.hour == 0 { break }
         }
@@ -113,7 +120,7 @@ struct CronIterator {
             let delta = ((target - dt.minute) % 60 + 60) % 60
             tick(Int64(delta * 60))
         }
-        while !expression.matchesMinute(dt.minute) {
+        while !expression.matchesMinute(dt.minute), !exhausted {
             tick(60)
             if dt.minute == 0 { break }
         }
@@ -124,7 +131,7 @@ struct CronIterator {
     private mutating func advanceSecond() -> Bool {
         if dt.second == 0 { return false }
         tick(Int64((60 - dt.second) % 60))
-        while dt.second != 0 {
+        while dt.second != 0, !exhausted {
             tick(1)
             if dt.second == 0 { break }
         }
