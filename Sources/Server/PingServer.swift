@@ -133,6 +133,8 @@ public final class PingServer: Sendable {
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
+        let statistics = store.statistics
+        logger.notice("stopped: listeners closed, store flushed", metadata: ["pings_stored": "\(statistics.records)"])
     }
 
     private func application(_ address: ListenAddress, onListening: @escaping @Sendable (String) -> Void) throws -> some Service {

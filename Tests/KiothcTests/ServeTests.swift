@@ -142,6 +142,8 @@ struct ServeTests {
         #expect(reply.status == 200)
         #expect(reply.body == "OK")
         #expect(try server.pings(uuid).first?["body"] as? String == "one-zero")
+        #expect(server.stop() == 0)
+        #expect(server.output.contains("stopped: listeners closed, store flushed"))
     }
 
     @Test("IPv6 loopback [::1]")
