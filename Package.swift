@@ -68,7 +68,11 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server",
+                "CheckCatalog",
+                "Monitoring",
+                "PingStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

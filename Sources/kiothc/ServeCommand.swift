@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
 
             Every option can also be set by an environment variable: KIOTHC_CONFIG, KIOTHC_DATA, \
             KIOTHC_LISTEN (comma-separated), KIOTHC_TLS_CERT, KIOTHC_TLS_KEY, KIOTHC_BASE_URL, \
-            KIOTHC_DURABILITY, KIOTHC_KEEP_PINGS, KIOTHC_LOG_LEVEL. Flags win.
+            KIOTHC_DURABILITY, KIOTHC_KEEP_PINGS, KIOTHC_IDLE_TIMEOUT, KIOTHC_LOG_LEVEL. Flags win.
 
             An invalid configuration is fatal at start (exit 1, with its diagnostics). SIGTERM \
             or SIGINT stop the server gracefully: no new connections, in-flight pings finish, \
@@ -62,6 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-request-body"), help: "Largest ping request body in bytes; larger ones get 413 and are not recorded.")
     var maxRequestBody: Int = 10 * 1024 * 1024
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent (idle keep-alive, or a client that stops sending) before it is closed.")
+    var idleTimeout: Int = environment["KIOTHC_IDLE_TIMEOUT"].flatMap { Int($0) } ?? 60
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: LogLevelOption = LogLevelOption(rawValue: environment["KIOTHC_LOG_LEVEL"] ?? "info") ?? .info
 
@@ -71,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard keepPings >= 1 else { throw ValidationError("--keep-pings must be at least 1") }
         guard maxRequestBody >= 0 else { throw ValidationError("--max-request-body cannot be negative") }
+        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
     }
 
     private var listenAddresses: [String] {
@@ -98,6 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.durability = durability.mode
         options.keepPings = keepPings
         options.maxRequestBody = maxRequestBody
+        options.idleTimeoutSeconds = idleTimeout
 
         let server: PingServer
         do {

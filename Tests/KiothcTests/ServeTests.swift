@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// End to end: the real `kiothc serve` on loopback, driven by curl over real sockets.
@@ -187,9 +188,44 @@ struct ServeTests {
         #expect(stored.first?["body"] as? String == "over h2")
     }
 
+    @Test("a connection that sends nothing is closed after --idle-timeout")
+    func idleTimeout() throws {
+        let server = try RunningServer(files: Self.config, arguments: ["--idle-timeout", "1"])
+        defer { server.stop() }
+        let port = try #require(Int(server.baseURL.split(separator: ":").last ?? ""))
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        // Send half a request line, then nothing: a slow or stuck client.
+        _ = "GET /ping/".withCString { send(socket, $0, 10, 0) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let started = Date()
+        var byte: UInt8 = 0
+        let received = recv(socket, &byte, 1, 0)
+        #expect(received == 0, "the server closed the connection")
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     @Test("an invalid config is fatal at start: exit 1 with its diagnostics")
     func invalidConfig() throws {
         #expect(throws: ServerFailed.self) { try RunningServer(files: ["a.yaml": "checks:\n  x: {scheduel: daily}\n"]) }
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-invalid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: config) }
+        try Data("checks:\n  x: {scheduel: daily}\n".utf8).write(to: config.appendingPathComponent("a.yaml"))
+        let invalid = try CLI.run(["serve", "--config", config.path, "--data", config.appendingPathComponent("data").path, "--listen", "127.0.0.1:0"])
+        #expect(invalid.status == 1)
+        #expect(invalid.stderr.contains("a.yaml:2:7: error: unknown key 'scheduel' in check 'x' [unknown-key]"))
+        #expect(invalid.stderr.contains("the configuration is invalid; nothing was started"))
+        #expect(!FileManager.default.fileExists(atPath: config.appendingPathComponent("data").path), "nothing was written")
         let output = try CLI.run(["serve", "--config", "/nonexistent/checks.d", "--data", "/tmp/kiothc-unused-data"])
         #expect(output.status == 1)
         #expect(output.stderr.contains("config directory '/nonexistent/checks.d' does not exist"))

@@ -1,0 +1,140 @@
+import CheckCatalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Monitoring
+import PingStore
+import Synchronization
+import Testing
+@testable import Server
+
+/// The ping path against a real store in a temporary directory, through Hummingbird's router
+/// test client; the clock is a value the test sets.
+@Suite("Ping endpoint")
+struct PingEndpointTests {
+    final class Fixture: Sendable {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-endpoint-\(UUID().uuidString)")
+        let store: PingStore
+        let faults = FaultInjector()
+        let states = CheckStates([:])
+        let uuid = UUID()
+        let clock = TestClock()
+        let endpoint: PingEndpoint
+
+        init(yaml: String = "checks:\n  backup: {name: Backup}\n") throws {
+            let config = root.appendingPathComponent("checks.d")
+            try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+            try Data(yaml.utf8).write(to: config.appendingPathComponent("checks.yaml"))
+            let result = try ConfigLoader.load(directory: config.path)
+            let definition = try #require(result.catalog.checks.first)
+            store = try PingStore.open(
+                DataDirectory(root.appendingPathComponent("data").path),
+                options: PingStore.Options(durability: .fsync, maintenanceInterval: nil, faults: faults))
+            let serving = ServingCatalog(catalog: result.catalog, uuids: [definition.id: uuid], pingKeys: ["default": "test-ping-key"])
+            let clock = clock
+            endpoint = PingEndpoint(
+                catalog: CurrentCatalog(serving), states: states, store: store, clock: { clock.now }, maxRequestBody: 100)
+        }
+
+        var application: some ApplicationProtocol {
+            Application(responder: ServerResponder(pings: endpoint, scheme: "http"))
+        }
+
+        deinit {
+            try? store.close()
+            try? FileManager.default.removeItem(at: root)
+        }
+    }
+
+    @Test("a ping the store cannot take gets 503 and changes nothing; the store recovers and the next ping is 200")
+    func storeFailure() async throws {
+        let fixture = try Fixture()
+        let path = "/ping/\(fixture.uuid.uuidString.lowercased())"
+        try await fixture.application.test(.router) { client in
+            fixture.faults.fail(.journalSync, with: ENOSPC)
+            try await client.execute(uri: path, method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+            }
+            #expect(fixture.states.state(of: fixture.uuid) == .new)
+            fixture.faults.heal()
+            try await client.execute(uri: path, method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "OK")
+            }
+        }
+        let state = fixture.states.state(of: fixture.uuid)
+        #expect(state.nPings == 1)
+        #expect(state.status == .up)
+        let stored = try fixture.store.pings(of: fixture.uuid, limit: 10)
+        #expect(stored.map(\.kind) == [.success])
+    }
+
+    @Test("start then success with the same rid stores the run's duration, from the injected clock")
+    func duration() async throws {
+        let fixture = try Fixture()
+        let rid = "0b0e4a5e-3f2c-4c8e-9a21-5d1f6e7a8b9c"
+        let base = "/ping/\(fixture.uuid.uuidString.lowercased())"
+        try await fixture.application.test(.router) { client in
+            try await client.execute(uri: "\(base)/start?rid=\(rid)", method: .post) { #expect($0.status == .ok) }
+            fixture.clock.advance(by: 90_000_000)
+            try await client.execute(uri: "\(base)/0?rid=\(rid)", method: .post, body: ByteBuffer(string: "done")) { #expect($0.status == .ok) }
+        }
+        let stored = try fixture.store.pings(of: fixture.uuid, limit: 10)
+        #expect(stored.first?.duration == 90_000_000)
+        #expect(stored.first?.exitStatus == 0)
+        #expect(stored.first?.body == "done")
+        #expect(fixture.states.state(of: fixture.uuid).started == false)
+    }
+
+    @Test("a body over --max-request-body is refused with 413, announced or streamed, and nothing is stored")
+    func tooLarge() async throws {
+        let fixture = try Fixture()
+        let path = "/ping/\(fixture.uuid.uuidString.lowercased())"
+        try await fixture.application.test(.router) { client in
+            try await client.execute(uri: path, method: .post, body: ByteBuffer(string: String(repeating: "x", count: 101))) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(String(buffer: response.body) == "payload too large")
+            }
+            try await client.execute(uri: path, method: .post, body: ByteBuffer(string: String(repeating: "x", count: 100))) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        #expect(try fixture.store.pings(of: fixture.uuid, limit: 10).count == 1)
+    }
+
+    @Test("a non-UTF-8 body is not stored, its size is")
+    func binaryBody() async throws {
+        let fixture = try Fixture()
+        try await fixture.application.test(.router) { client in
+            var buffer = ByteBuffer()
+            buffer.writeBytes([0xFF, 0xFE, 0xFD])
+            try await client.execute(uri: "/ping/\(fixture.uuid.uuidString.lowercased())", method: .post, body: buffer) { #expect($0.status == .ok) }
+        }
+        let stored = try #require(try fixture.store.pings(of: fixture.uuid, limit: 1).first)
+        #expect(stored.body == nil)
+        #expect(stored.bodySize == 3)
+    }
+
+    @Test("X-Forwarded-For and X-Forwarded-Proto are recorded as Healthchecks records them")
+    func forwarded() async throws {
+        let fixture = try Fixture()
+        try await fixture.application.test(.router) { client in
+            try await client.execute(
+                uri: "/ping/test-ping-key/backup", method: .get,
+                headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.9:5123, 10.0.0.1", HTTPField.Name("X-Forwarded-Proto")!: "https"]
+            ) { #expect($0.status == .ok) }
+        }
+        let stored = try #require(try fixture.store.pings(of: fixture.uuid, limit: 1).first)
+        #expect(stored.remoteAddress == "203.0.113.9")
+        #expect(stored.scheme == "https")
+    }
+}
+
+/// Wall time as a test sets it, in microseconds.
+final class TestClock: Sendable {
+    private let micros = Mutex<Int64>(1_800_000_000_000_000)
+    var now: Int64 { micros.withLock { $0 } }
+    func advance(by delta: Int64) { micros.withLock { $0 += delta } }
+}
