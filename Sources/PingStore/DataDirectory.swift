@@ -16,6 +16,8 @@ public struct DataDirectory: Sendable, Hashable {
     var retired: String { "\(path)/retired" }
     var registry: String { "\(path)/registry.json" }
     var pingKeys: String { "\(path)/ping-keys.json" }
+    /// Present only between a complete `close()` in fsync mode and the next open.
+    var cleanShutdown: String { "\(path)/clean-shutdown" }
 
     func pingFile(_ check: UUID) -> String { "\(pings)/\(Self.name(check)).jsonl" }
     func flipFile(_ check: UUID) -> String { "\(flips)/\(Self.name(check)).jsonl" }

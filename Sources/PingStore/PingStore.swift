@@ -198,6 +198,9 @@ public final class PingStore: Sendable {
             maintenanceStopped.wait()
         }
         try checkpointSegments()
+        if options.durability == .fsync {
+            try FileSystem.writeAtomically([], to: data.cleanShutdown)
+        }
     }
 
     public var statistics: Statistics { shared.withLock { $0.statistics } }

@@ -13,7 +13,14 @@ struct Recovery {
     /// Returns the report and the sequence number for the new journal segment.
     func run() throws -> (PingStore.RecoveryReport, Int) {
         var report = PingStore.RecoveryReport()
-        for directory in [data.pings, data.flips] {
+        // After a clean close every file was synced whole: no line can be torn, and 10,000
+        // files need not be opened twice at startup.
+        let clean = FileSystem.exists(data.cleanShutdown)
+        if clean {
+            try FileSystem.remove(data.cleanShutdown)
+            try FileSystem.syncDirectory(data.path)
+        }
+        for directory in [data.pings, data.flips] where !clean {
             for name in try FileSystem.list(directory) {
                 let path = "\(directory)/\(name)"
                 if name.hasPrefix(".") {

@@ -12,8 +12,9 @@ import Synchronization
 struct StateScan {
     let store: PingStore
 
-    /// Lines read per check at least, so recent concurrent starts are remembered.
-    static let minimumLines = 8
+    /// Lines read per check at least, so a recent concurrent start is usually remembered;
+    /// more would cost every heartbeat check a longer read for a rare case.
+    static let minimumLines = 2
     private static let pingFields: Set<String> = ["n", "time_us", "kind", "rid", "duration_us"]
 
     func run() throws -> [UUID: CheckState] {

@@ -13,7 +13,7 @@ struct TailReader {
     /// Bytes read so far, to let callers bound their work.
     private(set) var bytesRead = 0
 
-    init(file: RawFile, size: Int, chunkSize: Int = 16 * 1024) throws {
+    init(file: RawFile, size: Int, chunkSize: Int = 4 * 1024) throws {
         self.file = file
         self.chunkSize = chunkSize
         self.bufferOffset = size
@@ -44,7 +44,9 @@ struct TailReader {
     /// Read the chunk before the buffer, keeping only the unconsumed bytes; returns how many
     /// bytes were added in front.
     private mutating func prepend() throws -> Int {
-        let count = min(chunkSize, bufferOffset)
+        // Grow the reads: the first is small (most callers want a line or two), later ones
+        // amortize over long walks.
+        let count = min(max(chunkSize, buffer.count), bufferOffset)
         let start = bufferOffset - count
         let chunk = try file.read(at: start, count: count)
         guard chunk.count == count else {

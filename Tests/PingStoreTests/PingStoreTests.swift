@@ -120,6 +120,8 @@ struct PingStoreTests {
             let store = try PingStore.open(dir.data, options: testOptions())
             for n in 1...3 { try await store.append(samplePing(n), to: checkA) }
             try store.close()
+            // A crash mid-write: the line is torn and no clean-shutdown marker was written.
+            try FileSystem.remove(dir.data.cleanShutdown)
             let path = dir.data.pingFile(checkA)
             let handle = try #require(FileHandle(forWritingAtPath: path))
             handle.seekToEndOfFile()
@@ -280,6 +282,34 @@ struct PingStoreTests {
             defer { try? reopened.close() }
             #expect(!FileSystem.exists(dir.data.pingFile(checkA)))
             #expect(try reopened.pings(of: checkB, limit: 5).count == 1)
+        }
+    }
+}
+
+@Suite("Clean shutdown")
+struct CleanShutdownTests {
+    @Test("a clean close lets the next open skip the torn-line pass; a crash does not")
+    func marker() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions())
+            try await store.append(samplePing(1), to: checkA)
+            try store.close()
+            #expect(FileSystem.exists(dir.data.cleanShutdown))
+            let reopened = try PingStore.open(dir.data, options: testOptions())
+            // The marker is gone while the store runs, so a crash now means a full repair.
+            #expect(!FileSystem.exists(dir.data.cleanShutdown))
+            try await reopened.append(samplePing(2), to: checkA)
+            try reopened.close()
+            #expect(try reopened.pings(of: checkA, limit: 5).map(\.n) == [2, 1])
+        }
+    }
+
+    @Test("write durability never leaves the marker, since its files were not synced")
+    func writeModeNoMarker() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions(.write))
+            try store.close()
+            #expect(!FileSystem.exists(dir.data.cleanShutdown))
         }
     }
 }

@@ -171,10 +171,11 @@ struct FileDecoder {
     private mutating func decodeTags(_ node: Node) -> [String]? {
         guard let items = reader.stringList(node, what: "'tags'", splittingString: true) else { return nil }
         var tags: [String] = []
+        var seen: Set<String> = []  // not tags.contains: quadratic on a long list
         for (tag, mark) in items {
             if tag.isEmpty || tag.contains(where: \.isWhitespace) {
                 reader.report(.invalidValue, "tag '\(tag)' is not valid: tags are non-empty and have no spaces", at: mark)
-            } else if !tags.contains(tag) {
+            } else if seen.insert(tag).inserted {
                 tags.append(tag)
             }
         }

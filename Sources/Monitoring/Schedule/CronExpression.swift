@@ -21,7 +21,7 @@ struct CronExpression: Hashable, Sendable {
     let wallClockMode: Bool
 
     init(parsing expression: String) throws(ScheduleError) {
-        let parts = expression.uppercased().split(whereSeparator: \.isWhitespace)
+        let parts = expression.split(whereSeparator: \.isWhitespace)
         guard parts.count == 5 else {
             throw ScheduleError("cron expression \"\(expression)\" has \(parts.count) fields, expected 5 (minute hour day-of-month month day-of-week)")
         }
@@ -30,7 +30,10 @@ struct CronExpression: Hashable, Sendable {
             do {
                 return try field.parse(text)
             } catch {
-                throw ScheduleError("cron \(field.name) \"\(text)\": \(error.text)")
+                if error.subject.isEmpty || error.subject == text {
+                    throw ScheduleError("cron \(field.name) \"\(text)\" \(error.predicate)")
+                }
+                throw ScheduleError("cron \(field.name) \"\(text)\": \"\(error.subject)\" \(error.predicate)")
             }
         }
         func bits(_ items: Set<CronField.Item>) -> UInt64 {

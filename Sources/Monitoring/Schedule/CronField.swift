@@ -48,12 +48,15 @@ enum CronField: Int, CaseIterable, Sendable {
         case nth(weekday: Int, Int)
     }
 
-    /// A problem in one term; the caller adds the field and its whole value.
+    /// A problem in one piece of the field: `subject` (the offending text, quoted in the
+    /// message; empty when a value is missing) and what is wrong with it.
     struct Problem: Error {
-        let text: String
+        let subject: Substring
+        let predicate: String
     }
 
-    /// Parses the (upper-cased) text of this field.
+    /// Parses the text of this field; names and letters are case-insensitive (cronsim
+    /// upper-cases the whole expression).
     func parse(_ text: Substring) throws(Problem) -> Set<Item> {
         if text == "*" { return Set(range.map(Item.value)) }
 
@@ -65,10 +68,10 @@ enum CronField: Int, CaseIterable, Sendable {
             return result
         }
 
-        if self == .dayOfWeek, text.contains("L") {
+        if self == .dayOfWeek, text.contains(where: { $0 == "L" || $0 == "l" }) {
             let value = text.dropLast()
             guard !value.isEmpty, value.allSatisfy(\.isASCIIDigitForCron) else {
-                throw Problem(text: "\"\(text)\" is not a valid last-weekday term (use e.g. \"5L\" for the last Friday)")
+                throw Problem(subject: text, predicate: "is not a last-weekday term (use a number and L, e.g. \"5L\" for the last Friday)")
             }
             return [.lastOf(weekday: try integer(value))]
         }
@@ -78,7 +81,7 @@ enum CronField: Int, CaseIterable, Sendable {
             let nthText = text[text.index(after: hash)...]
             let nth = try digits(nthText, in: text)
             guard (1...5).contains(nth) else {
-                throw Problem(text: "\"\(text)\": the week number after \"#\" must be 1-5")
+                throw Problem(subject: text, predicate: "has week number \(nthText), it must be 1-5")
             }
             return [.nth(weekday: try integer(term), nth)]
         }
@@ -86,7 +89,7 @@ enum CronField: Int, CaseIterable, Sendable {
         if let slash = text.firstIndex(of: "/") {
             let term = text[..<slash]
             let step = try digits(text[text.index(after: slash)...], in: text)
-            guard step != 0 else { throw Problem(text: "\"\(text)\": the step must be at least 1") }
+            guard step != 0 else { throw Problem(subject: text, predicate: "has a step of 0, it must be at least 1") }
             let items = try parse(term)
             if items == [.lastDay] || items == [.lastWeekday] { return items }
             let values = items.compactMap { item -> Int? in
@@ -104,25 +107,25 @@ enum CronField: Int, CaseIterable, Sendable {
             let start = try integer(text[..<dash])
             let end = try integer(text[text.index(after: dash)...])
             guard start <= end else {
-                throw Problem(text: "range \"\(text)\" ends before it starts")
+                throw Problem(subject: text, predicate: "is a range that ends before it starts")
             }
             return Set((start...end).map(Item.value))
         }
 
-        if self == .dayOfMonth, text == "LW" { return [.lastWeekday] }
-        if self == .dayOfMonth, text == "L" { return [.lastDay] }
+        if self == .dayOfMonth, text.uppercased() == "LW" { return [.lastWeekday] }
+        if self == .dayOfMonth, text.uppercased() == "L" { return [.lastDay] }
 
         return [.value(try integer(text))]
     }
 
     /// cronsim's `Field.int`: a name (months, weekdays) or a number within the field's range.
     private func integer(_ text: Substring) throws(Problem) -> Int {
-        if self == .month, let index = CronField.monthNames.firstIndex(of: String(text)) { return index + 1 }
-        if self == .dayOfWeek, let index = CronField.dayNames.firstIndex(of: String(text)) { return index }
+        if self == .month, let index = CronField.monthNames.firstIndex(of: text.uppercased()) { return index + 1 }
+        if self == .dayOfWeek, let index = CronField.dayNames.firstIndex(of: text.uppercased()) { return index }
         if text == "?" {
-            throw Problem(text: "\"?\" is not supported (as in cronsim and Healthchecks); use \"*\"")
+            throw Problem(subject: text, predicate: "is not supported (cronsim and Healthchecks reject it); use \"*\"")
         }
-        if text.isEmpty { throw Problem(text: "a value is missing") }
+        if text.isEmpty { throw Problem(subject: "", predicate: "has a missing value") }
         guard text.allSatisfy(\.isASCIIDigitForCron) else {
             let what = switch self {
             case .month: "a number or a month name (JAN-DEC)"
@@ -130,18 +133,22 @@ enum CronField: Int, CaseIterable, Sendable {
             case .dayOfMonth: "a number, \"L\" or \"LW\""
             default: "a number"
             }
-            throw Problem(text: "\"\(text)\" is not \(what)")
+            throw Problem(subject: text, predicate: "is not \(what)")
         }
         guard let value = CronField.decimal(text), range.contains(value) else {
-            throw Problem(text: "\"\(text)\" is out of range \(rangeDescription)")
+            throw Problem(subject: text, predicate: "is out of range \(rangeDescription)")
         }
         return value
     }
 
     /// cronsim's `Field._int`: decimal digits only (a step or a week number).
     private func digits(_ text: Substring, in term: Substring) throws(Problem) -> Int {
-        guard !text.isEmpty, text.allSatisfy(\.isASCIIDigitForCron) else {
-            throw Problem(text: "\"\(term)\": \"\(text)\" is not a number")
+        guard !text.isEmpty else {
+            let separator = term.contains("#") ? "#" : "/"
+            throw Problem(subject: term, predicate: "has no number after \"\(separator)\"")
+        }
+        guard text.allSatisfy(\.isASCIIDigitForCron) else {
+            throw Problem(subject: text, predicate: "is not a number")
         }
         // Python's int() has no upper bound; anything this large behaves the same as a huge step.
         return CronField.decimal(text) ?? Int(Int32.max)

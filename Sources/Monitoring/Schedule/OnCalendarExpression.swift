@@ -113,24 +113,35 @@ struct OnCalendarExpression: Hashable, Sendable {
     }
 
     private static func explain(_ failure: Failure, line: String, text: String) -> String {
-        // A last word that looks like a zone but is not one is always the cause: it cannot be a
-        // valid weekday, date or time.
+        // A last word that is not a date or time but looks like a zone (has a "/", or is close to
+        // a zone's name) is always the cause: it cannot be a valid part of the expression.
         let words = line.split(whereSeparator: \.isWhitespace)
-        if words.count > 1, let last = words.last, last.contains("/") || last.contains(where: \.isLetter),
-           let suggestion = TimeZoneDatabase.suggestion(for: String(last)),
-           last.contains("/") || suggestion.lowercased() == last.lowercased() {
-            return "oncalendar \"\(line)\": unknown time zone \"\(last)\" (did you mean \"\(suggestion)\"?)"
+        if words.count > 1, let last = words.last, let first = last.first,
+           !"0123456789*".contains(first), !last.contains(":") {
+            let suggestion = TimeZoneDatabase.suggestion(for: String(last))
+            if let suggestion {
+                return "oncalendar \"\(line)\": unknown time zone \"\(last)\" (did you mean \"\(suggestion)\"?)"
+            }
+            if last.contains("/") {
+                return "oncalendar \"\(line)\": unknown time zone \"\(last)\""
+            }
         }
+        // Undo the library's "~" -> "-~" rewrite in what we quote.
+        func shown(_ value: Substring) -> String { value.replacingOccurrences(of: "-~", with: "~") }
         switch failure {
         case .field(let field, let value, let problem):
-            return "oncalendar \(field.name) \"\(value)\": \(problem.text)"
+            if problem.subject.isEmpty || problem.subject == value {
+                return "oncalendar \(field.name) \"\(shown(value))\" \(problem.predicate)"
+            }
+            return "oncalendar \(field.name) \"\(shown(value))\": \"\(shown(problem.subject))\" \(problem.predicate)"
         case .time(let value):
-            return "oncalendar time \"\(value)\": expected hour:minute or hour:minute:second"
+            return "oncalendar time \"\(value)\" is not hour:minute or hour:minute:second"
         case .date(let value):
-            return "oncalendar date \"\(value)\": expected month-day or year-month-day"
+            let hint = value.contains("~") ? " (days from the end are written month~day, e.g. \"*-02~01\")" : ""
+            return "oncalendar date \"\(shown(value))\" is not month-day or year-month-day\(hint)"
         case .fieldCount:
             if text.isEmpty { return "oncalendar expression is empty" }
-            return "oncalendar \"\(line)\": too many parts, expected [weekdays] [[year-]month-day] [hour:minute[:second]] [time zone]"
+            return "oncalendar \"\(line)\" has parts in the wrong order or too many; expected [weekdays] [[year-]month-day] [hour:minute[:second]] [time zone]"
         }
     }
 

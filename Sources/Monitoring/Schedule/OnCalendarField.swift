@@ -29,8 +29,10 @@ enum OnCalendarField: Int, Sendable {
 
     static let dayNames = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 
+    /// What is wrong (`predicate`) with which text (`subject`; empty: a missing value).
     struct Problem: Error {
-        let text: String
+        let subject: Substring
+        let predicate: String
     }
 
     /// Parses one component; `reverse` is set inside `~` (days counted from the month's end, as
@@ -41,10 +43,10 @@ enum OnCalendarField: Int, Sendable {
         }
         if self != .dayOfWeek, text == "*" { return Set(range) }
         if self == .dayOfWeek, text == "*" {
-            throw Problem(text: "\"*\" is not allowed; leave the weekday out to mean every day")
+            throw Problem(subject: text, predicate: "is not allowed; leave the weekday out to mean every day")
         }
         if text.contains("*") {
-            throw Problem(text: "\"*\" cannot be part of a list, range or step (in \"\(text)\")")
+            throw Problem(subject: text, predicate: "uses \"*\" in a list, range or repetition, which OnCalendar does not allow (write e.g. \"0/15\")")
         }
         if self == .dayOfWeek, text.hasSuffix(",") {
             return try parse(text.dropLast())
@@ -61,7 +63,7 @@ enum OnCalendarField: Int, Sendable {
         }
         if self != .dayOfWeek, let slash = text.firstIndex(of: "/") {
             let step = try digits(text[text.index(after: slash)...], in: text)
-            guard step != 0 else { throw Problem(text: "\"\(text)\": the repetition must be at least 1") }
+            guard step != 0 else { throw Problem(subject: text, predicate: "repeats every 0, it must be at least 1") }
             let items = try parse(text[..<slash], reverse: reverse)
             if items.count == 1, let start = items.first {
                 let end = reverse ? 0 : range.upperBound
@@ -74,14 +76,14 @@ enum OnCalendarField: Int, Sendable {
         if let dots = text.range(of: "..") {
             var start = try integer(text[..<dots.lowerBound])
             var end = try integer(text[dots.upperBound...])
-            guard start <= end else { throw Problem(text: "range \"\(text)\" ends before it starts") }
+            guard start <= end else { throw Problem(subject: text, predicate: "is a range that ends before it starts") }
             if reverse { (start, end) = (-end, -start) }
             return Set(start...end)
         }
         let value = try integer(text)
         if reverse {
             guard value <= 28 else {
-                throw Problem(text: "\"~\(text)\": days counted from the end of the month must be 1-28")
+                throw Problem(subject: text, predicate: "is too far from the end of the month (after ~ the day must be 1-28)")
             }
             return [-value]
         }
@@ -95,26 +97,27 @@ enum OnCalendarField: Int, Sendable {
             let upper = text.uppercased()
             if let index = OnCalendarField.dayNames.firstIndex(of: upper) { return index }
             if let index = OnCalendarField.dayNames.firstIndex(where: { $0.prefix(3) == upper }) { return index }
-            throw Problem(text: "\"\(text)\" is not a day name (Mon-Sun or Monday-Sunday)")
+            throw Problem(subject: text, predicate: "is not a day name (Mon-Sun or Monday-Sunday)")
         }
-        if text.isEmpty { throw Problem(text: "a value is missing") }
+        if text.isEmpty { throw Problem(subject: "", predicate: "has a missing value") }
         guard text.allSatisfy(\.isASCIIDigitForCron) else {
-            throw Problem(text: "\"\(text)\" is not a number")
+            throw Problem(subject: text, predicate: "is not a number")
         }
         guard var value = CronField.decimal(text) else {
-            throw Problem(text: "\"\(text)\" is out of range \(range.lowerBound)-\(range.upperBound)")
+            throw Problem(subject: text, predicate: "is out of range \(range.lowerBound)-\(range.upperBound)")
         }
         if self == .year, value < 70 { value += 2000 }
         if self == .year, value < 100 { value += 1900 }
         guard range.contains(value) else {
-            throw Problem(text: "\"\(text)\" is out of range \(range.lowerBound)-\(range.upperBound)")
+            throw Problem(subject: text, predicate: "is out of range \(range.lowerBound)-\(range.upperBound)")
         }
         return value
     }
 
     private func digits(_ text: Substring, in term: Substring) throws(Problem) -> Int {
-        guard !text.isEmpty, text.allSatisfy(\.isASCIIDigitForCron) else {
-            throw Problem(text: "\"\(term)\": repetition \"\(text)\" is not a whole number")
+        guard !text.isEmpty else { throw Problem(subject: term, predicate: "has a missing number after \"/\"") }
+        guard text.allSatisfy(\.isASCIIDigitForCron) else {
+            throw Problem(subject: text, predicate: "is not a number")
         }
         return CronField.decimal(text) ?? Int(Int32.max)
     }

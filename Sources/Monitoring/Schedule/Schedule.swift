@@ -24,12 +24,20 @@ public struct Schedule: Sendable, Hashable {
             let trimmed = expression.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { throw ScheduleError("schedule is empty") }
             var lines = [OnCalendarExpression]()
-            for line in trimmed.split(separator: "\n", omittingEmptySubsequences: false) {
+            let texts = trimmed.split(separator: "\n", omittingEmptySubsequences: false)
+            for (number, line) in zip(1..., texts) {
+                // Several lines: say which one is wrong.
+                let prefix = texts.count > 1 ? "line \(number): " : ""
                 let words = line.split(whereSeparator: \.isWhitespace)
+                if words.isEmpty { throw ScheduleError("\(prefix)oncalendar line is empty") }
                 if words.count > 4 {
-                    throw ScheduleError("oncalendar \"\(line.trimmingCharacters(in: .whitespacesAndNewlines))\": \(words.count) parts, at most 4 are allowed ([weekdays] [date] [time] [time zone])")
+                    throw ScheduleError("\(prefix)oncalendar \"\(line.trimmingCharacters(in: .whitespacesAndNewlines))\" has \(words.count) parts, at most 4 are allowed ([weekdays] [date] [time] [time zone])")
                 }
-                lines.append(try OnCalendarExpression(parsing: String(line)))
+                do {
+                    lines.append(try OnCalendarExpression(parsing: String(line)))
+                } catch {
+                    throw ScheduleError(prefix + error.message)
+                }
             }
             body = .onCalendar(lines)
         }

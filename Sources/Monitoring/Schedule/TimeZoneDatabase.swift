@@ -33,13 +33,20 @@ public enum TimeZoneDatabase {
         guard !wanted.isEmpty else { return nil }
         if let exact = byKey[wanted] { return exact }
         let wantedChars = Array(wanted)
-        var best: (name: String, distance: Int)?
+        // Closest by the best of whole name and (for a name without "/") city; ties go to the
+        // closer whole name, then the shorter name ("UTC2" -> "UTC", not "Etc/UTC").
+        var best: (name: String, distance: Int, whole: Int)?
         for (candidateKey, candidate) in byKey.sorted(by: { $0.key < $1.key }) {
-            var distance = editDistance(wantedChars, Array(candidateKey))
+            let whole = editDistance(wantedChars, Array(candidateKey))
+            var distance = whole
             if !wanted.contains("/"), let city = candidateKey.split(separator: "/").last {
                 distance = min(distance, editDistance(wantedChars, Array(city)))
             }
-            if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
+            if let current = best,
+               (distance, whole, candidate.count) >= (current.distance, current.whole, current.name.count) {
+                continue
+            }
+            best = (candidate, distance, whole)
         }
         guard let best else { return nil }
         let allowed = max(1, min(3, wantedChars.count / 4))

@@ -1,0 +1,87 @@
+import Foundation
+import Monitoring
+import Testing
+
+@testable import PingStore
+
+/// Measurements for SPEC §9, not timed tests: they print numbers and assert only correctness.
+/// Run with `KIOTHC_STORE_BENCH=1 swift test --filter StoreBenchmark` (release: add `-c release`).
+@Suite("Store benchmark", .enabled(if: ProcessInfo.processInfo.environment["KIOTHC_STORE_BENCH"] != nil))
+struct StoreBenchmarkTests {
+    @Test("startup with 10,000 checks and 1,000,000 stored pings")
+    func startup() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let checks = 10_000
+            let perCheck = 100
+            let rid = UUID()
+            // Written directly (the format is the store's own) to keep set-up short.
+            for index in 0..<checks {
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(perCheck * 220)
+                for n in 1...perCheck {
+                    var ping = samplePing(n, kind: n % 2 == 1 ? .start : .success, body: n % 10 == 0 ? "backup done, 42 files" : nil)
+                    ping.rid = rid
+                    if n % 2 == 0 { ping.duration = 1_000_000 }
+                    bytes += PingLine.encode(ping)
+                }
+                try Data(bytes).write(to: URL(fileURLWithPath: dir.data.pingFile(UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", index)) ?? UUID())))
+            }
+            let clock = ContinuousClock()
+            var store: PingStore?
+            let openTime = try clock.measure { store = try PingStore.open(dir.data, options: testOptions()) }
+            let opened = try #require(store)
+            defer { try? opened.close() }
+            var states: [UUID: CheckState] = [:]
+            let scanTime = try clock.measure { states = try opened.loadStates() }
+            #expect(states.count == checks)
+            #expect(states.values.allSatisfy { $0.nPings == perCheck && $0.status == .up && $0.run == nil })
+            print("store startup, \(checks) checks, \(checks * perCheck) pings: open+repair \(openTime), state scan \(scanTime)")
+            try opened.close()
+            var again: PingStore?
+            let reopenTime = try clock.measure { again = try PingStore.open(dir.data, options: testOptions()) }
+            let reopened = try #require(again)
+            let cpuBefore = processCPUSeconds()
+            let rescanTime = try clock.measure { states = try reopened.loadStates() }
+            let cpu = processCPUSeconds() - cpuBefore
+            try reopened.close()
+            print("store restart after a clean close: open \(reopenTime), state scan \(rescanTime) (CPU \(cpu) s on \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        }
+    }
+
+    @Test("append throughput with 64 concurrent writers over 1,000 checks")
+    func appendThroughput() async throws {
+        for durability in PingStore.Durability.allCases {
+            try await TemporaryDirectory.with { dir in
+                let store = try PingStore.open(dir.data, options: PingStore.Options(durability: durability))
+                defer { try? store.close() }
+                let checks = (0..<1_000).map { _ in UUID() }
+                let perWriter = 500
+                let clock = ContinuousClock()
+                let elapsed = try await clock.measure {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for writer in 0..<64 {
+                            group.addTask {
+                                for n in 1...perWriter {
+                                    try await store.append(samplePing(n), to: checks[(writer * perWriter + n) % checks.count])
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+                let stats = store.statistics
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                print("append \(durability): \(stats.records) pings in \(elapsed), \(Int(Double(stats.records) / seconds))/s, \(stats.batches) batches, \(stats.journalSyncs) syncs, largest batch \(stats.largestBatch)")
+                #expect(stats.records == 64 * perWriter)
+            }
+        }
+    }
+}
+
+/// CPU time of the whole process: on a shared machine wall time also measures the neighbours.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}

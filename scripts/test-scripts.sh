@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The script tests CI runs after `swift build`: the slug comparison with Django and the hostile
+# YAML inputs (not the benchmark: scripts/bench/config-load.sh, run by hand).
+#
+#   scripts/test-scripts.sh [KIOTHC]    # default: $KIOTHC or .build/debug/kiothc
+# Prints each sub-script's summary line; exits non-zero if any sub-script fails.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+kiothc="${1:-${KIOTHC:-$repo/.build/debug/kiothc}}"
+case "$kiothc" in /*) ;; *) kiothc="$PWD/$kiothc" ;; esac
+[ -x "$kiothc" ] || { echo "test-scripts: $kiothc is not executable; run swift build first or pass the path" >&2; exit 1; }
+
+log="$(mktemp -d "${TMPDIR:-/tmp}/kiothc-test-scripts.XXXXXX")"
+trap 'rm -rf "$log"' EXIT
+failed=0
+summaries=()
+run() {
+    local name="$1"; shift
+    local status=0
+    echo "== $name: $*"
+    timeout 900 "$@" >"$log/$name.out" 2>&1 || status=$?
+    if [ "$status" != 0 ]; then
+        failed=1
+        cat "$log/$name.out"           # the whole output: the mismatches or the failing rows
+        echo "== $name: FAILED (exit $status)"
+    else
+        grep -v '^slugs: [0-9]\|^hostile: [0-9]' "$log/$name.out" | tail -n 20 || true
+    fi
+    summaries+=("$(grep -E '^(slugs|hostile): [0-9]+ passed, [0-9]+ failed' "$log/$name.out" | tail -n 1 || echo "$name: no summary line (exit $status)")")
+}
+run slugs "$here/differential/slugs.sh" "$kiothc"
+run hostile "$here/hostile/hostile-inputs.sh" "$kiothc"
+echo "== summary"
+printf '%s\n' "${summaries[@]}"
+exit "$failed"
