@@ -91,9 +91,11 @@ struct StoreWriter {
 
     // MARK: Group commit
 
-    private mutating func commit(_ batch: [(AppendEntry, CheckedContinuation<Void, any Error>)]) {
+    private mutating func commit(_ queued: [(AppendEntry, CheckedContinuation<Void, any Error>)]) {
         let data = store.data
         let fsyncMode = store.options.durability == .fsync
+        let batch = admit(queued)
+        guard !batch.isEmpty else { return }
         var journalBytes: [UInt8] = []
         var order: [String] = []
         var perFile: [String: [UInt8]] = [:]
@@ -107,22 +109,24 @@ struct StoreWriter {
             perFile[path, default: []].append(contentsOf: line)
         }
 
-        do {
-            for (entry, _) in batch {
-                if let line = entry.pingLine {
-                    add(data.pingFile(entry.check), line)
-                    if fsyncMode { Journal.append(.pings, entry.check, line, to: &journalBytes) }
-                    records += 1
-                }
-                if let flip = entry.flip {
-                    let n = try newFlipNumbers[entry.check] ?? flipNumber(entry.check)
-                    newFlipNumbers[entry.check] = n + 1
-                    let line = FlipLine.encode(StoredFlip(n: n + 1, flip: flip))
-                    add(data.flipFile(entry.check), line)
-                    if fsyncMode { Journal.append(.flips, entry.check, line, to: &journalBytes) }
-                    records += 1
-                }
+        for (entry, _) in batch {
+            if let line = entry.pingLine {
+                add(data.pingFile(entry.check), line)
+                if fsyncMode { Journal.append(.pings, entry.check, line, to: &journalBytes) }
+                records += 1
             }
+            if let flip = entry.flip {
+                // `admit` loaded the number.
+                let known = newFlipNumbers[entry.check] ?? flipNumbers[entry.check] ?? 0
+                newFlipNumbers[entry.check] = known + 1
+                let line = FlipLine.encode(StoredFlip(n: known + 1, flip: flip))
+                add(data.flipFile(entry.check), line)
+                if fsyncMode { Journal.append(.flips, entry.check, line, to: &journalBytes) }
+                records += 1
+            }
+        }
+
+        do {
             if fsyncMode {
                 let journal = try currentJournal()
                 journalBefore = journalSize
@@ -163,6 +167,32 @@ struct StoreWriter {
             state.compactionWanted.formUnion(wanted)
         }
         for (_, continuation) in batch { continuation.resume() }
+    }
+
+    /// Open every file the batch needs and learn flip numbers first: an entry whose own file
+    /// is unusable (damaged flips file, permissions) fails alone instead of failing every
+    /// check's pings in every batch it lands in.
+    private mutating func admit(
+        _ queued: [(AppendEntry, CheckedContinuation<Void, any Error>)]
+    ) -> [(AppendEntry, CheckedContinuation<Void, any Error>)] {
+        var admitted: [(AppendEntry, CheckedContinuation<Void, any Error>)] = []
+        admitted.reserveCapacity(queued.count)
+        var failed = 0
+        for (entry, continuation) in queued {
+            do {
+                if entry.pingLine != nil { _ = try openLog(store.data.pingFile(entry.check)) }
+                if entry.flip != nil {
+                    _ = try flipNumber(entry.check)
+                    _ = try openLog(store.data.flipFile(entry.check))
+                }
+                admitted.append((entry, continuation))
+            } catch {
+                failed += 1
+                continuation.resume(throwing: error)
+            }
+        }
+        if failed > 0 { store.shared.withLock { $0.statistics.failedBatches += 1 } }
+        return admitted
     }
 
     /// Undo a failed batch so nothing unacknowledged stays behind a later, acknowledged one.

@@ -313,3 +313,32 @@ struct CleanShutdownTests {
         }
     }
 }
+
+@Suite("Isolation of failures")
+struct FailureIsolationTests {
+    @Test("a check with a damaged flips file fails alone; other checks in the same batch are stored")
+    func damagedFlipsFile() async throws {
+        try await TemporaryDirectory.with { dir in
+            let faults = FaultInjector()
+            let store = try PingStore.open(dir.data, options: testOptions(faults: faults))
+            defer { try? store.close() }
+            try Data("not json\n".utf8).write(to: URL(fileURLWithPath: dir.data.flipFile(checkA)))
+            faults.holdWriter()
+            async let bad: Void = store.append(samplePing(1), to: checkA, flip: Flip(time: 1, old: .new, new: .up, reason: .ping))
+            await waitForQueue(store, count: 1)
+            async let good: Void = store.append(samplePing(1), to: checkB, flip: Flip(time: 1, old: .new, new: .up, reason: .ping))
+            await waitForQueue(store, count: 2)
+            faults.releaseWriter()
+            do {
+                try await bad
+                Issue.record("the damaged check's append should fail")
+            } catch let error as StoreError {
+                #expect(error.kind == .corrupt && error.path == dir.data.flipFile(checkA))
+            }
+            try await good
+            #expect(try store.pings(of: checkB, limit: 5).count == 1)
+            #expect(try store.pings(of: checkA, limit: 5).isEmpty)
+            #expect(store.statistics.batches == 1)
+        }
+    }
+}
