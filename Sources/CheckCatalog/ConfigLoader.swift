@@ -51,7 +51,24 @@ public enum ConfigLoader {
         var decoder = FileDecoder(file: path)
         let draft = decoder.decode(parsed.root)
         diagnostics += decoder.diagnostics
-        return (draft, diagnostics)
+        return (draft, capped(diagnostics, path: path))
+    }
+
+    /// At most `maxDiagnosticsPerFile` per file, then one saying how many more there are: a
+    /// generated or corrupted file must not flood a terminal or a CI log.
+    static let maxDiagnosticsPerFile = 100
+
+    static func capped(_ diagnostics: [Diagnostic], path: String) -> [Diagnostic] {
+        guard diagnostics.count > maxDiagnosticsPerFile else { return diagnostics }
+        let shown = diagnostics.sorted { $0.location < $1.location }.prefix(maxDiagnosticsPerFile)
+        let hidden = diagnostics.dropFirst(maxDiagnosticsPerFile)
+        let errors = hidden.count { $0.severity == .error }
+        let last = shown.last?.location ?? Diagnostic.Location(file: path, line: 1, column: 1)
+        let summary = Diagnostic(
+            errors > 0 ? .error : .warning, .tooManyProblems,
+            "\(hidden.count) more problems in this file are not shown (\(errors) errors); fix the ones above and run again",
+            at: last)
+        return Array(shown) + [summary]
     }
 }
 

@@ -111,6 +111,19 @@ struct ConfigLoaderTests {
         #expect(result.errorCount == 10)
     }
 
+    @Test("a file with thousands of problems reports the first 100 and says how many more")
+    func manyProblems() throws {
+        let config = try TempConfig([:])
+        try config.write("many.yaml", "checks:\n  x:\n" + (0..<5_000).map { "    unknown\($0): 1\n" }.joined())
+        let result = try config.load()
+        #expect(result.diagnostics.count == 101)
+        #expect(result.diagnostics.prefix(100).allSatisfy { $0.code == .unknownKey })
+        let summary = try #require(result.diagnostics.last)
+        #expect(summary.code == .tooManyProblems)
+        #expect(summary.message.hasPrefix("4900 more problems in this file are not shown (4900 errors)"))
+        #expect(!result.isValid)
+    }
+
     @Test("a file over 4 MiB is refused at 1:1 without being parsed")
     func largeFile() throws {
         let config = try TempConfig([:])

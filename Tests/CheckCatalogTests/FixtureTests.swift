@@ -18,7 +18,7 @@ struct FixtureTests {
         let covered = Set(Self.invalidCases)
         // Not reachable from a fixture directory: reading failures and size limits are
         // tested on generated files below.
-        let elsewhere: Set<Code> = [.unreadableFile, .fileTooLarge]
+        let elsewhere: Set<Code> = [.unreadableFile, .fileTooLarge, .tooManyProblems]
         for code in Code.allCases where !elsewhere.contains(code) {
             #expect(covered.contains(code.rawValue), "no fixture for \(code.rawValue)")
         }

@@ -10,6 +10,7 @@ public enum Code: String, Sendable, Hashable, CaseIterable {
     case tooDeep = "too-deep"
     case fileTooLarge = "file-too-large"
     case complexKey = "complex-key"
+    case tooManyProblems = "too-many-problems"
     // The schema
     case unknownKey = "unknown-key"
     case typeMismatch = "type-mismatch"
