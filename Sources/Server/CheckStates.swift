@@ -32,6 +32,11 @@ final class CheckStates: Sendable {
         }
     }
 
+    /// Drops a removed check's state (its UUID never comes back).
+    func forget(_ uuid: UUID) {
+        _ = states.withLock { $0.removeValue(forKey: uuid) }
+    }
+
     func state(of uuid: UUID) -> CheckState {
         states.withLock { $0[uuid] ?? .new }
     }

@@ -7,6 +7,9 @@ struct ServerResponder: HTTPResponder {
 
     let pings: PingEndpoint
     let scheme: String
+    /// The admin routes; nil in tests of the ping path alone.
+    var reload: ReloadEndpoint? = nil
+    var metrics: MetricsEndpoint? = nil
 
     func respond(to request: Request, context: ServerContext) async throws -> Response {
         let path = request.uri.path
@@ -16,6 +19,10 @@ struct ServerResponder: HTTPResponder {
         switch path {
         case "/-/healthy", "/-/ready":
             return PingResponses.error(.ok, "OK")
+        case ReloadEndpoint.path where reload != nil:
+            return await reload?.respond(to: request) ?? PingResponses.error(.notFound, PingResponses.notFound)
+        case MetricsEndpoint.path where metrics != nil:
+            return metrics?.respond(to: request) ?? PingResponses.error(.notFound, PingResponses.notFound)
         default:
             return PingResponses.error(.notFound, PingResponses.notFound)
         }

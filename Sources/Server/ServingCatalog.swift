@@ -53,3 +53,8 @@ final class ServingCatalog: Sendable {
     var count: Int { byUUID.count }
     var entries: Dictionary<UUID, Entry>.Values { byUUID.values }
 }
+
+extension ServingCatalog {
+    /// No checks: what serves before the first load is applied.
+    static let empty = ServingCatalog(catalog: Catalog(projects: [], checks: [], files: []), uuids: [:], pingKeys: [:])
+}

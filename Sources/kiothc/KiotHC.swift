@@ -11,6 +11,7 @@ struct KiotHC: AsyncParsableCommand {
             """,
         subcommands: [
             CheckCommand.self,
+            PlanCommand.self,
             SlugCommand.self,
             ServeCommand.self,
             ScheduleCommand.self,
