@@ -191,7 +191,7 @@ struct ReloadTests {
         try Data((Self.projects + "\n" + Self.checks("  alpha: {name: Alpha}\n  beta: {name: Beta}\n")).utf8)
             .write(to: config.appendingPathComponent("..2026_01_02_b/checks.yaml"))
         try FileManager.default.createSymbolicLink(atPath: config.appendingPathComponent("..data_tmp").path, withDestinationPath: "..2026_01_02_b")
-        #expect(rename(config.appendingPathComponent("..data_tmp").path, config.appendingPathComponent("..data").path) == 0)
+        #expect(Glibc.rename(config.appendingPathComponent("..data_tmp").path, config.appendingPathComponent("..data").path) == 0)
         try FileManager.default.removeItem(at: config.appendingPathComponent("..2026_01_01_a"))
         try server.waitUntil("beta is live", timeout: 5) { try Curl.request("\(base)/ping/ops-ping-key-0001/beta").status == 200 }
 
@@ -199,7 +199,7 @@ struct ReloadTests {
         try FileManager.default.createDirectory(at: config.appendingPathComponent("..2026_01_03_c"), withIntermediateDirectories: true)
         try Data((Self.projects + "\n" + Self.checks("  gamma: {name: Gamma}\n")).utf8).write(to: config.appendingPathComponent("..2026_01_03_c/checks.yaml"))
         try FileManager.default.createSymbolicLink(atPath: config.appendingPathComponent("..data_tmp").path, withDestinationPath: "..2026_01_03_c")
-        #expect(rename(config.appendingPathComponent("..data_tmp").path, config.appendingPathComponent("..data").path) == 0)
+        #expect(Glibc.rename(config.appendingPathComponent("..data_tmp").path, config.appendingPathComponent("..data").path) == 0)
         try server.waitUntil("gamma is live", timeout: 5) { try Curl.request("\(base)/ping/ops-ping-key-0001/gamma").status == 200 }
         #expect(try Curl.request("\(base)/ping/ops-ping-key-0001/beta").status == 404)
         #expect(server.stop() == 0)

@@ -11,8 +11,8 @@ struct ConfigPoller: Service {
     let logger: Logger
 
     func run() async throws {
-        var last = await fingerprint()
         await cancelWhenGracefulShutdown {
+            var last = await fingerprint()
             while !Task.isCancelled {
                 do {
                     try await Task.sleep(for: interval)
