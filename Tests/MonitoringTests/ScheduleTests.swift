@@ -76,6 +76,19 @@ struct ScheduleTests {
         #expect(try Schedule(parsing: " daily ").expression == " daily ")
     }
 
+    @Test("instants out of Python's range are clamped to years 1-9999 instead of trapping")
+    func extremeInstants() throws {
+        let cron = try Schedule(parsing: "0 0 * * *")
+        let onCalendar = try Schedule(parsing: "daily")
+        for instant in [Date(timeIntervalSince1970: .infinity), Date(timeIntervalSince1970: -.infinity),
+                        Date(timeIntervalSince1970: .nan), Date.distantFuture, Date.distantPast] {
+            _ = cron.next(after: instant, in: utc)
+            _ = onCalendar.next(after: instant, in: utc)
+        }
+        #expect(cron.next(after: Date(timeIntervalSince1970: .nan), in: utc) == Date(timeIntervalSince1970: 86_400))
+        #expect(onCalendar.next(after: Date.distantFuture, in: utc) == nil)
+    }
+
     @Test("errors are lower-case, without a final period, and say what is wrong")
     func errorShape() {
         for expression in ["61 * * * *", "* * * * MON#9", "25:00", "Mon Tue", "12:00 Europe/Rigaa", ""] {

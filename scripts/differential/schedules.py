@@ -422,6 +422,16 @@ def build_cases(seed: int, scale: float) -> list[dict]:
         for _ in range(2):
             add("oncalendar-random", expr, rng.choice(ALL_ZONES), random_instant(rng))
 
+    # Far from today: beyond the last transition in the TZif files (the POSIX rule footer from
+    # 2037 on), and before 1970.
+    for low, high, group in ((2037, 2100, "far-future"), (1900, 1970, "before-1970")):
+        first = int(datetime(low, 1, 1, tzinfo=timezone.utc).timestamp())
+        last = int(datetime(high, 1, 1, tzinfo=timezone.utc).timestamp())
+        for _ in range(int(300 * scale)):
+            zone, start = rng.choice(DST_ZONES), float(rng.randint(first, last))
+            add(f"cron-{group}", rng.choice(DST_CRON), zone, start)
+            add(f"oncalendar-{group}", rng.choice(DST_ONCALENDAR), zone, start)
+
     # Every 2026 transition of the DST zones, with starts around it (and in a fold, through it).
     for zone in DST_ZONES:
         for instant, before, after in transitions(zone, 2026):
