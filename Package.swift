@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kiothc", targets: ["kiothc"]),
+        // The baseline of the ping benchmark (scripts/bench/run.sh): a bare route answering "OK".
+        .executable(name: "kiothc-bare-route", targets: ["BareRoute"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +62,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "BareRoute",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/BareRoute"
         ),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The benchmark of SPEC §9 in one command (issue 8; BENCHMARKS.md has the figures):
+# builds kiothc and the bare-route baseline in release mode, then measures ping throughput and
+# p50/p99 of `kiothc serve` beside a bare Hummingbird route in the same run (5 scenarios x
+# fsync/write, wrk over loopback), config load time (10,000 / 100,000 checks), reload delay,
+# startup with 10,000 checks and 1,000,000 stored pings, resident memory; prints a table and
+# PASS/MISS per target.
+#
+#   scripts/bench/run.sh              # full: 10 s per run after a 2 s warm-up, ~15 min
+#   scripts/bench/run.sh --quick      # 3 s per run, 100,000 stored pings: ~4 min, indicative only
+#   options: --no-build (use the binaries already in .build/release), --only pings,
+#            --strict (exit 2 if a target is missed), --markdown FILE, --duration S, --warmup S
+# Exit: 0 when everything ran, 1 on any failure (non-2xx answer, server not starting, ...).
+# Needs: swift, python3, wrk (Debian: apt-get install -y wrk), hyperfine (optional, for the
+# config load figures), GNU time. Data and configs go to a temp dir under $KIOTHC_BENCH_DIR
+# (default $TMPDIR or /tmp); it must be a real disk for fsync mode to mean anything.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+build=1
+pass=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --no-build) build=0; shift ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        --quick|--strict) pass+=("$1"); shift ;;
+        --only|--markdown|--duration|--warmup|--connections|--threads) pass+=("$1" "$2"); shift 2 ;;
+        *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
+    esac
+done
+
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== wrk is missing: apt-get install -y wrk" >&2
+        apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+    fi
+    command -v wrk >/dev/null || { echo "run.sh: wrk is needed: apt-get install -y wrk (Debian/Ubuntu)" >&2; exit 1; }
+fi
+command -v python3 >/dev/null || { echo "run.sh: python3 is needed" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "run.sh: GNU time is needed (apt-get install -y time)" >&2; exit 1; }
+
+cd "$repo"
+if [ "$build" = 1 ]; then
+    echo "== swift build -c release --product kiothc, --product kiothc-bare-route" >&2
+    timeout 3600 swift build -c release --product kiothc >&2
+    timeout 3600 swift build -c release --product kiothc-bare-route >&2
+fi
+bin="$(swift build -c release --show-bin-path)"
+for tool in kiothc kiothc-bare-route; do
+    [ -x "$bin/$tool" ] || { echo "run.sh: $bin/$tool is missing; run without --no-build" >&2; exit 1; }
+done
+
+echo "== $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load average $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD 2>/dev/null || echo "?")"
+# bench.py cleans up its servers and temp dir itself (also on SIGTERM/SIGINT).
+exec python3 "$here/bench.py" --kiothc "$bin/kiothc" --bare "$bin/kiothc-bare-route" ${pass[@]+"${pass[@]}"}
