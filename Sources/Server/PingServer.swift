@@ -33,6 +33,8 @@ public final class PingServer: Sendable {
     public let adminToken: AdminToken
     let adminTokenOrigin: AdminToken.Origin
     let urls: PingURLFormat
+    let api: ManagementAPI
+    let dashboard: Dashboard
 
     /// Loads and validates everything, opens the store and rebuilds state; binds nothing yet.
     public static func open(options: ServeOptions, environment: [String: String], logger: Logger) throws(ServeError) -> PingServer {
@@ -163,7 +165,8 @@ public final class PingServer: Sendable {
         let responder = ServerResponder(
             pings: endpoint, scheme: scheme.rawValue,
             reload: ReloadEndpoint(token: adminToken, queue: reloads, urls: urls),
-            metrics: MetricsEndpoint(token: adminToken, status: reloadStatus))
+            metrics: MetricsEndpoint(token: adminToken, status: reloadStatus, catalog: catalog, states: states, meter: endpoint.meter, store: store),
+            api: api, dashboard: dashboard, ready: { [store, catalog] in store.isOpen && catalog.snapshot !== ServingCatalog.empty })
         let logger = logger
         let announceToken = adminTokenOrigin == .generated ? adminToken : nil
         let announced = tokenAnnounced

@@ -15,6 +15,10 @@ struct KiotHC: AsyncParsableCommand {
             SlugCommand.self,
             ServeCommand.self,
             ScheduleCommand.self,
+            StatusCommand.self,
+            PingsCommand.self,
+            PauseCommand.self,
+            ResumeCommand.self,
         ]
     )
 }
