@@ -112,6 +112,12 @@ public final class PingServer: Sendable {
         self.endpoint = PingEndpoint(
             catalog: catalog, states: self.states, store: store,
             clock: { Int64(Date().timeIntervalSince1970 * 1_000_000) }, maxRequestBody: options.maxRequestBody)
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+        let api = ManagementAPI(
+            catalog: current, states: states, reader: store.reader, pause: RuntimePause(states: states, store: store, clock: clock),
+            clock: clock, baseURL: options.baseURL, pingLimit: options.keepPings)
+        self.api = api
+        self.dashboard = Dashboard(api: api, token: token, status: reloadStatus, sessions: DashboardSessions())
     }
 
     private static func tlsConfiguration(_ options: ServeOptions) throws(ServeError) -> TLSConfiguration? {

@@ -102,10 +102,12 @@ struct PauseRequest: ParsableArguments {
         guard let found = checks.first(where: { $0["project"] as? String == parts[0] && $0["key"] as? String == parts[1] }) else {
             throw Refusal(message: "no check '\(check)' among the checks this API key can see")
         }
-        guard let uuid = found["uuid"] as? String else {
+        // As Healthchecks, a check document has no "uuid": it ends its ping_url (absent for
+        // read-only keys).
+        guard let pingURL = found["ping_url"] as? String, let last = pingURL.split(separator: "/").last, let uuid = UUID(uuidString: String(last)) else {
             throw Refusal(message: "the API key is a read_only key; pausing and resuming need the project's read_write key")
         }
-        return uuid
+        return uuid.uuidString.lowercased()
     }
 
     static func explain(_ status: Int, _ body: Data) -> String {

@@ -67,27 +67,27 @@ struct ManagementAPI: Sendable {
             return APIResponses.json(.ok, .object([("channels", .array(channels(context)))]))
         case .check(let id):
             switch resolve(id, context) {
-            case .failure(let response): return response
+            case .failure(let error): return error.response
             case .success(let entry): return APIResponses.json(.ok, document(entry, context))
             }
         case .pings(let id):
             switch resolve(id, context) {
-            case .failure(let response): return response
+            case .failure(let error): return error.response
             case .success(let entry): return pings(entry, context)
             }
         case .body(let id, let n):
             switch resolve(id, context) {
-            case .failure(let response): return response
+            case .failure(let error): return error.response
             case .success(let entry): return body(entry, n: n)
             }
         case .flips(let id):
             switch resolve(id, context) {
-            case .failure(let response): return response
+            case .failure(let error): return error.response
             case .success(let entry): return flips(entry, request, context)
             }
         case .pause(let id), .resume(let id):
             switch resolve(id, context) {
-            case .failure(let response): return response
+            case .failure(let error): return error.response
             case .success(let entry): return await pauseOrResume(entry, route: route, context)
             }
         }
@@ -243,13 +243,16 @@ struct ManagementAPI: Sendable {
         var start: Int64?
         var end: Int64?
         let query = request.uri.queryParameters
-        func seconds(_ name: String) -> Int64?? {
+        /// Healthchecks' `FlipsFiltersForm`: whole numbers within bounds, else 400.
+        func seconds(_ name: String, max: Int64) -> Int64?? {
             guard let text = query.get(name) else { return .some(nil) }
-            guard let value = Int64(text), value >= 0, value < 1 << 40 else { return nil }
+            guard let value = Int64(text), value >= 0, value <= max else { return nil }
             return .some(value)
         }
-        guard let startValue = seconds("start"), let endValue = seconds("end"), let secondsValue = seconds("seconds") else {
-            return APIResponses.error(.badRequest, "start, end and seconds must be whole non-negative numbers of seconds")
+        guard let startValue = seconds("start", max: 10_000_000_000), let endValue = seconds("end", max: 10_000_000_000),
+            let secondsValue = seconds("seconds", max: 31_536_000)
+        else {
+            return APIResponses.error(.badRequest, "start and end must be Unix times (0-10000000000) and seconds 0-31536000, in whole seconds")
         }
         if let startValue { start = startValue * 1_000_000 }
         if let endValue { end = endValue * 1_000_000 }
@@ -259,7 +262,8 @@ struct ManagementAPI: Sendable {
             let flips = try reader.flips(of: entry.uuid, limit: 10_000).filter { stored in
                 (start.map { stored.flip.time >= $0 } ?? true) && (end.map { stored.flip.time < $0 } ?? true)
             }
-            return APIResponses.json(.ok, .object([("flips", .array(flips.map { APIDocuments.flip($0.flip) }))]))
+            // A bare list, as Healthchecks (its docs and its clients): not {"flips": [...]}.
+            return APIResponses.json(.ok, .array(flips.map { APIDocuments.flip($0.flip) }))
         } catch {
             return APIResponses.error(.serviceUnavailable, "the flips of this check cannot be read now: \(error)")
         }
@@ -275,10 +279,11 @@ struct ManagementAPI: Sendable {
             } else {
                 _ = try await pause.resume(entry.uuid)
             }
-        } catch .notPaused {
-            return APIResponses.text(.conflict, "check is not paused")
-        } catch .notStored(let reason) {
-            return APIResponses.error(.serviceUnavailable, "not stored, try again: \(reason)")
+        } catch {
+            switch error {
+            case .notPaused: return APIResponses.text(.conflict, "check is not paused")
+            case .notStored(let reason): return APIResponses.error(.serviceUnavailable, "not stored, try again: \(reason)")
+            }
         }
         return APIResponses.json(.ok, document(entry, Context(snapshot: context.snapshot, viewer: context.viewer, urls: context.urls, now: clock())))
     }

@@ -112,10 +112,12 @@ struct Dashboard: Sendable {
                 } else if !entry.definition.paused {
                     _ = try await api.pause.resume(uuid)
                 }
-            } catch .notPaused {
-                // Already running: nothing to do.
-            } catch .notStored {
-                return page(.serviceUnavailable, DashboardPages.message("Not stored", "The store could not record this; try again.", banner: banner))
+            } catch {
+                switch error {
+                case .notPaused: break  // already running: nothing to do
+                case .notStored:
+                    return page(.serviceUnavailable, DashboardPages.message("Not stored", "The store could not record this; try again.", banner: banner))
+                }
             }
             return redirect("/checks/\(first)")
         default:

@@ -33,6 +33,7 @@ enum HTML {
     static func relative(_ micros: Int64, now: Int64) -> String {
         let delta = Int((micros - now) / 1_000_000)
         let magnitude = abs(delta)
+        let past = micros <= now
         let text: String
         switch magnitude {
         case ..<60: text = "\(magnitude) s"
@@ -40,6 +41,6 @@ enum HTML {
         case ..<86_400: text = "\(magnitude / 3_600) h"
         default: text = "\(magnitude / 86_400) d"
         }
-        return delta < 0 ? "\(text) ago" : "in \(text)"
+        return past ? "\(text) ago" : "in \(text)"
     }
 }
