@@ -50,6 +50,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // What `kiothc run` needs: ping URLs, the output tail, pinging with retries.
+        .target(name: "PingClient"),
         .executableTarget(
             name: "kiothc",
             dependencies: [
@@ -57,6 +59,7 @@ let package = Package(
                 "Monitoring",
                 "PingStore",
                 "Server",
+                "PingClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,6 +68,7 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
         .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring"], exclude: ["Fixtures"]),
         .testTarget(name: "KiothcTests", dependencies: ["kiothc"]),
+        .testTarget(name: "PingClientTests", dependencies: ["PingClient"]),
         .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring"]),
         .testTarget(
             name: "ServerTests",

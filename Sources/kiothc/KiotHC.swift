@@ -14,6 +14,7 @@ struct KiotHC: AsyncParsableCommand {
             PlanCommand.self,
             SlugCommand.self,
             ServeCommand.self,
+            RunCommand.self,
             ScheduleCommand.self,
             StatusCommand.self,
             PingsCommand.self,
