@@ -66,9 +66,6 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "<": out += "\\u003c"  // safe to embed in HTML, as Django's JSON encoder is not; harmless
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
                     out += String(format: "\\u%04x", scalar.value)

@@ -128,6 +128,21 @@ struct DashboardTests {
         }
     }
 
+    @Test("behind a TLS-terminating proxy (X-Forwarded-Proto: https) the session cookie is Secure")
+    func secureCookie() async throws {
+        let fixture = try Fixture()
+        try await fixture.application.test(.router) { client in
+            try await client.execute(
+                uri: "/login", method: .post,
+                headers: [.origin: "https://hc.example.com", .hostHeader: "hc.example.com", .xForwardedProto: "https"],
+                body: ByteBuffer(string: "key=ops-read-only-key-0001")
+            ) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.setCookie]?.hasSuffix("; Secure") == true)
+            }
+        }
+    }
+
     @Test("the failed-reload banner shows the rejected configuration's errors, escaped")
     func banner() async throws {
         let fixture = try Fixture()

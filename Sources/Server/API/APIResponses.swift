@@ -7,6 +7,7 @@ enum APIResponses {
     static func json(_ status: HTTPResponse.Status, _ document: JSONValue, methods: String = "GET, OPTIONS") -> Response {
         var headers = cors(methods)
         headers[.contentType] = "application/json"
+        headers[.xContentTypeOptions] = "nosniff"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: document.rendered() + "\n")))
     }
 

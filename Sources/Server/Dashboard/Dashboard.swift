@@ -19,7 +19,9 @@ struct Dashboard: Sendable {
     let sessions: DashboardSessions
 
     /// nil for paths that are not the dashboard's.
-    func respond(to request: Request, scheme: String) async -> Response? {
+    func respond(to request: Request, scheme listenerScheme: String) async -> Response? {
+        // Behind a TLS-terminating proxy the cookie must still be Secure.
+        let scheme = request.headers[.xForwardedProto] == "https" ? "https" : listenerScheme
         let path = request.uri.path
         switch (request.method, path) {
         case (.get, "/static/dashboard.js"), (.head, "/static/dashboard.js"):

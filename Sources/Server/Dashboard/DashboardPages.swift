@@ -100,7 +100,7 @@ enum DashboardPages {
                 <td><code>\(e(definition.slug))</code></td>\
                 <td>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</td>\
                 <td>\(expectation(view))<br><span class="muted">grace \(e(HTML.duration(definition.grace)))</span></td>\
-                <td>\(time(view.state.lastReceived, now: now))</td>\
+                <td>\(time(view.state.lastPing, now: now))</td>\
                 <td>\(time(view.nextPing, now: now, none: "—"))</td>\
                 </tr>
 
@@ -184,7 +184,7 @@ enum DashboardPages {
                 <dt>Tags</dt><dd>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</dd>
                 <dt>Description</dt><dd>\(e(definition.desc))</dd>
                 <dt>Pings</dt><dd>\(view.state.nPings)</dd>
-                <dt>Last ping</dt><dd>\(time(view.state.lastReceived, now: now))</dd>
+                <dt>Last ping</dt><dd>\(time(view.state.lastPing, now: now))</dd>
                 <dt>Next expected</dt><dd>\(time(view.nextPing, now: now, none: "—"))</dd>
                 <dt>Declared in</dt><dd><code>\(e(definition.location.file)):\(definition.location.line)</code></dd>
                 </dl>
