@@ -134,7 +134,7 @@ struct DashboardTests {
         try await fixture.application.test(.router) { client in
             try await client.execute(
                 uri: "/login", method: .post,
-                headers: [.origin: "https://hc.example.com", .hostHeader: "hc.example.com", .xForwardedProto: "https"],
+                headers: [.origin: "https://localhost", .hostHeader: "localhost", .xForwardedProto: "https"],
                 body: ByteBuffer(string: "key=ops-read-only-key-0001")
             ) { response in
                 #expect(response.status == .seeOther)
