@@ -16,6 +16,10 @@ struct KiotHC: AsyncParsableCommand {
             ServeCommand.self,
             RunCommand.self,
             ScheduleCommand.self,
+            StatusCommand.self,
+            PingsCommand.self,
+            PauseCommand.self,
+            ResumeCommand.self,
         ]
     )
 }
