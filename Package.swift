@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // What `kiothc run` needs: ping URLs, the output tail, pinging with retries.
+        .target(name: "PingClient"),
         .executableTarget(
             name: "kiothc",
             dependencies: [
@@ -59,6 +61,7 @@ let package = Package(
                 "Monitoring",
                 "PingStore",
                 "Server",
+                "PingClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,6 +75,7 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
         .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring"], exclude: ["Fixtures"]),
         .testTarget(name: "KiothcTests", dependencies: ["kiothc"]),
+        .testTarget(name: "PingClientTests", dependencies: ["PingClient"]),
         .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring"]),
         .testTarget(
             name: "ServerTests",

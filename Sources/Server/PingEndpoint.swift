@@ -15,6 +15,8 @@ struct PingEndpoint: Sendable {
     /// Microseconds since the epoch; read once per ping.
     let clock: @Sendable () -> Int64
     let maxRequestBody: Int
+    /// Pings stored and append latency, for `/metrics`.
+    var meter = PingMeter()
 
     func respond(to request: Request, context: ServerContext, scheme: String) async -> Response {
         let head = request.method == .head
@@ -88,9 +90,12 @@ struct PingEndpoint: Sendable {
         let definition = entry.definition
         let (outcome, previous) = states.apply(
             received, to: entry.uuid, at: clock(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
+        let appendStarted = ContinuousClock.now
         do {
             try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip)
+            meter.stored(outcome.ping.kind, after: ContinuousClock.now - appendStarted)
         } catch {
+            meter.failed()
             states.undo(outcome, previous: previous, of: entry.uuid)
             context.logger.error(
                 "ping not stored: \(error)", metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())"])

@@ -33,6 +33,8 @@ public final class PingServer: Sendable {
     public let adminToken: AdminToken
     let adminTokenOrigin: AdminToken.Origin
     let urls: PingURLFormat
+    let api: ManagementAPI
+    let dashboard: Dashboard
 
     /// Loads and validates everything, opens the store and rebuilds state; binds nothing yet.
     public static func open(options: ServeOptions, environment: [String: String], logger: Logger) throws(ServeError) -> PingServer {
@@ -110,6 +112,12 @@ public final class PingServer: Sendable {
         self.endpoint = PingEndpoint(
             catalog: catalog, states: self.states, store: store,
             clock: { Int64(Date().timeIntervalSince1970 * 1_000_000) }, maxRequestBody: options.maxRequestBody)
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+        let api = ManagementAPI(
+            catalog: current, states: states, reader: store.reader, pause: RuntimePause(states: states, store: store, clock: clock),
+            clock: clock, baseURL: options.baseURL, pingLimit: options.keepPings)
+        self.api = api
+        self.dashboard = Dashboard(api: api, token: token, status: reloadStatus, sessions: DashboardSessions())
     }
 
     private static func tlsConfiguration(_ options: ServeOptions) throws(ServeError) -> TLSConfiguration? {
@@ -163,7 +171,8 @@ public final class PingServer: Sendable {
         let responder = ServerResponder(
             pings: endpoint, scheme: scheme.rawValue,
             reload: ReloadEndpoint(token: adminToken, queue: reloads, urls: urls),
-            metrics: MetricsEndpoint(token: adminToken, status: reloadStatus))
+            metrics: MetricsEndpoint(token: adminToken, status: reloadStatus, catalog: catalog, states: states, meter: endpoint.meter, store: store),
+            api: api, dashboard: dashboard, ready: { [store, catalog] in store.isOpen && catalog.snapshot !== ServingCatalog.empty })
         let logger = logger
         let announceToken = adminTokenOrigin == .generated ? adminToken : nil
         let announced = tokenAnnounced

@@ -14,7 +14,12 @@ struct KiotHC: AsyncParsableCommand {
             PlanCommand.self,
             SlugCommand.self,
             ServeCommand.self,
+            RunCommand.self,
             ScheduleCommand.self,
+            StatusCommand.self,
+            PingsCommand.self,
+            PauseCommand.self,
+            ResumeCommand.self,
         ]
     )
 }

@@ -77,8 +77,8 @@ struct CronScheduleTests {
         .init("* * * 13 *", "cron month \"13\" is out of range 1-12 or JAN-DEC"),
         .init("* * * * 8", "cron day-of-week \"8\" is out of range 0-7 or SUN-SAT"),
         .init("1,61 * * * *", "cron minute \"1,61\": \"61\" is out of range 0-59"),
-        .init("* * ? * *", "cron day-of-month \"?\" is not supported (cronsim and Healthchecks reject it); use \"*\""),
-        .init("* * * * ?", "cron day-of-week \"?\" is not supported (cronsim and Healthchecks reject it); use \"*\""),
+        .init("? * * * *", "cron minute \"?\" is not supported (cronsim and Healthchecks reject it); use \"*\""),
+        .init("* * 1,? * *", "cron day-of-month \"1,?\": \"?\" is not supported (cronsim and Healthchecks reject it); use \"*\""),
         .init("1- * * * *", "cron minute \"1-\" has a missing value"),
         .init("1,,2 * * * *", "cron minute \"1,,2\" has a missing value"),
         .init("*/0 * * * *", "cron minute \"*/0\" has a step of 0, it must be at least 1"),
@@ -114,6 +114,18 @@ struct CronScheduleTests {
                            "0 0 * * 0L", "0 0 * * 7#5", "0 0 L,LW * *", "0 0 L/2 * *", "00 003 * * *",
                            "0 0 31 1,2 *", "0 0 * * sun,Mon,TUE"] {
             #expect(throws: Never.self, "\(expression)") { try Schedule(parsing: expression) }
+        }
+    }
+
+    @Test("? alone in a day field means *: 0 3 ? * MON runs when 0 3 * * MON does")
+    func questionMark() throws {
+        let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
+        let zone = try #require(TimeZone(identifier: "Europe/Riga"))
+        for (alias, plain) in [("0 3 ? * MON", "0 3 * * MON"), ("0 3 15 * ?", "0 3 15 * *"), ("*/5 * ? * ?", "*/5 * * * *")] {
+            let aliased = Array(try Schedule(parsing: alias).times(after: start, in: zone).prefix(20))
+            let expected = Array(try Schedule(parsing: plain).times(after: start, in: zone).prefix(20))
+            #expect(aliased == expected, "\(alias)")
+            #expect(aliased.count == 20)
         }
     }
 

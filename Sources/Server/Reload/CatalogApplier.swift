@@ -84,7 +84,8 @@ struct CatalogApplier: Sendable {
         for definition in catalog.checks {
             uuids[definition.id] = registry.uuid(for: CheckIdentity(project: definition.id.project, key: definition.id.key))
         }
-        let serving = ServingCatalog(catalog: catalog, uuids: uuids, pingKeys: pingKeys)
+        let serving = ServingCatalog(
+            catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
         current.swap(serving)
 
         for removed in change.removed.prefix(Self.logLimit) {
