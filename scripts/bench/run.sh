@@ -6,7 +6,7 @@
 # startup with 10,000 checks and 1,000,000 stored pings, resident memory; prints a table and
 # PASS/MISS per target.
 #
-#   scripts/bench/run.sh              # full: 10 s per run after a 2 s warm-up, ~15 min
+#   scripts/bench/run.sh              # full: 10 s per run after a 2 s warm-up, ~12 min
 #   scripts/bench/run.sh --quick      # 3 s per run, 100,000 stored pings: ~4 min, indicative only
 #   options: --no-build (use the binaries already in .build/release), --only pings,
 #            --strict (exit 2 if a target is missed), --markdown FILE, --duration S, --warmup S
