@@ -15,6 +15,8 @@ struct PingEndpoint: Sendable {
     /// Microseconds since the epoch; read once per ping.
     let clock: @Sendable () -> Int64
     let maxRequestBody: Int
+    /// Moves the check's deadline and alerts for its flip; nil in tests of the endpoint alone.
+    var engine: StatusEngine? = nil
 
     func respond(to request: Request, context: ServerContext, scheme: String) async -> Response {
         let head = request.method == .head
@@ -96,6 +98,7 @@ struct PingEndpoint: Sendable {
                 "ping not stored: \(error)", metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())"])
             return PingResponses.unavailable()
         }
+        await engine?.pinged(entry, outcome: outcome)
         return PingResponses.ok(head: head)
     }
 

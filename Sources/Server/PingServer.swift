@@ -1,3 +1,4 @@
+import Alerting
 import CheckCatalog
 import Foundation
 import Hummingbird
@@ -20,6 +21,8 @@ public final class PingServer: Sendable {
     let states: CheckStates
     let store: PingStore
     let endpoint: PingEndpoint
+    let engine: StatusEngine
+    let dispatcher: AlertDispatcher
     let logger: Logger
     let tls: TLSConfiguration?
 
@@ -68,7 +71,17 @@ public final class PingServer: Sendable {
             for (identity, uuid) in assigned { uuids[CheckDefinition.ID(project: identity.project, key: identity.key)] = uuid }
             let serving = ServingCatalog(catalog: result.catalog, uuids: uuids, pingKeys: pingKeys)
             let states = try store.loadStates()
-            return PingServer(options: options, serving: serving, states: states, store: store, logger: logger, tls: tls)
+            var options = options
+            if let scale = environment[StatusEngine.timeScaleVariable].flatMap({ Int64($0) }), scale > 1 {
+                options.testTimeScale = scale
+                logger.warning("\(StatusEngine.timeScaleVariable)=\(scale): check durations and alert retries are divided by \(scale); for tests only")
+            }
+            let outbox = try Outbox(directory: data.path + "/alerts", policy: RetryPolicy.standard.scaled(by: options.testTimeScale), now: now)
+            if outbox.linesSkipped > 0 {
+                logger.warning("skipped unreadable lines of the alert outbox", metadata: ["lines": "\(outbox.linesSkipped)", "file": "\(outbox.path)"])
+            }
+            return PingServer(
+                options: options, serving: serving, states: states, store: store, outbox: outbox, environment: environment, logger: logger, tls: tls)
         } catch let error as StoreError {
             throw ServeError("cannot open the data directory '\(options.dataDirectory)': \(error)")
         } catch {
@@ -76,16 +89,27 @@ public final class PingServer: Sendable {
         }
     }
 
-    private init(options: ServeOptions, serving: ServingCatalog, states: [UUID: CheckState], store: PingStore, logger: Logger, tls: TLSConfiguration?) {
+    private init(
+        options: ServeOptions, serving: ServingCatalog, states: [UUID: CheckState], store: PingStore, outbox: Outbox,
+        environment: [String: String], logger: Logger, tls: TLSConfiguration?
+    ) {
         self.options = options
-        self.catalog = CurrentCatalog(serving)
+        let catalog = CurrentCatalog(serving)
+        self.catalog = catalog
         self.states = CheckStates(states)
         self.store = store
         self.logger = logger
         self.tls = tls
-        self.endpoint = PingEndpoint(
-            catalog: catalog, states: self.states, store: store,
-            clock: { Int64(Date().timeIntervalSince1970 * 1_000_000) }, maxRequestBody: options.maxRequestBody)
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+        self.dispatcher = AlertDispatcher(
+            outbox: outbox, courier: Courier(environment: environment),
+            channel: { project, name in catalog.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
+        self.engine = StatusEngine(
+            states: self.states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, timeScale: options.testTimeScale,
+            clock: clock)
+        var endpoint = PingEndpoint(catalog: catalog, states: self.states, store: store, clock: clock, maxRequestBody: options.maxRequestBody)
+        endpoint.engine = engine
+        self.endpoint = endpoint
     }
 
     /// Every project's ping key: the configured one, resolved, or one generated once and kept.
@@ -126,7 +150,13 @@ public final class PingServer: Sendable {
     /// Runs until SIGTERM or SIGINT: HTTP stops first (in-flight pings finish), the store is
     /// flushed and closed last.
     public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: StoreService(store: store))]
+        // Stopped in reverse order: listeners first, then the deadline scheduler, then alert
+        // delivery (pending alerts stay in the outbox), the store last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: StoreService(store: store)),
+            .init(service: AlertService(dispatcher: dispatcher)),
+            .init(service: DeadlineService(engine: engine)),
+        ]
         for address in options.listen {
             services.append(.init(service: try application(address, onListening: onListening)))
         }

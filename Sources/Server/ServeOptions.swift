@@ -14,6 +14,9 @@ public struct ServeOptions: Sendable {
     public var maxRequestBody = 10 * 1024 * 1024
     /// Connections with no traffic for this long are closed (idle and slow clients).
     public var idleTimeoutSeconds = 60
+    /// Test only (`KIOTHC_TEST_TIME_SCALE`): check durations and alert retry delays divided by
+    /// this, so end-to-end tests see a 60 s timeout expire in 1 s. Never set in production.
+    public var testTimeScale: Int64 = 1
 
     public init() {}
 }

@@ -12,7 +12,10 @@ final class RunningServer {
     var config: URL { root.appendingPathComponent("checks.d") }
     var data: URL { root.appendingPathComponent("data") }
 
-    init(files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil) throws {
+    init(
+        files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil,
+        environment: [String: String] = [:]
+    ) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-serve-\(UUID().uuidString)")
         for (name, text) in files {
             let url = root.appendingPathComponent("checks.d").appendingPathComponent(name)
@@ -22,11 +25,14 @@ final class RunningServer {
         if let existing {
             try FileManager.default.copyItem(at: existing, to: data)
         }
-        try start(arguments: arguments, listen: listen)
+        try start(arguments: arguments, listen: listen, environment: environment)
     }
 
-    private func start(arguments: [String], listen: String) throws {
+    private func start(arguments: [String], listen: String, environment: [String: String]) throws {
         process.executableURL = CLI.binary
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.arguments = ["serve", "--config", config.path, "--data", data.path, "--listen", listen, "--log-level", "info"] + arguments
         let pipe = Pipe()
         process.standardError = pipe
