@@ -106,6 +106,7 @@ public struct Courier: Sendable {
 
     static func describe(_ error: any Error, timeout: Duration) -> String {
         if error is TimeoutError { return Self.noAnswer(timeout) }
+        if error is CancellationError { return "cancelled: the server is stopping" }
         if let client = error as? HTTPClientError {
             switch client {
             case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
@@ -219,8 +220,15 @@ func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable (
             do { try await Task.sleep(for: timeout) } catch { return nil }
             return .failure(TimeoutError())
         }
-        var result: Result<T, any Error> = .failure(TimeoutError())
-        if let first = await group.next(), let value = first { result = value }
+        // nil comes from the timer when the whole task was cancelled (shutdown): then the
+        // body's own (cancellation) result is the answer, not a timeout.
+        var result: Result<T, any Error> = .failure(CancellationError())
+        while let next = await group.next() {
+            if let value = next {
+                result = value
+                break
+            }
+        }
         group.cancelAll()
         return result
     }

@@ -24,7 +24,10 @@ final class AlertReceiver {
             def log_message(self, *args):
                 pass
         server = http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler)
-        print(server.server_address[1], flush=True)
+        with open(log_path + '.port.tmp', 'w') as f:
+            f.write(str(server.server_address[1]))
+        import os
+        os.rename(log_path + '.port.tmp', log_path + '.port')
         server.serve_forever()
         """
 
@@ -36,18 +39,22 @@ final class AlertReceiver {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-receiver-\(UUID().uuidString).jsonl")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.script, String(failFirst), log.path, String(port)]
-        let out = Pipe()
-        process.standardOutput = out
+        process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ServerFailed(log: "the receiver did not start") }
-            line.append(chunk)
+        // The receiver writes its port to a file once it listens.
+        let portFile = log.path + ".port"
+        let deadline = Date().addingTimeInterval(15)
+        var text: String?
+        while Date() < deadline {
+            text = try? String(contentsOfFile: portFile, encoding: .utf8)
+            if text != nil || !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.02)
         }
-        guard let parsed = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ServerFailed(log: "the receiver printed no port")
+        try? FileManager.default.removeItem(atPath: portFile)
+        guard let text, let parsed = Int(text) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw ServerFailed(log: "the receiver did not start")
         }
         self.port = parsed
     }
@@ -76,9 +83,10 @@ final class AlertReceiver {
         return condition()
     }
 
+    /// SIGKILL: the test process may ignore SIGTERM, and children inherit that.
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
