@@ -58,18 +58,23 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // What `kiothc run` needs: ping URLs, the output tail, pinging with retries.
+        .target(name: "PingClient"),
         .executableTarget(
             name: "kiothc",
             dependencies: [
                 "CheckCatalog",
                 "Monitoring",
+                "PingStore",
                 "Server",
+                "PingClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -89,6 +94,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "PingClientTests", dependencies: ["PingClient"]),
         .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring"]),
         .testTarget(
             name: "ServerTests",

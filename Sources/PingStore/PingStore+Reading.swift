@@ -7,48 +7,30 @@ import Foundation
 import Monitoring
 
 extension PingStore {
+    /// False once `close()` began: appends fail from then on (for the readiness probe).
+    public var isOpen: Bool { queue.withLock { !$0.closing } }
+
+    /// Reading goes through the same code as read-only tools use.
+    public var reader: StoreReader { StoreReader(data) }
+
     /// The newest `limit` pings of `check`, newest first. Reads only the end of the file.
     public func pings(of check: UUID, limit: Int) throws -> [Ping] {
-        guard limit > 0 else { return [] }
-        var result: [Ping] = []
-        try readBackwards(data.pingFile(check)) { line, path in
-            result.append(try decodePing(line, path: path))
-            return result.count < limit
-        }
-        return result
+        try reader.pings(of: check, limit: limit)
     }
 
     /// The ping numbered `n`, nil when it is not (or no longer) stored.
     public func ping(of check: UUID, n: Int) throws -> Ping? {
-        var found: Ping?
-        try readBackwards(data.pingFile(check)) { line, path in
-            let ping = try decodePing(line, path: path)
-            if ping.n == n { found = ping }
-            return ping.n > n
-        }
-        return found
+        try reader.ping(of: check, n: n)
     }
 
     /// The newest `limit` flips of `check`, newest first.
     public func flips(of check: UUID, limit: Int) throws -> [StoredFlip] {
-        guard limit > 0 else { return [] }
-        var result: [StoredFlip] = []
-        try readBackwards(data.flipFile(check)) { line, path in
-            result.append(try decodeFlip(line, path: path))
-            return result.count < limit
-        }
-        return result
+        try reader.flips(of: check, limit: limit)
     }
 
     /// UUIDs that have a pings or flips file (retired ones are elsewhere).
     public func storedChecks() throws -> Set<UUID> {
-        var checks: Set<UUID> = []
-        for directory in [data.pings, data.flips] {
-            for name in try FileSystem.list(directory) {
-                if let check = DataDirectory.check(fromFileName: name) { checks.insert(check) }
-            }
-        }
-        return checks
+        try reader.storedChecks()
     }
 
     /// Move a deleted check's files to `retired/` (SPEC §1.3). Appends queued before this call
@@ -57,29 +39,15 @@ extension PingStore {
         _ = try control(.retire(check))
     }
 
-    /// Calls `visit` with each complete line, newest first, until it returns false.
     func readBackwards(_ path: String, _ visit: (ArraySlice<UInt8>, String) throws -> Bool) throws {
-        guard let file = try RawFile.openIfExists(path, O_RDONLY) else { return }
-        defer { file.close() }
-        var reader = try TailReader(file: file, size: try file.size())
-        while let line = try reader.previousLine() {
-            if try !visit(line, path) { return }
-        }
+        try reader.readBackwards(path, visit)
     }
 
     func decodeFlip(_ line: ArraySlice<UInt8>, path: String) throws -> StoredFlip {
-        do {
-            return try FlipLine.decode(line)
-        } catch {
-            throw StoreError(.corrupt, operation: "read", path: path, detail: error.reason)
-        }
+        try reader.decodeFlip(line, path: path)
     }
 
     func decodePing(_ line: ArraySlice<UInt8>, path: String) throws -> Ping {
-        do {
-            return try PingLine.decode(line)
-        } catch {
-            throw StoreError(.corrupt, operation: "read", path: path, detail: error.reason)
-        }
+        try reader.decodePing(line, path: path)
     }
 }

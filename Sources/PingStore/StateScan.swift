@@ -10,7 +10,7 @@ import Synchronization
 /// the lines read are not remembered, so a success closing one of those after a restart gets no
 /// duration. The open run, last ping, counts and status are exact.
 struct StateScan {
-    let store: PingStore
+    let store: StoreReader
 
     /// Lines read per check at least, so a recent concurrent start is usually remembered;
     /// more would cost every heartbeat check a longer read for a rare case.
@@ -143,6 +143,18 @@ struct StateScan {
 extension PingStore {
     /// Every stored check's state, rebuilt from its files (startup). Blocking.
     public func loadStates() throws -> [UUID: CheckState] {
+        try reader.loadStates()
+    }
+}
+
+extension StoreReader {
+    /// Every stored check's state, rebuilt from its files without writing anything. Blocking.
+    public func loadStates() throws -> [UUID: CheckState] {
         try StateScan(store: self).run()
+    }
+
+    /// One check's state, rebuilt from its files.
+    public func loadState(of check: UUID) throws -> CheckState {
+        try StateScan(store: self).state(of: check)
     }
 }

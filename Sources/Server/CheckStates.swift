@@ -32,7 +32,32 @@ final class CheckStates: Sendable {
         }
     }
 
+    /// Drops a removed check's state (its UUID never comes back).
+    func forget(_ uuid: UUID) {
+        _ = states.withLock { $0.removeValue(forKey: uuid) }
+    }
+
     func state(of uuid: UUID) -> CheckState {
         states.withLock { $0[uuid] ?? .new }
+    }
+}
+
+extension CheckStates {
+    /// Replaces a check's state with `change(state)` when that returns a new state; returns the
+    /// state before and after, so a change the store refuses can be undone.
+    func update(_ uuid: UUID, _ change: (CheckState) -> CheckState?) -> (previous: CheckState, next: CheckState)? {
+        states.withLock { states in
+            let previous = states[uuid] ?? .new
+            guard let next = change(previous) else { return nil }
+            states[uuid] = next
+            return (previous, next)
+        }
+    }
+
+    /// Puts `previous` back when the state is still `next`.
+    func restore(_ previous: CheckState, ifStill next: CheckState, of uuid: UUID) {
+        states.withLock { states in
+            if states[uuid] == next { states[uuid] = previous }
+        }
     }
 }

@@ -15,6 +15,8 @@ struct PingEndpoint: Sendable {
     /// Microseconds since the epoch; read once per ping.
     let clock: @Sendable () -> Int64
     let maxRequestBody: Int
+    /// Pings stored and append latency, for `/metrics`.
+    var meter = PingMeter()
     /// Moves the check's deadline and alerts for its flip; nil in tests of the endpoint alone.
     var engine: StatusEngine? = nil
 
@@ -90,9 +92,12 @@ struct PingEndpoint: Sendable {
         let definition = entry.definition
         let (outcome, previous) = states.apply(
             received, to: entry.uuid, at: clock(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
+        let appendStarted = ContinuousClock.now
         do {
             try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip)
+            meter.stored(outcome.ping.kind, after: ContinuousClock.now - appendStarted)
         } catch {
+            meter.failed()
             states.undo(outcome, previous: previous, of: entry.uuid)
             context.logger.error(
                 "ping not stored: \(error)", metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())"])

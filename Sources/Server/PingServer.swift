@@ -11,6 +11,7 @@ import NIOCore
 import NIOSSL
 import PingStore
 import ServiceLifecycle
+import Synchronization
 
 /// The composition root of `kiothc serve` (and of the server tests): loads the config,
 /// resolves secrets, opens the data directory, rebuilds state, and runs one Hummingbird
@@ -25,33 +26,44 @@ public final class PingServer: Sendable {
     let dispatcher: AlertDispatcher
     let logger: Logger
     let tls: TLSConfiguration?
+    /// The loader of every later reload, after it applied the configuration at start.
+    let applier: CatalogApplier
+    let reloads = ReloadQueue()
+    /// The outcome of the last load, for `/metrics`, `/-/reload` and the dashboard.
+    public let reloadStatus: CurrentReloadStatus
+    /// Successful reloads, for services that keep per-check state (subscribe before `run`).
+    public let catalogChanges = CatalogChangeFeed()
+    public let adminToken: AdminToken
+    let adminTokenOrigin: AdminToken.Origin
+    let urls: PingURLFormat
+    let api: ManagementAPI
+    let dashboard: Dashboard
 
     /// Loads and validates everything, opens the store and rebuilds state; binds nothing yet.
     public static func open(options: ServeOptions, environment: [String: String], logger: Logger) throws(ServeError) -> PingServer {
         let result: LoadResult
+        let fingerprint: ConfigFingerprint
         do {
+            fingerprint = try ConfigFingerprint.compute(directory: options.configDirectory)
             result = try ConfigLoader.load(directory: options.configDirectory)
         } catch {
             throw ServeError(error.message)
         }
-        let secretProblems = SecretResolver(environment: environment).check(result.catalog)
-        let checked = result.adding(secretProblems)
+        // Validate before the data directory is created or touched.
+        let checked = result.adding(SecretResolver(environment: environment).check(result.catalog))
         guard checked.isValid else {
             throw ServeError("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
         }
         for diagnostic in checked.diagnostics {
-            logger.warning("\(diagnostic.message)", metadata: ["config.file": "\(diagnostic.location.file):\(diagnostic.location.line)", "code": "\(diagnostic.code.rawValue)"])
+            logger.warning("\(diagnostic.message)", metadata: Reloader.metadata(diagnostic))
         }
         let tls = try Self.tlsConfiguration(options)
+        let urls = PingURLFormat(base: options.baseURL)
         do {
             let data = DataDirectory(options.dataDirectory)
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             // Opening the store creates the data directory and recovers it after a crash.
             let store = try PingStore.open(data, options: PingStore.Options(durability: options.durability, keepPings: options.keepPings))
-            var registry = try Registry.load(from: data)
-            let identities = result.catalog.checks.map { CheckIdentity(project: $0.id.project, key: $0.id.key) }
-            let assigned = try registry.assign(identities)
-            let pingKeys = try Self.pingKeys(result.catalog, data: data, environment: environment)
             if store.recovery.tornLinesRepaired > 0 || store.recovery.recordsReplayed > 0 {
                 logger.notice(
                     "recovered the store after an unclean stop",
@@ -60,17 +72,19 @@ public final class PingServer: Sendable {
                         "journal_records_replayed": "\(store.recovery.recordsReplayed)",
                     ])
             }
-            let current = Set(identities)
-            for (identity, _) in registry.checks where !current.contains(identity) {
-                if let uuid = try registry.retire(identity, at: now) {
-                    try store.retire(uuid)
-                    logger.notice("check removed from the configuration; its pings were moved aside", metadata: ["check": "\(identity)", "check.uuid": "\(uuid.uuidString.lowercased())"])
-                }
+            let (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
+            let states = CheckStates(try store.loadStates())
+            let current = CurrentCatalog(ServingCatalog.empty)
+            // The start is the first reload: the same validation, change set, registry
+            // writes and swap as every later one.
+            var applier = try CatalogApplier(
+                data: data, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger)
+            guard case .applied = try applier.apply(result, now: now) else {
+                throw ServeError("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
             }
-            var uuids: [CheckDefinition.ID: UUID] = [:]
-            for (identity, uuid) in assigned { uuids[CheckDefinition.ID(project: identity.project, key: identity.key)] = uuid }
-            let serving = ServingCatalog(catalog: result.catalog, uuids: uuids, pingKeys: pingKeys)
-            let states = try store.loadStates()
+            let status = ReloadStatus(
+                lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: fingerprint.hash, attemptedHash: fingerprint.hash,
+                diagnostics: checked.diagnostics, failure: nil)
             var options = options
             if let scale = environment[StatusEngine.timeScaleVariable].flatMap({ Int64($0) }), scale > 1 {
                 options.testTimeScale = scale
@@ -81,50 +95,49 @@ public final class PingServer: Sendable {
                 logger.warning("skipped unreadable lines of the alert outbox", metadata: ["lines": "\(outbox.linesSkipped)", "file": "\(outbox.path)"])
             }
             return PingServer(
-                options: options, serving: serving, states: states, store: store, outbox: outbox, environment: environment, logger: logger, tls: tls)
-        } catch let error as StoreError {
-            throw ServeError("cannot open the data directory '\(options.dataDirectory)': \(error)")
+                options: options, current: current, states: states, store: store, outbox: outbox, environment: environment, logger: logger,
+                tls: tls, applier: applier, status: status, token: token, origin: origin, urls: urls)
+        } catch let error as ServeError {
+            throw error
+        } catch let error as AdminToken.Failure {
+            throw ServeError(error.message)
         } catch {
             throw ServeError("cannot open the data directory '\(options.dataDirectory)': \(error)")
         }
     }
 
     private init(
-        options: ServeOptions, serving: ServingCatalog, states: [UUID: CheckState], store: PingStore, outbox: Outbox,
-        environment: [String: String], logger: Logger, tls: TLSConfiguration?
+        options: ServeOptions, current: CurrentCatalog, states: CheckStates, store: PingStore, outbox: Outbox, environment: [String: String],
+        logger: Logger, tls: TLSConfiguration?, applier: CatalogApplier, status: ReloadStatus, token: AdminToken, origin: AdminToken.Origin,
+        urls: PingURLFormat
     ) {
         self.options = options
-        let catalog = CurrentCatalog(serving)
-        self.catalog = catalog
-        self.states = CheckStates(states)
+        self.catalog = current
+        self.states = states
         self.store = store
         self.logger = logger
         self.tls = tls
+        self.applier = applier
+        self.reloadStatus = CurrentReloadStatus(status)
+        self.adminToken = token
+        self.adminTokenOrigin = origin
+        self.urls = urls
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
         self.dispatcher = AlertDispatcher(
             outbox: outbox, courier: Courier(environment: environment),
-            channel: { project, name in catalog.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
-        self.engine = StatusEngine(
-            states: self.states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, timeScale: options.testTimeScale,
+            channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
+        let engine = StatusEngine(
+            states: states, catalog: current, store: store, dispatcher: dispatcher, logger: logger, timeScale: options.testTimeScale,
             clock: clock)
+        self.engine = engine
         var endpoint = PingEndpoint(catalog: catalog, states: self.states, store: store, clock: clock, maxRequestBody: options.maxRequestBody)
         endpoint.engine = engine
         self.endpoint = endpoint
-    }
-
-    /// Every project's ping key: the configured one, resolved, or one generated once and kept.
-    private static func pingKeys(_ catalog: Catalog, data: DataDirectory, environment: [String: String]) throws -> [String: String] {
-        let resolver = SecretResolver(environment: environment)
-        var keys: [String: String] = [:]
-        for project in catalog.projects {
-            if let secret = project.pingKey, case .success(let value) = resolver.resolve(secret) { keys[project.id] = value }
-        }
-        var generated = try PingKeys.load(from: data)
-        let configured = Set(keys.values)
-        for project in catalog.projects where keys[project.id] == nil {
-            keys[project.id] = try generated.key(for: project.id, avoiding: configured)
-        }
-        return keys
+        let api = ManagementAPI(
+            catalog: current, states: states, reader: store.reader, pause: RuntimePause(engine: engine),
+            clock: clock, baseURL: options.baseURL, pingLimit: options.keepPings)
+        self.api = api
+        self.dashboard = Dashboard(api: api, token: token, status: reloadStatus, sessions: DashboardSessions())
     }
 
     private static func tlsConfiguration(_ options: ServeOptions) throws(ServeError) -> TLSConfiguration? {
@@ -150,13 +163,15 @@ public final class PingServer: Sendable {
     /// Runs until SIGTERM or SIGINT: HTTP stops first (in-flight pings finish), the store is
     /// flushed and closed last.
     public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        // Stopped in reverse order: listeners first, then the deadline scheduler, then alert
-        // delivery (pending alerts stay in the outbox), the store last.
+        // Services stop in reverse order: listeners first, then the reload triggers and the
+        // reloader, the deadline scheduler, alert delivery (pending alerts stay in the outbox),
+        // the store last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: StoreService(store: store)),
             .init(service: AlertService(dispatcher: dispatcher)),
-            .init(service: DeadlineService(engine: engine)),
+            .init(service: DeadlineService(engine: engine, changes: catalogChanges.subscribe())),
         ]
+        services += reloadServices().map { .init(service: $0) }
         for address in options.listen {
             services.append(.init(service: try application(address, onListening: onListening)))
         }
@@ -178,8 +193,15 @@ public final class PingServer: Sendable {
             guard let tls else { throw ServeError("\(address) needs --tls-cert and --tls-key") }
             server = try .http2Upgrade(tlsConfiguration: tls, configuration: .init(idleTimeout: .seconds(options.idleTimeoutSeconds)))
         }
-        let responder = ServerResponder(pings: endpoint, scheme: scheme.rawValue)
+        let responder = ServerResponder(
+            pings: endpoint, scheme: scheme.rawValue,
+            reload: ReloadEndpoint(token: adminToken, queue: reloads, urls: urls),
+            metrics: MetricsEndpoint(token: adminToken, status: reloadStatus, catalog: catalog, states: states, meter: endpoint.meter, store: store),
+            api: api, dashboard: dashboard, ready: { [store, catalog] in store.isOpen && catalog.snapshot !== ServingCatalog.empty })
         let logger = logger
+        let announceToken = adminTokenOrigin == .generated ? adminToken : nil
+        let announced = tokenAnnounced
+        let baseURL = options.baseURL
         return Application(
             responder: responder,
             server: server,
@@ -189,9 +211,33 @@ public final class PingServer: Sendable {
                 let host = address.host.contains(":") ? "[\(address.host)]" : address.host
                 let url = "\(scheme.rawValue)://\(host):\(port)"
                 logger.notice("serving pings at \(url)")
+                if let announceToken, announced.first() {
+                    // The only time the token is logged: at its generation.
+                    logger.notice(
+                        "admin token generated into \(AdminToken.fileName) in the data directory (mode 0600); it is not logged again. Log in at \(baseURL ?? url)/login?token=\(announceToken.text)")
+                }
                 onListening(url)
             },
             logger: logger)
+    }
+
+    private let tokenAnnounced = Once()
+
+    /// The reloader and its triggers: SIGHUP, inotify, the fingerprint poll.
+    private func reloadServices() -> [any Service] {
+        var services: [any Service] = [
+            Reloader(
+                queue: reloads, applier: applier, configDirectory: options.configDirectory, status: reloadStatus, feed: catalogChanges,
+                logger: logger, debounce: options.reloadDebounce, clock: { Int64(Date().timeIntervalSince1970 * 1_000_000) }),
+            HangupSignal(queue: reloads, logger: logger),
+        ]
+        if options.watchConfig {
+            services.append(ConfigWatcher(directory: options.configDirectory, queue: reloads, logger: logger))
+        }
+        if let interval = options.reloadPoll {
+            services.append(ConfigPoller(directory: options.configDirectory, interval: interval, queue: reloads, logger: logger))
+        }
+        return services
     }
 
     /// The catalog now serving, for the CLI's startup summary.
@@ -233,4 +279,16 @@ public struct ServeError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+/// True the first time only (several listeners start; one logs the token).
+final class Once: Sendable {
+    private let done = Mutex(false)
+
+    func first() -> Bool {
+        done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+    }
 }

@@ -14,6 +14,14 @@ public struct ServeOptions: Sendable {
     public var maxRequestBody = 10 * 1024 * 1024
     /// Connections with no traffic for this long are closed (idle and slow clients).
     public var idleTimeoutSeconds = 60
+    /// The admin token's file; nil: `<data>/admin-token`, generated at the first start.
+    public var adminTokenFile: String?
+    /// How often the config tree is fingerprinted as a fallback for inotify; nil disables it.
+    public var reloadPoll: Duration? = .seconds(5)
+    /// inotify on the config tree (Linux).
+    public var watchConfig = true
+    /// File events this close together become one reload.
+    public var reloadDebounce: Duration = .milliseconds(150)
     /// Test only (`KIOTHC_TEST_TIME_SCALE`): check durations and alert retry delays divided by
     /// this, so end-to-end tests see a 60 s timeout expire in 1 s. Never set in production.
     public var testTimeScale: Int64 = 1

@@ -2,12 +2,25 @@ import Alerting
 import Foundation
 import ServiceLifecycle
 
-/// Runs the deadline scheduler until the service group shuts down.
+/// Runs the deadline scheduler until the service group shuts down; every successful reload
+/// makes it recompute all deadlines (schedules, timeouts, grace or `paused` may have changed).
 struct DeadlineService: Service {
     let engine: StatusEngine
+    let changes: AsyncStream<CatalogUpdate>
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await engine.run() }
+        let engine = engine
+        let changes = changes
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in changes { engine.catalogChanged() }
+                }
+                group.addTask { await engine.run() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
     }
 }
 

@@ -11,9 +11,15 @@ struct KiotHC: AsyncParsableCommand {
             """,
         subcommands: [
             CheckCommand.self,
+            PlanCommand.self,
             SlugCommand.self,
             ServeCommand.self,
+            RunCommand.self,
             ScheduleCommand.self,
+            StatusCommand.self,
+            PingsCommand.self,
+            PauseCommand.self,
+            ResumeCommand.self,
         ]
     )
 }

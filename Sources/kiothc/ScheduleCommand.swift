@@ -30,7 +30,7 @@ struct ScheduleCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The schedule: 5 cron fields, or OnCalendar line(s).", valueName: "expr"))
     var expression: String?
 
-    @Option(name: .long, help: ArgumentHelp("IANA time zone the schedule runs in (default: UTC).", valueName: "tz"))
+    @Option(name: .long, help: ArgumentHelp("IANA time zone the schedule runs in, e.g. Europe/Riga.", valueName: "tz"))
     var tz: String = "UTC"
 
     @Option(name: .long, help: ArgumentHelp(

@@ -16,7 +16,11 @@ struct ServeCommand: AsyncParsableCommand {
 
             Every option can also be set by an environment variable: KIOTHC_CONFIG, KIOTHC_DATA, \
             KIOTHC_LISTEN (comma-separated), KIOTHC_TLS_CERT, KIOTHC_TLS_KEY, KIOTHC_BASE_URL, \
-            KIOTHC_DURABILITY, KIOTHC_KEEP_PINGS, KIOTHC_IDLE_TIMEOUT, KIOTHC_LOG_LEVEL. Flags win.
+            KIOTHC_DURABILITY, KIOTHC_KEEP_PINGS, KIOTHC_IDLE_TIMEOUT, KIOTHC_ADMIN_TOKEN_FILE, KIOTHC_RELOAD_POLL, KIOTHC_WATCH_CONFIG, KIOTHC_LOG_LEVEL. Flags win.
+
+            The configuration is reloaded when a file under --config changes (inotify, and a \
+            poll every --reload-poll seconds), on SIGHUP, and on POST /-/reload with the admin \
+            token; a rejected one leaves the previous one serving (docs/reload.md).
 
             An invalid configuration is fatal at start (exit 1, with its diagnostics). SIGTERM \
             or SIGINT stop the server gracefully: no new connections, in-flight pings finish, \
@@ -65,6 +69,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent (idle keep-alive, or a client that stops sending) before it is closed.")
     var idleTimeout: Int = environment["KIOTHC_IDLE_TIMEOUT"].flatMap { Int($0) } ?? 60
 
+    @Option(name: .customLong("admin-token-file"), help: ArgumentHelp("File holding the admin token (for POST /-/reload, /metrics, the dashboard). Default: data/admin-token, generated at the first start.", valueName: "file"))
+    var adminTokenFile: String? = environment["KIOTHC_ADMIN_TOKEN_FILE"]
+
+    @Option(name: .customLong("reload-poll"), help: ArgumentHelp("Seconds between fingerprints of the config tree, the fallback when inotify misses a change; 0 disables it.", valueName: "seconds"))
+    var reloadPoll: Double = environment["KIOTHC_RELOAD_POLL"].flatMap { Double($0) } ?? 5
+
+    @Flag(name: .customLong("watch-config"), inversion: .prefixedNo, help: "Watch the config tree with inotify and reload on change (--no-watch-config: only the poll, SIGHUP and POST /-/reload).")
+    var watchConfig = environment["KIOTHC_WATCH_CONFIG"].map { $0 != "0" && $0 != "false" } ?? true
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: LogLevelOption = LogLevelOption(rawValue: environment["KIOTHC_LOG_LEVEL"] ?? "info") ?? .info
 
@@ -74,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard keepPings >= 1 else { throw ValidationError("--keep-pings must be at least 1") }
         guard maxRequestBody >= 0 else { throw ValidationError("--max-request-body cannot be negative") }
+        guard reloadPoll >= 0, reloadPoll.isFinite else { throw ValidationError("--reload-poll must be 0 (off) or a number of seconds") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
     }
 
@@ -103,6 +117,9 @@ struct ServeCommand: AsyncParsableCommand {
         options.keepPings = keepPings
         options.maxRequestBody = maxRequestBody
         options.idleTimeoutSeconds = idleTimeout
+        options.adminTokenFile = adminTokenFile
+        options.watchConfig = watchConfig
+        options.reloadPoll = reloadPoll > 0 ? .milliseconds(Int64(reloadPoll * 1000)) : nil
 
         let server: PingServer
         do {

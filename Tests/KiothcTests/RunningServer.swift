@@ -14,7 +14,7 @@ final class RunningServer {
 
     init(
         files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil,
-        environment: [String: String] = [:]
+        prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
     ) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-serve-\(UUID().uuidString)")
         for (name, text) in files {
@@ -25,6 +25,8 @@ final class RunningServer {
         if let existing {
             try FileManager.default.copyItem(at: existing, to: data)
         }
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        try prepare(config)
         try start(arguments: arguments, listen: listen, environment: environment)
     }
 
@@ -65,6 +67,44 @@ final class RunningServer {
     }
 
     var output: String { log.text.withLock { $0 } }
+
+    /// How many times `text` appears in the log so far.
+    func occurrences(of text: String) -> Int {
+        output.components(separatedBy: text).count - 1
+    }
+
+    /// Replaces a config file (atomically, as editors and git do: write aside, rename).
+    func write(_ name: String, _ text: String) throws {
+        let url = config.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url, options: .atomic)
+    }
+
+    func remove(_ name: String) throws {
+        try FileManager.default.removeItem(at: config.appendingPathComponent(name))
+    }
+
+    func signal(_ number: Int32) {
+        Foundation.kill(process.processIdentifier, number)
+    }
+
+    /// The admin token the server generated into the data directory.
+    func adminToken() throws -> String {
+        try String(contentsOf: data.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Polls `condition` every 10 ms until it holds; returns the seconds it took, or throws
+    /// after `timeout` seconds with the log.
+    @discardableResult
+    func waitUntil(_ what: String, timeout: TimeInterval = 10, _ condition: () throws -> Bool) throws -> TimeInterval {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if try condition() { return Date().timeIntervalSince(start) }
+            if !process.isRunning { throw ServerFailed(log: output) }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw ServerFailed(log: "timed out waiting until \(what)\n\(output)")
+    }
 
     /// SIGTERM and wait; returns the exit status.
     @discardableResult

@@ -102,9 +102,11 @@ struct FieldReader {
             return nil
         }
         guard range.contains(seconds) else {
+            let value = DurationSyntax.format(seconds)
+            let written = value == scalar.text ? "" : " ('\(scalar.text)')"
             report(
                 .outOfRange,
-                "\(what) is \(DurationSyntax.format(seconds)) ('\(scalar.text)'), out of range: it must be between \(DurationSyntax.format(range.lowerBound)) and \(DurationSyntax.format(range.upperBound))",
+                "\(what) is \(value)\(written), out of range: it must be between \(DurationSyntax.format(range.lowerBound)) and \(DurationSyntax.format(range.upperBound))",
                 at: node.mark)
             return nil
         }

@@ -62,7 +62,7 @@ public struct DiagnosticReport: Sendable {
         "\(count) \(word)\(count == 1 ? "" : "s")"
     }
 
-    static func position(_ location: Diagnostic.Location) -> String {
+    public static func position(_ location: Diagnostic.Location) -> String {
         "\(location.file):\(location.line):\(location.column)"
     }
 

@@ -21,7 +21,13 @@ struct CronExpression: Hashable, Sendable {
     let wallClockMode: Bool
 
     init(parsing expression: String) throws(ScheduleError) {
-        let parts = expression.split(whereSeparator: \.isWhitespace)
+        var parts = expression.split(whereSeparator: \.isWhitespace)
+        // `?` ("no specific value", as Quartz, AWS and many crontab generators write it) in a
+        // day field means `*`. cronsim rejects it; we accept it as this one alias, so every
+        // expression cronsim accepts still means exactly what it means there.
+        for day in [CronField.dayOfMonth.rawValue, CronField.dayOfWeek.rawValue] where parts.count == 5 && parts[day] == "?" {
+            parts[day] = "*"
+        }
         guard parts.count == 5 else {
             throw ScheduleError("cron expression \"\(expression)\" has \(parts.count) fields, expected 5 (minute hour day-of-month month day-of-week)")
         }

@@ -93,6 +93,7 @@ enum OnCalendarField: Int, Sendable {
     /// `oncalendar.Field.int`: weekday names (full or 3 letters, any case); two-digit years
     /// (0-69 → 2000-2069, 70-99 → 1970-1999); numbers within the range.
     private func integer(_ text: Substring) throws(Problem) -> Int {
+        if text.isEmpty { throw Problem(subject: "", predicate: "has a missing value") }
         if self == .dayOfWeek {
             let upper = text.uppercased()
             if let index = OnCalendarField.dayNames.firstIndex(of: upper) { return index }

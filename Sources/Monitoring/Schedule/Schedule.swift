@@ -60,7 +60,10 @@ public struct Schedule: Sendable, Hashable {
 
     /// The scheduled instants after `instant`, in order, as the reference iterators yield them.
     public func times(after instant: Date, in zone: TimeZone) -> ScheduleTimes {
-        ScheduleTimes(body: body, start: Int64(instant.timeIntervalSince1970.rounded(.down)), zone: zone)
+        // Years 1…9999, as Python's datetime (and no trap on a non-finite Date).
+        let seconds = instant.timeIntervalSince1970
+        let bounded = seconds.isNaN ? 0 : min(max(seconds.rounded(.down), -62_135_596_800), 253_402_300_799)
+        return ScheduleTimes(body: body, start: Int64(bounded), zone: zone)
     }
 
     /// Cron iff one line of exactly 5 whitespace-separated fields (SPEC §3).

@@ -1,0 +1,115 @@
+import CheckCatalog
+import Foundation
+import Monitoring
+import PingStore
+
+/// URLs the API prints, for one request: Healthchecks' `ping_url`, `update_url`, `pause_url`,
+/// `resume_url` and ping `body_url`.
+struct APIURLs: Sendable {
+    let base: String
+    let version: Int
+
+    func ping(_ uuid: UUID) -> String { "\(base)/ping/\(uuid.uuidString.lowercased())" }
+    func check(_ uuid: UUID) -> String { "\(base)/api/v\(version)/checks/\(uuid.uuidString.lowercased())" }
+    func body(_ uuid: UUID, n: Int) -> String { "\(check(uuid))/pings/\(n)/body" }
+}
+
+/// The JSON documents of the API, field for field as Healthchecks' `to_dict` methods.
+enum APIDocuments {
+    /// `Check.to_dict`: with a read-only key `unique_key` replaces the UUID and the URLs (which
+    /// would let the holder ping or pause the check). Plus `project` and `key` (our identity).
+    static func check(_ view: CheckView, readOnly: Bool, urls: APIURLs, snapshot: ServingCatalog) -> JSONValue {
+        let definition = view.definition
+        var fields: [(String, JSONValue)] = [
+            ("name", .string(definition.name)),
+            ("slug", .string(definition.slug)),
+            ("tags", .string(definition.tags.joined(separator: " "))),
+            ("desc", .string(definition.desc)),
+            ("grace", .int(definition.grace)),
+            ("n_pings", .int(view.state.nPings)),
+            ("status", .string(view.status.rawValue)),
+            ("started", .bool(view.started)),
+            ("last_ping", .string(view.state.lastPing.map(ISOTime.seconds))),
+            ("next_ping", .string(view.nextPing.map(ISOTime.seconds))),
+            ("manual_resume", .bool(definition.manualResume)),
+            ("methods", .string(definition.methods.rawValue)),
+            // Email filtering does not exist here; the fields keep their Healthchecks defaults.
+            ("subject", .string("")),
+            ("subject_fail", .string("")),
+            ("start_kw", .string("")),
+            ("success_kw", .string("")),
+            ("failure_kw", .string("")),
+            ("filter_subject", .bool(false)),
+            ("filter_body", .bool(false)),
+        ]
+        if let duration = view.state.lastDuration, duration >= 1_000_000 {
+            fields.append(("last_duration", .int(Int64(duration / 1_000_000))))
+        }
+        if readOnly {
+            fields.append(("unique_key", .string(view.uniqueKey)))
+        } else {
+            fields.append(("ping_url", .string(urls.ping(view.uuid))))
+            fields.append(("update_url", .string(urls.check(view.uuid))))
+            fields.append(("pause_url", .string(urls.check(view.uuid) + "/pause")))
+            fields.append(("resume_url", .string(urls.check(view.uuid) + "/resume")))
+            fields.append(("channels", .string(channelIDs(definition, snapshot: snapshot).joined(separator: ","))))
+        }
+        if let timeout = view.timeout {
+            fields.append(("timeout", .int(timeout)))
+        } else if let schedule = view.schedule {
+            fields.append(("schedule", .string(schedule)))
+            fields.append(("tz", .string(definition.tz)))
+        }
+        fields.append(("project", .string(definition.id.project)))
+        fields.append(("key", .string(definition.id.key)))
+        return .object(fields)
+    }
+
+    /// `Ping.to_dict`.
+    static func ping(_ ping: Ping, bodyURL: String) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("type", .string(ping.kind.rawValue)),
+            ("date", .string(ISOTime.precise(ping.time))),
+            ("n", .int(ping.n)),
+            ("scheme", .string(ping.scheme)),
+            ("remote_addr", .string(ping.remoteAddress)),
+            ("method", .string(ping.method)),
+            ("ua", .string(ping.userAgent)),
+            ("rid", .string(ping.rid?.uuidString.lowercased())),
+            ("body_url", .string((ping.body?.isEmpty ?? true) ? nil : bodyURL)),
+        ]
+        if let duration = ping.duration {
+            fields.append(("duration", .double(Double(duration) / 1_000_000)))
+        }
+        if let exitStatus = ping.exitStatus {
+            // Not in Healthchecks' document (it shows exit statuses only in its UI); useful here.
+            fields.append(("exitstatus", .int(exitStatus)))
+        }
+        return .object(fields)
+    }
+
+    /// `Flip.to_dict`.
+    static func flip(_ flip: Flip) -> JSONValue {
+        .object([("timestamp", .string(ISOTime.seconds(flip.time))), ("up", .int(flip.new == .up ? 1 : 0))])
+    }
+
+    /// Channels have names, not UUIDs, in configuration; their API id is a name-based UUID
+    /// (SHA-1, version 5 layout) of project and name, stable across restarts and reloads.
+    static func channelID(project: String, channel: String) -> String {
+        var bytes = SHA1.digest(Array("kiothc-channel:\(project)/\(channel)".utf8)).prefix(16).map { $0 }
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let h = Array(hex)
+        return "\(String(h[0..<8]))-\(String(h[8..<12]))-\(String(h[12..<16]))-\(String(h[16..<20]))-\(String(h[20..<32]))"
+    }
+
+    static func channelIDs(_ definition: CheckDefinition, snapshot: ServingCatalog) -> [String] {
+        let names: [String]
+        switch definition.channels {
+        case .all: names = snapshot.catalog.project(definition.id.project)?.channels.map(\.name) ?? []
+        case .named(let named): names = named
+        }
+        return names.map { channelID(project: definition.id.project, channel: $0) }.sorted()
+    }
+}

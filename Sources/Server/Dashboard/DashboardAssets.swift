@@ -1,0 +1,69 @@
+import HTTPTypes
+import Hummingbird
+
+/// The dashboard's only script and stylesheet, served from `/static/` so the pages can forbid
+/// inline scripts and styles.
+enum DashboardAssets {
+    static func response(_ text: String, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "max-age=300"
+        headers[.xContentTypeOptions] = "nosniff"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Live refresh: every 10 s, fetch this page and swap its <main> in. Without JavaScript the
+    /// page still works (and a <noscript> meta refresh reloads it every 30 s).
+    static let script = """
+        (function () {
+          "use strict";
+          var main = document.querySelector("main[data-refresh]");
+          if (!main) { return; }
+          function refresh() {
+            fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+              .then(function (response) { return response.ok ? response.text() : null; })
+              .then(function (html) {
+                if (!html) { return; }
+                var doc = new DOMParser().parseFromString(html, "text/html");
+                var fresh = doc.querySelector("main[data-refresh]");
+                if (fresh) { main.replaceWith(fresh); main = fresh; }
+                var banner = doc.getElementById("reload-banner");
+                var current = document.getElementById("reload-banner");
+                if (current && !banner) { current.remove(); }
+                if (banner && !current) { document.body.insertBefore(banner, document.body.firstChild); }
+              })
+              .catch(function () {});
+          }
+          window.setInterval(refresh, 10000);
+        })();
+
+        """
+
+    static let style = """
+        body { font-family: system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
+        header { display: flex; justify-content: space-between; align-items: center; padding: 0.6rem 1.2rem; background: #263238; color: #fff; }
+        header a { color: #fff; text-decoration: none; font-weight: 600; }
+        header form { display: inline; }
+        main { padding: 1rem 1.2rem; }
+        table { border-collapse: collapse; width: 100%; background: #fff; }
+        th, td { text-align: left; padding: 0.4rem 0.6rem; border-bottom: 1px solid #e0e0e0; vertical-align: top; }
+        th { font-size: 0.85rem; color: #555; }
+        .status { display: inline-block; min-width: 4.5rem; padding: 0.1rem 0.4rem; border-radius: 3px; color: #fff; font-size: 0.85rem; text-align: center; }
+        .status-new { background: #9e9e9e; } .status-up { background: #2e7d32; } .status-grace { background: #ef6c00; }
+        .status-down { background: #c62828; } .status-paused { background: #546e7a; }
+        .started { font-size: 0.8rem; color: #1565c0; }
+        .tag { display: inline-block; background: #eceff1; border-radius: 3px; padding: 0 0.3rem; margin-right: 0.2rem; font-size: 0.8rem; }
+        .muted { color: #777; font-size: 0.85rem; }
+        .banner { background: #ffebee; border-bottom: 2px solid #c62828; padding: 0.6rem 1.2rem; }
+        .banner pre { white-space: pre-wrap; margin: 0.3rem 0 0; }
+        .error { color: #c62828; }
+        pre.body { background: #fff; border: 1px solid #ddd; padding: 0.8rem; white-space: pre-wrap; word-break: break-all; }
+        code { font-size: 0.85rem; }
+        form.login { max-width: 28rem; margin: 3rem auto; background: #fff; padding: 1.5rem; border: 1px solid #ddd; }
+        form.login input[type=password] { width: 100%; padding: 0.4rem; margin: 0.5rem 0 1rem; box-sizing: border-box; }
+        dl { display: grid; grid-template-columns: max-content auto; gap: 0.3rem 1rem; }
+        dt { color: #555; }
+        dd { margin: 0; }
+
+        """
+}

@@ -1,0 +1,227 @@
+import Foundation
+import Monitoring
+
+/// The dashboard's pages as HTML strings. Every value that is not a literal of this file goes
+/// through `HTML.escape`.
+enum DashboardPages {
+    static func layout(title: String, banner: String, loggedIn: Bool, body: String, refresh: Bool = false) -> String {
+        let e = HTML.escape
+        return """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(e(title)) · KiotHealthChecks</title>
+            <link rel="stylesheet" href="/static/dashboard.css">
+            \(refresh ? "<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>\n<script src=\"/static/dashboard.js\" defer></script>" : "")
+            </head>
+            <body>
+            \(banner)<header><a href="/">KiotHealthChecks</a>\(loggedIn ? "<form method=\"post\" action=\"/logout\"><button type=\"submit\">Log out</button></form>" : "")</header>
+            <main\(refresh ? " data-refresh" : "")>
+            \(body)
+            </main>
+            </body>
+            </html>
+
+            """
+    }
+
+    /// The failed-reload banner (SPEC §5): what was rejected, while the old config serves.
+    static func banner(_ status: ReloadStatus) -> String {
+        guard !status.lastSucceeded else { return "" }
+        let errors = status.diagnostics.filter { $0.severity == .error }
+        var lines = errors.prefix(10).map { diagnostic in
+            "\(diagnostic.location.file):\(diagnostic.location.line):\(diagnostic.location.column): \(diagnostic.message)"
+        }
+        if errors.count > 10 { lines.append("… and \(errors.count - 10) more") }
+        if let failure = status.failure { lines.append(failure) }
+        return """
+            <div class="banner" id="reload-banner" role="alert"><strong>The last configuration reload failed</strong> \
+            (\(HTML.escape(ISOTime.readable(status.lastAttempt)))); the previous configuration keeps serving.\
+            <pre>\(HTML.escape(lines.joined(separator: "\n")))</pre></div>
+
+            """
+    }
+
+    static func login(error: String?) -> String {
+        layout(
+            title: "Log in", banner: "", loggedIn: false,
+            body: """
+                <form class="login" method="post" action="/login">
+                <h1>Log in</h1>
+                \(error.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? "")
+                <label for="key">Project API key (read-only or read-write) or admin token</label>
+                <input type="password" id="key" name="key" autocomplete="current-password" required autofocus>
+                <button type="submit">Log in</button>
+                <p class="muted">Project keys are the <code>api_keys</code> of <code>projects:</code> in the configuration; \
+                the admin token is in the data directory's <code>admin-token</code> file.</p>
+                </form>
+                """)
+    }
+
+    static func message(_ title: String, _ text: String, banner: String) -> String {
+        layout(title: title, banner: banner, loggedIn: true, body: "<h1>\(HTML.escape(title))</h1><p>\(HTML.escape(text))</p><p><a href=\"/\">All checks</a></p>")
+    }
+
+    static func statusBadge(_ view: CheckView) -> String {
+        "<span class=\"status status-\(view.status.rawValue)\">\(view.status.rawValue)</span>\(view.started ? " <span class=\"started\">started</span>" : "")"
+    }
+
+    static func expectation(_ view: CheckView) -> String {
+        if let timeout = view.timeout {
+            return "every \(HTML.escape(HTML.duration(timeout)))"
+        }
+        return "<code>\(HTML.escape(view.schedule ?? ""))</code> <span class=\"muted\">\(HTML.escape(view.definition.tz))</span>"
+    }
+
+    static func time(_ micros: Int64?, now: Int64, none: String = "never") -> String {
+        guard let micros else { return "<span class=\"muted\">\(HTML.escape(none))</span>" }
+        return "<time datetime=\"\(HTML.escape(ISOTime.seconds(micros)))\">\(HTML.escape(ISOTime.readable(micros)))</time> <span class=\"muted\">\(HTML.escape(HTML.relative(micros, now: now)))</span>"
+    }
+
+    static func who(_ viewer: Viewer) -> String {
+        switch viewer {
+        case .admin: "admin (all projects)"
+        case .project(let project, let readWrite): "project \(project) (\(readWrite ? "read-write" : "read-only") key)"
+        }
+    }
+
+    static func overview(_ views: [CheckView], viewer: Viewer, banner: String, now: Int64) -> String {
+        let e = HTML.escape
+        var rows = ""
+        for view in views {
+            let definition = view.definition
+            rows += """
+                <tr class="check" data-status="\(view.status.rawValue)">\
+                <td>\(statusBadge(view))</td>\
+                <td>\(e(definition.id.project))</td>\
+                <td><a href="/checks/\(view.code)">\(e(definition.name))</a><br><span class="muted">\(e(definition.id.key))</span></td>\
+                <td><code>\(e(definition.slug))</code></td>\
+                <td>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</td>\
+                <td>\(expectation(view))<br><span class="muted">grace \(e(HTML.duration(definition.grace)))</span></td>\
+                <td>\(time(view.state.lastPing, now: now))</td>\
+                <td>\(time(view.nextPing, now: now, none: "—"))</td>\
+                </tr>
+
+                """
+        }
+        let counts = CheckView.Status.allCases.compactMap { status -> String? in
+            let count = views.filter { $0.status == status }.count
+            return count == 0 ? nil : "\(count) \(status.rawValue)"
+        }.joined(separator: ", ")
+        return layout(
+            title: "Checks", banner: banner, loggedIn: true,
+            body: """
+                <h1>Checks</h1>
+                <p class="muted">Logged in as \(e(who(viewer))). \(views.count) check\(views.count == 1 ? "" : "s")\(counts.isEmpty ? "" : ": " + e(counts)). Updated \(e(ISOTime.readable(now))).</p>
+                <table>
+                <thead><tr><th>Status</th><th>Project</th><th>Name</th><th>Slug</th><th>Tags</th><th>Schedule</th><th>Last ping</th><th>Next expected</th></tr></thead>
+                <tbody>
+                \(rows.isEmpty ? "<tr><td colspan=\"8\">No checks are visible with this key.</td></tr>" : rows)</tbody>
+                </table>
+                """,
+            refresh: true)
+    }
+
+    static func check(_ view: CheckView, pings: [Ping], flips: [Flip], viewer: Viewer, problem: String?, banner: String, now: Int64) -> String {
+        let e = HTML.escape
+        let definition = view.definition
+        var pingRows = ""
+        for ping in pings {
+            let kind = ping.kind == .fail && (ping.exitStatus ?? 0) != 0 ? "exit status \(ping.exitStatus ?? 0)" : ping.kind.rawValue
+            let body: String
+            if let text = ping.body, !text.isEmpty {
+                body = "<a href=\"/checks/\(view.code)/pings/\(ping.n)\">\(e(String(text.prefix(60))))\(text.count > 60 ? "…" : "")</a>"
+            } else if ping.bodySize > 0 {
+                body = "<span class=\"muted\">\(ping.bodySize) bytes, not stored</span>"
+            } else {
+                body = ""
+            }
+            pingRows += """
+                <tr class="ping"><td>#\(ping.n)</td><td>\(e(kind))</td><td>\(time(ping.time, now: now))</td>\
+                <td>\(e(ping.method)) \(e(ping.scheme))<br><span class="muted">\(e(ping.remoteAddress))</span></td>\
+                <td>\(e(ping.userAgent))</td><td>\(ping.duration.map { e(HTML.duration(Int($0 / 1_000_000))) } ?? "")</td><td>\(body)</td></tr>
+
+                """
+        }
+        var flipRows = ""
+        for flip in flips {
+            flipRows += "<tr class=\"flip\"><td>\(time(flip.time, now: now))</td><td>\(e(flip.old.rawValue)) → \(e(flip.new.rawValue))</td><td>\(e(flip.reason.rawValue))</td></tr>\n"
+        }
+        var actions = ""
+        if viewer.canWrite {
+            if view.status == .paused {
+                actions = definition.paused
+                    ? "<p class=\"muted\">Paused by its configuration (<code>paused: true</code>).</p>"
+                    : "<form method=\"post\" action=\"/checks/\(view.code)/resume\"><button type=\"submit\">Resume</button></form>"
+            } else {
+                actions = "<form method=\"post\" action=\"/checks/\(view.code)/pause\"><button type=\"submit\">Pause</button></form>"
+            }
+        }
+        let pingSection: String
+        if viewer.canWrite {
+            pingSection = """
+                <h2>Pings</h2>
+                <table><thead><tr><th>#</th><th>Kind</th><th>Time</th><th>Method</th><th>User agent</th><th>Duration</th><th>Body</th></tr></thead>
+                <tbody>
+                \(pingRows.isEmpty ? "<tr><td colspan=\"7\">No pings yet.</td></tr>" : pingRows)</tbody></table>
+                """
+        } else {
+            pingSection = "<p class=\"muted\">Pings and their bodies need the project's read-write key.</p>"
+        }
+        return layout(
+            title: definition.name, banner: banner, loggedIn: true,
+            body: """
+                <p><a href="/">← All checks</a></p>
+                <h1>\(e(definition.name)) \(statusBadge(view))</h1>
+                \(problem.map { "<p class=\"error\">\(e($0))</p>" } ?? "")
+                <dl>
+                <dt>Project / key</dt><dd>\(e(definition.id.project)) / \(e(definition.id.key))</dd>
+                <dt>Slug</dt><dd><code>\(e(definition.slug))</code></dd>
+                \(viewer.canWrite ? "<dt>UUID</dt><dd><code>\(view.code)</code></dd>" : "<dt>Unique key</dt><dd><code>\(view.uniqueKey)</code></dd>")
+                <dt>Schedule</dt><dd>\(expectation(view)), grace \(e(HTML.duration(definition.grace)))</dd>
+                <dt>Tags</dt><dd>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</dd>
+                <dt>Description</dt><dd>\(e(definition.desc))</dd>
+                <dt>Pings</dt><dd>\(view.state.nPings)</dd>
+                <dt>Last ping</dt><dd>\(time(view.state.lastPing, now: now))</dd>
+                <dt>Next expected</dt><dd>\(time(view.nextPing, now: now, none: "—"))</dd>
+                <dt>Declared in</dt><dd><code>\(e(definition.location.file)):\(definition.location.line)</code></dd>
+                </dl>
+                \(actions)
+                \(pingSection)
+                <h2>Status changes</h2>
+                <table><thead><tr><th>Time</th><th>Change</th><th>Reason</th></tr></thead>
+                <tbody>
+                \(flipRows.isEmpty ? "<tr><td colspan=\"3\">No status changes yet.</td></tr>" : flipRows)</tbody></table>
+                """,
+            refresh: true)
+    }
+
+    static func ping(_ view: CheckView, _ ping: Ping, banner: String) -> String {
+        let e = HTML.escape
+        let body: String
+        if let text = ping.body, !text.isEmpty {
+            body = "<pre class=\"body\" id=\"ping-body\">\(e(text))</pre>"
+        } else if ping.bodySize > 0 {
+            body = "<p class=\"muted\">The body (\(ping.bodySize) bytes) was not UTF-8 text and was not stored.</p>"
+        } else {
+            body = "<p class=\"muted\">This ping had no body.</p>"
+        }
+        return layout(
+            title: "\(view.definition.name) #\(ping.n)", banner: banner, loggedIn: true,
+            body: """
+                <p><a href="/checks/\(view.code)">← \(e(view.definition.name))</a></p>
+                <h1>Ping #\(ping.n) of \(e(view.definition.name))</h1>
+                <dl>
+                <dt>Kind</dt><dd>\(e(ping.kind.rawValue))\(ping.exitStatus.map { " (exit status \($0))" } ?? "")</dd>
+                <dt>Time</dt><dd>\(e(ISOTime.precise(ping.time)))</dd>
+                <dt>From</dt><dd>\(e(ping.method)) \(e(ping.scheme)) \(e(ping.remoteAddress))</dd>
+                <dt>User agent</dt><dd>\(e(ping.userAgent))</dd>
+                \(ping.rid.map { "<dt>Run id</dt><dd><code>\($0.uuidString.lowercased())</code></dd>" } ?? "")
+                </dl>
+                <h2>Body</h2>
+                \(body)
+                """)
+    }
+}

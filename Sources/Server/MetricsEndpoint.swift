@@ -1,0 +1,160 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Monitoring
+import PingStore
+
+/// `GET /metrics` in the Prometheus text exposition format (SPEC §7). With the admin token
+/// (`Authorization: Bearer <token>`) every check and the server's own series; with a project's
+/// API key (as a bearer token or `X-Api-Key`) only that project's checks, as Healthchecks'
+/// per-project metrics endpoint.
+struct MetricsEndpoint: Sendable {
+    static let path = "/metrics"
+
+    let token: AdminToken
+    let status: CurrentReloadStatus
+    var catalog: CurrentCatalog? = nil
+    var states: CheckStates? = nil
+    var meter: PingMeter? = nil
+    var store: PingStore? = nil
+    var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+
+    func respond(to request: Request) -> Response {
+        guard request.method == .get || request.method == .head else {
+            var response = PingResponses.error(.methodNotAllowed, "method not allowed")
+            response.headers[.allow] = "GET, HEAD"
+            return response
+        }
+        let viewer: Viewer
+        if token.authorizes(request.headers[.authorization]) {
+            viewer = .admin
+        } else if let key = Self.projectKey(request), let found = catalog?.snapshot.viewer(apiKey: key) {
+            viewer = found
+        } else {
+            return ReloadEndpoint.unauthorized()
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        headers[.cacheControl] = PingResponses.neverCache
+        var text = checkSeries(viewer)
+        if viewer == .admin {
+            text += Self.render(status.snapshot)
+            text += serverSeries()
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func projectKey(_ request: Request) -> String? {
+        if let key = request.headers[.xAPIKey], !key.isEmpty { return key }
+        if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
+            return String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
+
+    /// Healthchecks' per-check series (`hc_check_up` is 1 unless the check is down, as there),
+    /// with a `project` label added.
+    func checkSeries(_ viewer: Viewer) -> String {
+        guard let catalog, let states else { return "" }
+        let snapshot = catalog.snapshot
+        let now = clock()
+        let views = snapshot.entries(visibleTo: viewer).map {
+            CheckView(uuid: $0.uuid, definition: $0.definition, state: states.state(of: $0.uuid), now: now)
+        }
+        var out = ""
+        func family(_ name: String, _ help: String, _ value: (CheckView) -> Bool) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for view in views {
+                let labels = [
+                    ("name", view.definition.name), ("tags", view.definition.tags.joined(separator: " ")),
+                    ("unique_key", view.uniqueKey), ("project", view.definition.id.project),
+                ]
+                out += "\(name){\(Self.labels(labels))} \(value(view) ? 1 : 0)\n"
+            }
+        }
+        family("hc_check_up", "For every check, whether it is up (1) or down (0); new, late and paused checks count as up.") { $0.status != .down }
+        family("hc_check_started", "For every check, whether a run is open (a start ping not yet closed).") { $0.started }
+        family("hc_check_grace", "For every check, whether it is late and within its grace period.") { $0.status == .grace }
+        family("hc_check_paused", "For every check, whether it is paused.") { $0.status == .paused }
+        out += "# HELP hc_checks_total The number of checks.\n# TYPE hc_checks_total gauge\nhc_checks_total \(views.count)\n"
+        out += "# HELP hc_checks_down_total The number of checks that are down.\n# TYPE hc_checks_down_total gauge\nhc_checks_down_total \(views.filter { $0.status == .down }.count)\n"
+        return out
+    }
+
+    /// Pings by kind, append latency, store counters: server-wide, for the admin only.
+    func serverSeries() -> String {
+        var out = ""
+        if let meter {
+            let snapshot = meter.snapshot
+            out += "# HELP kiothc_pings_total Pings stored since the server started, by kind.\n# TYPE kiothc_pings_total counter\n"
+            for kind in Ping.Kind.allCases {
+                out += "kiothc_pings_total{kind=\"\(kind.rawValue)\"} \(snapshot.pings[kind] ?? 0)\n"
+            }
+            out += "# HELP kiothc_ping_store_failures_total Pings the store could not take (answered 503).\n# TYPE kiothc_ping_store_failures_total counter\n"
+            out += "kiothc_ping_store_failures_total \(snapshot.failedAppends)\n"
+            let name = "kiothc_store_append_duration_seconds"
+            out += "# HELP \(name) Time from handing a ping to the store to its acknowledgement (durable per --durability).\n# TYPE \(name) histogram\n"
+            var cumulative = 0
+            for (index, bound) in PingMeter.bounds.enumerated() {
+                cumulative += snapshot.buckets[index]
+                out += "\(name)_bucket{le=\"\(Self.number(bound))\"} \(cumulative)\n"
+            }
+            out += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
+            out += "\(name)_sum \(Self.number(Double(snapshot.sumMicroseconds) / 1_000_000))\n"
+            out += "\(name)_count \(snapshot.count)\n"
+        }
+        if let store {
+            let statistics = store.statistics
+            func counter(_ name: String, _ help: String, _ value: Int) {
+                out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+            }
+            counter("kiothc_store_batches_total", "Group-commit batches written.", statistics.batches)
+            counter("kiothc_store_records_total", "Records (pings and flips) acknowledged by the store.", statistics.records)
+            counter("kiothc_store_journal_syncs_total", "fdatasync calls on the journal.", statistics.journalSyncs)
+            counter("kiothc_store_failed_batches_total", "Batches the store could not write.", statistics.failedBatches)
+            counter("kiothc_store_compactions_total", "Ping files compacted.", statistics.compactions)
+        }
+        return out
+    }
+
+    static func number(_ value: Double) -> String {
+        var text = String(format: "%.6f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
+    /// `name="value",...` with values escaped as the exposition format says: backslash, double
+    /// quote and line feed.
+    static func labels(_ pairs: [(String, String)]) -> String {
+        pairs.map { name, value in
+            var escaped = ""
+            for character in value {
+                switch character {
+                case "\\": escaped += "\\\\"
+                case "\"": escaped += "\\\""
+                case "\n": escaped += "\\n"
+                default: escaped.append(character)
+                }
+            }
+            return "\(name)=\"\(escaped)\""
+        }.joined(separator: ",")
+    }
+
+    /// The reload series; one `# HELP` and `# TYPE` per family.
+    static func render(_ status: ReloadStatus) -> String {
+        var out = ""
+        func gauge(_ name: String, _ help: String, _ value: String, labels: String = "") {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name)\(labels) \(value)\n"
+        }
+        gauge("kiothc_config_last_reload_successful", "Whether the last configuration load succeeded (1) or was rejected (0).", status.lastSucceeded ? "1" : "0")
+        gauge(
+            "kiothc_config_last_reload_success_timestamp_seconds", "Unix time of the last successful configuration load.",
+            String(format: "%.3f", Double(status.lastSuccess) / 1_000_000))
+        gauge(
+            "kiothc_config_hash", "Hash of the configuration serving now (top 48 bits of its FNV-1a hash; the full hash is the label).",
+            String(format: "%.0f", ConfigFingerprint.metricValue(status.servingHash)),
+            labels: "{hash=\"\(ConfigFingerprint.hex(status.servingHash))\"}")
+        return out
+    }
+}

@@ -1,0 +1,168 @@
+import CheckCatalog
+import Foundation
+import Logging
+import PingStore
+
+/// Applies a loaded configuration to the running server — the one path for the start and for
+/// every reload (SPEC §1.3, §5):
+///
+/// 1. validate everything, secrets included, before touching anything (a rejected config
+///    changes nothing);
+/// 2. compute the change against the registry and the last applied snapshot;
+/// 3. write the registry: new identities get UUIDs, removed ones are retired (never reused);
+/// 4. swap the new serving catalog in, in one step;
+/// 5. only then move removed checks' files aside and drop their runtime state, so no ping is
+///    accepted for a check whose files are gone;
+/// 6. write `catalog.json` and log what changed.
+///
+/// A value owned by one task at a time (the start, then the reloader), never shared.
+struct CatalogApplier: Sendable {
+    enum Outcome: Sendable {
+        case applied(CatalogUpdate, warnings: [Diagnostic])
+        case rejected(LoadResult)
+    }
+
+    /// An I/O failure before the swap: the old configuration keeps serving.
+    struct Failure: Error, Sendable, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    let data: DataDirectory
+    let store: PingStore
+    let current: CurrentCatalog
+    let states: CheckStates
+    let environment: [String: String]
+    let urls: PingURLFormat
+    let logger: Logger
+    private(set) var registry: Registry
+    private(set) var applied: AppliedCatalog?
+
+    init(
+        data: DataDirectory, store: PingStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
+        urls: PingURLFormat, logger: Logger
+    ) throws {
+        self.data = data
+        self.store = store
+        self.current = current
+        self.states = states
+        self.environment = environment
+        self.urls = urls
+        self.logger = logger
+        registry = try Registry.load(from: data)
+        do {
+            applied = try AppliedCatalog.load(from: data)
+        } catch {
+            // Only the rename/settings comparison depends on it; it is rewritten below.
+            logger.warning("ignoring the snapshot of the last applied catalog: \(error)")
+            applied = nil
+        }
+    }
+
+    mutating func apply(_ loaded: LoadResult, now: Int64) throws(Failure) -> Outcome {
+        let checked = loaded.adding(SecretResolver(environment: environment).check(loaded.catalog))
+        guard checked.isValid else { return .rejected(checked) }
+        let catalog = checked.catalog
+
+        var change = CatalogChange.between(previous: applied, registry: registry, catalog: catalog)
+        let pingKeys: [String: String]
+        var next = registry
+        do {
+            pingKeys = try Self.pingKeys(catalog, data: data, environment: environment)
+            let assigned = try next.assign(catalog.checks.map { CheckIdentity(project: $0.id.project, key: $0.id.key) })
+            change = change.assigning(assigned)
+            for removed in change.removed.prefix(Self.logLimit) {
+                try next.retire(CheckIdentity(project: removed.id.project, key: removed.id.key), at: now)
+            }
+        } catch {
+            throw Failure(message: "cannot write the data directory '\(data.path)': \(error)")
+        }
+        registry = next
+
+        var uuids: [CheckDefinition.ID: UUID] = [:]
+        uuids.reserveCapacity(catalog.checks.count)
+        for definition in catalog.checks {
+            uuids[definition.id] = registry.uuid(for: CheckIdentity(project: definition.id.project, key: definition.id.key))
+        }
+        let serving = ServingCatalog(
+            catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
+        current.swap(serving)
+
+        for removed in change.removed.prefix(Self.logLimit) {
+            states.forget(removed.uuid)
+            do {
+                try store.retire(removed.uuid)
+            } catch {
+                logger.error(
+                    "check removed, but its ping files could not be moved to retired/; they stay in pings/",
+                    metadata: ["check": "\(removed.id)", "check.uuid": "\(PingURLFormat.name(removed.uuid))", "error": "\(error)"])
+            }
+        }
+        let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
+        do {
+            try snapshot.save(to: data)
+        } catch {
+            logger.error("cannot write \(AppliedCatalog.path(in: data)); the next plan cannot see renames: \(error)")
+        }
+        applied = snapshot
+        log(change)
+        return .applied(CatalogUpdate(change: change, serving: serving), warnings: checked.diagnostics)
+    }
+
+    /// At most this many lines per kind of change: a first start with 10,000 checks must not
+    /// flood the log.
+    static let logLimit = 50
+
+    /// One line per change, each with the check's identity and UUID as metadata.
+    private func log(_ change: CatalogChange) {
+        for added in change.added.prefix(Self.logLimit) {
+            let uuid = added.uuid.map(PingURLFormat.name) ?? "?"
+            logger.notice(
+                "check added: \(added.id) at \(urls.uuidURL(uuid))\(urls.slugURL(project: added.id.project, slug: added.slug).map { " and \($0)" } ?? "")",
+                metadata: ["check": "\(added.id)", "check.uuid": "\(uuid)"])
+        }
+        for removed in change.removed.prefix(Self.logLimit) {
+            let uuid = PingURLFormat.name(removed.uuid)
+            let slug = removed.slug.flatMap { urls.slugURL(project: removed.id.project, slug: $0) }
+            logger.notice(
+                "check removed: \(removed.id); \(urls.uuidURL(uuid))\(slug.map { " and \($0)" } ?? "") now answer 404; its pings are in retired/",
+                metadata: ["check": "\(removed.id)", "check.uuid": "\(uuid)"])
+        }
+        for renamed in change.renamed.prefix(Self.logLimit) {
+            let old = urls.slugURL(project: renamed.id.project, slug: renamed.oldSlug) ?? "(no slug URL)"
+            let new = urls.slugURL(project: renamed.id.project, slug: renamed.newSlug) ?? "(no slug URL)"
+            logger.notice(
+                "check renamed: \(renamed.id) '\(renamed.oldName)' -> '\(renamed.newName)'; slug URL \(old) -> \(new)",
+                metadata: ["check": "\(renamed.id)", "check.uuid": "\(PingURLFormat.name(renamed.uuid))"])
+        }
+        for setting in change.changed.prefix(Self.logLimit) {
+            logger.notice(
+                "check changed: \(setting.id) \(setting.field): \(setting.old.map { "'\($0)'" } ?? "(none)") -> \(setting.new.map { "'\($0)'" } ?? "(none)")",
+                metadata: ["check": "\(setting.id)", "check.uuid": "\(PingURLFormat.name(setting.uuid))"])
+        }
+        let hidden = [change.added.count, change.removed.count, change.renamed.count, change.changed.count].map { max(0, $0 - Self.logLimit) }.reduce(0, +)
+        if hidden > 0 {
+            logger.notice("\(hidden) more changes are not logged; 'kiothc plan' before a change lists them all")
+        }
+        for conflict in change.newConflicts {
+            logger.warning(
+                "new slug conflict in project '\(conflict.project)': \(conflict.keys.joined(separator: ", ")) share slug '\(conflict.slug)'; \(urls.slugURL(project: conflict.project, slug: conflict.slug) ?? "") answers 409",
+                metadata: ["project": "\(conflict.project)"])
+        }
+    }
+
+    /// Every project's ping key: the configured one, resolved, or one generated once and kept.
+    static func pingKeys(_ catalog: Catalog, data: DataDirectory, environment: [String: String]) throws -> [String: String] {
+        let resolver = SecretResolver(environment: environment)
+        var keys: [String: String] = [:]
+        for project in catalog.projects {
+            if let secret = project.pingKey, case .success(let value) = resolver.resolve(secret) { keys[project.id] = value }
+        }
+        var generated = try PingKeys.load(from: data)
+        let configured = Set(keys.values)
+        for project in catalog.projects where keys[project.id] == nil {
+            keys[project.id] = try generated.key(for: project.id, avoiding: configured)
+        }
+        return keys
+    }
+}

@@ -1,0 +1,58 @@
+import CheckCatalog
+import Foundation
+
+/// What the config tree looks like now: every YAML file's path, size and modification time,
+/// and one hash of all paths and contents. The poll compares fingerprints to notice a change
+/// inotify missed; the reloader compares hashes to skip a reload that would change nothing
+/// (a `touch`, an editor's backup file) and to log a rejected config once per content.
+public struct ConfigFingerprint: Sendable, Equatable {
+    public struct File: Sendable, Equatable {
+        public var path: String
+        public var size: Int
+        public var modified: Double
+    }
+
+    public var files: [File]
+    /// FNV-1a (64 bits) over each file's path, a NUL, its bytes and a NUL, in path order.
+    public var hash: UInt64
+
+    /// Reads every YAML file the loader would read. A file that vanishes while being read
+    /// counts as empty: the next event or poll sees the tree settled.
+    public static func compute(directory: String) throws(ConfigDirectoryError) -> ConfigFingerprint {
+        let paths = try ConfigDirectory.yamlFiles(under: directory)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var files: [File] = []
+        files.reserveCapacity(paths.count)
+        for path in paths {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? Int) ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            files.append(File(path: path, size: size, modified: modified))
+            mix(&hash, path.utf8)
+            mix(&hash, CollectionOfOne(0))
+            // The loader refuses files over 4 MiB without reading them; so does the hash.
+            if size <= 4 * 1024 * 1024, let data = FileManager.default.contents(atPath: path) {
+                mix(&hash, data)
+            }
+            mix(&hash, CollectionOfOne(0))
+        }
+        return ConfigFingerprint(files: files, hash: hash)
+    }
+
+    private static func mix<Bytes: Sequence<UInt8>>(_ hash: inout UInt64, _ bytes: Bytes) {
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+    }
+
+    /// 16 hex digits, for logs, labels and JSON.
+    public static func hex(_ hash: UInt64) -> String {
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// The top 48 bits as a number a Prometheus sample (a float64) holds exactly, as
+    /// Alertmanager's `alertmanager_config_hash` does.
+    public static func metricValue(_ hash: UInt64) -> Double { Double(hash >> 16) }
+}

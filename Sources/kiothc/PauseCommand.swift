@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Server
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `kiothc pause` and `kiothc resume`: through the running server's API, as any Healthchecks
+/// client would (POST /api/v3/checks/<uuid>/pause with the project's read-write key).
+struct PauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pause",
+        abstract: "Pause a check through the server's API (it records pings but never alerts).",
+        discussion: PauseRequest.discussion("pause"))
+
+    @OptionGroup var options: PauseRequest
+
+    func run() async throws { try await options.send("pause") }
+}
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Resume a paused check through the server's API (it becomes new until its next ping).",
+        discussion: PauseRequest.discussion("resume"))
+
+    @OptionGroup var options: PauseRequest
+
+    func run() async throws { try await options.send("resume") }
+}
+
+struct PauseRequest: ParsableArguments {
+    private static let environment = ProcessInfo.processInfo.environment
+
+    @Argument(help: ArgumentHelp("The check: its UUID, or project/key.", valueName: "check"))
+    var check: String
+
+    @Option(name: .long, help: ArgumentHelp("The server's URL.", valueName: "url"))
+    var server: String = environment["KIOTHC_SERVER"] ?? "http://127.0.0.1:8000"
+
+    @Option(name: .customLong("api-key"), help: ArgumentHelp("The project's read_write API key (default: $KIOTHC_API_KEY).", valueName: "key"))
+    var apiKey: String? = environment["KIOTHC_API_KEY"]
+
+    static func discussion(_ action: String) -> String {
+        """
+        The check is its UUID or project/key. The API key is the read_write key of the check's \
+        project (api_keys in the configuration), from --api-key or KIOTHC_API_KEY.
+
+        Exit status: 0 done; 1 refused or the server cannot be reached; 64 usage.
+
+        Example:
+          KIOTHC_API_KEY=... kiothc \(action) ops/db-backup --server https://hc.example.com
+        """
+    }
+
+    func validate() throws {
+        guard let apiKey, !apiKey.isEmpty else { throw ValidationError("give the project's read_write API key with --api-key or KIOTHC_API_KEY") }
+        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw ValidationError("--server must be an http:// or https:// URL, not '\(server)'")
+        }
+        if UUID(uuidString: check) == nil && check.split(separator: "/").count != 2 {
+            throw ValidationError("'\(check)' is neither a UUID nor project/key (e.g. ops/db-backup)")
+        }
+    }
+
+    func send(_ action: String) async throws {
+        var base = server
+        while base.hasSuffix("/") { base.removeLast() }
+        let key = apiKey ?? ""
+        do {
+            let uuid: String
+            if let parsed = UUID(uuidString: check) {
+                uuid = parsed.uuidString.lowercased()
+            } else {
+                uuid = try await lookUp(base: base, key: key)
+            }
+            let (status, body) = try await Self.request("POST", "\(base)/api/v3/checks/\(uuid)/\(action)", key: key)
+            guard status == 200 else { throw Refusal(message: Self.explain(status, body)) }
+            let document = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+            let shown = document?["status"] as? String ?? "?"
+            Terminal.write("\(check): \(action == "pause" ? "paused" : "resumed") (status \(shown))\n")
+        } catch let refusal as Refusal {
+            Terminal.error(refusal.message)
+            throw ExitCode.failure
+        } catch {
+            Terminal.error("cannot reach the server at \(base): \(error.localizedDescription)")
+            throw ExitCode.failure
+        }
+    }
+
+    struct Refusal: Error { let message: String }
+
+    /// project/key → UUID, from the checks the key may see (the API lists `project` and `key`).
+    private func lookUp(base: String, key: String) async throws -> String {
+        let (status, body) = try await Self.request("GET", "\(base)/api/v3/checks/", key: key)
+        guard status == 200 else { throw Refusal(message: Self.explain(status, body)) }
+        let parts = check.split(separator: "/").map(String.init)
+        guard let document = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let checks = document["checks"] as? [[String: Any]] else {
+            throw Refusal(message: "the server's answer to GET /api/v3/checks/ is not the expected JSON")
+        }
+        guard let found = checks.first(where: { $0["project"] as? String == parts[0] && $0["key"] as? String == parts[1] }) else {
+            throw Refusal(message: "no check '\(check)' among the checks this API key can see")
+        }
+        // As Healthchecks, a check document has no "uuid": it ends its ping_url (absent for
+        // read-only keys).
+        guard let pingURL = found["ping_url"] as? String, let last = pingURL.split(separator: "/").last, let uuid = UUID(uuidString: String(last)) else {
+            throw Refusal(message: "the API key is a read_only key; pausing and resuming need the project's read_write key")
+        }
+        return uuid.uuidString.lowercased()
+    }
+
+    static func explain(_ status: Int, _ body: Data) -> String {
+        let document = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+        let detail = document?["error"] as? String ?? String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        switch status {
+        case 401: return "the server refused the API key (\(detail))"
+        case 403: return "the API key belongs to another project than the check (\(detail))"
+        case 404: return "the server knows no such check (\(detail))"
+        case 409: return detail
+        default: return "the server answered \(status): \(detail)"
+        }
+    }
+
+    static func request(_ method: String, _ url: String, key: String) async throws -> (Int, Data) {
+        guard let target = URL(string: url) else { throw Refusal(message: "'\(url)' is not a URL") }
+        var request = URLRequest(url: target, timeoutInterval: 10)
+        request.httpMethod = method
+        request.setValue(key, forHTTPHeaderField: "X-Api-Key")
+        request.setValue("kiothc", forHTTPHeaderField: "User-Agent")
+        return try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else {
+                    continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
+                }
+            }.resume()
+        }
+    }
+}

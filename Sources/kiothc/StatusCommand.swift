@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Server
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show every check's status from the config and data directories; no server needed.",
+        discussion: """
+            Reads the configuration and the data directory (registry.json and the ping files) \
+            and never writes either, so it is safe next to a running server. A check no server \
+            has loaded yet has no UUID and shows as new. Slug URLs show <PROJECT-ping-key> in \
+            place of the ping key (a secret).
+
+            JSON (--format json): {"checks": [{"project", "key", "name", "slug", "uuid", \
+            "status", "started", "last_ping", "next_ping", "n_pings", "tags": [...], \
+            "ping_url", "slug_url"}]}; times are ISO 8601 UTC, absent values null.
+
+            Exit status: 0 success; 1 invalid config or unreadable data directory; 64 usage.
+
+            Examples:
+              kiothc status --config checks.d --data /var/lib/kiothc
+              kiothc status --project ops --tag prod --format json | jq '.checks[] | select(.status == "down")'
+            """
+    )
+
+    private static let environment = ProcessInfo.processInfo.environment
+
+    @Option(name: .long, help: ArgumentHelp("The config directory.", valueName: "dir"))
+    var config: String = environment["KIOTHC_CONFIG"] ?? "checks.d"
+
+    @Option(name: .long, help: ArgumentHelp("The server's data directory.", valueName: "dir"))
+    var data: String = environment["KIOTHC_DATA"] ?? "data"
+
+    @Option(name: .long, help: ArgumentHelp("Only this project's checks.", valueName: "id"))
+    var project: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only checks with this tag (repeat: all must match).", valueName: "tag"))
+    var tag: [String] = []
+
+    @Option(name: .long, help: "Output format: table or json.")
+    var format: ReportFormat = .table
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("Public URL of the server, for full ping URLs.", valueName: "url"))
+    var baseURL: String? = environment["KIOTHC_BASE_URL"]
+
+    func run() throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        do {
+            let report = try StatusReport.load(config: config, data: data, project: project, tags: tag, baseURL: baseURL, now: now)
+            Terminal.write(format == .json ? report.json() : report.table(now: now))
+        } catch {
+            if let text = error.report { FileHandle.standardError.write(Data(text.utf8)) }
+            Terminal.error(error.message)
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct PingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pings",
+        abstract: "Show a check's newest pings from the data directory; no server needed.",
+        discussion: """
+            The check is its UUID or project/key (looked up in the data directory's \
+            registry.json). Newest first. Reads only; safe next to a running server.
+
+            JSON (--format json): {"uuid", "project", "key", "pings": [{"n", "type", "date", \
+            "method", "scheme", "remote_addr", "ua", "rid", "exitstatus", "duration", "body", \
+            "body_size"}]}; duration in seconds, absent values null.
+
+            Examples:
+              kiothc pings ops/db-backup --limit 5
+              kiothc pings 0b0e4a5e-3f2c-4c8e-9a21-5d1f6e7a8b9c --format json | jq -r '.pings[0].body'
+            """
+    )
+
+    static let maximumLimit = 100_000
+
+    @Argument(help: ArgumentHelp("The check: its UUID, or project/key.", valueName: "check"))
+    var check: String
+
+    @Option(name: .long, help: ArgumentHelp("The server's data directory.", valueName: "dir"))
+    var data: String = ProcessInfo.processInfo.environment["KIOTHC_DATA"] ?? "data"
+
+    @Option(name: .long, help: "How many pings, newest first (1-100000).")
+    var limit: Int = 20
+
+    @Option(name: .long, help: "Output format: table or json.")
+    var format: ReportFormat = .table
+
+    func validate() throws {
+        guard (1...Self.maximumLimit).contains(limit) else {
+            throw ValidationError("--limit must be between 1 and \(Self.maximumLimit), not \(limit)")
+        }
+    }
+
+    func run() throws {
+        do {
+            let report = try PingsReport.load(check: check, data: data, limit: limit)
+            Terminal.write(format == .json ? report.json() : report.table())
+        } catch {
+            Terminal.error(error.message)
+            throw ExitCode.failure
+        }
+    }
+}

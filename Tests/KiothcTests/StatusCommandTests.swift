@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+/// `kiothc status` and `kiothc pings` against a data directory a real server wrote: their JSON,
+/// their errors, and that reading never writes or repairs anything.
+@Suite("kiothc status and pings", .serialized)
+struct StatusCommandTests {
+    static let files = [
+        "checks.yaml": """
+            projects:
+              ops: {ping_key: ops-ping-key-0001}
+            checks:
+              backup: {project: ops, name: Backup, timeout: 1h, tags: [prod, db]}
+              report: {project: ops, name: Report, schedule: "0 6 * * *", tags: [prod]}
+              other: {name: Other}
+            """
+    ]
+
+    /// Every file under `root` with its size and modification time.
+    static func listing(_ root: URL) throws -> [String: String] {
+        var result: [String: String] = [:]
+        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey, .contentModificationDateKey])
+        while let url = enumerator?.nextObject() as? URL {
+            let values = try url.resourceValues(forKeys: [.fileSizeKey, .contentModificationDateKey])
+            result[url.path] = "\(values.fileSize ?? -1) \(values.contentModificationDate?.timeIntervalSince1970 ?? 0)"
+        }
+        return result
+    }
+
+    @Test("status JSON has SPEC §8's fields in order, filters by project and tag, and reads a torn line without repairing it")
+    func statusJSON() throws {
+        let server = try RunningServer(files: Self.files)
+        let backup = try server.uuid("ops", "backup")
+        #expect(try Curl.request(server.baseURL + "/ping/\(backup)", method: "POST", body: "done").status == 200)
+        #expect(try Curl.request(server.baseURL + "/ping/\(backup)/start").status == 200)
+        #expect(server.stop() == 0)
+        // An append in progress (or torn by a crash): a line without its newline.
+        let file = server.data.appendingPathComponent("pings/\(backup).jsonl")
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"v":1,"n":3,"time_us":17"#.utf8))
+        try handle.close()
+        // A check added to config after the server stopped: no UUID yet.
+        try server.write("more.yaml", "checks:\n  later: {name: Later}\n")
+        let before = try Self.listing(server.data)
+
+        let output = try CLI.run(["status", "--config", server.config.path, "--data", server.data.path, "--format", "json", "--base-url", "https://hc.example.com"])
+        #expect(output.status == 0, "\(output.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        let checks = try #require(document["checks"] as? [[String: Any]])
+        #expect(checks.count == 4)
+        let keyOrder = output.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("      \"") }.prefix(13).map { $0.split(separator: "\"")[1] }
+        #expect(keyOrder == ["project", "key", "name", "slug", "uuid", "status", "started", "last_ping", "next_ping", "n_pings", "tags", "ping_url", "slug_url"])
+        let first = try #require(checks.first { $0["key"] as? String == "backup" })
+        #expect(first["status"] as? String == "up")
+        #expect(first["started"] as? Bool == true)
+        #expect(first["n_pings"] as? Int == 2)
+        #expect(first["tags"] as? [String] == ["prod", "db"])
+        #expect(first["ping_url"] as? String == "https://hc.example.com/ping/\(backup)")
+        #expect(first["slug_url"] as? String == "https://hc.example.com/ping/<ops-ping-key>/backup")
+        let later = try #require(checks.first { $0["key"] as? String == "later" })
+        #expect(later["uuid"] is NSNull)
+        #expect(later["status"] as? String == "new")
+
+        let filtered = try CLI.run(["status", "--config", server.config.path, "--data", server.data.path, "--project", "ops", "--tag", "db", "--format", "json"])
+        let only = try #require(try JSONSerialization.jsonObject(with: Data(filtered.stdout.utf8)) as? [String: Any])
+        #expect((only["checks"] as? [[String: Any]])?.map { $0["key"] as? String } == ["backup"])
+
+        let table = try CLI.run(["status", "--config", server.config.path, "--data", server.data.path])
+        #expect(table.status == 0)
+        #expect(table.stdout.hasPrefix("PROJECT  KEY"))
+        #expect(table.stdout.contains("up (started)"))
+
+        let pings = try CLI.run(["pings", "ops/backup", "--data", server.data.path, "--format", "json"])
+        #expect(pings.status == 0, "\(pings.stderr)")
+        let pingDocument = try #require(try JSONSerialization.jsonObject(with: Data(pings.stdout.utf8)) as? [String: Any])
+        let list = try #require(pingDocument["pings"] as? [[String: Any]])
+        #expect(list.map { $0["n"] as? Int } == [2, 1])
+        #expect(list.last?["body"] as? String == "done")
+        #expect(try CLI.run(["pings", backup, "--data", server.data.path]).stdout.contains("done"))
+
+        #expect(try Self.listing(server.data) == before, "reading changed the data directory")
+    }
+
+    @Test("status and pings fail clearly: unknown project, missing data directory, unknown check, bad limit")
+    func errors() throws {
+        let server = try RunningServer(files: Self.files)
+        server.stop()
+        let config = server.config.path
+        let data = server.data.path
+        let unknownProject = try CLI.run(["status", "--config", config, "--data", data, "--project", "nope"])
+        #expect(unknownProject.status == 1)
+        #expect(unknownProject.stderr.contains("no project 'nope'"))
+        let missing = try CLI.run(["status", "--config", config, "--data", data + "-missing"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no data directory"))
+        #expect(!FileManager.default.fileExists(atPath: data + "-missing"))
+        #expect(try CLI.run(["pings", "ops/nope", "--data", data]).status == 1)
+        #expect(try CLI.run(["pings", UUID().uuidString, "--data", data]).status == 1)
+        #expect(try CLI.run(["pings", "not-a-check", "--data", data]).status == 1)
+        #expect(try CLI.run(["pings", "ops/backup", "--data", data, "--limit", "0"]).status == 64)
+        #expect(try CLI.run(["pings", "ops/backup", "--data", data, "--limit", "100001"]).status == 64)
+        #expect(try CLI.run(["status", "--config", config, "--data", data, "--format", "yaml"]).status == 64)
+        #expect(try CLI.run(["pause", "ops/backup"], environment: ["KIOTHC_API_KEY": ""]).status == 64)
+        let unreachable = try CLI.run(["pause", "ops/backup", "--server", "http://127.0.0.1:9", "--api-key", "k"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("cannot reach the server"))
+    }
+}

@@ -1,0 +1,135 @@
+import CheckCatalog
+import Foundation
+import PingStore
+import Testing
+@testable import Server
+
+/// The change set of a reload and of `kiothc plan`, as a function of (last applied catalog,
+/// registry, new catalog).
+@Suite("Catalog change")
+struct CatalogChangeTests {
+    static func load(_ yaml: String) throws -> Catalog {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-change-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Data(yaml.utf8).write(to: root.appendingPathComponent("checks.yaml"))
+        let result = try ConfigLoader.load(directory: root.path)
+        #expect(result.isValid, "\(result.diagnostics)")
+        return result.catalog
+    }
+
+    /// The registry and snapshot a server would have written after applying `catalog`.
+    static func applied(_ catalog: Catalog) throws -> (Registry, AppliedCatalog) {
+        var registry = Registry()
+        let assigned = try registry.assign(catalog.checks.map { CheckIdentity(project: $0.id.project, key: $0.id.key) })
+        var uuids: [CheckDefinition.ID: UUID] = [:]
+        for (identity, uuid) in assigned { uuids[CheckDefinition.ID(project: identity.project, key: identity.key)] = uuid }
+        return (registry, AppliedCatalog(catalog, uuids: uuids, at: 0))
+    }
+
+    @Test("the same configuration changes nothing")
+    func unchanged() throws {
+        let catalog = try Self.load("checks:\n  a: {name: A, schedule: '0 3 * * *', tz: Europe/Riga}\n  b: {}\n")
+        let (registry, snapshot) = try Self.applied(catalog)
+        #expect(CatalogChange.between(previous: snapshot, registry: registry, catalog: catalog).isEmpty)
+    }
+
+    @Test("a new name is a rename with old and new slug; the UUID is the registry's")
+    func rename() throws {
+        let (registry, snapshot) = try Self.applied(try Self.load("checks:\n  a: {name: Database Backup}\n"))
+        let change = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {name: DB Backup}\n"))
+        #expect(change.renamed.count == 1)
+        #expect(change.renamed.first?.oldSlug == "database-backup")
+        #expect(change.renamed.first?.newSlug == "db-backup")
+        #expect(change.renamed.first?.uuid == registry.uuid(for: CheckIdentity(project: "default", key: "a")))
+        #expect(change.added.isEmpty && change.removed.isEmpty && change.changed.isEmpty)
+    }
+
+    @Test("a changed key is a deletion and a creation, never a rename")
+    func rekey() throws {
+        let (registry, snapshot) = try Self.applied(try Self.load("checks:\n  a: {name: Job}\n"))
+        let change = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  b: {name: Job}\n"))
+        #expect(change.removed.map(\.id.key) == ["a"])
+        #expect(change.removed.first?.slug == "job")
+        #expect(change.added.map(\.id.key) == ["b"])
+        #expect(change.added.first?.uuid == nil)
+        #expect(change.renamed.isEmpty)
+    }
+
+    @Test("settings: each changed field with old and new value; timeout to schedule shows both")
+    func settings() throws {
+        let (registry, snapshot) = try Self.applied(try Self.load("checks:\n  a: {timeout: 1h, grace: 5m, tags: [x]}\n"))
+        let change = CatalogChange.between(
+            previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {schedule: '*/5 * * * *', grace: 5m, tags: [x, y], paused: true}\n"))
+        let fields = change.changed.map { "\($0.field): \($0.old ?? "-") -> \($0.new ?? "-")" }
+        #expect(fields == ["timeout: 1h -> -", "schedule: - -> */5 * * * *", "tz: - -> UTC", "tags: x -> x y", "paused: false -> true"])
+    }
+
+    @Test("only conflicts that did not exist before are new")
+    func conflicts() throws {
+        let (registry, snapshot) = try Self.applied(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: C}\n"))
+        let same = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: C}\n"))
+        #expect(same.newConflicts.isEmpty)
+        let more = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: c}\n  d: {name: C!}\n"))
+        #expect(more.newConflicts == [CatalogChange.Conflict(project: "default", slug: "c", keys: ["c", "d"])])
+    }
+
+    @Test("without a snapshot only creations and deletions can be told")
+    func noSnapshot() throws {
+        let (registry, _) = try Self.applied(try Self.load("checks:\n  a: {name: A}\n  gone: {}\n"))
+        let change = CatalogChange.between(previous: nil, registry: registry, catalog: try Self.load("checks:\n  a: {name: Renamed}\n  new: {}\n"))
+        #expect(change.renamed.isEmpty && change.changed.isEmpty)
+        #expect(change.added.map(\.id.key) == ["new"])
+        #expect(change.removed.map(\.id.key) == ["gone"])
+        #expect(change.removed.first?.slug == nil)
+    }
+}
+
+@Suite("Admin token")
+struct AdminTokenTests {
+    @Test("only the exact token authorizes: not a prefix, not a longer one, not one 256 bytes longer, not without Bearer")
+    func compare() {
+        let token = AdminToken("abcdefghijklmnopqrstuvwxyz012345")
+        #expect(token.authorizes("Bearer abcdefghijklmnopqrstuvwxyz012345"))
+        #expect(!token.authorizes("Bearer abcdefghijklmnopqrstuvwxyz01234"))
+        #expect(!token.authorizes("Bearer abcdefghijklmnopqrstuvwxyz0123456"))
+        #expect(!token.authorizes("Bearer abcdefghijklmnopqrstuvwxyz012345" + String(repeating: "x", count: 256)))
+        #expect(!token.authorizes("abcdefghijklmnopqrstuvwxyz012345"))
+        #expect(!token.authorizes("Bearer "))
+        #expect(!token.authorizes(nil))
+    }
+
+    @Test("generated once into the data directory with mode 0600, then read back; a short token file is refused")
+    func file() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-token-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (first, origin) = try AdminToken.load(dataDirectory: root.path, file: nil)
+        #expect(origin == .generated)
+        #expect(first.text.count >= 32)
+        let attributes = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("admin-token").path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let (again, originAgain) = try AdminToken.load(dataDirectory: root.path, file: nil)
+        #expect(originAgain == .stored)
+        #expect(again.text == first.text)
+        let short = root.appendingPathComponent("short")
+        try Data("tooshort\n".utf8).write(to: short)
+        #expect(throws: AdminToken.Failure.self) { try AdminToken.load(dataDirectory: root.path, file: short.path) }
+        #expect(throws: AdminToken.Failure.self) { try AdminToken.load(dataDirectory: root.path, file: root.appendingPathComponent("missing").path) }
+    }
+}
+
+@Suite("Metrics exposition")
+struct MetricsEndpointTests {
+    @Test("reload metrics in the Prometheus text format")
+    func render() {
+        let status = ReloadStatus(
+            lastAttempt: 2_000_000, lastSucceeded: false, lastSuccess: 1_700_000_000_123_000, servingHash: 0x0123_4567_89ab_cdef,
+            attemptedHash: 1, diagnostics: [], failure: nil)
+        let text = MetricsEndpoint.render(status)
+        #expect(text.contains("\nkiothc_config_last_reload_successful 0\n"))
+        #expect(text.contains("\nkiothc_config_last_reload_success_timestamp_seconds 1700000000.123\n"))
+        #expect(text.contains("\nkiothc_config_hash{hash=\"0123456789abcdef\"} \(0x0123_4567_89ab)\n"))
+        #expect(text.contains("# TYPE kiothc_config_hash gauge\n"))
+    }
+}

@@ -1,0 +1,152 @@
+"""The dashboard in a real headless Chromium, driven over the DevTools protocol: log in with a
+project key, see a check go from new to up after a ping (by the page's own live refresh, without
+reloading), open its ping body (a <script> in it must show as text and not run), the admin login
+URL, logout, and a cross-site POST refused.
+
+    python3 scripts/compat/dashboard-browser.py KIOTHC_BINARY CHROMIUM
+Screenshots go to $KIOTHC_SCREENSHOTS (default /tmp/kiothc-dashboard-*.png), never into git.
+"""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websocket
+
+from common import RW, Server, Tally
+
+binary, chromium = sys.argv[1], sys.argv[2]
+shots = os.environ.get("KIOTHC_SCREENSHOTS", "/tmp")
+tally = Tally("dashboard-browser")
+
+
+class Browser:
+    def __init__(self):
+        self.profile = tempfile.mkdtemp(prefix="kiothc-chromium-")
+        self.process = subprocess.Popen(
+            [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+             "--remote-debugging-port=0", f"--user-data-dir={self.profile}", "--window-size=1400,900", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = os.path.join(self.profile, "DevToolsActivePort")
+        deadline = time.time() + 60
+        while not os.path.exists(port_file) or not open(port_file).read().strip():
+            if time.time() > deadline or self.process.poll() is not None:
+                raise RuntimeError("chromium did not start")
+            time.sleep(0.1)
+        port = open(port_file).read().split()[0]
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
+        page = next(t for t in targets if t["type"] == "page")
+        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.call("Page.enable")
+        self.call("Runtime.enable")
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, expression, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                if self.evaluate(expression):
+                    return True
+            except Exception:
+                pass
+            time.sleep(0.2)
+        return False
+
+    def goto(self, url):
+        self.call("Page.navigate", url=url)
+        self.wait_for("document.readyState === 'complete'")
+
+    def screenshot(self, name):
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path = os.path.join(shots, f"kiothc-dashboard-{name}.png")
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+        print(f"   screenshot: {path}")
+
+    def close(self):
+        try:
+            self.socket.close()
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+server = Server(binary)
+browser = None
+try:
+    queue = server.uuid("ops", "queue")
+    browser = Browser()
+    browser.goto(server.url + "/")
+    tally.check(browser.evaluate("!!document.querySelector('form.login input#key')"), "/ without a session shows the login form")
+    browser.evaluate("document.getElementById('key').value = 'not-a-key'; document.querySelector('form.login').submit(); 1")
+    browser.wait_for("!!document.querySelector('.error')")
+    tally.check("not a project API key" in (browser.evaluate("document.querySelector('.error').textContent") or ""), "a wrong key is refused with a message")
+    browser.evaluate(f"document.getElementById('key').value = '{RW}'; document.querySelector('form.login').submit(); 1")
+    tally.check(browser.wait_for("document.querySelectorAll('tr.check').length === 2"), "logged in with the ops read-write key: two checks listed (not web's)")
+    cookies = browser.call("Network.getCookies", urls=[server.url])["cookies"]
+    session = next((c for c in cookies if c["name"] == "kiothc_session"), None)
+    tally.check(session is not None and session["httpOnly"] and session["sameSite"] == "Lax", "session cookie is HttpOnly and SameSite=Lax")
+    row = f"document.querySelector('a[href=\"/checks/{queue}\"]').closest('tr').dataset.status"
+    tally.check(browser.evaluate(row) == "new", "the queue check is new before any ping")
+    tally.check("Queue \"Worker\" \\ <b>" == browser.evaluate(f"document.querySelector('a[href=\"/checks/{queue}\"]').textContent"), "a name with quotes, backslash and <b> shows as text")
+    browser.screenshot("1-new")
+    body = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned=2\">\nbackup finished: 42 rows"
+    server.request(f"/ping/{queue}", method="POST", data=body.encode())
+    started = time.time()
+    tally.check(browser.wait_for(f"{row} === 'up'", seconds=25), "the row turns up after a ping, by the page's live refresh (no reload)")
+    print(f"   live refresh picked the ping up after {time.time() - started:.1f} s")
+    browser.screenshot("2-up")
+    browser.evaluate(f"document.querySelector('a[href=\"/checks/{queue}\"]').click(); 1")
+    tally.check(browser.wait_for("document.querySelectorAll('tr.ping').length === 1"), "the check page lists its ping")
+    browser.evaluate(f"document.querySelector('a[href=\"/checks/{queue}/pings/1\"]').click(); 1")
+    tally.check(browser.wait_for("!!document.getElementById('ping-body')"), "the ping body page opens")
+    shown = browser.evaluate("document.getElementById('ping-body').textContent")
+    tally.check(shown == body, "the body shows exactly as sent, as text")
+    tally.check(browser.evaluate("typeof window.pwned") == "undefined" and browser.evaluate("document.querySelectorAll('#ping-body script, #ping-body img').length") == 0,
+                "the <script> and onerror in the body did not run and made no elements")
+    browser.screenshot("3-body")
+    # A cross-site form POST with the session cookie: refused by the Origin check.
+    status, _ = server.request(f"/checks/{queue}/pause", method="POST", headers={"Cookie": f"kiothc_session={session['value']}", "Origin": "http://evil.example"})
+    tally.check(status == 403, "a POST from another origin with the session cookie: 403")
+    status, _ = server.request(f"/checks/{queue}/pause", method="POST", headers={"Cookie": f"kiothc_session={session['value']}"})
+    tally.check(status == 403, "a POST with neither Origin nor Referer: 403")
+    browser.goto(server.url + f"/checks/{queue}")
+    browser.evaluate("document.querySelector('form[action$=\"/pause\"] button').click(); 1")
+    tally.check(browser.wait_for("document.querySelector('h1 .status') && document.querySelector('h1 .status').textContent === 'paused'"), "the Pause button (same-origin POST) pauses the check")
+    browser.evaluate("document.querySelector('form[action=\"/logout\"] button').click(); 1")
+    tally.check(browser.wait_for("!!document.querySelector('form.login')"), "logout returns to the login form")
+    browser.goto(server.url + f"/login?token={server.token}")
+    tally.check(browser.wait_for("document.querySelectorAll('tr.check').length === 3"), "the admin login URL shows every project's checks")
+    browser.screenshot("4-admin")
+    status, text = server.request("/")
+    tally.check(server.token not in text and RW not in text, "no key or token in a page")
+    tally.check(server.log.count(server.token) == 1 and RW not in server.log, "no API key in the log; the token only in its one generation line")
+finally:
+    if browser:
+        browser.close()
+    server.stop()
+tally.finish()
