@@ -80,7 +80,9 @@ final class Receiver: Sendable {
 
 @Suite("Courier: webhooks and commands, for real")
 struct CourierTests {
-    let courier = Courier(timeout: .seconds(1), environment: ["HOOK_TOKEN": "s3cret-token"])
+    /// Generous: the whole test suite runs in parallel on small machines.
+    let courier = Courier(timeout: .seconds(8), environment: ["HOOK_TOKEN": "s3cret-token"])
+    let impatient = Courier(timeout: .seconds(1), environment: [:])
 
     @Test("a webhook POSTs the JSON body with escaped values and percent-encoded URL values")
     func webhookJSON() async throws {
@@ -133,13 +135,13 @@ struct CourierTests {
         let receiver = Receiver()
         let (attempt, took) = try await receiver.run { base in
             let started = ContinuousClock.now
-            let attempt = await courier.deliver(sampleAlert(), via: webhook("\(base)/slow"), at: 0)
+            let attempt = await impatient.deliver(sampleAlert(), via: webhook("\(base)/slow"), at: 0)
             return (attempt, ContinuousClock.now - started)
         }
         #expect(attempt.outcome == .failed)
         #expect(attempt.statusCode == nil)
         #expect(attempt.error == "no answer within 1 s (could not connect, or the receiver was too slow)")
-        #expect(took < .seconds(2.5))
+        #expect(took < .seconds(2.9), "cut at the timeout, not when the receiver answers after 3 s")
     }
 
     @Test("a URL that is not http(s) after substitution fails without sending, and the error names no secret")
@@ -160,7 +162,7 @@ struct CourierTests {
 
     @Test("a refused connection is a failed attempt (the client retries connecting until the timeout)")
     func refused() async {
-        let attempt = await courier.deliver(sampleAlert(), via: webhook("http://127.0.0.1:1/hook"), at: 0)
+        let attempt = await impatient.deliver(sampleAlert(), via: webhook("http://127.0.0.1:1/hook"), at: 0)
         #expect(attempt.outcome == .failed)
         #expect(attempt.error == "no answer within 1 s (could not connect, or the receiver was too slow)")
     }
@@ -213,10 +215,11 @@ struct CourierTests {
     @Test("a command running past the timeout is killed and failed")
     func commandTimeout() async {
         let started = ContinuousClock.now
-        let attempt = await courier.deliver(sampleAlert(), via: Channel(name: "c", kind: .command("sleep 30; sleep 30"), on: [.down], location: here), at: 0)
+        let attempt = await impatient.deliver(sampleAlert(), via: Channel(name: "c", kind: .command("sleep 30; sleep 30"), on: [.down], location: here), at: 0)
         #expect(attempt.outcome == .failed)
         #expect(attempt.error == "the command did not finish within 1 s and was killed")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The command alone takes 60 s; its whole process group was killed long before.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("a command killed by a signal is a failed attempt naming the signal")

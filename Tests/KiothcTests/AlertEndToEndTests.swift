@@ -73,12 +73,13 @@ final class AlertReceiver {
         }
     }
 
-    /// Polls (every 50 ms, at most `timeout`) until `condition` holds.
-    func wait(timeout: TimeInterval = 20, until condition: () -> Bool) -> Bool {
+    /// Polls (every 50 ms, at most `timeout`) until `condition` holds; sleeps without blocking
+    /// a thread of the shared pool.
+    func wait(timeout: TimeInterval = 30, until condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return condition()
     }
@@ -128,7 +129,7 @@ struct AlertEndToEndTests {
     }
 
     @Test("a missed ping goes down and the receiver, failing twice, gets exactly one down alert; a success gets one up alert")
-    func downThenUp() throws {
+    func downThenUp() async throws {
         let receiver = try AlertReceiver(failFirst: 2)
         let server = try RunningServer(files: Self.config(receiver.url), environment: Self.scaled)
         defer { server.stop() }
@@ -136,7 +137,7 @@ struct AlertEndToEndTests {
         #expect(try Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200)
         let pingTime = try #require(try server.pings(uuid).last?["time_us"] as? Int)
 
-        #expect(receiver.wait { receiver.requests.contains { $0.status == 200 } }, "no down alert delivered:\n\(server.output)")
+        #expect(await receiver.wait { receiver.requests.contains { $0.status == 200 } }, "no down alert delivered:\n\(server.output)")
         let downRequests = receiver.requests
         #expect(downRequests.map(\.status) == [500, 500, 200])
         #expect(Set(downRequests.map { $0.body["status"] as? String }) == ["down"])
@@ -146,8 +147,8 @@ struct AlertEndToEndTests {
         #expect(down["time_us"] as? Int == pingTime + 3_000_000, "the flip is timestamped at the deadline")
 
         #expect(try Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200)
-        #expect(receiver.wait { receiver.requests.count >= 4 }, "no up alert:\n\(server.output)")
-        Thread.sleep(forTimeInterval: 0.5)
+        #expect(await receiver.wait { receiver.requests.count >= 4 }, "no up alert:\n\(server.output)")
+        try await Task.sleep(for: .milliseconds(500))
         let all = receiver.requests
         #expect(all.count == 4)
         #expect(all.last?.body["status"] as? String == "up")
@@ -162,7 +163,7 @@ struct AlertEndToEndTests {
     }
 
     @Test("across restarts: down while stopped flips at start (at its deadline); an alert pending at a stop is delivered once after the next start")
-    func acrossRestarts() throws {
+    func acrossRestarts() async throws {
         // Learn a free port, then leave it closed: the first delivery attempts are refused.
         let probe = try AlertReceiver()
         let port = probe.port
@@ -175,7 +176,7 @@ struct AlertEndToEndTests {
         let pingTime = try #require(try first.pings(uuid).last?["time_us"] as? Int)
         #expect(first.stop() == 0)
         // Stopped past the deadline (ping + 2 s + 1 s).
-        Thread.sleep(forTimeInterval: 3.5)
+        try await Task.sleep(for: .milliseconds(3_500))
 
         let second = try RunningServer(files: Self.config(receiverURL), data: first.data, environment: Self.scaled)
         _ = try second.waitFor(prefix: "alert not delivered, will retry")
@@ -187,15 +188,15 @@ struct AlertEndToEndTests {
         let receiver = try AlertReceiver(port: port)
         let third = try RunningServer(files: Self.config(receiverURL), data: second.data, environment: Self.scaled)
         defer { third.stop() }
-        #expect(receiver.wait { !receiver.requests.isEmpty }, "the pending alert was not delivered:\n\(third.output)")
-        Thread.sleep(forTimeInterval: 0.5)
+        #expect(await receiver.wait { !receiver.requests.isEmpty }, "the pending alert was not delivered:\n\(third.output)")
+        try await Task.sleep(for: .milliseconds(500))
         #expect(receiver.requests.map(\.status) == [200])
         #expect(receiver.requests.first?.body["status"] as? String == "down")
         #expect(try flips(third, uuid).count == 2, "no second down flip after the restart")
 
         #expect(try Curl.request("\(third.baseURL)/ping/\(uuid)").status == 200)
-        #expect(receiver.wait { receiver.requests.count >= 2 })
-        Thread.sleep(forTimeInterval: 0.3)
+        #expect(await receiver.wait { receiver.requests.count >= 2 })
+        try await Task.sleep(for: .milliseconds(300))
         #expect(receiver.requests.map { $0.body["status"] as? String } == ["down", "up"])
     }
 }
