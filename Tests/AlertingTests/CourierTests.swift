@@ -141,7 +141,9 @@ struct CourierTests {
         #expect(attempt.outcome == .failed)
         #expect(attempt.statusCode == nil)
         #expect(attempt.error == "no answer within 1 s (could not connect, or the receiver was too slow)")
-        #expect(took < .seconds(2.9), "cut at the timeout, not when the receiver answers after 3 s")
+        // The receiver would answer 200 after 3 s: "failed" proves the cut. (No bound on `took`:
+        // a loaded machine stretches it.)
+        _ = took
     }
 
     @Test("a URL that is not http(s) after substitution fails without sending, and the error names no secret")
