@@ -24,6 +24,7 @@ struct RunCommandTests {
         #expect(missing.status == 127)
 
         let pings = try server.pings(uuid)
+        try #require(pings.count == 8, "four runs, a start and an end each: \(pings)")
         #expect(pings.map { $0["kind"] as? String } == ["start", "success", "start", "fail", "start", "fail", "start", "fail"])
         #expect(pings.map { $0["exit_status"] as? Int } == [nil, 0, nil, 3, nil, 137, nil, 127])
         // stdout and stderr are read by two threads: each line arrives whole, their order may vary.

@@ -1,5 +1,6 @@
 import CheckCatalog
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -71,8 +72,9 @@ struct ManagementAPITests {
             let clock = clock
             let now: @Sendable () -> Int64 = { clock.now }
             let pings = PingEndpoint(catalog: catalog, states: states, store: store, clock: now, maxRequestBody: 100_000)
+            let engine = StatusEngine(states: states, catalog: catalog, store: store, dispatcher: nil, logger: Logger(label: "test"), clock: now)
             let api = ManagementAPI(
-                catalog: catalog, states: states, reader: store.reader, pause: RuntimePause(states: states, store: store, clock: now),
+                catalog: catalog, states: states, reader: store.reader, pause: RuntimePause(engine: engine),
                 clock: now, baseURL: "http://hc.test", pingLimit: 1000)
             status = CurrentReloadStatus(ReloadStatus(
                 lastAttempt: 1, lastSucceeded: true, lastSuccess: 1, servingHash: 7, attemptedHash: 7, diagnostics: [], failure: nil))
