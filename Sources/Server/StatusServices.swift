@@ -11,13 +11,21 @@ struct DeadlineService: Service {
     func run() async throws {
         let engine = engine
         let changes = changes
+        enum Ended { case changes, engine }
         await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
+            await withTaskGroup(of: Ended.self) { group in
                 group.addTask {
                     for await _ in changes { engine.catalogChanged() }
+                    return .changes
                 }
-                group.addTask { await engine.run() }
-                await group.next()
+                group.addTask {
+                    await engine.run()
+                    return .engine
+                }
+                // Only the engine's end (at graceful shutdown) ends the service: the change
+                // stream may finish first while the group shuts down in reverse order, and a
+                // service returning before it is asked to stop fails the whole group (exit 1).
+                while let ended = await group.next(), ended != .engine {}
                 group.cancelAll()
             }
         }
