@@ -324,6 +324,27 @@ struct ManagementAPITests {
         #expect(flips.map(\.flip.reason) == [.resume, .pause, .ping])
     }
 
+    @Test("a late check is grace then down in the API and in /metrics, from the domain's status at the request's time")
+    func graceAndDown() async throws {
+        let fixture = try Fixture()
+        let queue = fixture.uuid("queue")  // timeout 5m, grace 1m
+        fixture.clock.set(1_700_000_000_000_000)
+        try await fixture.application.test(.router) { client in
+            try await client.execute(uri: "/ping/\(queue)", method: .get) { #expect($0.status == .ok) }
+            for (offset, expected, graceMetric) in [(299, "up", 0), (300, "grace", 1), (359, "grace", 1), (360, "down", 0)] {
+                fixture.clock.set(1_700_000_000_000_000 + Int64(offset) * 1_000_000)
+                try await client.execute(uri: "/api/v3/checks/\(queue)", method: .get, headers: Self.rw) { response in
+                    let status = try Self.json(response.body)["status"] as? String
+                    #expect(status == expected, "at +\(offset) s")
+                }
+                try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer ops-read-only-key-0001"]) { response in
+                    let line = String(buffer: response.body).split(separator: "\n").first { $0.hasPrefix(#"hc_check_grace{name="Queue"#) }
+                    #expect(line?.hasSuffix(#"project="ops"} \#(graceMetric)"#) == true, "at +\(offset) s: \(line ?? "no line")")
+                }
+            }
+        }
+    }
+
     @Test("channels list id, name and kind; status/ answers OK without a key")
     func channelsAndStatus() async throws {
         let fixture = try Fixture()
