@@ -88,7 +88,7 @@ echo "   listening after $(python3 -c "print(f'{$ready - $started:.1f}')") s; rs
 echo "== waiting for the $checks deadlines (${window} s window)"
 deadline_end=$(python3 -c "import time; print(time.time() + $start + $window + 20)")
 while :; do
-    flipped=$(grep -o 'count=[0-9]*' "$log" | awk -F= '{s += $2} END {print s + 0}')
+    flipped=$( { grep -o 'count=[0-9]*' "$log" || true; } | awk -F= '{s += $2} END {print s + 0}')
     [ "$flipped" -ge "$checks" ] && break
     if python3 -c "import sys, time; sys.exit(0 if time.time() > $deadline_end else 1)"; then break; fi
     sleep 1
