@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libyaml, through pkg-config; Debian: apt-get install libyaml-dev
@@ -33,13 +35,26 @@ let package = Package(
         .target(name: "CheckCatalog", dependencies: ["YAMLParser", "Monitoring"]),
         // JSON-lines ping store: group commit, recovery, registry of UUIDs. Foundation + Glibc.
         .target(name: "PingStore", dependencies: ["Monitoring"]),
+        // Channels, placeholders, the persisted outbox and delivery (webhook, command).
+        .target(
+            name: "Alerting",
+            dependencies: [
+                "CheckCatalog",
+                "Monitoring",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The Hummingbird application: ping routes, catalog snapshots, the services of `serve`.
         .target(
             name: "Server",
             dependencies: [
+                "Alerting",
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -75,16 +90,29 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
         .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring"], exclude: ["Fixtures"]),
         .testTarget(name: "KiothcTests", dependencies: ["kiothc"]),
+        .testTarget(
+            name: "AlertingTests",
+            dependencies: [
+                "Alerting",
+                "CheckCatalog",
+                "Monitoring",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "PingClientTests", dependencies: ["PingClient"]),
         .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
                 "Server",
+                "Alerting",
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

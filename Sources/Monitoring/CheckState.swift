@@ -147,14 +147,15 @@ public struct CheckState: Sendable, Hashable {
         return (next, Flip(time: now, old: .paused, new: .new, reason: .resume))
     }
 
-    /// The deadline passed (late beyond grace, or a run outlived its grace): `up → down`,
-    /// timestamped at the deadline. Only an `up` check goes down this way (new and paused
-    /// checks never do; a down check already is).
+    /// The deadline passed (late beyond grace, or a run outlived its grace): `up → down`, or
+    /// `new → down` for a never-pinged check whose first run outlived its grace (as
+    /// Healthchecks, whose `going_down_after` counts the run of a new check), timestamped at the
+    /// deadline. Paused checks never go down this way; a down check already is.
     public func goingDown(at deadline: Int64) -> (state: CheckState, flip: Flip)? {
-        guard status == .up else { return nil }
+        guard status == .up || (status == .new && run != nil) else { return nil }
         var next = self
         next.status = .down
-        return (next, Flip(time: deadline, old: .up, new: .down, reason: .timeout))
+        return (next, Flip(time: deadline, old: status, new: .down, reason: .timeout))
     }
 
     private mutating func rememberStart(_ start: OpenRun) {

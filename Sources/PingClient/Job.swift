@@ -24,29 +24,28 @@ public enum Job {
         process.standardError = err
         let tail = Mutex(OutputTail(capacity: tailCapacity))
         let drained = DispatchGroup()
-        for (pipe, destination) in [(out, FileHandle.standardOutput), (err, FileHandle.standardError)] {
-            drained.enter()
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let chunk = handle.availableData
-                if chunk.isEmpty {
-                    handle.readabilityHandler = nil
-                    drained.leave()
-                    return
-                }
-                destination.write(chunk)
-                tail.withLock { $0.append(chunk) }
-            }
-        }
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
         do {
             try process.run()
         } catch {
-            for pipe in [out, err] { pipe.fileHandleForReading.readabilityHandler = nil }
             let message = "kiothc run: cannot run '\(arguments.first ?? "")': \(error.localizedDescription)"
             var result = OutputTail(capacity: tailCapacity)
             result.append(Array(message.utf8))
             return Result(status: 127, tail: result, launchError: message)
+        }
+        // One thread per pipe, blocking reads until EOF: FileHandle's readabilityHandler was seen
+        // to miss the EOF of a short-lived child now and then, which hung the job.
+        for (pipe, destination) in [(out, FileHandle.standardOutput), (err, FileHandle.standardError)] {
+            drained.enter()
+            Thread.detachNewThread {
+                let handle = pipe.fileHandleForReading
+                while let chunk = try? handle.read(upToCount: 65_536), !chunk.isEmpty {
+                    destination.write(chunk)
+                    tail.withLock { $0.append(chunk) }
+                }
+                drained.leave()
+            }
         }
         // The pipes' write ends belong to the child now; closing ours lets EOF arrive.
         try? out.fileHandleForWriting.close()

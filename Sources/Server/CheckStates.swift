@@ -5,7 +5,7 @@ import Synchronization
 /// The runtime state of every check, updated by each ping under one short lock (never held
 /// across I/O or an await).
 final class CheckStates: Sendable {
-    fileprivate let states: Mutex<[UUID: CheckState]>
+    let states: Mutex<[UUID: CheckState]>
 
     init(_ initial: [UUID: CheckState]) {
         states = Mutex(initial)

@@ -37,36 +37,14 @@ public struct CheckView: Sendable {
         SHA1.hex(String(uuid.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)))
     }
 
-    /// The one place where a status is computed from state, rules and time.
-    ///
-    /// INTERIM until issue 5 (status engine) lands on main: it will provide
-    /// `CheckState.liveStatus(under:at:)` and `deadlines(under:)`, which add `grace`, a run
-    /// outliving its grace, and deadlines from schedules; switch this function to them. Until
-    /// then the shown status is the stored one (new/up/down/paused, never `grace`), a config
-    /// `paused: true` wins, and the next expected ping is `last_ping + timeout` or the first
-    /// scheduled time after the last ping.
+    /// The one place where a status is computed from state, rules and time: the domain's
+    /// `liveStatus(under:at:)` (SPEC §3, as Healthchecks' `get_status`) and, for `next_ping`,
+    /// the start of grace from `deadlines(under:)` (Healthchecks' `get_grace_start`).
     static func evaluate(_ state: CheckState, _ definition: CheckDefinition, now: Int64) -> (Status, Bool, Int64?) {
-        if definition.paused || state.status == .paused { return (.paused, false, nil) }
-        let status: Status
-        switch state.status {
-        case .new: status = .new
-        case .up: status = .up
-        case .down: status = .down
-        case .paused: status = .paused
-        }
-        var next: Int64?
-        if status == .up, let last = state.lastPing {
-            switch definition.expectation {
-            case .timeout(let seconds):
-                next = last.addingReportingOverflow(Int64(seconds) * 1_000_000).partialValue
-            case .schedule(let schedule):
-                let zone = TimeZone(identifier: definition.tz) ?? .gmt
-                next = schedule.next(after: Date(timeIntervalSince1970: Double(last) / 1_000_000), in: zone)
-                    .map { Int64($0.timeIntervalSince1970.rounded()) * 1_000_000 }
-            }
-        }
-        if let run = state.run, status != .down { next = min(next ?? run.start, run.start) }
-        return (status, state.started, next)
+        let rules = CheckRules(definition)
+        let live = state.liveStatus(under: rules, at: now)
+        let status = Status(rawValue: live.status.rawValue) ?? .new
+        return (status, live.started, state.deadlines(under: rules)?.late)
     }
 
     /// `timeout` in seconds for a simple check, nil for a scheduled one.

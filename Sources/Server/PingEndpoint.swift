@@ -17,6 +17,8 @@ struct PingEndpoint: Sendable {
     let maxRequestBody: Int
     /// Pings stored and append latency, for `/metrics`.
     var meter = PingMeter()
+    /// Moves the check's deadline and alerts for its flip; nil in tests of the endpoint alone.
+    var engine: StatusEngine? = nil
 
     func respond(to request: Request, context: ServerContext, scheme: String) async -> Response {
         let head = request.method == .head
@@ -101,6 +103,7 @@ struct PingEndpoint: Sendable {
                 "ping not stored: \(error)", metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())"])
             return PingResponses.unavailable()
         }
+        await engine?.pinged(entry, outcome: outcome)
         return PingResponses.ok(head: head)
     }
 

@@ -1,3 +1,4 @@
+import Alerting
 import CheckCatalog
 import Foundation
 import Hummingbird
@@ -21,6 +22,8 @@ public final class PingServer: Sendable {
     let states: CheckStates
     let store: PingStore
     let endpoint: PingEndpoint
+    let engine: StatusEngine
+    let dispatcher: AlertDispatcher
     let logger: Logger
     let tls: TLSConfiguration?
     /// The loader of every later reload, after it applied the configuration at start.
@@ -82,9 +85,18 @@ public final class PingServer: Sendable {
             let status = ReloadStatus(
                 lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: fingerprint.hash, attemptedHash: fingerprint.hash,
                 diagnostics: checked.diagnostics, failure: nil)
+            var options = options
+            if let scale = environment[StatusEngine.timeScaleVariable].flatMap({ Int64($0) }), scale > 1 {
+                options.testTimeScale = scale
+                logger.warning("\(StatusEngine.timeScaleVariable)=\(scale): check durations and alert retries are divided by \(scale); for tests only")
+            }
+            let outbox = try Outbox(directory: data.path + "/alerts", policy: RetryPolicy.standard.scaled(by: options.testTimeScale), now: now)
+            if outbox.linesSkipped > 0 {
+                logger.warning("skipped unreadable lines of the alert outbox", metadata: ["lines": "\(outbox.linesSkipped)", "file": "\(outbox.path)"])
+            }
             return PingServer(
-                options: options, current: current, states: states, store: store, logger: logger, tls: tls, applier: applier,
-                status: status, token: token, origin: origin, urls: urls)
+                options: options, current: current, states: states, store: store, outbox: outbox, environment: environment, logger: logger,
+                tls: tls, applier: applier, status: status, token: token, origin: origin, urls: urls)
         } catch let error as ServeError {
             throw error
         } catch let error as AdminToken.Failure {
@@ -95,8 +107,9 @@ public final class PingServer: Sendable {
     }
 
     private init(
-        options: ServeOptions, current: CurrentCatalog, states: CheckStates, store: PingStore, logger: Logger, tls: TLSConfiguration?,
-        applier: CatalogApplier, status: ReloadStatus, token: AdminToken, origin: AdminToken.Origin, urls: PingURLFormat
+        options: ServeOptions, current: CurrentCatalog, states: CheckStates, store: PingStore, outbox: Outbox, environment: [String: String],
+        logger: Logger, tls: TLSConfiguration?, applier: CatalogApplier, status: ReloadStatus, token: AdminToken, origin: AdminToken.Origin,
+        urls: PingURLFormat
     ) {
         self.options = options
         self.catalog = current
@@ -109,12 +122,19 @@ public final class PingServer: Sendable {
         self.adminToken = token
         self.adminTokenOrigin = origin
         self.urls = urls
-        self.endpoint = PingEndpoint(
-            catalog: catalog, states: self.states, store: store,
-            clock: { Int64(Date().timeIntervalSince1970 * 1_000_000) }, maxRequestBody: options.maxRequestBody)
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+        self.dispatcher = AlertDispatcher(
+            outbox: outbox, courier: Courier(environment: environment),
+            channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
+        let engine = StatusEngine(
+            states: states, catalog: current, store: store, dispatcher: dispatcher, logger: logger, timeScale: options.testTimeScale,
+            clock: clock)
+        self.engine = engine
+        var endpoint = PingEndpoint(catalog: catalog, states: self.states, store: store, clock: clock, maxRequestBody: options.maxRequestBody)
+        endpoint.engine = engine
+        self.endpoint = endpoint
         let api = ManagementAPI(
-            catalog: current, states: states, reader: store.reader, pause: RuntimePause(states: states, store: store, clock: clock),
+            catalog: current, states: states, reader: store.reader, pause: RuntimePause(engine: engine),
             clock: clock, baseURL: options.baseURL, pingLimit: options.keepPings)
         self.api = api
         self.dashboard = Dashboard(api: api, token: token, status: reloadStatus, sessions: DashboardSessions())
@@ -144,8 +164,13 @@ public final class PingServer: Sendable {
     /// flushed and closed last.
     public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         // Services stop in reverse order: listeners first, then the reload triggers and the
-        // reloader, the store last.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: StoreService(store: store))]
+        // reloader, the deadline scheduler, alert delivery (pending alerts stay in the outbox),
+        // the store last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: StoreService(store: store)),
+            .init(service: AlertService(dispatcher: dispatcher)),
+            .init(service: DeadlineService(engine: engine, changes: catalogChanges.subscribe())),
+        ]
         services += reloadServices().map { .init(service: $0) }
         for address in options.listen {
             services.append(.init(service: try application(address, onListening: onListening)))

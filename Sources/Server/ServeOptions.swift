@@ -22,6 +22,9 @@ public struct ServeOptions: Sendable {
     public var watchConfig = true
     /// File events this close together become one reload.
     public var reloadDebounce: Duration = .milliseconds(150)
+    /// Test only (`KIOTHC_TEST_TIME_SCALE`): check durations and alert retry delays divided by
+    /// this, so end-to-end tests see a 60 s timeout expire in 1 s. Never set in production.
+    public var testTimeScale: Int64 = 1
 
     public init() {}
 }

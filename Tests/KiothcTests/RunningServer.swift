@@ -14,7 +14,7 @@ final class RunningServer {
 
     init(
         files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil,
-        prepare: (URL) throws -> Void = { _ in }
+        prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
     ) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-serve-\(UUID().uuidString)")
         for (name, text) in files {
@@ -27,11 +27,14 @@ final class RunningServer {
         }
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         try prepare(config)
-        try start(arguments: arguments, listen: listen)
+        try start(arguments: arguments, listen: listen, environment: environment)
     }
 
-    private func start(arguments: [String], listen: String) throws {
+    private func start(arguments: [String], listen: String, environment: [String: String]) throws {
         process.executableURL = CLI.binary
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.arguments = ["serve", "--config", config.path, "--data", data.path, "--listen", listen, "--log-level", "info"] + arguments
         let pipe = Pipe()
         process.standardError = pipe

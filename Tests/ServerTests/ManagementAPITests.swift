@@ -1,5 +1,6 @@
 import CheckCatalog
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -71,8 +72,9 @@ struct ManagementAPITests {
             let clock = clock
             let now: @Sendable () -> Int64 = { clock.now }
             let pings = PingEndpoint(catalog: catalog, states: states, store: store, clock: now, maxRequestBody: 100_000)
+            let engine = StatusEngine(states: states, catalog: catalog, store: store, dispatcher: nil, logger: Logger(label: "test"), clock: now)
             let api = ManagementAPI(
-                catalog: catalog, states: states, reader: store.reader, pause: RuntimePause(states: states, store: store, clock: now),
+                catalog: catalog, states: states, reader: store.reader, pause: RuntimePause(engine: engine),
                 clock: now, baseURL: "http://hc.test", pingLimit: 1000)
             status = CurrentReloadStatus(ReloadStatus(
                 lastAttempt: 1, lastSucceeded: true, lastSuccess: 1, servingHash: 7, attemptedHash: 7, diagnostics: [], failure: nil))
@@ -320,6 +322,27 @@ struct ManagementAPITests {
         }
         let flips = try fixture.store.flips(of: try #require(UUID(uuidString: queue)), limit: 10)
         #expect(flips.map(\.flip.reason) == [.resume, .pause, .ping])
+    }
+
+    @Test("a late check is grace then down in the API and in /metrics, from the domain's status at the request's time")
+    func graceAndDown() async throws {
+        let fixture = try Fixture()
+        let queue = fixture.uuid("queue")  // timeout 5m, grace 1m
+        fixture.clock.set(1_700_000_000_000_000)
+        try await fixture.application.test(.router) { client in
+            try await client.execute(uri: "/ping/\(queue)", method: .get) { #expect($0.status == .ok) }
+            for (offset, expected, graceMetric) in [(299, "up", 0), (300, "grace", 1), (359, "grace", 1), (360, "down", 0)] {
+                fixture.clock.set(1_700_000_000_000_000 + Int64(offset) * 1_000_000)
+                try await client.execute(uri: "/api/v3/checks/\(queue)", method: .get, headers: Self.rw) { response in
+                    let status = try Self.json(response.body)["status"] as? String
+                    #expect(status == expected, "at +\(offset) s")
+                }
+                try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer ops-read-only-key-0001"]) { response in
+                    let line = String(buffer: response.body).split(separator: "\n").first { $0.hasPrefix(#"hc_check_grace{name="Queue"#) }
+                    #expect(line?.hasSuffix(#"project="ops"} \#(graceMetric)"#) == true, "at +\(offset) s: \(line ?? "no line")")
+                }
+            }
+        }
     }
 
     @Test("channels list id, name and kind; status/ answers OK without a key")

@@ -42,8 +42,9 @@ def start(binary, config, data, durability):
         log.append(line)
         match = re.search(r"serving pings at (http://\S+)", line)
         if match:
-            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-            return proc, match.group(1), "".join(log)
+            # Keep the rest of the log: a failed stop prints it.
+            threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True).start()
+            return proc, match.group(1), log
     proc.kill()
     raise SystemExit("server did not start:\n" + "".join(log))
 
@@ -104,7 +105,7 @@ def main():
             f.write("checks:\n" + "".join(f"  c{i}: {{timeout: 1h}}\n" for i in range(CHECKS)))
         total_acked = []
         for round_number in range(1, args.rounds + 1):
-            proc, base, _ = start(args.binary, config, data, args.durability)
+            proc, base, _log = start(args.binary, config, data, args.durability)
             uuids = registry(data)
             stop, acked, errors = threading.Event(), [], []
             threads = [threading.Thread(target=load, args=(base, uuids, stop, acked, errors)) for _ in range(THREADS)]
@@ -121,6 +122,9 @@ def main():
             proc, base, log = start(args.binary, config, data, args.durability)
             proc.send_signal(signal.SIGTERM)
             status = proc.wait(timeout=30)
+            if status != 0:
+                time.sleep(0.2)
+                print("    server log of the failed stop:\n" + "".join(log[-40:]))
             missing, corrupt = verify(data, total_acked)
             ok = not missing and not corrupt and status == 0
             passed += ok

@@ -1,3 +1,5 @@
+import Monitoring
+
 /// "Did you mean …?" for misspelled keys and names.
 enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
@@ -6,34 +8,12 @@ enum Suggestion {
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
             if candidate.lowercased() == lowered { return candidate }
-            let distance = editDistance(Array(lowered), Array(candidate.lowercased()))
+            let distance = EditDistance.between(Array(lowered), Array(candidate.lowercased()))
             let allowed = max(1, min(3, candidate.count / 3))
             if distance <= allowed, distance < (best?.distance ?? .max) {
                 best = (candidate, distance)
             }
         }
         return best?.candidate
-    }
-
-    /// Optimal string alignment distance: insertions, deletions, substitutions and adjacent
-    /// transpositions ("scheduel" is one step from "schedule").
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous2 = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    current[j] = min(current[j], previous2[j - 2] + 1)
-                }
-            }
-            (previous2, previous, current) = (previous, current, previous2)
-        }
-        return previous[b.count]
     }
 }

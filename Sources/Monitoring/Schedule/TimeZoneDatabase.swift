@@ -37,10 +37,10 @@ public enum TimeZoneDatabase {
         // closer whole name, then the shorter name ("UTC2" -> "UTC", not "Etc/UTC").
         var best: (name: String, distance: Int, whole: Int)?
         for (candidateKey, candidate) in byKey.sorted(by: { $0.key < $1.key }) {
-            let whole = editDistance(wantedChars, Array(candidateKey))
+            let whole = EditDistance.between(wantedChars, Array(candidateKey))
             var distance = whole
             if !wanted.contains("/"), let city = candidateKey.split(separator: "/").last {
-                distance = min(distance, editDistance(wantedChars, Array(city)))
+                distance = min(distance, EditDistance.between(wantedChars, Array(city)))
             }
             if let current = best,
                (distance, whole, candidate.count) >= (current.distance, current.whole, current.name.count) {
@@ -62,27 +62,5 @@ public enum TimeZoneDatabase {
             text = text.applyingTransform(.stripDiacritics, reverse: false) ?? text
         }
         return text.lowercased().replacingOccurrences(of: " ", with: "_")
-    }
-
-    /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous2 = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                var value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    value = min(value, previous2[j - 2] + 1)
-                }
-                current[j] = value
-            }
-            (previous2, previous, current) = (previous, current, previous2)
-        }
-        return previous[b.count]
     }
 }

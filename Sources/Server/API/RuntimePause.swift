@@ -2,12 +2,9 @@ import Foundation
 import Monitoring
 import PingStore
 
-/// Pause and resume at runtime (SPEC §3), for the API, the dashboard and `kiothc pause|resume`:
-/// the state changes under the states' lock, the flip is stored (a restart reads it back), and a
-/// flip the store refuses is undone.
-///
-/// INTERIM until issue 5 lands: its status engine owns pause and resume (and reschedules
-/// deadlines and alerts). When it is on main, these two methods forward to it.
+/// Pause and resume at runtime (SPEC §3), for the API, the dashboard and `kiothc pause|resume`.
+/// The status engine owns them: the state changes under the states' lock, the flip is stored (a
+/// restart reads it back), a flip the store refuses is undone, and the check's deadline moves.
 struct RuntimePause: Sendable {
     enum Failure: Error, Sendable {
         /// Resume of a check that is not paused (Healthchecks answers 409).
@@ -15,34 +12,31 @@ struct RuntimePause: Sendable {
         case notStored(String)
     }
 
-    let states: CheckStates
-    let store: PingStore
-    let clock: @Sendable () -> Int64
+    let engine: StatusEngine
 
     /// Pauses; nil when the check already was paused (nothing stored).
     func pause(_ uuid: UUID) async throws(Failure) -> Flip? {
-        try await transition(uuid) { $0.pausing(at: $1) }
+        do {
+            return try await engine.pause(uuid)
+        } catch {
+            throw Self.failure(error)
+        }
     }
 
     func resume(_ uuid: UUID) async throws(Failure) -> Flip {
-        guard let flip = try await transition(uuid, { $0.resuming(at: $1) }) else { throw .notPaused }
-        return flip
+        do {
+            return try await engine.resume(uuid)
+        } catch {
+            throw Self.failure(error)
+        }
     }
 
-    private func transition(_ uuid: UUID, _ change: (CheckState, Int64) -> (state: CheckState, flip: Flip)?) async throws(Failure) -> Flip? {
-        let now = clock()
-        var flip: Flip?
-        guard let (previous, next) = states.update(uuid, { state in
-            guard let result = change(state, now) else { return nil }
-            flip = result.flip
-            return result.state
-        }), let flip else { return nil }
-        do {
-            try await store.append(flip, to: uuid)
-        } catch {
-            states.restore(previous, ifStill: next, of: uuid)
-            throw .notStored("\(error)")
+    private static func failure(_ error: StatusEngine.PauseError) -> Failure {
+        switch error {
+        case .notPaused: .notPaused
+        // The API looks the check up first; a check removed by a reload in between is gone.
+        case .unknownCheck: .notStored("the check is no longer configured")
+        case .notStored(let reason): .notStored(reason)
         }
-        return flip
     }
 }

@@ -1,0 +1,245 @@
+import AsyncHTTPClient
+import CheckCatalog
+import Foundation
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Delivers one alert through one channel, once: a webhook request or a shell command, each
+/// bounded by `timeout`. Never throws: every outcome is an `Attempt` to record.
+///
+/// Secrets (URLs, header values) are resolved here, at send time, and never appear in an
+/// attempt's error or a log.
+public struct Courier: Sendable {
+    public var timeout: Duration
+    /// Environment for `{env: …}` secrets and the base environment of commands.
+    public var environment: [String: String]
+    let client: HTTPClient
+
+    public init(timeout: Duration = .seconds(10), environment: [String: String], client: HTTPClient = .shared) {
+        self.timeout = timeout
+        self.environment = environment
+        self.client = client
+    }
+
+    public func deliver(_ alert: Alert, via channel: CheckCatalog.Channel, at now: Int64) async -> Attempt {
+        let started = ContinuousClock.now
+        var attempt: Attempt
+        switch channel.kind {
+        case .webhook(let base, let down, let up):
+            let request = base.overlaid(by: alert.direction == .down ? down : up)
+            attempt = await webhook(request, alert: alert, channel: channel.name, at: now)
+        case .command(let command):
+            attempt = await run(command, alert: alert, at: now)
+        }
+        let elapsed = ContinuousClock.now - started
+        attempt.duration = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        return attempt
+    }
+
+    // MARK: webhook
+
+    func webhook(_ template: CheckCatalog.Channel.Request, alert: Alert, channel: String, at now: Int64) async -> Attempt {
+        let resolver = SecretResolver(environment: environment)
+        guard let urlSecret = template.url else {
+            return Attempt(time: now, outcome: .failed, error: "channel '\(channel)' has no url for \(alert.direction.rawValue) alerts")
+        }
+        guard case .success(let rawURL) = resolver.resolve(urlSecret) else {
+            return Attempt(time: now, outcome: .failed, error: "the url of channel '\(channel)' (\(urlSecret.reference)) cannot be resolved")
+        }
+        let url = Template.render(rawURL, alert.values, escaping: .percent)
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = parsed.host, !host.isEmpty
+        else {
+            return Attempt(time: now, outcome: .failed, error: "the url of channel '\(channel)' is not an http(s) URL after substitution")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: (template.method ?? "POST").uppercased())
+        var contentType: String?
+        for header in template.headers {
+            guard case .success(let rawValue) = resolver.resolve(header.value) else {
+                return Attempt(time: now, outcome: .failed, error: "header '\(header.name)' of channel '\(channel)' (\(header.value.reference)) cannot be resolved")
+            }
+            // A value from a ping body must not split the header: line breaks become spaces.
+            let value = Template.render(rawValue, alert.values, escaping: .none)
+                .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+            if header.name.lowercased() == "content-type" { contentType = value }
+            request.headers.add(name: header.name, value: value)
+        }
+        if let body = template.body {
+            let json = Template.isJSON(body: body, contentType: contentType)
+            let rendered = Template.render(body, alert.values, escaping: json ? .json : .none)
+            if contentType == nil {
+                request.headers.add(name: "Content-Type", value: json ? "application/json" : "text/plain; charset=utf-8")
+            }
+            request.body = .bytes(ByteBuffer(string: rendered))
+        }
+        request.headers.add(name: "User-Agent", value: "kiothc")
+
+        let client = client
+        let timeout = timeout
+        let prepared = request
+        let result: Result<Int, any Error> = await withTimeout(timeout) {
+            let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+            // Drain (a little of) the answer so the connection can be reused.
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            return Int(response.status.code)
+        }
+        switch result {
+        case .success(let code) where (200..<300).contains(code):
+            return Attempt(time: now, outcome: .delivered, statusCode: code)
+        case .success(let code):
+            return Attempt(time: now, outcome: .failed, statusCode: code, error: "the receiver answered HTTP \(code)")
+        case .failure(let error):
+            return Attempt(time: now, outcome: .failed, error: Self.describe(error, timeout: timeout))
+        }
+    }
+
+    /// The HTTP client keeps retrying a refused connection until the deadline, so a receiver
+    /// that is down and one that is slow both end here.
+    static func noAnswer(_ timeout: Duration) -> String {
+        "no answer within \(timeout.components.seconds) s (could not connect, or the receiver was too slow)"
+    }
+
+    static func describe(_ error: any Error, timeout: Duration) -> String {
+        if error is TimeoutError { return Self.noAnswer(timeout) }
+        if error is CancellationError { return "cancelled: the server is stopping" }
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
+                return Self.noAnswer(timeout)
+            default: return "request failed: \(client)"
+            }
+        }
+        // Connection errors name host and port, never the path (where tokens live).
+        return "request failed: \(String(describing: error).prefix(300))"
+    }
+
+    // MARK: command
+
+    func run(_ command: String, alert: Alert, at now: Int64) async -> Attempt {
+        let script = Template.render(command, alert.values, escaping: .shell)
+        var environment = environment
+        for (name, value) in alert.values.byName { environment[name] = value }
+        let pid: pid_t
+        switch ShellProcess.spawn(script, environment: environment) {
+        case .failure(let error): return Attempt(time: now, outcome: .failed, error: "could not start /bin/sh: \(error)")
+        case .success(let spawned): pid = spawned
+        }
+        // The command runs in its own process group, so a timeout kills what it started too.
+        let timedOut = ProcessWatch()
+        let timeout = timeout
+        let timer = Task {
+            do { try await Task.sleep(for: timeout) } catch { return }
+            timedOut.fired.withLock { $0 = true }
+            kill(-pid, SIGKILL)
+        }
+        let status = await ShellProcess.wait(pid)
+        timer.cancel()
+        let signal = status & 0x7F
+        if signal == 0 {
+            let code = (status >> 8) & 0xFF
+            return code == 0
+                ? Attempt(time: now, outcome: .delivered, exitStatus: 0)
+                : Attempt(time: now, outcome: .failed, exitStatus: code, error: "the command exited with status \(code)")
+        }
+        if timedOut.fired.withLock({ $0 }) {
+            return Attempt(time: now, outcome: .failed, error: "the command did not finish within \(timeout.components.seconds) s and was killed")
+        }
+        return Attempt(time: now, outcome: .failed, error: "the command was killed by signal \(signal)")
+    }
+}
+
+/// `/bin/sh -c` through posix_spawn: a new process group, standard streams on /dev/null.
+enum ShellProcess {
+    struct SpawnError: Error, CustomStringConvertible {
+        let code: Int32
+        var description: String { String(cString: strerror(code)) }
+    }
+
+    static func spawn(_ script: String, environment: [String: String]) -> Result<pid_t, SpawnError> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Our process may block or ignore signals (graceful-shutdown handlers): the command
+        // starts with an empty mask and default dispositions.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let arguments: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", script].map { $0.withCString { strdup($0) } } + [nil]
+        let variables: [UnsafeMutablePointer<CChar>?] = environment.map { "\($0.key)=\($0.value)".withCString { strdup($0) } } + [nil]
+        defer {
+            arguments.forEach { free($0) }
+            variables.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, "/bin/sh", &actions, &attributes, arguments, variables)
+        return code == 0 ? .success(pid) : .failure(SpawnError(code: code))
+    }
+
+    /// The raw wait status, waited for on a thread of its own (waitpid blocks).
+    static func wait(_ pid: pid_t) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: status)
+            }
+        }
+    }
+}
+
+struct TimeoutError: Error {}
+
+/// Whether the timer killed the command.
+private final class ProcessWatch: Sendable {
+    let fired = Mutex(false)
+}
+
+/// Runs `body`, cancelling it after `timeout`.
+func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
+    await withTaskGroup(of: Result<T, any Error>?.self) { group in
+        group.addTask {
+            do { return .success(try await body()) } catch { return .failure(error) }
+        }
+        group.addTask {
+            do { try await Task.sleep(for: timeout) } catch { return nil }
+            return .failure(TimeoutError())
+        }
+        // nil comes from the timer when the whole task was cancelled (shutdown): then the
+        // body's own (cancellation) result is the answer, not a timeout.
+        var result: Result<T, any Error> = .failure(CancellationError())
+        while let next = await group.next() {
+            if let value = next {
+                result = value
+                break
+            }
+        }
+        group.cancelAll()
+        return result
+    }
+}
+
+extension CheckCatalog.Channel.Request {
+    /// The base request with a direction's block laid over it: each field it sets wins.
+    func overlaid(by override: CheckCatalog.Channel.Request?) -> CheckCatalog.Channel.Request {
+        guard let override else { return self }
+        return CheckCatalog.Channel.Request(
+            url: override.url ?? url, method: override.method ?? method,
+            headers: override.headers.isEmpty ? headers : override.headers, body: override.body ?? body)
+    }
+}

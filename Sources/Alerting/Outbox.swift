@@ -1,0 +1,218 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The persisted queue of alerts (SPEC §6): every alert is written (and fsynced) before it is
+/// tried, every attempt is recorded, and what was pending at a stop is pending again at the next
+/// start. Delivery is therefore at least once: a crash between a successful send and its record
+/// sends the alert again.
+///
+/// One file, `<data>/alerts/outbox.jsonl`, appended to; docs/alerts.md documents it. An actor:
+/// writes are serialized without holding a lock across I/O.
+public actor Outbox {
+    /// What became of an alert after an attempt.
+    public enum Disposition: Sendable, Hashable {
+        case delivered
+        case retry(at: Int64)
+        case gaveUp
+    }
+
+    /// An alert with the tries made so far.
+    public struct Entry: Sendable, Hashable {
+        public var alert: Alert
+        public var attempts: [Attempt]
+        /// nil once delivered or given up.
+        public var nextAttempt: Int64?
+        public var gaveUp: Bool
+        public var delivered: Bool { attempts.last?.outcome == .delivered }
+    }
+
+    /// Alert files bigger than this are compacted at open: alerts older than `retention` that are
+    /// no longer pending are dropped.
+    static let compactionThreshold = 4 * 1024 * 1024
+    public static let retention: Int64 = 93 * 86_400 * 1_000_000
+
+    public nonisolated let path: String
+    public nonisolated let policy: RetryPolicy
+    private let handle: FileHandle
+    private var pending: [UUID: Entry] = [:]
+    /// Pending alert ids, oldest first: alerts of one check and channel go out in order.
+    private var order: [UUID] = []
+    private var inFlight: Set<UUID> = []
+    /// Lines skipped at open because they could not be read (a torn last line after a crash).
+    public nonisolated let linesSkipped: Int
+
+    /// Opens (creating) `<directory>/outbox.jsonl`, repairs a torn last line and reloads what
+    /// was pending.
+    public init(directory: String, policy: RetryPolicy = .standard, now: Int64) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = directory + "/outbox.jsonl"
+        self.policy = policy
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+        }
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        if let last = data.last, last != UInt8(ascii: "\n") {
+            // A torn last line (crash mid-append): cut it so the next line starts clean.
+            let keep = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            data = data.prefix(keep)
+            let truncating = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try truncating.truncate(atOffset: UInt64(keep))
+            try truncating.synchronize()
+            try truncating.close()
+        }
+        let (entries, skipped) = Self.replay(data, policy: policy)
+        linesSkipped = skipped
+        for entry in entries where entry.nextAttempt != nil {
+            pending[entry.alert.id] = entry
+            order.append(entry.alert.id)
+        }
+        if data.count > Self.compactionThreshold {
+            try Self.compact(path: path, data: data, keep: { entry in entry.nextAttempt != nil || now - entry.alert.created < Self.retention })
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+    }
+
+    /// Every alert of the file with its attempts, oldest first (for tests and reports).
+    public static func entries(directory: String, policy: RetryPolicy = .standard) throws -> [Entry] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/outbox.jsonl"))
+        return replay(data, policy: policy).entries
+    }
+
+    static func replay(_ data: Data, policy: RetryPolicy) -> (entries: [Entry], skipped: Int) {
+        var entries: [UUID: Entry] = [:]
+        var order: [UUID] = []
+        var skipped = 0
+        let decoder = JSONDecoder()
+        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            guard let record = try? decoder.decode(OutboxLine.self, from: Data(line)), let id = UUID(uuidString: record.id) else {
+                skipped += 1
+                continue
+            }
+            switch record.type {
+            case .alert:
+                guard let alert = record.alert else {
+                    skipped += 1
+                    continue
+                }
+                if entries[id] == nil { order.append(id) }
+                entries[id] = Entry(alert: alert, attempts: [], nextAttempt: alert.created, gaveUp: false)
+            case .attempt:
+                guard let attempt = record.attempt, var entry = entries[id] else {
+                    skipped += 1
+                    continue
+                }
+                entry.attempts.append(attempt)
+                entry.nextAttempt =
+                    attempt.outcome == .delivered
+                    ? nil : policy.nextAttempt(after: entry.attempts.count, lastAttempt: attempt.time, created: entry.alert.created)
+                entries[id] = entry
+            case .gaveUp:
+                entries[id]?.nextAttempt = nil
+                entries[id]?.gaveUp = true
+            }
+        }
+        return (order.compactMap { entries[$0] }, skipped)
+    }
+
+    /// Rewrites the file with the lines of the alerts to keep: temp file, fsync, rename.
+    static func compact(path: String, data: Data, keep: (Entry) -> Bool) throws {
+        let entries = replay(data, policy: .standard).entries
+        let kept = Set(entries.filter(keep).map { $0.alert.id.uuidString.lowercased() })
+        let decoder = JSONDecoder()
+        var output = Data()
+        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            guard let record = try? decoder.decode(OutboxLine.self, from: Data(line)), kept.contains(record.id) else { continue }
+            output.append(line)
+            output.append(UInt8(ascii: "\n"))
+        }
+        let temporary = (path as NSString).deletingLastPathComponent + "/.outbox.jsonl.tmp"
+        FileManager.default.createFile(atPath: temporary, contents: nil)
+        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        try writer.write(contentsOf: output)
+        try writer.synchronize()
+        try writer.close()
+        if rename(temporary, path) != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
+    /// Queues alerts durably; they are due at once.
+    public func enqueue(_ alerts: [Alert]) throws {
+        guard !alerts.isEmpty else { return }
+        var data = Data()
+        for alert in alerts { data.append(try OutboxLine(alert: alert).encoded()) }
+        try append(data)
+        for alert in alerts {
+            pending[alert.id] = Entry(alert: alert, attempts: [], nextAttempt: alert.created, gaveUp: false)
+            order.append(alert.id)
+        }
+    }
+
+    /// Alerts to try now: due, not being tried, and the oldest pending of their check and
+    /// channel (so an `up` never overtakes the `down` before it). They are marked in flight
+    /// until `record` is called for them.
+    public func takeDue(at now: Int64) -> [Alert] {
+        var blocked: Set<String> = []
+        var due: [Alert] = []
+        for id in order {
+            guard let entry = pending[id] else { continue }
+            let key = "\(entry.alert.check)/\(entry.alert.project)/\(entry.alert.channel)"
+            guard blocked.insert(key).inserted else { continue }
+            if inFlight.contains(id) { continue }
+            if let next = entry.nextAttempt, next <= now {
+                due.append(entry.alert)
+                inFlight.insert(id)
+            }
+        }
+        return due
+    }
+
+    /// Records an attempt (fsynced) and decides what comes next.
+    @discardableResult
+    public func record(_ attempt: Attempt, for id: UUID) throws -> Disposition {
+        inFlight.remove(id)
+        guard var entry = pending[id] else { return .gaveUp }
+        entry.attempts.append(attempt)
+        let next =
+            attempt.outcome == .delivered
+            ? nil : policy.nextAttempt(after: entry.attempts.count, lastAttempt: attempt.time, created: entry.alert.created)
+        var data = try OutboxLine(attempt: attempt, n: entry.attempts.count, of: id, nextAttempt: next).encoded()
+        if attempt.outcome == .failed && next == nil { data.append(try OutboxLine(gaveUp: id, at: attempt.time).encoded()) }
+        try append(data)
+        entry.nextAttempt = next
+        if next == nil {
+            pending[id] = nil
+            order.removeAll { $0 == id }
+            return attempt.outcome == .delivered ? .delivered : .gaveUp
+        }
+        pending[id] = entry
+        return .retry(at: next ?? attempt.time)
+    }
+
+    /// Puts an alert taken by `takeDue` back without an attempt (delivery was cancelled).
+    public func release(_ id: UUID) {
+        inFlight.remove(id)
+    }
+
+    /// The earliest time an alert will be due; nil when nothing is pending.
+    public func nextDue() -> Int64? {
+        pending.values.filter { !inFlight.contains($0.alert.id) }.compactMap(\.nextAttempt).min()
+    }
+
+    public var pendingEntries: [Entry] { order.compactMap { pending[$0] } }
+
+    public func close() throws {
+        try handle.close()
+    }
+
+    private func append(_ data: Data) throws {
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+    }
+}

@@ -1,0 +1,96 @@
+import CheckCatalog
+import Foundation
+
+/// The line schema of `alerts/outbox.jsonl`, version 1 (docs/alerts.md): an `alert` line when a
+/// notification is queued, an `attempt` line for every try, a `gave_up` line when retries end.
+struct OutboxLine: Codable, Sendable {
+    enum Kind: String, Codable, Sendable {
+        case alert, attempt
+        case gaveUp = "gave_up"
+    }
+
+    var v = 1
+    var type: Kind
+    var id: String
+    // alert
+    var check: String?
+    var project: String?
+    var channel: String?
+    var direction: String?
+    var flipTime: Int64?
+    var created: Int64?
+    var values: AlertValues?
+    // attempt
+    var n: Int?
+    var time: Int64?
+    var outcome: Attempt.Outcome?
+    var statusCode: Int?
+    var exitStatus: Int32?
+    var error: String?
+    var duration: Int64?
+    /// attempt: when the next try is due, when there is one.
+    var nextAttempt: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case v, type, id, check, project, channel, direction, values, n, outcome, error
+        case flipTime = "flip_time_us"
+        case created = "created_us"
+        case time = "time_us"
+        case statusCode = "status_code"
+        case exitStatus = "exit_status"
+        case duration = "duration_us"
+        case nextAttempt = "next_attempt_us"
+    }
+
+    init(alert: Alert) {
+        type = .alert
+        id = alert.id.uuidString.lowercased()
+        check = alert.check.uuidString.lowercased()
+        project = alert.project
+        channel = alert.channel
+        direction = alert.direction.rawValue
+        flipTime = alert.flipTime
+        created = alert.created
+        values = alert.values
+    }
+
+    init(attempt: Attempt, n: Int, of id: UUID, nextAttempt: Int64?) {
+        type = .attempt
+        self.id = id.uuidString.lowercased()
+        self.n = n
+        time = attempt.time
+        outcome = attempt.outcome
+        statusCode = attempt.statusCode
+        exitStatus = attempt.exitStatus
+        error = attempt.error
+        duration = attempt.duration
+        self.nextAttempt = nextAttempt
+    }
+
+    init(gaveUp id: UUID, at time: Int64) {
+        type = .gaveUp
+        self.id = id.uuidString.lowercased()
+        self.time = time
+    }
+
+    var alert: Alert? {
+        guard type == .alert, let uuid = UUID(uuidString: id), let checkText = check, let check = UUID(uuidString: checkText),
+            let project, let channel, let directionText = direction, let direction = Channel.Direction(rawValue: directionText),
+            let flipTime, let created, let values
+        else { return nil }
+        return Alert(id: uuid, check: check, project: project, channel: channel, direction: direction, flipTime: flipTime, created: created, values: values)
+    }
+
+    var attempt: Attempt? {
+        guard type == .attempt, let time, let outcome else { return nil }
+        return Attempt(time: time, outcome: outcome, statusCode: statusCode, exitStatus: exitStatus, error: error, duration: duration ?? 0)
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(self)
+        data.append(UInt8(ascii: "\n"))
+        return data
+    }
+}

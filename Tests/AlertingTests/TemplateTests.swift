@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import Alerting
+
+let sampleValues = AlertValues(
+    name: "DB \"Backup\" & co", slug: "db-backup-co", code: "0b7c4a5e-0000-4000-8000-00000000000a", status: "down",
+    now: "2026-03-29T23:00:00Z", tags: "prod db", project: "Ops Team", exitStatus: "3", body: "line1\nit's $NAME; rm -rf /")
+
+@Suite("Placeholders (SPEC §6)")
+struct TemplateTests {
+    @Test("every placeholder is replaced, unknown $WORDS and lone $ are kept")
+    func allPlaceholders() {
+        let text = Template.render("$NAME|$SLUG|$CODE|$STATUS|$NOW|$TAGS|$PROJECT|$EXITSTATUS|$UNKNOWN|$|cost $5", sampleValues, escaping: .none)
+        #expect(
+            text
+                == "DB \"Backup\" & co|db-backup-co|0b7c4a5e-0000-4000-8000-00000000000a|down|2026-03-29T23:00:00Z|prod db|Ops Team|3|$UNKNOWN|$|cost $5")
+    }
+
+    @Test("a value holding a placeholder is not expanded again")
+    func noRecursion() {
+        #expect(Template.render("$BODY", sampleValues, escaping: .none) == "line1\nit's $NAME; rm -rf /")
+    }
+
+    @Test("in URLs values are percent-encoded, reserved characters included")
+    func percent() {
+        let url = Template.render("https://example.com/alert?name=$NAME&tags=$TAGS", sampleValues, escaping: .percent)
+        #expect(url == "https://example.com/alert?name=DB%20%22Backup%22%20%26%20co&tags=prod%20db")
+        #expect(Template.escape("é/?#", .percent) == "%C3%A9%2F%3F%23")
+    }
+
+    @Test("in JSON bodies values are JSON-escaped, and the result parses")
+    func json() throws {
+        let body = Template.render(#"{"text": "$NAME is $STATUS", "body": "$BODY"}"#, sampleValues, escaping: .json)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String])
+        #expect(parsed["text"] == "DB \"Backup\" & co is down")
+        #expect(parsed["body"] == "line1\nit's $NAME; rm -rf /")
+        #expect(Template.escape("\u{1}\t\u{2028}", .json) == "\\u0001\\t\\u2028")
+    }
+
+    @Test("in commands values are single-quoted shell words")
+    func shell() {
+        #expect(Template.render("notify $BODY", sampleValues, escaping: .shell) == "notify 'line1\nit'\\''s $NAME; rm -rf /'")
+        #expect(Template.escape("", .shell) == "''")
+    }
+
+    @Test("JSON is decided by Content-Type, else by a body starting with { or [")
+    func jsonDetection() {
+        #expect(Template.isJSON(body: "text", contentType: "application/json; charset=utf-8"))
+        #expect(Template.isJSON(body: "{}", contentType: "text/plain") == false)
+        #expect(Template.isJSON(body: "  \n[1]", contentType: nil))
+        #expect(Template.isJSON(body: "$NAME is down", contentType: nil) == false)
+        #expect(Template.isJSON(body: "x", contentType: "application/vnd.api+json"))
+    }
+}
+
+@Suite("Retry policy")
+struct RetryPolicyTests {
+    @Test("backoff doubles from 10 s up to 1 h and gives up after 24 h or 30 tries")
+    func standard() {
+        let policy = RetryPolicy.standard
+        let s: Int64 = 1_000_000
+        #expect(policy.nextAttempt(after: 1, lastAttempt: 0, created: 0) == 10 * s)
+        #expect(policy.nextAttempt(after: 2, lastAttempt: 0, created: 0) == 20 * s)
+        #expect(policy.nextAttempt(after: 3, lastAttempt: 0, created: 0) == 40 * s)
+        #expect(policy.nextAttempt(after: 12, lastAttempt: 0, created: 0) == 3_600 * s)
+        #expect(policy.nextAttempt(after: 30, lastAttempt: 0, created: 0) == nil)
+        #expect(policy.nextAttempt(after: 5, lastAttempt: 86_400 * s, created: 0) == nil)
+        var total: Int64 = 0
+        var attempts = 0
+        while let next = policy.nextAttempt(after: attempts + 1, lastAttempt: total, created: 0) {
+            total = next
+            attempts += 1
+        }
+        #expect(attempts >= 20)
+        #expect(total <= 86_400 * s)
+    }
+}

@@ -1,0 +1,301 @@
+import Alerting
+import CheckCatalog
+import Foundation
+import Logging
+import Monitoring
+import PingStore
+import Synchronization
+import Testing
+
+@testable import Server
+
+private let s: Int64 = 1_000_000
+private let t0: Int64 = 1_790_000_000 * 1_000_000
+
+final class ManualClock: Sendable {
+    private let micros = Mutex<Int64>(t0)
+    var now: Int64 { micros.withLock { $0 } }
+    func set(_ time: Int64) { micros.withLock { $0 = time } }
+}
+
+/// The status engine against a real store and outbox in a temporary directory, with a clock
+/// the test sets and ticks the test calls (nothing sleeps).
+final class EngineFixture: Sendable {
+    static let yaml = """
+        projects:
+          default:
+            channels:
+              hook: {kind: webhook, url: "http://127.0.0.1:1/hook", on: [down, up]}
+              only-up: {kind: webhook, url: "http://127.0.0.1:1/up", on: [up]}
+        checks:
+          backup: {name: Backup, timeout: 1m, grace: 1m, channels: [hook, only-up]}
+          quiet: {name: Quiet, timeout: 1m, grace: 1m, paused: true}
+          nightly: {name: Nightly, schedule: "0 3 * * *", tz: Europe/Riga, grace: 1h, channels: []}
+        """
+
+    let root: String
+    let catalog: CurrentCatalog
+    let uuids: [String: UUID]
+    let clock = ManualClock()
+    let faults = FaultInjector()
+    let store: PingStore
+    let states: CheckStates
+    let outbox: Outbox
+    let engine: StatusEngine
+
+    init(root: String? = nil) throws {
+        let root = root ?? FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-engine-\(UUID().uuidString)").path
+        self.root = root
+        let config = root + "/checks.d"
+        try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+        try Data(Self.yaml.utf8).write(to: URL(fileURLWithPath: config + "/checks.yaml"))
+        let result = try ConfigLoader.load(directory: config)
+        #expect(result.isValid, "\(result.diagnostics.map(\.message))")
+        let data = DataDirectory(root + "/data")
+        store = try PingStore.open(data, options: PingStore.Options(durability: .write, maintenanceInterval: nil, faults: faults))
+        var registry = try Registry.load(from: data)
+        let assigned = try registry.assign(result.catalog.checks.map { CheckIdentity(project: $0.id.project, key: $0.id.key) })
+        var ids: [CheckDefinition.ID: UUID] = [:]
+        var byKey: [String: UUID] = [:]
+        for (identity, uuid) in assigned {
+            ids[CheckDefinition.ID(project: identity.project, key: identity.key)] = uuid
+            byKey[identity.key] = uuid
+        }
+        uuids = byKey
+        catalog = CurrentCatalog(ServingCatalog(catalog: result.catalog, uuids: ids, pingKeys: ["default": "k"]))
+        states = CheckStates(try store.loadStates())
+        outbox = try Outbox(directory: root + "/data/alerts", now: t0)
+        let dispatcher = AlertDispatcher(
+            outbox: outbox, courier: Courier(environment: [:]), channel: { _, _ in nil }, logger: Logger(label: "test"))
+        let clock = clock
+        engine = StatusEngine(
+            states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: Logger(label: "test"), clock: { clock.now })
+    }
+
+    func uuid(_ key: String) -> UUID { uuids[key]! }
+
+    /// A ping through the same steps as the endpoint: state, store, engine.
+    func ping(_ key: String, _ signal: ReceivedPing.Signal = .success, at time: Int64) async throws {
+        clock.set(time)
+        let uuid = uuid(key)
+        guard let entry = catalog.snapshot.check(uuid) else { throw CancellationError() }
+        let (outcome, _) = states.apply(
+            ReceivedPing(signal: signal, method: "GET"), to: uuid, at: time, postOnly: false, manualResume: entry.definition.manualResume)
+        try await store.append(outcome.ping, to: uuid, flip: outcome.flip)
+        await engine.pinged(entry, outcome: outcome)
+    }
+
+    func tick(at time: Int64) async -> Int64? {
+        clock.set(time)
+        return await engine.tick(at: time)
+    }
+
+    func flips(_ key: String) throws -> [Flip] { try store.flips(of: uuid(key), limit: 100).map(\.flip).reversed() }
+
+    func alerts() async -> [(String, Channel.Direction)] {
+        await outbox.pendingEntries.map { ($0.alert.channel, $0.alert.direction) }
+    }
+
+    func close() throws {
+        try store.close()
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+@Suite("Status engine: deadlines, down flips, alerts, pause and resume")
+struct StatusEngineTests {
+    @Test("a missed deadline flips the check to down once, timestamped at the deadline, with one down alert")
+    func missedDeadline() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.ping("backup", at: t0)
+        #expect(await fixture.alerts().isEmpty, "new→up notifies nobody")
+        #expect(await fixture.tick(at: t0 + 1 * s) == t0 + 120 * s)
+        #expect(await fixture.tick(at: t0 + 120 * s - 1) == t0 + 120 * s)
+        #expect(fixture.states.state(of: fixture.uuid("backup")).status == .up)
+        #expect(await fixture.tick(at: t0 + 120 * s + 300_000) == nil)
+        #expect(fixture.states.state(of: fixture.uuid("backup")).status == .down)
+        #expect(try fixture.flips("backup").last == Flip(time: t0 + 120 * s, old: .up, new: .down, reason: .timeout))
+        #expect(await fixture.tick(at: t0 + 999 * s) == nil)
+        #expect(try fixture.flips("backup").count == 2)
+        let alerts = await fixture.alerts()
+        #expect(alerts.map(\.0) == ["hook"])
+        #expect(alerts.map(\.1) == [.down])
+        let values = try #require(await fixture.outbox.pendingEntries.first?.alert.values)
+        #expect(values.now == Alert.isoSeconds(t0 + 120 * s))
+        #expect(values.status == "down")
+        #expect(values.name == "Backup")
+    }
+
+    @Test("a success after down flips up and alerts both channels that want up")
+    func backUp() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.ping("backup", at: t0)
+        await fixture.tick(at: t0 + 200 * s)
+        try await fixture.ping("backup", at: t0 + 300 * s)
+        #expect(await fixture.alerts().map(\.1) == [.down, .up, .up])
+        #expect(Set(await fixture.alerts().filter { $0.1 == .up }.map(\.0)) == ["hook", "only-up"])
+        #expect(await fixture.tick(at: t0 + 301 * s) == t0 + 420 * s)
+    }
+
+    @Test("a ping before the deadline moves it; the old deadline flips nothing")
+    func reschedule() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.ping("backup", at: t0)
+        await fixture.tick(at: t0 + 1)
+        try await fixture.ping("backup", at: t0 + 90 * s)
+        #expect(await fixture.tick(at: t0 + 120 * s) == t0 + 210 * s)
+        #expect(fixture.states.state(of: fixture.uuid("backup")).status == .up)
+        await fixture.tick(at: t0 + 210 * s)
+        #expect(fixture.states.state(of: fixture.uuid("backup")).status == .down)
+        #expect(try fixture.flips("backup").last?.time == t0 + 210 * s)
+    }
+
+    @Test("a fail flips down at once and alerts; the deadline then flips nothing more")
+    func fail() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.ping("backup", at: t0)
+        try await fixture.ping("backup", .fail, at: t0 + 10 * s)
+        #expect(await fixture.alerts().map(\.1) == [.down])
+        #expect(await fixture.tick(at: t0 + 999 * s) == nil)
+        #expect(try fixture.flips("backup").map(\.reason) == [.ping, .fail])
+    }
+
+    @Test("a check paused in config never goes down and never alerts")
+    func configPaused() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.ping("quiet", at: t0)
+        try await fixture.ping("quiet", .fail, at: t0 + 1)
+        #expect(await fixture.tick(at: t0 + 9_999 * s) == nil)
+        #expect(await fixture.alerts().isEmpty)
+        let rules = CheckRules(try #require(fixture.catalog.snapshot.check(fixture.uuid("quiet"))).definition)
+        #expect(fixture.states.state(of: fixture.uuid("quiet")).liveStatus(under: rules, at: t0 + 2).status == .paused)
+    }
+
+    @Test("a check that went down while the server was stopped flips at start, timestamped at its deadline, and alerts")
+    func downWhileStopped() async throws {
+        let first = try EngineFixture()
+        defer { first.remove() }
+        try await first.ping("backup", at: t0)
+        try first.close()
+        let second = try EngineFixture(root: first.root)
+        #expect(second.uuid("backup") == first.uuid("backup"))
+        await second.tick(at: t0 + 3_600 * s)
+        #expect(try second.flips("backup").last == Flip(time: t0 + 120 * s, old: .up, new: .down, reason: .timeout))
+        #expect(await second.alerts().map(\.1) == [.down])
+        try second.close()
+        // And after that restart the check is down: nothing flips or alerts again.
+        let third = try EngineFixture(root: first.root)
+        #expect(await third.tick(at: t0 + 7_200 * s) == nil)
+        #expect(try third.flips("backup").count == 2)
+        #expect(await third.outbox.pendingEntries.count == 1, "the undelivered alert is still pending, not duplicated")
+    }
+
+    @Test("a cron check is late at its next scheduled time in its zone and down grace later")
+    func cron() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        // 2026-10-24T00:00:05Z is 03:00:05 EEST. On 2026-10-25 03:00 happens twice (04:00 EEST
+        // falls back to 03:00 EET); as cronsim, the first one counts: 03:00 EEST = 00:00Z. Grace 1 h.
+        let ping = Int64(1_792_800_005) * s
+        try await fixture.ping("nightly", at: ping)
+        #expect(await fixture.tick(at: ping + 1) == Int64(1_792_886_400) * s + 3_600 * s)
+    }
+
+    @Test("pause clears the run and stops the deadline; resume makes the check new; both survive a restart")
+    func pauseResume() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        try await fixture.ping("backup", .start, at: t0 + 1 * s)
+        fixture.clock.set(t0 + 2 * s)
+        #expect(try await fixture.engine.pause(uuid)?.reason == .pause)
+        #expect(try await fixture.engine.pause(uuid) == nil, "pausing a paused check changes nothing")
+        #expect(fixture.states.state(of: uuid).run == nil)
+        #expect(await fixture.tick(at: t0 + 9_999 * s) == nil)
+        #expect(await fixture.alerts().isEmpty, "up→paused alerts nobody")
+        try fixture.close()
+
+        let restarted = try EngineFixture(root: fixture.root)
+        #expect(restarted.states.state(of: uuid).status == .paused)
+        #expect(await restarted.tick(at: t0 + 10_000 * s) == nil)
+        restarted.clock.set(t0 + 10_001 * s)
+        #expect(try await restarted.engine.resume(uuid).new == .new)
+        await #expect(throws: StatusEngine.PauseError.self) { try await restarted.engine.resume(uuid) }
+        #expect(restarted.states.state(of: uuid).lastPing == nil)
+        #expect(await restarted.tick(at: t0 + 10_002 * s) == nil, "a new check has no deadline")
+        try await restarted.ping("backup", at: t0 + 10_003 * s)
+        #expect(await restarted.alerts().isEmpty, "new→up after resume alerts nobody")
+        #expect(await restarted.tick(at: t0 + 10_004 * s) == t0 + 10_123 * s)
+        try restarted.close()
+        let again = try EngineFixture(root: fixture.root)
+        #expect(again.states.state(of: uuid).status == .up)
+    }
+
+    @Test("manual_resume: a paused check ignores pings until resumed")
+    func manualResume() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        fixture.clock.set(t0 + 1)
+        try await fixture.engine.pause(uuid)
+        let (outcome, _) = fixture.states.apply(ReceivedPing(signal: .success, method: "GET"), to: uuid, at: t0 + 2, postOnly: false, manualResume: true)
+        #expect(outcome.ping.kind == .ign)
+        #expect(outcome.state.status == .paused)
+    }
+
+    @Test("a down flip the store refuses is undone and retried 5 s later")
+    func storeFailure() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        await fixture.tick(at: t0 + 1)
+        fixture.faults.fail(.journalWrite, with: ENOSPC)
+        fixture.faults.fail(.fileWrite, with: ENOSPC)
+        #expect(await fixture.tick(at: t0 + 121 * s) == t0 + 126 * s)
+        #expect(fixture.states.state(of: uuid).status == .up)
+        fixture.faults.heal()
+        await fixture.tick(at: t0 + 126 * s)
+        #expect(fixture.states.state(of: uuid).status == .down)
+        #expect(try fixture.flips("backup").last?.time == t0 + 120 * s)
+    }
+}
+
+@Suite("Deadline queue")
+struct DeadlineQueueTests {
+    @Test("due checks come out earliest first; moved deadlines leave no live duplicate")
+    func order() {
+        let queue = DeadlineQueue()
+        let a = UUID(), b = UUID(), c = UUID()
+        queue.set([(a, 30), (b, 10), (c, 20)])
+        queue.set(b, deadline: 40)
+        queue.set(c, deadline: nil)
+        #expect(queue.nextDeadline == 30)
+        #expect(queue.popDue(at: 35).map(\.uuid) == [a])
+        #expect(queue.popDue(at: 100).map(\.uuid) == [b])
+        #expect(queue.nextDeadline == nil)
+    }
+
+    @Test("100,000 checks rescheduled ten times each keep the heap bounded")
+    func bounded() {
+        let queue = DeadlineQueue()
+        let checks = (0..<100_000).map { _ in UUID() }
+        for round in 0..<10 {
+            queue.set(checks.enumerated().map { ($0.element, Int64(1_000 + round * 100_000 + $0.offset)) })
+        }
+        let counts = queue.counts
+        #expect(counts.live == 100_000)
+        #expect(counts.heap <= 2 * 100_000 + 1_024 + 100_000)
+        #expect(queue.popDue(at: 1_000 + 9 * 100_000 + 99).count == 100)
+    }
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Deadline -> flip delay with 100,000 checks (issue 5, SPEC §6 "within 1 s of the deadline").
+#
+# Generates a config of N simple checks (timeout 2m, grace 1m, no channels) and a data
+# directory in which every check was last pinged so that its down deadline falls in a window
+# starting WINDOW_START seconds after the generation, spread evenly over WINDOW seconds. Then
+# runs the real `kiothc serve` (no test-only time scaling) and reads its notices
+#   "checks went down at their deadline count=… max_lag_ms=…"
+# (one per scheduler round; lag = when the round's flips were stored minus their deadline).
+# Prints how many checks flipped and the distribution of the per-round maximum lag.
+#
+#   scripts/bench/flip-delay.sh                  # builds release into .build-scripts-release
+#   scripts/bench/flip-delay.sh --kiothc PATH    # uses an existing binary
+#   options: --checks N (100000), --window S (30), --start S (45: must exceed startup time)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+kiothc=""
+checks=100000
+window=30
+start=45
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --kiothc) kiothc="$2"; shift 2 ;;
+        --checks) checks="$2"; shift 2 ;;
+        --window) window="$2"; shift 2 ;;
+        --start) start="$2"; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) echo "flip-delay: unknown argument '$1'" >&2; exit 64 ;;
+    esac
+done
+
+if [ -z "$kiothc" ]; then
+    echo "== swift build -c release --scratch-path .build-scripts-release --product kiothc"
+    (cd "$repo" && timeout 3600 swift build -c release --scratch-path .build-scripts-release --product kiothc)
+    kiothc="$repo/.build-scripts-release/release/kiothc"
+fi
+[ -x "$kiothc" ] || { echo "flip-delay: $kiothc is not executable" >&2; exit 1; }
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/kiothc-flip-delay.XXXXXX")"
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== generating $checks checks and their last pings in $work"
+python3 - "$work" "$checks" "$window" "$start" <<'PY'
+import json, os, sys, time, uuid
+work, n, window, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+os.makedirs(f"{work}/checks.d"); os.makedirs(f"{work}/data/pings")
+now = time.time()
+for start_index in range(0, n, 1000):  # files stay far below the 4 MiB limit
+    with open(f"{work}/checks.d/checks-{start_index // 1000:04d}.yaml", "w") as f:
+        f.write("checks:\n")
+        for i in range(start_index, min(n, start_index + 1000)):
+            f.write(f"  c{i:06d}: {{name: Check {i:06d}, timeout: 2m, grace: 1m, channels: []}}\n")
+registry = {"v": 1, "checks": [], "retired": []}
+for i in range(n):
+    u = str(uuid.uuid4())
+    registry["checks"].append({"project": "default", "key": f"c{i:06d}", "uuid": u})
+    # down deadline = last ping + 180 s, spread over [now + start, now + start + window)
+    deadline = now + start + window * i / n
+    ping_us = int((deadline - 180) * 1_000_000)
+    with open(f"{work}/data/pings/{u}.jsonl", "w") as p:
+        p.write(json.dumps({"v": 1, "n": 1, "time_us": ping_us, "kind": "success", "method": "GET",
+                            "scheme": "http", "remote_addr": "127.0.0.1", "ua": "bench", "body_size": 0},
+                           separators=(",", ":")) + "\n")
+with open(f"{work}/data/registry.json", "w") as f:
+    json.dump(registry, f)
+print(f"generated in {time.time() - now:.1f} s; first deadline in {start - (time.time() - now):.1f} s")
+PY
+
+log="$work/serve.log"
+echo "== kiothc serve (log level notice)"
+started=$(date +%s.%N)
+"$kiothc" serve --config "$work/checks.d" --data "$work/data" --listen 127.0.0.1:0 --log-level notice 2>"$log" &
+server_pid=$!
+until grep -q "serving pings at" "$log"; do
+    kill -0 "$server_pid" 2>/dev/null || { cat "$log"; echo "flip-delay: the server exited" >&2; exit 1; }
+    sleep 0.1
+done
+ready=$(date +%s.%N)
+echo "   listening after $(python3 -c "print(f'{$ready - $started:.1f}')") s; rss $(ps -o rss= -p "$server_pid") KiB"
+
+echo "== waiting for the $checks deadlines (${window} s window)"
+deadline_end=$(python3 -c "import time; print(time.time() + $start + $window + 20)")
+while :; do
+    flipped=$( { grep -o 'count=[0-9]*' "$log" || true; } | awk -F= '{s += $2} END {print s + 0}')
+    [ "$flipped" -ge "$checks" ] && break
+    if python3 -c "import sys, time; sys.exit(0 if time.time() > $deadline_end else 1)"; then break; fi
+    sleep 1
+done
+echo "   rss after the flips $(ps -o rss= -p "$server_pid") KiB"
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+python3 - "$log" "$checks" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rounds = [(int(c), int(l)) for c, l in re.findall(r"count=(\d+).*?max_lag_ms=(\d+)", text)]
+total = sum(c for c, _ in rounds)
+lags = sorted(l for _, l in rounds)
+weighted = sorted(l for c, l in rounds for _ in range(c))
+def pct(values, p):
+    return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
+print(f"checks flipped: {total} of {sys.argv[2]} in {len(rounds)} scheduler rounds")
+print("per-round max lag (ms): p50 %s  p99 %s  max %s" % (pct(lags, .5), pct(lags, .99), lags[-1] if lags else "-"))
+print("per-check upper bound (its round's max lag, ms): p50 %s  p99 %s  max %s" % (pct(weighted, .5), pct(weighted, .99), weighted[-1] if weighted else "-"))
+print("flips later than 1 s (upper bound): %d" % sum(1 for l in weighted if l > 1000))
+PY
