@@ -248,9 +248,9 @@ public final class PingServer: Sendable {
         let snapshot = catalog.snapshot
         return snapshot.entries.sorted { $0.definition.id < $1.definition.id }.map { entry in
             let uuid = entry.uuid.uuidString.lowercased()
-            let slugURL = snapshot.pingKeys[entry.definition.id.project].flatMap { key in
-                entry.definition.slug.isEmpty ? nil : "\(base)/ping/\(key)/\(entry.definition.slug)"
-            }
+            // Ping keys are secrets (SPEC §1.2): logs name them, never print them.
+            let project = entry.definition.id.project
+            let slugURL = entry.definition.slug.isEmpty ? nil : "\(base)/ping/<\(project)-ping-key>/\(entry.definition.slug)"
             return ("\(entry.definition.id)", "\(base)/ping/\(uuid)", slugURL)
         }
     }

@@ -127,6 +127,9 @@ struct ServeTests {
         #expect(key.count == 22)
         #expect(try Curl.request("\(first.baseURL)/ping/\(key)/database-backup").status == 200)
         #expect(first.stop() == 0)
+        #expect(!first.output.contains(key), "a ping key is a secret: never logged")
+        #expect(!first.output.contains("ops-ping-key-0001"))
+        #expect(first.output.contains("/ping/<other-ping-key>/database-backup"))
         let second = try RunningServer(files: Self.config, data: first.data)
         defer { second.stop() }
         #expect(try second.generatedPingKey("other") == key)
