@@ -99,8 +99,9 @@ final class AlertReceiver {
 }
 
 /// End to end with real processes and sockets: `kiothc serve`, a check that misses its ping,
-/// and an HTTP receiver. `KIOTHC_TEST_TIME_SCALE=60` (test only) makes the check's 2m timeout
-/// and 1m grace last 2 s and 1 s, and alert retries start after 1/6 s instead of 10 s; the
+/// and an HTTP receiver. `KIOTHC_TEST_TIME_SCALE=60` (test only) makes the check's 5m timeout
+/// and 1m grace last 5 s and 1 s (long enough that the check cannot go down again while a
+/// slow, loaded test run waits for the up alert), and alert retries start after 1/6 s instead of 10 s; the
 /// deadline scheduler, outbox and delivery are the production code paths.
 @Suite("Alerts end to end", .serialized)
 struct AlertEndToEndTests {
@@ -115,7 +116,7 @@ struct AlertEndToEndTests {
                         url: \(receiver)/hook/$SLUG
                         body: '{"name": "$NAME", "status": "$STATUS", "now": "$NOW", "code": "$CODE"}'
                 checks:
-                  beat: {name: Heart Beat, timeout: 2m, grace: 1m}
+                  beat: {name: Heart Beat, timeout: 5m, grace: 1m}
                 """
         ]
     }
@@ -144,7 +145,7 @@ struct AlertEndToEndTests {
         #expect(downRequests.allSatisfy { $0.path == "/hook/heart-beat" && $0.body["name"] as? String == "Heart Beat" && $0.body["code"] as? String == uuid })
         let down = try #require(try flips(server, uuid).last)
         #expect(down["reason"] as? String == "timeout")
-        #expect(down["time_us"] as? Int == pingTime + 3_000_000, "the flip is timestamped at the deadline")
+        #expect(down["time_us"] as? Int == pingTime + 6_000_000, "the flip is timestamped at the deadline")
 
         #expect(try Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200)
         #expect(await receiver.wait { receiver.requests.count >= 4 }, "no up alert:\n\(server.output)")
@@ -175,14 +176,14 @@ struct AlertEndToEndTests {
         #expect(try Curl.request("\(first.baseURL)/ping/\(uuid)").status == 200)
         let pingTime = try #require(try first.pings(uuid).last?["time_us"] as? Int)
         #expect(first.stop() == 0)
-        // Stopped past the deadline (ping + 2 s + 1 s).
-        try await Task.sleep(for: .milliseconds(3_500))
+        // Stopped past the deadline (ping + 5 s + 1 s).
+        try await Task.sleep(for: .milliseconds(6_500))
 
         let second = try RunningServer(files: Self.config(receiverURL), data: first.data, environment: Self.scaled)
         _ = try second.waitFor(prefix: "alert not delivered, will retry")
         let flipped = try flips(second, uuid)
         #expect(flipped.count == 2)
-        #expect(flipped.last?["time_us"] as? Int == pingTime + 3_000_000, "flipped at start, timestamped at the deadline")
+        #expect(flipped.last?["time_us"] as? Int == pingTime + 6_000_000, "flipped at start, timestamped at the deadline")
         #expect(second.stop() == 0)
 
         let receiver = try AlertReceiver(port: port)
