@@ -29,15 +29,7 @@ enum FlipLine {
     }
 
     static func decode(_ line: ArraySlice<UInt8>) throws(LineError) -> StoredFlip {
-        let fields: [String: FlatJSONValue]
-        do {
-            fields = try FlatJSON.parse(line)
-        } catch {
-            throw LineError("not a JSON object (\(error.reason) at byte \(error.offset))")
-        }
-        let record = LineFields(fields)
-        let version = try record.integer("v")
-        guard version == Self.version else { throw LineError("unknown schema version \(version)") }
+        let record = try LineFields(parsing: line, version: Self.version)
         let old = try record.string("old")
         let new = try record.string("new")
         let reason = try record.string("reason")

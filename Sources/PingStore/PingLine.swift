@@ -32,15 +32,7 @@ enum PingLine {
 
     /// `line` without its newline. The error says which field is wrong.
     static func decode(_ line: ArraySlice<UInt8>) throws(LineError) -> Ping {
-        let fields: [String: FlatJSONValue]
-        do {
-            fields = try FlatJSON.parse(line)
-        } catch {
-            throw LineError("not a JSON object (\(error.reason) at byte \(error.offset))")
-        }
-        let record = LineFields(fields)
-        let version = try record.integer("v")
-        guard version == Self.version else { throw LineError("unknown schema version \(version)") }
+        let record = try LineFields(parsing: line, version: Self.version)
         let kindName = try record.string("kind")
         guard let kind = Ping.Kind(rawValue: kindName) else { throw LineError("unknown kind '\(kindName)'") }
         var rid: UUID?
@@ -68,6 +60,17 @@ struct LineError: Error, Equatable {
 struct LineFields {
     private let fields: [String: FlatJSONValue]
     init(_ fields: [String: FlatJSONValue]) { self.fields = fields }
+
+    /// Parses one line of a versioned schema; the error says what is wrong with it.
+    init(parsing line: ArraySlice<UInt8>, version expected: Int64) throws(LineError) {
+        do {
+            fields = try FlatJSON.parse(line)
+        } catch {
+            throw LineError("not a JSON object (\(error.reason) at byte \(error.offset))")
+        }
+        let version = try integer("v")
+        guard version == expected else { throw LineError("unknown schema version \(version)") }
+    }
 
     func integer(_ name: String) throws(LineError) -> Int64 {
         guard let value = try optionalInteger(name) else { throw LineError("missing field '\(name)'") }
