@@ -17,7 +17,8 @@ struct PingEndpoint: Sendable {
     let maxRequestBody: Int
     /// Pings stored and append latency, for `/metrics`.
     var meter = PingMeter()
-    /// Moves the check's deadline and alerts for its flip; nil in tests of the endpoint alone.
+    /// Stores the ping with its flip's alerts and moves the check's deadline; nil in tests of
+    /// the endpoint alone (the ping is then stored directly).
     var engine: StatusEngine? = nil
 
     func respond(to request: Request, context: ServerContext, scheme: String) async -> Response {
@@ -94,7 +95,11 @@ struct PingEndpoint: Sendable {
             received, to: entry.uuid, at: clock(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
         let appendStarted = ContinuousClock.now
         do {
-            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip)
+            if let engine {
+                try await engine.store(outcome, of: entry)
+            } else {
+                try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip)
+            }
             meter.stored(outcome.ping.kind, after: ContinuousClock.now - appendStarted)
         } catch {
             meter.failed()
@@ -103,7 +108,6 @@ struct PingEndpoint: Sendable {
                 "ping not stored: \(error)", metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())"])
             return PingResponses.unavailable()
         }
-        await engine?.pinged(entry, outcome: outcome)
         return PingResponses.ok(head: head)
     }
 
