@@ -46,7 +46,7 @@ struct RunCommandTests {
         let server = try RunningServer(files: Self.config)
         defer { server.stop() }
         let uuid = try server.uuid("ops", "nightly")
-        // 3,000 numbered lines of 10 bytes, then a 3-byte "é€" split candidate: 30,005 bytes.
+        // 3,000 numbered lines of 10 bytes, then "é€" (5 bytes, which a careless cut splits): 30,005 bytes.
         let script = "cat; i=1000; while [ $i -lt 4000 ]; do echo \"line $i\"; i=$((i+1)); done; printf 'é€'"
         let output = try CLI.run(["run", "--server", server.baseURL, "--uuid", uuid, "--", "sh", "-c", script], input: Data("from stdin\n".utf8))
         #expect(output.status == 0)

@@ -51,6 +51,29 @@ def path(*parts):
     return os.path.join(EXAMPLES, *parts)
 
 
+def copy_replacing(source, target, old, new):
+    """Writes `source` to `target` with `old` replaced by `new` (which must occur)."""
+    with open(source) as file:
+        text = file.read()
+    assert old in text, f"{old!r} not in {source}"
+    with open(target, "w") as file:
+        file.write(text.replace(old, new))
+
+
+def validator(command, what, sample, old, new, files, install):
+    """Runs a schema validator on `files`, and on a copy of `sample` broken by replacing `old`
+    with `new`, which it must refuse (so that a pass means something)."""
+    if shutil.which(command[0]) is None:
+        return report("skip", what, f"{command[0]} not installed ({install})")
+    result = run([*command, *files])
+    check(f"{' '.join(command)} ({what})", result.returncode == 0, result.stdout + result.stderr)
+    with tempfile.TemporaryDirectory() as scratch:
+        broken = os.path.join(scratch, os.path.basename(sample))
+        copy_replacing(sample, broken, old, new)
+        result = run([*command, broken])
+        check(f"{command[0]} refuses a broken copy", result.returncode != 0, result.stdout)
+
+
 # ---- kiothc check on every configuration ------------------------------------------------------
 
 def check_configurations():
@@ -64,10 +87,7 @@ def check_configurations():
         broken = os.path.join(scratch, "broken")
         shutil.copytree(path("channels", "slack"), broken)
         target = os.path.join(broken, "slack.yaml")
-        with open(target) as file:
-            text = file.read().replace("    schedule:", "    scheduel:")
-        with open(target, "w") as file:
-            file.write(text)
+        copy_replacing(target, target, "    schedule:", "    scheduel:")
         result = kiothc("check", "--config", broken)
         check("kiothc check refuses a broken copy", result.returncode == 1 and "unknown-key" in result.stdout, result.stdout)
 
@@ -123,11 +143,9 @@ def check_systemd():
         return report("skip", "systemd units", "no systemd-analyze (apt-get install systemd)")
     with tempfile.TemporaryDirectory() as scratch:
         # The units as shipped, with the binary path pointed at the build under test.
-        for name in ("kiothc.service", "db-backup.service", "db-backup.timer"):
-            with open(path("systemd", name)) as file:
-                text = file.read().replace("/usr/local/bin/kiothc", KIOTHC)
-            with open(os.path.join(scratch, name), "w") as file:
-                file.write(text)
+        for name in ("kiothc.service", "db-backup.service"):
+            copy_replacing(path("systemd", name), os.path.join(scratch, name), "/usr/local/bin/kiothc", KIOTHC)
+        shutil.copy(path("systemd", "db-backup.timer"), scratch)
         result = run(["systemd-analyze", "verify", "kiothc.service", "db-backup.service", "db-backup.timer"], cwd=scratch)
         check("systemd-analyze verify kiothc.service db-backup.service db-backup.timer", result.returncode == 0 and not result.stderr.strip(),
               result.stdout + result.stderr)
@@ -157,19 +175,8 @@ def check_systemd():
 
 def check_kubernetes():
     manifests = [path("kubernetes", "configmap.yaml"), path("kubernetes", "deployment.yaml")]
-    if shutil.which("kubernetes-validate"):
-        result = run(["kubernetes-validate", "--strict", "--quiet", *manifests])
-        check("kubernetes-validate --strict (Kubernetes API schema)", result.returncode == 0, result.stdout + result.stderr)
-        with tempfile.TemporaryDirectory() as scratch:
-            broken = os.path.join(scratch, "broken.yaml")
-            with open(manifests[1]) as file:
-                text = file.read().replace("readinessProbe:", "readinessProbes:")
-            with open(broken, "w") as file:
-                file.write(text)
-            result = run(["kubernetes-validate", "--strict", "--quiet", broken])
-            check("kubernetes-validate refuses a broken copy", result.returncode != 0, result.stdout)
-    else:
-        report("skip", "Kubernetes API schema", "kubernetes-validate not installed (pip install kubernetes-validate)")
+    validator(["kubernetes-validate", "--strict", "--quiet"], "Kubernetes API schema", manifests[1], "readinessProbe:", "readinessProbes:",
+              manifests, "pip install kubernetes-validate")
     if yaml is None:
         return report("skip", "Kubernetes ConfigMap", "no PyYAML")
     with open(manifests[0]) as file:
@@ -211,19 +218,8 @@ def check_kubernetes():
 
 def check_workflow():
     workflow = path("github", "kiothc.yml")
-    if shutil.which("check-jsonschema"):
-        result = run(["check-jsonschema", "--builtin-schema", "vendor.github-workflows", workflow])
-        check("check-jsonschema --builtin-schema vendor.github-workflows", result.returncode == 0, result.stdout + result.stderr)
-        with tempfile.TemporaryDirectory() as scratch:
-            broken = os.path.join(scratch, "broken.yml")
-            with open(workflow) as file:
-                text = file.read().replace("runs-on: ubuntu-24.04", "runs_on: ubuntu-24.04")
-            with open(broken, "w") as file:
-                file.write(text)
-            result = run(["check-jsonschema", "--builtin-schema", "vendor.github-workflows", broken])
-            check("check-jsonschema refuses a broken copy", result.returncode != 0, result.stdout)
-    else:
-        report("skip", "GitHub workflow schema", "check-jsonschema not installed (pip install check-jsonschema)")
+    validator(["check-jsonschema", "--builtin-schema", "vendor.github-workflows"], "GitHub workflow schema", workflow,
+              "runs-on: ubuntu-24.04", "runs_on: ubuntu-24.04", [workflow], "pip install check-jsonschema")
     if yaml is None:
         return report("skip", "GitHub workflow steps", "no PyYAML")
     with open(workflow) as file:
@@ -395,10 +391,7 @@ def check_channels():
             config = os.path.join(scratch, "checks.d")
             shutil.copytree(path("channels", service), config)
             target = os.path.join(config, f"{service}.yaml")
-            with open(target) as file:
-                text = file.read().replace("name: Database Backup", "name: " + json.dumps(HOSTILE_NAME))
-            with open(target, "w") as file:
-                file.write(text)
+            copy_replacing(target, target, "name: Database Backup", "name: " + json.dumps(HOSTILE_NAME))
             receiver = Receiver()
             try:
                 environment = {variable: receiver.base + hook, "NTFY_AUTHORIZATION": "Bearer tk_example"}
