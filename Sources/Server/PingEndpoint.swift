@@ -90,11 +90,13 @@ struct PingEndpoint: Sendable {
             userAgent: request.headers[.userAgent] ?? "",
             body: body.text, bodySize: body.size, rid: rid)
         let definition = entry.definition
-        let (outcome, previous) = states.apply(
+        let (outcome, previous, turn) = states.applyInTurn(
             received, to: entry.uuid, at: clock(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
+        defer { turn.done() }
+        await turn.wait()
         let appendStarted = ContinuousClock.now
         do {
-            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip)
+            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: turn.done)
             meter.stored(outcome.ping.kind, after: ContinuousClock.now - appendStarted)
         } catch {
             meter.failed()
