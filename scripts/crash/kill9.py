@@ -220,8 +220,9 @@ def verify_statuses(server, checks, stored):
 
 
 def expected_alerts(checks, stored):
-    """(check, direction, body of the ping that decided the flip) for every notifying flip."""
-    expected = collections.Counter()
+    """(check, direction, body of the ping that decided the flip) -> flip times, for every
+    notifying flip."""
+    expected = collections.defaultdict(list)
     for group in checks.values():
         for check in group:
             pings, flips = stored[check["uuid"]]
@@ -229,11 +230,13 @@ def expected_alerts(checks, stored):
                 if flip["new"] == "down" or (flip["new"] == "up" and flip["old"] == "down"):
                     before = [p for p in pings if p["time_us"] <= flip["time_us"] and p["kind"] != "ign"]
                     body = (before[-1].get("body") or "") if before else ""
-                    expected[(check["uuid"], flip["new"], body)] += 1
+                    expected[(check["uuid"], flip["new"], body)].append(flip["time_us"] / 1e6)
     return expected
 
 
 def verify_alerts(deliveries, expected, kills):
+    """Lost alerts, alerts for no stored flip, and repeats a crash does not explain: a repeat is
+    allowed when a kill -9 fell between the flip (or its first delivery) and the repeat."""
     problems = []
     received = collections.defaultdict(list)
     for at, code, status, body in deliveries:
@@ -242,19 +245,18 @@ def verify_alerts(deliveries, expected, kills):
     invented = [key for key in received if key not in expected]
     doubled = allowed = 0
     for key, times in received.items():
-        extra = len(times) - expected.get(key, 1)
-        if extra <= 0:
-            continue
+        flips = sorted(expected.get(key, []))
         times.sort()
-        for first, second in zip(times, times[1:]):
-            if any(first <= kill <= second for kill in kills):
+        for index in range(len(flips), len(times)):
+            since = min(flips[:1] + times[:1])
+            if any(since <= kill <= times[index] for kill in kills):
                 allowed += 1
             else:
                 doubled += 1
                 problems.append(f"alert sent twice with no crash in between: {key[0]} {key[1]} {key[2][:50]!r}")
     problems += [f"alert lost: check {k[0]} {k[1]} after the ping {k[2][:50]!r}" for k in lost]
     problems += [f"alert for no stored flip: check {k[0]} {k[1]} {k[2][:50]!r}" for k in invented]
-    summary = (f"{sum(expected.values())} notifying flips stored, {len(deliveries)} alerts received: "
+    summary = (f"{sum(len(v) for v in expected.values())} notifying flips stored, {len(deliveries)} alerts received: "
                f"{len(lost)} lost, {len(invented)} for no flip, {allowed} repeats across a kill -9 (allowed), {doubled} other repeats")
     return problems, summary
 
@@ -266,6 +268,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0, help="longest load phase before a kill -9 (each is 0.5-1x this)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the data directory and print where")
+    parser.add_argument("--lost-alerts", choices=["fail", "report"], default="fail",
+                        help="report: print lost alerts without failing (until the ping-flip outbox fix of issue 5 is on main)")
     args = parser.parse_args()
 
     receiver = Receiver()
@@ -285,8 +289,8 @@ def main():
             for t in threads:
                 t.start()
             time.sleep(args.seconds * random.uniform(0.5, 1.0))
-            kills.append(time.time())
             server.kill()  # mid-load, no warning
+            kills.append(time.time())  # once it is dead: deliveries before this may be repeated
             load.stop.set()
             for t in threads:
                 t.join()
@@ -313,6 +317,11 @@ def main():
             if not problems or time.time() > deadline:
                 break
             time.sleep(0.5)
+        if args.lost_alerts == "report":
+            lost = [p for p in problems if p.startswith("alert lost")]
+            problems = [p for p in problems if not p.startswith("alert lost")]
+            for problem in lost[:8]:
+                print("    (reported, not failed)", problem)
         status = server.terminate()
         if status != 0:
             problems.append(f"graceful stop exit {status}:\n" + server.log[-3000:])
