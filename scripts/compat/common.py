@@ -86,8 +86,10 @@ class Server:
             time.sleep(0.05)
         else:
             raise RuntimeError("server did not start:\n" + self.log[mark:])
-        with open(os.path.join(self.data, "admin-token")) as f:
-            self.token = f.read().strip()
+        token = os.path.join(self.data, "admin-token")  # absent with --admin-token-file
+        if os.path.exists(token):
+            with open(token) as f:
+                self.token = f.read().strip()
 
     def _read(self, process):
         for line in process.stderr:
