@@ -101,6 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A SIGHUP (`systemctl reload`) during a long startup must not end the process before
+        // the reload service traps it; the configuration is being loaded anyway.
+        signal(SIGHUP, SIG_IGN)
         let level = logLevel.level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

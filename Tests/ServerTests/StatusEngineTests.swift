@@ -54,11 +54,11 @@ final class EngineFixture: Sendable {
         let data = DataDirectory(root + "/data")
         store = try PingStore.open(data, options: PingStore.Options(durability: .write, maintenanceInterval: nil, faults: faults))
         var registry = try Registry.load(from: data)
-        let assigned = try registry.assign(result.catalog.checks.map { CheckIdentity(project: $0.id.project, key: $0.id.key) })
+        let assigned = try registry.assign(result.catalog.checks.map(\.id))
         var ids: [CheckDefinition.ID: UUID] = [:]
         var byKey: [String: UUID] = [:]
         for (identity, uuid) in assigned {
-            ids[CheckDefinition.ID(project: identity.project, key: identity.key)] = uuid
+            ids[identity] = uuid
             byKey[identity.key] = uuid
         }
         uuids = byKey
