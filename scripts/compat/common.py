@@ -1,5 +1,6 @@
-"""Shared by the compatibility scripts: a real `kiothc serve` on a free loopback port with its
-own config and data directories, and a pass/fail tally printing `NAME: N passed, M failed`."""
+"""Shared by the compatibility, crash, full-disk, hostile-client and secret scripts: a real
+`kiothc serve` on a free loopback port with its own config and data directories, and a pass/fail
+tally printing `NAME: N passed, M failed`."""
 
 import os
 import re
