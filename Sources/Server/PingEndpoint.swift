@@ -20,7 +20,8 @@ struct PingEndpoint: Sendable {
     var bodyTimeout: Duration = .seconds(60)
     /// Pings stored and append latency, for `/metrics`.
     var meter = PingMeter()
-    /// Moves the check's deadline and alerts for its flip; nil in tests of the endpoint alone.
+    /// Stores the ping with its flip's alerts and moves the check's deadline; nil in tests of
+    /// the endpoint alone (the ping is then stored directly).
     var engine: StatusEngine? = nil
 
     func respond(to request: Request, context: ServerContext, scheme: String) async -> Response {
@@ -100,10 +101,14 @@ struct PingEndpoint: Sendable {
         let (outcome, previous, turn) = states.applyInTurn(
             received, to: entry.uuid, at: clock(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
         defer { turn.done() }
-        await turn.wait()
         let appendStarted = ContinuousClock.now
         do {
-            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: turn.done)
+            if let engine {
+                try await engine.store(outcome, of: entry, turn: turn)
+            } else {
+                await turn.wait()
+                try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: turn.done)
+            }
             meter.stored(outcome.ping.kind, after: ContinuousClock.now - appendStarted)
         } catch {
             meter.failed()
@@ -112,7 +117,6 @@ struct PingEndpoint: Sendable {
                 "ping not stored: \(error)", metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())"])
             return PingResponses.unavailable()
         }
-        await engine?.pinged(entry, outcome: outcome)
         return PingResponses.ok(head: head)
     }
 

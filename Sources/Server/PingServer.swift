@@ -90,7 +90,9 @@ public final class PingServer: Sendable {
                 options.testTimeScale = scale
                 logger.warning("\(StatusEngine.timeScaleVariable)=\(scale): check durations and alert retries are divided by \(scale); for tests only")
             }
-            let outbox = try Outbox(directory: data.path + "/alerts", policy: RetryPolicy.standard.scaled(by: options.testTimeScale), now: now)
+            let outbox = try Outbox(
+                directory: data.path + "/alerts", policy: RetryPolicy.standard.scaled(by: options.testTimeScale), now: now,
+                flipStored: { store.hasFlip(of: $0) })
             if outbox.linesSkipped > 0 {
                 logger.warning("skipped unreadable lines of the alert outbox", metadata: ["lines": "\(outbox.linesSkipped)", "file": "\(outbox.path)"])
             }
