@@ -289,7 +289,7 @@ struct AppendEntry: Sendable {
 
 enum ControlJob: Sendable, CustomStringConvertible {
     case rotateJournal
-    case swapCompacted(check: UUID, temp: String, readUpTo: Int)
+    case swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int)
     case retire(UUID)
 
     var description: String {
@@ -319,7 +319,8 @@ struct SharedState: Sendable {
     var pendingCheckpoints: [PendingCheckpoint] = []
     var nextJournalSequence = 0
     var compactionWanted: Set<UUID> = []
-    var compacting: Set<UUID> = []
+    var flipCompactionWanted: Set<UUID> = []
+    var compacting: Set<CompactionTarget> = []
     var stopping = false
     var lastMaintenanceError: String?
 }

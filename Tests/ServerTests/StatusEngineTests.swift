@@ -261,6 +261,46 @@ struct StatusEngineTests {
         #expect(again.states.state(of: uuid).status == .up)
     }
 
+    @Test("a ping to a paused check un-pauses it (paused→up) without an alert")
+    func pingUnpauses() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        fixture.clock.set(t0 + 1 * s)
+        try await fixture.engine.pause(uuid)
+        try await fixture.ping("backup", at: t0 + 2 * s)
+        #expect(try fixture.flips("backup").map { "\($0.old)→\($0.new)" } == ["new→up", "up→paused", "paused→up"])
+        #expect(await fixture.alerts().isEmpty)
+        #expect(await fixture.tick(at: t0 + 3 * s) == t0 + 122 * s, "the deadline counts from the ping again")
+    }
+
+    @Test("a run that outlives grace goes down at start + grace and alerts, though the timeout is not over")
+    func runOutlivesGrace() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        try await fixture.ping("backup", .start, at: t0 + 30 * s)
+        // Timeout 1m, grace 1m: the ping's deadline is t0 + 120 s, the run's t0 + 90 s.
+        #expect(await fixture.tick(at: t0 + 31 * s) == t0 + 90 * s)
+        await fixture.tick(at: t0 + 90 * s)
+        #expect(fixture.states.state(of: uuid).status == .down)
+        #expect(try fixture.flips("backup").last == Flip(time: t0 + 90 * s, old: .up, new: .down, reason: .timeout))
+        #expect(await fixture.alerts().map(\.1) == [.down])
+    }
+
+    @Test("the first run of a new check that outlives grace goes down (new→down) and alerts")
+    func newRunOutlivesGrace() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.ping("backup", .start, at: t0)
+        #expect(await fixture.tick(at: t0 + 1) == t0 + 60 * s)
+        await fixture.tick(at: t0 + 60 * s)
+        #expect(try fixture.flips("backup") == [Flip(time: t0 + 60 * s, old: .new, new: .down, reason: .timeout)])
+        #expect(await fixture.alerts().map(\.1) == [.down])
+    }
+
     @Test("manual_resume: a paused check ignores pings until resumed")
     func manualResume() async throws {
         let fixture = try EngineFixture()
