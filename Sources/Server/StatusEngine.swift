@@ -72,7 +72,9 @@ final class StatusEngine: Sendable {
     /// always has its alerts, even across a crash (the outbox resolves held alerts at open).
     /// Then the check's deadline moves. Throws when the outbox or the store refuses: nothing of
     /// the ping is acknowledged then.
-    func store(_ outcome: CheckState.PingOutcome, of entry: ServingCatalog.Entry) async throws {
+    /// `turn` keeps the check's pings in the store in the order they were numbered: the alerts
+    /// are held first, then the ping waits for the one before it to be queued.
+    func store(_ outcome: CheckState.PingOutcome, of entry: ServingCatalog.Entry, turn: AppendTurn? = nil) async throws {
         var held: [Alert.ID] = []
         if let flip = outcome.flip, let dispatcher {
             let alerts = alerts(for: flip, of: entry, lastPing: outcome.ping, snapshot: catalog.snapshot)
@@ -83,8 +85,9 @@ final class StatusEngine: Sendable {
             }
             held = alerts.map(\.id)
         }
+        await turn?.wait()
         do {
-            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip)
+            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: { turn?.done() })
         } catch {
             await dispatcher?.withdraw(held, at: clock())
             throw error
