@@ -19,6 +19,8 @@ extension PingStore {
         defer { _ = shared.withLock { $0.compacting.remove(check) } }
 
         let path = data.pingFile(check)
+        // Read before the file: a rotation after this point is seen by the swap.
+        let segment = shared.withLock { $0.journalSegment }
         guard let file = try RawFile.openIfExists(path, O_RDONLY) else { return 0 }
         let bytes: [UInt8]
         do {
@@ -47,7 +49,7 @@ extension PingStore {
             try? FileSystem.remove(temp)
             throw error
         }
-        _ = try control(.swapCompacted(check: check, temp: temp, readUpTo: complete))
+        _ = try control(.swapCompacted(check: check, temp: temp, readUpTo: complete, segment: segment))
         shared.withLock { $0.statistics.compactions += 1 }
         return dropped
     }
