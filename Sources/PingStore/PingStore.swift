@@ -139,20 +139,22 @@ public final class PingStore: Sendable {
     /// Store `ping` (and the flip it caused) for `check`; returns once it is durable as the
     /// durability mode promises. Throws a `StoreError` (disk full, I/O error, closed store):
     /// then nothing of this call is acknowledged, and later appends are unaffected.
-    public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil) async throws {
+    /// `queued` is called once the append's place is fixed, in front of any later one: in the
+    /// writer's queue, or taken by the caller writing it itself.
+    public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil, queued: @Sendable () -> Void = {}) async throws {
         let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip)
-        if let written = commitOnCallerThread(entry) { return try written.get() }
-        try await enqueue(entry)
+        if let written = commitOnCallerThread(entry, queued: queued) { return try written.get() }
+        try await enqueue(entry, queued: queued)
     }
 
     /// In `write` durability, when no one is writing, the appender writes its own entry (after
     /// anything queued before it) on its own thread: write(2) into the page cache takes
     /// microseconds, less than handing the entry to the writer thread and being resumed by it
-    /// (two thread wake-ups per ping, which on 2 cores was most of the gap to a bare route).
+    /// (context switches per ping 0.6 -> 0.33 with 1,000 checks, perf stat).
     /// nil: someone else is writing, a control job is queued, the store is closing, or the
     /// durability is `fsync` (whose fdatasync must not block a request thread) — then the
-    /// entry goes through the queue as always.
-    private func commitOnCallerThread(_ entry: AppendEntry) -> Result<Void, any Error>? {
+    /// entry goes through the queue as always, and `queued` has not been called.
+    private func commitOnCallerThread(_ entry: AppendEntry, queued: @Sendable () -> Void) -> Result<Void, any Error>? {
         guard options.durability == .write, options.faults?.writerHeld != true else { return nil }
         let outcome = writer.withLockIfAvailable { writer -> Result<Void, any Error>? in
             guard writer != nil else { return nil }
@@ -162,6 +164,8 @@ public final class PingStore: Sendable {
                 return queue.jobs
             }
             guard let jobs else { return nil }
+            // Anything appended from now on queues behind this lock, so after this entry.
+            queued()
             if let error = writer?.process(jobs, caller: entry) { return .failure(error) }
             return .success(())
         }
@@ -173,7 +177,7 @@ public final class PingStore: Sendable {
         try await enqueue(AppendEntry(check: check, pingLine: nil, flip: flip))
     }
 
-    private func enqueue(_ entry: AppendEntry) async throws {
+    private func enqueue(_ entry: AppendEntry, queued: @Sendable () -> Void = {}) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let outcome = queue.withLock { queue -> (accepted: Bool, wake: Bool) in
                 guard !queue.closing else { return (false, false) }
@@ -182,6 +186,7 @@ public final class PingStore: Sendable {
                 queue.writerSleeping = false
                 return (true, wake)
             }
+            queued()
             if !outcome.accepted {
                 continuation.resume(throwing: StoreError(.closed, operation: "append", path: data.path))
             } else if outcome.wake {
@@ -335,7 +340,7 @@ struct AppendEntry: Sendable {
 enum ControlJob: Sendable, CustomStringConvertible {
     case rotateJournal
     /// `segment`: the journal segment current when the compactor began reading the file.
-    case swapCompacted(check: UUID, temp: String, readUpTo: Int, segment: Int)
+    case swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int, segment: Int)
     case retire(UUID)
 
     var description: String {
@@ -368,7 +373,8 @@ struct SharedState: Sendable {
     /// The writer filled `checkpointJournalBytes`: the maintenance thread checkpoints early.
     var checkpointWanted = false
     var compactionWanted: Set<UUID> = []
-    var compacting: Set<UUID> = []
+    var flipCompactionWanted: Set<UUID> = []
+    var compacting: Set<CompactionTarget> = []
     var stopping = false
     var lastMaintenanceError: String?
 }

@@ -40,6 +40,8 @@ struct StoreWriter {
     var flipNumbers: [UUID: Int] = [:]
     /// Pings appended per check since its last compaction check.
     var appendedSinceCompaction: [UUID: Int] = [:]
+    /// Flips appended per check since its last compaction check.
+    var flipsSinceCompaction: [UUID: Int] = [:]
 
     init(store: PingStore, journal: RawFile?, sequence: Int) {
         self.store = store
@@ -184,6 +186,7 @@ struct StoreWriter {
         for (check, n) in newFlipNumbers { flipNumbers[check] = n }
         touched.formUnion(order)
         let wanted = noteAppends(batch.map(\.0))
+        let flipsWanted = noteFlips(batch.map(\.0))
         let journalFull = fsyncMode && !checkpointRequested && journalSize >= store.options.checkpointJournalBytes
         if journalFull { checkpointRequested = true }
         store.shared.withLock { state in
@@ -193,6 +196,7 @@ struct StoreWriter {
             if fsyncMode { state.statistics.journalSyncs += 1 }
             state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
             state.compactionWanted.formUnion(wanted)
+            state.flipCompactionWanted.formUnion(flipsWanted)
         }
         for (_, waiter) in batch { Self.finish(waiter, nil, caller: &callerError) }
         if journalFull { store.maintenanceWake.signal() }
@@ -337,6 +341,21 @@ struct StoreWriter {
         return due
     }
 
+    /// Checks that received `FlipRetention.compactionSlack` flips since their last look.
+    private mutating func noteFlips(_ entries: [AppendEntry]) -> [UUID] {
+        var due: [UUID] = []
+        for entry in entries where entry.flip != nil {
+            let count = flipsSinceCompaction[entry.check, default: 0] + 1
+            if count >= FlipRetention.compactionSlack {
+                due.append(entry.check)
+                flipsSinceCompaction[entry.check] = 0
+            } else {
+                flipsSinceCompaction[entry.check] = count
+            }
+        }
+        return due
+    }
+
     // MARK: Control jobs
 
     private mutating func perform(_ job: ControlJob) throws -> ControlReply {
@@ -356,8 +375,8 @@ struct StoreWriter {
             checkpointRequested = false
             touched = []
             return .rotated(segment: closing, touched: closingTouched)
-        case .swapCompacted(let check, let temp, let readUpTo, let segment):
-            try swapCompacted(check: check, temp: temp, readUpTo: readUpTo, segmentAtRead: segment)
+        case .swapCompacted(let check, let log, let temp, let readUpTo, let segment):
+            try swapCompacted(check: check, log: log, temp: temp, readUpTo: readUpTo, segmentAtRead: segment)
             return .done
         case .retire(let check):
             try retire(check)
@@ -372,13 +391,13 @@ struct StoreWriter {
     /// it: the compactor synced the temp file; the tail copied below was appended while the
     /// current journal segment was current (no rotation since `segmentAtRead`), so that
     /// segment holds it, and the checkpoint that deletes the segment first fdatasyncs this path
-    /// (now the new file) and fsyncs `pings/` (the rename). Only after a rotation may the tail
-    /// belong to a segment already deleted: then it is synced before the rename.
-    private mutating func swapCompacted(check: UUID, temp: String, readUpTo: Int, segmentAtRead: Int) throws {
-        let path = store.data.pingFile(check)
+    /// (now the new file) and fsyncs `pings/` and `flips/` (the rename). Only after a rotation
+    /// may the tail belong to a segment already deleted: then it is synced before the rename.
+    private mutating func swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int, segmentAtRead: Int) throws {
+        let path = log == .pings ? store.data.pingFile(check) : store.data.flipFile(check)
         guard logs[path] != nil || FileSystem.exists(path) else {
             try? FileSystem.remove(temp)
-            throw StoreError(.invalid, operation: "compact", path: path, detail: "the check's pings were moved away meanwhile")
+            throw StoreError(.invalid, operation: "compact", path: path, detail: "the check's file was moved away meanwhile (retired)")
         }
         let current = try openLog(path)
         guard current.size >= readUpTo else {
