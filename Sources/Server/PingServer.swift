@@ -166,8 +166,6 @@ public final class PingServer: Sendable {
     /// Runs until SIGTERM or SIGINT: HTTP stops first (in-flight pings finish), the store is
     /// flushed and closed last.
     public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        // The loader's temporaries (YAML trees, diagnostics) are gone by now.
-        HeapTrim.afterLoad()
         // Services stop in reverse order: listeners first, then the reload triggers and the
         // reloader, the deadline scheduler, alert delivery (pending alerts stay in the outbox),
         // the store last.
