@@ -5,7 +5,7 @@ Load: 16 threads ping 3 groups of checks on one server:
 - `f*` (flappy): POSTs with a unique body each: success, fail, exit statuses 0-255,
   start + success and start + fail pairs (same rid), log, by UUID or by ping key + slug;
   their flips alert a webhook channel;
-- `q*` (quiet): GET and HEAD successes and slug pings, no body; they only ever flip new -> up;
+- `q*` (quiet): GET and HEAD successes by UUID, no body; they only ever flip new -> up;
 - `t*` (timeout, 1m + 1m grace, run 60x faster): POSTed successes now and then, so they also go
   down at their deadline, during a round or while the server is down, and alert.
 The webhook channel points at a receiver in this script that counts every delivery.
@@ -18,9 +18,11 @@ After each kill -9 the server restarts on the same data directory and the script
 and at the end, with the server up until the outbox drains:
 - every stored flip that notifies (to down; to up from down) reached the receiver (no alert
   lost) and no alert arrived that matches no stored flip;
-- an alert arrived twice only if a kill -9 fell between its two deliveries (at least once).
+- an alert arrived twice only if a kill -9 fell between its flip (or first delivery) and the
+  repeat (at least once, not more).
+With --keep-pings N compactions race the kills; what they may drop is allowed (see verify_store).
 
-Usage: kill9.py KIOTHC_BINARY [--durability fsync|write] [--seconds N] [--rounds N] [--keep]
+Usage: kill9.py KIOTHC_BINARY [--durability fsync|write] [--seconds N] [--rounds N] [--keep-pings N] [--keep]
 Prints one line per round and 'crash: N passed, M failed'; exit 1 on any failure.
 """
 import argparse

@@ -118,6 +118,23 @@ def closes_within(sock, seconds):
         return True
 
 
+def trickle(sock, data, pause=0.3):
+    """Sends `data` a byte at a time, `pause` s apart, until the server closes; (bytes sent, closed)."""
+    sent, closed = 0, False
+    for byte in data:
+        try:
+            sock.sendall(bytes([byte]))
+            sent += 1
+        except OSError:
+            closed = True
+            break
+        if closes_within(sock, pause):
+            closed = True
+            break
+    sock.close()
+    return sent, closed
+
+
 class Run:
     def __init__(self, server, probe, target):
         self.server, self.probe, self.target = server, probe, target
@@ -240,18 +257,8 @@ def main():
         # Slowloris: a request head sent one byte every 0.3 s never completes in time.
         sock = connect(server)
         head = f"GET /ping/{target} HTTP/1.1\r\nHost: x\r\nX-Pad: {'a' * 200}\r\n\r\n".encode()
-        started, sent, closed = time.time(), 0, False
-        for byte in head:
-            try:
-                sock.sendall(bytes([byte]))
-                sent += 1
-            except OSError:
-                closed = True
-                break
-            if closes_within(sock, 0.3):
-                closed = True
-                break
-        sock.close()
+        started = time.time()
+        sent, closed = trickle(sock, head)
         elapsed = time.time() - started
         run.case("head sent 1 byte / 0.3 s", f"closed after {elapsed:.1f} s, {sent} of {len(head)} bytes",
                  closed and elapsed < 5 and sent < len(head))
@@ -259,17 +266,8 @@ def main():
         # Slow body: a ping body trickling in is cut off too.
         sock = connect(server)
         sock.sendall(f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".encode())
-        started, closed = time.time(), False
-        for _ in range(40):
-            try:
-                sock.sendall(b"x")
-            except OSError:
-                closed = True
-                break
-            if closes_within(sock, 0.3):
-                closed = True
-                break
-        sock.close()
+        started = time.time()
+        _, closed = trickle(sock, b"x" * 40)
         elapsed = time.time() - started
         run.case("body sent 1 byte / 0.3 s", f"closed after {elapsed:.1f} s", closed and elapsed < 8)
 

@@ -25,6 +25,7 @@ import json
 import os
 import stat
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -99,7 +100,6 @@ def main():
     binary = sys.argv[1]
     tally = Tally("secrets")
     receiver = Receiver()
-    import tempfile
     root = tempfile.mkdtemp(prefix="kiothc-secrets-")
     secrets_dir = os.path.join(root, "secrets")
     os.makedirs(secrets_dir)
