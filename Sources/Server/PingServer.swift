@@ -197,11 +197,12 @@ public final class PingServer: Sendable {
             // The stream configuration is also what HTTP/1.1 over TLS uses: without its idle
             // timeout an HTTPS client that stopped sending kept its connection for ever. An idle
             // HTTP/2 client gets a GOAWAY; the graceful-close timeout closes it if it ignores that.
-            server = try .http2Upgrade(
-                tlsConfiguration: tls,
-                configuration: .init(
-                    idleTimeout: .seconds(options.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(options.idleTimeoutSeconds),
-                    streamConfiguration: .init(idleTimeout: idle)))
+            let configuration = HTTP2UpgradeChannel.Configuration(
+                idleTimeout: .seconds(options.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(options.idleTimeoutSeconds),
+                streamConfiguration: .init(idleTimeout: idle))
+            server = HTTPServerBuilder { responder in
+                HandshakeDeadline(inner: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder), timeout: idle)
+            }
         }
         let responder = ServerResponder(
             pings: endpoint, scheme: scheme.rawValue,
