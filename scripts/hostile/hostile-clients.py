@@ -148,6 +148,12 @@ class Run:
             self.acked += 1
         return status == 200
 
+    def row(self, name, observed, ok, passed="PASS"):
+        """A row measured apart from the plain-HTTP server (no RSS or fd figures)."""
+        self.passed += ok
+        self.failed += not ok
+        self.rows.append((name, observed, None, None, passed if ok else "FAIL"))
+
     def case(self, name, observed, ok, detail=""):
         alive = self.ping_ok()
         ok = ok and alive
@@ -178,21 +184,17 @@ def tls_rows(binary, run):
             context.set_alpn_protocols(alpn)
             return context.wrap_socket(socket.create_connection((host, int(port)), timeout=10))
 
+        def expect_closed(name, sock):
+            started = time.time()
+            closed = closes_within(sock, 6)
+            sock.close()
+            run.row(name, f"closed after {time.time() - started:.1f} s" if closed else "open after 6 s", closed)
+
         sock = tls(["http/1.1"])
         sock.sendall(f"GET /ping/{server.uuid('default', 'target')} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         status, _ = read_status(sock, time.time(), 5)
-        ok = status == 200
-        run.passed += ok
-        run.failed += not ok
-        run.rows.append(("HTTPS: a ping over HTTP/1.1", f"status {status}", None, None, "PASS" if ok else "FAIL"))
-        sock = tls(["http/1.1"])
-        started = time.time()
-        closed = closes_within(sock, 6)
-        sock.close()
-        run.passed += closed
-        run.failed += not closed
-        run.rows.append(("HTTPS: idle HTTP/1.1 connection after the handshake",
-                         f"closed after {time.time() - started:.1f} s" if closed else "open after 6 s", None, None, "PASS" if closed else "FAIL"))
+        run.row("HTTPS: a ping over HTTP/1.1", f"status {status}", status == 200)
+        expect_closed("HTTPS: idle HTTP/1.1 connection after the handshake", tls(["http/1.1"]))
         # HTTP/2: after the idle timeout the server sends GOAWAY and a PING, and closes once the
         # PING is acknowledged (Hummingbird); a client that never answers keeps the connection.
         sock = tls(["h2"])
@@ -211,28 +213,13 @@ def tls_rows(binary, run):
                 data = data[9 + int.from_bytes(data[:3], "big"):]
         sock.close()
         goaway = 7 in frames
-        run.passed += goaway
-        run.failed += not goaway
-        run.rows.append(("HTTPS: idle HTTP/2 connection after the handshake",
-                         f"GOAWAY after {time.time() - started:.1f} s" if goaway else "no GOAWAY in 6 s", None, None,
-                         "PASS (closed once the client acknowledges the PING; one that never answers stays: KNOWN GAP)" if goaway else "FAIL"))
-        sock = socket.create_connection((host, int(port)), timeout=10)
-        started = time.time()
-        closed = closes_within(sock, 6)
-        sock.close()
-        run.passed += closed
-        run.failed += not closed
-        run.rows.append(("HTTPS: TCP connection that never starts the handshake",
-                         f"closed after {time.time() - started:.1f} s" if closed else "open after 6 s", None, None, "PASS" if closed else "FAIL"))
+        run.row("HTTPS: idle HTTP/2 connection after the handshake",
+                f"GOAWAY after {time.time() - started:.1f} s" if goaway else "no GOAWAY in 6 s", goaway,
+                "PASS (closed once the client acknowledges the PING; one that never answers stays: KNOWN GAP)")
+        expect_closed("HTTPS: TCP connection that never starts the handshake", socket.create_connection((host, int(port)), timeout=10))
         sock = socket.create_connection((host, int(port)), timeout=10)
         sock.sendall(b"\x16\x03\x01\x00")  # the start of a ClientHello, never finished
-        started = time.time()
-        closed = closes_within(sock, 6)
-        sock.close()
-        run.passed += closed
-        run.failed += not closed
-        run.rows.append(("HTTPS: ClientHello started, never finished",
-                         f"closed after {time.time() - started:.1f} s" if closed else "open after 6 s", None, None, "PASS" if closed else "FAIL"))
+        expect_closed("HTTPS: ClientHello started, never finished", sock)
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
