@@ -194,7 +194,15 @@ public final class PingServer: Sendable {
             server = .http1(configuration: .init(idleTimeout: idle))
         case .https:
             guard let tls else { throw ServeError("\(address) needs --tls-cert and --tls-key") }
-            server = try .http2Upgrade(tlsConfiguration: tls, configuration: .init(idleTimeout: .seconds(options.idleTimeoutSeconds)))
+            // The stream configuration is also what HTTP/1.1 over TLS uses: without its idle
+            // timeout an HTTPS client that stopped sending kept its connection for ever. An idle
+            // HTTP/2 client gets a GOAWAY; the graceful-close timeout closes it if it ignores that.
+            let configuration = HTTP2UpgradeChannel.Configuration(
+                idleTimeout: .seconds(options.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(options.idleTimeoutSeconds),
+                streamConfiguration: .init(idleTimeout: idle))
+            server = HTTPServerBuilder { responder in
+                HandshakeDeadline(inner: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder), timeout: idle)
+            }
         }
         let responder = ServerResponder(
             pings: endpoint, scheme: scheme.rawValue,
