@@ -83,7 +83,9 @@ public struct Courier: Sendable {
         let timeout = timeout
         let prepared = request
         let result: Result<Int, any Error> = await withTimeout(timeout) {
-            let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+            // The client's own deadline is a backstop a second later: with both at `timeout`
+            // the two raced, and a refused connection was reported either way.
+            let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.components.seconds + 1) * 1_000_000_000))
             // Drain (a little of) the answer so the connection can be reused.
             _ = try? await response.body.collect(upTo: 64 * 1024)
             return Int(response.status.code)
@@ -130,13 +132,17 @@ public struct Courier: Sendable {
         case .success(let spawned): pid = spawned
         }
         // The command runs in its own process group, so a timeout kills what it started too.
+        // The timer is a Dispatch timer, not a Task: it must fire even when every thread of the
+        // cooperative pool is busy (seen under the address sanitizer, where a Task timer
+        // waited 60 s for a thread while the command ran to completion).
         let timedOut = ProcessWatch()
-        let timeout = timeout
-        let timer = Task {
-            do { try await Task.sleep(for: timeout) } catch { return }
+        let timer = DispatchWorkItem {
             timedOut.fired.withLock { $0 = true }
             kill(-pid, SIGKILL)
         }
+        let (seconds, attoseconds) = timeout.components
+        let delay = DispatchTimeInterval.nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay, execute: timer)
         let status = await ShellProcess.wait(pid)
         timer.cancel()
         let signal = status & 0x7F
