@@ -119,3 +119,31 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer harnesses (scripts/fuzz/run.sh, docs/reliability.md). Declared only when
+// KIOTHC_FUZZ=1, so `swift build` and `swift test` never compile them: they have no `main`
+// (libFuzzer brings its own) and `@testable import` the libraries, which a plain release build
+// does not allow. The script builds them in .build-fuzz with -sanitize=fuzzer,address.
+if Context.environment["KIOTHC_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "FuzzYAML", dependencies: ["CheckCatalog", "YAMLParser"], path: "Fuzz/FuzzYAML"),
+        .executableTarget(
+            name: "FuzzRoute",
+            dependencies: [
+                "Server",
+                "CheckCatalog",
+                "PingStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Fuzz/FuzzRoute"
+        ),
+    ]
+    package.products += [
+        .executable(name: "FuzzYAML", targets: ["FuzzYAML"]),
+        .executable(name: "FuzzRoute", targets: ["FuzzRoute"]),
+    ]
+}
