@@ -54,7 +54,8 @@ final class Harness: Sendable {
     let store: PingStore
     let responder: ServerResponder
     let logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
-    let clock = Mutex<Int64>(1_767_225_600_000_000)
+    /// Microseconds; each ping is a second after the previous one.
+    let clock = Box<Int64>(1_767_225_600_000_000)
 
     init() {
         root = NSTemporaryDirectory() + "kiothc-fuzz-route-\(getpid())"
@@ -74,7 +75,7 @@ final class Harness: Sendable {
         let clock = clock
         let endpoint = PingEndpoint(
             catalog: CurrentCatalog(serving), states: CheckStates([:]), store: store,
-            clock: { clock.withLock { $0 += 1_000_000; return $0 } }, maxRequestBody: Fixture.maxRequestBody)
+            clock: { clock.value.withLock { $0 += 1_000_000; return $0 } }, maxRequestBody: Fixture.maxRequestBody)
         responder = ServerResponder(pings: endpoint, scheme: "http")
     }
 }
@@ -90,16 +91,16 @@ public func fuzzRoute(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     guard let input = FuzzRequest(bytes) else { return -1 }  // not a request: not added to the corpus
     let done = DispatchSemaphore(value: 0)
-    let status = Mutex<Int?>(nil)
+    let status = Box<Int?>(nil)
+    let request = input.request()
     Task {
         let source = ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: harness.logger)
-        let context = ServerContext(source: source)
-        let response = try? await harness.responder.respond(to: input.request(), context: context)
-        status.withLock { $0 = response?.status.code }
+        let response = try? await harness.responder.respond(to: request, context: ServerContext(source: source))
+        status.value.withLock { $0 = response?.status.code }
         done.signal()
     }
     done.wait()
-    let code = status.withLock { $0 }
+    let code = status.value.withLock { $0 }
     if let code, !documentedStatuses.contains(code) {
         fatalError("unexpected status \(code) for \(input.method) \(input.path)")
     }
@@ -110,6 +111,12 @@ public func fuzzRoute(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         try? harness.store.compactPending()
     }
     return 0
+}
+
+/// A value shared with the task that answers the request.
+final class Box<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }
 
 /// A fuzzed request, parsed leniently: only what HTTPTypes itself refuses is skipped.

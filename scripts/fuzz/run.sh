@@ -36,8 +36,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$target" ] || { echo "fuzz: name a target: yaml or route" >&2; exit 2; }
 case "$target" in
-    yaml) product=FuzzYAML; max_len=8192 ;;
-    route) product=FuzzRoute; max_len=16384 ;;
+    yaml) product=FuzzYAML; max_len=2048 ;;
+    route) product=FuzzRoute; max_len=12288 ;;
 esac
 
 cd "$repo"
@@ -73,13 +73,14 @@ before="$(ls "$artifacts" | wc -l)"
 status=0
 "$binary" "${common[@]}" "${limit[@]}" "$@" "$found" "$seeds" >"$log" 2>&1 || status=$?
 
-# libFuzzer's own figures: the final stats and the last status line.
-inputs="$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | awk '{s+=$1} END {print s+0}')"
-speed="$(grep -oE '^stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1)"
-last="$(grep -E '#[0-9]+.*(cov|ft):' "$log" | tail -n 1)"
-cov="$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")"
-ft="$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")"
-corpus="$(sed -nE 's/.*corp: ([0-9]+\/[0-9]+[a-zA-Z]*).*/\1/p' <<<"$last")"
+# libFuzzer's own figures: the final stats (one process) or the last status line (-fork).
+figure() { grep -oE "$1" "$log" | tail -n 1 | grep -oE '[0-9]+(/[0-9]+[a-zA-Z]*)?$' || true; }
+inputs="$(figure '^stat::number_of_executed_units: *[0-9]+')"
+[ -n "$inputs" ] || inputs="$(grep -oE '^#[0-9]+:' "$log" | tail -n 1 | tr -d '#:' || true)"
+speed="$(figure '^stat::average_exec_per_sec: *[0-9]+')"
+cov="$(figure 'cov: [0-9]+')"
+ft="$(figure 'ft: [0-9]+')"
+corpus="$(figure 'corp: [0-9]+(/[0-9]+[a-zA-Z]*)?')"
 crashes=$(( $(ls "$artifacts" | wc -l) - before ))
 if [ "$status" != 0 ]; then
     grep -E 'ERROR|Fatal error|SUMMARY|==[0-9]+==|artifact|Test unit written' "$log" | head -n 20 >&2 || true
