@@ -101,7 +101,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "PingClientTests", dependencies: ["PingClient"]),
+        .testTarget(
+            name: "PingClientTests",
+            dependencies: [
+                "PingClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring"]),
         .testTarget(
             name: "ServerTests",

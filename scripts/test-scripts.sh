@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The script tests CI runs after `swift build`: the slug comparison with Django, the schedule
-# comparison with cronsim and oncalendar, and the hostile YAML inputs (not the benchmarks under
-# scripts/bench, run by hand).
+# comparison with cronsim and oncalendar, the hostile YAML inputs, the examples under examples/,
+# that docs/cli.md matches --help, hostile HTTP clients, the secret-leak grep and the full-disk
+# test (not the benchmarks under scripts/bench, run by hand; docs/reliability.md).
 #
 #   scripts/test-scripts.sh [KIOTHC]    # default: $KIOTHC or .build/debug/kiothc
 # Prints each sub-script's summary line; exits non-zero if any sub-script fails.
@@ -26,13 +27,18 @@ run() {
         cat "$log/$name.out"           # the whole output: the mismatches or the failing rows
         echo "== $name: FAILED (exit $status)"
     else
-        grep -v '^slugs: [0-9]\|^schedules: [0-9]\|^hostile: [0-9]' "$log/$name.out" | tail -n 20 || true
+        grep -v '^slugs: [0-9]\|^schedules: [0-9]\|^hostile: [0-9]\|^examples: [0-9]\|^cli-docs: [0-9]\|^hostile-clients: [0-9]\|^secrets: [0-9]\|^full-disk: [0-9]\|^ok ' "$log/$name.out" | tail -n 20 || true
     fi
-    summaries+=("$(grep -E '^(slugs|schedules|hostile): [0-9]+ passed, [0-9]+ failed' "$log/$name.out" | tail -n 1 || echo "$name: no summary line (exit $status)")")
+    summaries+=("$(grep -E '^(slugs|schedules|hostile|examples|cli-docs|hostile-clients|secrets|full-disk): ([0-9]+ passed, [0-9]+ failed|skipped)' "$log/$name.out" | tail -n 1 || echo "$name: no summary line (exit $status)")")
 }
 run slugs "$here/differential/slugs.sh" "$kiothc"
 run schedules "$here/differential/schedules.sh" "$kiothc"
 run hostile "$here/hostile/hostile-inputs.sh" "$kiothc"
+run examples "$here/examples/check-examples.sh" "$kiothc"
+run cli-docs "$here/docs/cli-reference.sh" --check "$kiothc"
+run hostile-clients python3 "$here/hostile/hostile-clients.py" "$kiothc"
+run secrets python3 "$here/secrets/secret-leaks.py" "$kiothc"
+run full-disk python3 "$here/faults/full-disk.py" "$kiothc"
 echo "== summary"
 printf '%s\n' "${summaries[@]}"
 exit "$failed"

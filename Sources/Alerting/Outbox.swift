@@ -9,6 +9,11 @@ import Glibc
 /// start. Delivery is therefore at least once: a crash between a successful send and its record
 /// sends the alert again.
 ///
+/// The alerts of a flip are written *held* before the flip is stored and confirmed (or withdrawn)
+/// once the store answered, so no stored flip is without its alerts and no alert goes out for a
+/// flip that was not stored. After a crash in between, the next open asks whether each held
+/// alert's flip is stored (`flipStored`) and confirms or withdraws it.
+///
 /// One file, `<data>/alerts/outbox.jsonl`, appended to; docs/alerts.md documents it. An actor:
 /// writes are serialized without holding a lock across I/O.
 public actor Outbox {
@@ -26,7 +31,20 @@ public actor Outbox {
         /// nil once delivered or given up.
         public var nextAttempt: Int64?
         public var gaveUp: Bool
+        /// Written before its flip was stored; not sent until confirmed.
+        public var held: Bool
+        /// Its flip was not stored: never sent.
+        public var withdrawn: Bool
         public var delivered: Bool { attempts.last?.outcome == .delivered }
+
+        init(alert: Alert, held: Bool = false) {
+            self.alert = alert
+            attempts = []
+            nextAttempt = alert.created
+            gaveUp = false
+            self.held = held
+            withdrawn = false
+        }
     }
 
     /// Alert files bigger than this are compacted at open: alerts older than `retention` that are
@@ -45,8 +63,10 @@ public actor Outbox {
     public nonisolated let linesSkipped: Int
 
     /// Opens (creating) `<directory>/outbox.jsonl`, repairs a torn last line and reloads what
-    /// was pending.
-    public init(directory: String, policy: RetryPolicy = .standard, now: Int64) throws {
+    /// was pending. Alerts still held (a crash came between writing them and storing their
+    /// flip) are confirmed when `flipStored` says their flip is in the store, else withdrawn;
+    /// without a `flipStored`, they are all confirmed (at least once).
+    public init(directory: String, policy: RetryPolicy = .standard, now: Int64, flipStored: (Alert) -> Bool = { _ in true }) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/outbox.jsonl"
         self.policy = policy
@@ -67,7 +87,14 @@ public actor Outbox {
         }
         let (entries, skipped) = Self.replay(data, policy: policy)
         linesSkipped = skipped
-        for entry in entries where entry.nextAttempt != nil {
+        var resolutions = Data()
+        for var entry in entries where entry.nextAttempt != nil {
+            if entry.held {
+                let stored = flipStored(entry.alert)
+                resolutions.append(try OutboxLine(stored ? .confirmed : .withdrawn, entry.alert.id, at: now).encoded())
+                if !stored { continue }
+                entry.held = false
+            }
             pending[entry.alert.id] = entry
             order.append(entry.alert.id)
         }
@@ -76,6 +103,10 @@ public actor Outbox {
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
+        if !resolutions.isEmpty {
+            try handle.write(contentsOf: resolutions)
+            try handle.synchronize()
+        }
     }
 
     /// Every alert of the file with its attempts, oldest first (for tests and reports).
@@ -101,7 +132,7 @@ public actor Outbox {
                     continue
                 }
                 if entries[id] == nil { order.append(id) }
-                entries[id] = Entry(alert: alert, attempts: [], nextAttempt: alert.created, gaveUp: false)
+                entries[id] = Entry(alert: alert, held: record.held == true)
             case .attempt:
                 guard let attempt = record.attempt, var entry = entries[id] else {
                     skipped += 1
@@ -115,6 +146,12 @@ public actor Outbox {
             case .gaveUp:
                 entries[id]?.nextAttempt = nil
                 entries[id]?.gaveUp = true
+            case .confirmed:
+                entries[id]?.held = false
+            case .withdrawn:
+                entries[id]?.held = false
+                entries[id]?.nextAttempt = nil
+                entries[id]?.withdrawn = true
             }
         }
         return (order.compactMap { entries[$0] }, skipped)
@@ -142,16 +179,41 @@ public actor Outbox {
         }
     }
 
-    /// Queues alerts durably; they are due at once.
-    public func enqueue(_ alerts: [Alert]) throws {
+    /// Queues alerts durably (fsynced); they are due at once, or, `held`, once confirmed.
+    public func enqueue(_ alerts: [Alert], held: Bool = false) throws {
         guard !alerts.isEmpty else { return }
         var data = Data()
-        for alert in alerts { data.append(try OutboxLine(alert: alert).encoded()) }
-        try append(data)
+        for alert in alerts { data.append(try OutboxLine(alert: alert, held: held).encoded()) }
+        try append(data, sync: true)
         for alert in alerts {
-            pending[alert.id] = Entry(alert: alert, attempts: [], nextAttempt: alert.created, gaveUp: false)
+            pending[alert.id] = Entry(alert: alert, held: held)
             order.append(alert.id)
         }
+    }
+
+    /// Held alerts whose flip is now stored become due. The line is not fsynced: if it is lost,
+    /// the next open finds the flip stored and confirms again. Memory is updated even when the
+    /// write fails (the error is for the log).
+    public func confirm(_ ids: [UUID], at time: Int64) throws {
+        var data = Data()
+        for id in ids where pending[id]?.held == true {
+            pending[id]?.held = false
+            data.append(try OutboxLine(.confirmed, id, at: time).encoded())
+        }
+        if !data.isEmpty { try append(data, sync: false) }
+    }
+
+    /// Held alerts whose flip was not stored are dropped (not fsynced, as `confirm`).
+    public func withdraw(_ ids: [UUID], at time: Int64) throws {
+        let withdrawn = Set(ids.filter { pending[$0]?.held == true })
+        guard !withdrawn.isEmpty else { return }
+        order.removeAll { withdrawn.contains($0) }
+        var data = Data()
+        for id in withdrawn {
+            pending[id] = nil
+            data.append(try OutboxLine(.withdrawn, id, at: time).encoded())
+        }
+        try append(data, sync: false)
     }
 
     /// Alerts to try now: due, not being tried, and the oldest pending of their check and
@@ -164,7 +226,7 @@ public actor Outbox {
             guard let entry = pending[id] else { continue }
             let key = "\(entry.alert.check)/\(entry.alert.project)/\(entry.alert.channel)"
             guard blocked.insert(key).inserted else { continue }
-            if inFlight.contains(id) { continue }
+            if inFlight.contains(id) || entry.held { continue }
             if let next = entry.nextAttempt, next <= now {
                 due.append(entry.alert)
                 inFlight.insert(id)
@@ -183,8 +245,8 @@ public actor Outbox {
             attempt.outcome == .delivered
             ? nil : policy.nextAttempt(after: entry.attempts.count, lastAttempt: attempt.time, created: entry.alert.created)
         var data = try OutboxLine(attempt: attempt, n: entry.attempts.count, of: id, nextAttempt: next).encoded()
-        if attempt.outcome == .failed && next == nil { data.append(try OutboxLine(gaveUp: id, at: attempt.time).encoded()) }
-        try append(data)
+        if attempt.outcome == .failed && next == nil { data.append(try OutboxLine(.gaveUp, id, at: attempt.time).encoded()) }
+        try append(data, sync: true)
         entry.nextAttempt = next
         if next == nil {
             pending[id] = nil
@@ -202,7 +264,7 @@ public actor Outbox {
 
     /// The earliest time an alert will be due; nil when nothing is pending.
     public func nextDue() -> Int64? {
-        pending.values.filter { !inFlight.contains($0.alert.id) }.compactMap(\.nextAttempt).min()
+        pending.values.filter { !inFlight.contains($0.alert.id) && !$0.held }.compactMap(\.nextAttempt).min()
     }
 
     public var pendingEntries: [Entry] { order.compactMap { pending[$0] } }
@@ -211,8 +273,8 @@ public actor Outbox {
         try handle.close()
     }
 
-    private func append(_ data: Data) throws {
+    private func append(_ data: Data, sync: Bool) throws {
         try handle.write(contentsOf: data)
-        try handle.synchronize()
+        if sync { try handle.synchronize() }
     }
 }

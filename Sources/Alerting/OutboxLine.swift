@@ -2,10 +2,11 @@ import CheckCatalog
 import Foundation
 
 /// The line schema of `alerts/outbox.jsonl`, version 1 (docs/alerts.md): an `alert` line when a
-/// notification is queued, an `attempt` line for every try, a `gave_up` line when retries end.
+/// notification is queued (`held` until its flip is stored), `confirmed` or `withdrawn` when the
+/// flip was stored or not, an `attempt` line for every try, a `gave_up` line when retries end.
 struct OutboxLine: Codable, Sendable {
     enum Kind: String, Codable, Sendable {
-        case alert, attempt
+        case alert, attempt, confirmed, withdrawn
         case gaveUp = "gave_up"
     }
 
@@ -20,6 +21,8 @@ struct OutboxLine: Codable, Sendable {
     var flipTime: Int64?
     var created: Int64?
     var values: AlertValues?
+    /// alert: not to be sent before a `confirmed` line (its flip is being stored).
+    var held: Bool?
     // attempt
     var n: Int?
     var time: Int64?
@@ -32,7 +35,7 @@ struct OutboxLine: Codable, Sendable {
     var nextAttempt: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case v, type, id, check, project, channel, direction, values, n, outcome, error
+        case v, type, id, check, project, channel, direction, values, held, n, outcome, error
         case flipTime = "flip_time_us"
         case created = "created_us"
         case time = "time_us"
@@ -42,8 +45,9 @@ struct OutboxLine: Codable, Sendable {
         case nextAttempt = "next_attempt_us"
     }
 
-    init(alert: Alert) {
+    init(alert: Alert, held: Bool = false) {
         type = .alert
+        self.held = held ? true : nil
         id = alert.id.uuidString.lowercased()
         check = alert.check.uuidString.lowercased()
         project = alert.project
@@ -67,8 +71,9 @@ struct OutboxLine: Codable, Sendable {
         self.nextAttempt = nextAttempt
     }
 
-    init(gaveUp id: UUID, at time: Int64) {
-        type = .gaveUp
+    /// A `gave_up`, `confirmed` or `withdrawn` line.
+    init(_ type: Kind, _ id: UUID, at time: Int64) {
+        self.type = type
         self.id = id.uuidString.lowercased()
         self.time = time
     }

@@ -2,7 +2,9 @@ import Foundation
 
 /// Finds the config files: `*.yaml` and `*.yml` under a directory, recursively, following
 /// symlinks (ConfigMap mounts are symlinks), skipping names that start with `.` (which also
-/// skips ConfigMap `..data` folders), in sorted path order.
+/// skips ConfigMap `..data` folders), in sorted path order. A YAML name whose symlink points
+/// nowhere is listed all the same: the loader reports it, rather than the checks it held
+/// silently vanishing from the plan.
 public enum ConfigDirectory {
     public static func yamlFiles(under directory: String) throws(ConfigDirectoryError) -> [String] {
         var isDirectory: ObjCBool = false
@@ -31,10 +33,10 @@ public enum ConfigDirectory {
         for name in names.sorted() where !name.hasPrefix(".") {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }  // dangling symlink
-            if isDirectory.boolValue {
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            if exists && isDirectory.boolValue {
                 try walk(path, into: &files, visited: &visited)
-            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {  // or a dangling symlink
                 files.append(path)
             }
         }

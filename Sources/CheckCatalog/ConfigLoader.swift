@@ -33,10 +33,16 @@ public enum ConfigLoader {
             }
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
+            let reason = danglingLinkReason(path) ?? (error as NSError).localizedFailureReason ?? error.localizedDescription
             return (FileDraft(path: path), [Diagnostic(.error, .unreadableFile, "cannot read the file: \(reason)", at: start)])
         }
         return decode(bytes, path: path, limits: limits)
+    }
+
+    private static func danglingLinkReason(_ path: String) -> String? {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path),
+              !FileManager.default.fileExists(atPath: path) else { return nil }
+        return "it is a symlink to '\(target)', which does not exist; restore the target or remove the link"
     }
 
     /// Parses and decodes bytes as if they were the file at `path`.

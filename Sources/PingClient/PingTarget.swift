@@ -21,7 +21,8 @@ public struct PingTarget: Sendable, Equatable {
     }
 
     public init(server: String, pingKey: String, slug: String) throws(PingTargetError) {
-        guard !pingKey.isEmpty, pingKey.utf8.allSatisfy(Self.isSlugByte) else { throw PingTargetError("the ping key has characters a URL segment cannot hold") }
+        guard !pingKey.isEmpty else { throw PingTargetError("the ping key is empty") }
+        guard pingKey.utf8.allSatisfy(Self.isSlugByte) else { throw PingTargetError("the ping key has characters a URL segment cannot hold") }
         guard !slug.isEmpty, slug.utf8.allSatisfy(Self.isSlugByte), slug == slug.lowercased() else {
             throw PingTargetError("'\(slug)' is not a slug (lower-case letters, digits, '-' and '_'); `kiothc slug NAME` prints one")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 
 /// `catalog.json`: the checks as they were last applied by the server, by UUID, with their
 /// names, slugs and settings. `kiothc plan` compares a new configuration against it to say

@@ -128,9 +128,10 @@ public final class PingStore: Sendable {
     /// Store `ping` (and the flip it caused) for `check`; returns once it is durable as the
     /// durability mode promises. Throws a `StoreError` (disk full, I/O error, closed store):
     /// then nothing of this call is acknowledged, and later appends are unaffected.
-    public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil) async throws {
+    /// `queued` is called once the append is in the writer's queue, in front of any later one.
+    public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil, queued: @Sendable () -> Void = {}) async throws {
         let line = PingLine.encode(ping)
-        try await enqueue(AppendEntry(check: check, pingLine: line, flip: flip))
+        try await enqueue(AppendEntry(check: check, pingLine: line, flip: flip), queued: queued)
     }
 
     /// Store a flip that no ping caused (timeout, pause, resume).
@@ -138,7 +139,7 @@ public final class PingStore: Sendable {
         try await enqueue(AppendEntry(check: check, pingLine: nil, flip: flip))
     }
 
-    private func enqueue(_ entry: AppendEntry) async throws {
+    private func enqueue(_ entry: AppendEntry, queued: @Sendable () -> Void = {}) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let outcome = queue.withLock { queue -> (accepted: Bool, wake: Bool) in
                 guard !queue.closing else { return (false, false) }
@@ -147,6 +148,7 @@ public final class PingStore: Sendable {
                 queue.writerSleeping = false
                 return (true, wake)
             }
+            queued()
             if !outcome.accepted {
                 continuation.resume(throwing: StoreError(.closed, operation: "append", path: data.path))
             } else if outcome.wake {
@@ -287,7 +289,7 @@ struct AppendEntry: Sendable {
 
 enum ControlJob: Sendable, CustomStringConvertible {
     case rotateJournal
-    case swapCompacted(check: UUID, temp: String, readUpTo: Int)
+    case swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int)
     case retire(UUID)
 
     var description: String {
@@ -317,7 +319,8 @@ struct SharedState: Sendable {
     var pendingCheckpoints: [PendingCheckpoint] = []
     var nextJournalSequence = 0
     var compactionWanted: Set<UUID> = []
-    var compacting: Set<UUID> = []
+    var flipCompactionWanted: Set<UUID> = []
+    var compacting: Set<CompactionTarget> = []
     var stopping = false
     var lastMaintenanceError: String?
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 
 /// `registry.json`: the UUID of every check, assigned on first sight and never changed, and
 /// the UUIDs of deleted checks, never handed out again (SPEC §1.3).

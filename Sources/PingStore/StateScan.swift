@@ -125,7 +125,7 @@ struct StateScan {
                 if stored.flip.reason == .resume && latestResume == nil { latestResume = stored }
             default: break
             }
-            return latestResume == nil && read < 64
+            return latestResume == nil && read < FlipRetention.newest
         }
         if let latest, latest.flip.time >= (state.lastPing ?? Int64.min) {
             state.status = latest.flip.new

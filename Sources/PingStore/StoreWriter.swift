@@ -29,6 +29,8 @@ struct StoreWriter {
     var flipNumbers: [UUID: Int] = [:]
     /// Pings appended per check since its last compaction check.
     var appendedSinceCompaction: [UUID: Int] = [:]
+    /// Flips appended per check since its last compaction check.
+    var flipsSinceCompaction: [UUID: Int] = [:]
 
     init(store: PingStore, journal: RawFile?, sequence: Int) {
         self.store = store
@@ -159,12 +161,14 @@ struct StoreWriter {
         for (check, n) in newFlipNumbers { flipNumbers[check] = n }
         touched.formUnion(order)
         let wanted = noteAppends(batch.map(\.0))
+        let flipsWanted = noteFlips(batch.map(\.0))
         store.shared.withLock { state in
             state.statistics.batches += 1
             state.statistics.records += records
             if fsyncMode { state.statistics.journalSyncs += 1 }
             state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
             state.compactionWanted.formUnion(wanted)
+            state.flipCompactionWanted.formUnion(flipsWanted)
         }
         for (_, continuation) in batch { continuation.resume() }
     }
@@ -297,6 +301,21 @@ struct StoreWriter {
         return due
     }
 
+    /// Checks that received `FlipRetention.compactionSlack` flips since their last look.
+    private mutating func noteFlips(_ entries: [AppendEntry]) -> [UUID] {
+        var due: [UUID] = []
+        for entry in entries where entry.flip != nil {
+            let count = flipsSinceCompaction[entry.check, default: 0] + 1
+            if count >= FlipRetention.compactionSlack {
+                due.append(entry.check)
+                flipsSinceCompaction[entry.check] = 0
+            } else {
+                flipsSinceCompaction[entry.check] = count
+            }
+        }
+        return due
+    }
+
     // MARK: Control jobs
 
     private mutating func perform(_ job: ControlJob) throws -> ControlReply {
@@ -314,8 +333,8 @@ struct StoreWriter {
             journalBroken = false
             touched = []
             return .rotated(segment: closing, touched: closingTouched)
-        case .swapCompacted(let check, let temp, let readUpTo):
-            try swapCompacted(check: check, temp: temp, readUpTo: readUpTo)
+        case .swapCompacted(let check, let log, let temp, let readUpTo):
+            try swapCompacted(check: check, log: log, temp: temp, readUpTo: readUpTo)
             return .done
         case .retire(let check):
             try retire(check)
@@ -325,11 +344,11 @@ struct StoreWriter {
 
     /// Second half of a compaction: copy what was appended since the compactor read the file,
     /// then atomically replace it. Done here so no append can fall between read and rename.
-    private mutating func swapCompacted(check: UUID, temp: String, readUpTo: Int) throws {
-        let path = store.data.pingFile(check)
+    private mutating func swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int) throws {
+        let path = log == .pings ? store.data.pingFile(check) : store.data.flipFile(check)
         guard logs[path] != nil || FileSystem.exists(path) else {
             try? FileSystem.remove(temp)
-            throw StoreError(.invalid, operation: "compact", path: path, detail: "the check's pings were moved away meanwhile")
+            throw StoreError(.invalid, operation: "compact", path: path, detail: "the check's file was moved away meanwhile (retired)")
         }
         let current = try openLog(path)
         guard current.size >= readUpTo else {
@@ -346,7 +365,7 @@ struct StoreWriter {
             try out.syncData()
         }
         try FileSystem.rename(temp, path)
-        try FileSystem.syncDirectory(store.data.pings)
+        try FileSystem.syncDirectory(log == .pings ? store.data.pings : store.data.flips)
         logs[path]?.file.close()
         logs[path] = nil
     }

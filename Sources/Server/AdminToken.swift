@@ -76,11 +76,6 @@ public struct AdminToken: Sendable {
     }
 
     public func matches(_ candidate: String) -> Bool {
-        let given = Array(candidate.utf8)
-        var difference = given.count ^ value.count
-        for index in value.indices {
-            difference |= Int(value[index] ^ (index < given.count ? given[index] : 0))
-        }
-        return difference == 0
+        ConstantTime.equal(candidate.utf8, value)
     }
 }

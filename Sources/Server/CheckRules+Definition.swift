@@ -3,9 +3,9 @@ import Foundation
 import Monitoring
 
 extension CheckRules {
-    /// The status rules of a check definition. `timeScale` > 1 divides every duration (test
-    /// only: `KIOTHC_TEST_TIME_SCALE`, so end-to-end tests need not wait minutes); schedules
-    /// cannot be scaled.
+    /// The status rules of a check definition. `timeScale` > 1 divides every duration and runs
+    /// schedules that much faster (test only: `KIOTHC_TEST_TIME_SCALE`, so end-to-end tests need
+    /// not wait minutes).
     init(_ definition: CheckDefinition, timeScale: Int64 = 1) {
         let scale = max(1, timeScale)
         let expectation: Expectation
@@ -17,5 +17,6 @@ extension CheckRules {
             expectation: expectation, grace: Int64(definition.grace) * 1_000_000 / scale,
             timeZone: TimeZoneDatabase.zone(named: definition.tz) ?? TimeZone(identifier: "UTC") ?? .gmt,
             manualResume: definition.manualResume, paused: definition.paused)
+        scheduleTimeScale = scale
     }
 }

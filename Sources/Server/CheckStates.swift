@@ -6,6 +6,8 @@ import Synchronization
 /// across I/O or an await).
 final class CheckStates: Sendable {
     let states: Mutex<[UUID: CheckState]>
+    /// The signal of each check's latest ping append (`applyInTurn`); taken inside `states`.
+    let lastAppends = Mutex<[UUID: QueuedSignal]>([:])
 
     init(_ initial: [UUID: CheckState]) {
         states = Mutex(initial)
@@ -35,6 +37,7 @@ final class CheckStates: Sendable {
     /// Drops a removed check's state (its UUID never comes back).
     func forget(_ uuid: UUID) {
         _ = states.withLock { $0.removeValue(forKey: uuid) }
+        _ = lastAppends.withLock { $0.removeValue(forKey: uuid) }
     }
 
     func state(of uuid: UUID) -> CheckState {

@@ -15,9 +15,13 @@ struct PingEndpoint: Sendable {
     /// Microseconds since the epoch; read once per ping.
     let clock: @Sendable () -> Int64
     let maxRequestBody: Int
+    /// A ping's body must arrive within this long of its head (a body trickling in a byte at a
+    /// time never trips the idle timeout); `--idle-timeout`.
+    var bodyTimeout: Duration = .seconds(60)
     /// Pings stored and append latency, for `/metrics`.
     var meter = PingMeter()
-    /// Moves the check's deadline and alerts for its flip; nil in tests of the endpoint alone.
+    /// Stores the ping with its flip's alerts and moves the check's deadline; nil in tests of
+    /// the endpoint alone (the ping is then stored directly).
     var engine: StatusEngine? = nil
 
     func respond(to request: Request, context: ServerContext, scheme: String) async -> Response {
@@ -69,13 +73,17 @@ struct PingEndpoint: Sendable {
 
         var body = PingBody()
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxRequestBody {
-            return PingResponses.error(.contentTooLarge, PingResponses.payloadTooLarge, head: head)
+            return Self.refuseBody(.contentTooLarge, PingResponses.payloadTooLarge, context: context, head: head)
         }
+        let deadline = ContinuousClock.now + bodyTimeout
         do {
             for try await buffer in request.body {
                 body.append(buffer)
                 if body.size > maxRequestBody {
-                    return PingResponses.error(.contentTooLarge, PingResponses.payloadTooLarge, head: head)
+                    return Self.refuseBody(.contentTooLarge, PingResponses.payloadTooLarge, context: context, head: head)
+                }
+                if ContinuousClock.now > deadline {
+                    return Self.refuseBody(.requestTimeout, PingResponses.bodyTooSlow, context: context, head: head)
                 }
             }
         } catch {
@@ -90,11 +98,17 @@ struct PingEndpoint: Sendable {
             userAgent: request.headers[.userAgent] ?? "",
             body: body.text, bodySize: body.size, rid: rid)
         let definition = entry.definition
-        let (outcome, previous) = states.apply(
+        let (outcome, previous, turn) = states.applyInTurn(
             received, to: entry.uuid, at: clock(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
+        defer { turn.done() }
         let appendStarted = ContinuousClock.now
         do {
-            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip)
+            if let engine {
+                try await engine.store(outcome, of: entry, turn: turn)
+            } else {
+                await turn.wait()
+                try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: turn.done)
+            }
             meter.stored(outcome.ping.kind, after: ContinuousClock.now - appendStarted)
         } catch {
             meter.failed()
@@ -103,8 +117,17 @@ struct PingEndpoint: Sendable {
                 "ping not stored: \(error)", metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())"])
             return PingResponses.unavailable()
         }
-        await engine?.pinged(entry, outcome: outcome)
         return PingResponses.ok(head: head)
+    }
+
+    /// Answers a request whose body is not read to its end and stops reading the connection:
+    /// otherwise the server would go on draining the rest of the body before the next request,
+    /// forever for an endless chunked body. The connection closes after the answer.
+    static func refuseBody(_ status: HTTPResponse.Status, _ text: String, context: ServerContext, head: Bool) -> Response {
+        context.channel?.close(mode: .input, promise: nil)
+        var response = PingResponses.error(status, text, head: head)
+        response.headers[.connection] = "close"
+        return response
     }
 
     /// As Healthchecks: the first address of X-Forwarded-For when a proxy sets it, else the

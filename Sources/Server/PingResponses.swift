@@ -37,6 +37,7 @@ enum PingResponses {
     static let invalidUUIDFormat = "invalid uuid format"
     static let ambiguousSlug = "ambiguous slug"
     static let payloadTooLarge = "payload too large"
+    static let bodyTooSlow = "request body too slow"
 
     /// A CORS preflight: 204 and no ping.
     static func preflight() -> Response {

@@ -90,7 +90,9 @@ public final class PingServer: Sendable {
                 options.testTimeScale = scale
                 logger.warning("\(StatusEngine.timeScaleVariable)=\(scale): check durations and alert retries are divided by \(scale); for tests only")
             }
-            let outbox = try Outbox(directory: data.path + "/alerts", policy: RetryPolicy.standard.scaled(by: options.testTimeScale), now: now)
+            let outbox = try Outbox(
+                directory: data.path + "/alerts", policy: RetryPolicy.standard.scaled(by: options.testTimeScale), now: now,
+                flipStored: { store.hasFlip(of: $0) })
             if outbox.linesSkipped > 0 {
                 logger.warning("skipped unreadable lines of the alert outbox", metadata: ["lines": "\(outbox.linesSkipped)", "file": "\(outbox.path)"])
             }
@@ -131,6 +133,7 @@ public final class PingServer: Sendable {
             clock: clock)
         self.engine = engine
         var endpoint = PingEndpoint(catalog: catalog, states: self.states, store: store, clock: clock, maxRequestBody: options.maxRequestBody)
+        endpoint.bodyTimeout = .seconds(options.idleTimeoutSeconds)
         endpoint.engine = engine
         self.endpoint = endpoint
         let api = ManagementAPI(
@@ -205,7 +208,9 @@ public final class PingServer: Sendable {
         return Application(
             responder: responder,
             server: server,
-            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "kiothc", reuseAddress: true),
+            configuration: ApplicationConfiguration(
+                address: .hostname(address.host, port: address.port), serverName: "kiothc", reuseAddress: true,
+                availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 let host = address.host.contains(":") ? "[\(address.host)]" : address.host

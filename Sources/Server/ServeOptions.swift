@@ -14,6 +14,9 @@ public struct ServeOptions: Sendable {
     public var maxRequestBody = 10 * 1024 * 1024
     /// Connections with no traffic for this long are closed (idle and slow clients).
     public var idleTimeoutSeconds = 60
+    /// Open connections per listener; beyond it the listener stops accepting (new clients wait
+    /// in the kernel's backlog) until one closes: bounded file descriptors and memory.
+    public var maxConnections = 1_000
     /// The admin token's file; nil: `<data>/admin-token`, generated at the first start.
     public var adminTokenFile: String?
     /// How often the config tree is fingerprinted as a fallback for inotify; nil disables it.

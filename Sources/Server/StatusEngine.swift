@@ -67,11 +67,39 @@ final class StatusEngine: Sendable {
 
     // MARK: pings
 
-    /// After a ping is stored: its check's deadline moves; its flip, if any, alerts.
-    func pinged(_ entry: ServingCatalog.Entry, outcome: CheckState.PingOutcome) async {
+    /// Stores a ping (and its flip) for the endpoint: the flip's alerts are written to the
+    /// outbox, held, before the ping is stored, and confirmed after; so an acknowledged flip
+    /// always has its alerts, even across a crash (the outbox resolves held alerts at open).
+    /// Then the check's deadline moves. Throws when the outbox or the store refuses: nothing of
+    /// the ping is acknowledged then.
+    /// `turn` keeps the check's pings in the store in the order they were numbered: the alerts
+    /// are held first, then the ping waits for the one before it to be queued.
+    func store(_ outcome: CheckState.PingOutcome, of entry: ServingCatalog.Entry, turn: AppendTurn? = nil) async throws {
+        var held: [Alert.ID] = []
+        if let flip = outcome.flip, let dispatcher {
+            let alerts = alerts(for: flip, of: entry, lastPing: outcome.ping, snapshot: catalog.snapshot)
+            do {
+                try await dispatcher.hold(alerts)
+            } catch {
+                throw AlertsNotQueued(reason: "\(error)")
+            }
+            held = alerts.map(\.id)
+        }
+        await turn?.wait()
+        do {
+            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: { turn?.done() })
+        } catch {
+            await dispatcher?.withdraw(held, at: clock())
+            throw error
+        }
+        await dispatcher?.confirm(held, at: clock())
         if queue.touch(entry.uuid) { wakeup.signal() }
-        guard let flip = outcome.flip else { return }
-        await enqueueAlerts(for: [(entry, flip, outcome.ping)], snapshot: catalog.snapshot)
+    }
+
+    /// The outbox could not take a flip's alerts, so the flip is not made.
+    struct AlertsNotQueued: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "cannot queue the alerts of the flip in the outbox: \(reason)" }
     }
 
     // MARK: deadlines
@@ -108,14 +136,29 @@ final class StatusEngine: Sendable {
     }
 
     private func wentDown(_ flips: [(entry: ServingCatalog.Entry, transition: CheckStates.Transition)], snapshot: ServingCatalog) async {
-        // Alerts are queued before the flips are stored: a crash in between flips the check again
-        // at the next start and alerts twice, never zero times.
-        var withLastPing: [(ServingCatalog.Entry, Flip, Ping?)] = []
+        // Alerts are written held before the flips are stored, confirmed for the flips stored and
+        // withdrawn for the others; a crash in between is resolved when the outbox opens.
+        var alertsByFlip: [[Alert]] = []
         for (entry, transition) in flips {
             let lastPing = wantsAlerts(entry, snapshot) ? (try? store.pings(of: entry.uuid, limit: 1))?.first : nil
-            withLastPing.append((entry, transition.flip, lastPing))
+            alertsByFlip.append(alerts(for: transition.flip, of: entry, lastPing: lastPing, snapshot: snapshot))
         }
-        await enqueueAlerts(for: withLastPing, snapshot: snapshot)
+        if let dispatcher {
+            do {
+                try await dispatcher.hold(alertsByFlip.flatMap { $0 })
+            } catch {
+                // No flip without its alerts: all of them are retried.
+                let now = clock()
+                for (entry, transition) in flips {
+                    states.undo(transition, of: entry.uuid)
+                    queue.set(entry.uuid, deadline: now + Self.retryAfterStoreFailure)
+                }
+                logger.error(
+                    "cannot queue alerts in the outbox; the checks stay as they were and are tried again in 5 s: \(error)",
+                    metadata: ["checks": "\(flips.count)"])
+                return
+            }
+        }
 
         // Stored concurrently so group commit shares flushes; the indexes of refused flips come back.
         var failed: [(index: Int, error: String)] = []
@@ -151,6 +194,14 @@ final class StatusEngine: Sendable {
                     "deadline": "\(Alert.isoSeconds(transition.flip.time))", "old": "\(transition.flip.old.rawValue)",
                 ])
         }
+        let refused = Set(failed.map(\.index))
+        var confirmed: [Alert.ID] = []
+        var withdrawn: [Alert.ID] = []
+        for (index, alerts) in alertsByFlip.enumerated() {
+            if refused.contains(index) { withdrawn += alerts.map(\.id) } else { confirmed += alerts.map(\.id) }
+        }
+        await dispatcher?.withdraw(withdrawn, at: stored)
+        await dispatcher?.confirm(confirmed, at: stored)
         for (index, error) in failed {
             let (entry, transition) = flips[index]
             states.undo(transition, of: entry.uuid)
@@ -172,22 +223,10 @@ final class StatusEngine: Sendable {
         }
     }
 
-    private func enqueueAlerts(for flips: [(ServingCatalog.Entry, Flip, Ping?)], snapshot: ServingCatalog) async {
-        guard let dispatcher else { return }
-        let now = clock()
-        var alerts: [Alert] = []
-        for (entry, flip, lastPing) in flips {
-            let project = snapshot.catalog.project(entry.definition.id.project)
-            alerts += Alert.alerts(for: flip, of: entry.uuid, definition: entry.definition, project: project, lastPing: lastPing, now: now)
-        }
-        guard !alerts.isEmpty else { return }
-        do {
-            try await dispatcher.enqueue(alerts)
-        } catch {
-            logger.error(
-                "cannot queue alerts in the outbox; they are lost: \(error)",
-                metadata: ["alerts": "\(alerts.count)", "checks": "\(Set(alerts.map { $0.check.uuidString.lowercased() }).sorted().joined(separator: ","))"])
-        }
+    private func alerts(for flip: Flip, of entry: ServingCatalog.Entry, lastPing: Ping?, snapshot: ServingCatalog) -> [Alert] {
+        guard dispatcher != nil else { return [] }
+        let project = snapshot.catalog.project(entry.definition.id.project)
+        return Alert.alerts(for: flip, of: entry.uuid, definition: entry.definition, project: project, lastPing: lastPing, now: clock())
     }
 
     /// Until cancelled: tick, then sleep until the next deadline (at most a minute, so a clock

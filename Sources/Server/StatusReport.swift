@@ -55,7 +55,7 @@ public struct StatusReport: Sendable {
         for definition in result.catalog.checks {
             if let project, definition.id.project != project { continue }
             if !Set(tags).isSubset(of: Set(definition.tags)) { continue }
-            let uuid = registry.uuid(for: CheckIdentity(project: definition.id.project, key: definition.id.key))
+            let uuid = registry.uuid(for: definition.id)
             var state = CheckState.new
             if let uuid {
                 do {

@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
 
             Every option can also be set by an environment variable: KIOTHC_CONFIG, KIOTHC_DATA, \
             KIOTHC_LISTEN (comma-separated), KIOTHC_TLS_CERT, KIOTHC_TLS_KEY, KIOTHC_BASE_URL, \
-            KIOTHC_DURABILITY, KIOTHC_KEEP_PINGS, KIOTHC_IDLE_TIMEOUT, KIOTHC_ADMIN_TOKEN_FILE, KIOTHC_RELOAD_POLL, KIOTHC_WATCH_CONFIG, KIOTHC_LOG_LEVEL. Flags win.
+            KIOTHC_DURABILITY, KIOTHC_KEEP_PINGS, KIOTHC_IDLE_TIMEOUT, KIOTHC_MAX_CONNECTIONS, KIOTHC_ADMIN_TOKEN_FILE, KIOTHC_RELOAD_POLL, KIOTHC_WATCH_CONFIG, KIOTHC_LOG_LEVEL. Flags win.
 
             The configuration is reloaded when a file under --config changes (inotify, and a \
             poll every --reload-poll seconds), on SIGHUP, and on POST /-/reload with the admin \
@@ -66,8 +66,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-request-body"), help: "Largest ping request body in bytes; larger ones get 413 and are not recorded.")
     var maxRequestBody: Int = 10 * 1024 * 1024
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent (idle keep-alive, or a client that stops sending) before it is closed.")
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent (idle keep-alive, or a client that stops sending) before it is closed; also the most a ping's body may take to arrive.")
     var idleTimeout: Int = environment["KIOTHC_IDLE_TIMEOUT"].flatMap { Int($0) } ?? 60
+
+    @Option(name: .customLong("max-connections"), help: "Open connections per listener; beyond it new clients wait until one closes.")
+    var maxConnections: Int = environment["KIOTHC_MAX_CONNECTIONS"].flatMap { Int($0) } ?? 1_000
 
     @Option(name: .customLong("admin-token-file"), help: ArgumentHelp("File holding the admin token (for POST /-/reload, /metrics, the dashboard). Default: data/admin-token, generated at the first start.", valueName: "file"))
     var adminTokenFile: String? = environment["KIOTHC_ADMIN_TOKEN_FILE"]
@@ -89,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxRequestBody >= 0 else { throw ValidationError("--max-request-body cannot be negative") }
         guard reloadPoll >= 0, reloadPoll.isFinite else { throw ValidationError("--reload-poll must be 0 (off) or a number of seconds") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
     }
 
     private var listenAddresses: [String] {
@@ -97,6 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A SIGHUP (`systemctl reload`) during a long startup must not end the process before
+        // the reload service traps it; the configuration is being loaded anyway.
+        signal(SIGHUP, SIG_IGN)
         let level = logLevel.level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -117,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.keepPings = keepPings
         options.maxRequestBody = maxRequestBody
         options.idleTimeoutSeconds = idleTimeout
+        options.maxConnections = maxConnections
         options.adminTokenFile = adminTokenFile
         options.watchConfig = watchConfig
         options.reloadPoll = reloadPoll > 0 ? .milliseconds(Int64(reloadPoll * 1000)) : nil

@@ -164,4 +164,73 @@ struct OutboxTests {
         #expect(second["n"] as? Int == 1)
         #expect(second["next_attempt_us"] as? Int == 10_000_005)
     }
+
+    @Test("a held alert is not sent until confirmed; a withdrawn one is never sent")
+    func heldAlerts() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try Outbox(directory: directory, now: 0)
+        let delivery = ScriptedDelivery([])
+        let alerts = dispatcher(outbox, delivery)
+        let check = UUID()
+        let kept = sampleAlert(.down, check: check, created: 1)
+        let dropped = sampleAlert(.down, created: 1)
+        try await alerts.hold([kept, dropped])
+        #expect(await alerts.tick(at: 5) == nil, "held alerts are not due")
+        // A later alert of the same check and channel waits behind the held one.
+        let later = sampleAlert(.up, check: check, created: 2)
+        try await alerts.enqueue([later])
+        await alerts.tick(at: 5)
+        #expect(delivery.sent.withLock { $0.isEmpty })
+        await alerts.withdraw([dropped.id], at: 6)
+        await alerts.confirm([kept.id], at: 6)
+        await alerts.tick(at: 7)
+        await alerts.tick(at: 8)
+        #expect(delivery.sent.withLock { $0.map(\.0) } == [kept.id, later.id])
+        let entries = try Outbox.entries(directory: directory)
+        #expect(entries.map(\.alert.id) == [kept.id, dropped.id, later.id])
+        #expect(entries.map(\.withdrawn) == [false, true, false])
+        #expect(entries.map(\.delivered) == [true, false, true])
+        #expect(entries.allSatisfy { !$0.held })
+    }
+
+    @Test("at open, a held alert whose flip was stored is confirmed and sent; one whose flip was not is withdrawn")
+    func heldAcrossCrash() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var stored = sampleAlert(.down, created: 1)
+        stored.flipTime = 1_000
+        var lost = sampleAlert(.up, created: 1)
+        lost.flipTime = 2_000
+        do {
+            // A crash after the alerts were written, before they were confirmed or withdrawn.
+            let outbox = try Outbox(directory: directory, now: 0)
+            try await outbox.enqueue([stored, lost], held: true)
+        }
+        let asked = Mutex<[UUID]>([])
+        let reopened = try Outbox(directory: directory, now: 10) { alert in
+            asked.withLock { $0.append(alert.id) }
+            return alert.flipTime == 1_000
+        }
+        #expect(asked.withLock { $0 } == [stored.id, lost.id])
+        let pending = await reopened.pendingEntries
+        #expect(pending.map(\.alert.id) == [stored.id])
+        #expect(pending.first?.held == false)
+        let delivery = ScriptedDelivery([])
+        await dispatcher(reopened, delivery).tick(at: 10)
+        #expect(delivery.sent.withLock { $0.map(\.0) } == [stored.id])
+        try await reopened.close()
+
+        // The resolution is in the file: the next open asks nothing and sends nothing again.
+        let again = try Outbox(directory: directory, now: 20) { _ in
+            Issue.record("asked again about a resolved alert")
+            return true
+        }
+        #expect(await again.pendingEntries.isEmpty)
+        let lines = try String(contentsOfFile: directory + "/outbox.jsonl", encoding: .utf8).split(separator: "\n")
+        let types = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["type"] as? String }
+        #expect(types == ["alert", "alert", "confirmed", "withdrawn", "attempt"])
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(first["held"] as? Bool == true)
+    }
 }

@@ -159,6 +159,19 @@ struct ConfigLoaderTests {
         #expect(files.count == 1)
     }
 
+    @Test("a YAML symlink to a missing file is an error at the link, not checks silently gone")
+    func danglingSymlink() throws {
+        let config = try TempConfig(["checks.yaml": "checks: {kept: }"])
+        try FileManager.default.createSymbolicLink(atPath: config.path + "/gone.yaml", withDestinationPath: "..data/gone.yaml")
+        try FileManager.default.createSymbolicLink(atPath: config.path + "/notes.txt", withDestinationPath: "missing.txt")
+        let result = try config.load()
+        let errors = result.diagnostics.filter { $0.severity == .error }
+        #expect(errors.map(\.code) == [.unreadableFile])
+        #expect(errors.first?.location.file == config.path + "/gone.yaml")
+        #expect(errors.first?.message.contains("symlink to '..data/gone.yaml', which does not exist") == true)
+        #expect(result.catalog.checks.map(\.id.key) == ["kept"])
+    }
+
     @Test("a missing config directory is an error that says what to do")
     func missingDirectory() {
         #expect(throws: ConfigDirectoryError.self) { try ConfigLoader.load(directory: "/nonexistent/checks.d") }

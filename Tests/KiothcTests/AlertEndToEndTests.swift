@@ -3,18 +3,18 @@ import Glibc
 import Testing
 
 /// A tiny HTTP receiver (Python's http.server) on 127.0.0.1: it records every request as a JSON
-/// line and answers 500 to the first `failFirst` requests, 200 after.
+/// line and answers 500 to the first `failFirst` requests of each path, 200 after.
 final class AlertReceiver {
     static let script = """
-        import http.server, json, sys
+        import http.server, json, os, sys
         fail_first, log_path, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-        seen = [0]
+        seen = {}
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get('Content-Length') or 0)
                 body = self.rfile.read(length).decode('utf-8', 'replace')
-                seen[0] += 1
-                status = 500 if seen[0] <= fail_first else 200
+                seen[self.path] = seen.get(self.path, 0) + 1
+                status = 500 if seen[self.path] <= fail_first else 200
                 with open(log_path, 'a') as f:
                     f.write(json.dumps({'path': self.path, 'body': body, 'status': status}) + '\\n')
                 self.send_response(status)
@@ -26,7 +26,6 @@ final class AlertReceiver {
         server = http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler)
         with open(log_path + '.port.tmp', 'w') as f:
             f.write(str(server.server_address[1]))
-        import os
         os.rename(log_path + '.port.tmp', log_path + '.port')
         server.serve_forever()
         """
@@ -44,7 +43,7 @@ final class AlertReceiver {
         try process.run()
         // The receiver writes its port to a file once it listens.
         let portFile = log.path + ".port"
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(30)
         var text: String?
         while Date() < deadline {
             text = try? String(contentsOfFile: portFile, encoding: .utf8)
@@ -61,27 +60,44 @@ final class AlertReceiver {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    /// Every request received so far: (path, parsed JSON body, status answered).
-    var requests: [(path: String, body: [String: Any], status: Int)] {
+    struct Request {
+        let path: String
+        /// `$STATUS` and `$NOW` of the alert, from the JSON body.
+        let status: String
+        let now: String
+        let body: [String: Any]
+        /// What the receiver answered.
+        let answered: Int
+    }
+
+    /// Every request received so far, oldest first.
+    var requests: [Request] {
         guard let text = try? String(contentsOf: log, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let path = object["path"] as? String, let status = object["status"] as? Int, let body = object["body"] as? String
+                let path = object["path"] as? String, let answered = object["status"] as? Int, let body = object["body"] as? String
             else { return nil }
             let json = (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:]
-            return (path, json, status)
+            return Request(path: path, status: json["status"] as? String ?? "", now: json["now"] as? String ?? "", body: json, answered: answered)
         }
+    }
+
+    func requests(to path: String) -> [Request] { requests.filter { $0.path == path } }
+
+    /// Alerts accepted (answered 200) on `path`, as `status@now`.
+    func delivered(to path: String) -> [String] {
+        requests(to: path).filter { $0.answered == 200 }.map { "\($0.status)@\($0.now)" }
     }
 
     /// Polls (every 50 ms, at most `timeout`) until `condition` holds; sleeps without blocking
     /// a thread of the shared pool.
-    func wait(timeout: TimeInterval = 30, until condition: () -> Bool) async -> Bool {
+    func wait(timeout: TimeInterval = 60, until condition: () throws -> Bool) async rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if condition() { return true }
+            if try condition() { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return condition()
+        return try condition()
     }
 
     /// SIGKILL: the test process may ignore SIGTERM, and children inherit that.
@@ -98,14 +114,23 @@ final class AlertReceiver {
     }
 }
 
-/// End to end with real processes and sockets: `kiothc serve`, a check that misses its ping,
-/// and an HTTP receiver. `KIOTHC_TEST_TIME_SCALE=60` (test only) makes the check's 5m timeout
-/// and 1m grace last 5 s and 1 s (long enough that the check cannot go down again while a
-/// slow, loaded test run waits for the up alert), and alert retries start after 1/6 s instead of 10 s; the
-/// deadline scheduler, outbox and delivery are the production code paths.
+/// End to end with real processes and sockets: `kiothc serve`, checks that miss their pings, and
+/// an HTTP receiver. `KIOTHC_TEST_TIME_SCALE=60` (test only) runs the server's check clock 60
+/// times faster: a `5m` timeout lasts 5 s, a `1m` grace 1 s, a `* * * * *` schedule is due every
+/// second and `*:0/10` (OnCalendar) every 10 s; alert retries start after 1/6 s. The deadline
+/// scheduler, the outbox and delivery are the production code paths.
+///
+/// Exactly once is checked from the files after the server stopped, not from timings: every
+/// notifiable flip has one alert in the outbox, every alert the receiver accepted is one of
+/// them and was accepted once, and an alert not accepted yet is still pending.
 @Suite("Alerts end to end", .serialized)
 struct AlertEndToEndTests {
-    static func config(_ receiver: String) -> [String: String] {
+    struct Check {
+        let key: String
+        let slug: String
+    }
+
+    static func config(_ receiver: String, checks: String) -> [String: String] {
         [
             "checks.yaml": """
                 projects:
@@ -116,88 +141,198 @@ struct AlertEndToEndTests {
                         url: \(receiver)/hook/$SLUG
                         body: '{"name": "$NAME", "status": "$STATUS", "now": "$NOW", "code": "$CODE"}'
                 checks:
-                  beat: {name: Heart Beat, timeout: 5m, grace: 1m}
+                \(checks)
                 """
         ]
     }
 
     static let scaled = ["KIOTHC_TEST_TIME_SCALE": "60"]
+    static let second = 1_000_000
 
-    func flips(_ server: RunningServer, _ uuid: String) throws -> [[String: Any]] {
-        let url = server.data.appendingPathComponent("flips/\(uuid).jsonl")
+    static func flips(_ data: URL, _ uuid: String) -> [[String: Any]] {
+        let url = data.appendingPathComponent("flips/\(uuid).jsonl")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
-    @Test("a missed ping goes down and the receiver, failing twice, gets exactly one down alert; a success gets one up alert")
-    func downThenUp() async throws {
-        let receiver = try AlertReceiver(failFirst: 2)
-        let server = try RunningServer(files: Self.config(receiver.url), environment: Self.scaled)
-        defer { server.stop() }
-        let uuid = try server.uuid("default", "beat")
-        #expect(try Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200)
-        let pingTime = try #require(try server.pings(uuid).last?["time_us"] as? Int)
-
-        #expect(await receiver.wait { receiver.requests.contains { $0.status == 200 } }, "no down alert delivered:\n\(server.output)")
-        let downRequests = receiver.requests
-        #expect(downRequests.map(\.status) == [500, 500, 200])
-        #expect(Set(downRequests.map { $0.body["status"] as? String }) == ["down"])
-        #expect(downRequests.allSatisfy { $0.path == "/hook/heart-beat" && $0.body["name"] as? String == "Heart Beat" && $0.body["code"] as? String == uuid })
-        let down = try #require(try flips(server, uuid).last)
-        #expect(down["reason"] as? String == "timeout")
-        #expect(down["time_us"] as? Int == pingTime + 6_000_000, "the flip is timestamped at the deadline")
-
-        #expect(try Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200)
-        #expect(await receiver.wait { receiver.requests.count >= 4 }, "no up alert:\n\(server.output)")
-        try await Task.sleep(for: .milliseconds(500))
-        let all = receiver.requests
-        #expect(all.count == 4)
-        #expect(all.last?.body["status"] as? String == "up")
-        #expect(all.last?.status == 200)
-        #expect(all.filter { $0.status == 200 }.map { $0.body["status"] as? String } == ["down", "up"])
-        server.stop()
-
-        let outbox = try String(contentsOf: server.data.appendingPathComponent("alerts/outbox.jsonl"), encoding: .utf8)
-        let lines = outbox.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(lines.filter { $0["type"] as? String == "alert" }.count == 2)
-        #expect(lines.filter { $0["type"] as? String == "attempt" }.compactMap { $0["status_code"] as? Int } == [500, 500, 200, 200])
+    static func outbox(_ data: URL) throws -> [[String: Any]] {
+        let text = try String(contentsOf: data.appendingPathComponent("alerts/outbox.jsonl"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
-    @Test("across restarts: down while stopped flips at start (at its deadline); an alert pending at a stop is delivered once after the next start")
+    /// `$NOW` of a flip: ISO 8601 UTC, whole seconds.
+    static func iso(_ microseconds: Int) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(microseconds / 1_000_000)))
+    }
+
+    /// The first scaled-schedule time strictly after `time` (µs) for a schedule due every
+    /// `period` real seconds at a scale of 60: scaled time starts at a UTC midnight, so scaled
+    /// minutes start on whole real seconds (and every period used here divides a day).
+    static func nextScheduled(after time: Int, period: Int) -> Int {
+        let seconds = time / second
+        return (seconds / period + 1) * period * second
+    }
+
+    /// Exactly once, for one check, from the data directory of a stopped server and the
+    /// receiver's log: one outbox alert per notifiable flip (`new→up` and `paused→up` are not),
+    /// each resolved (no alert left held, none withdrawn), each accepted by the receiver at most
+    /// once; those not accepted are the newest ones, still pending.
+    static func expectEachFlipAlertedOnce(data: URL, uuid: String, path: String, receiver: AlertReceiver) throws {
+        let flips = Self.flips(data, uuid)
+        let notifiable = flips.compactMap { flip -> String? in
+            guard let old = flip["old"] as? String, let new = flip["new"] as? String, let time = flip["time_us"] as? Int else { return nil }
+            guard new == "down" || (new == "up" && old != "new" && old != "paused") else { return nil }
+            return "\(new)@\(iso(time))"
+        }
+        let lines = try outbox(data)
+        let alerts = lines.filter { $0["type"] as? String == "alert" && $0["check"] as? String == uuid }
+        let queued = alerts.compactMap { alert -> String? in
+            guard let direction = alert["direction"] as? String, let time = alert["flip_time_us"] as? Int else { return nil }
+            return "\(direction)@\(iso(time))"
+        }
+        #expect(queued == notifiable, "one alert per notifiable flip, in order; flips: \(flips)")
+        let ids = Set(alerts.compactMap { $0["id"] as? String })
+        let resolved = Set(lines.filter { $0["type"] as? String == "confirmed" }.compactMap { $0["id"] as? String })
+        let held = alerts.filter { $0["held"] as? Bool == true }.compactMap { $0["id"] as? String }
+        #expect(Set(held).isSubset(of: resolved), "every held alert was confirmed")
+        #expect(!lines.contains { $0["type"] as? String == "withdrawn" && ids.contains($0["id"] as? String ?? "") })
+
+        let delivered = receiver.delivered(to: path)
+        #expect(Set(delivered).count == delivered.count, "an alert accepted twice: \(delivered)")
+        #expect(Array(notifiable.prefix(delivered.count)) == delivered, "accepted in flip order, none missing before the last: \(delivered) vs \(notifiable)")
+        let deliveredIDs = Set(lines.filter { $0["type"] as? String == "attempt" && $0["outcome"] as? String == "delivered" }.compactMap { $0["id"] as? String })
+        #expect(ids.intersection(deliveredIDs).count == delivered.count, "the outbox records each accepted alert as delivered")
+    }
+
+    @Test("checks that miss their pings (timeout, cron, OnCalendar) go down; the receiver, failing twice, gets one down alert each; a success gets one up alert")
+    func downThenUp() async throws {
+        let receiver = try AlertReceiver(failFirst: 2)
+        let checks = [Check(key: "beat", slug: "heart-beat"), Check(key: "minutely", slug: "every-minute"), Check(key: "calendar", slug: "on-calendar")]
+        let server = try RunningServer(
+            files: Self.config(
+                receiver.url,
+                checks: """
+                      beat: {name: Heart Beat, timeout: 5m, grace: 1m}
+                      minutely: {name: Every Minute, schedule: "* * * * *", grace: 1m}
+                      calendar: {name: On Calendar, schedule: "*:0/10", grace: 1m}
+                    """),
+            environment: Self.scaled)
+        defer { server.stop() }
+        var uuids: [String: String] = [:]
+        var pingTimes: [String: Int] = [:]
+        for check in checks {
+            let uuid = try server.uuid("default", check.key)
+            uuids[check.key] = uuid
+            #expect(try Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200)
+            pingTimes[check.key] = try #require(try server.pings(uuid).last?["time_us"] as? Int)
+        }
+
+        for check in checks {
+            let path = "/hook/\(check.slug)"
+            #expect(await receiver.wait { !receiver.delivered(to: path).isEmpty }, "no down alert delivered for \(check.key):\n\(server.output)")
+            let requests = receiver.requests(to: path)
+            #expect(requests.prefix(3).map(\.answered) == [500, 500, 200], "\(check.key): failed twice, then delivered")
+            #expect(Set(requests.prefix(3).map { "\($0.status)@\($0.now)" }).count == 1, "\(check.key): the same alert three times")
+            #expect(requests.first?.status == "down")
+            #expect(requests.first?.body["name"] as? String != nil && requests.first?.body["code"] as? String == uuids[check.key])
+            let uuid = try #require(uuids[check.key])
+            let pinged = try #require(pingTimes[check.key])
+            let down = try #require(Self.flips(server.data, uuid).first { $0["new"] as? String == "down" })
+            #expect(down["reason"] as? String == "timeout")
+            // Each flip is timestamped at its deadline: the next expected ping plus grace (1 s).
+            let late = check.key == "beat" ? pinged + 5 * Self.second : Self.nextScheduled(after: pinged, period: check.key == "minutely" ? 1 : 10)
+            #expect(down["time_us"] as? Int == late + Self.second, "\(check.key) down at its deadline")
+        }
+
+        // Up again: one up alert each (the schedule checks may go down again soon after; that
+        // is a new flip with its own alert, counted by the exactly-once check below).
+        for check in checks {
+            #expect(try Curl.request("\(server.baseURL)/ping/\(uuids[check.key]!)").status == 200)
+        }
+        for check in checks {
+            let path = "/hook/\(check.slug)"
+            #expect(await receiver.wait { receiver.delivered(to: path).contains { $0.hasPrefix("up@") } }, "no up alert for \(check.key):\n\(server.output)")
+            #expect(receiver.delivered(to: path).prefix(2).map { String($0.prefix(3)) } == ["dow", "up@"])
+        }
+        #expect(server.stop() == 0)
+        for check in checks {
+            try Self.expectEachFlipAlertedOnce(data: server.data, uuid: uuids[check.key]!, path: "/hook/\(check.slug)", receiver: receiver)
+        }
+    }
+
+    @Test("across restarts: checks that went down while the server was stopped flip at start (at their deadline) and alert; an alert pending at a stop is delivered once after the next start")
     func acrossRestarts() async throws {
         // Learn a free port, then leave it closed: the first delivery attempts are refused.
         let probe = try AlertReceiver()
         let port = probe.port
         probe.stop()
-        let receiverURL = "http://127.0.0.1:\(port)"
+        let files = Self.config(
+            "http://127.0.0.1:\(port)",
+            checks: """
+                  beat: {name: Heart Beat, timeout: 5m, grace: 1m}
+                  ten: {name: Every Ten, schedule: "*/10 * * * *", grace: 1m}
+                  calendar: {name: On Calendar, schedule: "*:0/10", grace: 1m}
+                """)
+        let checks = [Check(key: "beat", slug: "heart-beat"), Check(key: "ten", slug: "every-ten"), Check(key: "calendar", slug: "on-calendar")]
 
-        let first = try RunningServer(files: Self.config(receiverURL), environment: Self.scaled)
-        let uuid = try first.uuid("default", "beat")
-        #expect(try Curl.request("\(first.baseURL)/ping/\(uuid)").status == 200)
-        let pingTime = try #require(try first.pings(uuid).last?["time_us"] as? Int)
+        let first = try RunningServer(files: files, environment: Self.scaled)
+        var uuids: [String: String] = [:]
+        for check in checks { uuids[check.key] = try first.uuid("default", check.key) }
+        // Ping just after a 10 s boundary, so every deadline is at least 6 s away: long enough to
+        // stop the server before any of them, even on a loaded machine.
+        let now = Int(Date().timeIntervalSince1970 * 1_000_000)
+        let boundary = Self.nextScheduled(after: now, period: 10)
+        try await Task.sleep(for: .microseconds(boundary - now + 100_000))
+        var deadlines: [String: Int] = [:]
+        for check in checks {
+            #expect(try Curl.request("\(first.baseURL)/ping/\(uuids[check.key]!)").status == 200)
+            let pinged = try #require(try first.pings(uuids[check.key]!).last?["time_us"] as? Int)
+            let late = check.key == "beat" ? pinged + 5 * Self.second : Self.nextScheduled(after: pinged, period: 10)
+            deadlines[check.key] = late + Self.second
+        }
         #expect(first.stop() == 0)
-        // Stopped past the deadline (ping + 5 s + 1 s).
-        try await Task.sleep(for: .milliseconds(6_500))
+        let stopped = Int(Date().timeIntervalSince1970 * 1_000_000)
+        try #require(stopped < deadlines.values.min()!, "the first server took too long to stop: the checks must go down while it is stopped")
+        for check in checks { #expect(Self.flips(first.data, uuids[check.key]!).count == 1, "\(check.key) still up at the stop") }
+        // Stopped past every deadline.
+        try await Task.sleep(for: .microseconds(deadlines.values.max()! - stopped + 500_000))
 
-        let second = try RunningServer(files: Self.config(receiverURL), data: first.data, environment: Self.scaled)
-        _ = try second.waitFor(prefix: "alert not delivered, will retry")
-        let flipped = try flips(second, uuid)
-        #expect(flipped.count == 2)
-        #expect(flipped.last?["time_us"] as? Int == pingTime + 6_000_000, "flipped at start, timestamped at the deadline")
+        let second = try RunningServer(files: files, data: first.data, environment: Self.scaled)
+        try second.waitUntil("every check flipped down and its alert was tried", timeout: 60) {
+            checks.allSatisfy { Self.flips(second.data, uuids[$0.key]!).count == 2 } && second.occurrences(of: "alert not delivered, will retry") >= checks.count
+        }
+        for check in checks {
+            let down = try #require(Self.flips(second.data, uuids[check.key]!).last)
+            #expect(down["new"] as? String == "down")
+            #expect(down["time_us"] as? Int == deadlines[check.key], "\(check.key) flipped at start, timestamped at its deadline")
+        }
         #expect(second.stop() == 0)
 
-        let receiver = try AlertReceiver(port: port)
-        let third = try RunningServer(files: Self.config(receiverURL), data: second.data, environment: Self.scaled)
+        // The receiver now answers, failing twice per check first; a third server delivers.
+        let receiver = try AlertReceiver(failFirst: 2, port: port)
+        let third = try RunningServer(files: files, data: second.data, environment: Self.scaled)
         defer { third.stop() }
-        #expect(await receiver.wait { !receiver.requests.isEmpty }, "the pending alert was not delivered:\n\(third.output)")
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(receiver.requests.map(\.status) == [200])
-        #expect(receiver.requests.first?.body["status"] as? String == "down")
-        #expect(try flips(third, uuid).count == 2, "no second down flip after the restart")
+        for check in checks {
+            let path = "/hook/\(check.slug)"
+            #expect(await receiver.wait { !receiver.delivered(to: path).isEmpty }, "the pending alert of \(check.key) was not delivered:\n\(third.output)")
+            #expect(receiver.requests(to: path).map(\.answered) == [500, 500, 200])
+            #expect(receiver.delivered(to: path) == ["down@\(Self.iso(deadlines[check.key]!))"])
+            #expect(Self.flips(third.data, uuids[check.key]!).count == 2, "no second down flip after the restart")
+        }
 
-        #expect(try Curl.request("\(third.baseURL)/ping/\(uuid)").status == 200)
-        #expect(await receiver.wait { receiver.requests.count >= 2 })
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(receiver.requests.map { $0.body["status"] as? String } == ["down", "up"])
+        for check in checks {
+            #expect(try Curl.request("\(third.baseURL)/ping/\(uuids[check.key]!)").status == 200)
+        }
+        for check in checks {
+            let path = "/hook/\(check.slug)"
+            #expect(await receiver.wait { receiver.delivered(to: path).count >= 2 }, "no up alert for \(check.key):\n\(third.output)")
+            #expect(receiver.delivered(to: path).prefix(2).map { String($0.prefix(3)) } == ["dow", "up@"])
+        }
+        #expect(third.stop() == 0)
+        for check in checks {
+            try Self.expectEachFlipAlertedOnce(data: third.data, uuid: uuids[check.key]!, path: "/hook/\(check.slug)", receiver: receiver)
+        }
     }
 }

@@ -18,7 +18,13 @@ struct CLI {
         return repository.appendingPathComponent(".build/debug/kiothc")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL = repository) throws -> Output {
+    /// Runs kiothc to its end; `input` is its standard input (otherwise the test's own).
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil, in directory: URL = repository) throws -> Output {
+        try start(arguments, environment: environment, input: input, in: directory).wait()
+    }
+
+    /// Starts kiothc; `wait()` collects its output and exit status.
+    static func start(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil, in directory: URL = repository) throws -> Started {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -28,18 +34,33 @@ struct CLI {
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         try process.run()
-        // Drain stderr concurrently so a large output on either pipe cannot block the child.
-        let errors = ErrorDrain(stderr.fileHandleForReading)
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.wait()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        if let input {
+            try stdin.fileHandleForWriting.write(contentsOf: input)
+            try stdin.fileHandleForWriting.close()
+        }
+        // Drain both pipes concurrently so a large output on either cannot block the child.
+        return Started(process: process, stdout: PipeDrain(stdout.fileHandleForReading), stderr: PipeDrain(stderr.fileHandleForReading))
+    }
+
+    struct Started {
+        let process: Process
+        fileprivate let stdout: PipeDrain
+        fileprivate let stderr: PipeDrain
+
+        func wait() -> Output {
+            let out = stdout.wait()
+            let err = stderr.wait()
+            process.waitUntilExit()
+            return Output(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        }
     }
 }
 
 /// Reads a pipe to its end on another thread.
-private final class ErrorDrain: Sendable {
+private final class PipeDrain: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let data = Mutex(Data())
 

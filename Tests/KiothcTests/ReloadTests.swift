@@ -58,7 +58,10 @@ struct ReloadTests {
             FileManager.default.fileExists(atPath: server.data.appendingPathComponent("retired/\(old).jsonl").path)
         }
         #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("pings/\(old).jsonl").path))
-        #expect(server.output.contains("check removed: ops/gone; /ping/\(old) and /ping/<ops-ping-key>/gone now answer 404"))
+        // The line is logged after the files moved: wait for it rather than race it.
+        try server.waitUntil("the removal is logged") {
+            server.output.contains("check removed: ops/gone; /ping/\(old) and /ping/<ops-ping-key>/gone now answer 404")
+        }
 
         try server.write("checks.yaml", Self.checks("  keep: {name: Keep}\n  gone: {name: Gone}\n"))
         try server.waitUntil("the re-added check answers") { try Curl.request("\(base)/ping/ops-ping-key-0001/gone").status == 200 }

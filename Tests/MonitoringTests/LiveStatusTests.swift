@@ -83,6 +83,10 @@ struct LiveStatusTests {
     static let rigaAtNoon = CheckRules(expectation: .schedule(schedule("0 12 * * *")), grace: hour, timeZone: riga)
     static let rigaHourly = CheckRules(expectation: .schedule(schedule("0 * * * *")), grace: 5 * minute, timeZone: riga)
     static let newYorkAt230 = CheckRules(expectation: .schedule(schedule("30 2 * * *")), grace: hour, timeZone: zone("America/New_York"))
+    static let newYorkAt130 = CheckRules(expectation: .schedule(schedule("30 1 * * *")), grace: hour, timeZone: zone("America/New_York"))
+    static let rigaAt330 = CheckRules(expectation: .schedule(schedule("30 3 * * *")), grace: hour, timeZone: riga)
+    static let rigaAt330Calendar = CheckRules(expectation: .schedule(schedule("03:30")), grace: hour, timeZone: riga)
+    static let londonHourlyCalendar = CheckRules(expectation: .schedule(schedule("hourly")), grace: 10 * minute, timeZone: zone("Europe/London"))
 
     /// Europe/Riga springs forward on 2026-03-29 at 03:00 EET (01:00Z) and falls back on
     /// 2026-10-25 at 04:00 EEST (01:00Z): a daily job's gap is 23 h and 25 h on those days.
@@ -103,12 +107,71 @@ struct LiveStatusTests {
         // New York skips 02:00-03:00 on 2026-03-08: the 02:30 job of that day is not before 07:00Z,
         // so a ping at 2026-03-07T07:30:05Z (02:30:05 EST) is up until at least 2026-03-08T07:00Z.
         StatusCase(name: "New York gap day: no late before 03:00 EDT", state: CheckState(status: .up, lastPing: utc("2026-03-07T07:30:05Z")), rules: newYorkAt230, now: utc("2026-03-08T07:00:00Z") - 1, status: .up),
+        // ... and the 02:30 that does not exist moves to 03:00 EDT (07:00Z): late from then.
+        StatusCase(name: "New York gap day: late at 03:00 EDT", state: CheckState(status: .up, lastPing: utc("2026-03-07T07:30:05Z")), rules: newYorkAt230, now: utc("2026-03-08T07:00:00Z"), status: .grace),
+        // Riga's 03:30 does not exist on 2026-03-29 (03:00 EET jumps to 04:00 EEST = 01:00Z):
+        // cron moves it to 04:00 EEST.
+        StatusCase(name: "Riga gap day, cron: 03:30 runs at 04:00 EEST, late then", state: CheckState(status: .up, lastPing: utc("2026-03-28T01:30:05Z")), rules: rigaAt330, now: utc("2026-03-29T01:00:00Z"), status: .grace),
+        // New York repeats 01:00-02:00 on 2026-11-01: the job runs in the first 01:30 (05:30Z)
+        // only; a ping after it expects 01:30 EST the next day (2026-11-02T06:30Z).
+        StatusCase(name: "fall back, cron: the repeated 01:30 does not count again", state: CheckState(status: .up, lastPing: utc("2026-11-01T05:35:00Z")), rules: newYorkAt130, now: utc("2026-11-01T07:30:00Z"), status: .up),
+        StatusCase(name: "fall back, cron: late at 01:30 EST the next day", state: CheckState(status: .up, lastPing: utc("2026-11-01T05:35:00Z")), rules: newYorkAt130, now: utc("2026-11-02T06:30:00Z"), status: .grace),
+        // The fold quirk (docs/schedules.md), as Healthchecks: a ping in the second 01:15
+        // (06:15Z) expects the first 01:30 (05:30Z), already past: late at once, down at 06:30Z.
+        StatusCase(name: "fold quirk: a ping in the second 01:15 is late at once", state: CheckState(status: .up, lastPing: utc("2026-11-01T06:15:00Z")), rules: newYorkAt130, now: utc("2026-11-01T06:15:01Z"), status: .grace),
+        StatusCase(name: "fold quirk: down grace after the first 01:30", state: CheckState(status: .up, lastPing: utc("2026-11-01T06:15:00Z")), rules: newYorkAt130, now: utc("2026-11-01T06:30:00Z"), status: .down),
+        // A run outlives grace on a schedule check whose next time is far away: down anyway.
+        StatusCase(
+            name: "cron: a run older than grace is down although the next time is hours away",
+            state: CheckState(status: .up, lastPing: utc("2026-05-01T23:00:05Z"), run: .init(start: utc("2026-05-02T00:00:00Z"), rid: nil)),
+            rules: rigaAt2, now: utc("2026-05-02T01:00:00Z"), status: .down, started: true),
     ]
 
     @Test("cron checks across DST days", arguments: cron)
     func cronChecks(row: StatusCase) {
+        let live = row.state.liveStatus(under: row.rules, at: row.now)
+        #expect(live.status == row.status)
+        #expect(live.started == row.started)
+    }
+
+    /// OnCalendar differs from cron in gaps: a time that does not exist is skipped, not moved.
+    static let onCalendar: [StatusCase] = [
+        StatusCase(name: "Riga gap day, OnCalendar: 03:30 is skipped, still up that day", state: CheckState(status: .up, lastPing: utc("2026-03-28T01:30:05Z")), rules: rigaAt330Calendar, now: utc("2026-03-30T00:30:00Z") - 1, status: .up),
+        StatusCase(name: "Riga gap day, OnCalendar: late at 03:30 EEST the day after", state: CheckState(status: .up, lastPing: utc("2026-03-28T01:30:05Z")), rules: rigaAt330Calendar, now: utc("2026-03-30T00:30:00Z"), status: .grace),
+        StatusCase(name: "Riga gap day, OnCalendar: down one hour later", state: CheckState(status: .up, lastPing: utc("2026-03-28T01:30:05Z")), rules: rigaAt330Calendar, now: utc("2026-03-30T01:30:00Z"), status: .down),
+        // London repeats 01:00-02:00 on 2026-10-25: `hourly` runs at 01:00 BST (00:00Z), then
+        // 02:00 GMT (02:00Z); the second 01:00 (01:00Z) is not a time, so no late then.
+        StatusCase(name: "London fall back, OnCalendar hourly: the second 01:00 is not expected", state: CheckState(status: .up, lastPing: utc("2026-10-25T00:00:05Z")), rules: londonHourlyCalendar, now: utc("2026-10-25T01:30:00Z"), status: .up),
+        StatusCase(name: "London fall back, OnCalendar hourly: late at 02:00 GMT", state: CheckState(status: .up, lastPing: utc("2026-10-25T00:00:05Z")), rules: londonHourlyCalendar, now: utc("2026-10-25T02:00:00Z"), status: .grace),
+        StatusCase(name: "London fall back, OnCalendar hourly: down 10 minutes later", state: CheckState(status: .up, lastPing: utc("2026-10-25T00:00:05Z")), rules: londonHourlyCalendar, now: utc("2026-10-25T02:10:00Z"), status: .down),
+    ]
+
+    @Test("OnCalendar checks across DST days", arguments: onCalendar)
+    func onCalendarChecks(row: StatusCase) {
         #expect(row.state.liveStatus(under: row.rules, at: row.now).status == row.status)
     }
+
+    @Test("test time scale: at 60, `* * * * *` is due on the next whole second, `*/10` and OnCalendar `*:0/10` on the next ten")
+    func scaledSchedule() throws {
+        var rules = CheckRules(expectation: .schedule(schedule("* * * * *")), grace: second, timeZone: zone("UTC"))
+        rules.scheduleTimeScale = 60
+        let base = utc("2026-11-27T15:00:00Z")
+        #expect(CheckState(status: .up, lastPing: base + 500_000).deadlines(under: rules) == Deadlines(late: base + second, down: base + 2 * second))
+        #expect(CheckState(status: .up, lastPing: base).deadlines(under: rules)?.late == base + second, "strictly after")
+        var everyTen = rules
+        everyTen.expectation = .schedule(schedule("*/10 * * * *"))
+        #expect(CheckState(status: .up, lastPing: base + 3 * second).deadlines(under: everyTen)?.late == base + 10 * second)
+        // Scaled time runs from the midnight before the ping: 15:00 is scaled 2027-01-03 (37.5
+        // days later), a year OnCalendar accepts (a fixed epoch years ago would not be).
+        everyTen.expectation = .schedule(schedule("*:0/10"))
+        #expect(CheckState(status: .up, lastPing: base + 3 * second).deadlines(under: everyTen)?.late == base + 10 * second)
+        #expect(CheckState(status: .up, lastPing: utc("2026-11-27T23:59:59Z")).deadlines(under: everyTen)?.late == utc("2026-11-28T00:00:00Z"))
+        // Unscaled, the same schedule is due at the next whole minute.
+        rules.scheduleTimeScale = 1
+        #expect(CheckState(status: .up, lastPing: base + 500_000).deadlines(under: rules)?.late == base + 60 * second)
+    }
+
+
 
     @Test("an OnCalendar schedule with no future time never goes late")
     func noFutureTime() throws {

@@ -1,5 +1,6 @@
 import CheckCatalog
 import Foundation
+import Monitoring
 import PingStore
 import Testing
 @testable import Server
@@ -21,9 +22,9 @@ struct CatalogChangeTests {
     /// The registry and snapshot a server would have written after applying `catalog`.
     static func applied(_ catalog: Catalog) throws -> (Registry, AppliedCatalog) {
         var registry = Registry()
-        let assigned = try registry.assign(catalog.checks.map { CheckIdentity(project: $0.id.project, key: $0.id.key) })
+        let assigned = try registry.assign(catalog.checks.map(\.id))
         var uuids: [CheckDefinition.ID: UUID] = [:]
-        for (identity, uuid) in assigned { uuids[CheckDefinition.ID(project: identity.project, key: identity.key)] = uuid }
+        for (identity, uuid) in assigned { uuids[identity] = uuid }
         return (registry, AppliedCatalog(catalog, uuids: uuids, at: 0))
     }
 

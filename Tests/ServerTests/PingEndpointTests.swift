@@ -71,6 +71,27 @@ struct PingEndpointTests {
         #expect(stored.map(\.kind) == [.success])
     }
 
+    @Test("concurrent pings of one check reach its file in the order they were numbered")
+    func appendOrder() async throws {
+        let fixture = try Fixture()
+        let path = "/ping/\(fixture.uuid.uuidString.lowercased())"
+        try await fixture.application.test(.router) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        try await client.execute(uri: index % 3 == 0 ? "\(path)/fail" : path, method: .get) { #expect($0.status == .ok) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let file = fixture.root.appendingPathComponent("data/pings/\(fixture.uuid.uuidString.lowercased()).jsonl")
+        let numbers = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["n"] as? Int
+        }
+        #expect(numbers == Array(1...300))
+    }
+
     @Test("start then success with the same rid stores the run's duration, from the injected clock")
     func duration() async throws {
         let fixture = try Fixture()

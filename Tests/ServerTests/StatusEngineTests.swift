@@ -54,17 +54,18 @@ final class EngineFixture: Sendable {
         let data = DataDirectory(root + "/data")
         store = try PingStore.open(data, options: PingStore.Options(durability: .write, maintenanceInterval: nil, faults: faults))
         var registry = try Registry.load(from: data)
-        let assigned = try registry.assign(result.catalog.checks.map { CheckIdentity(project: $0.id.project, key: $0.id.key) })
+        let assigned = try registry.assign(result.catalog.checks.map(\.id))
         var ids: [CheckDefinition.ID: UUID] = [:]
         var byKey: [String: UUID] = [:]
         for (identity, uuid) in assigned {
-            ids[CheckDefinition.ID(project: identity.project, key: identity.key)] = uuid
+            ids[identity] = uuid
             byKey[identity.key] = uuid
         }
         uuids = byKey
         catalog = CurrentCatalog(ServingCatalog(catalog: result.catalog, uuids: ids, pingKeys: ["default": "k"]))
         states = CheckStates(try store.loadStates())
-        outbox = try Outbox(directory: root + "/data/alerts", now: t0)
+        let store = store
+        outbox = try Outbox(directory: root + "/data/alerts", now: t0, flipStored: { store.hasFlip(of: $0) })
         let dispatcher = AlertDispatcher(
             outbox: outbox, courier: Courier(environment: [:]), channel: { _, _ in nil }, logger: Logger(label: "test"))
         let clock = clock
@@ -74,15 +75,35 @@ final class EngineFixture: Sendable {
 
     func uuid(_ key: String) -> UUID { uuids[key]! }
 
-    /// A ping through the same steps as the endpoint: state, store, engine.
+    /// A ping through the same steps as the endpoint: state, then the engine stores it (and
+    /// its flip's alerts); a refused ping is undone.
     func ping(_ key: String, _ signal: ReceivedPing.Signal = .success, at time: Int64) async throws {
         clock.set(time)
         let uuid = uuid(key)
         guard let entry = catalog.snapshot.check(uuid) else { throw CancellationError() }
-        let (outcome, _) = states.apply(
+        let (outcome, previous) = states.apply(
             ReceivedPing(signal: signal, method: "GET"), to: uuid, at: time, postOnly: false, manualResume: entry.definition.manualResume)
-        try await store.append(outcome.ping, to: uuid, flip: outcome.flip)
-        await engine.pinged(entry, outcome: outcome)
+        do {
+            try await engine.store(outcome, of: entry)
+        } catch {
+            states.undo(outcome, previous: previous, of: uuid)
+            throw error
+        }
+    }
+
+    /// The data directory as a `kill -9` now would leave it (the store's writes reach the OS
+    /// at once; nothing is flushed), copied to a new root for a fixture to start from.
+    func crashCopy() throws -> String {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-engine-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: root, toPath: copy)
+        return copy
+    }
+
+    /// Outbox lines of a type, in file order.
+    func outboxLines(_ type: String) throws -> [[String: Any]] {
+        let text = try String(contentsOfFile: root + "/data/alerts/outbox.jsonl", encoding: .utf8)
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["type"] as? String == type }
     }
 
     func tick(at time: Int64) async -> Int64? {
@@ -240,6 +261,46 @@ struct StatusEngineTests {
         #expect(again.states.state(of: uuid).status == .up)
     }
 
+    @Test("a ping to a paused check un-pauses it (paused→up) without an alert")
+    func pingUnpauses() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        fixture.clock.set(t0 + 1 * s)
+        try await fixture.engine.pause(uuid)
+        try await fixture.ping("backup", at: t0 + 2 * s)
+        #expect(try fixture.flips("backup").map { "\($0.old)→\($0.new)" } == ["new→up", "up→paused", "paused→up"])
+        #expect(await fixture.alerts().isEmpty)
+        #expect(await fixture.tick(at: t0 + 3 * s) == t0 + 122 * s, "the deadline counts from the ping again")
+    }
+
+    @Test("a run that outlives grace goes down at start + grace and alerts, though the timeout is not over")
+    func runOutlivesGrace() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        try await fixture.ping("backup", .start, at: t0 + 30 * s)
+        // Timeout 1m, grace 1m: the ping's deadline is t0 + 120 s, the run's t0 + 90 s.
+        #expect(await fixture.tick(at: t0 + 31 * s) == t0 + 90 * s)
+        await fixture.tick(at: t0 + 90 * s)
+        #expect(fixture.states.state(of: uuid).status == .down)
+        #expect(try fixture.flips("backup").last == Flip(time: t0 + 90 * s, old: .up, new: .down, reason: .timeout))
+        #expect(await fixture.alerts().map(\.1) == [.down])
+    }
+
+    @Test("the first run of a new check that outlives grace goes down (new→down) and alerts")
+    func newRunOutlivesGrace() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.ping("backup", .start, at: t0)
+        #expect(await fixture.tick(at: t0 + 1) == t0 + 60 * s)
+        await fixture.tick(at: t0 + 60 * s)
+        #expect(try fixture.flips("backup") == [Flip(time: t0 + 60 * s, old: .new, new: .down, reason: .timeout)])
+        #expect(await fixture.alerts().map(\.1) == [.down])
+    }
+
     @Test("manual_resume: a paused check ignores pings until resumed")
     func manualResume() async throws {
         let fixture = try EngineFixture()
@@ -268,6 +329,144 @@ struct StatusEngineTests {
         await fixture.tick(at: t0 + 126 * s)
         #expect(fixture.states.state(of: uuid).status == .down)
         #expect(try fixture.flips("backup").last?.time == t0 + 120 * s)
+    }
+}
+
+/// Polls `condition` (every 10 ms, at most 30 s): for work a test started in a task and waits
+/// to reach a point it cannot be told about.
+func eventually(_ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}
+
+/// At least once, and no more (SPEC §6): a crash anywhere between a flip and the record of its
+/// alerts neither loses the alerts of a stored flip nor sends alerts for a flip that was not
+/// stored. The crash is a copy of the data directory taken in the window (what `kill -9` leaves:
+/// every write has reached the OS), started from by a second fixture.
+@Suite("Status engine: alerts across a crash")
+struct AlertCrashWindowTests {
+    @Test("crash after a ping's flip alerts were written, before the ping was stored: withdrawn at start; the retried ping alerts once")
+    func pingFlipNotStored() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        try await fixture.ping("backup", .fail, at: t0 + 10 * s)
+        fixture.faults.holdWriter()
+        let pinging = Task { try await fixture.ping("backup", at: t0 + 20 * s) }
+        #expect(await eventually { await fixture.outbox.pendingEntries.contains { $0.held } })
+        let crashed = try fixture.crashCopy()
+        fixture.faults.releaseWriter()
+        try await pinging.value
+        #expect(await fixture.alerts().map(\.1) == [.down, .up, .up], "without a crash: confirmed and due")
+        try fixture.close()
+
+        let restarted = try EngineFixture(root: crashed)
+        defer { restarted.remove() }
+        #expect(restarted.states.state(of: uuid).status == .down, "the success was not stored (nor acknowledged)")
+        #expect(await restarted.alerts().map(\.1) == [.down], "no alert for the flip that was not stored")
+        #expect(try restarted.outboxLines("withdrawn").count == 2)
+        try await restarted.ping("backup", at: t0 + 30 * s)  // the client retries
+        #expect(await restarted.alerts().map(\.1) == [.down, .up, .up])
+        #expect(await restarted.outbox.pendingEntries.allSatisfy { !$0.held })
+    }
+
+    @Test("crash after a ping's flip was stored, before its alerts were confirmed: sent after the start, once")
+    func pingFlipStored() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        try await fixture.ping("backup", .fail, at: t0 + 10 * s)
+        try fixture.close()
+        // The `confirmed` line is written without fsync, after the store answered: a crash
+        // before it reaches the disk leaves the alert held in the file.
+        let path = fixture.root + "/data/alerts/outbox.jsonl"
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        try (lines.filter { !$0.contains(#""type":"confirmed""#) }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try fixture.outboxLines("confirmed").isEmpty)
+
+        let restarted = try EngineFixture(root: fixture.root)
+        #expect(restarted.states.state(of: uuid).status == .down)
+        let pending = await restarted.outbox.pendingEntries
+        #expect(pending.map(\.alert.direction) == [.down])
+        #expect(pending.map(\.alert.flipTime) == [t0 + 10 * s])
+        #expect(pending.allSatisfy { !$0.held })
+        // The client, never acknowledged, retries: the check is already down, nothing more.
+        try await restarted.ping("backup", .fail, at: t0 + 20 * s)
+        #expect(await restarted.alerts().map(\.1) == [.down])
+        try restarted.close()
+    }
+
+    @Test("crash after a down flip's alerts were written, before the flip was stored: withdrawn, and the check flips and alerts once at start")
+    func deadlineFlipNotStored() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        await fixture.tick(at: t0 + 1)
+        fixture.faults.holdWriter()
+        let ticking = Task { await fixture.tick(at: t0 + 121 * s) }
+        #expect(await eventually { await fixture.outbox.pendingEntries.contains { $0.held } })
+        let crashed = try fixture.crashCopy()
+        fixture.faults.releaseWriter()
+        await ticking.value
+        try fixture.close()
+
+        let restarted = try EngineFixture(root: crashed)
+        defer { restarted.remove() }
+        #expect(await restarted.alerts().isEmpty)
+        #expect(try restarted.outboxLines("withdrawn").count == 1)
+        await restarted.tick(at: t0 + 3_600 * s)
+        #expect(try restarted.flips("backup").last == Flip(time: t0 + 120 * s, old: .up, new: .down, reason: .timeout))
+        let pending = await restarted.outbox.pendingEntries
+        #expect(pending.map(\.alert.direction) == [.down])
+        #expect(pending.map(\.alert.flipTime) == [t0 + 120 * s])
+        #expect(restarted.states.state(of: uuid).status == .down)
+        try restarted.close()
+    }
+
+    @Test("crash after a down flip was stored, before its alerts were confirmed: sent after the start, and the check does not flip again")
+    func deadlineFlipStored() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.ping("backup", at: t0)
+        await fixture.tick(at: t0 + 121 * s)
+        try fixture.close()
+        let path = fixture.root + "/data/alerts/outbox.jsonl"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try (text.split(separator: "\n").filter { !$0.contains(#""type":"confirmed""#) }.joined(separator: "\n") + "\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+
+        let restarted = try EngineFixture(root: fixture.root)
+        #expect(await restarted.tick(at: t0 + 3_600 * s) == nil)
+        #expect(try restarted.flips("backup").count == 2)
+        let pending = await restarted.outbox.pendingEntries
+        #expect(pending.map(\.alert.flipTime) == [t0 + 120 * s])
+        #expect(pending.allSatisfy { !$0.held })
+        try restarted.close()
+    }
+
+    @Test("a ping whose flip the store refuses withdraws its alerts and answers an error; nothing is sent for it")
+    func storeRefusesPing() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        fixture.faults.fail(.fileWrite, with: ENOSPC)
+        fixture.faults.fail(.journalWrite, with: ENOSPC)
+        await #expect(throws: (any Error).self) { try await fixture.ping("backup", .fail, at: t0 + 10 * s) }
+        #expect(fixture.states.state(of: uuid).status == .up)
+        #expect(await fixture.alerts().isEmpty)
+        #expect(try fixture.outboxLines("withdrawn").count == 1)
+        fixture.faults.heal()
+        try await fixture.ping("backup", .fail, at: t0 + 11 * s)
+        #expect(await fixture.alerts().map(\.1) == [.down])
     }
 }
 

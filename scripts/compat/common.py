@@ -1,5 +1,6 @@
-"""Shared by the compatibility scripts: a real `kiothc serve` on a free loopback port with its
-own config and data directories, and a pass/fail tally printing `NAME: N passed, M failed`."""
+"""Shared by the compatibility, crash, full-disk, hostile-client and secret scripts: a real
+`kiothc serve` on a free loopback port with its own config and data directories, and a pass/fail
+tally printing `NAME: N passed, M failed`."""
 
 import os
 import re
@@ -9,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 CONFIG = """\
@@ -48,36 +50,55 @@ WEB = "web-rw-key-0123456789abcdef0123"
 
 
 class Server:
-    def __init__(self, binary, config=CONFIG):
-        self.root = tempfile.mkdtemp(prefix="kiothc-compat-")
+    """`kiothc serve` on a free loopback port. `root` (default: a new temp dir, removed by
+    `stop`) holds `checks.d/`; `data` defaults to `root/data`. `restart()` starts it again on
+    the same directories (after `kill()` or `terminate()`)."""
+
+    def __init__(self, binary, config=CONFIG, root=None, data=None, arguments=(), env=None, log_level="info"):
+        self.owns_root = root is None
+        self.root = root or tempfile.mkdtemp(prefix="kiothc-compat-")
         self.config = os.path.join(self.root, "checks.d")
-        self.data = os.path.join(self.root, "data")
-        os.makedirs(self.config)
-        with open(os.path.join(self.config, "checks.yaml"), "w") as f:
-            f.write(config)
+        self.data = data or os.path.join(self.root, "data")
+        if config is not None:
+            os.makedirs(self.config, exist_ok=True)
+            with open(os.path.join(self.config, "checks.yaml"), "w") as f:
+                f.write(config)
         self.binary = binary
+        self.arguments = list(arguments) + ["--log-level", log_level]
+        self.env = dict(os.environ, **(env or {}))
         self.log = ""
+        self.start()
+
+    def start(self):
         self.process = subprocess.Popen(
-            [binary, "serve", "--config", self.config, "--data", self.data, "--listen", "127.0.0.1:0", "--log-level", "info"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=self._read, daemon=True).start()
+            [self.binary, "serve", "--config", self.config, "--data", self.data, "--listen", "127.0.0.1:0", *self.arguments],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=self.env)
+        mark = len(self.log)
+        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
         deadline = time.time() + 30
         while time.time() < deadline:
-            match = re.search(r"serving pings at (\S+)", self.log)
+            match = re.search(r"serving pings at (\S+)", self.log[mark:])
             if match:
                 self.url = match.group(1)
                 break
             if self.process.poll() is not None:
-                raise RuntimeError("server exited:\n" + self.log)
+                time.sleep(0.1)
+                raise RuntimeError("server exited:\n" + self.log[mark:])
             time.sleep(0.05)
         else:
-            raise RuntimeError("server did not start:\n" + self.log)
-        with open(os.path.join(self.data, "admin-token")) as f:
-            self.token = f.read().strip()
+            raise RuntimeError("server did not start:\n" + self.log[mark:])
+        token = os.path.join(self.data, "admin-token")  # absent with --admin-token-file
+        if os.path.exists(token):
+            with open(token) as f:
+                self.token = f.read().strip()
 
-    def _read(self):
-        for line in self.process.stderr:
+    def _read(self, process):
+        for line in process.stderr:
             self.log += line
+
+    @property
+    def pid(self):
+        return self.process.pid
 
     def uuid(self, project, key):
         import json
@@ -87,10 +108,10 @@ class Server:
                     return entry["uuid"]
         raise KeyError(f"{project}/{key}")
 
-    def request(self, path, method="GET", data=None, headers=None):
+    def request(self, path, method="GET", data=None, headers=None, timeout=10):
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -99,13 +120,28 @@ class Server:
         environment = dict(os.environ, **(env or {}))
         return subprocess.run([self.binary, *arguments], capture_output=True, text=True, env=environment, timeout=60)
 
-    def stop(self):
+    def kill(self):
+        """SIGKILL, no warning: what a crash looks like to the store."""
+        self.process.kill()
+        self.process.wait()
+
+    def terminate(self, timeout=30):
+        """SIGTERM (a graceful stop); the exit status."""
         self.process.terminate()
         try:
-            self.process.wait(timeout=15)
+            return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+            return self.process.wait()
+
+    def restart(self):
+        self.start()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.terminate(timeout=15)
+        if self.owns_root:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Tally:

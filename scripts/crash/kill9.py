@@ -1,20 +1,35 @@
 #!/usr/bin/env python3
-"""Crash test (SPEC §4, §10): pings under load, kill -9, restart.
+"""Crash test (SPEC §3, §4, §6, §10): mixed pings under load, kill -9, restart, many rounds.
 
-Every ping that got a 200 must be in the store after the restart, and no line of any
-JSON-lines file may be corrupt. Each ping carries a unique rid so acknowledged pings are
-matched one by one, not just counted.
+Load: 16 threads ping 3 groups of checks on one server:
+- `f*` (flappy): POSTs with a unique body each: success, fail, exit statuses 0-255,
+  start + success and start + fail pairs (same rid), log, by UUID or by ping key + slug;
+  their flips alert a webhook channel;
+- `q*` (quiet): GET and HEAD successes and slug pings, no body; they only ever flip new -> up;
+- `t*` (timeout, 1m + 1m grace, run 60x faster): POSTed successes now and then, so they also go
+  down at their deadline, during a round or while the server is down, and alert.
+The webhook channel points at a receiver in this script that counts every delivery.
 
-Usage: kill9.py KIOTHC_BINARY [--durability fsync|write] [--seconds N] [--rounds N]
-Prints 'crash: N passed, M failed' and exits 1 on any loss or corruption.
+After each kill -9 the server restarts on the same data directory and the script checks:
+- every ping that got a 200 is in its check's file (matched one by one on rid, kind and body),
+  no line of any pings/ or flips/ file is corrupt, `n` runs 1, 2, 3... without gap or repeat;
+- each f*/q* check's status, `started` flag and `n_pings`, from the API and from
+  `kiothc status --format json`, is what its stored pings imply (SPEC §3 rules);
+and at the end, with the server up until the outbox drains:
+- every stored flip that notifies (to down; to up from down) reached the receiver (no alert
+  lost) and no alert arrived that matches no stored flip;
+- an alert arrived twice only if a kill -9 fell between its two deliveries (at least once).
+
+Usage: kill9.py KIOTHC_BINARY [--durability fsync|write] [--seconds N] [--rounds N] [--keep]
+Prints one line per round and 'crash: N passed, M failed'; exit 1 on any failure.
 """
 import argparse
+import collections
+import http.server
 import json
 import os
 import random
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,119 +39,302 @@ import urllib.error
 import urllib.request
 import uuid
 
-CHECKS = 50
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat"))
+from common import Server  # noqa: E402
+
+FLAPPY, QUIET, TIMEOUT = 24, 16, 8
 THREADS = 16
+SCALE = 60  # KIOTHC_TEST_TIME_SCALE: the t* checks' 1m timeout + 1m grace last 2 s
+PING_KEY = "crash-test-ping-key"
+API_KEY = "crash-test-api-key-0123456789ab"
+STABLE = "timeout: 365d, grace: 365d"  # never late, even 60x faster
 
 
-def start(binary, config, data, durability):
-    proc = subprocess.Popen(
-        [binary, "serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0",
-         "--durability", durability, "--log-level", "notice"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    log = []
-    while time.time() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        log.append(line)
-        match = re.search(r"serving pings at (http://\S+)", line)
-        if match:
-            # Keep the rest of the log: a failed stop prints it.
-            threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True).start()
-            return proc, match.group(1), log
-    proc.kill()
-    raise SystemExit("server did not start:\n" + "".join(log))
+def config(hook):
+    checks = "".join(f"  f{i}: {{{STABLE}}}\n" for i in range(FLAPPY))
+    checks += "".join(f"  q{i}: {{{STABLE}, channels: []}}\n" for i in range(QUIET))
+    checks += "".join(f"  t{i}: {{timeout: 1m, grace: 1m}}\n" for i in range(TIMEOUT))
+    return f"""\
+projects:
+  default:
+    ping_key: {PING_KEY}
+    api_keys: {{read_write: {API_KEY}}}
+    defaults: {{channels: [hook]}}
+    channels:
+      hook:
+        kind: webhook
+        url: {hook}
+        body: '{{"code": "$CODE", "status": "$STATUS", "body": "$BODY"}}'
+checks:
+{checks}"""
 
 
-def registry(data):
-    with open(os.path.join(data, "registry.json")) as f:
-        return [entry["uuid"] for entry in json.load(f)["checks"]]
+class Receiver:
+    """The webhook channel: records (arrival time, code, status, body) of every delivery."""
+
+    def __init__(self):
+        deliveries = self.deliveries = []
+        lock = self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = json.loads(self.rfile.read(length))
+                with lock:
+                    deliveries.append((time.time(), payload["code"], payload["status"], payload["body"]))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.deliveries)
 
 
-def load(base, uuids, stop, acked, errors):
-    rng = random.Random()
-    while not stop.is_set():
-        check = rng.choice(uuids)
-        rid = str(uuid.uuid4())
+class Load:
+    """Threads sending a mix of pings; `acked` holds (check, rid, kind, body) of each 200."""
+
+    def __init__(self, base, checks):
+        self.base, self.checks = base, checks
+        self.stop = threading.Event()
+        self.acked, self.refused = [], 0
+        self.lock = threading.Lock()
+
+    def send(self, check, suffix, rid, kind, body=None, method=None):
+        target = f"{PING_KEY}/{check['slug']}" if body is not None and random.random() < 0.3 else check["uuid"]
+        url = f"{self.base}/ping/{target}{suffix}?rid={rid}"
+        data = body.encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"))
         try:
-            with urllib.request.urlopen(f"{base}/ping/{check}?rid={rid}", timeout=5) as reply:
-                if reply.status == 200:
-                    acked.append((check, rid))
+            with urllib.request.urlopen(request, timeout=5) as reply:
+                ok = reply.status == 200
         except (urllib.error.URLError, ConnectionError, OSError):
-            errors.append(rid)  # expected once the server is killed
+            ok = False  # expected once the server is killed
+        with self.lock:
+            if ok:
+                self.acked.append((check["uuid"], rid, kind, body[:10_000] if body else None))  # the stored part
+            else:
+                self.refused += 1
+        return ok
+
+    def run(self):
+        rng = random.Random()
+        while not self.stop.is_set():
+            group = rng.choices(["f", "q", "t"], weights=[6, 3, 1])[0]
+            check = rng.choice(self.checks[group])
+            rid = str(uuid.uuid4())
+            body = f"token {rid} " + "x" * rng.choice([0, 0, 100, 3000, 12000])
+            if group == "q":
+                self.send(check, "", rid, "success", method=rng.choice(["GET", "HEAD"]))
+            elif group == "t":
+                self.send(check, "", rid, "success", body)
+            else:
+                action = rng.choice(["success", "fail", "exit", "pair", "pair-fail", "log"])
+                if action in ("success", "fail", "log"):
+                    self.send(check, "" if action == "success" else f"/{action}", rid, action, body)
+                elif action == "exit":
+                    status = rng.choice([0, 0, 1, 2, 127, 255])
+                    self.send(check, f"/{status}", rid, "success" if status == 0 else "fail", body)
+                elif self.send(check, "/start", rid, "start", body):
+                    ending = "success" if action == "pair" else "fail"
+                    self.send(check, "" if ending == "success" else "/fail", rid, ending, f"end {rid} {body}")
 
 
-def verify(data, acked):
-    stored = {}
-    corrupt = []
-    for name in os.listdir(os.path.join(data, "pings")):
-        if not name.endswith(".jsonl"):
-            continue
-        check = name[: -len(".jsonl")]
-        with open(os.path.join(data, "pings", name), "rb") as f:
-            for number, raw in enumerate(f, 1):
-                try:
-                    line = json.loads(raw)
-                    stored.setdefault(check, set()).add(line.get("rid"))
-                except ValueError:
-                    corrupt.append(f"{name}:{number}: {raw[:80]!r}")
-                if not raw.endswith(b"\n"):
-                    corrupt.append(f"{name}:{number}: no final newline")
-    missing = [(c, r) for c, r in acked if r not in stored.get(c, set())]
-    return missing, corrupt
+def read_lines(path):
+    """(objects, corrupt line descriptions) of a JSON-lines file."""
+    objects, corrupt = [], []
+    if not os.path.exists(path):
+        return objects, corrupt
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            where = f"{os.path.basename(path)}:{number}"
+            if not raw.endswith(b"\n"):
+                corrupt.append(f"{where}: no final newline")
+            try:
+                objects.append(json.loads(raw))
+            except ValueError:
+                corrupt.append(f"{where}: {raw[:80]!r}")
+    return objects, corrupt
+
+
+def implied(pings):
+    """Status, started and n_pings that a check's stored pings imply (SPEC §3, CheckState)."""
+    status, run = "new", None
+    for ping in pings:
+        kind, rid = ping["kind"], ping.get("rid")
+        if kind == "start":
+            run = rid
+        elif kind in ("success", "fail"):
+            if run is not None and (run == rid or kind == "fail" or rid is None):
+                run = None
+            status = "up" if kind == "success" else "down"
+    return {"status": status, "started": run is not None, "n_pings": pings[-1]["n"] if pings else 0}
+
+
+def verify_store(data, checks, acked):
+    """Problems of the files: lost acknowledged pings, corrupt lines, broken numbering."""
+    problems, stored = [], {}
+    for group in checks.values():
+        for check in group:
+            pings, corrupt = read_lines(os.path.join(data, "pings", check["uuid"] + ".jsonl"))
+            flips, corrupt_flips = read_lines(os.path.join(data, "flips", check["uuid"] + ".jsonl"))
+            problems += corrupt + corrupt_flips
+            for name, lines in (("pings", pings), ("flips", flips)):
+                numbers = [line.get("n") for line in lines]
+                if numbers != list(range(1, len(lines) + 1)):
+                    problems.append(f"{name}/{check['uuid']}.jsonl: n is {numbers[:3]}...{numbers[-3:]}, not 1..{len(lines)}")
+            stored[check["uuid"]] = (pings, flips)
+    present = collections.Counter()
+    for uuid_, (pings, _) in stored.items():
+        for ping in pings:
+            present[(uuid_, ping.get("rid"), ping["kind"], ping.get("body"))] += 1
+    for key, count in collections.Counter(acked).items():
+        if present[key] < count:
+            problems.append(f"acknowledged ping missing: check {key[0]} rid {key[1]} {key[2]} ({present[key]} of {count} stored)")
+    return problems, stored
+
+
+def verify_statuses(server, checks, stored):
+    """The API and `kiothc status` against what the stored pings imply (f* and q* checks)."""
+    problems = []
+    status, text = server.request("/api/v3/checks/", headers={"X-Api-Key": API_KEY})
+    api = {c["key"]: c for c in json.loads(text)["checks"]} if status == 200 else {}  # v3 lists no uuid
+    cli = server.kiothc("status", "--config", server.config, "--data", server.data, "--format", "json")
+    offline = {c["key"]: c for c in json.loads(cli.stdout)["checks"]} if cli.returncode == 0 else {}
+    if status != 200 or cli.returncode != 0:
+        return [f"GET /api/v3/checks/ -> {status}; kiothc status exit {cli.returncode}: {cli.stderr[:200]}"]
+    for check in checks["f"] + checks["q"]:
+        want = implied(stored[check["uuid"]][0])
+        for source, seen in (("API", api.get(check["key"])), ("kiothc status", offline.get(check["key"]))):
+            got = {key: (seen or {}).get(key) for key in want}
+            if got != want:
+                problems.append(f"{source}: {check['key']} is {got}, its stored pings imply {want}")
+    return problems
+
+
+def expected_alerts(checks, stored):
+    """(check, direction, body of the ping that decided the flip) -> flip times, for every
+    notifying flip."""
+    expected = collections.defaultdict(list)
+    for group in checks.values():
+        for check in group:
+            pings, flips = stored[check["uuid"]]
+            for flip in flips:
+                if flip["new"] == "down" or (flip["new"] == "up" and flip["old"] == "down"):
+                    before = [p for p in pings if p["time_us"] <= flip["time_us"] and p["kind"] != "ign"]
+                    body = (before[-1].get("body") or "") if before else ""
+                    expected[(check["uuid"], flip["new"], body)].append(flip["time_us"] / 1e6)
+    return expected
+
+
+def verify_alerts(deliveries, expected, kills):
+    """Lost alerts, alerts for no stored flip, and repeats a crash does not explain: a repeat is
+    allowed when a kill -9 fell between the flip (or its first delivery) and the repeat."""
+    problems = []
+    received = collections.defaultdict(list)
+    for at, code, status, body in deliveries:
+        received[(code, status, body)].append(at)
+    lost = [key for key in expected if key not in received]
+    invented = [key for key in received if key not in expected]
+    doubled = allowed = 0
+    for key, times in received.items():
+        flips = sorted(expected.get(key, []))
+        times.sort()
+        for index in range(len(flips), len(times)):
+            since = min(flips[:1] + times[:1])
+            if any(since <= kill <= times[index] for kill in kills):
+                allowed += 1
+            else:
+                doubled += 1
+                problems.append(f"alert sent twice with no crash in between: {key[0]} {key[1]} {key[2][:50]!r}")
+    problems += [f"alert lost: check {k[0]} {k[1]} after the ping {k[2][:50]!r}" for k in lost]
+    problems += [f"alert for no stored flip: check {k[0]} {k[1]} {k[2][:50]!r}" for k in invented]
+    summary = (f"{sum(len(v) for v in expected.values())} notifying flips stored, {len(deliveries)} alerts received: "
+               f"{len(lost)} lost, {len(invented)} for no flip, {allowed} repeats across a kill -9 (allowed), {doubled} other repeats")
+    return problems, summary
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
     parser.add_argument("--durability", default="fsync")
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="longest load phase before a kill -9 (each is 0.5-1x this)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the data directory and print where")
     args = parser.parse_args()
 
+    receiver = Receiver()
     root = tempfile.mkdtemp(prefix="kiothc-crash-")
     passed = failed = 0
+    total_acked, kills = [], []
+    server = None
     try:
-        config = os.path.join(root, "checks.d")
-        data = os.path.join(root, "data")
-        os.makedirs(config)
-        with open(os.path.join(config, "checks.yaml"), "w") as f:
-            f.write("checks:\n" + "".join(f"  c{i}: {{timeout: 1h}}\n" for i in range(CHECKS)))
-        total_acked = []
+        server = Server(args.binary, config=config(receiver.url), root=root,
+                        arguments=["--durability", args.durability, "--keep-pings", "1000000"],
+                        env={"KIOTHC_TEST_TIME_SCALE": str(SCALE)}, log_level="notice")
+        checks = {g: [{"key": f"{g}{i}", "slug": f"{g}{i}", "uuid": server.uuid("default", f"{g}{i}")} for i in range(n)]
+                  for g, n in (("f", FLAPPY), ("q", QUIET), ("t", TIMEOUT))}
         for round_number in range(1, args.rounds + 1):
-            proc, base, _log = start(args.binary, config, data, args.durability)
-            uuids = registry(data)
-            stop, acked, errors = threading.Event(), [], []
-            threads = [threading.Thread(target=load, args=(base, uuids, stop, acked, errors)) for _ in range(THREADS)]
+            load = Load(server.url, checks)
+            threads = [threading.Thread(target=load.run) for _ in range(THREADS)]
             for t in threads:
                 t.start()
             time.sleep(args.seconds * random.uniform(0.5, 1.0))
-            os.kill(proc.pid, signal.SIGKILL)  # mid-load, no warning
-            proc.wait()
-            stop.set()
+            server.kill()  # mid-load, no warning
+            kills.append(time.time())  # once it is dead: deliveries before this may be repeated
+            load.stop.set()
             for t in threads:
                 t.join()
-            total_acked += acked
-            # Restart: recovery repairs torn lines and replays the journal.
-            proc, base, log = start(args.binary, config, data, args.durability)
-            proc.send_signal(signal.SIGTERM)
-            status = proc.wait(timeout=30)
-            if status != 0:
-                time.sleep(0.2)
-                print("    server log of the failed stop:\n" + "".join(log[-40:]))
-            missing, corrupt = verify(data, total_acked)
-            ok = not missing and not corrupt and status == 0
+            total_acked += load.acked
+            server.restart()  # recovery repairs torn lines and replays the journal
+            problems, stored = verify_store(server.data, checks, total_acked)
+            problems += verify_statuses(server, checks, stored)
+            ok = not problems
             passed += ok
             failed += not ok
-            print(f"round {round_number}: {len(acked)} pings acknowledged before kill -9, "
-                  f"{len(errors)} refused or cut off; after restart: {len(missing)} acknowledged pings missing, "
-                  f"{len(corrupt)} corrupt lines; graceful stop exit {status}")
-            for item in (missing[:5] + corrupt[:5]):
-                print("   ", item)
-        print(f"total acknowledged and verified: {len(total_acked)} ({args.durability})")
+            kinds = collections.Counter(kind for _, _, kind, _ in load.acked)
+            print(f"round {round_number}: {len(load.acked)} pings acknowledged before kill -9 "
+                  f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), {load.refused} refused or cut off; "
+                  f"after restart: {len(total_acked)} acknowledged so far, {len(problems)} problems")
+            for problem in problems[:8]:
+                print("   ", problem)
+
+        # The end: let the outbox drain (retries are 60x faster), then count the alerts.
+        deadline = time.time() + 30
+        while True:
+            _, stored = verify_store(server.data, checks, [])
+            expected = expected_alerts(checks, stored)
+            problems, summary = verify_alerts(receiver.snapshot(), expected, kills)
+            if not problems or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        status = server.terminate()
+        if status != 0:
+            problems.append(f"graceful stop exit {status}:\n" + server.log[-3000:])
+        ok = not problems
+        passed += ok
+        failed += not ok
+        print(f"alerts: {summary}")
+        for problem in problems[:8]:
+            print("   ", problem)
+        print(f"total acknowledged and verified: {len(total_acked)} in {args.rounds} kill -9 rounds ({args.durability})")
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if server is not None and server.process.poll() is None:
+            server.kill()
+        receiver.server.shutdown()
+        if args.keep:
+            with open(os.path.join(root, "deliveries.json"), "w") as f:
+                json.dump({"kills": kills, "deliveries": receiver.snapshot()}, f)
+            print(f"data and deliveries.json kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     print(f"crash: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -9,18 +9,7 @@ public enum ChannelSelection: Sendable, Hashable {
 /// A check as declared in configuration, with defaults applied and everything validated.
 public struct CheckDefinition: Sendable {
     /// A check's identity: it keeps its UUID, pings and history as long as this is unchanged.
-    public struct ID: Sendable, Hashable, Comparable, CustomStringConvertible {
-        public var project: String
-        public var key: String
-
-        public init(project: String, key: String) {
-            self.project = project
-            self.key = key
-        }
-
-        public static func < (a: ID, b: ID) -> Bool { (a.project, a.key) < (b.project, b.key) }
-        public var description: String { "\(project)/\(key)" }
-    }
+    public typealias ID = CheckIdentity
 
     /// When pings are expected: every `timeout` seconds, or on a schedule.
     public enum Expectation: Sendable {

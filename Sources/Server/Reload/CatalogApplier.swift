@@ -1,6 +1,7 @@
 import CheckCatalog
 import Foundation
 import Logging
+import Monitoring
 import PingStore
 
 /// Applies a loaded configuration to the running server — the one path for the start and for
@@ -69,10 +70,10 @@ struct CatalogApplier: Sendable {
         var next = registry
         do {
             pingKeys = try Self.pingKeys(catalog, data: data, environment: environment)
-            let assigned = try next.assign(catalog.checks.map { CheckIdentity(project: $0.id.project, key: $0.id.key) })
+            let assigned = try next.assign(catalog.checks.map(\.id))
             change = change.assigning(assigned)
             for removed in change.removed.prefix(Self.logLimit) {
-                try next.retire(CheckIdentity(project: removed.id.project, key: removed.id.key), at: now)
+                try next.retire(removed.id, at: now)
             }
         } catch {
             throw Failure(message: "cannot write the data directory '\(data.path)': \(error)")
@@ -82,7 +83,7 @@ struct CatalogApplier: Sendable {
         var uuids: [CheckDefinition.ID: UUID] = [:]
         uuids.reserveCapacity(catalog.checks.count)
         for definition in catalog.checks {
-            uuids[definition.id] = registry.uuid(for: CheckIdentity(project: definition.id.project, key: definition.id.key))
+            uuids[definition.id] = registry.uuid(for: definition.id)
         }
         let serving = ServingCatalog(
             catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))

@@ -1,5 +1,6 @@
 import CheckCatalog
 import Foundation
+import Monitoring
 import PingStore
 
 /// What loading a catalog does to the one applied before it (SPEC §1.3, §5, §8 `plan`): checks
@@ -70,7 +71,7 @@ public struct CatalogChange: Sendable {
         let before = Dictionary((previous?.checks ?? []).map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
         var current: Set<CheckIdentity> = []
         for definition in catalog.checks {
-            let identity = CheckIdentity(project: definition.id.project, key: definition.id.key)
+            let identity = definition.id
             current.insert(identity)
             guard let uuid = registry.uuid(for: identity) else {
                 change.added.append(Added(id: definition.id, uuid: nil, name: definition.name, slug: definition.slug))
@@ -87,7 +88,7 @@ public struct CatalogChange: Sendable {
             }
         }
         for (identity, uuid) in registry.checks.sorted(by: { $0.key < $1.key }) where !current.contains(identity) {
-            change.removed.append(Removed(id: CheckDefinition.ID(project: identity.project, key: identity.key), uuid: uuid, slug: before[uuid]?.slug))
+            change.removed.append(Removed(id: identity, uuid: uuid, slug: before[uuid]?.slug))
         }
         let oldConflicts = conflicts(previous?.checks.map { (project: $0.project, key: $0.key, slug: $0.slug) } ?? [])
         change.newConflicts = conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
@@ -115,7 +116,7 @@ public struct CatalogChange: Sendable {
         var change = self
         for index in change.added.indices {
             let id = change.added[index].id
-            change.added[index].uuid = uuids[CheckIdentity(project: id.project, key: id.key)]
+            change.added[index].uuid = uuids[id]
         }
         return change
     }

@@ -3,8 +3,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// SIGHUP reloads the configuration, as for most Unix daemons (`systemctl reload`,
-/// `kill -HUP`). Until this service has installed its handler a SIGHUP would end the
-/// process, so it says when it is ready.
+/// `kill -HUP`). `kiothc serve` ignores SIGHUP from its first line, so one sent during a long
+/// startup is harmless; this service says when SIGHUP starts to reload.
 struct HangupSignal: Service {
     let queue: ReloadQueue
     let logger: Logger

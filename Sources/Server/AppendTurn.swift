@@ -1,0 +1,70 @@
+import Foundation
+import Monitoring
+import Synchronization
+
+/// A ping's place among its check's store appends. Pings of one check are numbered (`n`) in
+/// the order their state changes were applied, and the store must receive them in that order:
+/// recovery replays journal records newer than a file's last `n`, and startup rebuilds state
+/// from a file's last lines. Two concurrent pings of one check could otherwise reach the store
+/// swapped (the kill -9 test saw `n` 14 written before 13). So each append waits until the
+/// one applied before it is queued in the store (not stored: the wait is short).
+struct AppendTurn: Sendable {
+    let before: QueuedSignal?
+    let own: QueuedSignal
+
+    /// Returns once the check's previous append is queued in the store (or abandoned).
+    func wait() async {
+        await before?.wait()
+    }
+
+    /// This append is queued in the store, or will never be: later ones may go.
+    func done() {
+        own.fire()
+    }
+}
+
+/// Fired once; waiters resume when it fires (at once if it already has).
+final class QueuedSignal: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func fire() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.fired else { return [] }
+            state.fired = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let fired = state.withLock { state -> Bool in
+                if !state.fired { state.waiters.append(continuation) }
+                return state.fired
+            }
+            if fired { continuation.resume() }
+        }
+    }
+}
+
+extension CheckStates {
+    /// `apply`, plus the ping's turn among its check's appends: pass `turn.done` to the store
+    /// as the append's `queued` callback after `await turn.wait()`, and call `turn.done()` on
+    /// every path that does not append.
+    func applyInTurn(
+        _ received: ReceivedPing, to uuid: UUID, at now: Int64, postOnly: Bool, manualResume: Bool
+    ) -> (outcome: CheckState.PingOutcome, previous: CheckState, turn: AppendTurn) {
+        let own = QueuedSignal()
+        return states.withLock { states in
+            let previous = states[uuid] ?? .new
+            let outcome = previous.applying(received, at: now, postOnly: postOnly, manualResume: manualResume)
+            states[uuid] = outcome.state
+            let before = lastAppends.withLock { last in
+                defer { last[uuid] = own }
+                return last[uuid]
+            }
+            return (outcome, previous, AppendTurn(before: before, own: own))
+        }
+    }
+}

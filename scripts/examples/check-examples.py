@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""Checks every example as a user would use it (see check-examples.sh).
+
+    check-examples.py KIOTHC
+
+Each check prints 'ok', 'FAIL' or 'skip' with a reason; the last line is
+'examples: N passed, M failed, K skipped'. Exit status 1 when anything failed.
+"""
+import datetime
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+try:
+    import yaml
+except ImportError:  # the checks that parse YAML say so and skip
+    yaml = None
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.join(REPO, "examples")
+KIOTHC = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, ".build/debug/kiothc")
+results = {"ok": 0, "FAIL": 0, "skip": 0}
+
+
+def report(outcome, name, detail=""):
+    results[outcome] += 1
+    print(f"{outcome:4} {name}" + (f": {detail}" if detail else ""), flush=True)
+
+
+def check(name, condition, detail=""):
+    report("ok" if condition else "FAIL", name, "" if condition else detail)
+    return condition
+
+
+def run(arguments, **options):
+    return subprocess.run(arguments, capture_output=True, text=True, timeout=120, **options)
+
+
+def kiothc(*arguments, **options):
+    return run([KIOTHC, *arguments], **options)
+
+
+def path(*parts):
+    return os.path.join(EXAMPLES, *parts)
+
+
+def copy_replacing(source, target, old, new):
+    """Writes `source` to `target` with `old` replaced by `new` (which must occur)."""
+    with open(source) as file:
+        text = file.read()
+    assert old in text, f"{old!r} not in {source}"
+    with open(target, "w") as file:
+        file.write(text.replace(old, new))
+
+
+def validator(command, what, sample, old, new, files, install):
+    """Runs a schema validator on `files`, and on a copy of `sample` broken by replacing `old`
+    with `new`, which it must refuse (so that a pass means something)."""
+    if shutil.which(command[0]) is None:
+        return report("skip", what, f"{command[0]} not installed ({install})")
+    result = run([*command, *files])
+    check(f"{' '.join(command)} ({what})", result.returncode == 0, result.stdout + result.stderr)
+    with tempfile.TemporaryDirectory() as scratch:
+        broken = os.path.join(scratch, os.path.basename(sample))
+        copy_replacing(sample, broken, old, new)
+        result = run([*command, broken])
+        check(f"{command[0]} refuses a broken copy", result.returncode != 0, result.stdout)
+
+
+# ---- kiothc check on every configuration ------------------------------------------------------
+
+def check_configurations():
+    directories = [os.path.join(REPO, "checks.d"), path("full"), path("cron"), path("systemd")]
+    directories += [path("channels", name) for name in ("slack", "discord", "ntfy")]
+    for directory in directories:
+        result = kiothc("check", "--config", directory, "--strict")
+        check(f"kiothc check --strict {os.path.relpath(directory, REPO)}", result.returncode == 0, result.stdout + result.stderr)
+    # The checker is not a rubber stamp: a misspelt key in a copy of an example is refused.
+    with tempfile.TemporaryDirectory() as scratch:
+        broken = os.path.join(scratch, "broken")
+        shutil.copytree(path("channels", "slack"), broken)
+        target = os.path.join(broken, "slack.yaml")
+        copy_replacing(target, target, "    schedule:", "    scheduel:")
+        result = kiothc("check", "--config", broken)
+        check("kiothc check refuses a broken copy", result.returncode == 1 and "unknown-key" in result.stdout, result.stdout)
+
+
+# ---- cron and systemd: schedules agree with their checks -------------------------------------
+
+def load_checks(directory):
+    checks = {}
+    for name in sorted(os.listdir(directory)):
+        if name.endswith((".yaml", ".yml")):
+            with open(os.path.join(directory, name)) as file:
+                document = yaml.safe_load(file) or {}
+            for key, check_ in (document.get("checks") or {}).items():
+                checks[key] = check_
+    return checks
+
+
+def slug(name):
+    return kiothc("slug", name).stdout.strip()
+
+
+def check_crontab():
+    if yaml is None:
+        return report("skip", "crontab schedules", "no PyYAML")
+    checks = {slug(c.get("name", key)): c for key, c in load_checks(path("cron")).items()}
+    jobs = 0
+    with open(path("cron", "crontab")) as file:
+        for line in file:
+            line = line.strip()
+            if not line or line.startswith("#") or re.match(r"^[A-Z_]+=", line):
+                continue
+            fields = line.split(None, 5)
+            schedule, command = " ".join(fields[:5]), fields[5]
+            valid = kiothc("schedule", schedule, "--count", "1")
+            check(f"crontab '{schedule}' is a valid schedule", valid.returncode == 0, valid.stderr)
+            named = re.search(r"--slug ([a-z0-9_-]+)", command) or re.search(r"\)/([a-z0-9_-]+)", command)
+            if named:
+                jobs += 1
+                target = checks.get(named.group(1))
+                check(f"crontab job '{named.group(1)}' has a check with its schedule", target is not None and target.get("schedule") == schedule,
+                      f"check: {target}")
+    check("crontab jobs found", jobs >= 4, f"{jobs} jobs by slug")
+
+
+def next_times_systemd(expression, count):
+    result = run(["systemd-analyze", "calendar", f"--iterations={count}", expression], env={**os.environ, "TZ": "UTC", "LC_ALL": "C"})
+    times = re.findall(r"(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", result.stdout)
+    return [t.replace(" ", "T") + "Z" for t in times]
+
+
+def check_systemd():
+    if shutil.which("systemd-analyze") is None:
+        return report("skip", "systemd units", "no systemd-analyze (apt-get install systemd)")
+    with tempfile.TemporaryDirectory() as scratch:
+        # The units as shipped, with the binary path pointed at the build under test.
+        for name in ("kiothc.service", "db-backup.service"):
+            copy_replacing(path("systemd", name), os.path.join(scratch, name), "/usr/local/bin/kiothc", KIOTHC)
+        shutil.copy(path("systemd", "db-backup.timer"), scratch)
+        result = run(["systemd-analyze", "verify", "kiothc.service", "db-backup.service", "db-backup.timer"], cwd=scratch)
+        check("systemd-analyze verify kiothc.service db-backup.service db-backup.timer", result.returncode == 0 and not result.stderr.strip(),
+              result.stdout + result.stderr)
+        # --threshold is on the 0-100 scale behind the 0.0-10.0 shown: 20 is 2.0.
+        security = run(["systemd-analyze", "security", "--offline=true", "--threshold=20", "kiothc.service"], cwd=scratch)
+        level = re.search(r"Overall exposure level for kiothc.service: ([0-9.]+)", security.stdout)
+        check(f"systemd-analyze security kiothc.service: exposure {level.group(1) if level else '?'} <= 2",
+              security.returncode == 0 and level is not None, security.stdout[-400:] + security.stderr)
+        # verify is not a rubber stamp: an unknown setting is refused.
+        with open(os.path.join(scratch, "broken.service"), "w") as file:
+            file.write("[Service]\nExecStart=/bin/true\nProtectSystem=sometimes\n")
+        broken = run(["systemd-analyze", "verify", "broken.service"], cwd=scratch)
+        check("systemd-analyze verify complains about a broken unit", broken.returncode != 0 or broken.stderr.strip(), broken.stderr)
+    if yaml is None:
+        return report("skip", "timer schedule", "no PyYAML")
+    with open(path("systemd", "db-backup.timer")) as file:
+        calendar = re.search(r"^OnCalendar=(.+)$", file.read(), re.M).group(1).strip()
+    expected = load_checks(path("systemd"))["database-backup"]["schedule"]
+    check("db-backup.timer's OnCalendar is the check's schedule", calendar == expected, f"{calendar!r} vs {expected!r}")
+    ours = kiothc("schedule", expected, "--count", "5", "--format", "json")
+    ours = json.loads(ours.stdout)["next"] if ours.returncode == 0 else []
+    theirs = next_times_systemd(calendar, 5)
+    check("kiothc schedule and systemd agree on the timer's next 5 runs", ours == theirs and len(ours) == 5, f"kiothc {ours} systemd {theirs}")
+
+
+# ---- Kubernetes -------------------------------------------------------------------------------
+
+def check_kubernetes():
+    manifests = [path("kubernetes", "configmap.yaml"), path("kubernetes", "deployment.yaml")]
+    validator(["kubernetes-validate", "--strict", "--quiet"], "Kubernetes API schema", manifests[1], "readinessProbe:", "readinessProbes:",
+              manifests, "pip install kubernetes-validate")
+    if yaml is None:
+        return report("skip", "Kubernetes ConfigMap", "no PyYAML")
+    with open(manifests[0]) as file:
+        configmap = yaml.safe_load(file)
+    with open(manifests[1]) as file:
+        documents = {d["kind"]: d for d in yaml.safe_load_all(file)}
+    pod = documents["Deployment"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    config_volume = next(name for name, v in volumes.items() if "configMap" in v)
+    check("the Deployment mounts the ConfigMap as a directory (no subPath: updates reach it)",
+          volumes[config_volume]["configMap"]["name"] == configmap["metadata"]["name"] and "subPath" not in mounts[config_volume]
+          and mounts[config_volume]["mountPath"] == env["KIOTHC_CONFIG"])
+    claim = next(v for v in volumes.values() if "persistentVolumeClaim" in v)["persistentVolumeClaim"]["claimName"]
+    check("the data directory is the PersistentVolumeClaim", claim == documents["PersistentVolumeClaim"]["metadata"]["name"]
+          and any(m["mountPath"] == env["KIOTHC_DATA"] for m in container["volumeMounts"]))
+    check("one replica, recreated (one writer of the data directory)",
+          documents["Deployment"]["spec"]["replicas"] == 1 and documents["Deployment"]["spec"]["strategy"]["type"] == "Recreate")
+    with tempfile.TemporaryDirectory() as scratch:
+        config = os.path.join(scratch, "checks.d")
+        os.makedirs(config)
+        for name, text in configmap["data"].items():
+            with open(os.path.join(config, name), "w") as file:
+                file.write(text)
+        result = kiothc("check", "--config", config, "--strict")
+        check("kiothc check of the ConfigMap's files", result.returncode == 0, result.stdout + result.stderr)
+        # The probes' paths answer on a real server running the ConfigMap's configuration.
+        secrets = {"OPS_PING_KEY": "opspingkey0123456789", "OPS_READ_ONLY_KEY": "readonlykey0123456789", "CHAT_WEBHOOK_URL": "http://127.0.0.1:9/hook"}
+        with Server(config, os.path.join(scratch, "data"), secrets) as server:
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                probe_path = container[probe]["httpGet"]["path"]
+                status = http_status(server.base + probe_path)
+                check(f"{probe} {probe_path} answers 200", status == 200, f"got {status}")
+
+
+# ---- GitHub Actions ---------------------------------------------------------------------------
+
+def check_workflow():
+    workflow = path("github", "kiothc.yml")
+    validator(["check-jsonschema", "--builtin-schema", "vendor.github-workflows"], "GitHub workflow schema", workflow,
+              "runs-on: ubuntu-24.04", "runs_on: ubuntu-24.04", [workflow], "pip install check-jsonschema")
+    if yaml is None:
+        return report("skip", "GitHub workflow steps", "no PyYAML")
+    with open(workflow) as file:
+        document = yaml.safe_load(file)
+    steps = {s.get("name"): s for s in document["jobs"]["check"]["steps"]}
+    # The lint and plan steps, run as the runner would (bash -e), with kiothc on PATH: on the
+    # repository's checks.d, then on a copy with an error.
+    with tempfile.TemporaryDirectory() as scratch:
+        shutil.copytree(os.path.join(REPO, "checks.d"), os.path.join(scratch, "checks.d"))
+        os.makedirs(os.path.join(scratch, "server-data"))
+        bin_dir = os.path.join(scratch, "bin")
+        os.makedirs(bin_dir)
+        os.symlink(KIOTHC, os.path.join(bin_dir, "kiothc"))
+        summary = os.path.join(scratch, "summary.md")
+        env = {**os.environ, **document["env"], "PATH": bin_dir + ":" + os.environ["PATH"], "GITHUB_STEP_SUMMARY": summary}
+
+        def step(name):
+            return run(["bash", "-e", "-c", steps[name]["run"]], cwd=scratch, env=env)
+
+        lint = step("kiothc check")
+        check("workflow step 'kiothc check' passes on checks.d", lint.returncode == 0, lint.stdout + lint.stderr)
+        plan = step("kiothc plan")
+        check("workflow step 'kiothc plan' succeeds and writes the job summary",
+              plan.returncode == 0 and "Plan:" in plan.stdout and os.path.exists(summary) and "### kiothc plan" in open(summary).read(),
+              plan.stdout + plan.stderr)
+        with open(os.path.join(scratch, "checks.d", "typo.yaml"), "w") as file:
+            file.write("checks:\n  x:\n    scheduel: '0 3 * * *'\n")
+        lint = step("kiothc check")
+        check("workflow step 'kiothc check' fails with a GitHub annotation on a broken checks.d",
+              lint.returncode == 1 and re.search(r"^::error file=checks\.d/typo\.yaml,line=3,col=5,title=unknown-key::", lint.stdout, re.M),
+              lint.stdout + lint.stderr)
+        plan = step("kiothc plan")
+        check("workflow step 'kiothc plan' fails on a broken checks.d", plan.returncode != 0, plan.stdout + plan.stderr)
+
+
+# ---- Slack, Discord, ntfy: end to end ---------------------------------------------------------
+
+class Receiver(http.server.ThreadingHTTPServer):
+    """Records every request; answers 200."""
+
+    def __init__(self):
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.requests.append({"method": "POST", "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *arguments):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def wait(self, count, timeout=30):
+        deadline = time.time() + timeout
+        while len(self.requests) < count and time.time() < deadline:
+            time.sleep(0.05)
+        return self.requests[:count]
+
+
+class Server:
+    """kiothc serve on a kernel-chosen loopback port."""
+
+    def __init__(self, config, data, environment):
+        self.config, self.data, self.environment = config, data, environment
+
+    def __enter__(self):
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([KIOTHC, "serve", "--config", self.config, "--data", self.data, "--listen", "127.0.0.1:0", "--durability", "write"],
+                                        stdout=subprocess.DEVNULL, stderr=self.log, env={**os.environ, **self.environment})
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            self.log.seek(0)
+            found = re.search(rb"serving pings at (\S+)", self.log.read())
+            if found:
+                self.base = found.group(1).decode()
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.__exit__()
+        self.log.seek(0)
+        raise RuntimeError("kiothc serve did not start:\n" + self.log.read().decode(errors="replace"))
+
+    def __exit__(self, *exception):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def uuid(self, project, key):
+        with open(os.path.join(self.data, "registry.json")) as file:
+            return next(c["uuid"] for c in json.load(file)["checks"] if c["project"] == project and c["key"] == key)
+
+
+def http_status(url, data=None):
+    import urllib.request
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST" if data is not None else "GET"), timeout=10) as response:
+            return response.status
+    except Exception as error:  # noqa: BLE001 - the status, or what went wrong
+        return getattr(error, "code", str(error))
+
+
+# A name that breaks naive templates: quotes, a backslash, markup, non-ASCII.
+HOSTILE_NAME = 'Café "Backup" \\ <b>&'
+
+
+def validate_slack(request, direction):
+    assert request["headers"].get("content-type", "").startswith("application/json"), request["headers"]
+    payload = json.loads(request["body"])
+    assert isinstance(payload["text"], str) and HOSTILE_NAME in payload["text"]
+    assert 0 < len(payload["blocks"]) <= 50
+    for block in payload["blocks"]:
+        assert block["type"] in ("section", "context"), block
+        texts = [block["text"]] if block["type"] == "section" else block["elements"]
+        for text in texts:
+            assert text["type"] == "mrkdwn" and 0 < len(text["text"]) <= 3000, text
+    assert (":red_circle:" if direction == "down" else ":large_green_circle:") in payload["text"]
+
+
+def validate_discord(request, direction):
+    assert request["headers"].get("content-type", "").startswith("application/json"), request["headers"]
+    payload = json.loads(request["body"])
+    assert payload["allowed_mentions"] == {"parse": []}
+    assert 0 < len(payload["embeds"]) <= 10
+    total = 0
+    for embed in payload["embeds"]:
+        assert 0 < len(embed["title"]) <= 256 and HOSTILE_NAME in embed["title"]
+        assert isinstance(embed["color"], int) and 0 <= embed["color"] <= 0xFFFFFF
+        assert embed["color"] == (0xED4245 if direction == "down" else 0x57F287)
+        datetime.datetime.fromisoformat(embed["timestamp"].replace("Z", "+00:00"))
+        assert len(embed.get("description", "")) <= 4096
+        for field in embed.get("fields", []):
+            assert 0 < len(field["name"]) <= 256 and 0 < len(field["value"]) <= 1024, field
+        total += len(embed["title"]) + len(embed.get("description", "")) + sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    assert total <= 6000
+
+
+def validate_ntfy(request, direction):
+    assert request["headers"].get("authorization") == "Bearer tk_example"
+    assert request["headers"].get("content-type", "").startswith("application/json"), request["headers"]
+    payload = json.loads(request["body"])
+    assert isinstance(payload["topic"], str) and re.fullmatch(r"[-_A-Za-z0-9]{1,64}", payload["topic"])
+    assert payload["title"] == f"{HOSTILE_NAME} is {direction}"
+    assert HOSTILE_NAME in payload["message"] and len(payload["message"].encode()) <= 4096
+    assert payload["priority"] in (1, 2, 3, 4, 5)
+    assert all(isinstance(tag, str) for tag in payload["tags"])
+
+
+def check_channels():
+    # service: the variable holding its URL, the path of that URL, the payload's validator
+    services = {
+        "slack": ("SLACK_WEBHOOK_URL", "/services/T000/B000/XXXX", validate_slack),
+        "discord": ("DISCORD_WEBHOOK_URL", "/api/webhooks/123/abc", validate_discord),
+        "ntfy": ("NTFY_URL", "/", validate_ntfy),  # JSON is published to the root URL
+    }
+    for service, (variable, hook, validate) in services.items():
+        with tempfile.TemporaryDirectory() as scratch:
+            config = os.path.join(scratch, "checks.d")
+            shutil.copytree(path("channels", service), config)
+            target = os.path.join(config, f"{service}.yaml")
+            copy_replacing(target, target, "name: Database Backup", "name: " + json.dumps(HOSTILE_NAME))
+            receiver = Receiver()
+            try:
+                environment = {variable: receiver.base + hook, "NTFY_AUTHORIZATION": "Bearer tk_example"}
+                with Server(config, os.path.join(scratch, "data"), environment) as server:
+                    uuid = server.uuid("ops", "db-backup")
+                    first = http_status(f"{server.base}/ping/{uuid}", data=b"")
+                    down = http_status(f"{server.base}/ping/{uuid}/fail", data=b"disk full")
+                    received = receiver.wait(1)
+                    up = http_status(f"{server.base}/ping/{uuid}", data=b"")
+                    received = receiver.wait(2)
+                    if not check(f"{service}: a fail ping and a success ping each send one alert", [first, down, up] == [200, 200, 200] and len(received) == 2,
+                                 f"pings {[first, down, up]}, {len(received)} requests"):
+                        continue
+                    for request, direction in zip(received, ("down", "up")):
+                        try:
+                            assert request["path"] == hook, request["path"]
+                            validate(request, direction)
+                            report("ok", f"{service}: the {direction} alert is a valid {service} payload")
+                        except (AssertionError, KeyError, ValueError, TypeError) as error:
+                            report("FAIL", f"{service}: the {direction} alert is a valid {service} payload", f"{error!r}: {request}")
+            finally:
+                receiver.shutdown()
+
+
+def main():
+    if not os.access(KIOTHC, os.X_OK):
+        print(f"examples: {KIOTHC} is not executable; run swift build first", file=sys.stderr)
+        return 1
+    for section in (check_configurations, check_crontab, check_systemd, check_kubernetes, check_workflow, check_channels):
+        try:
+            section()
+        except Exception as error:  # noqa: BLE001 - a crashing section is a failure, with its reason
+            report("FAIL", section.__name__, repr(error))
+    print(f"examples: {results['ok']} passed, {results['FAIL']} failed, {results['skip']} skipped")
+    return 1 if results["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

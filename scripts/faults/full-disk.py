@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Full disk (SPEC §2 "an ack means stored", §4, §10): the data directory on a 4 MiB tmpfs that
+the test fills up while pings arrive.
+
+While the disk is full every ping must get 503 (never a 200 for a ping that was not stored,
+and nothing stored for a 503), and the server must keep answering /-/healthy, the API, the
+dashboard and /metrics. Once the test frees the space, pings must succeed again without a
+restart. At the end every acknowledged ping is in its file, no line is corrupt, and a restart
+(clean, then after kill -9) finds them all again.
+
+Needs root (mount -t tmpfs); otherwise it prints 'full-disk: skipped (...)' and exits 0.
+
+Usage: full-disk.py KIOTHC_BINARY [--durability fsync|write]
+Prints 'full-disk: N passed, M failed'; exit 1 on any failure.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat"))
+from common import Server, Tally  # noqa: E402
+
+RW = "fulldisk-rw-key-0123456789abcdef"
+CHECKS = 20
+CONFIG = f"""\
+projects:
+  ops:
+    ping_key: fulldisk-ping-key
+    api_keys: {{read_write: {RW}}}
+    channels:
+      hook: {{kind: webhook, url: "http://127.0.0.1:9/alerts"}}
+checks:
+""" + "".join(f"  c{i}: {{project: ops, timeout: 1h, channels: [hook]}}\n" for i in range(CHECKS))
+BODY = ("x" * 99 + "\n") * 80  # 8,000 bytes: stored whole, fills the disk quickly
+
+
+def ping(server, check, rid, kind=""):
+    """One ping with a body; the status code, or 0 when the connection failed."""
+    suffix = f"/{kind}" if kind else ""
+    request = urllib.request.Request(f"{server.url}/ping/{check}{suffix}?rid={rid}", data=BODY.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def stored(data):
+    """rid -> check for every stored ping, and the corrupt lines."""
+    rids, corrupt = {}, []
+    folder = os.path.join(data, "pings")
+    for name in os.listdir(folder):
+        if not name.endswith(".jsonl"):
+            continue
+        with open(os.path.join(folder, name), "rb") as f:
+            for number, raw in enumerate(f, 1):
+                try:
+                    line = json.loads(raw)
+                except ValueError:
+                    corrupt.append(f"{name}:{number}: {raw[:60]!r}")
+                    continue
+                if not raw.endswith(b"\n"):
+                    corrupt.append(f"{name}:{number}: no final newline")
+                if line.get("rid"):
+                    rids[line["rid"]] = name[: -len(".jsonl")]
+    return rids, corrupt
+
+
+def fill(path, leave):
+    """Fill the file system of `path` up to `leave` free bytes; the filler's size."""
+    free = os.statvfs(path).f_bavail * os.statvfs(path).f_frsize
+    size = max(0, free - leave)
+    with open(os.path.join(path, "filler"), "wb") as f:
+        f.write(b"\0" * size)
+    return size
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("--durability", default="fsync")
+    parser.add_argument("--verbose", action="store_true", help="print the server's log at the end")
+    args = parser.parse_args()
+
+    if os.geteuid() != 0:
+        print("full-disk: skipped (needs root to mount a tmpfs)")
+        return
+    root = tempfile.mkdtemp(prefix="kiothc-fulldisk-")
+    disk = os.path.join(root, "disk")
+    os.makedirs(disk)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        print(f"full-disk: skipped (mount -t tmpfs is not permitted here: {mounted.stderr.strip()})")
+        os.rmdir(disk)
+        os.rmdir(root)
+        return
+    tally = Tally("full-disk")
+    server = None
+    try:
+        data = os.path.join(disk, "data")
+        server = Server(args.binary, config=CONFIG, root=root, data=data, arguments=["--durability", args.durability])
+        checks = [server.uuid("ops", f"c{i}") for i in range(CHECKS)]
+        headers = {"X-Api-Key": RW}
+
+        # Phase 1: pings until the disk is full and stays full (30 refusals in a row).
+        filler = fill(disk, leave=400 * 1024)
+        acked, refused, others = {}, {}, {}
+        streak = sent = 0
+        while streak < 30 and sent < 2000:
+            check = checks[sent % CHECKS]
+            rid = str(uuid.uuid4())
+            kind = "fail" if sent % 7 == 3 else ("start" if sent % 7 == 5 else "")
+            code = ping(server, check, rid, kind)
+            sent += 1
+            if code == 200:
+                acked[rid] = check
+                streak = 0
+            elif code == 503:
+                refused[rid] = check
+                streak += 1
+            else:
+                others[rid] = code
+                streak = 0
+        print(f"filled with a {filler:,}-byte file; {sent} pings: {len(acked)} acknowledged (200), "
+              f"{len(refused)} refused (503), {len(others)} other {sorted(set(others.values()))}")
+        tally.check(len(acked) > 0 and len(refused) >= 30 and not others,
+                    "pings are acknowledged until the disk is full, then answered 503 (no other status)")
+
+        # Phase 2: still full; the server keeps serving everything else.
+        for path, want, extra in [
+            ("/-/healthy", 200, {}), ("/api/v3/checks/", 200, headers), (f"/api/v3/checks/{checks[0]}/pings/", 200, headers),
+            ("/metrics", 200, {"Authorization": f"Bearer {server.token}"}), (f"/login?token={server.token}", 200, {}),
+        ]:
+            status, text = server.request(path, headers=extra)
+            tally.check(status == want, f"while full: GET {path.split('?')[0]} -> {status} (want {want})")
+        status, text = server.request("/api/v3/checks/", headers=headers)
+        listed = json.loads(text)["checks"] if status == 200 else []
+        tally.check(len(listed) == CHECKS, f"while full: the API lists all {CHECKS} checks")
+        more = [ping(server, checks[i % CHECKS], str(uuid.uuid4())) for i in range(10)]
+        tally.check(set(more) == {503}, f"while full: 10 more pings -> {sorted(set(more))} (want only 503)")
+
+        rids, corrupt = stored(data)
+        lies = [rid for rid in acked if rids.get(rid) != acked[rid]]
+        ghosts = [rid for rid in refused if rid in rids]
+        tally.check(not lies, f"while full: every acknowledged ping is stored ({len(acked) - len(lies)}/{len(acked)})")
+        tally.check(not ghosts, f"while full: no refused ping is stored ({len(ghosts)} of {len(refused)} are)")
+        tally.check(not corrupt, f"while full: no corrupt line ({corrupt[:3]})")
+
+        # Phase 3: free the space; pings succeed again without a restart.
+        os.remove(os.path.join(disk, "filler"))
+        started = time.time()
+        recovered = None
+        while time.time() - started < 10:
+            rid = str(uuid.uuid4())
+            code = ping(server, checks[0], rid)
+            if code == 200:
+                acked[rid] = checks[0]
+                recovered = time.time() - started
+                break
+            time.sleep(0.1)
+        tally.check(recovered is not None and server.process.poll() is None,
+                    f"space freed: pings are acknowledged again without a restart (after {recovered if recovered is None else round(recovered, 2)} s)")
+        after = {}
+        for i in range(100):
+            rid = str(uuid.uuid4())
+            after[rid] = ping(server, checks[i % CHECKS], rid)
+            if after[rid] == 200:
+                acked[rid] = checks[i % CHECKS]
+        tally.check(set(after.values()) == {200}, f"space freed: 100 pings -> {sorted(set(after.values()))} (want only 200)")
+
+        # Phase 4: restarts find every acknowledged ping, clean and after kill -9.
+        status = server.terminate()
+        tally.check(status == 0, f"graceful stop after the full disk: exit {status}")
+        for how in ("clean stop", "kill -9"):
+            server.restart()
+            if how == "kill -9":
+                for i in range(50):
+                    rid = str(uuid.uuid4())
+                    if ping(server, checks[i % CHECKS], rid) == 200:
+                        acked[rid] = checks[i % CHECKS]
+                server.kill()
+                server.restart()
+            rids, corrupt = stored(data)
+            missing = [rid for rid in acked if rids.get(rid) != acked[rid]]
+            tally.check(not missing and not corrupt,
+                        f"restart after {how}: {len(acked) - len(missing)}/{len(acked)} acknowledged pings found, {len(corrupt)} corrupt lines")
+            status, text = server.request("/api/v3/checks/", headers=headers)
+            api_pings = sum(check["n_pings"] for check in json.loads(text)["checks"]) if status == 200 else -1
+            tally.check(api_pings == len(rids), f"restart after {how}: the API counts {api_pings} pings, the files hold {len(rids)}")
+            if how == "clean stop":
+                server.terminate()
+        if args.verbose:
+            print(server.log)
+    finally:
+        if server is not None and server.process.poll() is None:
+            server.terminate()
+        subprocess.run(["umount", disk])
+        os.rmdir(disk)
+        server.stop() if server is not None else None
+        subprocess.run(["rm", "-rf", root])
+    tally.finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Hostile HTTP clients against `kiothc serve` (SPEC §2, §10): slowloris, huge headers, huge and
+endless chunked bodies, thousands of connections, malformed HTTP, path tricks.
+
+Each case states what the server must do (status code, connection closed within a time, or
+nothing stored); after every case the server must still answer a ping on a fresh connection.
+The server runs with a short idle timeout (--idle-timeout 2) and --max-connections 1000, so the slow cases take
+seconds. Peak RSS (VmHWM) and open file descriptors (/proc/PID/fd) are measured throughout and
+must stay under the bounds below; at the end the fds must be back near the baseline and the
+pings files must hold exactly the pings that were acknowledged.
+
+Usage: hostile-clients.py KIOTHC_BINARY [--connections N]
+Prints a table and 'hostile-clients: N passed, M failed'; exit 1 on any failure.
+"""
+import argparse
+import json
+import os
+import resource
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat"))
+from common import Server  # noqa: E402
+
+MAX_RSS_MB = 150
+CONFIG = """\
+projects:
+  default:
+    ping_key: hostile-ping-key
+    api_keys: {read_write: hostile-rw-key-0123456789abcdef}
+checks:
+  target: {timeout: 1h}
+  other: {timeout: 1h}
+"""
+
+
+class Probe:
+    """The server process seen from /proc: peak RSS and open fds, sampled in the background."""
+
+    def __init__(self, pid):
+        self.pid, self.peak_fds, self.stop = pid, 0, threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def fds(self):
+        try:
+            return len(os.listdir(f"/proc/{self.pid}/fd"))
+        except OSError:
+            return -1
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return -1
+
+    def _sample(self):
+        while not self.stop.is_set():
+            self.peak_fds = max(self.peak_fds, self.fds())
+            time.sleep(0.05)
+
+
+def connect(server):
+    host, port = server.url.split("//")[1].split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    return sock
+
+
+def exchange(server, raw, read_timeout=10):
+    """Sends `raw` bytes, returns (status code or None, seconds until the server closed or answered)."""
+    sock = connect(server)
+    started = time.time()
+    try:
+        sock.sendall(raw)
+    except OSError:
+        pass
+    return read_status(sock, started, read_timeout)
+
+
+def read_status(sock, started, read_timeout):
+    sock.settimeout(read_timeout)
+    data = b""
+    try:
+        while b"\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    finally:
+        sock.close()
+    status = None
+    if data.startswith(b"HTTP/"):
+        try:
+            status = int(data.split(b" ")[1])
+        except (IndexError, ValueError):
+            status = None
+    return status, time.time() - started
+
+
+def closes_within(sock, seconds):
+    """Whether the server closes `sock` (recv returns b'' or an error) within `seconds`."""
+    sock.settimeout(seconds)
+    try:
+        while True:
+            if not sock.recv(4096):
+                return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+class Run:
+    def __init__(self, server, probe, target):
+        self.server, self.probe, self.target = server, probe, target
+        self.rows, self.passed, self.failed = [], 0, 0
+        self.acked = 0
+
+    def ping_ok(self):
+        """A fresh ping on a fresh connection is acknowledged."""
+        status, _ = exchange(self.server, f"GET /ping/{self.target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        if status == 200:
+            self.acked += 1
+        return status == 200
+
+    def case(self, name, observed, ok, detail=""):
+        alive = self.ping_ok()
+        ok = ok and alive
+        self.passed += ok
+        self.failed += not ok
+        self.rows.append((name, observed, self.probe.peak_rss_mb(), self.probe.peak_fds,
+                          "PASS" if ok else "FAIL" + ("" if alive else " (server no longer answers pings)") + (f": {detail}" if detail else "")))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("--connections", type=int, default=3000, help="concurrent connections of the flood case")
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.connections + 1000)), hard))
+
+    server = Server(args.binary, config=CONFIG, arguments=[
+        "--idle-timeout", "2", "--max-request-body", "1048576", "--max-connections", "1000"],
+        log_level="notice")
+    probe = Probe(server.pid)
+    target = server.uuid("default", "target")
+    other = server.uuid("default", "other")
+    run = Run(server, probe, target)
+    time.sleep(0.3)
+    baseline = probe.fds()
+    try:
+        # Slowloris: idle connections are closed.
+        socks = [connect(server) for _ in range(200)]
+        started = time.time()
+        closed = sum(closes_within(s, 6 - (time.time() - started)) for s in socks)
+        run.case("200 idle connections (nothing sent)", f"{closed}/200 closed after {time.time() - started:.1f} s", closed == 200)
+        for s in socks:
+            s.close()
+
+        # Slowloris: a request head sent one byte every 0.3 s never completes in time.
+        sock = connect(server)
+        head = f"GET /ping/{target} HTTP/1.1\r\nHost: x\r\nX-Pad: {'a' * 200}\r\n\r\n".encode()
+        started, sent, closed = time.time(), 0, False
+        for byte in head:
+            try:
+                sock.sendall(bytes([byte]))
+                sent += 1
+            except OSError:
+                closed = True
+                break
+            if closes_within(sock, 0.3):
+                closed = True
+                break
+        sock.close()
+        elapsed = time.time() - started
+        run.case("head sent 1 byte / 0.3 s", f"closed after {elapsed:.1f} s, {sent} of {len(head)} bytes",
+                 closed and elapsed < 5 and sent < len(head))
+
+        # Slow body: a ping body trickling in is cut off too.
+        sock = connect(server)
+        sock.sendall(f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".encode())
+        started, closed = time.time(), False
+        for _ in range(40):
+            try:
+                sock.sendall(b"x")
+            except OSError:
+                closed = True
+                break
+            if closes_within(sock, 0.3):
+                closed = True
+                break
+        sock.close()
+        elapsed = time.time() - started
+        run.case("body sent 1 byte / 0.3 s", f"closed after {elapsed:.1f} s", closed and elapsed < 8)
+
+        # Huge headers.
+        status, _ = exchange(server, f"GET /ping/{other} HTTP/1.1\r\nHost: x\r\nX-Big: {'a' * 200_000}\r\n\r\n".encode())
+        run.case("one 200 KB header", f"status {status}", status in (400, 431) or status is None)
+        many = "".join(f"X-H{i}: v\r\n" for i in range(5000))
+        status, _ = exchange(server, f"GET /ping/{other} HTTP/1.1\r\nHost: x\r\n{many}\r\n".encode())
+        run.case("5,000 headers", f"status {status}", status in (400, 431) or status is None)
+        status, _ = exchange(server, f"GET /ping/{other}?{'a=b&' * 100_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        run.case("400 KB request line", f"status {status}", status in (400, 414, 431) or status is None)
+
+        # Bodies over the limit: declared, chunked, endless.
+        status, _ = exchange(server, f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n".encode() + b"x" * 65536)
+        run.case("Content-Length 50 MB (limit 1 MiB)", f"status {status}", status == 413)
+        sock = connect(server)
+        sock.sendall(f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        chunk = b"%x\r\n%s\r\n" % (65536, b"y" * 65536)
+        started, sent = time.time(), 0
+        try:
+            while time.time() - started < 10:
+                sock.sendall(chunk)
+                sent += 65536
+        except OSError:
+            pass
+        status, _ = read_status(sock, started, 5)
+        run.case("endless chunked body", f"status {status} after {sent / 1048576:.1f} MiB sent", status in (413, None) and sent < 64 * 1048576)
+        body = b"z" * (900 * 1024)
+        status, _ = exchange(server, f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        run.acked += status == 200
+        run.case("900 KiB body (under the limit)", f"status {status}", status == 200)
+        status, _ = exchange(server, f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".encode())
+        run.acked += status == 200
+        run.case("Content-Length with Transfer-Encoding", f"status {status}", status in (200, 400))
+
+        # Malformed HTTP: answered 400 (or closed), never stored.
+        for name, raw in [
+            ("garbage request line", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 100 + b"\r\n\r\n"),
+            ("no HTTP version", f"GET /ping/{other}\r\n\r\n".encode()),
+            ("HTTP/9.9", f"GET /ping/{other} HTTP/9.9\r\nHost: x\r\n\r\n".encode()),
+            ("header without a colon", f"GET /ping/{other} HTTP/1.1\r\nHost x\r\n\r\n".encode()),
+            ("NUL in the path", f"GET /ping/{other}\x00 HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
+            ("negative Content-Length", f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n".encode()),
+            ("bad chunk size", f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n".encode()),
+            ("two Content-Lengths", f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab".encode()),
+        ]:
+            status, elapsed = exchange(server, raw, read_timeout=5)
+            run.case(f"malformed: {name}", f"status {status}", status in (400, 404, 405, 413, 505, None) and elapsed < 5)
+
+        # Path tricks: never a 200, never stored.
+        for path in [
+            f"/ping/../ping/{other}", f"/ping/%2e%2e/ping/{other}", f"/ping/{other}%2F", f"/ping/{other}%2Fstart",
+            f"//ping/{other}", f"/ping//{other}", f"/ping/{other}//", f"/ping/{other}%00", f"/ping/{other}/%2e%2e",
+            f"/ping/{other.upper()}", f"/ping/%c0%ae%c0%ae/{other}", f"/ping/hostile-ping-key/%2e%2e%2fother",
+            "/ping/hostile-ping-key/oth%65r", f"/ping/{other}/%30", f"/api/v3/../../data/admin-token", "/static/../../etc/passwd",
+            "/%2e%2e/%2e%2e/etc/passwd", f"/ping/{other}\\..\\start", f"/ping/{other}/start%20",
+        ]:
+            status, _ = exchange(server, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            run.case(f"path {path.replace(other, '<uuid>')}", f"status {status}", status in (400, 401, 404) or status is None)
+
+        # Thousands of connections at once; over --max-connections they are closed at once.
+        socks, refused = [], 0
+        started = time.time()
+        for _ in range(args.connections):
+            try:
+                socks.append(connect(server))
+            except OSError:
+                refused += 1
+        time.sleep(0.5)
+        during = probe.fds()
+        alive = run.ping_ok()
+        open_after = sum(not closes_within(s, 0.01) for s in socks)
+        for s in socks:
+            s.close()
+        run.case(f"{args.connections} concurrent connections", f"{during} server fds while held, {open_after} kept open, {refused} refused",
+                 alive and during < 1000 + 200)
+
+        time.sleep(3)  # idle timeout
+        after = probe.fds()
+        run.case("fds back near the baseline", f"{baseline} -> {after}", after <= baseline + 10)
+    finally:
+        rss = probe.peak_rss_mb()
+        probe.stop.set()
+        status = server.terminate()
+        pings = []
+        for uuid_ in (target, other):
+            path = os.path.join(server.data, "pings", uuid_ + ".jsonl")
+            if os.path.exists(path):
+                with open(path) as f:
+                    pings += [json.loads(line) for line in f]
+        server.stop()
+
+    stored_ok = len(pings) == run.acked
+    run.rows.append(("pings stored = pings acknowledged", f"{len(pings)} stored, {run.acked} acknowledged", rss, probe.peak_fds,
+                     "PASS" if stored_ok else "FAIL"))
+    run.rows.append((f"peak RSS under {MAX_RSS_MB} MB", f"{rss:.1f} MB", rss, probe.peak_fds, "PASS" if rss < MAX_RSS_MB else "FAIL"))
+    run.rows.append(("graceful stop", f"exit {status}", rss, probe.peak_fds, "PASS" if status == 0 else "FAIL"))
+    for ok in (stored_ok, rss < MAX_RSS_MB, status == 0):
+        run.passed += ok
+        run.failed += not ok
+    print("| case | observed | peak RSS, MB | peak fds | result |")
+    print("|---|---|---:|---:|---|")
+    for name, observed, rss_mb, fds, result in run.rows:
+        print(f"| {name} | {observed} | {rss_mb:.1f} | {fds} | {result} |")
+    print(f"hostile-clients: {run.passed} passed, {run.failed} failed")
+    sys.exit(1 if run.failed else 0)
+
+
+if __name__ == "__main__":
+    main()

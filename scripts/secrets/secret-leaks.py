@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""No secret value leaks (SPEC §1.2, §7, §10): a full run of `kiothc serve` with every kind of
+secret, then a grep of everything a person or a client can see.
+
+Secrets used: project ping keys (literal, {env:}, and one generated into the data directory),
+API keys (literal, {env:}, {file:}), webhook URLs carrying a token (from {env:}, and a literal one
+that cannot be reached so its failures are logged), a webhook header from {file:}, and the admin
+token from --admin-token-file.
+
+The run: pings by UUID and by slug URL with each ping key, a fail and a success (down and up
+alerts to both channels), every API route with the read-write and read-only keys and a wrong
+key, /metrics, the dashboard (login, overview, check page, ping body), POST /-/reload, a reload
+that fails on a missing secret, then `kiothc check` (text, json, --resolve-secrets), `plan`,
+`status` (table, json) and `pings`.
+
+Grepped: the server's whole log (at --log-level debug), every HTTP response (headers and body),
+every CLI output. No secret may appear. In the data directory, a file may hold a secret only
+with mode 0600 (the generated ping keys, in ping-keys.json); every such file is listed.
+
+Usage: secret-leaks.py KIOTHC_BINARY
+Prints 'secrets: N passed, M failed'; exit 1 on any leak.
+"""
+import http.server
+import json
+import os
+import stat
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat"))
+from common import Server, Tally  # noqa: E402
+
+SECRETS = {
+    "ops ping key (literal)": "opsPingKeyLiteral7f3a9c",
+    "web ping key (env)": "webPingKeyFromEnv4b8e2d",
+    "ops read-write API key (env)": "opsRwApiKeyFromEnv9c1d7e5a",
+    "ops read-only API key (file)": "opsRoApiKeyFromFile2e6f8b3c",
+    "web read-write API key (literal)": "webRwApiKeyLiteral5a9d3f1e",
+    "webhook URL token (env)": "hookUrlTokenFromEnv8d2c6a4f",
+    "unreachable webhook URL token (literal)": "deadUrlTokenLiteral3f7b1e9d",
+    "webhook header token (file)": "headerTokenFromFile6c4a2e8b",
+    "admin token (--admin-token-file)": "adminTokenFromFile1a5e9c7d3b",
+}
+
+
+class Receiver(http.server.ThreadingHTTPServer):
+    def __init__(self):
+        self.hits = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                hits.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def config(secrets_dir):
+    s = SECRETS
+    return f"""\
+projects:
+  ops:
+    ping_key: {s["ops ping key (literal)"]}
+    api_keys:
+      read_write: {{env: OPS_RW}}
+      read_only: {{file: {secrets_dir}/ops-ro}}
+    channels:
+      hook:
+        kind: webhook
+        url: {{env: HOOK_URL}}
+        headers: {{Authorization: {{file: {secrets_dir}/header}}}}
+        body: '{{"name": "$NAME", "status": "$STATUS"}}'
+      dead:
+        kind: webhook
+        url: "http://127.0.0.1:9/alerts/{s["unreachable webhook URL token (literal)"]}"
+  web:
+    ping_key: {{env: WEB_PING_KEY}}
+    api_keys: {{read_write: {s["web read-write API key (literal)"]}}}
+  gen: {{}}
+checks:
+  backup: {{project: ops, name: Backup, timeout: 1h, channels: "*"}}
+  site: {{project: web, name: Site, timeout: 1h}}
+  job: {{project: gen, name: Job, timeout: 1h}}
+"""
+
+
+def main():
+    binary = sys.argv[1]
+    tally = Tally("secrets")
+    receiver = Receiver()
+    import tempfile
+    root = tempfile.mkdtemp(prefix="kiothc-secrets-")
+    secrets_dir = os.path.join(root, "secrets")
+    os.makedirs(secrets_dir)
+    for name, value in (("ops-ro", SECRETS["ops read-only API key (file)"]),
+                        ("header", "Bearer " + SECRETS["webhook header token (file)"]),
+                        ("admin", SECRETS["admin token (--admin-token-file)"])):
+        with open(os.path.join(secrets_dir, name), "w") as f:
+            f.write(value + "\n")
+        os.chmod(os.path.join(secrets_dir, name), 0o600)
+    env = {
+        "OPS_RW": SECRETS["ops read-write API key (env)"],
+        "WEB_PING_KEY": SECRETS["web ping key (env)"],
+        "HOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/hook/{SECRETS['webhook URL token (env)']}",
+        "KIOTHC_TEST_TIME_SCALE": "600",  # alert retries to the dead URL come quickly
+    }
+    server = Server(binary, config=config(secrets_dir), root=root, env=env, log_level="debug",
+                    arguments=["--admin-token-file", os.path.join(secrets_dir, "admin")])
+    seen = []  # (what, text) a person or client can see
+
+    def get(path, method="GET", data=None, headers=None):
+        request = urllib.request.Request(server.url + path, data=data, method=method, headers=headers or {})
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(request, timeout=10) as reply:
+                status, head, body = reply.status, str(reply.headers), reply.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            status, head, body = error.code, str(error.headers), error.read().decode("utf-8", "replace")
+        seen.append((f"{method} {path.split('?')[0]} -> {status}", head + body))
+        return status, head, body
+
+    try:
+        generated = json.load(open(os.path.join(server.data, "ping-keys.json")))["keys"]["gen"]
+        SECRETS["gen ping key (generated)"] = generated
+        rw, ro = {"X-Api-Key": SECRETS["ops read-write API key (env)"]}, {"X-Api-Key": SECRETS["ops read-only API key (file)"]}
+        backup = server.uuid("ops", "backup")
+        for path in [f"/ping/{backup}/start", f"/ping/{SECRETS['ops ping key (literal)']}/backup/fail",
+                     f"/ping/{SECRETS['web ping key (env)']}/site", f"/ping/{generated}/job", f"/ping/{backup}"]:
+            status, _, _ = get(path, method="POST", data=b"job output")
+            tally.check(status == 200, f"ping {path.split('/')[-1]} -> {status}")
+        deadline = time.time() + 15
+        while time.time() < deadline and (len(receiver.hits) < 2 or "dead" not in server.log or server.log.count("alert") < 4):
+            time.sleep(0.2)
+        tally.check(len(receiver.hits) >= 2 and all(SECRETS["webhook URL token (env)"] in hit for hit in receiver.hits),
+                    f"the webhook got the down and up alerts at its secret URL ({len(receiver.hits)})")
+        tally.check("channel=ops/dead" in server.log, "the unreachable channel's failed attempts are logged (and grepped)")
+        for path in ["/api/v3/checks/", f"/api/v3/checks/{backup}", f"/api/v3/checks/{backup}/pings/",
+                     f"/api/v3/checks/{backup}/pings/1/body", f"/api/v3/checks/{backup}/flips/", "/api/v3/channels/", "/api/v3/status/"]:
+            for headers in (rw, ro, {"X-Api-Key": "wrong-key-wrong-key-wrong"}):
+                get(path, headers=headers)
+        get(f"/api/v1/checks/", headers={"X-Api-Key": SECRETS["web read-write API key (literal)"]})
+        status, _, _ = get("/metrics", headers={"Authorization": "Bearer " + SECRETS["admin token (--admin-token-file)"]})
+        tally.check(status == 200, f"/metrics with the admin token -> {status}")
+        status, head, _ = get(f"/login?token={SECRETS['admin token (--admin-token-file)']}")
+        cookie = next((line.split(":", 1)[1].split(";")[0].strip() for line in head.splitlines() if line.lower().startswith("set-cookie")), "")
+        tally.check(bool(cookie), "dashboard login with the admin token sets a session cookie")
+        for path in ["/", f"/checks/{backup}", f"/checks/{backup}/pings/1", "/static/dashboard.js"]:
+            status, _, _ = get(path, headers={"Cookie": cookie})
+            tally.check(status == 200, f"dashboard {path} -> {status}")
+        get("/login", method="POST", data=f"key={SECRETS['ops read-only API key (file)']}".encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": server.url})
+        status, _, _ = get("/-/reload", method="POST", headers={"Authorization": "Bearer " + SECRETS["admin token (--admin-token-file)"]})
+        tally.check(status == 200, f"POST /-/reload -> {status}")
+        # A reload that fails on a missing secret names the secret, never a value.
+        with open(os.path.join(server.config, "extra.yaml"), "w") as f:
+            f.write("projects:\n  more:\n    ping_key: {env: NOT_SET_ANYWHERE}\n")
+        status, _, _ = get("/-/reload", method="POST", headers={"Authorization": "Bearer " + SECRETS["admin token (--admin-token-file)"]})
+        tally.check(status == 400, f"POST /-/reload with a missing secret -> {status}")
+        os.remove(os.path.join(server.config, "extra.yaml"))
+        get("/-/reload", method="POST", headers={"Authorization": "Bearer " + SECRETS["admin token (--admin-token-file)"]})
+
+        common = ["--config", server.config]
+        for arguments, cli_env in [
+            (["check", *common], {}), (["check", *common, "--format", "json"], {}), (["check", *common, "--format", "github"], {}),
+            (["check", *common, "--resolve-secrets"], env), (["check", *common, "--resolve-secrets", "--format", "json"], {}),
+            (["plan", *common, "--data", server.data], {}), (["status", *common, "--data", server.data], {}),
+            (["status", *common, "--data", server.data, "--format", "json"], {}),
+            (["pings", "ops/backup", *common, "--data", server.data], {}),
+            (["pings", "ops/backup", *common, "--data", server.data, "--format", "json"], {}),
+        ]:
+            result = server.kiothc(*arguments, env=cli_env)
+            seen.append((f"kiothc {' '.join(a for a in arguments if not a.startswith('/'))} (exit {result.returncode})",
+                         result.stdout + result.stderr))
+        status = server.terminate()
+        tally.check(status == 0, f"graceful stop: exit {status}")
+        seen.append(("server log", server.log))
+
+        for what, text in seen:
+            leaked = [name for name, value in SECRETS.items() if value in text]
+            if leaked:
+                tally.check(False, f"{what}: shows {', '.join(leaked)}")
+        tally.check(True, f"{len(seen)} outputs grepped ({sum(len(t) for _, t in seen):,} characters) for {len(SECRETS)} secrets")
+        holders = []
+        for folder, _, files in os.walk(server.data):
+            for name in files:
+                path = os.path.join(folder, name)
+                with open(path, "rb") as f:
+                    content = f.read().decode("utf-8", "replace")
+                leaked = [n for n, v in SECRETS.items() if v in content]
+                if leaked:
+                    mode = stat.S_IMODE(os.stat(path).st_mode)
+                    holders.append(f"{os.path.relpath(path, server.data)} ({oct(mode)}: {', '.join(leaked)})")
+                    tally.check(mode == 0o600, f"data file {os.path.relpath(path, server.data)} holds {', '.join(leaked)} with mode {oct(mode)}")
+        print(f"data files holding a secret: {holders or 'none'}")
+    finally:
+        server.stop()
+        receiver.shutdown()
+    tally.finish()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+if __name__ == "__main__":
+    main()
