@@ -32,9 +32,9 @@ enum Fixture {
           backup: {name: Backup, project: ops, timeout: 1h}
           post-only: {name: Post Only, project: ops, methods: POST, manual_resume: true}
           nightly: {name: Nightly, project: web, schedule: "0 3 * * *", tz: Europe/Riga}
-          same-slug: {name: Same Slug, project: web, slug: backup}
-          twin: {name: Twin, project: web, slug: twin-slug}
-          twin-2: {name: Twin Slug, project: web}
+          same-slug: {name: Backup, project: web}
+          twin: {name: Twin Slug, project: web}
+          twin-2: {name: twin slug, project: web}
         """
     static let uuids = [
         "ops/backup": "5d1f6e7a-0b0e-4a5e-9a21-3f2c4c8e0001",
@@ -84,7 +84,7 @@ let harness = Harness()
 nonisolated(unsafe) var inputsRun = 0
 
 /// The statuses the ping path and the probes may answer with; anything else (a 500 above all) is a bug.
-let documentedStatuses: Set<Int> = [200, 204, 400, 404, 405, 409, 413, 503]
+let documentedStatuses: Set<Int> = [200, 204, 400, 404, 405, 408, 409, 413, 503]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRoute(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -94,9 +94,13 @@ public func fuzzRoute(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let status = Box<Int?>(nil)
     let request = input.request()
     Task {
-        let source = ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: harness.logger)
+        let channel = NIOAsyncTestingChannel()
+        let source = ApplicationRequestContextSource(channel: channel, logger: harness.logger)
         let response = try? await harness.responder.respond(to: request, context: ServerContext(source: source))
         status.value.withLock { $0 = response?.status.code }
+        // A test channel left open stays alive in a cycle with its pipeline (500 MB per
+        // 100,000 inputs).
+        _ = try? await channel.finish()
         done.signal()
     }
     done.wait()
