@@ -39,11 +39,13 @@ swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch"
 status=0
 swift test --skip-build --sanitize="$sanitizer" --scratch-path "$scratch" "$@" || status=$?
 
-files=$(find "$reports" -type f | wc -l)
-count=$(cat "$reports"/* 2>/dev/null | grep -cE '^(WARNING|ERROR): (Thread|Address|Leak)Sanitizer' || true)
-if [ "$files" -gt 0 ]; then
-    # The first lines of each distinct report, to read before opening the files.
-    grep -hE -A12 '^(WARNING|ERROR): (Thread|Address|Leak)Sanitizer' "$reports"/* | head -n 150 >&2
+# A file holding only "Suppressions used" is not a report.
+pattern='ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer'
+count=$(cat "$reports"/* 2>/dev/null | grep -cE "$pattern" || true)
+files=$(grep -lE "$pattern" "$reports"/* 2>/dev/null | wc -l || true)
+if [ "$count" -gt 0 ]; then
+    # The first lines of each report, to read before opening the files.
+    { grep -hE -A12 "$pattern" "$reports"/* || true; } | head -n 150 >&2 || true
     echo "sanitize $sanitizer: reports in $reports" >&2
 fi
 echo "sanitize $sanitizer: tests exit $status, $count reports in $files processes"

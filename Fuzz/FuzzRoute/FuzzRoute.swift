@@ -58,8 +58,10 @@ final class Harness: Sendable {
     let clock = Box<Int64>(1_767_225_600_000_000)
 
     init() {
-        root = NSTemporaryDirectory() + "kiothc-fuzz-route-\(getpid())"
+        root = harnessRoot
         try? FileManager.default.removeItem(atPath: root)
+        // libFuzzer ends the process with exit(): the temporary directory goes then.
+        atexit { try? FileManager.default.removeItem(atPath: harnessRoot) }
         let config = root + "/checks.d"
         try! FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
         try! Data(Fixture.yaml.utf8).write(to: URL(fileURLWithPath: config + "/checks.yaml"))
@@ -80,6 +82,7 @@ final class Harness: Sendable {
     }
 }
 
+let harnessRoot = NSTemporaryDirectory() + "kiothc-fuzz-route-\(getpid())"
 let harness = Harness()
 nonisolated(unsafe) var inputsRun = 0
 
