@@ -273,8 +273,26 @@ public actor Outbox {
         try handle.close()
     }
 
+    /// A write that fails part-way (a full disk) leaves part of a line behind: it is cut off,
+    /// else the next line would be glued to it and be skipped as unreadable at the next open
+    /// (the full-disk test lost a confirmed alert that way). When even the cut fails, the next
+    /// write starts on a new line, so only the broken part is lost.
     private func append(_ data: Data, sync: Bool) throws {
-        try handle.write(contentsOf: data)
-        if sync { try handle.synchronize() }
+        let end = try handle.offset()
+        do {
+            try handle.write(contentsOf: tornLine ? Data([0x0A]) + data : data)
+            if sync { try handle.synchronize() }
+            tornLine = false
+        } catch {
+            do {
+                try handle.truncate(atOffset: end)
+            } catch {
+                tornLine = true
+            }
+            throw error
+        }
     }
+
+    /// The last write failed and could not be cut off.
+    private var tornLine = false
 }

@@ -62,27 +62,31 @@ public struct AppliedCatalog: Sendable, Equatable {
         return AppliedCatalog(checks: checks, appliedAt: document.applied_us)
     }
 
-    /// Written atomically: temp file, fsync, rename, fsync of the directory.
+    /// Written atomically: temp file, fsync, rename, fsync of the directory. One check per
+    /// line, keys sorted. Written by hand: Foundation's encoder took a quarter of a restart with
+    /// 10,000 checks and left ~30 MB of freed heap behind (heaptrack), most of an idle
+    /// server's memory.
     public func save(to data: DataDirectory) throws {
-        let path = Self.path(in: data)
-        let document = Document(
-            v: 1, applied_us: appliedAt,
-            checks: checks.map {
-                Document.Entry(uuid: DataDirectory.name($0.uuid), project: $0.project, key: $0.key, name: $0.name, slug: $0.slug, settings: $0.settings)
-            })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let bytes: Data
-        do {
-            bytes = try encoder.encode(document)
-        } catch {
-            throw StoreError(.invalid, operation: "encode", path: path, detail: "\(error)")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + checks.count * 400)
+        bytes.append(contentsOf: "{\n  \"applied_us\" : \(appliedAt),\n  \"checks\" : [".utf8)
+        for (index, check) in checks.enumerated() {
+            bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+            var object = JSONLineWriter()
+            object.field("key", check.key)
+            object.field("name", check.name)
+            object.field("project", check.project)
+            object.field("settings", strings: check.settings)
+            object.field("slug", check.slug)
+            object.field("uuid", check.uuid)
+            bytes.append(contentsOf: object.object())
         }
-        try FileSystem.writeAtomically(Array(bytes) + [0x0A], to: path)
+        bytes.append(contentsOf: (checks.isEmpty ? "],\n  \"v\" : 1\n}\n" : "\n  ],\n  \"v\" : 1\n}\n").utf8)
+        try FileSystem.writeAtomically(bytes, to: Self.path(in: data))
     }
 
-    private struct Document: Codable {
-        struct Entry: Codable {
+    private struct Document: Decodable {
+        struct Entry: Decodable {
             var uuid: String
             var project: String
             var key: String

@@ -47,6 +47,9 @@ public final class FaultInjector: Sendable {
         if wake { opened.signal() }
     }
 
+    /// Appenders do not write their own pings while the writer is held (see `PingStore.append`).
+    var writerHeld: Bool { gate.withLock { $0.held } }
+
     func waitIfHeld() {
         let wait = gate.withLock { state -> Bool in
             if state.held { state.writerWaiting = true }

@@ -32,6 +32,25 @@ struct JSONLineWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// A nested object of strings, keys sorted (as `catalog.json` holds check settings).
+    mutating func field(_ name: StaticString, strings: [String: String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "{"))
+        for (index, (key, value)) in strings.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendString(key)
+            bytes.append(UInt8(ascii: ":"))
+            appendString(value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// The object so far, closed, without a newline (an element of a larger document).
+    mutating func object() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
     /// The finished line, with its newline.
     mutating func line() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))

@@ -42,6 +42,8 @@ extension PingStore {
         defer { _ = shared.withLock { $0.compacting.remove(CompactionTarget(check: check, log: log)) } }
 
         let path = log == .pings ? data.pingFile(check) : data.flipFile(check)
+        // Read before the file: a rotation after this point is seen by the swap.
+        let segment = shared.withLock { $0.journalSegment }
         guard let file = try RawFile.openIfExists(path, O_RDONLY) else { return 0 }
         let bytes: [UInt8]
         do {
@@ -67,7 +69,7 @@ extension PingStore {
             try? FileSystem.remove(temp)
             throw error
         }
-        _ = try control(.swapCompacted(check: check, log: log, temp: temp, readUpTo: complete))
+        _ = try control(.swapCompacted(check: check, log: log, temp: temp, readUpTo: complete, segment: segment))
         shared.withLock { $0.statistics.compactions += 1 }
         return dropped
     }

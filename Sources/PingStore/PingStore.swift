@@ -23,9 +23,14 @@ public final class PingStore: Sendable {
         public var durability: Durability
         /// Pings kept per check (`--keep-pings`).
         public var keepPings: Int
-        /// How often the maintenance thread checkpoints and compacts; nil runs no thread (the
-        /// owner, or a test, calls `checkpoint()` and `compactPending()` itself).
+        /// How often the maintenance thread looks for compactions and due checkpoints; nil runs
+        /// no thread (the owner, or a test, calls `checkpoint()` and `compactPending()` itself).
         public var maintenanceInterval: Duration?
+        /// A checkpoint is due once the current journal segment is this old, or
+        /// `checkpointJournalBytes` large, whichever comes first. Rare checkpoints sync each check
+        /// file once for many appends, and seldom compete with the journal's fdatasync.
+        public var checkpointInterval: Duration
+        public var checkpointJournalBytes: Int
         /// Per-check files kept open by the writer.
         public var openFileLimit: Int
         /// Test seam for failing system calls.
@@ -33,11 +38,14 @@ public final class PingStore: Sendable {
 
         public init(
             durability: Durability = .fsync, keepPings: Int = 1000, maintenanceInterval: Duration? = .seconds(1),
+            checkpointInterval: Duration = .seconds(30), checkpointJournalBytes: Int = 64 << 20,
             openFileLimit: Int = 4096, faults: FaultInjector? = nil
         ) {
             self.durability = durability
             self.keepPings = max(1, keepPings)
             self.maintenanceInterval = maintenanceInterval
+            self.checkpointInterval = checkpointInterval
+            self.checkpointJournalBytes = max(1, checkpointJournalBytes)
             self.openFileLimit = max(8, openFileLimit)
             self.faults = faults
         }
@@ -84,13 +92,16 @@ public final class PingStore: Sendable {
     let maintenanceWake = DispatchSemaphore(value: 0)
     let maintenanceStopped = DispatchSemaphore(value: 0)
     let shared = Mutex(SharedState())
+    /// The writer's state; holding this lock is the writer role (see `StoreWriter`). nil once
+    /// closed.
+    let writer = Mutex<StoreWriter?>(nil)
 
     private init(data: DataDirectory, options: Options, recovery: RecoveryReport, journalSequence: Int) {
         self.data = data
         self.options = options
         self.recovery = recovery
         self.queue = Mutex(WriterQueue())
-        shared.withLock { $0.nextJournalSequence = journalSequence }
+        shared.withLock { $0.journalSegment = journalSequence }
     }
 
     /// Open (creating if needed) the store in `data`: repair torn lines, replay the journal,
@@ -105,9 +116,9 @@ public final class PingStore: Sendable {
         } else {
             journal = nil
         }
+        store.writer.withLock { $0 = StoreWriter(store: store, journal: journal, sequence: sequence) }
         let writerThread = Thread { [store] in
-            var writer = StoreWriter(store: store, journal: journal, sequence: sequence)
-            writer.run()
+            StoreWriter.run(store)
             store.writerStopped.signal()
         }
         writerThread.name = "kiothc-store-writer"
@@ -128,10 +139,37 @@ public final class PingStore: Sendable {
     /// Store `ping` (and the flip it caused) for `check`; returns once it is durable as the
     /// durability mode promises. Throws a `StoreError` (disk full, I/O error, closed store):
     /// then nothing of this call is acknowledged, and later appends are unaffected.
-    /// `queued` is called once the append is in the writer's queue, in front of any later one.
+    /// `queued` is called once the append's place is fixed, in front of any later one: in the
+    /// writer's queue, or taken by the caller writing it itself.
     public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil, queued: @Sendable () -> Void = {}) async throws {
-        let line = PingLine.encode(ping)
-        try await enqueue(AppendEntry(check: check, pingLine: line, flip: flip), queued: queued)
+        let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip)
+        if let written = commitOnCallerThread(entry, queued: queued) { return try written.get() }
+        try await enqueue(entry, queued: queued)
+    }
+
+    /// In `write` durability, when no one is writing, the appender writes its own entry (after
+    /// anything queued before it) on its own thread: write(2) into the page cache takes
+    /// microseconds, less than handing the entry to the writer thread and being resumed by it
+    /// (context switches per ping 0.6 -> 0.33 with 1,000 checks, perf stat).
+    /// nil: someone else is writing, a control job is queued, the store is closing, or the
+    /// durability is `fsync` (whose fdatasync must not block a request thread) — then the
+    /// entry goes through the queue as always, and `queued` has not been called.
+    private func commitOnCallerThread(_ entry: AppendEntry, queued: @Sendable () -> Void) -> Result<Void, any Error>? {
+        guard options.durability == .write, options.faults?.writerHeld != true else { return nil }
+        let outcome = writer.withLockIfAvailable { writer -> Result<Void, any Error>? in
+            guard writer != nil else { return nil }
+            let jobs = queue.withLock { queue -> [WriterJob]? in
+                guard !queue.closing, !queue.jobs.contains(where: \.isControl) else { return nil }
+                defer { queue.jobs.removeAll(keepingCapacity: true) }
+                return queue.jobs
+            }
+            guard let jobs else { return nil }
+            // Anything appended from now on queues behind this lock, so after this entry.
+            queued()
+            if let error = writer?.process(jobs, caller: entry) { return .failure(error) }
+            return .success(())
+        }
+        return outcome ?? nil
     }
 
     /// Store a flip that no ping caused (timeout, pause, resume).
@@ -214,12 +252,19 @@ public final class PingStore: Sendable {
 
     private func runMaintenance(every interval: Duration) {
         let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        let clock = ContinuousClock()
+        var lastCheckpoint = clock.now
         while true {
             _ = maintenanceWake.wait(timeout: .now() + .nanoseconds(Int(max(1_000_000, nanoseconds))))
-            if shared.withLock({ $0.stopping }) { return }
+            let (stopping, journalFull) = shared.withLock { ($0.stopping, $0.checkpointWanted) }
+            if stopping { return }
             // Errors are retried next time; the server reads them from `lastMaintenanceError`.
             do {
-                try checkpoint()
+                if journalFull || clock.now - lastCheckpoint >= options.checkpointInterval {
+                    lastCheckpoint = clock.now
+                    shared.withLock { $0.checkpointWanted = false }
+                    try checkpoint()
+                }
                 try compactPending()
                 shared.withLock { $0.lastMaintenanceError = nil }
             } catch {
@@ -232,7 +277,8 @@ public final class PingStore: Sendable {
     public var lastMaintenanceError: String? { shared.withLock { $0.lastMaintenanceError } }
 
     /// Make every per-check file written so far durable, then drop the journal segments that
-    /// covered them. Blocking (it fsyncs each touched file): run it off the request path.
+    /// covered them. Blocking (it fsyncs each touched file): run it off the request path. The
+    /// directory fsyncs also make compactions' renames durable (see `swapCompacted`).
     public func checkpoint() throws {
         guard options.durability == .fsync else { return }
         let reply = try control(.rotateJournal)
@@ -278,6 +324,10 @@ struct WriterQueue {
 enum WriterJob: Sendable {
     case append(AppendEntry, CheckedContinuation<Void, any Error>)
     case control(ControlJob, @Sendable (Result<ControlReply, StoreError>) -> Void)
+
+    var isControl: Bool {
+        if case .control = self { true } else { false }
+    }
 }
 
 struct AppendEntry: Sendable {
@@ -289,7 +339,8 @@ struct AppendEntry: Sendable {
 
 enum ControlJob: Sendable, CustomStringConvertible {
     case rotateJournal
-    case swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int)
+    /// `segment`: the journal segment current when the compactor began reading the file.
+    case swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int, segment: Int)
     case retire(UUID)
 
     var description: String {
@@ -317,7 +368,10 @@ struct PendingCheckpoint: Sendable {
 struct SharedState: Sendable {
     var statistics = PingStore.Statistics()
     var pendingCheckpoints: [PendingCheckpoint] = []
-    var nextJournalSequence = 0
+    /// The journal segment the writer appends to (updated at every rotation).
+    var journalSegment = 0
+    /// The writer filled `checkpointJournalBytes`: the maintenance thread checkpoints early.
+    var checkpointWanted = false
     var compactionWanted: Set<UUID> = []
     var flipCompactionWanted: Set<UUID> = []
     var compacting: Set<CompactionTarget> = []

@@ -6,8 +6,17 @@ import Darwin
 import Foundation
 import Monitoring
 
-/// The writer thread's own state: open files, the current journal segment, flip numbers.
-/// Created on that thread and never shared, so it needs no lock.
+/// Who waits for an append: a task suspended until the writer resumes it, or (in `write`
+/// durability) the caller itself, committing its own append on its own thread.
+enum AppendWaiter {
+    case task(CheckedContinuation<Void, any Error>)
+    case caller
+}
+
+/// The writer's state: open files, the current journal segment, flip numbers. It lives in
+/// `PingStore.writer`; holding that lock is the writer role. The writer thread takes it to
+/// write each batch; an appender in `write` durability only ever tries it
+/// (`withLockIfAvailable`), so no request thread waits for another's I/O.
 struct StoreWriter {
     /// A per-check file open for appending.
     struct OpenLog {
@@ -23,6 +32,8 @@ struct StoreWriter {
     var sequence: Int
     /// The journal could not be restored after a failed batch: start a new segment.
     var journalBroken = false
+    /// The segment reached `checkpointJournalBytes` and the maintenance thread was told.
+    var checkpointRequested = false
     var logs: [String: OpenLog] = [:]
     /// Per-check files written since the journal segment began.
     var touched: Set<String> = []
@@ -45,38 +56,48 @@ struct StoreWriter {
         return file
     }
 
-    mutating func run() {
+    /// The writer thread: take everything queued, write it, sleep when there is nothing. Jobs
+    /// are taken from the queue while holding the writer lock, so an appender committing its
+    /// own ping can never overtake one queued before it.
+    static func run(_ store: PingStore) {
         while true {
             store.options.faults?.waitIfHeld()
-            let next = store.queue.withLock { queue -> [WriterJob]? in
-                if queue.jobs.isEmpty {
-                    if queue.closing { return nil }
-                    queue.writerSleeping = true
-                    return []
+            let sleep = store.writer.withLock { writer -> Bool? in
+                let next = store.queue.withLock { queue -> [WriterJob]? in
+                    if queue.jobs.isEmpty {
+                        if queue.closing { return nil }
+                        queue.writerSleeping = true
+                        return []
+                    }
+                    defer { queue.jobs.removeAll(keepingCapacity: true) }
+                    return queue.jobs
                 }
-                defer { queue.jobs.removeAll(keepingCapacity: true) }
-                return queue.jobs
+                guard let jobs = next else {
+                    writer?.finish()
+                    writer = nil
+                    return nil
+                }
+                if jobs.isEmpty { return true }
+                _ = writer?.process(jobs)
+                return false
             }
-            guard let jobs = next else { break }
-            if jobs.isEmpty {
-                store.wake.wait()
-                continue
-            }
-            process(jobs)
+            guard let sleep else { return }
+            if sleep { store.wake.wait() }
         }
-        finish()
     }
 
     /// Appends are batched up to the next control job, which sees everything queued before it.
-    private mutating func process(_ jobs: [WriterJob]) {
-        var batch: [(AppendEntry, CheckedContinuation<Void, any Error>)] = []
+    /// `caller`: the appender's own entry, written last; returns its error, if any.
+    mutating func process(_ jobs: [WriterJob], caller: AppendEntry? = nil) -> (any Error)? {
+        var batch: [(AppendEntry, AppendWaiter)] = []
+        var callerError: (any Error)?
         for job in jobs {
             switch job {
             case .append(let entry, let continuation):
-                batch.append((entry, continuation))
+                batch.append((entry, .task(continuation)))
             case .control(let control, let reply):
                 if !batch.isEmpty {
-                    commit(batch)
+                    _ = commit(batch)
                     batch.removeAll()
                 }
                 do {
@@ -88,16 +109,20 @@ struct StoreWriter {
                 }
             }
         }
-        if !batch.isEmpty { commit(batch) }
+        if let caller { batch.append((caller, .caller)) }
+        if !batch.isEmpty { callerError = commit(batch) }
+        return callerError
     }
 
     // MARK: Group commit
 
-    private mutating func commit(_ queued: [(AppendEntry, CheckedContinuation<Void, any Error>)]) {
+    /// Writes a batch and resumes its waiting tasks; returns the `.caller` entry's error.
+    private mutating func commit(_ queued: [(AppendEntry, AppendWaiter)]) -> (any Error)? {
         let data = store.data
         let fsyncMode = store.options.durability == .fsync
-        let batch = admit(queued)
-        guard !batch.isEmpty else { return }
+        var callerError: (any Error)?
+        let batch = admit(queued, callerError: &callerError)
+        guard !batch.isEmpty else { return callerError }
         var journalBytes: [UInt8] = []
         var order: [String] = []
         var perFile: [String: [UInt8]] = [:]
@@ -154,15 +179,18 @@ struct StoreWriter {
             let failure = error as? StoreError
                 ?? StoreError(.invalid, operation: "append", path: data.path, detail: "\(error)")
             store.shared.withLock { $0.statistics.failedBatches += 1 }
-            for (_, continuation) in batch { continuation.resume(throwing: failure) }
-            return
+            for (_, waiter) in batch { Self.finish(waiter, failure, caller: &callerError) }
+            return callerError
         }
 
         for (check, n) in newFlipNumbers { flipNumbers[check] = n }
         touched.formUnion(order)
         let wanted = noteAppends(batch.map(\.0))
         let flipsWanted = noteFlips(batch.map(\.0))
+        let journalFull = fsyncMode && !checkpointRequested && journalSize >= store.options.checkpointJournalBytes
+        if journalFull { checkpointRequested = true }
         store.shared.withLock { state in
+            if journalFull { state.checkpointWanted = true }
             state.statistics.batches += 1
             state.statistics.records += records
             if fsyncMode { state.statistics.journalSyncs += 1 }
@@ -170,29 +198,39 @@ struct StoreWriter {
             state.compactionWanted.formUnion(wanted)
             state.flipCompactionWanted.formUnion(flipsWanted)
         }
-        for (_, continuation) in batch { continuation.resume() }
+        for (_, waiter) in batch { Self.finish(waiter, nil, caller: &callerError) }
+        if journalFull { store.maintenanceWake.signal() }
+        return callerError
+    }
+
+    private static func finish(_ waiter: AppendWaiter, _ error: (any Error)?, caller: inout (any Error)?) {
+        switch (waiter, error) {
+        case (.task(let continuation), nil): continuation.resume()
+        case (.task(let continuation), let error?): continuation.resume(throwing: error)
+        case (.caller, let error): caller = error
+        }
     }
 
     /// Open every file the batch needs and learn flip numbers first: an entry whose own file
     /// is unusable (damaged flips file, permissions) fails alone instead of failing every
     /// check's pings in every batch it lands in.
     private mutating func admit(
-        _ queued: [(AppendEntry, CheckedContinuation<Void, any Error>)]
-    ) -> [(AppendEntry, CheckedContinuation<Void, any Error>)] {
-        var admitted: [(AppendEntry, CheckedContinuation<Void, any Error>)] = []
+        _ queued: [(AppendEntry, AppendWaiter)], callerError: inout (any Error)?
+    ) -> [(AppendEntry, AppendWaiter)] {
+        var admitted: [(AppendEntry, AppendWaiter)] = []
         admitted.reserveCapacity(queued.count)
         var failed = 0
-        for (entry, continuation) in queued {
+        for (entry, waiter) in queued {
             do {
                 if entry.pingLine != nil { _ = try openLog(store.data.pingFile(entry.check)) }
                 if entry.flip != nil {
                     _ = try flipNumber(entry.check)
                     _ = try openLog(store.data.flipFile(entry.check))
                 }
-                admitted.append((entry, continuation))
+                admitted.append((entry, waiter))
             } catch {
                 failed += 1
-                continuation.resume(throwing: error)
+                Self.finish(waiter, error, caller: &callerError)
             }
         }
         if failed > 0 { store.shared.withLock { $0.statistics.failedBatches += 1 } }
@@ -230,6 +268,7 @@ struct StoreWriter {
             if journal != nil {
                 state.pendingCheckpoints.append(PendingCheckpoint(segment: sequence, touched: touched))
             }
+            state.journalSegment = sequence + 1
             return sequence + 1
         }
         let file = try StoreWriter.createSegment(store.data, sequence: next)
@@ -238,6 +277,7 @@ struct StoreWriter {
         sequence = next
         journalSize = 0
         journalBroken = false
+        checkpointRequested = false
         touched = []
         return file
     }
@@ -329,12 +369,14 @@ struct StoreWriter {
             journal?.close()
             journal = next
             sequence += 1
+            store.shared.withLock { $0.journalSegment = sequence }
             journalSize = 0
             journalBroken = false
+            checkpointRequested = false
             touched = []
             return .rotated(segment: closing, touched: closingTouched)
-        case .swapCompacted(let check, let log, let temp, let readUpTo):
-            try swapCompacted(check: check, log: log, temp: temp, readUpTo: readUpTo)
+        case .swapCompacted(let check, let log, let temp, let readUpTo, let segment):
+            try swapCompacted(check: check, log: log, temp: temp, readUpTo: readUpTo, segmentAtRead: segment)
             return .done
         case .retire(let check):
             try retire(check)
@@ -344,7 +386,14 @@ struct StoreWriter {
 
     /// Second half of a compaction: copy what was appended since the compactor read the file,
     /// then atomically replace it. Done here so no append can fall between read and rename.
-    private mutating func swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int) throws {
+    ///
+    /// No fsync here in the common case, so the writer does not stall the pings queued behind
+    /// it: the compactor synced the temp file; the tail copied below was appended while the
+    /// current journal segment was current (no rotation since `segmentAtRead`), so that
+    /// segment holds it, and the checkpoint that deletes the segment first fdatasyncs this path
+    /// (now the new file) and fsyncs `pings/` and `flips/` (the rename). Only after a rotation
+    /// may the tail belong to a segment already deleted: then it is synced before the rename.
+    private mutating func swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int, segmentAtRead: Int) throws {
         let path = log == .pings ? store.data.pingFile(check) : store.data.flipFile(check)
         guard logs[path] != nil || FileSystem.exists(path) else {
             try? FileSystem.remove(temp)
@@ -362,10 +411,10 @@ struct StoreWriter {
             let out = try RawFile.open(temp, O_WRONLY | O_APPEND)
             defer { out.close() }
             try out.write(tail)
-            try out.syncData()
+            if store.options.durability == .fsync && sequence != segmentAtRead { try out.syncData() }
         }
         try FileSystem.rename(temp, path)
-        try FileSystem.syncDirectory(log == .pings ? store.data.pings : store.data.flips)
+        if store.options.durability == .fsync { touched.insert(path) }
         logs[path]?.file.close()
         logs[path] = nil
     }
@@ -389,7 +438,7 @@ struct StoreWriter {
     }
 
     /// On close: hand the last segment to the final checkpoint and close files.
-    private mutating func finish() {
+    mutating func finish() {
         if journal != nil {
             let segment = sequence
             let files = touched

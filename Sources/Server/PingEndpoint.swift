@@ -20,6 +20,8 @@ struct PingEndpoint: Sendable {
     var bodyTimeout: Duration = .seconds(60)
     /// Pings stored and append latency, for `/metrics`.
     var meter = PingMeter()
+    /// "ping not stored" lines: the first of a run of failures, then one per 10 s.
+    let storeFailures = ThrottledLog(interval: .seconds(10))
     /// Stores the ping with its flip's alerts and moves the check's deadline; nil in tests of
     /// the endpoint alone (the ping is then stored directly).
     var engine: StatusEngine? = nil
@@ -113,8 +115,11 @@ struct PingEndpoint: Sendable {
         } catch {
             meter.failed()
             states.undo(outcome, previous: previous, of: entry.uuid)
-            context.logger.error(
-                "ping not stored: \(error)", metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())"])
+            if let skipped = storeFailures.admit() {
+                context.logger.error(
+                    "ping not stored: \(error)",
+                    metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())", "not_stored_since_last_line": "\(skipped)"])
+            }
             return PingResponses.unavailable()
         }
         return PingResponses.ok(head: head)

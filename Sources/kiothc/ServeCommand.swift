@@ -142,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await server.run { url in
                 guard printed.first() else { return }
-                for (check, uuidURL, slugURL) in server.pingURLs(base: baseURL ?? url).prefix(20) {
+                for (check, uuidURL, slugURL) in server.pingURLs(base: baseURL ?? url, limit: 20) {
                     logger.info("ping \(check): \(uuidURL)\(slugURL.map { "  or  \($0)" } ?? "")")
                 }
             }

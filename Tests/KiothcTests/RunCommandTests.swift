@@ -65,8 +65,7 @@ struct RunCommandTests {
         let server = try RunningServer(files: Self.config)
         defer { server.stop() }
         let uuid = try server.uuid("ops", "nightly")
-        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: marks, withIntermediateDirectories: true)
+        let marks = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: marks) }
         let out = marks.appendingPathComponent("out").path
         let go = marks.appendingPathComponent("go").path
@@ -84,7 +83,7 @@ struct RunCommandTests {
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "first\nsecond\n")
     }
 
-    @Test("with the server stopped the job runs, warnings go to stderr, and its status is kept; a server back in time gets the exit status")
+    @Test("with the server stopped the job runs, warnings go to stderr, and its status is kept; a server back before the job ends gets its exit status")
     func serverStopped() throws {
         let first = try RunningServer(files: Self.config)
         let uuid = try first.uuid("ops", "nightly")
@@ -100,8 +99,7 @@ struct RunCommandTests {
 
         // The server comes back on the same port while the job runs: the start ping was lost
         // (the job runs only after its attempts failed), the exit-status ping is delivered.
-        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: marks, withIntermediateDirectories: true)
+        let marks = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: marks) }
         let running = marks.appendingPathComponent("running").path
         let go = marks.appendingPathComponent("go").path
@@ -209,6 +207,13 @@ struct RunCommandTests {
         #expect(unreadable.stderr.contains("cannot read the ping key file '/nonexistent'"))
         #expect(try CLI.run(["run", "--ping-key", "k", "--ping-key-file", "/etc/hostname", "--slug", "x", "--", "true"]).status == 64)
         #expect(try CLI.run(["run", "--uuid", "6ae2b7a5-39d6-4b1f-9a62-2d8c1b2a6e01", "--attempts", "0", "--", "true"]).status == 64)
+    }
+
+    /// A new empty directory for the files a test and its job signal each other with.
+    static func scratchDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
     }
 
     /// The processes whose command line is `command`, from /proc.

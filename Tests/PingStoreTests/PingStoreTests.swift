@@ -1,8 +1,15 @@
 import Foundation
 import Monitoring
+import Synchronization
 import Testing
 
 @testable import PingStore
+
+/// The next ping number of each check, shared by the tasks taking turns to append it.
+final class Turns: Sendable {
+    let next: Mutex<[Int]>
+    init(checks: Int) { next = Mutex([Int](repeating: 1, count: checks)) }
+}
 
 /// Options for tests: no maintenance thread (tests call checkpoint and compaction themselves).
 func testOptions(_ durability: PingStore.Durability = .fsync, keep: Int = 1000, faults: FaultInjector? = nil) -> PingStore.Options {
@@ -73,8 +80,9 @@ struct PingStoreTests {
             #expect(stats.batches == 1)
             #expect(stats.journalSyncs == 1, "one flush for 200 pings to 50 checks")
             #expect(stats.largestBatch == 200)
+            // The 200 tasks reach the queue in no fixed order, so neither do a check's pings.
             for check in checks {
-                #expect(try store.pings(of: check, limit: 10).map(\.n) == [4, 3, 2, 1])
+                #expect(try store.pings(of: check, limit: 10).map(\.n).sorted() == [1, 2, 3, 4])
             }
         }
     }
@@ -111,6 +119,42 @@ struct PingStoreTests {
             #expect(try store.pings(of: checkA, limit: 1).count == 1)
             try store.close()
             #expect(try FileSystem.list(dir.data.journal).isEmpty)
+        }
+    }
+
+    @Test("write durability: pings from 32 tasks, written by their appenders or the writer thread, all land in order")
+    func writeModeConcurrentOrder() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: testOptions(.write))
+            let checks = (0..<8).map { _ in UUID() }
+            // 32 tasks; each owns pings n ≡ task (mod 4) of check task / 4 and waits until n - 1
+            // was acknowledged, so each check's pings come from four tasks in turn while the
+            // other checks' tasks compete for the writer.
+            let turns = Turns(checks: checks.count)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<32 {
+                    group.addTask {
+                        let check = task / 4
+                        var n = task % 4 + 1
+                        while n <= 200 {
+                            if turns.next.withLock({ $0[check] }) == n {
+                                try await store.append(samplePing(n), to: checks[check])
+                                turns.next.withLock { $0[check] = n + 1 }
+                                n += 4
+                            } else {
+                                await Task.yield()
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try store.close()
+            for check in checks {
+                let numbers = try lines(dir.data.pingFile(check)).map { try PingLine.decode(ArraySlice($0.utf8)).n }
+                #expect(numbers == Array(1...200))
+            }
+            #expect(store.statistics.records == 1_600)
         }
     }
 
@@ -208,6 +252,25 @@ struct PingStoreTests {
             #expect(try Journal.segments(in: dir.data) == after)
             try await store.append(samplePing(2), to: checkA)
             #expect(try store.pings(of: checkA, limit: 5).count == 2)
+        }
+    }
+
+    @Test("a journal segment over checkpointJournalBytes is checkpointed before the interval is up")
+    func checkpointBySize() async throws {
+        try await TemporaryDirectory.with { dir in
+            let options = PingStore.Options(
+                durability: .fsync, maintenanceInterval: .milliseconds(5), checkpointInterval: .seconds(3600), checkpointJournalBytes: 2_000)
+            let store = try PingStore.open(dir.data, options: options)
+            defer { try? store.close() }
+            try await store.append(samplePing(1), to: checkA)
+            #expect(store.statistics.checkpoints == 0, "one ping is far below the size and the interval")
+            for n in 2...20 { try await store.append(samplePing(n), to: checkA) }
+            // The writer wakes the maintenance thread; wait for it, bounded.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while store.statistics.checkpoints == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(store.statistics.checkpoints >= 1)
+            #expect(try Journal.segments(in: dir.data).count == 1, "the full segment was synced into the check file and deleted")
+            #expect(try store.pings(of: checkA, limit: 50).count == 20)
         }
     }
 

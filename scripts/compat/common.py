@@ -86,6 +86,8 @@ class Server:
                 raise RuntimeError("server exited:\n" + self.log[mark:])
             time.sleep(0.05)
         else:
+            self.process.kill()  # never leave a server behind
+            self.process.wait()
             raise RuntimeError("server did not start:\n" + self.log[mark:])
         token = os.path.join(self.data, "admin-token")  # absent with --admin-token-file
         if os.path.exists(token):

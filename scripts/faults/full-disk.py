@@ -74,6 +74,19 @@ def stored(data):
     return rids, corrupt
 
 
+def read_jsonl(path):
+    """The objects of a JSON-lines file and its unreadable lines."""
+    objects, bad = [], []
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            for raw in f:
+                try:
+                    objects.append(json.loads(raw))
+                except ValueError:
+                    bad.append(raw)
+    return objects, bad
+
+
 def fill(path, leave):
     """Fill the file system of `path` up to `leave` free bytes; the filler's size."""
     free = os.statvfs(path).f_bavail * os.statvfs(path).f_frsize
@@ -147,6 +160,9 @@ def main():
         more = [ping(server, checks[i % CHECKS], str(uuid.uuid4())) for i in range(10)]
         tally.check(set(more) == {503}, f"while full: 10 more pings -> {sorted(set(more))} (want only 503)")
 
+        lines = server.log.count("ping not stored")
+        tally.check(1 <= lines <= 3, f"while full: {lines} 'ping not stored' log lines for {len(refused) + 10} refusals (throttled, 1 per 10 s)")
+
         rids, corrupt = stored(data)
         lies = [rid for rid in acked if rids.get(rid) != acked[rid]]
         ghosts = [rid for rid in refused if rid in rids]
@@ -197,6 +213,36 @@ def main():
             tally.check(api_pings == len(rids), f"restart after {how}: the API counts {api_pings} pings, the files hold {len(rids)}")
             if how == "clean stop":
                 server.terminate()
+
+        # Phase 5: a crash while the disk is full, and a start on the full disk.
+        fill(disk, leave=0)
+        code = ping(server, checks[1], str(uuid.uuid4()))
+        tally.check(code == 503, f"full again: a ping -> {code} (want 503)")
+        server.kill()
+        server.restart()
+        status, _ = server.request("/-/healthy")
+        code = ping(server, checks[1], str(uuid.uuid4()))
+        tally.check(status == 200 and code == 503, f"started on the full disk after kill -9: /-/healthy {status}, a ping {code}")
+        os.remove(os.path.join(disk, "filler"))
+        rid = str(uuid.uuid4())
+        code = ping(server, checks[1], rid)
+        if code == 200:
+            acked[rid] = checks[1]
+        tally.check(code == 200, f"space freed again: a ping -> {code} (want 200), no restart")
+        rids, corrupt = stored(data)
+        missing = [rid for rid in acked if rids.get(rid) != acked[rid]]
+        tally.check(not missing and not corrupt, f"at the end: {len(acked) - len(missing)}/{len(acked)} acknowledged pings found, {len(corrupt)} corrupt lines")
+
+        # Every stored flip that alerts has its alert in the outbox (issue 5: held, then confirmed).
+        server.terminate()
+        alerts, _ = read_jsonl(os.path.join(data, "alerts", "outbox.jsonl"))
+        queued = {(a["check"], a["direction"], a["flip_time_us"]) for a in alerts if a.get("type") == "alert"}
+        flips = []
+        for check in checks:
+            lines, _ = read_jsonl(os.path.join(data, "flips", check + ".jsonl"))
+            flips += [(check, f["new"], f["time_us"]) for f in lines if f["new"] == "down" or (f["new"] == "up" and f["old"] == "down")]
+        unalerted = [f for f in flips if f not in queued]
+        tally.check(flips and not unalerted, f"{len(flips) - len(unalerted)}/{len(flips)} stored notifying flips have their alert in the outbox {unalerted[:3]}")
         if args.verbose:
             print(server.log)
     finally:

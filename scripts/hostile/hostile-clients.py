@@ -16,8 +16,12 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -114,6 +118,23 @@ def closes_within(sock, seconds):
         return True
 
 
+def trickle(sock, data, pause=0.3):
+    """Sends `data` a byte at a time, `pause` s apart, until the server closes; (bytes sent, closed)."""
+    sent, closed = 0, False
+    for byte in data:
+        try:
+            sock.sendall(bytes([byte]))
+            sent += 1
+        except OSError:
+            closed = True
+            break
+        if closes_within(sock, pause):
+            closed = True
+            break
+    sock.close()
+    return sent, closed
+
+
 class Run:
     def __init__(self, server, probe, target):
         self.server, self.probe, self.target = server, probe, target
@@ -127,6 +148,12 @@ class Run:
             self.acked += 1
         return status == 200
 
+    def row(self, name, observed, ok, passed="PASS"):
+        """A row measured apart from the plain-HTTP server (no RSS or fd figures)."""
+        self.passed += ok
+        self.failed += not ok
+        self.rows.append((name, observed, None, None, passed if ok else "FAIL"))
+
     def case(self, name, observed, ok, detail=""):
         alive = self.ping_ok()
         ok = ok and alive
@@ -134,6 +161,68 @@ class Run:
         self.failed += not ok
         self.rows.append((name, observed, self.probe.peak_rss_mb(), self.probe.peak_fds,
                           "PASS" if ok else "FAIL" + ("" if alive else " (server no longer answers pings)") + (f": {detail}" if detail else "")))
+
+
+def tls_rows(binary, run):
+    """An HTTPS listener (self-signed certificate, needs openssl): an idle HTTP/1.1 connection
+    after the TLS handshake is closed, an idle HTTP/2 one gets GOAWAY, and a connection that
+    never starts or never finishes the handshake is closed after the idle timeout."""
+    if not shutil.which("openssl"):
+        run.rows.append(("HTTPS listener", "skipped: no openssl", None, None, "SKIPPED"))
+        return
+    root = tempfile.mkdtemp(prefix="kiothc-hostile-tls-")
+    cert, key = os.path.join(root, "cert.pem"), os.path.join(root, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=localhost"], check=True, capture_output=True)
+    server = Server(binary, config=CONFIG, root=root, arguments=["--tls-cert", cert, "--tls-key", key, "--idle-timeout", "2"],
+                    log_level="notice")
+    host, port = server.url.split("//")[1].split(":")
+    try:
+        def tls(alpn):
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            context.set_alpn_protocols(alpn)
+            return context.wrap_socket(socket.create_connection((host, int(port)), timeout=10))
+
+        def expect_closed(name, sock):
+            started = time.time()
+            closed = closes_within(sock, 6)
+            sock.close()
+            run.row(name, f"closed after {time.time() - started:.1f} s" if closed else "open after 6 s", closed)
+
+        sock = tls(["http/1.1"])
+        sock.sendall(f"GET /ping/{server.uuid('default', 'target')} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        status, _ = read_status(sock, time.time(), 5)
+        run.row("HTTPS: a ping over HTTP/1.1", f"status {status}", status == 200)
+        expect_closed("HTTPS: idle HTTP/1.1 connection after the handshake", tls(["http/1.1"]))
+        # HTTP/2: after the idle timeout the server sends GOAWAY and a PING, and closes once the
+        # PING is acknowledged (Hummingbird); a client that never answers keeps the connection.
+        sock = tls(["h2"])
+        started, frames, data = time.time(), [], b""
+        sock.settimeout(0.2)
+        while time.time() - started < 6 and 7 not in frames:
+            try:
+                chunk = sock.recv(4096)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            data += chunk
+            while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
+                frames.append(data[3])
+                data = data[9 + int.from_bytes(data[:3], "big"):]
+        sock.close()
+        goaway = 7 in frames
+        run.row("HTTPS: idle HTTP/2 connection after the handshake",
+                f"GOAWAY after {time.time() - started:.1f} s" if goaway else "no GOAWAY in 6 s", goaway,
+                "PASS (closed once the client acknowledges the PING; one that never answers stays: KNOWN GAP)")
+        expect_closed("HTTPS: TCP connection that never starts the handshake", socket.create_connection((host, int(port)), timeout=10))
+        sock = socket.create_connection((host, int(port)), timeout=10)
+        sock.sendall(b"\x16\x03\x01\x00")  # the start of a ClientHello, never finished
+        expect_closed("HTTPS: ClientHello started, never finished", sock)
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main():
@@ -165,18 +254,8 @@ def main():
         # Slowloris: a request head sent one byte every 0.3 s never completes in time.
         sock = connect(server)
         head = f"GET /ping/{target} HTTP/1.1\r\nHost: x\r\nX-Pad: {'a' * 200}\r\n\r\n".encode()
-        started, sent, closed = time.time(), 0, False
-        for byte in head:
-            try:
-                sock.sendall(bytes([byte]))
-                sent += 1
-            except OSError:
-                closed = True
-                break
-            if closes_within(sock, 0.3):
-                closed = True
-                break
-        sock.close()
+        started = time.time()
+        sent, closed = trickle(sock, head)
         elapsed = time.time() - started
         run.case("head sent 1 byte / 0.3 s", f"closed after {elapsed:.1f} s, {sent} of {len(head)} bytes",
                  closed and elapsed < 5 and sent < len(head))
@@ -184,17 +263,8 @@ def main():
         # Slow body: a ping body trickling in is cut off too.
         sock = connect(server)
         sock.sendall(f"POST /ping/{other} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".encode())
-        started, closed = time.time(), False
-        for _ in range(40):
-            try:
-                sock.sendall(b"x")
-            except OSError:
-                closed = True
-                break
-            if closes_within(sock, 0.3):
-                closed = True
-                break
-        sock.close()
+        started = time.time()
+        _, closed = trickle(sock, b"x" * 40)
         elapsed = time.time() - started
         run.case("body sent 1 byte / 0.3 s", f"closed after {elapsed:.1f} s", closed and elapsed < 8)
 
@@ -287,6 +357,7 @@ def main():
                     pings += [json.loads(line) for line in f]
         server.stop()
 
+    tls_rows(args.binary, run)
     stored_ok = len(pings) == run.acked
     run.rows.append(("pings stored = pings acknowledged", f"{len(pings)} stored, {run.acked} acknowledged", rss, probe.peak_fds,
                      "PASS" if stored_ok else "FAIL"))
@@ -298,7 +369,7 @@ def main():
     print("| case | observed | peak RSS, MB | peak fds | result |")
     print("|---|---|---:|---:|---|")
     for name, observed, rss_mb, fds, result in run.rows:
-        print(f"| {name} | {observed} | {rss_mb:.1f} | {fds} | {result} |")
+        print(f"| {name} | {observed} | {'' if rss_mb is None else f'{rss_mb:.1f}'} | {'' if fds is None else fds} | {result} |")
     print(f"hostile-clients: {run.passed} passed, {run.failed} failed")
     sys.exit(1 if run.failed else 0)
 

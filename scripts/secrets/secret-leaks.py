@@ -15,7 +15,8 @@ that fails on a missing secret, then `kiothc check` (text, json, --resolve-secre
 
 Grepped: the server's whole log (at --log-level debug), every HTTP response (headers and body),
 every CLI output. No secret may appear. In the data directory, a file may hold a secret only
-with mode 0600 (the generated ping keys, in ping-keys.json); every such file is listed.
+with mode 0600 (the generated ping keys, in ping-keys.json); every such file is listed. A
+generated admin token is 0600 and logged once, at its generation only.
 
 Usage: secret-leaks.py KIOTHC_BINARY
 Prints 'secrets: N passed, M failed'; exit 1 on any leak.
@@ -25,6 +26,7 @@ import json
 import os
 import stat
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -99,7 +101,6 @@ def main():
     binary = sys.argv[1]
     tally = Tally("secrets")
     receiver = Receiver()
-    import tempfile
     root = tempfile.mkdtemp(prefix="kiothc-secrets-")
     secrets_dir = os.path.join(root, "secrets")
     os.makedirs(secrets_dir)
@@ -206,7 +207,24 @@ def main():
     finally:
         server.stop()
         receiver.shutdown()
+    generated_admin_token(binary, tally)
     tally.finish()
+
+
+def generated_admin_token(binary, tally):
+    """Without --admin-token-file the token is generated into the data directory with mode
+    0600 and logged once, at its generation (the login URL); a restart does not log it again."""
+    server = Server(binary, config="checks:\n  job: {timeout: 1h}\n", log_level="info")
+    try:
+        path = os.path.join(server.data, "admin-token")
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        tally.check(mode == 0o600, f"generated admin-token has mode {oct(mode)}")
+        tally.check(server.log.count(server.token) == 1, f"the generated token is logged once, at its generation ({server.log.count(server.token)})")
+        server.terminate()
+        server.restart()
+        tally.check(server.log.count(server.token) == 1, "a restart does not log the token again")
+    finally:
+        server.stop()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -5,7 +5,7 @@ import Foundation
 struct OnCalendarExpression: Hashable, Sendable {
     /// Weekdays: bit 0 = Monday … bit 6 = Sunday.
     let weekdays: UInt64
-    let years: Set<Int>
+    let years: YearSet
     let months: UInt64
     /// Days of the month counted from the start (bit n: day n).
     let days: UInt64
@@ -90,13 +90,13 @@ struct OnCalendarExpression: Hashable, Sendable {
             var date = last.split(separator: "-", omittingEmptySubsequences: false)
             guard date.count == 2 || date.count == 3 else { throw .date(last) }
             if date.count == 2 { date.insert("*", at: 0) }
-            years = try parse(.year, date[0])
+            years = YearSet(try parse(.year, date[0]))
             months = mask(try parse(.month, date[1]))
             let dayValues = try parse(.dayOfMonth, date[2])
             days = mask(dayValues)
             daysFromEnd = mask(Set(dayValues.filter { $0 < 0 }.map { -$0 }))
         } else {
-            years = Set(OnCalendarField.year.range)
+            years = YearSet(OnCalendarField.year.range)
             months = mask(Set(OnCalendarField.month.range))
             days = mask(Set(OnCalendarField.dayOfMonth.range))
             daysFromEnd = 0

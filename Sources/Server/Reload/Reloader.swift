@@ -44,6 +44,7 @@ struct Reloader: Service {
                 let took = ContinuousClock.now - started
                 record(result, warnings: warnings, triggers: pending.triggers, took: took, loggedRejection: &loggedRejection)
                 for waiter in pending.waiters { waiter.resume(returning: result) }
+                if case .applied = result { HeapTrim.afterLoad() }
             }
         } onGracefulShutdown: {
             queue.close()

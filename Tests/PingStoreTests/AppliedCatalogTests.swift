@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+@testable import PingStore
+
+@Suite("catalog.json")
+struct AppliedCatalogTests {
+    static let backup = AppliedCatalog.Check(
+        uuid: UUID(uuidString: "6F9619FF-8B86-4011-B42D-00C04FC964FF")!, project: "ops", key: "db-backup",
+        name: "Database \"Backup\" \\ nightly\nCafé ☕", slug: "database-backup-nightly-cafe",
+        settings: ["schedule": "0 3 * * *", "tz": "Europe/Riga", "desc": "tab\there\u{1}", "tags": "prod db", "channels": "*"])
+    static let worker = AppliedCatalog.Check(
+        uuid: UUID(uuidString: "00000000-0000-4000-8000-000000000001")!, project: "default", key: "worker", name: "worker", slug: "worker",
+        settings: [:])
+
+    @Test("a saved snapshot loads back equal, escapes and all, with one check per line")
+    func roundTrip() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let snapshot = AppliedCatalog(checks: [Self.backup, Self.worker], appliedAt: 1_732_700_000_000_000)
+            try snapshot.save(to: dir.data)
+            #expect(try AppliedCatalog.load(from: dir.data) == snapshot)
+            let text = try #require(String(data: Data(contentsOf: URL(fileURLWithPath: AppliedCatalog.path(in: dir.data))), encoding: .utf8))
+            #expect(text.contains(#""uuid":"6f9619ff-8b86-4011-b42d-00c04fc964ff""#), "UUIDs are lower case as in URLs")
+            #expect(text.split(separator: "\n").count == 8, "{, applied_us, checks: [, two checks, ], v, }")
+            // Any JSON reader takes it, not only ours.
+            let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            #expect((parsed?["checks"] as? [Any])?.count == 2)
+        }
+    }
+
+    @Test("an empty catalog round-trips")
+    func empty() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let snapshot = AppliedCatalog(checks: [], appliedAt: 5)
+            try snapshot.save(to: dir.data)
+            #expect(try AppliedCatalog.load(from: dir.data) == snapshot)
+        }
+    }
+
+    @Test("a snapshot written by an older server (Foundation's pretty printer) still loads")
+    func olderFormat() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let old = """
+                {
+                  "applied_us" : 7,
+                  "checks" : [
+                    {
+                      "key" : "worker",
+                      "name" : "worker",
+                      "project" : "default",
+                      "settings" : {
+
+                      },
+                      "slug" : "worker",
+                      "uuid" : "00000000-0000-4000-8000-000000000001"
+                    }
+                  ],
+                  "v" : 1
+                }
+
+                """
+            try Data(old.utf8).write(to: URL(fileURLWithPath: AppliedCatalog.path(in: dir.data)))
+            #expect(try AppliedCatalog.load(from: dir.data) == AppliedCatalog(checks: [Self.worker], appliedAt: 7))
+        }
+    }
+}
