@@ -47,14 +47,18 @@ public actor Outbox {
         }
     }
 
-    /// Alert files bigger than this are compacted at open: alerts older than `retention` that are
-    /// no longer pending are dropped.
-    static let compactionThreshold = 4 * 1024 * 1024
+    /// Finished alerts leave the outbox for `history/` (OutboxCompaction) after this long at
+    /// most; history months older than this are deleted.
     public static let retention: Int64 = 93 * 86_400 * 1_000_000
 
     public nonisolated let path: String
     public nonisolated let policy: RetryPolicy
-    private let handle: FileHandle
+    private var handle: FileHandle
+    /// The outbox's size now and after its last compaction: it is compacted again once it
+    /// passes the threshold and twice that size (so many pending alerts do not mean a
+    /// compaction at every attempt).
+    private var size = 0
+    private var sizeAfterCompaction = 0
     private var pending: [UUID: Entry] = [:]
     /// Pending alert ids, oldest first: alerts of one check and channel go out in order.
     private var order: [UUID] = []
@@ -98,14 +102,18 @@ public actor Outbox {
             pending[entry.alert.id] = entry
             order.append(entry.alert.id)
         }
-        if data.count > Self.compactionThreshold {
-            try Self.compact(path: path, data: data, keep: { entry in entry.nextAttempt != nil || now - entry.alert.created < Self.retention })
+        size = data.count
+        if data.count > OutboxCompaction.threshold {
+            let compaction = OutboxCompaction(directory: directory, now: now, retention: Self.retention)
+            size = try compaction.run(data: data, pending: Set(entries.filter { $0.nextAttempt != nil }.map { $0.alert.id.uuidString.lowercased() }))
         }
+        sizeAfterCompaction = size
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
         if !resolutions.isEmpty {
             try handle.write(contentsOf: resolutions)
             try handle.synchronize()
+            size += resolutions.count
         }
     }
 
@@ -157,28 +165,6 @@ public actor Outbox {
         return (order.compactMap { entries[$0] }, skipped)
     }
 
-    /// Rewrites the file with the lines of the alerts to keep: temp file, fsync, rename.
-    static func compact(path: String, data: Data, keep: (Entry) -> Bool) throws {
-        let entries = replay(data, policy: .standard).entries
-        let kept = Set(entries.filter(keep).map { $0.alert.id.uuidString.lowercased() })
-        let decoder = JSONDecoder()
-        var output = Data()
-        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            guard let record = try? decoder.decode(OutboxLine.self, from: Data(line)), kept.contains(record.id) else { continue }
-            output.append(line)
-            output.append(UInt8(ascii: "\n"))
-        }
-        let temporary = (path as NSString).deletingLastPathComponent + "/.outbox.jsonl.tmp"
-        FileManager.default.createFile(atPath: temporary, contents: nil)
-        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        try writer.write(contentsOf: output)
-        try writer.synchronize()
-        try writer.close()
-        if rename(temporary, path) != 0 {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
-    }
-
     /// Queues alerts durably (fsynced); they are due at once, or, `held`, once confirmed.
     public func enqueue(_ alerts: [Alert], held: Bool = false) throws {
         guard !alerts.isEmpty else { return }
@@ -214,6 +200,7 @@ public actor Outbox {
             data.append(try OutboxLine(.withdrawn, id, at: time).encoded())
         }
         try append(data, sync: false)
+        compactIfLarge(at: time)
     }
 
     /// Alerts to try now: due, not being tried, and the oldest pending of their check and
@@ -251,6 +238,7 @@ public actor Outbox {
         if next == nil {
             pending[id] = nil
             order.removeAll { $0 == id }
+            compactIfLarge(at: attempt.time)
             return attempt.outcome == .delivered ? .delivered : .gaveUp
         }
         pending[id] = entry
@@ -282,6 +270,7 @@ public actor Outbox {
         do {
             try handle.write(contentsOf: tornLine ? Data([0x0A]) + data : data)
             if sync { try handle.synchronize() }
+            size = Int(end) + data.count + (tornLine ? 1 : 0)
             tornLine = false
         } catch {
             do {
@@ -291,6 +280,22 @@ public actor Outbox {
             }
             throw error
         }
+    }
+
+    /// Moves finished alerts to history once the file is large (see `size`). Best effort: after
+    /// a failure (a full disk) the outbox keeps growing and the next finished alert tries again.
+    private func compactIfLarge(at now: Int64) {
+        guard size > max(OutboxCompaction.threshold, 2 * sizeAfterCompaction) else { return }
+        let compaction = OutboxCompaction(directory: (path as NSString).deletingLastPathComponent, now: now, retention: Self.retention)
+        let compacted = try? compaction.run(
+            data: Data(contentsOf: URL(fileURLWithPath: path)), pending: Set(pending.keys.map { $0.uuidString.lowercased() }))
+        // The rename may have happened even when a later step failed: write to whatever file
+        // is at the path now.
+        guard let fresh = try? FileHandle(forWritingTo: URL(fileURLWithPath: path)), let end = try? fresh.seekToEnd() else { return }
+        try? handle.close()
+        handle = fresh
+        size = Int(end)
+        sizeAfterCompaction = compacted ?? size
     }
 
     /// The last write failed and could not be cut off.

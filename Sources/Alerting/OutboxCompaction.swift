@@ -1,0 +1,111 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps `outbox.jsonl` small so a start reads little: once it passes `threshold`, the lines of
+/// finished alerts (delivered, given up, withdrawn) move to `history/YYYY-MM.jsonl` (the month
+/// the alert was created, UTC) and the outbox is rewritten with what is still pending. History
+/// files are never read by the server; a month's file is deleted once the whole month is older
+/// than the retention.
+///
+/// Order of writes: history first (appended, fsynced), then the outbox (temp file, fsync, rename,
+/// directory fsync). A crash in between leaves the finished alerts in both; the next compaction
+/// appends them to history again — a repeat in a record, never a lost or resent alert.
+struct OutboxCompaction {
+    static let threshold = 1024 * 1024
+
+    let directory: String
+    let now: Int64
+    let retention: Int64
+
+    var outboxPath: String { directory + "/outbox.jsonl" }
+    var historyDirectory: String { directory + "/history" }
+
+    /// Rewrites the outbox from `data` (its current bytes), keeping the lines of `pending` ids
+    /// (lowercase UUIDs). Returns the size of the new outbox.
+    @discardableResult
+    func run(data: Data, pending: Set<String>) throws -> Int {
+        let decoder = JSONDecoder()
+        var lines: [(id: String?, bytes: Data)] = []
+        var created: [String: Int64] = [:]
+        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            // An unreadable line (skipped at open) stays where it is, for a person to look at.
+            let record = try? decoder.decode(OutboxLine.self, from: Data(line))
+            if let record, record.type == .alert, let time = record.created { created[record.id] = time }
+            lines.append((record?.id, line + [0x0A]))
+        }
+        var kept = Data()
+        var finished: [String: Data] = [:]  // month -> lines
+        for line in lines {
+            if let id = line.id, !pending.contains(id) {
+                finished[Self.month(created[id] ?? now), default: Data()].append(line.bytes)
+            } else {
+                kept.append(line.bytes)
+            }
+        }
+        if !finished.isEmpty {
+            try FileManager.default.createDirectory(atPath: historyDirectory, withIntermediateDirectories: true)
+            for (month, lines) in finished.sorted(by: { $0.key < $1.key }) {
+                try Self.append(lines, to: historyDirectory + "/" + month + ".jsonl")
+            }
+            try Self.syncDirectory(historyDirectory)
+        }
+        let temporary = directory + "/.outbox.jsonl.tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+        }
+        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        defer { try? writer.close() }
+        try writer.write(contentsOf: kept)
+        try writer.synchronize()
+        guard rename(temporary, outboxPath) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: outboxPath])
+        }
+        try Self.syncDirectory(directory)
+        pruneHistory()
+        return kept.count
+    }
+
+    /// Deletes history months that ended more than `retention` ago. Best effort: a file that
+    /// cannot be removed is tried again at the next compaction.
+    func pruneHistory() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: historyDirectory) else { return }
+        let oldestKept = Self.month(now - retention)
+        for name in names where name.hasSuffix(".jsonl") && name.count == "YYYY-MM.jsonl".count {
+            if String(name.prefix(7)) < oldestKept {
+                try? FileManager.default.removeItem(atPath: historyDirectory + "/" + name)
+            }
+        }
+    }
+
+    /// `YYYY-MM` (UTC) of a time in microseconds.
+    static func month(_ time: Int64) -> String {
+        var seconds = time_t(time / 1_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let month = Int(parts.tm_mon) + 1
+        return "\(Int(parts.tm_year) + 1900)-\(month < 10 ? "0" : "")\(month)"
+    }
+
+    private static func append(_ data: Data, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+    }
+
+    private static func syncDirectory(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    }
+}
