@@ -2,6 +2,10 @@ import CheckCatalog
 import Foundation
 import Monitoring
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Alert {
     /// The alerts a flip causes: one per channel of the check (its named channels, or all of its
     /// project's) whose `on:` includes the direction. None for flips that do not notify
@@ -16,25 +20,30 @@ extension Alert {
         case .up: direction = .up
         case .new, .paused: return []
         }
-        let channels: [Channel]
+        var channels: [Channel]
         switch definition.channels {
         case .all: channels = project.channels
         case .named(let names): channels = names.compactMap { project.channel(named: $0) }
         }
+        channels.removeAll { !$0.on.contains(direction) }
+        // Most checks of a large installation may have no channel: no values to build then.
+        guard !channels.isEmpty else { return [] }
         let values = AlertValues(
             name: definition.name, slug: definition.slug, code: check.uuidString.lowercased(), status: direction.rawValue,
             now: isoSeconds(flip.time), tags: definition.tags.joined(separator: " "), project: project.name,
             exitStatus: lastPing?.exitStatus.map { String($0) } ?? "", body: lastPing?.body ?? "")
-        return channels.filter { $0.on.contains(direction) }.map { channel in
+        return channels.map { channel in
             Alert(check: check, project: project.id, channel: channel.name, direction: direction, flipTime: flip.time, created: now, values: values)
         }
     }
 
-    /// `2026-03-29T23:00:00Z`.
+    /// `2026-03-29T23:00:00Z`, without building a Foundation date formatter for every flip.
     public static func isoSeconds(_ microseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: Double(microseconds / 1_000_000)))
+        var time = time_t(clamping: microseconds / 1_000_000)
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return "1970-01-01T00:00:00Z" }
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour),
+            Int(parts.tm_min), Int(parts.tm_sec))
     }
 }

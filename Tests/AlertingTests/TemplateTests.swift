@@ -17,6 +17,14 @@ struct TemplateTests {
                 == "DB \"Backup\" & co|db-backup-co|0b7c4a5e-0000-4000-8000-00000000000a|down|2026-03-29T23:00:00Z|prod db|Ops Team|3|$UNKNOWN|$|cost $5")
     }
 
+    @Test("$NOW is the flip's time in ISO 8601 UTC, whole seconds")
+    func now() {
+        #expect(Alert.isoSeconds(1_774_825_200_000_000) == "2026-03-29T23:00:00Z")
+        #expect(Alert.isoSeconds(1_774_825_200_999_999) == "2026-03-29T23:00:00Z")
+        #expect(Alert.isoSeconds(0) == "1970-01-01T00:00:00Z")
+        #expect(Alert.isoSeconds(253_402_300_799_000_000) == "9999-12-31T23:59:59Z")
+    }
+
     @Test("a value holding a placeholder is not expanded again")
     func noRecursion() {
         #expect(Template.render("$BODY", sampleValues, escaping: .none) == "line1\nit's $NAME; rm -rf /")
