@@ -128,3 +128,32 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer harnesses (scripts/fuzz/run.sh, docs/reliability.md). Declared only when
+// KIOTHC_FUZZ=1, so `swift build` and `swift test` never compile them: they link only with
+// -sanitize=fuzzer (their main calls libFuzzer's driver) and `@testable import` the libraries,
+// which a plain release build does not allow. The script builds them in .build-fuzz or
+// .build-fuzz-fast.
+if Context.environment["KIOTHC_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "FuzzYAML", dependencies: ["CheckCatalog", "Monitoring", "YAMLParser"], path: "Fuzz/FuzzYAML"),
+        .executableTarget(
+            name: "FuzzRoute",
+            dependencies: [
+                "Server",
+                "CheckCatalog",
+                "PingStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Fuzz/FuzzRoute"
+        ),
+    ]
+    package.products += [
+        .executable(name: "FuzzYAML", targets: ["FuzzYAML"]),
+        .executable(name: "FuzzRoute", targets: ["FuzzRoute"]),
+    ]
+}

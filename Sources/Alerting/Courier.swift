@@ -83,7 +83,9 @@ public struct Courier: Sendable {
         let timeout = timeout
         let prepared = request
         let result: Result<Int, any Error> = await withTimeout(timeout) {
-            let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+            // The client's own deadline is a backstop a second later: with both at `timeout`
+            // the two raced, and a refused connection was reported either way.
+            let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.components.seconds + 1) * 1_000_000_000))
             // Drain (a little of) the answer so the connection can be reused.
             _ = try? await response.body.collect(upTo: 64 * 1024)
             return Int(response.status.code)
@@ -130,15 +132,21 @@ public struct Courier: Sendable {
         case .success(let spawned): pid = spawned
         }
         // The command runs in its own process group, so a timeout kills what it started too.
-        let timedOut = ProcessWatch()
-        let timeout = timeout
-        let timer = Task {
-            do { try await Task.sleep(for: timeout) } catch { return }
-            timedOut.fired.withLock { $0 = true }
-            kill(-pid, SIGKILL)
+        // The timer is a Dispatch timer, not a Task: it must fire even when every thread of the
+        // cooperative pool is busy (seen under the address sanitizer, where a Task timer
+        // waited 60 s for a thread while the command ran to completion).
+        let watch = ProcessWatch()
+        let (seconds, attoseconds) = timeout.components
+        let delay = DispatchTimeInterval.nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+            // Not once the command is reaped: its process group id may be reused.
+            watch.state.withLock { state in
+                guard !state.reaped else { return }
+                state.killed = true
+                kill(-pid, SIGKILL)
+            }
         }
-        let status = await ShellProcess.wait(pid)
-        timer.cancel()
+        let status = await ShellProcess.wait(pid, reaped: { watch.state.withLock { $0.reaped = true } })
         let signal = status & 0x7F
         if signal == 0 {
             let code = (status >> 8) & 0xFF
@@ -146,7 +154,7 @@ public struct Courier: Sendable {
                 ? Attempt(time: now, outcome: .delivered, exitStatus: 0)
                 : Attempt(time: now, outcome: .failed, exitStatus: code, error: "the command exited with status \(code)")
         }
-        if timedOut.fired.withLock({ $0 }) {
+        if watch.state.withLock({ $0.killed }) {
             return Attempt(time: now, outcome: .failed, error: "the command did not finish within \(timeout.components.seconds) s and was killed")
         }
         return Attempt(time: now, outcome: .failed, error: "the command was killed by signal \(signal)")
@@ -191,12 +199,14 @@ enum ShellProcess {
         return code == 0 ? .success(pid) : .failure(SpawnError(code: code))
     }
 
-    /// The raw wait status, waited for on a thread of its own (waitpid blocks).
-    static func wait(_ pid: pid_t) async -> Int32 {
+    /// The raw wait status, waited for on a thread of its own (waitpid blocks); `reaped` runs
+    /// on that thread right after waitpid, before the caller resumes.
+    static func wait(_ pid: pid_t, reaped: @escaping @Sendable () -> Void) async -> Int32 {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                reaped()
                 continuation.resume(returning: status)
             }
         }
@@ -205,9 +215,10 @@ enum ShellProcess {
 
 struct TimeoutError: Error {}
 
-/// Whether the timer killed the command.
+/// Whether the timer killed the command, and whether the command was reaped (then the timer
+/// must not signal its process group).
 private final class ProcessWatch: Sendable {
-    let fired = Mutex(false)
+    let state = Mutex((killed: false, reaped: false))
 }
 
 /// Runs `body`, cancelling it after `timeout`.

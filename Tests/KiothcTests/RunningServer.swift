@@ -42,7 +42,12 @@ final class RunningServer {
         let log = log
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let chunk = handle.availableData
-            guard !chunk.isEmpty else { return }
+            guard !chunk.isEmpty else {
+                // EOF: the server exited. A handler left set keeps the handle and its dispatch
+                // source alive in a cycle (LeakSanitizer reported one per server).
+                handle.readabilityHandler = nil
+                return
+            }
             log.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
         }
         try process.run()

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import CheckCatalog
+
+/// The libFuzzer corpus of the loader (Fuzz/Corpus/yaml, docs/reliability.md) replayed on every
+/// `swift test`, without libFuzzer: each input, read as one file (the harness's `#~file`
+/// separators are YAML comments), must come back as a catalog and diagnostics, never a trap.
+@Suite("YAML fuzz corpus")
+struct FuzzCorpusTests {
+    static let corpus = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fuzz/Corpus/yaml")
+
+    @Test("every corpus input loads to diagnostics that each point at a line and column of the file")
+    func corpusLoads() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.corpus.path).sorted()
+        #expect(names.count >= 50, "the corpus is missing or was emptied")
+        var invalid = 0
+        for name in names {
+            let bytes = Array(try Data(contentsOf: Self.corpus.appendingPathComponent(name)))
+            let (draft, diagnostics) = ConfigLoader.decode(bytes, path: name)
+            var builder = CatalogBuilder()
+            let result = LoadResult(catalog: builder.build([draft]), diagnostics: diagnostics + builder.diagnostics)
+            for diagnostic in result.diagnostics {
+                #expect(diagnostic.location.line >= 1 && diagnostic.location.column >= 1, "\(name): \(diagnostic.message)")
+            }
+            if !result.isValid { invalid += 1 }
+            #expect(DiagnosticReport(result, strict: false).render(.text).hasSuffix("\n"))
+        }
+        // Most fuzzed inputs are broken; a corpus of only valid files would test little.
+        #expect(invalid > names.count / 2)
+    }
+}
