@@ -138,7 +138,7 @@ struct FuzzRequest {
         let blank = Array("\n\n".utf8)
         var headEnd = bytes.endIndex
         var bodyStart = bytes.endIndex
-        if let range = firstRange(of: blank, in: bytes[...]) {
+        if let range = bytes.firstRange(of: blank) {
             headEnd = range.lowerBound
             bodyStart = range.upperBound
         }
@@ -171,14 +171,4 @@ struct FuzzRequest {
         continuation.finish()
         return Request(head: head, body: RequestBody(asyncSequence: stream))
     }
-}
-
-func firstRange(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Range<Int>? {
-    guard haystack.count >= needle.count else { return nil }
-    var start = haystack.startIndex
-    while start + needle.count <= haystack.endIndex {
-        if haystack[start..<start + needle.count].elementsEqual(needle) { return start..<start + needle.count }
-        start += 1
-    }
-    return nil
 }

@@ -42,20 +42,10 @@ public func fuzzYAML(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 func split(_ bytes: [UInt8]) -> [[UInt8]] {
     var parts: [[UInt8]] = []
     var rest = bytes[...]
-    while parts.count < maxFiles - 1, let range = firstRange(of: separator, in: rest) {
+    while parts.count < maxFiles - 1, let range = rest.firstRange(of: separator) {
         parts.append(Array(rest[..<range.lowerBound]))
         rest = rest[range.upperBound...]
     }
     parts.append(Array(rest))
     return parts
-}
-
-func firstRange(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Range<Int>? {
-    guard haystack.count >= needle.count else { return nil }
-    var start = haystack.startIndex
-    while start + needle.count <= haystack.endIndex {
-        if haystack[start..<start + needle.count].elementsEqual(needle) { return start..<start + needle.count }
-        start += 1
-    }
-    return nil
 }
