@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 
 /// A JSON document with its keys in a fixed order, so API responses and `--format json` output
@@ -57,23 +58,10 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// The same JSON string escaping as alert bodies use (control characters, U+2028/9, DEL).
     static func quote(_ text: String, into out: inout String) {
         out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
+        out += Template.escape(text, .json)
         out += "\""
     }
 }
