@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 
 /// Builds one flat JSON object as bytes, fields in the order written. Hand-rolled because the
 /// hot path writes one per ping and Foundation's encoder costs microseconds we do not have.
@@ -28,7 +29,7 @@ struct JSONLineWriter {
     mutating func field(_ name: StaticString, _ value: UUID) {
         key(name)
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: value.uuidString.lowercased().utf8)
+        bytes.append(contentsOf: value.lowercasedText.utf8)
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 
 /// A ping URL taken apart, with the rules of Healthchecks' URL patterns (SPEC §2):
 /// `/ping/<uuid>[/]`, `/ping/<uuid>/<start|fail|log|exit-status>`,
@@ -74,16 +75,6 @@ struct PingRoute: Equatable {
 
     /// Django's `uuid` converter: canonical, lower-case, hyphenated. Upper-case is no match.
     static func canonicalUUID(_ segment: Substring) -> UUID? {
-        let bytes = segment.utf8
-        guard bytes.count == 36 else { return nil }
-        for (index, byte) in bytes.enumerated() {
-            switch index {
-            case 8, 13, 18, 23:
-                guard byte == UInt8(ascii: "-") else { return nil }
-            default:
-                guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) else { return nil }
-            }
-        }
-        return UUID(uuidString: String(segment))
+        UUID(canonicalText: segment)
     }
 }
