@@ -38,6 +38,9 @@ final class QueuedSignal: Sendable {
     }
 
     func wait() async {
+        // Usually fired already: a continuation resumed at once would still reschedule the
+        // task (a thread hop per ping in the profile).
+        if state.withLock({ $0.fired }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let fired = state.withLock { state -> Bool in
                 if !state.fired { state.waiters.append(continuation) }
