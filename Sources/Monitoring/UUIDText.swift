@@ -27,8 +27,12 @@ extension UUID {
     /// Parses the canonical form only: 36 characters, hyphens at 8, 13, 18 and 23, lower-case
     /// hex digits elsewhere (Django's `uuid` path converter; upper case is no match).
     public init?(canonicalText text: Substring) {
-        let bytes = text.utf8
-        guard bytes.count == 36 else { return nil }
+        guard text.utf8.count == 36 else { return nil }
+        guard let parsed = text.utf8.withContiguousStorageIfAvailable({ Self.parse($0) }) ?? Self.parse(Array(text.utf8)) else { return nil }
+        self.init(uuid: parsed)
+    }
+
+    private static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> uuid_t? {
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let parsed = withUnsafeMutableBytes(of: &value) { out -> Bool in
             var high: UInt8? = nil
@@ -54,8 +58,7 @@ extension UUID {
             }
             return true
         }
-        guard parsed else { return nil }
-        self.init(uuid: value)
+        return parsed ? value : nil
     }
 
     public init?(canonicalText text: String) {
