@@ -33,26 +33,29 @@ final class AlertReceiver {
     let process = Process()
     let log: URL
     let port: Int
+    private let exit: Background<Int32>
 
-    init(failFirst: Int = 0, port: Int = 0) throws {
+    init(failFirst: Int = 0, port: Int = 0) async throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-receiver-\(UUID().uuidString).jsonl")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.script, String(failFirst), log.path, String(port)]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        exit = Child.exit(of: process)
         // The receiver writes its port to a file once it listens.
         let portFile = log.path + ".port"
         let deadline = Date().addingTimeInterval(30)
         var text: String?
-        while Date() < deadline {
+        while true {
+            let late = Date() >= deadline
             text = try? String(contentsOfFile: portFile, encoding: .utf8)
-            if text != nil || !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.02)
+            if text != nil || exit.isDone || late { break }
+            try await Task.sleep(for: .milliseconds(20))
         }
         try? FileManager.default.removeItem(atPath: portFile)
         guard let text, let parsed = Int(text) else {
-            kill(process.processIdentifier, SIGKILL)
+            Glibc.kill(process.processIdentifier, SIGKILL)
             throw ServerFailed(log: "the receiver did not start")
         }
         self.port = parsed
@@ -100,17 +103,22 @@ final class AlertReceiver {
         return try condition()
     }
 
-    /// SIGKILL: the test process may ignore SIGTERM, and children inherit that.
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+    /// SIGKILL (the test process may ignore SIGTERM, and children inherit that), and wait until
+    /// it has exited: its port is closed then.
+    func stop() async {
+        kill()
+        _ = await exit.value
     }
 
+    private func kill() {
+        if !exit.isDone { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// SIGKILL without waiting; the log goes once it has exited.
     deinit {
-        stop()
-        try? FileManager.default.removeItem(at: log)
+        kill()
+        let log = log
+        exit.then { _ in try? FileManager.default.removeItem(at: log) }
     }
 }
 
@@ -123,7 +131,7 @@ final class AlertReceiver {
 /// Exactly once is checked from the files after the server stopped, not from timings: every
 /// notifiable flip has one alert in the outbox, every alert the receiver accepted is one of
 /// them and was accepted once, and an alert not accepted yet is still pending.
-@Suite("Alerts end to end", .serialized)
+@Suite("Alerts end to end", .serialized, .stopsServers)
 struct AlertEndToEndTests {
     struct Check {
         let key: String
@@ -220,9 +228,9 @@ struct AlertEndToEndTests {
 
     @Test("checks that miss their pings (timeout, cron, OnCalendar) go down; the receiver, failing twice, gets one down alert each; a success gets one up alert")
     func downThenUp() async throws {
-        let receiver = try AlertReceiver(failFirst: 2)
+        let receiver = try await AlertReceiver(failFirst: 2)
         let checks = [Check(key: "beat", slug: "heart-beat"), Check(key: "minutely", slug: "every-minute"), Check(key: "calendar", slug: "on-calendar")]
-        let server = try RunningServer(
+        let server = try await RunningServer(
             files: Self.config(
                 receiver.url,
                 checks: """
@@ -231,13 +239,13 @@ struct AlertEndToEndTests {
                       calendar: {name: On Calendar, schedule: "*:0/10", grace: 1m}
                     """),
             environment: Self.scaled)
-        defer { server.stop() }
+        defer { server.terminate() }
         var uuids: [String: String] = [:]
         var pingTimes: [String: Int] = [:]
         for check in checks {
             let uuid = try server.uuid("default", check.key)
             uuids[check.key] = uuid
-            #expect(try Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200)
+            #expect(try await Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200)
             pingTimes[check.key] = try #require(try server.pings(uuid).last?["time_us"] as? Int)
         }
 
@@ -261,14 +269,14 @@ struct AlertEndToEndTests {
         // Up again: one up alert each (the schedule checks may go down again soon after; that
         // is a new flip with its own alert, counted by the exactly-once check below).
         for check in checks {
-            #expect(try Curl.request("\(server.baseURL)/ping/\(uuids[check.key]!)").status == 200)
+            #expect(try await Curl.request("\(server.baseURL)/ping/\(uuids[check.key]!)").status == 200)
         }
         for check in checks {
             let path = "/hook/\(check.slug)"
             #expect(await receiver.wait { receiver.delivered(to: path).contains { $0.hasPrefix("up@") } }, "no up alert for \(check.key):\n\(server.output)")
             #expect(receiver.delivered(to: path).prefix(2).map { String($0.prefix(3)) } == ["dow", "up@"])
         }
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
         for check in checks {
             try Self.expectEachFlipAlertedOnce(data: server.data, uuid: uuids[check.key]!, path: "/hook/\(check.slug)", receiver: receiver)
         }
@@ -277,9 +285,9 @@ struct AlertEndToEndTests {
     @Test("across restarts: checks that went down while the server was stopped flip at start (at their deadline) and alert; an alert pending at a stop is delivered once after the next start")
     func acrossRestarts() async throws {
         // Learn a free port, then leave it closed: the first delivery attempts are refused.
-        let probe = try AlertReceiver()
+        let probe = try await AlertReceiver()
         let port = probe.port
-        probe.stop()
+        await probe.stop()
         let files = Self.config(
             "http://127.0.0.1:\(port)",
             checks: """
@@ -289,7 +297,7 @@ struct AlertEndToEndTests {
                 """)
         let checks = [Check(key: "beat", slug: "heart-beat"), Check(key: "ten", slug: "every-ten"), Check(key: "calendar", slug: "on-calendar")]
 
-        let first = try RunningServer(files: files, environment: Self.scaled)
+        let first = try await RunningServer(files: files, environment: Self.scaled)
         var uuids: [String: String] = [:]
         for check in checks { uuids[check.key] = try first.uuid("default", check.key) }
         // Ping just after a 10 s boundary, so every deadline is at least 6 s away: long enough to
@@ -299,20 +307,20 @@ struct AlertEndToEndTests {
         try await Task.sleep(for: .microseconds(boundary - now + 100_000))
         var deadlines: [String: Int] = [:]
         for check in checks {
-            #expect(try Curl.request("\(first.baseURL)/ping/\(uuids[check.key]!)").status == 200)
+            #expect(try await Curl.request("\(first.baseURL)/ping/\(uuids[check.key]!)").status == 200)
             let pinged = try #require(try first.pings(uuids[check.key]!).last?["time_us"] as? Int)
             let late = check.key == "beat" ? pinged + 5 * Self.second : Self.nextScheduled(after: pinged, period: 10)
             deadlines[check.key] = late + Self.second
         }
-        #expect(first.stop() == 0)
+        #expect(await first.stop() == 0)
         let stopped = Int(Date().timeIntervalSince1970 * 1_000_000)
         try #require(stopped < deadlines.values.min()!, "the first server took too long to stop: the checks must go down while it is stopped")
         for check in checks { #expect(Self.flips(first.data, uuids[check.key]!).count == 1, "\(check.key) still up at the stop") }
         // Stopped past every deadline.
         try await Task.sleep(for: .microseconds(deadlines.values.max()! - stopped + 500_000))
 
-        let second = try RunningServer(files: files, data: first.data, environment: Self.scaled)
-        try second.waitUntil("every check flipped down and its alert was tried", timeout: 60) {
+        let second = try await RunningServer(files: files, data: first.data, environment: Self.scaled)
+        try await second.waitUntil("every check flipped down and its alert was tried", timeout: 60) {
             checks.allSatisfy { Self.flips(second.data, uuids[$0.key]!).count == 2 } && second.occurrences(of: "alert not delivered, will retry") >= checks.count
         }
         for check in checks {
@@ -320,12 +328,12 @@ struct AlertEndToEndTests {
             #expect(down["new"] as? String == "down")
             #expect(down["time_us"] as? Int == deadlines[check.key], "\(check.key) flipped at start, timestamped at its deadline")
         }
-        #expect(second.stop() == 0)
+        #expect(await second.stop() == 0)
 
         // The receiver now answers, failing twice per check first; a third server delivers.
-        let receiver = try AlertReceiver(failFirst: 2, port: port)
-        let third = try RunningServer(files: files, data: second.data, environment: Self.scaled)
-        defer { third.stop() }
+        let receiver = try await AlertReceiver(failFirst: 2, port: port)
+        let third = try await RunningServer(files: files, data: second.data, environment: Self.scaled)
+        defer { third.terminate() }
         for check in checks {
             let path = "/hook/\(check.slug)"
             #expect(await receiver.wait { !receiver.delivered(to: path).isEmpty }, "the pending alert of \(check.key) was not delivered:\n\(third.output)")
@@ -335,14 +343,14 @@ struct AlertEndToEndTests {
         }
 
         for check in checks {
-            #expect(try Curl.request("\(third.baseURL)/ping/\(uuids[check.key]!)").status == 200)
+            #expect(try await Curl.request("\(third.baseURL)/ping/\(uuids[check.key]!)").status == 200)
         }
         for check in checks {
             let path = "/hook/\(check.slug)"
             #expect(await receiver.wait { receiver.delivered(to: path).count >= 2 }, "no up alert for \(check.key):\n\(third.output)")
             #expect(receiver.delivered(to: path).prefix(2).map { String($0.prefix(3)) } == ["dow", "up@"])
         }
-        #expect(third.stop() == 0)
+        #expect(await third.stop() == 0)
         for check in checks {
             try Self.expectEachFlipAlertedOnce(data: third.data, uuid: uuids[check.key]!, path: "/hook/\(check.slug)", receiver: receiver)
         }

@@ -6,16 +6,16 @@ struct CheckCommandTests {
     static let invalid = CLI.repository.appendingPathComponent("Tests/CheckCatalogTests/Fixtures/invalid")
 
     @Test("the example config passes: exit 0 and a summary line")
-    func exampleConfig() throws {
-        let output = try CLI.run(["check"])
+    func exampleConfig() async throws {
+        let output = try await CLI.run(["check"])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
         #expect(output.stdout.hasPrefix("valid: "))
     }
 
     @Test("an invalid config exits 1 with file:line:col, severity, message and code")
-    func invalidConfig() throws {
+    func invalidConfig() async throws {
         let directory = Self.invalid.appendingPathComponent("unknown-key").path
-        let output = try CLI.run(["check", "--config", directory])
+        let output = try await CLI.run(["check", "--config", directory])
         #expect(output.status == 1)
         let lines = output.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == "\(directory)/checks.yaml:3:5: error: unknown key 'scheduel' in check 'nightly' [unknown-key]")
@@ -24,18 +24,18 @@ struct CheckCommandTests {
     }
 
     @Test("warnings pass, and fail with --strict")
-    func strict() throws {
+    func strict() async throws {
         let directory = Self.invalid.appendingPathComponent("slug-conflict").path
-        #expect(try CLI.run(["check", "--config", directory]).status == 0)
-        let strict = try CLI.run(["check", "--config", directory, "--strict"])
+        #expect(try await CLI.run(["check", "--config", directory]).status == 0)
+        let strict = try await CLI.run(["check", "--config", directory, "--strict"])
         #expect(strict.status == 1)
         #expect(strict.stdout.contains("--strict"))
     }
 
     @Test("--format json has the documented shape")
-    func json() throws {
+    func json() async throws {
         let directory = Self.invalid.appendingPathComponent("duplicate-check").path
-        let output = try CLI.run(["check", "--config", directory, "--format", "json"])
+        let output = try await CLI.run(["check", "--config", directory, "--format", "json"])
         #expect(output.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["valid", "errors", "warnings", "projects", "checks", "diagnostics"])
@@ -61,61 +61,61 @@ struct CheckCommandTests {
     }
 
     @Test("--format github prints workflow commands with escaped data")
-    func github() throws {
+    func github() async throws {
         let directory = Self.invalid.appendingPathComponent("unknown-key").path
-        let output = try CLI.run(["check", "--config", directory, "--format", "github"])
+        let output = try await CLI.run(["check", "--config", directory, "--format", "github"])
         #expect(output.status == 1)
         let first = output.stdout.split(separator: "\n").first.map(String.init) ?? ""
         #expect(first.hasPrefix("::error file=\(directory)/checks.yaml,line=3,col=5,title=unknown-key::unknown key 'scheduel' in check 'nightly'%0Anote: did you mean 'schedule'?"))
     }
 
     @Test("no colour when stdout is not a terminal")
-    func noColour() throws {
-        let output = try CLI.run(["check", "--config", Self.invalid.appendingPathComponent("unknown-key").path])
+    func noColour() async throws {
+        let output = try await CLI.run(["check", "--config", Self.invalid.appendingPathComponent("unknown-key").path])
         #expect(!output.stdout.contains("\u{1B}["))
     }
 
     @Test("--resolve-secrets reports secrets that cannot be resolved, never their values")
-    func resolveSecrets() throws {
+    func resolveSecrets() async throws {
         let directory = Self.invalid.appendingPathComponent("missing-secret").path
         let unset = ["KIOTHC_TEST_UNSET_VARIABLE": ""]
-        #expect(try CLI.run(["check", "--config", directory], environment: unset).status == 0)
-        let output = try CLI.run(["check", "--config", directory, "--resolve-secrets"], environment: unset)
+        #expect(try await CLI.run(["check", "--config", directory], environment: unset).status == 0)
+        let output = try await CLI.run(["check", "--config", directory, "--resolve-secrets"], environment: unset)
         #expect(output.status == 1)
         #expect(output.stdout.split(separator: "\n").filter { $0.contains("[missing-secret]") }.count == 2)
-        let resolved = try CLI.run(["check", "--config", directory, "--resolve-secrets"], environment: ["KIOTHC_TEST_UNSET_VARIABLE": "abcdefgh12"])
+        let resolved = try await CLI.run(["check", "--config", directory, "--resolve-secrets"], environment: ["KIOTHC_TEST_UNSET_VARIABLE": "abcdefgh12"])
         #expect(resolved.stdout.split(separator: "\n").filter { $0.contains("[missing-secret]") }.count == 1)
         #expect(!resolved.stdout.contains("abcdefgh12"))
     }
 
     @Test("a missing directory exits 1 with a message on stderr; a bad flag exits 64")
-    func failures() throws {
-        let missing = try CLI.run(["check", "--config", "/nonexistent/checks.d"])
+    func failures() async throws {
+        let missing = try await CLI.run(["check", "--config", "/nonexistent/checks.d"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("config directory '/nonexistent/checks.d' does not exist"))
-        #expect(try CLI.run(["check", "--format", "xml"]).status == 64)
-        #expect(try CLI.run(["check", "--no-such-flag"]).status == 64)
+        #expect(try await CLI.run(["check", "--format", "xml"]).status == 64)
+        #expect(try await CLI.run(["check", "--no-such-flag"]).status == 64)
     }
 }
 
 @Suite("kiothc slug")
 struct SlugCommandTests {
     @Test("text: one slug per line, in order")
-    func text() throws {
-        let output = try CLI.run(["slug", "Database Backup", "Café  Backup!", "__x__", "!!!"])
+    func text() async throws {
+        let output = try await CLI.run(["slug", "Database Backup", "Café  Backup!", "__x__", "!!!"])
         #expect(output.status == 0)
         #expect(output.stdout == "database-backup\ncafe-backup\nx\n\n")
     }
 
     @Test("json: a list of name and slug")
-    func json() throws {
-        let output = try CLI.run(["slug", "--format", "json", "Daily Report", "a/b"])
+    func json() async throws {
+        let output = try await CLI.run(["slug", "--format", "json", "Daily Report", "a/b"])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: String]])
         #expect(entries == [["name": "Daily Report", "slug": "daily-report"], ["name": "a/b", "slug": "ab"]])
     }
 
     @Test("no names is a usage error")
-    func usage() throws {
-        #expect(try CLI.run(["slug"]).status == 64)
+    func usage() async throws {
+        #expect(try await CLI.run(["slug"]).status == 64)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `kiothc plan` against a data directory a real server wrote (SPEC §8).
-@Suite("kiothc plan", .serialized)
+@Suite("kiothc plan", .serialized, .stopsServers)
 struct PlanCommandTests {
     static let before = [
         "projects.yaml": "projects:\n  ops:\n    ping_key: ops-ping-key-0001\n",
@@ -34,12 +34,12 @@ struct PlanCommandTests {
         var data: URL { root.appendingPathComponent("data") }
         let uuids: [String: String]
 
-        init() throws {
-            let server = try RunningServer(files: PlanCommandTests.before)
+        init() async throws {
+            let server = try await RunningServer(files: PlanCommandTests.before)
             var uuids: [String: String] = [:]
             for key in ["backup", "report", "cleanup", "twin-a", "twin-b"] { uuids[key] = try server.uuid("ops", key) }
             self.uuids = uuids
-            #expect(server.stop() == 0)
+            #expect(await server.stop() == 0)
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: server.config, to: config)
             try FileManager.default.copyItem(at: server.data, to: data)
@@ -49,30 +49,30 @@ struct PlanCommandTests {
             try Data(text.utf8).write(to: config.appendingPathComponent(name))
         }
 
-        func plan(_ extra: [String] = []) throws -> CLI.Output {
-            try CLI.run(["plan", "--config", config.path, "--data", data.path] + extra)
+        func plan(_ extra: [String] = []) async throws -> CLI.Output {
+            try await CLI.run(["plan", "--config", config.path, "--data", data.path] + extra)
         }
 
         deinit { try? FileManager.default.removeItem(at: root) }
     }
 
     @Test("an unchanged configuration plans nothing and exits 0")
-    func unchanged() throws {
-        let setup = try Setup()
-        let output = try setup.plan()
+    func unchanged() async throws {
+        let setup = try await Setup()
+        let output = try await setup.plan()
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout == "No changes: the configuration matches the data directory.\n")
-        let json = try setup.plan(["--format", "json"])
+        let json = try await setup.plan(["--format", "json"])
         #expect(json.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(document["changes"] as? Bool == false)
     }
 
     @Test("the table lists created, deleted with the URLs that break, renamed, changed settings and new conflicts; exit 2")
-    func table() throws {
-        let setup = try Setup()
+    func table() async throws {
+        let setup = try await Setup()
         try setup.write("checks.yaml", Self.after)
-        let output = try setup.plan(["--base-url", "https://hc.example.com/"])
+        let output = try await setup.plan(["--base-url", "https://hc.example.com/"])
         #expect(output.status == 2, "\(output.stderr)")
         let cleanup = try #require(setup.uuids["cleanup"])
         let expected = """
@@ -106,14 +106,14 @@ struct PlanCommandTests {
             """
         #expect(output.stdout == expected)
         // A plan writes nothing: the registry still knows 'cleanup', and planning again gives the same.
-        #expect(try setup.plan(["--base-url", "https://hc.example.com/"]).stdout == expected)
+        #expect(try await setup.plan(["--base-url", "https://hc.example.com/"]).stdout == expected)
     }
 
     @Test("the JSON plan has stable keys, the deleted check's broken URLs, and exit 2")
-    func json() throws {
-        let setup = try Setup()
+    func json() async throws {
+        let setup = try await Setup()
         try setup.write("checks.yaml", Self.after)
-        let output = try setup.plan(["--format", "json"])
+        let output = try await setup.plan(["--format", "json"])
         #expect(output.status == 2)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         #expect(Set(document.keys) == ["changes", "summary", "created", "deleted", "renamed", "changed", "new_conflicts"])
@@ -135,9 +135,9 @@ struct PlanCommandTests {
     }
 
     @Test("a data directory that does not exist yet: every check is created, with a note on stderr")
-    func freshData() throws {
-        let setup = try Setup()
-        let output = try CLI.run(["plan", "--config", setup.config.path, "--data", setup.root.appendingPathComponent("nowhere").path])
+    func freshData() async throws {
+        let setup = try await Setup()
+        let output = try await CLI.run(["plan", "--config", setup.config.path, "--data", setup.root.appendingPathComponent("nowhere").path])
         #expect(output.status == 2)
         #expect(output.stdout.contains("Plan: 5 to create, 0 to delete"))
         #expect(output.stderr.contains("no registry.json"))
@@ -145,24 +145,24 @@ struct PlanCommandTests {
     }
 
     @Test("an invalid configuration, an unreadable registry and a bad flag exit 1, 1 and 64")
-    func failures() throws {
-        let setup = try Setup()
+    func failures() async throws {
+        let setup = try await Setup()
         try setup.write("checks.yaml", "checks:\n  backup: {name: Backup, scheduel: daily}\n")
-        let invalid = try setup.plan()
+        let invalid = try await setup.plan()
         #expect(invalid.status == 1)
         #expect(invalid.stderr.contains("[unknown-key]"))
         #expect(invalid.stdout.isEmpty)
-        let invalidJSON = try setup.plan(["--format", "json"])
+        let invalidJSON = try await setup.plan(["--format", "json"])
         #expect(invalidJSON.status == 1)
         #expect(invalidJSON.stdout.contains(#""code" : "unknown-key""#))
 
         try setup.write("checks.yaml", Self.after)
         try Data("{not json".utf8).write(to: setup.data.appendingPathComponent("registry.json"))
-        let corrupt = try setup.plan()
+        let corrupt = try await setup.plan()
         #expect(corrupt.status == 1)
         #expect(corrupt.stderr.contains("registry.json"))
 
-        #expect(try setup.plan(["--format", "xml"]).status == 64)
-        #expect(try CLI.run(["plan", "--config", setup.root.appendingPathComponent("missing").path]).status == 1)
+        #expect(try await setup.plan(["--format", "xml"]).status == 64)
+        #expect(try await CLI.run(["plan", "--config", setup.root.appendingPathComponent("missing").path]).status == 1)
     }
 }

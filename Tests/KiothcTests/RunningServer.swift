@@ -1,12 +1,19 @@
 import Foundation
 import Synchronization
+import Testing
 
 /// A real `kiothc serve` process on a loopback port chosen by the kernel, with its own config
-/// and data directories; stopped (SIGTERM) and cleaned up by `stop()` or when released.
+/// and data directories; stopped (SIGTERM) by `stop()`, or by `terminate()` or its release
+/// without waiting, and its directories removed once it has exited. In a suite with the
+/// `.stopsServers` trait each test ends by waiting until every server it started has stopped.
+///
+/// Nothing here blocks a thread of Swift's cooperative pool (see `Background`): starting waits
+/// for the "serving" log line with async sleeps, and the exit is awaited on a thread of its own.
 final class RunningServer {
     let root: URL
     let process = Process()
     private let log = LogBuffer()
+    private let termination: Termination
     private(set) var baseURL = ""
 
     var config: URL { root.appendingPathComponent("checks.d") }
@@ -15,10 +22,12 @@ final class RunningServer {
     init(
         files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil,
         prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
-    ) throws {
+    ) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-serve-\(UUID().uuidString)")
+        let config = root.appendingPathComponent("checks.d")
+        let data = root.appendingPathComponent("data")
         for (name, text) in files {
-            let url = root.appendingPathComponent("checks.d").appendingPathComponent(name)
+            let url = config.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url)
         }
@@ -27,10 +36,7 @@ final class RunningServer {
         }
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         try prepare(config)
-        try start(arguments: arguments, listen: listen, environment: environment)
-    }
 
-    private func start(arguments: [String], listen: String, environment: [String: String]) throws {
         process.executableURL = CLI.binary
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -51,24 +57,28 @@ final class RunningServer {
             log.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
         }
         try process.run()
-        baseURL = try waitFor(prefix: "serving pings at ")
+        termination = Termination(of: process)
+        StartedServers.current?.add(termination)
+        baseURL = try await waitFor(prefix: "serving pings at ")
     }
 
     /// Waits (at most 30 s) for a log line containing `prefix` and returns the rest of that line.
-    func waitFor(prefix: String, timeout: TimeInterval = 30) throws -> String {
+    func waitFor(prefix: String, timeout: TimeInterval = 30) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while true {
+            // Looked at once more after the deadline: on a busy machine this task may not have
+            // run for a while, and a line that arrived meanwhile is no failure.
+            let late = Date() >= deadline
             let text = log.text.withLock { $0 }
             if let range = text.range(of: prefix) {
                 let rest = text[range.upperBound...]
                 return String(rest.prefix { $0 != "\n" })
             }
-            if !process.isRunning {
+            if late || exit.isDone {
                 throw ServerFailed(log: text)
             }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
-        throw ServerFailed(log: log.text.withLock { $0 })
     }
 
     var output: String { log.text.withLock { $0 } }
@@ -101,36 +111,43 @@ final class RunningServer {
     /// Polls `condition` every 10 ms until it holds; returns the seconds it took, or throws
     /// after `timeout` seconds with the log.
     @discardableResult
-    func waitUntil(_ what: String, timeout: TimeInterval = 10, _ condition: () throws -> Bool) throws -> TimeInterval {
+    func waitUntil(_ what: String, timeout: TimeInterval = 10, _ condition: () async throws -> Bool) async throws -> TimeInterval {
         let start = Date()
-        while Date().timeIntervalSince(start) < timeout {
-            if try condition() { return Date().timeIntervalSince(start) }
-            if !process.isRunning { throw ServerFailed(log: output) }
-            Thread.sleep(forTimeInterval: 0.01)
+        while true {
+            // As in `waitFor`: the condition is tried once more after the timeout.
+            let late = Date().timeIntervalSince(start) >= timeout
+            if try await condition() { return Date().timeIntervalSince(start) }
+            if exit.isDone { throw ServerFailed(log: output) }
+            if late { throw ServerFailed(log: "timed out waiting until \(what)\n\(output)") }
+            try await Task.sleep(for: .milliseconds(10))
         }
-        throw ServerFailed(log: "timed out waiting until \(what)\n\(output)")
     }
 
-    /// SIGTERM and wait; returns the exit status.
+    /// SIGTERM, and the exit status once it has exited.
     @discardableResult
-    func stop() -> Int32 {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
+    func stop() async -> Int32 {
+        await termination.stop()
     }
 
-    func kill() {
-        if process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+    /// SIGTERM without waiting: for `defer`, which cannot await.
+    func terminate() {
+        termination.request()
     }
 
+    private var exit: Background<Int32> { termination.exit }
+
+    /// Released while it may still run (a test that failed before `stop()`): SIGTERM, SIGKILL if
+    /// it still runs 10 s later, and its directories removed once it has exited. Nothing waits
+    /// here: the exit's own thread does the rest.
     deinit {
-        kill()
-        try? FileManager.default.removeItem(at: root)
+        terminate()
+        let exit = exit
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+            if !exit.isDone { Foundation.kill(pid, SIGKILL) }
+        }
+        let root = root
+        exit.then { _ in try? FileManager.default.removeItem(at: root) }
     }
 
     // MARK: What the server wrote
@@ -166,6 +183,44 @@ final class RunningServer {
     }
 }
 
+/// The servers the running test started, to wait for at its end (the `.stopsServers` trait).
+final class StartedServers: Sendable {
+    @TaskLocal static var current: StartedServers?
+
+    private let started = Mutex<[Termination]>([])
+
+    func add(_ server: Termination) {
+        started.withLock { $0.append(server) }
+    }
+
+    func stopAll() async {
+        for server in started.withLock({ $0 }) { _ = await server.stop() }
+    }
+}
+
+/// Each test of the suite ends, passed or failed, only once every `RunningServer` it started
+/// has exited: none is left shutting down while the next test runs or after the test process
+/// ended (when a sanitizer report it writes at exit would be missed).
+struct StopsServers: SuiteTrait, TestTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        guard testCase != nil else { return try await function() }
+        let servers = StartedServers()
+        do {
+            try await StartedServers.$current.withValue(servers) { try await function() }
+        } catch {
+            await servers.stopAll()
+            throw error
+        }
+        await servers.stopAll()
+    }
+}
+
+extension Trait where Self == StopsServers {
+    static var stopsServers: Self { Self() }
+}
+
 /// The server's log as it arrives, read by the test while the reader thread appends.
 final class LogBuffer: Sendable {
     let text = Mutex("")
@@ -185,7 +240,7 @@ enum Curl {
         var body: String
     }
 
-    static func request(_ url: String, method: String = "GET", body: String? = nil, extra: [String] = []) throws -> Reply {
+    static func request(_ url: String, method: String = "GET", body: String? = nil, extra: [String] = []) async throws -> Reply {
         let directory = FileManager.default.temporaryDirectory
         let headerFile = directory.appendingPathComponent("curl-headers-\(UUID().uuidString)")
         let bodyFile = directory.appendingPathComponent("curl-body-\(UUID().uuidString)")
@@ -204,12 +259,7 @@ enum Curl {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let written = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let written = await (try Child(process)).output().stdout
         let parts = written.split(separator: " ")
         var headers: [String: String] = [:]
         let headerText = (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""

@@ -3,7 +3,7 @@ import Testing
 
 /// `kiothc status` and `kiothc pings` against a data directory a real server wrote: their JSON,
 /// their errors, and that reading never writes or repairs anything.
-@Suite("kiothc status and pings", .serialized)
+@Suite("kiothc status and pings", .serialized, .stopsServers)
 struct StatusCommandTests {
     static let files = [
         "checks.yaml": """
@@ -28,12 +28,12 @@ struct StatusCommandTests {
     }
 
     @Test("status JSON has SPEC §8's fields in order, filters by project and tag, and reads a torn line without repairing it")
-    func statusJSON() throws {
-        let server = try RunningServer(files: Self.files)
+    func statusJSON() async throws {
+        let server = try await RunningServer(files: Self.files)
         let backup = try server.uuid("ops", "backup")
-        #expect(try Curl.request(server.baseURL + "/ping/\(backup)", method: "POST", body: "done").status == 200)
-        #expect(try Curl.request(server.baseURL + "/ping/\(backup)/start").status == 200)
-        #expect(server.stop() == 0)
+        #expect(try await Curl.request(server.baseURL + "/ping/\(backup)", method: "POST", body: "done").status == 200)
+        #expect(try await Curl.request(server.baseURL + "/ping/\(backup)/start").status == 200)
+        #expect(await server.stop() == 0)
         // An append in progress (or torn by a crash): a line without its newline.
         let file = server.data.appendingPathComponent("pings/\(backup).jsonl")
         let handle = try FileHandle(forWritingTo: file)
@@ -44,7 +44,7 @@ struct StatusCommandTests {
         try server.write("more.yaml", "checks:\n  later: {name: Later}\n")
         let before = try Self.listing(server.data)
 
-        let output = try CLI.run(["status", "--config", server.config.path, "--data", server.data.path, "--format", "json", "--base-url", "https://hc.example.com"])
+        let output = try await CLI.run(["status", "--config", server.config.path, "--data", server.data.path, "--format", "json", "--base-url", "https://hc.example.com"])
         #expect(output.status == 0, "\(output.stderr)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         let checks = try #require(document["checks"] as? [[String: Any]])
@@ -62,47 +62,47 @@ struct StatusCommandTests {
         #expect(later["uuid"] is NSNull)
         #expect(later["status"] as? String == "new")
 
-        let filtered = try CLI.run(["status", "--config", server.config.path, "--data", server.data.path, "--project", "ops", "--tag", "db", "--format", "json"])
+        let filtered = try await CLI.run(["status", "--config", server.config.path, "--data", server.data.path, "--project", "ops", "--tag", "db", "--format", "json"])
         let only = try #require(try JSONSerialization.jsonObject(with: Data(filtered.stdout.utf8)) as? [String: Any])
         #expect((only["checks"] as? [[String: Any]])?.map { $0["key"] as? String } == ["backup"])
 
-        let table = try CLI.run(["status", "--config", server.config.path, "--data", server.data.path])
+        let table = try await CLI.run(["status", "--config", server.config.path, "--data", server.data.path])
         #expect(table.status == 0)
         #expect(table.stdout.hasPrefix("PROJECT  KEY"))
         #expect(table.stdout.contains("up (started)"))
 
-        let pings = try CLI.run(["pings", "ops/backup", "--data", server.data.path, "--format", "json"])
+        let pings = try await CLI.run(["pings", "ops/backup", "--data", server.data.path, "--format", "json"])
         #expect(pings.status == 0, "\(pings.stderr)")
         let pingDocument = try #require(try JSONSerialization.jsonObject(with: Data(pings.stdout.utf8)) as? [String: Any])
         let list = try #require(pingDocument["pings"] as? [[String: Any]])
         #expect(list.map { $0["n"] as? Int } == [2, 1])
         #expect(list.last?["body"] as? String == "done")
-        #expect(try CLI.run(["pings", backup, "--data", server.data.path]).stdout.contains("done"))
+        #expect(try await CLI.run(["pings", backup, "--data", server.data.path]).stdout.contains("done"))
 
         #expect(try Self.listing(server.data) == before, "reading changed the data directory")
     }
 
     @Test("status and pings fail clearly: unknown project, missing data directory, unknown check, bad limit")
-    func errors() throws {
-        let server = try RunningServer(files: Self.files)
-        server.stop()
+    func errors() async throws {
+        let server = try await RunningServer(files: Self.files)
+        await server.stop()
         let config = server.config.path
         let data = server.data.path
-        let unknownProject = try CLI.run(["status", "--config", config, "--data", data, "--project", "nope"])
+        let unknownProject = try await CLI.run(["status", "--config", config, "--data", data, "--project", "nope"])
         #expect(unknownProject.status == 1)
         #expect(unknownProject.stderr.contains("no project 'nope'"))
-        let missing = try CLI.run(["status", "--config", config, "--data", data + "-missing"])
+        let missing = try await CLI.run(["status", "--config", config, "--data", data + "-missing"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no data directory"))
         #expect(!FileManager.default.fileExists(atPath: data + "-missing"))
-        #expect(try CLI.run(["pings", "ops/nope", "--data", data]).status == 1)
-        #expect(try CLI.run(["pings", UUID().uuidString, "--data", data]).status == 1)
-        #expect(try CLI.run(["pings", "not-a-check", "--data", data]).status == 1)
-        #expect(try CLI.run(["pings", "ops/backup", "--data", data, "--limit", "0"]).status == 64)
-        #expect(try CLI.run(["pings", "ops/backup", "--data", data, "--limit", "100001"]).status == 64)
-        #expect(try CLI.run(["status", "--config", config, "--data", data, "--format", "yaml"]).status == 64)
-        #expect(try CLI.run(["pause", "ops/backup"], environment: ["KIOTHC_API_KEY": ""]).status == 64)
-        let unreachable = try CLI.run(["pause", "ops/backup", "--server", "http://127.0.0.1:9", "--api-key", "k"])
+        #expect(try await CLI.run(["pings", "ops/nope", "--data", data]).status == 1)
+        #expect(try await CLI.run(["pings", UUID().uuidString, "--data", data]).status == 1)
+        #expect(try await CLI.run(["pings", "not-a-check", "--data", data]).status == 1)
+        #expect(try await CLI.run(["pings", "ops/backup", "--data", data, "--limit", "0"]).status == 64)
+        #expect(try await CLI.run(["pings", "ops/backup", "--data", data, "--limit", "100001"]).status == 64)
+        #expect(try await CLI.run(["status", "--config", config, "--data", data, "--format", "yaml"]).status == 64)
+        #expect(try await CLI.run(["pause", "ops/backup"], environment: ["KIOTHC_API_KEY": ""]).status == 64)
+        let unreachable = try await CLI.run(["pause", "ops/backup", "--server", "http://127.0.0.1:9", "--api-key", "k"])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.contains("cannot reach the server"))
     }
