@@ -74,11 +74,15 @@ public actor Outbox {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/outbox.jsonl"
         self.policy = policy
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-            }
+        let created = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard created >= 0 else {
+            // With the errno, so the start can say "no space left" rather than "unknown".
+            let code = errno
+            var info: [String: Any] = [NSFilePathErrorKey: path]
+            if let posix = POSIXErrorCode(rawValue: code) { info[NSUnderlyingErrorKey] = POSIXError(posix) }
+            throw CocoaError(.fileWriteUnknown, userInfo: info)
         }
+        Glibc.close(created)
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
         if let last = data.last, last != UInt8(ascii: "\n") {
             // A torn last line (crash mid-append): cut it so the next line starts clean.

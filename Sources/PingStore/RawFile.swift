@@ -142,7 +142,19 @@ enum FileSystem {
     static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let directory = parent(of: path)
         let temp = "\(directory)/.\(basename(of: path)).tmp-\(getpid())"
-        let file = try RawFile.open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        // An error names the file being replaced, the one a person knows, and the temporary.
+        func named(_ error: any Error) -> any Error {
+            guard var error = error as? StoreError, error.path == temp else { return error }
+            error.path = path
+            error.detail = "its temporary copy \(basename(of: temp))" + (error.detail.isEmpty ? "" : "; \(error.detail)")
+            return error
+        }
+        let file: RawFile
+        do {
+            file = try RawFile.open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        } catch {
+            throw named(error)
+        }
         do {
             guard fchmod(file.fd, mode) == 0 else { throw StoreError.system(errno, "fchmod", temp) }
             try file.write(bytes)
@@ -151,7 +163,7 @@ enum FileSystem {
         } catch {
             file.close()
             _ = unlink(temp)
-            throw error
+            throw named(error)
         }
         do {
             try rename(temp, path)

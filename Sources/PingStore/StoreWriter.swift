@@ -325,18 +325,21 @@ struct StoreWriter {
         return last
     }
 
+    /// Counts one more; at `limit`, starts again from 0 and returns true. In place: one
+    /// dictionary lookup per append.
+    private static func countUp(_ count: inout Int, to limit: Int) -> Bool {
+        count += 1
+        guard count >= limit else { return false }
+        count = 0
+        return true
+    }
+
     /// Checks that received `compactionSlack` pings since their last look are due a compaction.
     private mutating func noteAppends(_ entries: [AppendEntry]) -> [UUID] {
         let slack = store.options.compactionSlack
         var due: [UUID] = []
         for entry in entries where entry.pingLine != nil {
-            let count = appendedSinceCompaction[entry.check, default: 0] + 1
-            if count >= slack {
-                due.append(entry.check)
-                appendedSinceCompaction[entry.check] = 0
-            } else {
-                appendedSinceCompaction[entry.check] = count
-            }
+            if Self.countUp(&appendedSinceCompaction[entry.check, default: 0], to: slack) { due.append(entry.check) }
         }
         return due
     }
@@ -345,13 +348,7 @@ struct StoreWriter {
     private mutating func noteFlips(_ entries: [AppendEntry]) -> [UUID] {
         var due: [UUID] = []
         for entry in entries where entry.flip != nil {
-            let count = flipsSinceCompaction[entry.check, default: 0] + 1
-            if count >= FlipRetention.compactionSlack {
-                due.append(entry.check)
-                flipsSinceCompaction[entry.check] = 0
-            } else {
-                flipsSinceCompaction[entry.check] = count
-            }
+            if Self.countUp(&flipsSinceCompaction[entry.check, default: 0], to: FlipRetention.compactionSlack) { due.append(entry.check) }
         }
         return due
     }

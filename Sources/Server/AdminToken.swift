@@ -24,6 +24,9 @@ public struct AdminToken: Sendable {
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let message: String
+        /// The errno and file of a failed system call, for the start's advice.
+        var errno: Int32? = nil
+        var path: String? = nil
         public var description: String { message }
     }
 
@@ -59,12 +62,17 @@ public struct AdminToken: Sendable {
     /// for a moment, and two servers starting at once cannot both write one.
     private static func create(_ path: String, _ bytes: [UInt8]) throws(Failure) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Failure(message: "cannot create the admin token file '\(path)': \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let code = errno
+            throw Failure(message: "cannot create the admin token file '\(path)': \(String(cString: strerror(code)))", errno: code, path: path)
+        }
         defer { close(fd) }
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count, fsync(fd) == 0 else {
+            // A short write sets no errno; on a local file system it means the disk is full.
+            let code = written >= 0 && written < bytes.count ? ENOSPC : errno
             unlink(path)
-            throw Failure(message: "cannot write the admin token file '\(path)': \(String(cString: strerror(errno)))")
+            throw Failure(message: "cannot write the admin token file '\(path)': \(String(cString: strerror(code)))", errno: code, path: path)
         }
     }
 

@@ -101,10 +101,10 @@ public final class PingServer: Sendable {
                 tls: tls, applier: applier, status: status, token: token, origin: origin, urls: urls)
         } catch let error as ServeError {
             throw error
-        } catch let error as AdminToken.Failure {
+        } catch let error as AdminToken.Failure where error.errno == nil {
             throw ServeError(error.message)
         } catch {
-            throw ServeError("cannot open the data directory '\(options.dataDirectory)': \(error)")
+            throw ServeError(DataDirectoryFailure(directory: options.dataDirectory, error: error).message)
         }
     }
 

@@ -22,7 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
             poll every --reload-poll seconds), on SIGHUP, and on POST /-/reload with the admin \
             token; a rejected one leaves the previous one serving (docs/reload.md).
 
-            An invalid configuration is fatal at start (exit 1, with its diagnostics). SIGTERM \
+            An invalid configuration is fatal at start (exit 1, with its diagnostics), and so is \
+            a data directory where the UUID registry, ping keys or admin token cannot be written \
+            (a full or read-only disk); once started, pings get 503 while the disk is full. SIGTERM \
             or SIGINT stop the server gracefully: no new connections, in-flight pings finish, \
             the store is flushed.
 

@@ -31,6 +31,28 @@ struct PingLineTests {
         #expect(decoded == ping)
     }
 
+    @Test("bodies with every ASCII byte, escapes at the start, the end and in runs read back the same through Foundation's JSON parser")
+    func escapingAgainstFoundation() throws {
+        let everyASCII = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self)
+        let bodies = [
+            everyASCII, "\"", "\\", "\u{0}", "\u{7F}", "\"start", "end\n", "a\u{1}b\u{1F}c\u{7F}d", "é😀\té", String(repeating: "0123456789abcdef", count: 64),
+            String(repeating: "x\"", count: 300), "",
+        ]
+        for body in bodies {
+            var ping = samplePing(3)
+            ping.body = body
+            let line = PingLine.encode(ping)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            #expect(object["body"] as? String == body)
+            #expect(try PingLine.decode(line.dropLast()).body == body)
+            #expect(!line.dropLast().contains(where: { $0 < 0x20 || $0 == 0x7F }), "control bytes are escaped")
+        }
+        var ping = samplePing(4)
+        ping.body = "q\"b\\n\nt\tc\u{1}d\u{7F}"
+        let text = String(decoding: PingLine.encode(ping), as: UTF8.self)
+        #expect(text.hasSuffix(#","body":"q\"b\\n\nt\tc\u0001d\u007f"}"# + "\n"))
+    }
+
     @Test("absent optional fields are left out of the line and come back nil")
     func roundTripMinimal() throws {
         let ping = samplePing(1)

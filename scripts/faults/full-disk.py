@@ -37,13 +37,15 @@ projects:
       hook: {{kind: webhook, url: "http://127.0.0.1:9/alerts"}}
 checks:
 """ + "".join(f"  c{i}: {{project: ops, timeout: 1h, channels: [hook]}}\n" for i in range(CHECKS))
+SLUG = "fulldisk-ping-key/c0"
 BODY = ("x" * 99 + "\n") * 80  # 8,000 bytes: stored whole, fills the disk quickly
 
 
-def ping(server, check, rid, kind=""):
-    """One ping with a body; the status code, or 0 when the connection failed."""
+def ping(url, check, rid, kind=""):
+    """One ping with a body to /ping/<check> (a UUID, or ping key/slug); the status code, or 0
+    when the connection failed."""
     suffix = f"/{kind}" if kind else ""
-    request = urllib.request.Request(f"{server.url}/ping/{check}{suffix}?rid={rid}", data=BODY.encode(), method="POST")
+    request = urllib.request.Request(f"{url}/ping/{check}{suffix}?rid={rid}", data=BODY.encode(), method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status
@@ -96,6 +98,147 @@ def fill(path, leave):
     return size
 
 
+def fill_inodes(path, leave):
+    """Create empty files in `path` until the file system has no inode left, then delete
+    `leave` of them; how many remain."""
+    folder = os.path.join(path, "inodes")
+    os.makedirs(folder)
+    made = 0
+    while True:
+        try:
+            open(os.path.join(folder, str(made)), "wb").close()
+        except OSError:
+            break
+        made += 1
+    for number in range(max(0, made - leave), made):
+        os.remove(os.path.join(folder, str(number)))
+    return made - min(leave, made)
+
+
+def start(binary, config, data, durability):
+    """`kiothc serve` on a fresh data directory: (process, url or None, stderr so far).
+    url is None when the process exited before it listened."""
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(
+        [binary, "serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0", "--durability", durability],
+        stdout=subprocess.DEVNULL, stderr=log, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        log.seek(0)
+        text = log.read()
+        listening = [line for line in text.splitlines() if "serving pings at " in line]
+        if listening:
+            return process, listening[0].split("serving pings at ")[1].split()[0], text
+        if process.poll() is not None:
+            log.seek(0)
+            return process, None, log.read()
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise RuntimeError("the server neither started nor exited within 30 s")
+
+
+def get(url, path):
+    """The status of a GET."""
+    try:
+        with urllib.request.urlopen(url + path, timeout=10) as reply:
+            return reply.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def stop(process):
+    process.terminate()
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def first_starts(args, tally, root):
+    """A FIRST start (empty data directory) on a file system that is already full, of bytes or
+    of inodes, leaving 0, 1, 2, ... pages (or inodes) free: either `serve` exits non-zero at once
+    with a message naming the data directory, saying it is full and what to do, and the next start
+    after space is freed works with nothing to repair; or it starts, answers /-/healthy and gives
+    pings 503 (or 200, stored) until the space returns, then 200 without a restart. Then the same
+    file system read-only."""
+    disk = os.path.join(root, "first")
+    os.makedirs(disk)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=64", "tmpfs", disk], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        tally.check(False, f"first start: cannot mount a second tmpfs: {mounted.stderr.strip()}")
+        return
+    config = os.path.join(root, "first-checks.d")
+    os.makedirs(config)
+    with open(os.path.join(config, "checks.yaml"), "w") as f:
+        f.write(CONFIG)
+    data = os.path.join(disk, "data")
+    page = os.statvfs(disk).f_frsize
+    try:
+        for resource in ("space", "inodes"):
+            refused, started = [], None
+            for leave in range(0, 17):
+                subprocess.run(["rm", "-rf", data, os.path.join(disk, "filler"), os.path.join(disk, "inodes")], check=True)
+                if resource == "space":
+                    fill(disk, leave=leave * page)
+                else:
+                    fill_inodes(disk, leave)
+                what = f"first start, {leave} {'pages' if resource == 'space' else 'inodes'} free"
+                process, url, log = start(args.binary, config, data, args.durability)
+                if url is None:
+                    refused.append(leave)
+                    errors = [line for line in log.splitlines() if "error" in line]
+                    message = errors[-1] if errors else log.strip()[-300:]
+                    told = all(part in message for part in ("cannot start", f"'{data}'", "is full", "start kiothc again"))
+                    tally.check(process.returncode != 0 and told,
+                                f"{what}: exits {process.returncode} with an error naming the data directory and what to do: {message!r}")
+                    subprocess.run(["rm", "-rf", os.path.join(disk, "filler"), os.path.join(disk, "inodes")], check=True)
+                    process, url, log = start(args.binary, config, data, args.durability)
+                    rid = str(uuid.uuid4())
+                    code = ping(url, SLUG, rid) if url else 0
+                    rids, corrupt = stored(data) if url else ({}, [])
+                    status = stop(process) if url else process.returncode
+                    tally.check(url is not None and code == 200 and rid in rids and not corrupt and status == 0,
+                                f"{what}: after the space is freed the next start serves (ping {code}, stored {rid in rids}, exit {status})"
+                                + ("" if url else f": {log.strip()[-300:]!r}"))
+                    continue
+                started = leave if started is None else started
+                status = get(url, "/-/healthy")
+                rid = str(uuid.uuid4())
+                code = ping(url, SLUG, rid)
+                acked = [rid] if code == 200 else []
+                refused_pings = [rid] if code == 503 else []
+                os.remove(os.path.join(disk, "filler")) if resource == "space" else subprocess.run(["rm", "-rf", os.path.join(disk, "inodes")])
+                after = str(uuid.uuid4())
+                later = ping(url, SLUG, after)
+                acked += [after] if later == 200 else []
+                rids, corrupt = stored(data)
+                exit_status = stop(process)
+                tally.check(status == 200 and code in (200, 503) and later == 200,
+                            f"{what}: it starts; /-/healthy {status}, a ping {code} while full, {later} once freed, no restart")
+                tally.check(all(r in rids for r in acked) and not any(r in rids for r in refused_pings) and not corrupt and exit_status == 0,
+                            f"{what}: every 200 stored, no 503 stored, no corrupt line, exit {exit_status}")
+                if code == 200:
+                    break  # enough room for a first start and a ping: larger margins add nothing
+            print(f"first start on a full file system ({resource}): refused with {refused} {'pages' if resource == 'space' else 'inodes'} free, first started with {started}")
+            tally.check(refused and started is not None and started > max(refused), f"first start ({resource}): both outcomes were reached (refused, then started)")
+        # Not full but read-only: the same refusal, with the advice that fits.
+        subprocess.run(["rm", "-rf", data, os.path.join(disk, "filler"), os.path.join(disk, "inodes")], check=True)
+        subprocess.run(["mount", "-o", "remount,ro", disk], check=True)
+        process, url, log = start(args.binary, config, data, args.durability)
+        if url is not None:
+            stop(process)
+        message = log.strip().splitlines()[-1] if log.strip() else ""
+        tally.check(url is None and process.returncode != 0 and "is not writable" in message and f"'{data}'" in message,
+                    f"first start on a read-only file system: exits {process.returncode}: {message!r}")
+    finally:
+        subprocess.run(["umount", disk])
+        os.rmdir(disk)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -118,6 +261,8 @@ def main():
     tally = Tally("full-disk")
     server = None
     try:
+        first_starts(args, tally, root)
+
         data = os.path.join(disk, "data")
         server = Server(args.binary, config=CONFIG, root=root, data=data, arguments=["--durability", args.durability])
         checks = [server.uuid("ops", f"c{i}") for i in range(CHECKS)]
@@ -131,7 +276,7 @@ def main():
             check = checks[sent % CHECKS]
             rid = str(uuid.uuid4())
             kind = "fail" if sent % 7 == 3 else ("start" if sent % 7 == 5 else "")
-            code = ping(server, check, rid, kind)
+            code = ping(server.url, check, rid, kind)
             sent += 1
             if code == 200:
                 acked[rid] = check
@@ -157,7 +302,7 @@ def main():
         status, text = server.request("/api/v3/checks/", headers=headers)
         listed = json.loads(text)["checks"] if status == 200 else []
         tally.check(len(listed) == CHECKS, f"while full: the API lists all {CHECKS} checks")
-        more = [ping(server, checks[i % CHECKS], str(uuid.uuid4())) for i in range(10)]
+        more = [ping(server.url, checks[i % CHECKS], str(uuid.uuid4())) for i in range(10)]
         tally.check(set(more) == {503}, f"while full: 10 more pings -> {sorted(set(more))} (want only 503)")
 
         lines = server.log.count("ping not stored")
@@ -176,7 +321,7 @@ def main():
         recovered = None
         while time.time() - started < 10:
             rid = str(uuid.uuid4())
-            code = ping(server, checks[0], rid)
+            code = ping(server.url, checks[0], rid)
             if code == 200:
                 acked[rid] = checks[0]
                 recovered = time.time() - started
@@ -187,7 +332,7 @@ def main():
         after = {}
         for i in range(100):
             rid = str(uuid.uuid4())
-            after[rid] = ping(server, checks[i % CHECKS], rid)
+            after[rid] = ping(server.url, checks[i % CHECKS], rid)
             if after[rid] == 200:
                 acked[rid] = checks[i % CHECKS]
         tally.check(set(after.values()) == {200}, f"space freed: 100 pings -> {sorted(set(after.values()))} (want only 200)")
@@ -200,7 +345,7 @@ def main():
             if how == "kill -9":
                 for i in range(50):
                     rid = str(uuid.uuid4())
-                    if ping(server, checks[i % CHECKS], rid) == 200:
+                    if ping(server.url, checks[i % CHECKS], rid) == 200:
                         acked[rid] = checks[i % CHECKS]
                 server.kill()
                 server.restart()
@@ -216,16 +361,16 @@ def main():
 
         # Phase 5: a crash while the disk is full, and a start on the full disk.
         fill(disk, leave=0)
-        code = ping(server, checks[1], str(uuid.uuid4()))
+        code = ping(server.url, checks[1], str(uuid.uuid4()))
         tally.check(code == 503, f"full again: a ping -> {code} (want 503)")
         server.kill()
         server.restart()
         status, _ = server.request("/-/healthy")
-        code = ping(server, checks[1], str(uuid.uuid4()))
+        code = ping(server.url, checks[1], str(uuid.uuid4()))
         tally.check(status == 200 and code == 503, f"started on the full disk after kill -9: /-/healthy {status}, a ping {code}")
         os.remove(os.path.join(disk, "filler"))
         rid = str(uuid.uuid4())
-        code = ping(server, checks[1], rid)
+        code = ping(server.url, checks[1], rid)
         if code == 200:
             acked[rid] = checks[1]
         tally.check(code == 200, f"space freed again: a ping -> {code} (want 200), no restart")

@@ -26,6 +26,8 @@ struct CatalogApplier: Sendable {
     /// An I/O failure before the swap: the old configuration keeps serving.
     struct Failure: Error, Sendable, CustomStringConvertible {
         let message: String
+        /// The store's error behind it, if that is what failed (its errno and file).
+        var cause: StoreError? = nil
         var description: String { message }
     }
 
@@ -80,7 +82,7 @@ struct CatalogApplier: Sendable {
                 try next.retire(removed.id, at: now)
             }
         } catch {
-            throw Failure(message: "cannot write the data directory '\(data.path)': \(error)")
+            throw Failure(message: "cannot write the data directory '\(data.path)': \(error)", cause: error as? StoreError)
         }
         registry = next
 
