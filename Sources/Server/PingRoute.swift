@@ -31,10 +31,11 @@ struct PingRoute: Equatable {
         let segments = segments(path)
         switch segments.count {
         case 1:
-            guard let uuid = canonicalUUID(segments[0]) else { return .failure(.notFound) }
+            // Django's `uuid` converter: canonical, lower-case (upper case is no match).
+            guard let uuid = UUID(canonicalText: segments[0]) else { return .failure(.notFound) }
             return .success(PingRoute(target: .uuid(uuid), action: .success))
         case 2:
-            if let uuid = canonicalUUID(segments[0]) {
+            if let uuid = UUID(canonicalText: segments[0]) {
                 if segments[1].isEmpty { return .success(PingRoute(target: .uuid(uuid), action: .success)) }
                 if let action = action(segments[1]) { return .success(PingRoute(target: .uuid(uuid), action: action)) }
             }
@@ -91,8 +92,4 @@ struct PingRoute: Equatable {
         }
     }
 
-    /// Django's `uuid` converter: canonical, lower-case, hyphenated. Upper-case is no match.
-    static func canonicalUUID(_ segment: Substring) -> UUID? {
-        UUID(canonicalText: segment)
-    }
 }
