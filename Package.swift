@@ -87,10 +87,13 @@ let package = Package(
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             path: "Benchmarks/BareRoute"
         ),
+        // What tests share: Background and onOwnThread, for work that must not hold a thread of
+        // the cooperative pool the parallel tests run on.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
-        .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring"], exclude: ["Fixtures"]),
-        .testTarget(name: "KiothcTests", dependencies: ["kiothc"]),
+        .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KiothcTests", dependencies: ["kiothc", "TestSupport"]),
         .testTarget(
             name: "AlertingTests",
             dependencies: [
@@ -111,10 +114,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring"]),
+        .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
+                "TestSupport",
                 "Server",
                 "Alerting",
                 "CheckCatalog",

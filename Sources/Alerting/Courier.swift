@@ -134,11 +134,13 @@ public struct Courier: Sendable {
         // The command runs in its own process group, so a timeout kills what it started too.
         // The timer is a Dispatch timer, not a Task: it must fire even when every thread of the
         // cooperative pool is busy (seen under the address sanitizer, where a Task timer
-        // waited 60 s for a thread while the command ran to completion).
+        // waited 60 s for a thread while the command ran to completion). On a queue of its own:
+        // on Linux the global queues share the pool's threads, so a timer there waits as long
+        // (a busy pool delayed one by 200 s); a serial queue gets a thread of its own.
         let watch = ProcessWatch()
         let (seconds, attoseconds) = timeout.components
         let delay = DispatchTimeInterval.nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+        ShellProcess.timers.asyncAfter(deadline: .now() + delay) {
             // Not once the command is reaped: its process group id may be reused.
             watch.state.withLock { state in
                 guard !state.reaped else { return }
@@ -163,6 +165,9 @@ public struct Courier: Sendable {
 
 /// `/bin/sh -c` through posix_spawn: a new process group, standard streams on /dev/null.
 enum ShellProcess {
+    /// Where command timeouts fire (see `Courier.run`).
+    static let timers = DispatchQueue(label: "kiothc.command-timeouts")
+
     struct SpawnError: Error, CustomStringConvertible {
         let code: Int32
         var description: String { String(cString: strerror(code)) }

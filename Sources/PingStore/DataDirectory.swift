@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 
 /// Where everything lives under `--data` (docs/storage.md describes the layout).
 public struct DataDirectory: Sendable, Hashable {
@@ -28,13 +29,13 @@ public struct DataDirectory: Sendable, Hashable {
     }
 
     /// Canonical lower-case form, as ping URLs use.
-    static func name(_ check: UUID) -> String { check.uuidString.lowercased() }
+    static func name(_ check: UUID) -> String { check.lowercasedText }
 
     /// The UUID a `<uuid>.jsonl` file name stands for; nil for other names (temp files, ...).
     static func check(fromFileName name: String) -> UUID? {
         guard name.hasSuffix(".jsonl"), !name.hasPrefix(".") else { return nil }
         let stem = name.dropLast(".jsonl".count)
-        guard stem.count == 36, let uuid = UUID(uuidString: String(stem)), Self.name(uuid) == stem else { return nil }
+        guard let uuid = UUID(canonicalText: stem) else { return nil }
         return uuid
     }
 

@@ -19,11 +19,18 @@ final class CheckStates: Sendable {
         _ received: ReceivedPing, to uuid: UUID, at now: Int64, postOnly: Bool, manualResume: Bool
     ) -> (outcome: CheckState.PingOutcome, previous: CheckState) {
         states.withLock { states in
-            let previous = states[uuid] ?? .new
-            let outcome = previous.applying(received, at: now, postOnly: postOnly, manualResume: manualResume)
-            states[uuid] = outcome.state
-            return (outcome, previous)
+            Self.applying(received, to: &states[uuid, default: .new], at: now, postOnly: postOnly, manualResume: manualResume)
         }
+    }
+
+    /// `apply` on the state in place (one dictionary lookup through `subscript(_:default:)`).
+    static func applying(
+        _ received: ReceivedPing, to state: inout CheckState, at now: Int64, postOnly: Bool, manualResume: Bool
+    ) -> (outcome: CheckState.PingOutcome, previous: CheckState) {
+        let previous = state
+        let outcome = previous.applying(received, at: now, postOnly: postOnly, manualResume: manualResume)
+        state = outcome.state
+        return (outcome, previous)
     }
 
     /// Restores `previous` when nothing else changed the check since `outcome` was applied,

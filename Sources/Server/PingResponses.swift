@@ -8,18 +8,25 @@ enum PingResponses {
     static let neverCache = "max-age=0, no-cache, no-store, must-revalidate, private"
 
     static func ok(head: Bool) -> Response {
+        head ? Response(status: .ok, headers: okHeadHeaders) : Response(status: .ok, headers: okHeaders, body: ResponseBody(byteBuffer: okBody))
+    }
+
+    /// Built once: the answer to almost every ping.
+    private static let okHeaders: HTTPFields = {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.accessControlAllowOrigin] = "*"
         headers[pingBodyLimit] = String(PingBody.storedLimit)
         headers[.cacheControl] = neverCache
         headers[.expires] = "0"
-        if head {
-            headers[.contentLength] = "2"
-            return Response(status: .ok, headers: headers)
-        }
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
-    }
+        return headers
+    }()
+    private static let okHeadHeaders: HTTPFields = {
+        var headers = okHeaders
+        headers[.contentLength] = "2"
+        return headers
+    }()
+    private static let okBody = ByteBuffer(string: "OK")
 
     static func error(_ status: HTTPResponse.Status, _ text: String, head: Bool = false) -> Response {
         var headers = HTTPFields()

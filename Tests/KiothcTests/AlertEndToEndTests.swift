@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A tiny HTTP receiver (Python's http.server) on 127.0.0.1: it records every request as a JSON
 /// line and answers 500 to the first `failFirst` requests of each path, 200 after.

@@ -1,60 +1,6 @@
 import Foundation
 import Synchronization
-
-/// Blocking work (waiting for a process, reading a pipe to its end, a blocking socket call) run
-/// on a thread of its own, whose result a test awaits.
-///
-/// Swift Testing runs the tests of every suite in parallel on Swift's cooperative pool, which
-/// has one thread per core (two on a small CI machine). A test that blocks a pool thread while a
-/// child process runs starves the other suites: their timers, retries and deadlines then fire
-/// late. So the end-to-end helpers never block a pool thread: each wait happens here, and the
-/// awaiting test is suspended, not parked on a thread.
-final class Background<Value: Sendable>: Sendable {
-    private enum State {
-        case running([@Sendable (Value) -> Void])
-        case done(Value)
-    }
-
-    private let state = Mutex(State.running([]))
-
-    /// Starts `work` now, on a new thread.
-    init(_ work: @escaping @Sendable () -> Value) {
-        Thread.detachNewThread { [self] in
-            let value = work()
-            let waiting = state.withLock { state -> [@Sendable (Value) -> Void] in
-                guard case .running(let waiting) = state else { return [] }
-                state = .done(value)
-                return waiting
-            }
-            for action in waiting { action(value) }
-        }
-    }
-
-    /// Runs `action` with the result once the work is done: at once if it is, otherwise on the
-    /// work's thread when it finishes.
-    func then(_ action: @escaping @Sendable (Value) -> Void) {
-        let done = state.withLock { state -> Value? in
-            switch state {
-            case .running(let waiting):
-                state = .running(waiting + [action])
-                return nil
-            case .done(let value):
-                return value
-            }
-        }
-        if let done { action(done) }
-    }
-
-    /// The result; suspends the caller (not its thread) until the work is done.
-    var value: Value {
-        get async { await withCheckedContinuation { continuation in then { continuation.resume(returning: $0) } } }
-    }
-
-    /// Whether the work has finished.
-    var isDone: Bool {
-        state.withLock { if case .done = $0 { true } else { false } }
-    }
-}
+import TestSupport
 
 /// A child process started with its standard output and error captured: both pipes are drained
 /// on threads of their own from the start (so a large output cannot block the child), and its

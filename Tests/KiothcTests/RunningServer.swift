@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 /// A real `kiothc serve` process on a loopback port chosen by the kernel, with its own config
 /// and data directories; stopped (SIGTERM) by `stop()`, or by `terminate()` or its release

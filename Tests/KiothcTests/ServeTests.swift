@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// End to end: the real `kiothc serve` on loopback, driven by curl over real sockets.
 @Suite("kiothc serve answers the Pinging API", .serialized, .stopsServers)

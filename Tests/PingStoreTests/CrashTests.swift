@@ -1,6 +1,7 @@
 import Foundation
 import Monitoring
 import Testing
+import TestSupport
 
 @testable import PingStore
 
@@ -64,32 +65,30 @@ struct CrashTests {
             // and the wait block, so they run on a thread of their own: a test holding a thread
             // of Swift's small cooperative pool would delay the suites running beside it.
             let reader = pipe.fileHandleForReading
-            let (acked, count, killed) = await withCheckedContinuation { (continuation: CheckedContinuation<([Int: Int], Int, Bool), Never>) in
-                Thread.detachNewThread {
-                    var acked: [Int: Int] = [:]
-                    var count = 0
-                    var pending = Data()
-                    var killed = false
-                    while true {
-                        let chunk = reader.availableData
-                        if chunk.isEmpty { break }
-                        pending.append(chunk)
-                        while let newline = pending.firstIndex(of: 0x0A) {
-                            let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                            pending.removeSubrange(pending.startIndex...newline)
-                            let parts = line.split(separator: " ")
-                            guard parts.count == 3, parts[0] == "ACK", let index = Int(parts[1]), let n = Int(parts[2]) else { continue }
-                            acked[index] = max(acked[index] ?? 0, n)
-                            count += 1
-                        }
-                        if !killed && count >= 3_000 * round {
-                            kill(child.processIdentifier, SIGKILL)
-                            killed = true
-                        }
+            let (acked, count, killed) = try await onOwnThread {
+                var acked: [Int: Int] = [:]
+                var count = 0
+                var pending = Data()
+                var killed = false
+                while true {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { break }
+                    pending.append(chunk)
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                        pending.removeSubrange(pending.startIndex...newline)
+                        let parts = line.split(separator: " ")
+                        guard parts.count == 3, parts[0] == "ACK", let index = Int(parts[1]), let n = Int(parts[2]) else { continue }
+                        acked[index] = max(acked[index] ?? 0, n)
+                        count += 1
                     }
-                    child.waitUntilExit()
-                    continuation.resume(returning: (acked, count, killed))
+                    if !killed && count >= 3_000 * round {
+                        kill(child.processIdentifier, SIGKILL)
+                        killed = true
+                    }
                 }
+                child.waitUntilExit()
+                return (acked, count, killed)
             }
             #expect(killed, "the child stopped before it was killed")
 

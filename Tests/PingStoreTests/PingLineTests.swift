@@ -31,6 +31,28 @@ struct PingLineTests {
         #expect(decoded == ping)
     }
 
+    @Test("bodies with every ASCII byte, escapes at the start, the end and in runs read back the same through Foundation's JSON parser")
+    func escapingAgainstFoundation() throws {
+        let everyASCII = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self)
+        let bodies = [
+            everyASCII, "\"", "\\", "\u{0}", "\u{7F}", "\"start", "end\n", "a\u{1}b\u{1F}c\u{7F}d", "é😀\té", String(repeating: "0123456789abcdef", count: 64),
+            String(repeating: "x\"", count: 300), "",
+        ]
+        for body in bodies {
+            var ping = samplePing(3)
+            ping.body = body
+            let line = PingLine.encode(ping)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            #expect(object["body"] as? String == body)
+            #expect(try PingLine.decode(line.dropLast()).body == body)
+            #expect(!line.dropLast().contains(where: { $0 < 0x20 || $0 == 0x7F }), "control bytes are escaped")
+        }
+        var ping = samplePing(4)
+        ping.body = "q\"b\\n\nt\tc\u{1}d\u{7F}"
+        let text = String(decoding: PingLine.encode(ping), as: UTF8.self)
+        #expect(text.hasSuffix(#","body":"q\"b\\n\nt\tc\u0001d\u007f"}"# + "\n"))
+    }
+
     @Test("absent optional fields are left out of the line and come back nil")
     func roundTripMinimal() throws {
         let ping = samplePing(1)
@@ -97,5 +119,36 @@ struct PingLineTests {
         #expect(entries.map(\.log) == [.pings, .flips])
         #expect(entries.map(\.check) == [checkA, checkB])
         #expect(skipped == 2)
+    }
+
+    @Test("a segment ends where its zero-filled space begins: trailing zeros are no torn line, a torn batch before them is")
+    func journalParseZeros() {
+        var bytes: [UInt8] = []
+        Journal.append(.pings, checkA, PingLine.encode(samplePing(1)), to: &bytes)
+        Journal.append(.pings, checkB, PingLine.encode(samplePing(2)), to: &bytes)
+        let complete = bytes
+        let prepared = complete + [UInt8](repeating: 0, count: 4096)
+        let clean = Journal.parse(prepared)
+        #expect(clean.entries.map(\.check) == [checkA, checkB])
+        #expect(clean.skipped == 0)
+
+        // A batch cut short inside the prepared space: its head reached the disk, its end not.
+        var torn = complete
+        torn += Array("P \(checkA.uuidString.lowercased()) {\"v\":1,".utf8)
+        torn += [UInt8](repeating: 0, count: 4096)
+        let cut = Journal.parse(torn)
+        #expect(cut.entries.count == 2)
+        #expect(cut.skipped == 1)
+
+        // A batch whose first sector never reached the disk but a later one did: never
+        // acknowledged (a batch is acknowledged after its sync), so nothing after the zeros counts.
+        var hole = complete + [UInt8](repeating: 0, count: 512)
+        Journal.append(.pings, checkA, PingLine.encode(samplePing(3)), to: &hole)
+        hole += [UInt8](repeating: 0, count: 4096)
+        let holed = Journal.parse(hole)
+        #expect(holed.entries.count == 2)
+        #expect(holed.skipped == 1)
+        #expect(Journal.parse([UInt8](repeating: 0, count: 100)).entries.isEmpty)
+        #expect(Journal.parse([UInt8](repeating: 0, count: 100)).skipped == 0)
     }
 }
