@@ -29,13 +29,24 @@ enum Journal {
     }
 
     /// Entries of a segment, in order. An unterminated or malformed line (a batch that never
-    /// finished, so never acknowledged) is counted in `skipped`, not applied.
+    /// finished, so never acknowledged) is counted in `skipped`, not applied. The segment ends
+    /// where its zero-filled space begins (`StoreWriter.prepareJournal`): a line never starts
+    /// with a NUL byte.
     static func parse(_ bytes: [UInt8]) -> (entries: [Entry], skipped: Int) {
         var entries: [Entry] = []
         var skipped = 0
         var start = 0
-        while start < bytes.count {
-            guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
+        // Zeros at the end are space prepared ahead, not a torn line.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0 { end -= 1 }
+        while start < end {
+            if bytes[start] == 0 {
+                // Zeros, then more: a batch whose start never reached the disk; what follows
+                // was never acknowledged either (a batch is acknowledged after its sync).
+                skipped += 1
+                break
+            }
+            guard let newline = bytes[start..<end].firstIndex(of: 0x0A) else {
                 skipped += 1
                 break
             }

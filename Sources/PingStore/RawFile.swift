@@ -53,6 +53,25 @@ struct RawFile: Sendable {
         try bytes.withUnsafeBytes { buffer in try write(buffer) }
     }
 
+    /// Writes all bytes at `offset` (pwrite(2)), whatever the file offset.
+    func write(_ bytes: [UInt8], at offset: Int) throws {
+        try bytes.withUnsafeBytes { buffer in
+            guard var base = buffer.baseAddress else { return }
+            var left = buffer.count
+            var at = offset
+            while left > 0 {
+                let written = pwrite(fd, base, left, off_t(at))
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError.system(errno, "write", path)
+                }
+                left -= written
+                base += written
+                at += written
+            }
+        }
+    }
+
     /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
     func read(at offset: Int, count: Int) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
@@ -71,6 +90,13 @@ struct RawFile: Sendable {
         }
         out.removeSubrange(done...)
         return out
+    }
+
+    /// Bytes an unprivileged writer can still use on the file's file system; nil if unknown.
+    func freeSpace() -> Int? {
+        var info = statvfs()
+        guard fstatvfs(fd, &info) == 0 else { return nil }
+        return Int(info.f_bavail) * Int(info.f_frsize)
     }
 
     func syncData() throws {

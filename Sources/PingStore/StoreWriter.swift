@@ -29,6 +29,8 @@ struct StoreWriter {
     let store: PingStore
     var journal: RawFile?
     var journalSize = 0
+    /// The segment is zero-filled up to here (see `prepareJournal`).
+    var journalPrepared = 0
     var sequence: Int
     /// The journal could not be restored after a failed batch: start a new segment.
     var journalBroken = false
@@ -49,8 +51,10 @@ struct StoreWriter {
         self.sequence = sequence
     }
 
+    /// A new, empty segment; batches are written at `journalSize` (pwrite), not appended, so
+    /// that they can land in space `prepareJournal` zero-filled ahead.
     static func createSegment(_ data: DataDirectory, sequence: Int) throws -> RawFile {
-        let file = try RawFile.open(data.journalSegment(sequence), O_WRONLY | O_CREAT | O_APPEND, mode: 0o644)
+        let file = try RawFile.open(data.journalSegment(sequence), O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         // The segment's name must be durable before anything in it is acknowledged.
         try FileSystem.syncDirectory(data.journal)
         return file
@@ -159,7 +163,7 @@ struct StoreWriter {
                 journalBefore = journalSize
                 try store.options.faults?.check(.journalWrite, path: journal.path)
                 journalSize += journalBytes.count  // counted first: a partial write is cut back too
-                try journal.write(journalBytes)
+                try journal.write(journalBytes, at: journalBefore)
             }
             for path in order {
                 guard let bytes = perFile[path] else { continue }
@@ -200,8 +204,33 @@ struct StoreWriter {
         }
         for (_, waiter) in batch { Self.finish(waiter, nil, caller: &callerError) }
         if journalFull { store.maintenanceWake.signal() }
+        if fsyncMode { prepareJournal() }
         return callerError
     }
+
+    /// Zero-fills the journal segment ahead of the batches, `journalChunk` at a time, after a
+    /// batch was acknowledged. An fdatasync of bytes written over space the file already has
+    /// needs no metadata commit (size, allocation), only the data and one cache flush: on this
+    /// project's virtio disk that halved its median (BENCHMARKS.md, issue 8 third session). The
+    /// zeros are not synced here: the next batch's fdatasync carries them, one slower sync per
+    /// chunk. Replay ends a segment at its zeros (`Journal.parse`). Only while the file system
+    /// has room to spare (`journalChunk` × 16): near full, the space is the pings', and batches
+    /// simply append. A failed fill is cut back, so it never holds space either.
+    private mutating func prepareJournal() {
+        guard let journal, !journalBroken, journalPrepared - journalSize < Self.journalChunk / 4 else { return }
+        guard let free = journal.freeSpace(), free >= 16 * Self.journalChunk else { return }
+        let from = max(journalPrepared, journalSize)
+        do {
+            try journal.write(Self.zeros, at: from)
+            journalPrepared = from + Self.journalChunk
+        } catch {
+            // Nothing is acknowledged past `from`: give the space back.
+            if (try? journal.truncate(to: from)) != nil { journalPrepared = from } else { journalBroken = true }
+        }
+    }
+
+    static let journalChunk = 1 << 20
+    private static let zeros = [UInt8](repeating: 0, count: journalChunk)
 
     private static func finish(_ waiter: AppendWaiter, _ error: (any Error)?, caller: inout (any Error)?) {
         switch (waiter, error) {
@@ -243,6 +272,7 @@ struct StoreWriter {
             do {
                 try journal.truncate(to: size)
                 journalSize = size
+                journalPrepared = size
             } catch {
                 journalBroken = true
             }
@@ -276,6 +306,7 @@ struct StoreWriter {
         journal = file
         sequence = next
         journalSize = 0
+        journalPrepared = 0
         journalBroken = false
         checkpointRequested = false
         touched = []
@@ -368,6 +399,7 @@ struct StoreWriter {
             sequence += 1
             store.shared.withLock { $0.journalSegment = sequence }
             journalSize = 0
+            journalPrepared = 0
             journalBroken = false
             checkpointRequested = false
             touched = []

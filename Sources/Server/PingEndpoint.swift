@@ -67,7 +67,9 @@ struct PingEndpoint: Sendable {
         }
         var rid: UUID?
         if let text = request.uri.queryParameters["rid"] {
-            guard let parsed = UUID(uuidString: String(text)) else {
+            // The canonical form by hand (Foundation's parser goes through sscanf); Foundation
+            // still reads the others, upper case included.
+            guard let parsed = UUID(canonicalText: text[...]) ?? UUID(uuidString: String(text)) else {
                 return PingResponses.error(.badRequest, PingResponses.invalidUUIDFormat, head: head)
             }
             rid = parsed

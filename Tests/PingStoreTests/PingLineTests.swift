@@ -120,4 +120,35 @@ struct PingLineTests {
         #expect(entries.map(\.check) == [checkA, checkB])
         #expect(skipped == 2)
     }
+
+    @Test("a segment ends where its zero-filled space begins: trailing zeros are no torn line, a torn batch before them is")
+    func journalParseZeros() {
+        var bytes: [UInt8] = []
+        Journal.append(.pings, checkA, PingLine.encode(samplePing(1)), to: &bytes)
+        Journal.append(.pings, checkB, PingLine.encode(samplePing(2)), to: &bytes)
+        let complete = bytes
+        let prepared = complete + [UInt8](repeating: 0, count: 4096)
+        let clean = Journal.parse(prepared)
+        #expect(clean.entries.map(\.check) == [checkA, checkB])
+        #expect(clean.skipped == 0)
+
+        // A batch cut short inside the prepared space: its head reached the disk, its end not.
+        var torn = complete
+        torn += Array("P \(checkA.uuidString.lowercased()) {\"v\":1,".utf8)
+        torn += [UInt8](repeating: 0, count: 4096)
+        let cut = Journal.parse(torn)
+        #expect(cut.entries.count == 2)
+        #expect(cut.skipped == 1)
+
+        // A batch whose first sector never reached the disk but a later one did: never
+        // acknowledged (a batch is acknowledged after its sync), so nothing after the zeros counts.
+        var hole = complete + [UInt8](repeating: 0, count: 512)
+        Journal.append(.pings, checkA, PingLine.encode(samplePing(3)), to: &hole)
+        hole += [UInt8](repeating: 0, count: 4096)
+        let holed = Journal.parse(hole)
+        #expect(holed.entries.count == 2)
+        #expect(holed.skipped == 1)
+        #expect(Journal.parse([UInt8](repeating: 0, count: 100)).entries.isEmpty)
+        #expect(Journal.parse([UInt8](repeating: 0, count: 100)).skipped == 0)
+    }
 }

@@ -109,6 +109,27 @@ struct PingEndpointTests {
         #expect(fixture.states.state(of: fixture.uuid).started == false)
     }
 
+    @Test("a rid in upper case is the same run as in lower case; a rid that is no UUID is a 400 and nothing is stored")
+    func ridForms() async throws {
+        let fixture = try Fixture()
+        let base = "/ping/\(fixture.uuid.uuidString.lowercased())"
+        try await fixture.application.test(.router) { client in
+            try await client.execute(uri: "\(base)/start?rid=0b0e4a5e-3f2c-4c8e-9a21-5d1f6e7a8b9c", method: .get) { #expect($0.status == .ok) }
+            fixture.clock.advance(by: 5_000_000)
+            try await client.execute(uri: "\(base)?rid=0B0E4A5E-3F2C-4C8E-9A21-5D1F6E7A8B9C", method: .get) { #expect($0.status == .ok) }
+            for bad in ["x", "0b0e4a5e-3f2c-4c8e-9a21-5d1f6e7a8b9", "0b0e4a5e3f2c4c8e9a215d1f6e7a8b9c00000", "0b0e4a5e-3f2c-4c8e-9a21-5d1f6e7a8b9g"] {
+                try await client.execute(uri: "\(base)?rid=\(bad)", method: .get) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(String(buffer: response.body) == "invalid uuid format")
+                }
+            }
+        }
+        let stored = try fixture.store.pings(of: fixture.uuid, limit: 10)
+        #expect(stored.count == 2)
+        #expect(stored.first?.duration == 5_000_000)
+        #expect(stored.first?.rid == UUID(uuidString: "0b0e4a5e-3f2c-4c8e-9a21-5d1f6e7a8b9c"))
+    }
+
     @Test("a body over --max-request-body is refused with 413, announced or streamed, and nothing is stored")
     func tooLarge() async throws {
         let fixture = try Fixture()
