@@ -41,11 +41,8 @@ SLUG = "fulldisk-ping-key/c0"
 BODY = ("x" * 99 + "\n") * 80  # 8,000 bytes: stored whole, fills the disk quickly
 
 
-def ping(url, check, rid, kind=""):
-    """One ping with a body to /ping/<check> (a UUID, or ping key/slug); the status code, or 0
-    when the connection failed."""
-    suffix = f"/{kind}" if kind else ""
-    request = urllib.request.Request(f"{url}/ping/{check}{suffix}?rid={rid}", data=BODY.encode(), method="POST")
+def status_of(request):
+    """The status code of a request (a URL or a Request), or 0 when the connection failed."""
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status
@@ -53,6 +50,12 @@ def ping(url, check, rid, kind=""):
         return error.code
     except OSError:
         return 0
+
+
+def ping(url, check, rid, kind=""):
+    """One ping with a body to /ping/<check> (a UUID, or ping key/slug); its status."""
+    suffix = f"/{kind}" if kind else ""
+    return status_of(urllib.request.Request(f"{url}/ping/{check}{suffix}?rid={rid}", data=BODY.encode(), method="POST"))
 
 
 def stored(data):
@@ -138,17 +141,6 @@ def start(binary, config, data, durability):
     raise RuntimeError("the server neither started nor exited within 30 s")
 
 
-def get(url, path):
-    """The status of a GET."""
-    try:
-        with urllib.request.urlopen(url + path, timeout=10) as reply:
-            return reply.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return 0
-
-
 def stop(process):
     process.terminate()
     try:
@@ -206,7 +198,7 @@ def first_starts(args, tally, root):
                                 + ("" if url else f": {log.strip()[-300:]!r}"))
                     continue
                 started = leave if started is None else started
-                status = get(url, "/-/healthy")
+                status = status_of(url + "/-/healthy")
                 rid = str(uuid.uuid4())
                 code = ping(url, SLUG, rid)
                 acked = [rid] if code == 200 else []
