@@ -292,7 +292,7 @@ struct AlertEndToEndTests {
         let files = Self.config(
             "http://127.0.0.1:\(port)",
             checks: """
-                  beat: {name: Heart Beat, timeout: 5m, grace: 1m}
+                  beat: {name: Heart Beat, timeout: 9m, grace: 1m}
                   ten: {name: Every Ten, schedule: "*/10 * * * *", grace: 1m}
                   calendar: {name: On Calendar, schedule: "*:0/10", grace: 1m}
                 """)
@@ -301,8 +301,10 @@ struct AlertEndToEndTests {
         let first = try await RunningServer(files: files, environment: Self.scaled)
         var uuids: [String: String] = [:]
         for check in checks { uuids[check.key] = try first.uuid("default", check.key) }
-        // Ping just after a 10 s boundary, so every deadline is at least 6 s away: long enough to
-        // stop the server before any of them, even on a loaded machine.
+        // Ping just after a 10 s boundary, so every deadline is about 10 s away (the heartbeat's
+        // 9m + 1m, the schedules' next 10 s boundary + 1m): long enough to stop the server
+        // before any of them, even on a loaded machine or under the address sanitizer (whose
+        // leak check at exit adds a second or more).
         let now = Int(Date().timeIntervalSince1970 * 1_000_000)
         let boundary = Self.nextScheduled(after: now, period: 10)
         try await Task.sleep(for: .microseconds(boundary - now + 100_000))
@@ -310,7 +312,7 @@ struct AlertEndToEndTests {
         for check in checks {
             #expect(try await Curl.request("\(first.baseURL)/ping/\(uuids[check.key]!)").status == 200)
             let pinged = try #require(try first.pings(uuids[check.key]!).last?["time_us"] as? Int)
-            let late = check.key == "beat" ? pinged + 5 * Self.second : Self.nextScheduled(after: pinged, period: 10)
+            let late = check.key == "beat" ? pinged + 9 * Self.second : Self.nextScheduled(after: pinged, period: 10)
             deadlines[check.key] = late + Self.second
         }
         #expect(await first.stop() == 0)
