@@ -382,7 +382,7 @@ def verdict(ok):
     return "PASS" if ok else "MISS"
 
 
-def report(args, rows, memory, config, reloads, loads):
+def ping_table(args, rows):
     out = []
     p = out.append
     p("")
@@ -396,6 +396,12 @@ def report(args, rows, memory, config, reloads, loads):
         p(f"| {row['scenario']} | {row['durability']} | {k['rps']:,.0f} | {k['p50_us'] / 1000:.2f} | {k['p99_us'] / 1000:.2f} | "
           f"{b['rps']:,.0f} | {b['p50_us'] / 1000:.2f} | {b['p99_us'] / 1000:.2f} | {row['ratio']:.2f} | "
           f"{k['rss_kb'] / 1024:.1f} | {k['load']:.1f} |")
+    return out
+
+
+def report(args, rows, memory, config, reloads, loads):
+    out = ping_table(args, rows)
+    p = out.append
     p("")
     p("| measurement | figure |")
     p("|---|---|")
@@ -479,11 +485,11 @@ def main():
         rows = ping_scenarios(args, work, templates)
         loads += [row[w]["load"] for row in rows for w in ("kiothc", "bare")]
         if args.only == "pings":
-            for row in rows:
-                print(f"{row['scenario']:<14} {row['durability']:<6} kiothc {row['kiothc']['rps']:>9,.0f}/s "
-                      f"p50 {row['kiothc']['p50_us'] / 1000:.2f} p99 {row['kiothc']['p99_us'] / 1000:.2f} ms | bare "
-                      f"{row['bare']['rps']:>9,.0f}/s p50 {row['bare']['p50_us'] / 1000:.2f} p99 {row['bare']['p99_us'] / 1000:.2f} ms"
-                      f" | ratio {row['ratio']:.2f}")
+            text = "\n".join(ping_table(args, rows))
+            print(text)
+            if args.markdown:
+                with open(args.markdown, "w") as f:
+                    f.write(text + "\n")
             return 0
         memory = startup_and_memory(args, work, templates)
         loads.append(load_average())
