@@ -8,13 +8,11 @@ import TestSupport
 /// separators are YAML comments), must come back as a catalog and diagnostics, never a trap.
 @Suite("YAML fuzz corpus")
 struct FuzzCorpusTests {
-    static let corpus = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fuzz/Corpus/yaml")
+    static let corpus = FuzzCorpus("yaml")
 
     @Test("every corpus input loads to diagnostics that each point at a line and column of the file")
     func corpusLoads() async throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.corpus.path).sorted()
+        let names = try Self.corpus.names()
         #expect(names.count >= 50, "the corpus is missing or was emptied")
         // Seconds of work (minutes under a sanitizer): on a thread of its own, not one of the
         // pool the other tests run on.
@@ -29,7 +27,7 @@ struct FuzzCorpusTests {
         var problems: [String] = []
         var invalid = 0
         for name in names {
-            let bytes = Array(try Data(contentsOf: corpus.appendingPathComponent(name)))
+            let bytes = try corpus.bytes(of: name)
             let (draft, diagnostics) = ConfigLoader.decode(bytes, path: name)
             var builder = CatalogBuilder()
             let result = LoadResult(catalog: builder.build([draft]), diagnostics: diagnostics + builder.diagnostics)

@@ -1,6 +1,7 @@
 import Foundation
 import PingStore
 import Testing
+import TestSupport
 
 /// The libFuzzer corpus of the ping path (Fuzz/Corpus/route, docs/reliability.md) replayed on
 /// every `swift test`, without libFuzzer: each input goes through the harness's own entry
@@ -8,13 +9,11 @@ import Testing
 /// directory) and must get one of the statuses the Pinging API documents.
 @Suite("Route fuzz corpus")
 struct RouteCorpusTests {
-    static let corpus = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fuzz/Corpus/route")
+    static let corpus = FuzzCorpus("route")
 
     @Test("every corpus input is answered with a documented status, and every ping answered 200 is stored")
     func corpusAnswers() async throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.corpus.path).sorted()
+        let names = try Self.corpus.names()
         #expect(names.count >= 50, "the corpus is missing or was emptied")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-route-corpus-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -25,7 +24,7 @@ struct RouteCorpusTests {
         var notRequests = 0
         var acknowledgedPings = 0
         for name in names {
-            let bytes = Array(try Data(contentsOf: Self.corpus.appendingPathComponent(name)))
+            let bytes = try Self.corpus.bytes(of: name)
             guard let input = FuzzRequest(bytes) else {
                 notRequests += 1
                 continue
