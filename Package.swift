@@ -35,11 +35,14 @@ let package = Package(
         .target(name: "CheckCatalog", dependencies: ["YAMLParser", "Monitoring"]),
         // JSON-lines ping store: group commit, recovery, registry of UUIDs. Foundation + Glibc.
         .target(name: "PingStore", dependencies: ["Monitoring"]),
+        // posix_spawn with a clean signal mask, for alert commands and `kiothc run`'s job.
+        .target(name: "ChildProcess"),
         // Channels, placeholders, the persisted outbox and delivery (webhook, command).
         .target(
             name: "Alerting",
             dependencies: [
                 "CheckCatalog",
+                "ChildProcess",
                 "Monitoring",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,7 +72,7 @@ let package = Package(
             ]
         ),
         // What `kiothc run` needs: ping URLs, the output tail, pinging with retries.
-        .target(name: "PingClient"),
+        .target(name: "PingClient", dependencies: ["ChildProcess"]),
         .executableTarget(
             name: "kiothc",
             dependencies: [

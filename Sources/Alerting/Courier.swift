@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CheckCatalog
+import ChildProcess
 import Foundation
 import NIOCore
 import Synchronization
@@ -163,45 +164,13 @@ public struct Courier: Sendable {
     }
 }
 
-/// `/bin/sh -c` through posix_spawn: a new process group, standard streams on /dev/null.
+/// `/bin/sh -c` in a new process group (`ChildProcess`), standard streams on /dev/null.
 enum ShellProcess {
     /// Where command timeouts fire (see `Courier.run`).
     static let timers = DispatchQueue(label: "kiothc.command-timeouts")
 
-    struct SpawnError: Error, CustomStringConvertible {
-        let code: Int32
-        var description: String { String(cString: strerror(code)) }
-    }
-
-    static func spawn(_ script: String, environment: [String: String]) -> Result<pid_t, SpawnError> {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Our process may block or ignore signals (graceful-shutdown handlers): the command
-        // starts with an empty mask and default dispositions.
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        let arguments: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", script].map { $0.withCString { strdup($0) } } + [nil]
-        let variables: [UnsafeMutablePointer<CChar>?] = environment.map { "\($0.key)=\($0.value)".withCString { strdup($0) } } + [nil]
-        defer {
-            arguments.forEach { free($0) }
-            variables.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, "/bin/sh", &actions, &attributes, arguments, variables)
-        return code == 0 ? .success(pid) : .failure(SpawnError(code: code))
+    static func spawn(_ script: String, environment: [String: String]) -> Result<pid_t, ChildProcess.SpawnError> {
+        ChildProcess.spawn("/bin/sh", arguments: ["/bin/sh", "-c", script], environment: environment, stdin: .devNull, stdout: .devNull, stderr: .devNull)
     }
 
     /// The raw wait status, waited for on a thread of its own (waitpid blocks); `reaped` runs

@@ -1,11 +1,13 @@
+import ChildProcess
 import Dispatch
 import Foundation
 import Synchronization
 
 /// Runs a job's command with stdin inherited and stdout/stderr passed through, keeping the
 /// tail of its output; SIGINT, SIGTERM and SIGHUP sent to `kiothc run` are forwarded to it.
-/// The command runs in a process group of its own (Foundation's `Process`), so a command that
-/// reads from a terminal stops (SIGTTIN): jobs read from files and pipes.
+/// The command runs in a process group of its own, with an empty signal mask and default
+/// signal actions (`ChildProcess`), so a command that reads from a terminal stops (SIGTTIN):
+/// jobs read from files and pipes.
 public enum Job {
     public struct Result: Sendable {
         /// The exit status to report and exit with: the command's own, 128 + N when it was
@@ -20,32 +22,45 @@ public enum Job {
     /// How long output may still arrive after the command exited.
     public static let outputGrace: DispatchTimeInterval = .seconds(2)
 
+    /// Catches SIGINT, SIGTERM and SIGHUP from now on, to forward them to the command once it
+    /// runs (see `SignalForwarding`). Call it first: a signal before it ends `kiothc run`.
+    public static func catchSignals() {
+        SignalForwarding.install()
+    }
+
     public static func run(_ arguments: [String], tailCapacity: Int) async -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        SignalForwarding.install()
+        // A reader of our output that goes away (`kiothc run … | head`) must not kill us before
+        // the exit-status ping: writes then fail with EPIPE and are dropped. The command starts
+        // with default signal actions all the same.
+        signal(SIGPIPE, SIG_IGN)
         let tail = Mutex(OutputTail(capacity: tailCapacity))
-        let drained = DispatchGroup()
-        do {
-            try process.run()
-        } catch {
-            let message = "kiothc run: cannot run '\(arguments.first ?? "")': \(error.localizedDescription)"
-            var result = OutputTail(capacity: tailCapacity)
-            result.append(Array(message.utf8))
-            return Result(status: 127, tail: result, launchError: message)
+        guard let out = OutputPipe.make(), let err = OutputPipe.make() else {
+            return Result.notStarted(arguments, "no pipe for its output: \(String(cString: strerror(errno)))", tailCapacity: tailCapacity)
         }
-        // One thread per pipe, blocking reads until EOF: FileHandle's readabilityHandler was seen
-        // to miss the EOF of a short-lived child now and then, which hung the job. read(2), not
-        // FileHandle.read(upToCount:), which waits for the whole count: output passes through
-        // as it is written.
-        for (pipe, destination) in [(out, STDOUT_FILENO), (err, STDERR_FILENO)] {
+        let spawned = ChildProcess.spawn(
+            "/usr/bin/env", arguments: ["/usr/bin/env"] + arguments, environment: nil, stdin: .inherit, stdout: .descriptor(out.write),
+            stderr: .descriptor(err.write))
+        // The write ends belong to the child now; closing ours lets EOF arrive.
+        close(out.write)
+        close(err.write)
+        let pid: pid_t
+        switch spawned {
+        case .success(let started): pid = started
+        case .failure(let error):
+            close(out.read)
+            close(err.read)
+            SignalForwarding.stop()
+            return Result.notStarted(arguments, error.description, tailCapacity: tailCapacity)
+        }
+        // Signals caught since `catchSignals` are delivered now.
+        SignalForwarding.forward(to: pid)
+        let drained = DispatchGroup()
+        // One thread per pipe, blocking reads until EOF. read(2), not FileHandle.read(upToCount:),
+        // which waits for the whole count: output passes through as it is written.
+        for (source, destination) in [(out.read, STDOUT_FILENO), (err.read, STDERR_FILENO)] {
             drained.enter()
             Thread.detachNewThread {
-                let source = pipe.fileHandleForReading.fileDescriptor
                 var buffer = [UInt8](repeating: 0, count: 65_536)
                 while true {
                     let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
@@ -55,46 +70,57 @@ public enum Job {
                     writeAll(chunk, to: destination)
                     tail.withLock { $0.append(chunk) }
                 }
+                close(source)
                 drained.leave()
             }
         }
-        // A reader of our output that goes away (`kiothc run … | head`) must not kill us before
-        // the exit-status ping: writes then fail with EPIPE and are dropped. Set after the
-        // launch, so the command keeps the default action.
-        signal(SIGPIPE, SIG_IGN)
-        // The pipes' write ends belong to the child now; closing ours lets EOF arrive.
-        try? out.fileHandleForWriting.close()
-        try? err.fileHandleForWriting.close()
-        let forwarding = SignalForwarding(to: process.processIdentifier)
-        let pid = process.processIdentifier
+        // Waited for on a thread of its own: waitid and the output's grace block.
         let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            DispatchQueue.global().async {
-                let status = waitForExit(of: pid) ?? {
-                    // Foundation reaped it first (a quick command): it has the status.
-                    process.waitUntilExit()
-                    return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-                }()
+            Thread.detachNewThread {
+                let status = waitForExit(of: pid)
                 // A background process the command left behind may hold its output open for
                 // ever; the job is over when the command exits, so its output gets a moment.
                 _ = drained.wait(timeout: .now() + outputGrace)
                 continuation.resume(returning: status)
             }
         }
-        forwarding.stop()
         return Result(status: status, tail: tail.withLock { $0 }, launchError: nil)
     }
 }
 
-/// Waits until the child exits, without reaping it (Foundation's `Process` does that), and
-/// returns its status as a shell reports it: the exit status, or 128 + N for signal N.
-/// Not Process.terminationHandler: Foundation notices the exit only when every descendant has
-/// closed a socket the child inherited, so a background process left behind would hold it up.
-/// Nil when the child was already reaped.
-private func waitForExit(of pid: pid_t) -> Int32? {
-    var info = siginfo_t()
-    while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
-        guard errno == EINTR else { return nil }
+extension Job.Result {
+    static func notStarted(_ arguments: [String], _ reason: String, tailCapacity: Int) -> Job.Result {
+        let message = "kiothc run: cannot run '\(arguments.first ?? "")': \(reason)"
+        var tail = OutputTail(capacity: tailCapacity)
+        tail.append(Array(message.utf8))
+        return Job.Result(status: 127, tail: tail, launchError: message)
     }
+}
+
+/// A pipe's two descriptors, both close-on-exec (the child gets its end by dup2). `kiothc run`
+/// starts no other process meanwhile, so setting the flag after pipe(2) leaks nothing.
+private struct OutputPipe {
+    let read: Int32
+    let write: Int32
+
+    static func make() -> OutputPipe? {
+        var descriptors: [Int32] = [0, 0]
+        guard pipe(&descriptors) == 0 else { return nil }
+        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        return OutputPipe(read: descriptors[0], write: descriptors[1])
+    }
+}
+
+/// Waits until the child exits and returns its status as a shell reports it: the exit status,
+/// or 128 + N for signal N. Forwarding stops before the child is reaped: until then its
+/// process group id cannot be reused, so a late signal never reaches a stranger.
+/// Not a wait for the output's end: a background process the command left behind may hold it.
+private func waitForExit(of pid: pid_t) -> Int32 {
+    var info = siginfo_t()
+    while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+    SignalForwarding.stop()
+    var raw: Int32 = 0
+    while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
     let status = info._sifields._sigchld.si_status
     return info.si_code == CLD_EXITED ? status : 128 + status
 }
@@ -108,29 +134,5 @@ private func writeAll(_ bytes: ArraySlice<UInt8>, to descriptor: Int32) {
         if written < 0 && errno == EINTR { continue }
         guard written > 0 else { return }
         rest = rest.dropFirst(written)
-    }
-}
-
-/// Forwards termination signals to the child's process group while it runs: Foundation starts
-/// the child as the leader of a group of its own, so a terminal's Ctrl-C reaches only
-/// `kiothc run`, which passes it on to the command and everything it started, once.
-final class SignalForwarding {
-    private let sources: [DispatchSourceSignal]
-
-    init(to pid: Int32) {
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { kill(-pid, number) }
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
-    }
-
-    func stop() {
-        for source in sources { source.cancel() }
-        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_DFL) }
     }
 }

@@ -108,6 +108,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // From here a SIGINT, SIGTERM or SIGHUP is forwarded to the command, even one that
+        // arrives during the start ping: it is delivered as soon as the command has started.
+        Job.catchSignals()
         let target = try target()
         let pinger = Pinger(policy: try policy())
         let rid = UUID()

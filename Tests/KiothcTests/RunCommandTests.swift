@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// `kiothc run` against the real server: a command that succeeds, one that fails, one that is
@@ -142,6 +143,118 @@ struct RunCommandTests {
         #expect(pings.last?["exit_status"] as? Int == 143)
     }
 
+    @Test("the command starts with no signal blocked and none ignored, though kiothc run is started by a thread that blocks them")
+    func cleanSignalState() async throws {
+        // This test's thread is one of the cooperative pool's, which block nearly every signal,
+        // and Foundation's Process passes the mask on to kiothc run: the command must not
+        // inherit it (nor kiothc run's own ignored SIGPIPE).
+        let output = try await CLI.run(["run", "--server", "http://127.0.0.1:9", "--attempts", "1", "--uuid", Self.anyUUID, "--", "grep", "^Sig", "/proc/self/status"])
+        #expect(output.status == 0)
+        let fields = Dictionary(uniqueKeysWithValues: output.stdout.split(separator: "\n").compactMap { line -> (String, UInt64)? in
+            let parts = line.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let value = UInt64(parts[1], radix: 16) else { return nil }
+            return (parts[0], value)
+        })
+        #expect(fields["SigBlk"] == 0, "blocked: \(output.stdout)")
+        let ignored = try #require(fields["SigIgn"], "\(output.stdout)")
+        for number in [SIGHUP, SIGINT, SIGPIPE, SIGTERM] {
+            #expect(ignored & (1 << UInt64(number - 1)) == 0, "signal \(number) ignored: \(output.stdout)")
+        }
+    }
+
+    @Test("SIGTERM to kiothc run, at 50 moments of its start, never leaves the command running: kiothc run exits 143, or dies of it before it started the command")
+    func signalDuringStart() async throws {
+        // How long kiothc run takes here to start its command (a sanitized build: much longer).
+        let scratch = try Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let marker = scratch.appendingPathComponent("started").path
+        let calibration = try CLI.start(["run", "--server", "http://127.0.0.1:9", "--attempts", "1", "--uuid", Self.anyUUID, "--", "sh", "-c", "touch \(marker); exec sleep 40"])
+        let launched = Date()
+        while !FileManager.default.fileExists(atPath: marker) && Date().timeIntervalSince(launched) < 30 { try await Task.sleep(for: .milliseconds(2)) }
+        let toCommand = Date().timeIntervalSince(launched)
+        kill(calibration.process.processIdentifier, SIGTERM)
+        #expect(await calibration.output().status == 128 + SIGTERM)
+
+        // 50 runs one after the other, each signalled after a delay from at once to 2.5 times
+        // the time the command takes to start: before kiothc run catches signals, during the
+        // start ping, around the launch, and after it.
+        var outcomes: [SignalledRun] = []
+        for attempt in 0..<50 {
+            outcomes.append(try await Self.signalled(attempt, after: toCommand * 2.5 * Double(attempt) / 50))
+        }
+        for outcome in outcomes {
+            #expect(outcome.problems.isEmpty, "attempt \(outcome.attempt): \(outcome.problems.joined(separator: "; "))")
+        }
+        // Many signals come after kiothc run started catching them (early in its start).
+        let reported = outcomes.count(where: \.reported)
+        #expect(reported >= 10, "only \(reported) of 50 runs reported the killed command (the command starts after \(toCommand) s)")
+    }
+
+    @Test("SIGTERM during the start ping (a server that does not answer) is kept, and delivered to the command as soon as it starts")
+    func signalDuringStartPing() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        let sleeper = "sleep 30.\(Int.random(in: 100...999))"
+        let job = try CLI.start(["run", "--server", "http://127.0.0.1:\(silent.port)", "--attempts", "1", "--timeout", "3", "--uuid", Self.anyUUID, "--", "sh", "-c", sleeper])
+        let started = Date()
+        // kiothc run is connected and waiting for an answer once the listener has a connection.
+        while !silent.hasConnection && Date().timeIntervalSince(started) < 20 { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(silent.hasConnection)
+        kill(job.process.processIdentifier, SIGTERM)
+        let output = await job.output()
+        #expect(job.process.terminationReason == .exit, "kiothc run was killed by the signal instead of keeping it: \(output.stderr)")
+        #expect(output.status == 128 + SIGTERM)
+        #expect(output.stderr.contains("the start ping was not delivered"), "\(output.stderr)")
+        #expect(Date().timeIntervalSince(started) < 20, "the command ran on: the kept signal did not reach it")
+        #expect(Self.processes(running: "sh -c \(sleeper)").isEmpty && Self.processes(running: sleeper).isEmpty)
+    }
+
+    struct SignalledRun: Sendable {
+        var attempt: Int
+        /// kiothc run caught the signal and exited with the command's 143.
+        var reported: Bool
+        var problems: [String]
+    }
+
+    /// Starts `kiothc run -- sh -c 'sleep …'`, sends it SIGTERM after `delay` seconds, and says
+    /// what went wrong: the signal not forwarded, a wrong status, the command left running.
+    static func signalled(_ attempt: Int, after delay: TimeInterval) async throws -> SignalledRun {
+        let sleeper = "sleep 40.\(attempt)\(Int.random(in: 100...999))"
+        let job = try CLI.start(["run", "--server", "http://127.0.0.1:9", "--attempts", "1", "--uuid", anyUUID, "--", "sh", "-c", sleeper])
+        try await Task.sleep(for: .seconds(delay))
+        kill(job.process.processIdentifier, SIGTERM)
+        let signalled = Date()
+        let output = await job.output()
+        var outcome = SignalledRun(attempt: attempt, reported: false, problems: [])
+        if Date().timeIntervalSince(signalled) > 20 { outcome.problems.append("the signal was not forwarded: the command ran on") }
+        if job.process.terminationReason == .uncaughtSignal {
+            // Killed before it caught signals, so before the start ping and the command.
+            if output.status != SIGTERM { outcome.problems.append("killed by signal \(output.status)") }
+            if output.stderr.contains("the start ping was not delivered") { outcome.problems.append("killed after the start ping: \(output.stderr)") }
+        } else {
+            outcome.reported = true
+            if output.status != 128 + SIGTERM { outcome.problems.append("exit status \(output.status): \(output.stderr)") }
+        }
+        if !processes(running: "sh -c \(sleeper)").isEmpty || !processes(running: sleeper).isEmpty {
+            outcome.problems.append("the command was left running")
+        }
+        return outcome
+    }
+
+    @Test("SIGTERM reaches a command run without a shell: `sleep` is killed, not left to finish")
+    func signalToPlainCommand() async throws {
+        let sleeper = ["sleep", "30.\(Int.random(in: 100...999))"]
+        let job = try CLI.start(["run", "--server", "http://127.0.0.1:9", "--attempts", "1", "--uuid", Self.anyUUID, "--"] + sleeper)
+        let deadline = Date().addingTimeInterval(20)
+        while Self.processes(running: sleeper.joined(separator: " ")).isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        kill(job.process.processIdentifier, SIGTERM)
+        let started = Date()
+        let output = await job.output()
+        #expect(output.status == 128 + SIGTERM)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Self.processes(running: sleeper.joined(separator: " ")).isEmpty)
+    }
+
     @Test("a background process holding the output open does not keep the run from ending")
     func backgroundChild() async throws {
         let server = try await RunningServer(files: Self.config)
@@ -207,6 +320,38 @@ struct RunCommandTests {
         #expect(unreadable.stderr.contains("cannot read the ping key file '/nonexistent'"))
         #expect(try await CLI.run(["run", "--ping-key", "k", "--ping-key-file", "/etc/hostname", "--slug", "x", "--", "true"]).status == 64)
         #expect(try await CLI.run(["run", "--uuid", "6ae2b7a5-39d6-4b1f-9a62-2d8c1b2a6e01", "--attempts", "0", "--", "true"]).status == 64)
+    }
+
+    /// A check no server knows: the tests that only look at the process ping nothing (port 9).
+    static let anyUUID = "6ae2b7a5-39d6-4b1f-9a62-2d8c1b2a6e01"
+
+    /// A loopback TCP port that accepts connections (the kernel's backlog does) and never
+    /// answers: a ping to it waits for its whole timeout.
+    final class SilentListener: Sendable {
+        let descriptor: Int32
+        let port: Int
+
+        init() throws {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+            }
+            guard socket >= 0, bound, listen(socket, 16) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            descriptor = socket
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        /// A client connected (and waits): the listening socket is readable.
+        var hasConnection: Bool {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            return poll(&poller, 1, 0) == 1
+        }
+
+        func close() { Glibc.close(descriptor) }
     }
 
     /// A new empty directory for the files a test and its job signal each other with.
