@@ -15,8 +15,12 @@ import Glibc
 /// alert's flip is stored (`flipStored`) and confirms or withdraws it.
 ///
 /// One file, `<data>/alerts/outbox.jsonl`, appended to; docs/alerts.md documents it. An actor:
-/// writes are serialized without holding a lock across I/O.
+/// writes are serialized without holding a lock across I/O. It runs on a queue of its own
+/// (`OwnQueueExecutor`), not on the cooperative pool: its fsyncs block the thread they run on.
 public actor Outbox {
+    private nonisolated let executor = OwnQueueExecutor(label: "kiothc.alert-outbox")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
     /// What became of an alert after an attempt.
     public enum Disposition: Sendable, Hashable {
         case delivered

@@ -273,13 +273,15 @@ public final class PingServer: Sendable {
 }
 
 /// Closes the store when the service group shuts down; it is the first service, so the last
-/// to stop, after every listener has finished its in-flight pings.
+/// to stop, after every listener has finished its in-flight pings. The close waits for the
+/// writer and fsyncs every touched file: on a thread of its own, not the cooperative pool.
 struct StoreService: Service {
     let store: PingStore
 
     func run() async throws {
         try? await gracefulShutdown()
-        try store.close()
+        let store = store
+        try await Reloader.offThread { Result { try store.close() } }.get()
     }
 }
 
