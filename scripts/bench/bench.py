@@ -203,6 +203,42 @@ def measure(args, server, mode, paths_file, label):
     return result
 
 
+def measure_bare(args, work, mode, paths_file, label):
+    server = Server([args.bare, "127.0.0.1:0"], os.path.join(work, "bare.log"), "kiothc-bare-route").start()
+    try:
+        result = measure(args, server, mode, paths_file, label)
+    except BaseException:
+        server.kill()
+        raise
+    server.stop()
+    return result
+
+
+def measure_kiothc(args, work, template, durability, mode, paths_file, label):
+    data = tempfile.mkdtemp(prefix=f"data-{durability}-", dir=work)
+    # A fresh data directory; the registry is copied so the URLs are known in advance.
+    shutil.copy(os.path.join(template["data"], "registry.json"), data)
+    log_path = os.path.join(work, f"kiothc-{durability}.log")
+    server = Server([args.kiothc, "serve", "--config", template["config"], "--data", data,
+                     "--listen", "127.0.0.1:0", "--durability", durability], log_path, "kiothc serve").start()
+    try:
+        result = measure(args, server, mode, paths_file, label)
+    except BaseException:
+        server.kill()
+        raise
+    text = server.stop()
+    stored = re.search(r"pings_stored=(\d+)", text)
+    if not stored:
+        raise BenchError(f"{label}: no 'pings_stored' in the stop log of {log_path}")
+    # An ack means stored: the store must hold at least every ping wrk saw answered.
+    if int(stored.group(1)) < result["answered"]:
+        raise BenchError(f"{label}: the store acknowledged {stored.group(1)} records, wrk counted "
+                         f"{result['answered']} 200s")
+    result["stored"] = int(stored.group(1))
+    shutil.rmtree(data)
+    return result
+
+
 def ping_scenarios(args, work, templates):
     rows = []
     for index, (name, config, mode, kind, _) in enumerate(SCENARIOS):
@@ -212,46 +248,28 @@ def ping_scenarios(args, work, templates):
             for uuid, slug in checks:
                 f.write(f"/ping/{PING_KEY}/{slug}\n" if kind == "slug" else f"/ping/{uuid}\n")
         for durability in MODES:
-            row = {"scenario": name, "durability": durability}
-            order = ["bare", "kiothc"] if (index + MODES.index(durability)) % 2 == 0 else ["kiothc", "bare"]
-            for which in order:
-                label = f"{name} {durability} {which}"
-                log(f"== {label}")
-                if which == "bare":
-                    server = Server([args.bare, "127.0.0.1:0"], os.path.join(work, "bare.log"), "kiothc-bare-route").start()
-                    try:
-                        row["bare"] = measure(args, server, mode, paths_file, label)
-                    except BaseException:
-                        server.kill()
-                        raise
-                    server.stop()
-                    continue
-                data = os.path.join(work, f"data-{name}-{durability}")
-                os.makedirs(data)
-                # A fresh data directory; the registry is copied so the URLs are known in advance.
-                shutil.copy(os.path.join(templates[config]["data"], "registry.json"), data)
-                log_path = os.path.join(work, f"kiothc-{name}-{durability}.log")
-                server = Server([args.kiothc, "serve", "--config", templates[config]["config"], "--data", data,
-                                 "--listen", "127.0.0.1:0", "--durability", durability], log_path, "kiothc serve").start()
-                try:
-                    result = measure(args, server, mode, paths_file, label)
-                except BaseException:
-                    server.kill()
-                    raise
-                text = server.stop()
-                stored = re.search(r"pings_stored=(\d+)", text)
-                if not stored:
-                    raise BenchError(f"{label}: no 'pings_stored' in the stop log of {log_path}")
-                # An ack means stored: the store must hold at least every ping wrk saw answered.
-                if int(stored.group(1)) < result["answered"]:
-                    raise BenchError(f"{label}: the store acknowledged {stored.group(1)} records, wrk counted "
-                                     f"{result['answered']} 200s")
-                result["stored"] = int(stored.group(1))
-                row["kiothc"] = result
-                shutil.rmtree(data)
-            row["ratio"] = row["kiothc"]["rps"] / row["bare"]["rps"]
-            log(f"   kiothc {row['kiothc']['rps']:.0f}/s p99 {row['kiothc']['p99_us'] / 1000:.2f} ms, "
-                f"bare {row['bare']['rps']:.0f}/s p99 {row['bare']['p99_us'] / 1000:.2f} ms, ratio {row['ratio']:.2f}")
+            rounds = []
+            for round_index in range(args.rounds):
+                # Which server runs first alternates from row to row and from round to round.
+                first_bare = (index + MODES.index(durability) + round_index) % 2 == 0
+                pair = {}
+                for which in (["bare", "kiothc"] if first_bare else ["kiothc", "bare"]):
+                    label = f"{name} {durability} {which}" + (f" (round {round_index + 1})" if args.rounds > 1 else "")
+                    log(f"== {label}")
+                    if which == "bare":
+                        pair["bare"] = measure_bare(args, work, mode, paths_file, label)
+                    else:
+                        pair["kiothc"] = measure_kiothc(args, work, templates[config], durability, mode, paths_file, label)
+                pair["ratio"] = pair["kiothc"]["rps"] / pair["bare"]["rps"]
+                log(f"   kiothc {pair['kiothc']['rps']:.0f}/s p99 {pair['kiothc']['p99_us'] / 1000:.2f} ms, "
+                    f"bare {pair['bare']['rps']:.0f}/s p99 {pair['bare']['p99_us'] / 1000:.2f} ms, ratio {pair['ratio']:.2f}")
+                rounds.append(pair)
+            # The row shows the round with the median ratio (its own kiothc and bare figures, so
+            # they stay consistent), the spread of all rounds, and the worst p99 of any round.
+            rounds.sort(key=lambda pair: pair["ratio"])
+            row = dict(rounds[(len(rounds) - 1) // 2], scenario=name, durability=durability)
+            row["ratios"] = [pair["ratio"] for pair in rounds]
+            row["worst_p99_us"] = max(pair["kiothc"]["p99_us"] for pair in rounds)
             rows.append(row)
     return rows
 
@@ -387,15 +405,18 @@ def ping_table(args, rows):
     p = out.append
     p("")
     p(f"ping throughput: wrk {args.threads} threads, {args.connections} connections, {args.warmup} s warm-up + "
-      f"{args.duration} s per run, loopback; bare = kiothc-bare-route in the same run, beside each kiothc run")
+      f"{args.duration} s per run, loopback; bare = kiothc-bare-route in the same run, beside each kiothc run"
+      + (f"; {args.rounds} rounds per row, the round with the median ratio shown, all rounds' ratios in the last column" if args.rounds > 1 else ""))
     p("")
-    p("| scenario | durability | kiothc pings/s | p50 ms | p99 ms | bare req/s | bare p50 ms | bare p99 ms | ratio | kiothc peak RSS MB | load |")
-    p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rounds = "| ratios of the rounds " if args.rounds > 1 else ""
+    p("| scenario | durability | kiothc pings/s | p50 ms | p99 ms | bare req/s | bare p50 ms | bare p99 ms | ratio | kiothc peak RSS MB | load " + rounds + "|")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if args.rounds > 1 else ""))
     for row in rows:
         k, b = row["kiothc"], row["bare"]
         p(f"| {row['scenario']} | {row['durability']} | {k['rps']:,.0f} | {k['p50_us'] / 1000:.2f} | {k['p99_us'] / 1000:.2f} | "
           f"{b['rps']:,.0f} | {b['p50_us'] / 1000:.2f} | {b['p99_us'] / 1000:.2f} | {row['ratio']:.2f} | "
-          f"{k['rss_kb'] / 1024:.1f} | {k['load']:.1f} |")
+          f"{k['rss_kb'] / 1024:.1f} | {k['load']:.1f} |"
+          + (" " + ", ".join(f"{ratio:.2f}" for ratio in row["ratios"]) + " |" if args.rounds > 1 else ""))
     return out
 
 
@@ -426,9 +447,10 @@ def report(args, rows, memory, config, reloads, loads):
             targets.append((f"ratio ≥ 0.8, write, {row['scenario']}", row["ratio"] >= 0.8, f"{row['ratio']:.2f}"))
         elif row["scenario"] != "get-1":
             targets.append((f"ratio ≥ 0.6, fsync, {row['scenario']}", row["ratio"] >= 0.6, f"{row['ratio']:.2f}"))
-    worst = max(rows, key=lambda r: r["kiothc"]["p99_us"])
-    targets.append(("p99 ≤ 5 ms at 32 connections, every kiothc run", worst["kiothc"]["p99_us"] <= 5000,
-                    f"worst {worst['kiothc']['p99_us'] / 1000:.2f} ms ({worst['scenario']}, {worst['durability']})"))
+    for durability in MODES:
+        worst = max((r for r in rows if r["durability"] == durability), key=lambda r: r["worst_p99_us"])
+        targets.append((f"p99 ≤ 5 ms at 32 connections, every kiothc run, {durability}", worst["worst_p99_us"] <= 5000,
+                        f"worst {worst['worst_p99_us'] / 1000:.2f} ms ({worst['scenario']})"))
     targets.append(("config load, 10,000 checks ≤ 0.5 s (wall mean)", config["10k"]["wall"] <= 0.5,
                     f"{config['10k']['wall']:.3f} s (CPU {config['10k']['cpu']:.3f} s)"))
     targets.append((f"startup ≤ 2 s, 10,000 checks, {s['pings']:,} pings (wall median)", s["median_wall"] <= 2.0,
@@ -456,6 +478,9 @@ def main():
     parser.add_argument("--warmup", type=int)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each ping row this many times (alternating which server runs first) and show "
+                             "the round with the median ratio; 3 tames a noisy machine")
     parser.add_argument("--only", choices=["pings", "all"], default="all", help="pings: only the wrk scenarios")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     parser.add_argument("--markdown", help="also write the report to this file")
@@ -464,6 +489,8 @@ def main():
     args.warmup = args.warmup or (1 if args.quick else 2)
     args.stored_pings = 100_000 if args.quick else 1_000_000
     args.startup_runs = 1 if args.quick else 3
+    if args.rounds < 1:
+        raise BenchError("--rounds must be at least 1")
     args.config_runs = 2 if args.quick else 10
     for tool in (args.kiothc, args.bare):
         if not os.access(tool, os.X_OK):

@@ -8,8 +8,10 @@
 #
 #   scripts/bench/run.sh              # full: 10 s per run after a 2 s warm-up, ~12 min
 #   scripts/bench/run.sh --quick      # 3 s per run, 100,000 stored pings: ~4 min, indicative only
+#   scripts/bench/run.sh --rounds 3   # each ping row 3 times, the median ratio shown (noisy machines)
 #   options: --no-build (use the binaries already in .build/release), --only pings,
-#            --strict (exit 2 if a target is missed), --markdown FILE, --duration S, --warmup S
+#            --strict (exit 2 if a target is missed), --markdown FILE, --duration S, --warmup S,
+#            --rounds N
 # Exit: 0 when everything ran, 1 on any failure (non-2xx answer, server not starting, ...).
 # Needs: swift, python3, wrk (Debian: apt-get install -y wrk), hyperfine (optional, for the
 # config load figures), GNU time. Data and configs go to a temp dir under $KIOTHC_BENCH_DIR
@@ -23,9 +25,9 @@ pass=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         --quick|--strict) pass+=("$1"); shift ;;
-        --only|--markdown|--duration|--warmup|--connections|--threads) pass+=("$1" "$2"); shift 2 ;;
+        --only|--markdown|--duration|--warmup|--connections|--threads|--rounds) pass+=("$1" "$2"); shift 2 ;;
         *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
     esac
 done
