@@ -15,6 +15,14 @@ struct ReloadTests {
 
     static func checks(_ body: String) -> String { "project: ops\nchecks:\n" + body }
 
+    /// The Unix time of the server's last successful reload, from /metrics.
+    static func lastReload(_ server: RunningServer) async throws -> Double? {
+        let token = try server.adminToken()
+        let reply = try await Curl.request("\(server.baseURL)/metrics", extra: ["-H", "Authorization: Bearer \(token)"])
+        let line = reply.body.split(separator: "\n").first { $0.hasPrefix("kiothc_config_last_reload_success_timestamp_seconds ") }
+        return line.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+
     @Test("a rename: the old slug answers 404, the new one 200, the UUID URL keeps working and the history is intact")
     func rename() async throws {
         let server = try await RunningServer(files: ["projects.yaml": Self.projects, "checks.yaml": Self.checks("  backup: {name: Database Backup}\n")])
@@ -24,11 +32,15 @@ struct ReloadTests {
         #expect(try await Curl.request("\(base)/ping/\(uuid)").status == 200)
         #expect(try await Curl.request("\(base)/ping/ops-ping-key-0001/database-backup/start").status == 200)
 
+        let written = Date()
         try server.write("checks.yaml", Self.checks("  backup: {name: Nightly DB Backup}\n"))
         let delay = try await server.waitUntil("the new slug answers") {
             try await Curl.request("\(base)/ping/ops-ping-key-0001/nightly-db-backup").status == 200
         }
-        #expect(delay < 5)
+        // When the server applied it, by its own clock (the metric), and when this test saw it.
+        let applied = try #require(try await Self.lastReload(server)) - written.timeIntervalSince1970
+        #expect(applied > 0 && applied < 5, "the server applied the rename \(applied) s after the write")
+        #expect(delay < 5, "the new slug was seen \(delay) s after the write; the server had applied it after \(applied) s")
         #expect(try await Curl.request("\(base)/ping/ops-ping-key-0001/database-backup").status == 404)
         #expect(try await Curl.request("\(base)/ping/\(uuid)/fail").status == 200)
         #expect(try server.uuid("ops", "backup") == uuid)
