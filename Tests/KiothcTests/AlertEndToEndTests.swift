@@ -34,7 +34,7 @@ final class AlertReceiver {
     let process = Process()
     let log: URL
     let port: Int
-    private let exit: Background<Int32>
+    private let exit: Background<ProcessExit>
 
     init(failFirst: Int = 0, port: Int = 0) async throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-receiver-\(UUID().uuidString).jsonl")

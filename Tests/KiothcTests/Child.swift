@@ -7,7 +7,10 @@ import TestSupport
 /// exit is awaited on another.
 struct Child: Sendable {
     struct Output: Sendable {
+        /// The exit status (for a process killed by a signal: the signal's number).
         var status: Int32
+        /// Killed by a signal.
+        var signalled = false
         var stdout: String
         var stderr: String
     }
@@ -15,8 +18,7 @@ struct Child: Sendable {
     let process: Process
     private let stdout: Background<Data>
     private let stderr: Background<Data>
-    /// The exit status (for a process killed by a signal: the signal's number).
-    let exit: Background<Int32>
+    let exit: Background<ProcessExit>
 
     /// Starts `process` (its executable and arguments set); `input` is written to its standard
     /// input, which is then closed (otherwise the child shares the test's).
@@ -43,25 +45,23 @@ struct Child: Sendable {
 
     /// Its exit status and everything it wrote, once it has exited and closed both pipes.
     func output() async -> Output {
-        let status = await exit.value
+        let ended = await exit.value
         let out = await stdout.value
         let err = await stderr.value
-        return Output(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        return Output(
+            status: ended.status, signalled: ended.signalled, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
-    /// Waits, on a thread of its own, for a started process to exit; its exit status.
-    static func exit(of process: Process) -> Background<Int32> {
-        Background {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+    /// Waits, on a thread of its own, for a started process to exit; how it ended.
+    static func exit(of process: Process) -> Background<ProcessExit> {
+        Background { process.waitForExit() }
     }
 }
 
 /// A started process asked to stop (SIGTERM) at most once, without waiting or waiting for it.
 final class Termination: Sendable {
     private let process: Process
-    let exit: Background<Int32>
+    let exit: Background<ProcessExit>
     private let requested = Mutex(false)
 
     init(of process: Process) {
@@ -81,6 +81,6 @@ final class Termination: Sendable {
     /// SIGTERM (once) and its exit status, once it has exited.
     func stop() async -> Int32 {
         request()
-        return await exit.value
+        return await exit.value.status
     }
 }

@@ -135,7 +135,7 @@ final class RunningServer {
         termination.request()
     }
 
-    private var exit: Background<Int32> { termination.exit }
+    private var exit: Background<ProcessExit> { termination.exit }
 
     /// Released while it may still run (a test that failed before `stop()`): SIGTERM, SIGKILL if
     /// it still runs 10 s later, and its directories removed once it has exited. Nothing waits

@@ -87,7 +87,7 @@ struct CrashTests {
                         killed = true
                     }
                 }
-                child.waitUntilExit()
+                _ = child.waitForExit()
                 return (acked, count, killed)
             }
             #expect(killed, "the child stopped before it was killed")
