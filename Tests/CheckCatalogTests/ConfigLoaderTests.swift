@@ -117,7 +117,7 @@ struct ConfigLoaderTests {
         let config = try TempConfig([:])
         try config.write("many.yaml", "checks:\n  x:\n" + (0..<5_000).map { "    unknown\($0): 1\n" }.joined())
         // A second of work (many under a sanitizer): off the pool the other tests run on.
-        let result = try await onOwnThread { try config.load() }
+        let result = try await computeOnOwnThread { try config.load() }
         #expect(result.diagnostics.count == 101)
         #expect(result.diagnostics.prefix(100).allSatisfy { $0.code == .unknownKey })
         let summary = try #require(result.diagnostics.last)

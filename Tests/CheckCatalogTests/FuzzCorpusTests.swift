@@ -16,7 +16,7 @@ struct FuzzCorpusTests {
         #expect(names.count >= 50, "the corpus is missing or was emptied")
         // Seconds of work (minutes under a sanitizer): on a thread of its own, not one of the
         // pool the other tests run on.
-        let (problems, invalid) = try await onOwnThread { try Self.load(names) }
+        let (problems, invalid) = try await computeOnOwnThread { try Self.load(names) }
         #expect(problems == [])
         // Most fuzzed inputs are broken; a corpus of only valid files would test little.
         #expect(invalid > names.count / 2)

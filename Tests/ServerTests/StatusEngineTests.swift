@@ -491,7 +491,7 @@ struct DeadlineQueueTests {
     func bounded() async throws {
         // Seconds of work (minutes under a sanitizer): on a thread of its own, not one of the
         // pool the other tests run on.
-        let (counts, due) = try await onOwnThread {
+        let (counts, due) = try await computeOnOwnThread {
             let queue = DeadlineQueue()
             let checks = (0..<100_000).map { _ in UUID() }
             for round in 0..<10 {

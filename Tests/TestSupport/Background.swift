@@ -62,3 +62,13 @@ public final class Background<Value: Sendable>: Sendable {
 public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await Background { Result { try work() } }.value.get()
 }
+
+/// `onOwnThread` for long computation (seconds, minutes under a sanitizer): the thread runs at
+/// nice 10, so it takes the cores only from what is idle and leaves them to the tests that
+/// measure time and to the servers the e2e tests start (Linux: the nice value is per thread).
+public func computeOnOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await onOwnThread {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        return try work()
+    }
+}
