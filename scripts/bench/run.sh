@@ -11,7 +11,7 @@
 #   scripts/bench/run.sh --rounds 3   # each ping row 3 times, the median ratio shown (noisy machines)
 #   options: --no-build (use the binaries already in .build/release), --only pings,
 #            --strict (exit 2 if a target is missed), --markdown FILE, --duration S, --warmup S,
-#            --rounds N
+#            --rounds N, --durability write|fsync (with --only pings)
 # Exit: 0 when everything ran, 1 on any failure (non-2xx answer, server not starting, ...).
 # Needs: swift, python3, wrk (Debian: apt-get install -y wrk), hyperfine (optional, for the
 # config load figures), GNU time. Data and configs go to a temp dir under $KIOTHC_BENCH_DIR
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
         --no-build) build=0; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         --quick|--strict) pass+=("$1"); shift ;;
-        --only|--markdown|--duration|--warmup|--connections|--threads|--rounds) pass+=("$1" "$2"); shift 2 ;;
+        --only|--markdown|--duration|--warmup|--connections|--threads|--rounds|--durability) pass+=("$1" "$2"); shift 2 ;;
         *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
     esac
 done
