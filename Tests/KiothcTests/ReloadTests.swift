@@ -249,7 +249,8 @@ struct ReloadTests {
         defer { server.terminate() }
         try server.write("checks.yaml", Self.checks("  one: {name: One}\n  two: {name: Two}\n"))
         try await server.waitUntil("the poll made 'two' live", timeout: 5) { try await Curl.request("\(server.baseURL)/ping/ops-ping-key-0001/two").status == 200 }
-        #expect(server.output.contains("trigger=poll"))
+        // The reload is logged after the new catalog serves: wait for the line rather than race it.
+        try await server.waitUntil("the poll's reload is logged") { server.output.contains("trigger=poll") }
         #expect(await server.stop() == 0)
     }
 
