@@ -37,10 +37,11 @@ struct ReloadTests {
         let delay = try await server.waitUntil("the new slug answers") {
             try await Curl.request("\(base)/ping/ops-ping-key-0001/nightly-db-backup").status == 200
         }
-        // When the server applied it, by its own clock (the metric), and when this test saw it.
+        // The bound is on when the server applied it, by its own clock (the reload metric). When
+        // this test saw it depends on the test runner too: a TSan run saw it after 8.4 s, the
+        // server had applied it after 0.16 s. The wait's own timeout (10 s) bounds that.
         let applied = try #require(try await Self.lastReload(server)) - written.timeIntervalSince1970
-        #expect(applied > 0 && applied < 5, "the server applied the rename \(applied) s after the write")
-        #expect(delay < 5, "the new slug was seen \(delay) s after the write; the server had applied it after \(applied) s")
+        #expect(applied > 0 && applied < 5, "the server applied the rename \(applied) s after the write (the test saw it after \(delay) s)")
         #expect(try await Curl.request("\(base)/ping/ops-ping-key-0001/database-backup").status == 404)
         #expect(try await Curl.request("\(base)/ping/\(uuid)/fail").status == 200)
         #expect(try server.uuid("ops", "backup") == uuid)
@@ -249,7 +250,8 @@ struct ReloadTests {
         defer { server.terminate() }
         try server.write("checks.yaml", Self.checks("  one: {name: One}\n  two: {name: Two}\n"))
         try await server.waitUntil("the poll made 'two' live", timeout: 5) { try await Curl.request("\(server.baseURL)/ping/ops-ping-key-0001/two").status == 200 }
-        #expect(server.output.contains("trigger=poll"))
+        // The reload is logged after the new catalog serves: wait for the line rather than race it.
+        try await server.waitUntil("the poll's reload is logged") { server.output.contains("trigger=poll") }
         #expect(await server.stop() == 0)
     }
 

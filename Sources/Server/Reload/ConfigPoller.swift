@@ -12,7 +12,11 @@ struct ConfigPoller: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            var last = await fingerprint()
+            // nil, not the tree as it is now: a change made after the start loaded the
+            // configuration and before this service ran would otherwise never be noticed. The
+            // first poll always wakes the reloader, which skips a reload when the content hash
+            // is the one it loaded.
+            var last: ConfigFingerprint?
             while !Task.isCancelled {
                 do {
                     try await Task.sleep(for: interval)

@@ -66,6 +66,9 @@ final class InotifyLoop: Sendable {
         var watches: [String: Int32] = [:]
         rewatch(&watches)
         logger.info("watching \(watches.count) director\(watches.count == 1 ? "y" : "ies") of \(directory) for changes (inotify)")
+        // A change between the start's load and these watches made no event: look once. The
+        // reloader skips the reload when the content hash is the one loaded.
+        queue.notice(.file)
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while !stopped.withLock({ $0 }) {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
