@@ -203,15 +203,19 @@ def measure(args, server, mode, paths_file, label):
     return result
 
 
-def measure_bare(args, work, mode, paths_file, label):
-    server = Server([args.bare, "127.0.0.1:0"], os.path.join(work, "bare.log"), "kiothc-bare-route").start()
+def measure_and_stop(args, server, mode, paths_file, label):
+    """`measure`, then a clean stop (its log text returned too); killed if the measurement fails."""
     try:
         result = measure(args, server, mode, paths_file, label)
     except BaseException:
         server.kill()
         raise
-    server.stop()
-    return result
+    return result, server.stop()
+
+
+def measure_bare(args, work, mode, paths_file, label):
+    server = Server([args.bare, "127.0.0.1:0"], os.path.join(work, "bare.log"), "kiothc-bare-route").start()
+    return measure_and_stop(args, server, mode, paths_file, label)[0]
 
 
 def measure_kiothc(args, work, template, durability, mode, paths_file, label):
@@ -221,12 +225,7 @@ def measure_kiothc(args, work, template, durability, mode, paths_file, label):
     log_path = os.path.join(work, f"kiothc-{durability}.log")
     server = Server([args.kiothc, "serve", "--config", template["config"], "--data", data,
                      "--listen", "127.0.0.1:0", "--durability", durability], log_path, "kiothc serve").start()
-    try:
-        result = measure(args, server, mode, paths_file, label)
-    except BaseException:
-        server.kill()
-        raise
-    text = server.stop()
+    result, text = measure_and_stop(args, server, mode, paths_file, label)
     stored = re.search(r"pings_stored=(\d+)", text)
     if not stored:
         raise BenchError(f"{label}: no 'pings_stored' in the stop log of {log_path}")
