@@ -147,6 +147,22 @@ public final class PingStore: Sendable {
         try await enqueue(entry, queued: queued)
     }
 
+    /// `append` for a caller that must not suspend (an event loop): `completion` gets nil once
+    /// the ping is durable as the durability mode promises, or the error; it runs on this
+    /// thread when the caller commits its own append (`write` durability, no one else
+    /// writing), else on the writer thread after the batch's write (and fdatasync).
+    public func append(
+        _ ping: Ping, to check: UUID, flip: Flip? = nil, queued: @Sendable () -> Void = {},
+        completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip)
+        if let written = commitOnCallerThread(entry, queued: queued) {
+            if case .failure(let error) = written { completion(error) } else { completion(nil) }
+            return
+        }
+        enqueue(entry, waiter: .callback(completion), queued: queued)
+    }
+
     /// In `write` durability, when no one is writing, the appender writes its own entry (after
     /// anything queued before it) on its own thread: write(2) into the page cache takes
     /// microseconds, less than handing the entry to the writer thread and being resumed by it
@@ -179,19 +195,25 @@ public final class PingStore: Sendable {
 
     private func enqueue(_ entry: AppendEntry, queued: @Sendable () -> Void = {}) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome = queue.withLock { queue -> (accepted: Bool, wake: Bool) in
-                guard !queue.closing else { return (false, false) }
-                queue.jobs.append(.append(entry, continuation))
-                let wake = queue.writerSleeping
-                queue.writerSleeping = false
-                return (true, wake)
-            }
-            queued()
-            if !outcome.accepted {
-                continuation.resume(throwing: StoreError(.closed, operation: "append", path: data.path))
-            } else if outcome.wake {
-                wake.signal()
-            }
+            enqueue(entry, waiter: .task(continuation), queued: queued)
+        }
+    }
+
+    /// Queues the entry for the writer thread, which ends `waiter` after the batch.
+    private func enqueue(_ entry: AppendEntry, waiter: AppendWaiter, queued: @Sendable () -> Void) {
+        let outcome = queue.withLock { queue -> (accepted: Bool, wake: Bool) in
+            guard !queue.closing else { return (false, false) }
+            queue.jobs.append(.append(entry, waiter))
+            let wake = queue.writerSleeping
+            queue.writerSleeping = false
+            return (true, wake)
+        }
+        queued()
+        if !outcome.accepted {
+            var ignored: (any Error)?
+            StoreWriter.finish(waiter, StoreError(.closed, operation: "append", path: data.path), caller: &ignored)
+        } else if outcome.wake {
+            wake.signal()
         }
     }
 
@@ -322,7 +344,7 @@ struct WriterQueue {
 }
 
 enum WriterJob: Sendable {
-    case append(AppendEntry, CheckedContinuation<Void, any Error>)
+    case append(AppendEntry, AppendWaiter)
     case control(ControlJob, @Sendable (Result<ControlReply, StoreError>) -> Void)
 
     var isControl: Bool {

@@ -6,10 +6,12 @@ import Darwin
 import Foundation
 import Monitoring
 
-/// Who waits for an append: a task suspended until the writer resumes it, or (in `write`
-/// durability) the caller itself, committing its own append on its own thread.
-enum AppendWaiter {
+/// Who waits for an append: a task suspended until the writer resumes it, a callback the
+/// writer calls (an event loop answering the ping), or (in `write` durability) the caller
+/// itself, committing its own append on its own thread.
+enum AppendWaiter: Sendable {
     case task(CheckedContinuation<Void, any Error>)
+    case callback(@Sendable ((any Error)?) -> Void)
     case caller
 }
 
@@ -97,8 +99,8 @@ struct StoreWriter {
         var callerError: (any Error)?
         for job in jobs {
             switch job {
-            case .append(let entry, let continuation):
-                batch.append((entry, .task(continuation)))
+            case .append(let entry, let waiter):
+                batch.append((entry, waiter))
             case .control(let control, let reply):
                 if !batch.isEmpty {
                     _ = commit(batch)
@@ -232,10 +234,11 @@ struct StoreWriter {
     static let journalChunk = 1 << 20
     private static let zeros = [UInt8](repeating: 0, count: journalChunk)
 
-    private static func finish(_ waiter: AppendWaiter, _ error: (any Error)?, caller: inout (any Error)?) {
+    static func finish(_ waiter: AppendWaiter, _ error: (any Error)?, caller: inout (any Error)?) {
         switch (waiter, error) {
         case (.task(let continuation), nil): continuation.resume()
         case (.task(let continuation), let error?): continuation.resume(throwing: error)
+        case (.callback(let done), let error): done(error)
         case (.caller, let error): caller = error
         }
     }

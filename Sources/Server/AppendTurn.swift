@@ -17,6 +17,9 @@ struct AppendTurn: Sendable {
         await before?.wait()
     }
 
+    /// The check's previous append is queued already: this one may go without waiting.
+    var isClear: Bool { before?.hasFired ?? true }
+
     /// This append is queued in the store, or will never be: later ones may go.
     func done() {
         own.fire()
@@ -37,10 +40,12 @@ final class QueuedSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    var hasFired: Bool { state.withLock { $0.fired } }
+
     func wait() async {
         // Usually fired already: a continuation resumed at once would still reschedule the
         // task (a thread hop per ping in the profile).
-        if state.withLock({ $0.fired }) { return }
+        if hasFired { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let fired = state.withLock { state -> Bool in
                 if !state.fired { state.waiters.append(continuation) }

@@ -21,7 +21,7 @@ struct MetricsEndpoint: Sendable {
 
     func respond(to request: Request) -> Response {
         guard request.method == .get || request.method == .head else {
-            var response = PingResponses.error(.methodNotAllowed, "method not allowed")
+            var response = PingResponses.error(.methodNotAllowed, "method not allowed").response
             response.headers[.allow] = "GET, HEAD"
             return response
         }

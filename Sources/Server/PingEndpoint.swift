@@ -1,7 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import Logging
 import Monitoring
+import NIOCore
 import PingStore
 
 /// The Pinging API (SPEC §2): route, look up, update the check's state, store, answer. An
@@ -26,32 +29,49 @@ struct PingEndpoint: Sendable {
     /// the endpoint alone (the ping is then stored directly).
     var engine: StatusEngine? = nil
 
-    func respond(to request: Request, context: ServerContext, scheme: String) async -> Response {
-        let head = request.method == .head
-        switch request.method {
+    /// A request's head has named a check and a signal; its body comes next.
+    struct AdmittedPing: Sendable {
+        let entry: ServingCatalog.Entry
+        let signal: ReceivedPing.Signal
+        let rid: UUID?
+        let method: HTTPRequest.Method
+        var head: Bool { method == .head }
+    }
+
+    enum Admission {
+        /// Answer this at once: no ping (an error, a preflight).
+        case answer(PingAnswer)
+        /// Read the body, then `record` the ping.
+        case ping(AdmittedPing)
+    }
+
+    /// What a request's head alone decides: route, check, signal, rid, declared body size.
+    func admit(method: HTTPRequest.Method, uri: URI, contentLength: Int?) -> Admission {
+        let head = method == .head
+        switch method {
         case .get, .head, .post: break
-        case .options: return PingResponses.preflight()
-        default: return PingResponses.methodNotAllowed()
+        case .options: return .answer(PingResponses.preflight())
+        default: return .answer(PingResponses.methodNotAllowed())
         }
-        let path = request.uri.path.dropFirst(Self.prefix.count)
+        let path = uri.path.dropFirst(Self.prefix.count)
         let route: PingRoute
         switch PingRoute.parse(path) {
         case .success(let parsed): route = parsed
-        case .failure(.notFound): return PingResponses.error(.notFound, PingResponses.notFound, head: head)
-        case .failure(.invalidFormat): return PingResponses.error(.badRequest, PingResponses.invalidURLFormat, head: head)
+        case .failure(.notFound): return .answer(PingResponses.error(.notFound, PingResponses.notFound, head: head))
+        case .failure(.invalidFormat): return .answer(PingResponses.error(.badRequest, PingResponses.invalidURLFormat, head: head))
         }
 
         let snapshot = catalog.snapshot
         let entry: ServingCatalog.Entry
         switch route.target {
         case .uuid(let uuid):
-            guard let found = snapshot.check(uuid) else { return PingResponses.error(.notFound, PingResponses.notFound, head: head) }
+            guard let found = snapshot.check(uuid) else { return .answer(PingResponses.error(.notFound, PingResponses.notFound, head: head)) }
             entry = found
         case .slug(let pingKey, let slug):
             switch snapshot.check(pingKey: pingKey, slug: slug) {
             case .found(let found): entry = found
-            case .notFound: return PingResponses.error(.notFound, PingResponses.notFound, head: head)
-            case .ambiguous: return PingResponses.error(.conflict, PingResponses.ambiguousSlug, head: head)
+            case .notFound: return .answer(PingResponses.error(.notFound, PingResponses.notFound, head: head))
+            case .ambiguous: return .answer(PingResponses.error(.conflict, PingResponses.ambiguousSlug, head: head))
             }
         }
 
@@ -62,92 +82,160 @@ struct PingEndpoint: Sendable {
         case .fail: signal = .fail
         case .log: signal = .log
         case .exitStatus(let status):
-            guard status <= 255 else { return PingResponses.error(.badRequest, PingResponses.invalidURLFormat, head: head) }
+            guard status <= 255 else { return .answer(PingResponses.error(.badRequest, PingResponses.invalidURLFormat, head: head)) }
             signal = .exitStatus(status)
         }
         var rid: UUID?
-        if let text = request.uri.queryParameters["rid"] {
+        if let text = uri.queryParameters["rid"] {
             // The canonical form by hand (Foundation's parser goes through sscanf); Foundation
             // still reads the others, upper case included.
             guard let parsed = UUID(canonicalText: text[...]) ?? UUID(uuidString: String(text)) else {
-                return PingResponses.error(.badRequest, PingResponses.invalidUUIDFormat, head: head)
+                return .answer(PingResponses.error(.badRequest, PingResponses.invalidUUIDFormat, head: head))
             }
             rid = parsed
         }
+        if let contentLength, contentLength > maxRequestBody {
+            return .answer(Self.refusedBody(.contentTooLarge, PingResponses.payloadTooLarge, head: head))
+        }
+        return .ping(AdmittedPing(entry: entry, signal: signal, rid: rid, method: method))
+    }
+
+    /// The Pinging API on Hummingbird's responder (HTTP/2, HTTPS; plain HTTP/1.1 pings are
+    /// answered by `PingChannelHandler` on the event loop, with the same `admit` and `record`).
+    func respond(to request: Request, context: ServerContext, scheme: String) async -> Response {
+        let contentLength = request.headers[.contentLength].flatMap { Int($0) }
+        let ping: AdmittedPing
+        switch admit(method: request.method, uri: request.uri, contentLength: contentLength) {
+        case .answer(let answer):
+            if answer.closesConnection { context.channel?.close(mode: .input, promise: nil) }
+            return answer.response
+        case .ping(let admitted): ping = admitted
+        }
 
         var body = PingBody()
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxRequestBody {
-            return Self.refuseBody(.contentTooLarge, PingResponses.payloadTooLarge, context: context, head: head)
-        }
         let deadline = ContinuousClock.now + bodyTimeout
         do {
             for try await buffer in request.body {
                 body.append(buffer)
                 if body.size > maxRequestBody {
-                    return Self.refuseBody(.contentTooLarge, PingResponses.payloadTooLarge, context: context, head: head)
+                    return Self.refuseBody(.contentTooLarge, PingResponses.payloadTooLarge, context: context, head: ping.head)
                 }
                 if ContinuousClock.now > deadline {
-                    return Self.refuseBody(.requestTimeout, PingResponses.bodyTooSlow, context: context, head: head)
+                    return Self.refuseBody(.requestTimeout, PingResponses.bodyTooSlow, context: context, head: ping.head)
                 }
             }
         } catch {
             // The client went away or sent a broken body: nothing is recorded.
-            return PingResponses.error(.badRequest, "could not read the request body", head: head)
+            return PingResponses.error(.badRequest, "could not read the request body", head: ping.head).response
         }
 
-        let received = ReceivedPing(
-            signal: signal, method: request.method.rawValue,
-            scheme: request.headers[.xForwardedProto] ?? scheme,
-            remoteAddress: Self.remoteAddress(request, context),
-            userAgent: request.headers[.userAgent] ?? "",
-            body: body.text, bodySize: body.size, rid: rid)
-        let definition = entry.definition
-        let (outcome, previous, turn) = states.applyInTurn(
-            received, to: entry.uuid, at: clock(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
-        defer { turn.done() }
-        let appendStarted = ContinuousClock.now
+        let recording = apply(ping, body: body, headers: request.headers, peer: context.remoteAddress, scheme: scheme)
         do {
-            if let engine {
-                try await engine.store(outcome, of: entry, turn: turn)
-            } else {
-                await turn.wait()
-                try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: turn.done)
-            }
-            meter.stored(outcome.ping.kind, after: ContinuousClock.now - appendStarted)
+            try await store(recording)
+            return stored(recording, error: nil, logger: context.logger).response
         } catch {
-            meter.failed()
-            states.undo(outcome, previous: previous, of: entry.uuid)
-            if let skipped = storeFailures.admit() {
-                context.logger.error(
-                    "ping not stored: \(error)",
-                    metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())", "not_stored_since_last_line": "\(skipped)"])
-            }
-            return PingResponses.unavailable()
+            return stored(recording, error: error, logger: context.logger).response
         }
-        return PingResponses.ok(head: head)
     }
 
-    /// Answers a request whose body is not read to its end and stops reading the connection:
-    /// otherwise the server would go on draining the rest of the body before the next request,
-    /// forever for an endless chunked body. The connection closes after the answer.
+    /// A ping applied to its check's state, on its way to the store.
+    struct Recording: Sendable {
+        let ping: AdmittedPing
+        let outcome: CheckState.PingOutcome
+        let previous: CheckState
+        let turn: AppendTurn
+        let started: ContinuousClock.Instant
+    }
+
+    /// Applies the ping to its check's state, in its turn among the check's appends. Pass the
+    /// result to `store` and then to `stored`, always.
+    func apply(_ ping: AdmittedPing, body: PingBody, headers: HTTPFields, peer: SocketAddress?, scheme: String) -> Recording {
+        let received = ReceivedPing(
+            signal: ping.signal, method: ping.method.rawValue,
+            scheme: headers[.xForwardedProto] ?? scheme,
+            remoteAddress: Self.remoteAddress(headers, peer: peer),
+            userAgent: headers[.userAgent] ?? "",
+            body: body.text, bodySize: body.size, rid: ping.rid)
+        let definition = ping.entry.definition
+        let (outcome, previous, turn) = states.applyInTurn(
+            received, to: ping.entry.uuid, at: clock(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
+        return Recording(ping: ping, outcome: outcome, previous: previous, turn: turn, started: ContinuousClock.now)
+    }
+
+    /// Stores the ping (with its flip's alerts, and the check's deadline moved).
+    func store(_ recording: Recording) async throws {
+        if let engine {
+            try await engine.store(recording.outcome, of: recording.ping.entry, turn: recording.turn)
+        } else {
+            await recording.turn.wait()
+            try await store.append(recording.outcome.ping, to: recording.ping.entry.uuid, flip: recording.outcome.flip, queued: recording.turn.done)
+        }
+    }
+
+    /// `store` without suspending, for the event loop: `completion` gets nil once stored, or
+    /// the error, on this thread or the store's writer thread.
+    func store(_ recording: Recording, completion: @escaping @Sendable ((any Error)?) -> Void) {
+        if let engine {
+            engine.store(recording.outcome, of: recording.ping.entry, turn: recording.turn, completion: completion)
+        } else if recording.turn.isClear {
+            store.append(
+                recording.outcome.ping, to: recording.ping.entry.uuid, flip: recording.outcome.flip, queued: recording.turn.done,
+                completion: completion)
+        } else {
+            Task {
+                do {
+                    try await store(recording)
+                    completion(nil)
+                } catch {
+                    completion(error)
+                }
+            }
+        }
+    }
+
+    /// The answer once the store has spoken: "OK" when stored; when not, the check's state is
+    /// put back, the failure is logged (throttled) and the client is told to retry.
+    func stored(_ recording: Recording, error: (any Error)?, logger: Logger) -> PingAnswer {
+        recording.turn.done()
+        guard let error else {
+            meter.stored(recording.outcome.ping.kind, after: ContinuousClock.now - recording.started)
+            return PingResponses.ok(head: recording.ping.head)
+        }
+        meter.failed()
+        states.undo(recording.outcome, previous: recording.previous, of: recording.ping.entry.uuid)
+        if let skipped = storeFailures.admit() {
+            logger.error(
+                "ping not stored: \(error)",
+                metadata: ["check.uuid": "\(recording.ping.entry.uuid.uuidString.lowercased())", "not_stored_since_last_line": "\(skipped)"])
+        }
+        return PingResponses.unavailable()
+    }
+
+    /// An answer to a request whose body is not read to its end: otherwise the server would go
+    /// on draining the rest of the body before the next request, forever for an endless chunked
+    /// body. The connection stops reading and closes after the answer.
+    static func refusedBody(_ status: HTTPResponse.Status, _ text: String, head: Bool) -> PingAnswer {
+        var answer = PingResponses.error(status, text, head: head)
+        answer.closesConnection = true
+        return answer
+    }
+
     static func refuseBody(_ status: HTTPResponse.Status, _ text: String, context: ServerContext, head: Bool) -> Response {
         context.channel?.close(mode: .input, promise: nil)
-        var response = PingResponses.error(status, text, head: head)
-        response.headers[.connection] = "close"
-        return response
+        return refusedBody(status, text, head: head).response
     }
 
     /// As Healthchecks: the first address of X-Forwarded-For when a proxy sets it, else the
     /// peer; an IPv4 address with a port loses the port.
-    static func remoteAddress(_ request: Request, _ context: ServerContext) -> String {
-        if let forwarded = request.headers[.xForwardedFor], let first = forwarded.split(separator: ",").first {
+    static func remoteAddress(_ headers: HTTPFields, peer: SocketAddress?) -> String {
+        if let forwarded = headers[.xForwardedFor], let first = forwarded.split(separator: ",").first {
             var address = first.trimmingCharacters(in: .whitespaces)
             if address.contains("."), address.contains(":"), let colon = address.firstIndex(of: ":") {
                 address = String(address[..<colon])
             }
             return address
         }
-        return context.remoteAddress?.ipAddress ?? ""
+        return peer?.ipAddress ?? ""
     }
 }
 

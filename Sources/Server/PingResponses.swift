@@ -1,14 +1,14 @@
 import HTTPTypes
 import Hummingbird
 
-/// The exact responses of the Pinging API (SPEC §2).
+/// The exact answers of the Pinging API (SPEC §2).
 enum PingResponses {
     static let allowedMethods = "HEAD, GET, POST, OPTIONS"
     static let pingBodyLimit = HTTPField.Name("Ping-Body-Limit")!
     static let neverCache = "max-age=0, no-cache, no-store, must-revalidate, private"
 
-    static func ok(head: Bool) -> Response {
-        head ? Response(status: .ok, headers: okHeadHeaders) : Response(status: .ok, headers: okHeaders, body: ResponseBody(byteBuffer: okBody))
+    static func ok(head: Bool) -> PingAnswer {
+        head ? PingAnswer(status: .ok, headers: okHeadHeaders) : PingAnswer(status: .ok, headers: okHeaders, body: okBody)
     }
 
     /// Built once: the answer to almost every ping.
@@ -28,15 +28,15 @@ enum PingResponses {
     }()
     private static let okBody = ByteBuffer(string: "OK")
 
-    static func error(_ status: HTTPResponse.Status, _ text: String, head: Bool = false) -> Response {
+    static func error(_ status: HTTPResponse.Status, _ text: String, head: Bool = false) -> PingAnswer {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.cacheControl] = neverCache
         if head {
             headers[.contentLength] = String(text.utf8.count)
-            return Response(status: status, headers: headers)
+            return PingAnswer(status: status, headers: headers)
         }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        return PingAnswer(status: status, headers: headers, body: ByteBuffer(string: text))
     }
 
     static let notFound = "not found"
@@ -47,22 +47,22 @@ enum PingResponses {
     static let bodyTooSlow = "request body too slow"
 
     /// A CORS preflight: 204 and no ping.
-    static func preflight() -> Response {
+    static func preflight() -> PingAnswer {
         var headers = HTTPFields()
         headers[.accessControlAllowOrigin] = "*"
         headers[.accessControlAllowMethods] = allowedMethods
         headers[.accessControlAllowHeaders] = "*"
         headers[.accessControlMaxAge] = "600"
-        return Response(status: .noContent, headers: headers)
+        return PingAnswer(status: .noContent, headers: headers)
     }
 
-    static func methodNotAllowed() -> Response {
+    static func methodNotAllowed() -> PingAnswer {
         var response = error(.methodNotAllowed, "method not allowed")
         response.headers[.allow] = allowedMethods
         return response
     }
 
-    static func unavailable() -> Response {
+    static func unavailable() -> PingAnswer {
         var response = error(.serviceUnavailable, "ping not stored, try again")
         response.headers[.retryAfter] = "1"
         return response

@@ -191,7 +191,11 @@ public final class PingServer: Sendable {
         let server: HTTPServerBuilder
         switch scheme {
         case .http:
-            server = .http1(configuration: .init(idleTimeout: idle))
+            let pings = endpoint
+            let timeout = Duration.seconds(options.idleTimeoutSeconds)
+            server = HTTPServerBuilder { responder in
+                PingChannel(responder: responder, endpoint: pings, scheme: scheme.rawValue, idleTimeout: timeout)
+            }
         case .https:
             guard let tls else { throw ServeError("\(address) needs --tls-cert and --tls-key") }
             // The stream configuration is also what HTTP/1.1 over TLS uses: without its idle
@@ -217,7 +221,7 @@ public final class PingServer: Sendable {
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(
-                address: .hostname(address.host, port: address.port), serverName: "kiothc", reuseAddress: true,
+                address: .hostname(address.host, port: address.port), serverName: PingChannel.serverName, reuseAddress: true,
                 availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port

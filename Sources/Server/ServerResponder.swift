@@ -25,16 +25,16 @@ struct ServerResponder: HTTPResponder {
         }
         switch path {
         case "/-/healthy":
-            return PingResponses.error(.ok, "OK")
+            return PingResponses.error(.ok, "OK").response
         case "/-/ready":
-            return ready?() ?? true ? PingResponses.error(.ok, "OK") : PingResponses.error(.serviceUnavailable, "not ready")
+            return ready?() ?? true ? PingResponses.error(.ok, "OK").response : PingResponses.error(.serviceUnavailable, "not ready").response
         case ReloadEndpoint.path where reload != nil:
-            return await reload?.respond(to: request) ?? PingResponses.error(.notFound, PingResponses.notFound)
+            return await reload?.respond(to: request) ?? PingResponses.error(.notFound, PingResponses.notFound).response
         case MetricsEndpoint.path where metrics != nil:
-            return metrics?.respond(to: request) ?? PingResponses.error(.notFound, PingResponses.notFound)
+            return metrics?.respond(to: request) ?? PingResponses.error(.notFound, PingResponses.notFound).response
         default:
             if let dashboard, let response = await dashboard.respond(to: request, scheme: scheme) { return response }
-            return PingResponses.error(.notFound, PingResponses.notFound)
+            return PingResponses.error(.notFound, PingResponses.notFound).response
         }
     }
 }

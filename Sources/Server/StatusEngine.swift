@@ -99,6 +99,32 @@ final class StatusEngine: Sendable {
         if queue.touch(entry.uuid) { wakeup.signal() }
     }
 
+    /// `store` for a caller that must not suspend (the event loop's ping path). The common
+    /// case, a ping that flips nothing and whose check has no earlier append still to queue,
+    /// goes straight to the store; anything else runs `store` in a task. `completion` gets
+    /// nil once the ping is stored, or the error; it may run on the caller's thread.
+    func store(
+        _ outcome: CheckState.PingOutcome, of entry: ServingCatalog.Entry, turn: AppendTurn,
+        completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        guard outcome.flip == nil, turn.isClear else {
+            Task {
+                do {
+                    try await store(outcome, of: entry, turn: turn)
+                    completion(nil)
+                } catch {
+                    completion(error)
+                }
+            }
+            return
+        }
+        let uuid = entry.uuid
+        store.append(outcome.ping, to: uuid, queued: turn.done) { [queue, wakeup] error in
+            if error == nil, queue.touch(uuid) { wakeup.signal() }
+            completion(error)
+        }
+    }
+
     /// The outbox could not take a flip's alerts, so the flip is not made.
     struct AlertsNotQueued: Error, CustomStringConvertible {
         let reason: String
