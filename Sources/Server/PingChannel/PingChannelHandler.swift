@@ -9,18 +9,19 @@ import NIOHTTPTypes
 /// benchmark's profile found to cost as much as the ping's own work). Every other request,
 /// and every part of it, passes on to Hummingbird's responder unchanged.
 ///
-/// The pipeline gives this handler one request at a time: NIO's pipelining assistance holds
-/// a pipelined request back until the answer to the one before it has been written, so
-/// answers leave in order whichever path writes them. It sits behind Hummingbird's
-/// `HTTPConnectionStateHandler`, which therefore sees every request and answer (idle
-/// timeout, graceful shutdown).
+/// Answers leave in the order of the requests (HTTP/1.1 pipelining) whichever path writes
+/// them: while a ping is with the store, whatever arrives next waits here (and reading stops
+/// once something waits); while Hummingbird's responder owes answers, pings go to it too. It
+/// sits behind Hummingbird's `HTTPConnectionStateHandler`, which therefore sees every request
+/// and answer (idle timeout, graceful shutdown).
 ///
 /// An answer means stored, as on the other path: `OK` is written only once the store says
 /// the ping is durable (from this thread in `write` mode when nobody else is writing, else
 /// from the store's writer thread after the batch's write and fdatasync).
-final class PingChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
     private enum State {
@@ -57,6 +58,10 @@ final class PingChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let logger: Logger
     private var state = State.idle
     private var held: [Held] = []
+    /// A read was asked for while something waited in `held`.
+    private var readHeld = false
+    /// Requests passed to Hummingbird's responder whose answers have not been written.
+    private var owed = 0
     /// The current request asked for `Connection: close`.
     private var closeAfterAnswer = false
 
@@ -75,7 +80,8 @@ final class PingChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             break
         case (.idle, .head(let request)):
             let uri = URI(request.path ?? "")
-            guard Self.answersHere(request.method), uri.path.hasPrefix(PingEndpoint.prefix) else {
+            guard owed == 0, Self.answersHere(request.method), uri.path.hasPrefix(PingEndpoint.prefix) else {
+                owed += 1
                 state = .passing
                 context.fireChannelRead(data)
                 return
@@ -113,6 +119,22 @@ final class PingChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             state = .passing
             context.fireChannelRead(data)
         }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Hummingbird's responder answering (this handler's own answers start below it).
+        if case .end = unwrapOutboundIn(data), owed > 0 { owed -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // A client pipelining behind a ping that is with the store: read no more than what
+        // already waits, until the ping is answered.
+        if !held.isEmpty {
+            readHeld = true
+            return
+        }
+        context.read()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -181,6 +203,10 @@ final class PingChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .event(let event): userInboundEventTriggered(context: context, event: event)
             case .error(let error): errorCaught(context: context, error: error)
             }
+        }
+        if readHeld {
+            readHeld = false
+            context.read()
         }
     }
 
