@@ -16,6 +16,8 @@ final class RunningServer {
     private let log = LogBuffer()
     private let termination: Termination
     private(set) var baseURL = ""
+    /// The port the kernel chose, from `baseURL`.
+    var port: Int { Int(baseURL.split(separator: ":").last ?? "") ?? 0 }
 
     var config: URL { root.appendingPathComponent("checks.d") }
     var data: URL { root.appendingPathComponent("data") }

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 import TestSupport
 
@@ -193,29 +192,15 @@ struct ServeTests {
     func idleTimeout() async throws {
         let server = try await RunningServer(files: Self.config, arguments: ["--idle-timeout", "1"])
         defer { server.terminate() }
-        let port = try #require(Int(server.baseURL.split(separator: ":").last ?? ""))
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let connection = try RawConnection(port: server.port)
+        let ending = try await onOwnThread {
+            // Send half a request line, then nothing: a slow or stuck client.
+            try connection.send("GET /ping/")
+            return connection.untilClosed(timeout: 10)
         }
-        try #require(connected == 0)
-        // Send half a request line, then nothing: a slow or stuck client.
-        _ = "GET /ping/".withCString { send(socket, $0, 10, 0) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let started = Date()
-        // recv blocks (up to the 10 s above): on a thread of its own, not the test's.
-        let received = await Background {
-            var byte: UInt8 = 0
-            return recv(socket, &byte, 1, 0)
-        }.value
-        #expect(received == 0, "the server closed the connection")
-        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(ending.closed, "the server closed the connection")
+        #expect(ending.bytes.isEmpty)
+        #expect(ending.seconds < 5)
     }
 
     @Test("an invalid config is fatal at start: exit 1 with its diagnostics")

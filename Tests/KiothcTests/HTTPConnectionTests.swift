@@ -1,0 +1,264 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// End to end: how `kiothc serve` treats an HTTP/1.1 connection on a plain listener, byte for
+/// byte over a raw socket — pipelining, keep-alive, `Connection: close`, HTTP/1.0, chunked
+/// bodies, a malformed request, a body cut short. What these pin must survive any rework of
+/// the ping path.
+@Suite("HTTP/1.1 connections: pipelining, keep-alive, close, framing", .serialized, .stopsServers)
+struct HTTPConnectionTests {
+    static let config = [
+        "projects.yaml": "projects:\n  ops:\n",
+        "checks.yaml": """
+            project: ops
+            checks:
+              backup: {name: Database Backup, timeout: 1h}
+            """,
+    ]
+
+    /// One request as a client writes it: Host, then `headers`, then Content-Length and the body.
+    static func request(_ method: String, _ path: String, version: String = "HTTP/1.1", headers: [String] = [], body: String? = nil) -> String {
+        var lines = ["\(method) \(path) \(version)", "Host: 127.0.0.1"] + headers
+        if let body { lines.append("Content-Length: \(body.utf8.count)") }
+        return lines.joined(separator: "\r\n") + "\r\n\r\n" + (body ?? "")
+    }
+
+    static let ok = "HTTP/1.1 200 OK"
+    static let notFound = "HTTP/1.1 404 Not Found"
+
+    @Test("pipelined requests in one write are answered complete and in order; the pings are stored in order", arguments: ["write", "fsync"])
+    func pipelining(durability: String) async throws {
+        let server = try await RunningServer(files: Self.config, arguments: ["--durability", durability])
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        // A User-Agent per request tells which request each stored ping came from.
+        let requests = [
+            Self.request("GET", "/ping/\(uuid)", headers: ["User-Agent: request-1"]),
+            Self.request("GET", "/-/healthy", headers: ["User-Agent: request-2"]),
+            Self.request("POST", "/ping/\(uuid)", headers: ["User-Agent: request-3"], body: "backup done ✓"),
+            Self.request("HEAD", "/ping/\(uuid)", headers: ["User-Agent: request-4"]),
+            Self.request("GET", "/ping/\(UUID().uuidString.lowercased())", headers: ["User-Agent: request-5"]),
+            Self.request("GET", "/no-such-page", headers: ["User-Agent: request-6"]),
+            Self.request("GET", "/ping/\(uuid)/fail", headers: ["User-Agent: request-7"]),
+        ]
+        let connection = try RawConnection(port: server.port)
+        let (responses, after) = try await onOwnThread {
+            try connection.send(requests.joined())
+            let responses = try [false, false, false, true, false, false, false].map { try connection.response(toHead: $0) }
+            return (responses, connection.untilClosed(timeout: 0.3))
+        }
+        #expect(responses.map(\.statusLine) == [Self.ok, Self.ok, Self.ok, Self.ok, Self.notFound, Self.notFound, Self.ok])
+        #expect(responses.map(\.text) == ["OK", "OK", "OK", "", "not found", "not found", "OK"])
+        // Only ping answers carry the limit header: a ping's answer is told from /-/healthy's.
+        #expect(responses.map { $0.headers["ping-body-limit"] } == ["10000", nil, "10000", "10000", nil, nil, "10000"])
+        #expect(responses[3].headers["content-length"] == "2", "HEAD gets the length GET's body would have")
+        #expect(!after.closed, "the connection stays open after a pipelined batch")
+        #expect(after.bytes.isEmpty, "no response beyond the seven")
+
+        let stored = try server.pings(uuid)
+        #expect(stored.map { $0["n"] as? Int } == [1, 2, 3, 4])
+        #expect(stored.map { $0["ua"] as? String } == ["request-1", "request-3", "request-4", "request-7"])
+        #expect(stored.map { $0["kind"] as? String } == ["success", "success", "success", "fail"])
+        #expect(stored.map { $0["method"] as? String } == ["GET", "POST", "HEAD", "GET"])
+        #expect(stored.map { $0["body"] as? String } == [nil, "backup done ✓", nil, nil])
+        #expect(stored.map { $0["body_size"] as? Int } == [0, 15, 0, 0])
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("200 pings pipelined in one write: 200 answers in order, 200 pings stored in order")
+    func manyPipelined() async throws {
+        let server = try await RunningServer(files: Self.config)
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        // Exit statuses 0...199: each stored ping says which request it was.
+        let count = 200
+        let batch = (0..<count).map { Self.request("GET", "/ping/\(uuid)/\($0)") }.joined()
+        let connection = try RawConnection(port: server.port)
+        let responses = try await onOwnThread {
+            try connection.send(batch)
+            return try (0..<count).map { _ in try connection.response() }
+        }
+        #expect(responses.count == count)
+        #expect(responses.allSatisfy { $0.statusLine == Self.ok && $0.text == "OK" && $0.headers["ping-body-limit"] == "10000" })
+        let stored = try server.pings(uuid)
+        #expect(stored.count == count)
+        #expect(stored.map { $0["n"] as? Int } == Array(1...count))
+        #expect(stored.map { $0["exit_status"] as? Int } == Array(0..<count))
+        #expect(stored.map { $0["kind"] as? String } == ["success"] + Array(repeating: "fail", count: count - 1))
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("a connection pinging every 0.3 s outlives --idle-timeout 1 three times over, then is closed once silent")
+    func keepAliveUnderIdleTimeout() async throws {
+        let server = try await RunningServer(files: Self.config, arguments: ["--idle-timeout", "1"])
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let connection = try RawConnection(port: server.port)
+        let pings = 11
+        let (responses, busy, silent) = try await onOwnThread {
+            let started = Date()
+            var responses: [RawConnection.Response] = []
+            for index in 0..<pings {
+                if index > 0 { usleep(300_000) }
+                try connection.send(Self.request("GET", "/ping/\(uuid)"))
+                responses.append(try connection.response())
+            }
+            let busy = Date().timeIntervalSince(started)
+            return (responses, busy, connection.untilClosed(timeout: 4))
+        }
+        #expect(busy >= 3, "the connection was busy for 3 idle timeouts (\(busy) s)")
+        #expect(responses.count == pings)
+        #expect(responses.allSatisfy { $0.statusLine == Self.ok && $0.text == "OK" })
+        #expect(try server.pings(uuid).count == pings)
+        #expect(silent.closed, "the server closes a silent connection")
+        #expect(silent.bytes.isEmpty)
+        #expect(silent.seconds > 0.5 && silent.seconds < 2.5, "closed \(silent.seconds) s after the last answer; the idle timeout is 1 s")
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("Connection: close: the ping is answered and stored, then the server closes and ignores what followed")
+    func connectionClose() async throws {
+        let server = try await RunningServer(files: Self.config)
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let connection = try RawConnection(port: server.port)
+        // A request pipelined after the close must not be processed (RFC 9112 §9.6).
+        let written = Self.request("GET", "/ping/\(uuid)", headers: ["Connection: close"]) + Self.request("GET", "/ping/\(uuid)/fail")
+        let (response, ending) = try await onOwnThread {
+            try connection.send(written)
+            return (try connection.response(), connection.untilClosed(timeout: 3))
+        }
+        #expect(response.statusLine == Self.ok)
+        #expect(response.text == "OK")
+        #expect(ending.closed, "closed at once, not after the 60 s idle timeout")
+        #expect(ending.bytes.isEmpty, "no answer to the request after the close")
+        #expect(try server.pings(uuid).map { $0["kind"] as? String } == ["success"])
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("HTTP/1.0 without keep-alive: the ping is answered and stored, and the connection closed")
+    func http10Close() async throws {
+        let server = try await RunningServer(files: Self.config)
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let connection = try RawConnection(port: server.port)
+        let (response, ending) = try await onOwnThread {
+            try connection.send("GET /ping/\(uuid) HTTP/1.0\r\n\r\n")
+            return (try connection.response(), connection.untilClosed(timeout: 1.5))
+        }
+        #expect(response.status == 200)
+        #expect(response.text == "OK")
+        #expect(try server.pings(uuid).map { $0["method"] as? String } == ["GET"])
+        #expect(ending.bytes.isEmpty)
+        // RFC 9112 §9.3: an HTTP/1.0 request without "keep-alive" closes the connection after
+        // its response. Hummingbird's HTTP/1 channel closes only on "Connection: close", so
+        // the server keeps it open until --idle-timeout (60 s here): a client that reads to
+        // the end of the stream, as HTTP/1.0 clients may, waits that long.
+        withKnownIssue("HTTP/1.0 connections without keep-alive stay open until the idle timeout") {
+            #expect(ending.closed, "closed after the response")
+        }
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("HTTP/1.0 with Connection: keep-alive: two pings answered on one connection")
+    func http10KeepAlive() async throws {
+        let server = try await RunningServer(files: Self.config)
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let connection = try RawConnection(port: server.port)
+        let responses = try await onOwnThread {
+            try [uuid, "\(uuid)/start"].map { path in
+                try connection.send(Self.request("GET", "/ping/\(path)", version: "HTTP/1.0", headers: ["Connection: keep-alive"]))
+                return try connection.response()
+            }
+        }
+        #expect(responses.map(\.status) == [200, 200])
+        #expect(responses.map(\.text) == ["OK", "OK"])
+        #expect(try server.pings(uuid).map { $0["kind"] as? String } == ["success", "start"])
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("a chunked POST in three chunks, a character split across two, is stored with the exact body")
+    func chunkedBody() async throws {
+        let server = try await RunningServer(files: Self.config)
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let connection = try RawConnection(port: server.port)
+        let check: [UInt8] = Array("✓".utf8)
+        let head = Array(Self.request("POST", "/ping/\(uuid)/log", headers: ["Transfer-Encoding: chunked"]).utf8)
+        // "rows: 42 " + first byte of ✓ | the rest of ✓ + " ok" | "\nend"
+        let chunks: [[UInt8]] = [Array("rows: 42 ".utf8) + check.prefix(1), Array(check.dropFirst()) + Array(" ok".utf8), Array("\nend".utf8)]
+        let (responses, after) = try await onOwnThread {
+            for (index, chunk) in chunks.enumerated() {
+                let framed = Array(String(chunk.count, radix: 16).utf8) + [13, 10] + chunk + [13, 10]
+                try connection.send((index == 0 ? head : []) + framed)
+                usleep(50_000)
+            }
+            try connection.send("0\r\n\r\n")
+            let answer = try connection.response()
+            // The connection reads on after the last chunk: the next request is answered.
+            try connection.send(Self.request("GET", "/ping/\(uuid)"))
+            return ([answer, try connection.response()], connection.untilClosed(timeout: 0.3))
+        }
+        #expect(responses.map(\.statusLine) == [Self.ok, Self.ok])
+        #expect(responses.map(\.text) == ["OK", "OK"])
+        #expect(!after.closed && after.bytes.isEmpty)
+        let stored = try server.pings(uuid)
+        #expect(stored.map { $0["kind"] as? String } == ["log", "success"])
+        #expect(stored.first?["body"] as? String == "rows: 42 ✓ ok\nend")
+        #expect(stored.first?["body_size"] as? Int == chunks.joined().count)
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("a ping followed by a garbage request in one write: the ping gets 200 and is stored, the garbage 400 and the close")
+    func malformedAfterPing() async throws {
+        let server = try await RunningServer(files: Self.config)
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let connection = try RawConnection(port: server.port)
+        let (responses, ending) = try await onOwnThread {
+            try connection.send(Self.request("GET", "/ping/\(uuid)/log") + "this is not http\r\n\r\n")
+            return ([try connection.response(), try connection.response()], connection.untilClosed(timeout: 3))
+        }
+        #expect(responses[0].statusLine == Self.ok)
+        #expect(responses[0].text == "OK")
+        #expect(responses[1].statusLine == "HTTP/1.1 400 Bad Request")
+        #expect(responses[1].headers["connection"] == "close")
+        #expect(ending.closed, "closed at once after the 400, not after the idle timeout")
+        #expect(ending.bytes.isEmpty)
+        #expect(try server.pings(uuid).map { $0["kind"] as? String } == ["log"])
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("a POST whose client stops after 10 of 100 body bytes is not stored, and the server answers the next connection")
+    func truncatedBody() async throws {
+        let server = try await RunningServer(files: Self.config)
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let cut = try RawConnection(port: server.port)
+        let ending = try await onOwnThread {
+            try cut.send("POST /ping/\(uuid) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123456789")
+            usleep(50_000)
+            // The FIN of a close; only shut down for writing, so that what the server does
+            // about it can be read (and the check below waits until it has done it).
+            cut.finishSending()
+            return cut.untilClosed(timeout: 3)
+        }
+        #expect(ending.closed)
+        // Whatever it answers to a client that is gone, it is not a success.
+        let answer = String(decoding: ending.bytes, as: UTF8.self)
+        #expect(answer.isEmpty || answer.hasPrefix("HTTP/1.1 400 "), "answer: \(answer.debugDescription)")
+
+        let next = try RawConnection(port: server.port)
+        let response = try await onOwnThread {
+            try next.send(Self.request("GET", "/ping/\(uuid)/start"))
+            return try next.response()
+        }
+        #expect(response.statusLine == Self.ok)
+        #expect(response.text == "OK")
+        let stored = try server.pings(uuid)
+        #expect(stored.map { $0["kind"] as? String } == ["start"], "only the second connection's ping: \(stored)")
+        #expect(await server.stop() == 0)
+    }
+}
