@@ -196,10 +196,17 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard case .storing = state else { return }
         state = .idle
         write(answer, context: context)
+        var replayed = false
+        defer {
+            // Hummingbird's side hands reads on to its responder at the end of a read burst.
+            if replayed { context.fireChannelReadComplete() }
+        }
         while !held.isEmpty {
             if case .storing = state { return }
             switch held.removeFirst() {
-            case .read(let data): channelRead(context: context, data: data)
+            case .read(let data):
+                replayed = true
+                channelRead(context: context, data: data)
             case .event(let event): userInboundEventTriggered(context: context, event: event)
             case .error(let error): errorCaught(context: context, error: error)
             }
