@@ -261,4 +261,25 @@ struct HTTPConnectionTests {
         #expect(stored.map { $0["kind"] as? String } == ["start"], "only the second connection's ping: \(stored)")
         #expect(await server.stop() == 0)
     }
+
+    /// A client that sends its pings and half-closes (a FIN after the last request, as
+    /// `nc -N` does) still gets every answer: in fsync mode the answers come after the store's
+    /// flush, later than the end of input, which must not close the connection under them.
+    @Test("pings followed by a half-close are all answered before the server closes", arguments: ["write", "fsync"])
+    func halfCloseAfterPings(durability: String) async throws {
+        let server = try await RunningServer(files: Self.config, arguments: ["--durability", durability])
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let connection = try RawConnection(port: server.port)
+        let (responses, ending) = try await onOwnThread {
+            try connection.send(Self.request("GET", "/ping/\(uuid)/start") + Self.request("GET", "/ping/\(uuid)"))
+            connection.finishSending()
+            let responses = try [connection.response(), connection.response()]
+            return (responses, connection.untilClosed(timeout: 3))
+        }
+        #expect(responses.map(\.statusLine) == [Self.ok, Self.ok])
+        #expect(ending.closed, "the server closes once it has answered a client that stopped sending")
+        #expect(try server.pings(uuid).map { $0["kind"] as? String } == ["start", "success"])
+        #expect(await server.stop() == 0)
+    }
 }
