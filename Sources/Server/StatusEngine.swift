@@ -102,7 +102,8 @@ final class StatusEngine: Sendable {
     /// `store` for a caller that must not suspend (the event loop's ping path). The common
     /// case, a ping that flips nothing and whose check has no earlier append still to queue,
     /// goes straight to the store; anything else runs `store` in a task. `completion` gets
-    /// nil once the ping is stored, or the error; it may run on the caller's thread.
+    /// nil once the ping is stored, or the error: on the store's writer thread, or on the
+    /// task's thread.
     func store(
         _ outcome: CheckState.PingOutcome, of entry: ServingCatalog.Entry, turn: AppendTurn,
         completion: @escaping @Sendable ((any Error)?) -> Void

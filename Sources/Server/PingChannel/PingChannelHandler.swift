@@ -15,9 +15,9 @@ import NIOHTTPTypes
 /// sits behind Hummingbird's `HTTPConnectionStateHandler`, which therefore sees every request
 /// and answer (idle timeout, graceful shutdown).
 ///
-/// An answer means stored, as on the other path: `OK` is written only once the store says
-/// the ping is durable (from this thread in `write` mode when nobody else is writing, else
-/// from the store's writer thread after the batch's write and fdatasync).
+/// An answer means stored, as on the other path: `OK` is written only once the store's
+/// writer thread says the ping is durable (after its batch's write, and fdatasync in `fsync`
+/// mode); the event loop itself never touches the disk.
 final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
