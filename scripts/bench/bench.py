@@ -74,7 +74,11 @@ class Server:
     def start(self, timeout=120):
         self.log = open(self.log_path, "w+")
         begin = time.monotonic()
-        self.process = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        # The server writes through its own O_APPEND descriptor: sharing `self.log`'s offset,
+        # its lines landed wherever our last seek(0) had left it, overwriting earlier ones
+        # ("serving pings at" among them, so a healthy server seemed not to start).
+        with open(self.log_path, "ab") as output:
+            self.process = subprocess.Popen(self.argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         RUNNING.append(self)
         deadline = begin + timeout
         while time.monotonic() < deadline:
