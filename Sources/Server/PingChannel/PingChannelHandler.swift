@@ -183,11 +183,14 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
         let (endpoint, logger) = (endpoint, logger)
         endpoint.store(recording) { error in
-            let answer = endpoint.stored(recording, error: error, logger: logger)
+            // The answer is made on the event loop, not on the store's writer thread, which
+            // every ping of a batch waits for.
             if eventLoop.inEventLoop {
-                handler.value.answered(answer, context: boundContext.value)
+                handler.value.answered(endpoint.stored(recording, error: error, logger: logger), context: boundContext.value)
             } else {
-                eventLoop.execute { handler.value.answered(answer, context: boundContext.value) }
+                eventLoop.execute {
+                    handler.value.answered(endpoint.stored(recording, error: error, logger: logger), context: boundContext.value)
+                }
             }
         }
     }
