@@ -53,14 +53,7 @@ extension PingEndpoint {
                 recording.outcome.ping, to: recording.ping.entry.uuid, flip: recording.outcome.flip, queued: recording.turn.done,
                 completion: completion)
         } else {
-            Task {
-                do {
-                    try await store(recording)
-                    completion(nil)
-                } catch {
-                    completion(error)
-                }
-            }
+            inTask(reportingTo: completion) { try await store(recording) }
         }
     }
 
@@ -80,5 +73,18 @@ extension PingEndpoint {
                 metadata: ["check.uuid": "\(recording.ping.entry.uuid.uuidString.lowercased())", "not_stored_since_last_line": "\(skipped)"])
         }
         return PingResponses.unavailable()
+    }
+}
+
+/// Runs `work` in a task and tells `completion` how it ended (nil, or the error): the way out
+/// of the callback paths into the async ones, for the rare ping they do not take.
+func inTask(reportingTo completion: @escaping @Sendable ((any Error)?) -> Void, _ work: @escaping @Sendable () async throws -> Void) {
+    Task {
+        do {
+            try await work()
+            completion(nil)
+        } catch {
+            completion(error)
+        }
     }
 }

@@ -109,14 +109,7 @@ final class StatusEngine: Sendable {
         completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
         guard outcome.flip == nil, turn.isClear else {
-            Task {
-                do {
-                    try await store(outcome, of: entry, turn: turn)
-                    completion(nil)
-                } catch {
-                    completion(error)
-                }
-            }
+            inTask(reportingTo: completion) { try await self.store(outcome, of: entry, turn: turn) }
             return
         }
         let uuid = entry.uuid

@@ -90,7 +90,7 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let contentLength = request.headerFields[.contentLength].flatMap { Int($0) }
             switch endpoint.admit(method: request.method, uri: uri, contentLength: contentLength) {
             case .answer(let answer):
-                state = answer.closesConnection ? .closing : .discarding
+                state = .discarding
                 write(answer, context: context)
             case .ping(let ping):
                 state = .reading(Reading(ping: ping, headers: request.headerFields, deadline: .now + endpoint.bodyTimeout))
@@ -98,9 +98,9 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case (.reading(var reading), .body(let buffer)):
             reading.body.append(buffer)
             if reading.body.size > endpoint.maxRequestBody {
-                refuse(.contentTooLarge, PingResponses.payloadTooLarge, head: reading.ping.head, context: context)
+                write(PingEndpoint.refusedBody(.contentTooLarge, PingResponses.payloadTooLarge, head: reading.ping.head), context: context)
             } else if ContinuousClock.now > reading.deadline {
-                refuse(.requestTimeout, PingResponses.bodyTooSlow, head: reading.ping.head, context: context)
+                write(PingEndpoint.refusedBody(.requestTimeout, PingResponses.bodyTooSlow, head: reading.ping.head), context: context)
             } else {
                 state = .reading(reading)
             }
@@ -170,11 +170,6 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         method == .get || method == .post || method == .head
     }
 
-    private func refuse(_ status: HTTPResponse.Status, _ text: String, head: Bool, context: ChannelHandlerContext) {
-        state = .closing
-        write(PingEndpoint.refusedBody(status, text, head: head), context: context)
-    }
-
     private func record(_ reading: Reading, context: ChannelHandlerContext) {
         let recording = endpoint.apply(
             reading.ping, body: reading.body, headers: reading.headers, peer: context.channel.remoteAddress, scheme: scheme)
@@ -185,13 +180,10 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         endpoint.store(recording) { error in
             // The answer is made on the event loop, not on the store's writer thread, which
             // every ping of a batch waits for.
-            if eventLoop.inEventLoop {
+            let answer: @Sendable () -> Void = {
                 handler.value.answered(endpoint.stored(recording, error: error, logger: logger), context: boundContext.value)
-            } else {
-                eventLoop.execute {
-                    handler.value.answered(endpoint.stored(recording, error: error, logger: logger), context: boundContext.value)
-                }
             }
+            if eventLoop.inEventLoop { answer() } else { eventLoop.execute(answer) }
         }
     }
 
