@@ -117,19 +117,15 @@ public final class PingStore: Sendable {
             journal = nil
         }
         store.writer.withLock { $0 = StoreWriter(store: store, journal: journal, sequence: sequence) }
-        let writerThread = Thread { [store] in
+        startThread(named: "kiothc-writer") { [store] in
             StoreWriter.run(store)
             store.writerStopped.signal()
         }
-        writerThread.name = "kiothc-store-writer"
-        writerThread.start()
         if let interval = options.maintenanceInterval {
-            let maintenance = Thread { [store] in
+            startThread(named: "kiothc-maint") { [store] in
                 store.runMaintenance(every: interval)
                 store.maintenanceStopped.signal()
             }
-            maintenance.name = "kiothc-store-maintenance"
-            maintenance.start()
         }
         return store
     }

@@ -432,3 +432,31 @@ struct FailureIsolationTests {
         }
     }
 }
+
+#if os(Linux)
+/// The names of this process's threads, as `top -H`, `ps -L` and `perf` show them.
+func threadNames() throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").compactMap { task in
+        try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+@Suite("PingStore: threads")
+struct StoreThreadTests {
+    @Test("the writer and maintenance threads carry their names where operators look (Linux keeps 15 bytes)")
+    func named() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try PingStore.open(dir.data, options: PingStore.Options(durability: .write, maintenanceInterval: .seconds(60)))
+            var names: [String] = []
+            // Thread.start returns before the thread has named itself.
+            for _ in 0..<200 where !Set(["kiothc-writer", "kiothc-maint"]).isSubset(of: names) {
+                names = try threadNames()
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(names.contains("kiothc-writer"), "\(names)")
+            #expect(names.contains("kiothc-maint"), "\(names)")
+            try store.close()
+        }
+    }
+}
+#endif
