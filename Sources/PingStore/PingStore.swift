@@ -63,6 +63,10 @@ public final class PingStore: Sendable {
         public var records = 0
         /// fdatasync calls on the journal: one per successful batch in `fsync` mode.
         public var journalSyncs = 0
+        /// Time spent in those fdatasyncs, and the slowest one: what the disk's flushes cost
+        /// the pings waiting for them (a stall of the disk shows here first).
+        public var journalSyncTime = Duration.zero
+        public var slowestJournalSync = Duration.zero
         public var failedBatches = 0
         public var checkpoints = 0
         public var compactions = 0

@@ -136,6 +136,7 @@ struct StoreWriter {
         var written: [(path: String, before: Int)] = []
         var journalBefore = journalSize
         var records = 0
+        var syncTook = Duration.zero
 
         func add(_ path: String, _ line: [UInt8]) {
             if perFile[path] == nil { order.append(path) }
@@ -178,7 +179,9 @@ struct StoreWriter {
             }
             if fsyncMode, let journal {
                 try store.options.faults?.check(.journalSync, path: journal.path)
+                let began = ContinuousClock.now
                 try journal.syncData()
+                syncTook = ContinuousClock.now - began
             }
         } catch {
             rollBack(journalTo: journalBefore, files: written)
@@ -199,7 +202,11 @@ struct StoreWriter {
             if journalFull { state.checkpointWanted = true }
             state.statistics.batches += 1
             state.statistics.records += records
-            if fsyncMode { state.statistics.journalSyncs += 1 }
+            if fsyncMode {
+                state.statistics.journalSyncs += 1
+                state.statistics.journalSyncTime += syncTook
+                state.statistics.slowestJournalSync = max(state.statistics.slowestJournalSync, syncTook)
+            }
             state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
             state.compactionWanted.formUnion(wanted)
             state.flipCompactionWanted.formUnion(flipsWanted)

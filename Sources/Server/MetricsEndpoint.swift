@@ -111,10 +111,20 @@ struct MetricsEndpoint: Sendable {
             counter("kiothc_store_batches_total", "Group-commit batches written.", statistics.batches)
             counter("kiothc_store_records_total", "Records (pings and flips) acknowledged by the store.", statistics.records)
             counter("kiothc_store_journal_syncs_total", "fdatasync calls on the journal.", statistics.journalSyncs)
+            let syncTime = "kiothc_store_journal_sync_seconds_total"
+            out += "# HELP \(syncTime) Time spent in fdatasync calls on the journal (pings of a batch wait for its one).\n"
+            out += "# TYPE \(syncTime) counter\n\(syncTime) \(Self.number(Self.seconds(statistics.journalSyncTime)))\n"
+            let slowest = "kiothc_store_journal_sync_max_seconds"
+            out += "# HELP \(slowest) The slowest fdatasync on the journal since the server started: a disk stall shows here.\n"
+            out += "# TYPE \(slowest) gauge\n\(slowest) \(Self.number(Self.seconds(statistics.slowestJournalSync)))\n"
             counter("kiothc_store_failed_batches_total", "Batches the store could not write.", statistics.failedBatches)
             counter("kiothc_store_compactions_total", "Ping files compacted.", statistics.compactions)
         }
         return out
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func number(_ value: Double) -> String {

@@ -182,7 +182,13 @@ public final class PingServer: Sendable {
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
         let statistics = store.statistics
-        logger.notice("stopped: listeners closed, store flushed", metadata: ["pings_stored": "\(statistics.records)"])
+        var stopped: Logger.Metadata = ["pings_stored": "\(statistics.records)"]
+        if statistics.journalSyncs > 0 {
+            // What the disk's flushes cost the pings (BENCHMARKS.md reads it beside wrk's p99).
+            stopped["journal_syncs"] = "\(statistics.journalSyncs)"
+            stopped["slowest_journal_sync_ms"] = "\(MetricsEndpoint.number(MetricsEndpoint.seconds(statistics.slowestJournalSync) * 1000))"
+        }
+        logger.notice("stopped: listeners closed, store flushed", metadata: stopped)
     }
 
     private func application(_ address: ListenAddress, onListening: @escaping @Sendable (String) -> Void) throws -> some Service {

@@ -147,7 +147,12 @@ struct ServeTests {
         #expect(reply.body == "OK")
         #expect(try server.pings(uuid).first?["body"] as? String == "one-zero")
         #expect(await server.stop() == 0)
-        #expect(server.output.contains("stopped: listeners closed, store flushed"))
+        let stopped = server.output.split(separator: "\n").first { $0.contains("stopped: listeners closed, store flushed") } ?? ""
+        #expect(stopped.contains("pings_stored=2"), "the ping and the flip it made (new → up): \(stopped)")
+        // `fsync` durability (the default): what the disk's flushes cost the pings; both
+        // records went in one batch.
+        #expect(stopped.contains("journal_syncs=1"), "\(stopped)")
+        #expect(stopped.wholeMatch(of: /.*slowest_journal_sync_ms=[0-9]+(\.[0-9]+)?\b.*/) != nil, "\(stopped)")
     }
 
     @Test("IPv6 loopback [::1]")

@@ -79,6 +79,8 @@ struct PingStoreTests {
             #expect(stats.records == 200)
             #expect(stats.batches == 1)
             #expect(stats.journalSyncs == 1, "one flush for 200 pings to 50 checks")
+            #expect(stats.journalSyncTime > .zero, "the flush's time is counted")
+            #expect(stats.slowestJournalSync == stats.journalSyncTime, "one flush: it is the slowest")
             #expect(stats.largestBatch == 200)
             // The 200 tasks reach the queue in no fixed order, so neither do a check's pings.
             for check in checks {
@@ -104,6 +106,9 @@ struct PingStoreTests {
             let stats = store.statistics
             #expect(stats.records == 500)
             #expect(stats.journalSyncs == stats.batches)
+            #expect(stats.slowestJournalSync > .zero)
+            #expect(stats.slowestJournalSync <= stats.journalSyncTime)
+            #expect(stats.slowestJournalSync * stats.journalSyncs >= stats.journalSyncTime, "the slowest is at least the mean")
             for check in checks {
                 #expect(try store.pings(of: check, limit: 100).map(\.n) == Array((1...25).reversed()))
             }
@@ -116,6 +121,8 @@ struct PingStoreTests {
             let store = try PingStore.open(dir.data, options: testOptions(.write))
             try await store.append(samplePing(1), to: checkA)
             #expect(store.statistics.journalSyncs == 0)
+            #expect(store.statistics.journalSyncTime == .zero)
+            #expect(store.statistics.slowestJournalSync == .zero)
             #expect(try store.pings(of: checkA, limit: 1).count == 1)
             try store.close()
             #expect(try FileSystem.list(dir.data.journal).isEmpty)

@@ -376,6 +376,9 @@ struct ManagementAPITests {
                 #expect(text.contains(#"hc_check_up{name="Queue \"Worker\" <b>",tags="prod",unique_key=""#))
                 #expect(text.contains(#"kiothc_pings_total{kind="fail"} 1"#))
                 #expect(text.contains("kiothc_store_append_duration_seconds_count 1\n"))
+                // `write` durability: no fdatasync, so no time in one.
+                #expect(text.contains("# TYPE kiothc_store_journal_sync_seconds_total counter\nkiothc_store_journal_sync_seconds_total 0\n"))
+                #expect(text.contains("# TYPE kiothc_store_journal_sync_max_seconds gauge\nkiothc_store_journal_sync_max_seconds 0\n"))
                 #expect(text.contains("kiothc_config_last_reload_successful 1\n"))
             }
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer web-read-write-key-0001"]) { response in

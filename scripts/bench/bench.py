@@ -238,6 +238,10 @@ def measure_kiothc(args, work, template, durability, mode, paths_file, label):
         raise BenchError(f"{label}: the store acknowledged {stored.group(1)} records, wrk counted "
                          f"{result['answered']} 200s")
     result["stored"] = int(stored.group(1))
+    # fsync mode: the disk's slowest flush in the run, which every ping of its batch waited for
+    # (wrk's p99 corrects for coordinated omission: one stall puts p99 near it).
+    sync = re.search(r"slowest_journal_sync_ms=([0-9.]+)", text)
+    result["slowest_sync_ms"] = float(sync.group(1)) if sync else None
     shutil.rmtree(data)
     return result
 
@@ -264,7 +268,9 @@ def ping_scenarios(args, work, templates):
                     else:
                         pair["kiothc"] = measure_kiothc(args, work, templates[config], durability, mode, paths_file, label)
                 pair["ratio"] = pair["kiothc"]["rps"] / pair["bare"]["rps"]
-                log(f"   kiothc {pair['kiothc']['rps']:.0f}/s p99 {pair['kiothc']['p99_us'] / 1000:.2f} ms, "
+                sync = pair["kiothc"]["slowest_sync_ms"]
+                log(f"   kiothc {pair['kiothc']['rps']:.0f}/s p99 {pair['kiothc']['p99_us'] / 1000:.2f} ms"
+                    + ("" if sync is None else f" (slowest fdatasync {sync:.2f} ms)") + ", "
                     f"bare {pair['bare']['rps']:.0f}/s p99 {pair['bare']['p99_us'] / 1000:.2f} ms, ratio {pair['ratio']:.2f}")
                 rounds.append(pair)
             # The row shows the round with the median ratio (its own kiothc and bare figures, so
@@ -272,7 +278,9 @@ def ping_scenarios(args, work, templates):
             rounds.sort(key=lambda pair: pair["ratio"])
             row = dict(rounds[(len(rounds) - 1) // 2], scenario=name, durability=durability)
             row["ratios"] = [pair["ratio"] for pair in rounds]
-            row["worst_p99_us"] = max(pair["kiothc"]["p99_us"] for pair in rounds)
+            worst = max(rounds, key=lambda pair: pair["kiothc"]["p99_us"])
+            row["worst_p99_us"] = worst["kiothc"]["p99_us"]
+            row["worst_p99_sync_ms"] = worst["kiothc"]["slowest_sync_ms"]
             rows.append(row)
     return rows
 
@@ -412,11 +420,12 @@ def ping_table(args, rows):
       + (f"; {args.rounds} rounds per row, the round with the median ratio shown, all rounds' ratios in the last column" if args.rounds > 1 else ""))
     p("")
     rounds = "| ratios of the rounds " if args.rounds > 1 else ""
-    p("| scenario | durability | kiothc pings/s | p50 ms | p99 ms | bare req/s | bare p50 ms | bare p99 ms | ratio | kiothc peak RSS MB | load " + rounds + "|")
-    p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if args.rounds > 1 else ""))
+    p("| scenario | durability | kiothc pings/s | p50 ms | p99 ms | slowest fdatasync ms | bare req/s | bare p50 ms | bare p99 ms | ratio | kiothc peak RSS MB | load " + rounds + "|")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if args.rounds > 1 else ""))
     for row in rows:
         k, b = row["kiothc"], row["bare"]
-        p(f"| {row['scenario']} | {row['durability']} | {k['rps']:,.0f} | {k['p50_us'] / 1000:.2f} | {k['p99_us'] / 1000:.2f} | "
+        sync = "—" if k["slowest_sync_ms"] is None else f"{k['slowest_sync_ms']:.2f}"
+        p(f"| {row['scenario']} | {row['durability']} | {k['rps']:,.0f} | {k['p50_us'] / 1000:.2f} | {k['p99_us'] / 1000:.2f} | {sync} | "
           f"{b['rps']:,.0f} | {b['p50_us'] / 1000:.2f} | {b['p99_us'] / 1000:.2f} | {row['ratio']:.2f} | "
           f"{k['rss_kb'] / 1024:.1f} | {k['load']:.1f} |"
           + (" " + ", ".join(f"{ratio:.2f}" for ratio in row["ratios"]) + " |" if args.rounds > 1 else ""))
@@ -452,8 +461,9 @@ def report(args, rows, memory, config, reloads, loads):
             targets.append((f"ratio ≥ 0.6, fsync, {row['scenario']}", row["ratio"] >= 0.6, f"{row['ratio']:.2f}"))
     for durability in args.modes:
         worst = max((r for r in rows if r["durability"] == durability), key=lambda r: r["worst_p99_us"])
+        disk = "" if worst["worst_p99_sync_ms"] is None else f"; that run's slowest journal fdatasync {worst['worst_p99_sync_ms']:.2f} ms"
         targets.append((f"p99 ≤ 5 ms at 32 connections, every kiothc run, {durability}", worst["worst_p99_us"] <= 5000,
-                        f"worst {worst['worst_p99_us'] / 1000:.2f} ms ({worst['scenario']})"))
+                        f"worst {worst['worst_p99_us'] / 1000:.2f} ms ({worst['scenario']}){disk}"))
     targets.append(("config load, 10,000 checks ≤ 0.5 s (wall mean)", config["10k"]["wall"] <= 0.5,
                     f"{config['10k']['wall']:.3f} s (CPU {config['10k']['cpu']:.3f} s)"))
     targets.append((f"startup ≤ 2 s, 10,000 checks, {s['pings']:,} pings (wall median)", s["median_wall"] <= 2.0,
