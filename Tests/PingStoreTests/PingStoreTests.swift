@@ -454,11 +454,13 @@ struct StoreThreadTests {
     func named() async throws {
         try await TemporaryDirectory.with { dir in
             let store = try PingStore.open(dir.data, options: PingStore.Options(durability: .write, maintenanceInterval: .seconds(60)))
-            var names: [String] = []
-            // Thread.start returns before the thread has named itself.
-            for _ in 0..<200 where !Set(["kiothc-writer", "kiothc-maint"]).isSubset(of: names) {
-                names = try threadNames()
+            // Thread.start returns before the thread has named itself: look for up to 2 s.
+            var names = try threadNames()
+            var looks = 0
+            while !Set(["kiothc-writer", "kiothc-maint"]).isSubset(of: names), looks < 200 {
                 try await Task.sleep(for: .milliseconds(10))
+                names = try threadNames()
+                looks += 1
             }
             #expect(names.contains("kiothc-writer"), "\(names)")
             #expect(names.contains("kiothc-maint"), "\(names)")
