@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The script tests CI runs after `swift build`: the slug comparison with Django, the schedule
+# The script tests CI runs after `swift build`: that a skipped group fails under CI=true, the slug
+# comparison with Django, the schedule
 # comparison with cronsim and oncalendar, the hostile YAML inputs, the examples under examples/,
 # that docs/cli.md matches --help, hostile HTTP clients, the secret-leak grep and the full-disk
 # test (not the benchmarks under scripts/bench, run by hand; docs/reliability.md).
@@ -27,10 +28,11 @@ run() {
         cat "$log/$name.out"           # the whole output: the mismatches or the failing rows
         echo "== $name: FAILED (exit $status)"
     else
-        grep -v '^slugs: [0-9]\|^schedules: [0-9]\|^hostile: [0-9]\|^examples: [0-9]\|^cli-docs: [0-9]\|^hostile-clients: [0-9]\|^secrets: [0-9]\|^full-disk: [0-9]\|^ok ' "$log/$name.out" | tail -n 20 || true
+        grep -v '^ci-skips: [0-9]\|^slugs: [0-9]\|^schedules: [0-9]\|^hostile: [0-9]\|^examples: [0-9]\|^cli-docs: [0-9]\|^hostile-clients: [0-9]\|^secrets: [0-9]\|^full-disk: [0-9]\|^ok ' "$log/$name.out" | tail -n 20 || true
     fi
-    summaries+=("$(grep -E '^(slugs|schedules|hostile|examples|cli-docs|hostile-clients|secrets|full-disk): ([0-9]+ passed, [0-9]+ failed|skipped)' "$log/$name.out" | tail -n 1 || echo "$name: no summary line (exit $status)")")
+    summaries+=("$(grep -E '^(ci-skips|slugs|schedules|hostile|examples|cli-docs|hostile-clients|secrets|full-disk): ([0-9]+ passed, [0-9]+ failed|skipped)' "$log/$name.out" | tail -n 1 || echo "$name: no summary line (exit $status)")")
 }
+run ci-skips "$here/ci/skips-fail-under-ci.sh"
 run slugs "$here/differential/slugs.sh" "$kiothc"
 run schedules "$here/differential/schedules.sh" "$kiothc"
 run hostile "$here/hostile/hostile-inputs.sh" "$kiothc"

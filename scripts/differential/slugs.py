@@ -11,7 +11,8 @@ prints every mismatch. Last line: `slugs: N passed, M failed`; exit 1 on any mis
     scripts/differential/slugs.py --emit-swift-table     # ~60 cases for the Swift tests
 
 Django comes from a venv under `.build-venv/` (created on demand, `pip install django`);
-when pip or PyPI is unavailable the script says why and exits 0 (it cannot judge).
+when pip or PyPI is unavailable the script says why and exits 0 (it cannot judge), or 1 under
+CI=true (scripts/skips.py).
 
 Code points excluded from generation, and why:
   * U+0000 NUL: a process argument cannot contain it (C strings). The Swift table covers it.
@@ -75,9 +76,9 @@ def ensure_django() -> None:
 
 
 def skip(reason: str) -> None:
-    print(f"slugs: SKIPPED: {reason}")
-    print("slugs: 0 passed, 0 failed (skipped: Django unavailable)")
-    sys.exit(0)
+    sys.path.insert(0, str(REPO / "scripts"))
+    from skips import skip_group
+    skip_group("slugs", f"Django unavailable: {reason}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,13 +6,15 @@
 # against the API schema, the GitHub workflow against its schema (and its steps run locally),
 # and the Slack, Discord and ntfy channels end to end against a local receiver.
 # Validators are pip-installed into .build-venv-examples/ (gitignored); each check whose tool is
-# missing is skipped, saying why. Prints 'examples: N passed, M failed, K skipped'.
+# missing is skipped, saying why (under CI=true a skip is a failure). Prints 'examples: N passed,
+# M failed, K skipped'.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+source "$repo/scripts/skips.sh"
 kiothc="${1:-${KIOTHC:-$repo/.build/debug/kiothc}}"
 case "$kiothc" in /*) ;; *) kiothc="$PWD/$kiothc" ;; esac
-if ! command -v python3 >/dev/null; then echo "examples: skipped (no python3)"; exit 0; fi
+if ! command -v python3 >/dev/null; then skip_group examples "no python3"; fi
 venv="$repo/.build-venv-examples"
 python="$venv/bin/python"
 if [ ! -x "$python" ] || ! "$python" -c 'import yaml, kubernetes_validate, check_jsonschema' 2>/dev/null; then

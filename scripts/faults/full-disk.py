@@ -8,7 +8,8 @@ dashboard and /metrics. Once the test frees the space, pings must succeed again 
 restart. At the end every acknowledged ping is in its file, no line is corrupt, and a restart
 (clean, then after kill -9) finds them all again.
 
-Needs root (mount -t tmpfs); otherwise it prints 'full-disk: skipped (...)' and exits 0.
+Needs root (mount -t tmpfs); otherwise it prints 'full-disk: skipped (...)' and exits 0 (1 under
+CI=true: scripts/skips.py).
 
 Usage: full-disk.py KIOTHC_BINARY [--durability fsync|write]
 Prints 'full-disk: N passed, M failed'; exit 1 on any failure.
@@ -24,7 +25,9 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from common import Server, Tally  # noqa: E402
+from skips import skip_group  # noqa: E402
 
 RW = "fulldisk-rw-key-0123456789abcdef"
 CHECKS = 20
@@ -239,17 +242,15 @@ def main():
     args = parser.parse_args()
 
     if os.geteuid() != 0:
-        print("full-disk: skipped (needs root to mount a tmpfs)")
-        return
+        skip_group("full-disk", "needs root to mount a tmpfs")
     root = tempfile.mkdtemp(prefix="kiothc-fulldisk-")
     disk = os.path.join(root, "disk")
     os.makedirs(disk)
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk], capture_output=True, text=True)
     if mounted.returncode != 0:
-        print(f"full-disk: skipped (mount -t tmpfs is not permitted here: {mounted.stderr.strip()})")
         os.rmdir(disk)
         os.rmdir(root)
-        return
+        skip_group("full-disk", f"mount -t tmpfs is not permitted here: {mounted.stderr.strip()}")
     tally = Tally("full-disk")
     server = None
     try:
