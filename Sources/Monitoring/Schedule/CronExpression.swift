@@ -1,4 +1,4 @@
-/// A parsed 5-field cron expression, as `cronsim` 2.8 reads it: fields in the order minute, hour,
+/// A parsed 5-field cron expression, as `cronsim` 2.9 reads it: fields in the order minute, hour,
 /// day-of-month, month, day-of-week; case-insensitive names; `L`, `LW`, `5L`, `MON#2`.
 struct CronExpression: Hashable, Sendable {
     /// Bit n set: value n allowed.

@@ -1,5 +1,5 @@
 /// One of the five fields of a cron expression, and its parser. The grammar and the order of the
-/// checks follow `cronsim` 2.8 (`Field.parse`) exactly, so that the same strings are accepted;
+/// checks follow `cronsim` 2.9 (`Field.parse`) exactly, so that the same strings are accepted;
 /// only the error messages are ours.
 enum CronField: Int, CaseIterable, Sendable {
     case minute, hour, dayOfMonth, month, dayOfWeek
@@ -96,8 +96,9 @@ enum CronField: Int, CaseIterable, Sendable {
                 if case .value(let v) = item { return v }
                 return nil
             }.sorted()
-            if values.count == 1, let start = values.first {
-                // cronsim: a single start value steps up to the end of the field's range.
+            if values.count == 1, let start = values.first, !term.contains("-") {
+                // cronsim: a single start value steps up to the end of the field's range. A range
+                // whose ends are equal (`50-50/3`) is that value only (cronsim 2.9; 2.8 stepped).
                 return Set(stride(from: start, through: range.upperBound, by: step).map(Item.value))
             }
             return Set(stride(from: 0, to: values.count, by: step).map { Item.value(values[$0]) })

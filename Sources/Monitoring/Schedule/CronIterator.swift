@@ -1,4 +1,4 @@
-/// Forward evaluation of a cron expression, step for step as `cronsim` 2.8 `CronSim.__next__`
+/// Forward evaluation of a cron expression, step for step as `cronsim` 2.9 `CronSim.__next__`
 /// does it, so that results agree to the second — including its DST behaviour:
 ///
 /// - Fixed-time jobs (neither minute nor hour starts with `*`) are evaluated on the wall clock; a
