@@ -148,11 +148,12 @@ public struct CheckState: Sendable, Hashable {
     }
 
     /// The deadline passed (late beyond grace, or a run outlived its grace): `up → down`, or
-    /// `new → down` for a never-pinged check whose first run outlived its grace (as
-    /// Healthchecks, whose `going_down_after` counts the run of a new check), timestamped at the
-    /// deadline. Paused checks never go down this way; a down check already is.
+    /// `new → down` / `paused → down` for a never-pinged or paused check whose run outlived its
+    /// grace (as Healthchecks, whose `going_down_after` counts the run of a new or paused
+    /// check), timestamped at the deadline. A paused check with no run never goes down this
+    /// way; a down check already is.
     public func goingDown(at deadline: Int64) -> (state: CheckState, flip: Flip)? {
-        guard status == .up || (status == .new && run != nil) else { return nil }
+        guard status == .up || ((status == .new || status == .paused) && run != nil) else { return nil }
         var next = self
         next.status = .down
         return (next, Flip(time: deadline, old: status, new: .down, reason: .timeout))

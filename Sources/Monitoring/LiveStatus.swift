@@ -28,14 +28,16 @@ public struct Deadlines: Sendable, Hashable {
 
 extension CheckState {
     /// The status at `now`, as Healthchecks' `Check.get_status`:
-    /// - paused (in config or at runtime) is paused;
-    /// - an open run older than `grace` is down, whatever the schedule says;
+    /// - paused in config is paused (a run it has is still reported as started);
+    /// - an open run older than `grace` is down, whatever the schedule says, even on a check
+    ///   paused at runtime: as in Healthchecks, a start arms the run's deadline there too;
+    /// - paused at runtime is paused;
     /// - new and down stay what they are; an up check is `grace` from the moment the next ping
     ///   was expected and `down` from `grace` after it (both boundaries inclusive);
     /// - a schedule with no future time never goes late.
     public func liveStatus(under rules: CheckRules, at now: Int64) -> LiveStatus {
-        if rules.paused || status == .paused { return LiveStatus(.paused, started: false) }
         let started = run != nil
+        if rules.paused { return LiveStatus(.paused, started: started) }
         if let run, now >= run.start + rules.grace { return LiveStatus(.down, started: started) }
         switch status {
         case .new: return LiveStatus(.new, started: started)
@@ -50,19 +52,20 @@ extension CheckState {
     }
 
     /// When this check goes late and down unless a ping comes first; nil when it cannot go down
-    /// by time: new and not running, paused, already down, or a schedule with no future time.
+    /// by time: new or paused and not running, paused in config, already down, or a schedule
+    /// with no future time.
     ///
-    /// The earliest of the next expected ping (up checks) and the open run's start (up or new
-    /// checks) starts the grace period, as Healthchecks' `get_grace_start(with_started=True)`.
+    /// The earliest of the next expected ping (up checks) and the open run's start (up, new or
+    /// paused checks) starts the grace period, as Healthchecks' `get_grace_start(with_started=True)`.
     public func deadlines(under rules: CheckRules) -> Deadlines? {
         if rules.paused { return nil }
         var late: Int64?
         switch status {
-        case .paused, .down:
+        case .down:
             return nil
         case .up:
             late = expectedBy(under: rules)
-        case .new:
+        case .new, .paused:
             break
         }
         if let run { late = min(late ?? run.start, run.start) }

@@ -173,6 +173,30 @@ struct CheckStateTests {
         #expect(outcome.state.nPings == 1)
     }
 
+    @Test("a start on a paused check keeps it paused with a run open; a success then flips it up")
+    func startWhilePaused() throws {
+        let paused = CheckState(status: .paused, nPings: 2, lastPing: t0)
+        let start = paused.applying(received(.start), at: t0 + 10)
+        #expect(start.ping.kind == .start && start.flip == nil)
+        #expect(start.state.status == .paused && start.state.started)
+        let success = start.state.applying(received(.success), at: t0 + 15)
+        #expect(success.state.status == .up && !success.state.started)
+        #expect(success.flip == Flip(time: t0 + 15, old: .paused, new: .up, reason: .ping))
+        #expect(success.ping.duration == 5)
+        // With manual_resume the start is ignored: no run, nothing armed.
+        let ignored = paused.applying(received(.start), at: t0 + 10, manualResume: true)
+        #expect(ignored.ping.kind == .ign && !ignored.state.started)
+    }
+
+    @Test("a paused check whose run outlives grace goes down at the deadline, as Healthchecks")
+    func pausedRunGoesDown() throws {
+        let running = CheckState(status: .paused, run: .init(start: t0, rid: nil))
+        let down = try #require(running.goingDown(at: t0 + 60))
+        #expect(down.state.status == .down)
+        #expect(down.flip == Flip(time: t0 + 60, old: .paused, new: .down, reason: .timeout))
+        #expect(down.flip.notifies)
+    }
+
     @Test("manual resume does nothing to a check that is not paused")
     func manualResumeUnpaused() {
         let outcome = CheckState(status: .down).applying(received(.success), at: t0, manualResume: true)

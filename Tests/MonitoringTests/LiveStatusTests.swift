@@ -51,6 +51,19 @@ struct LiveStatusTests {
         StatusCase(name: "stored down stays down before any deadline", state: CheckState(status: .down, lastPing: t0), rules: daily, now: t0 + 1, status: .down),
         StatusCase(name: "paused at runtime is paused however late", state: CheckState(status: .paused, lastPing: t0), rules: daily, now: t0 + 9 * day, status: .paused),
         StatusCase(
+            name: "a start on a check paused at runtime: still paused, and started",
+            state: CheckState(status: .paused, lastPing: t0, run: .init(start: t0 + day, rid: nil)), rules: daily,
+            now: t0 + day + hour - 1, status: .paused, started: true),
+        StatusCase(
+            name: "a run on a check paused at runtime is down once it outlives grace",
+            state: CheckState(status: .paused, lastPing: t0, run: .init(start: t0 + day, rid: nil)), rules: daily,
+            now: t0 + day + hour, status: .down, started: true),
+        StatusCase(
+            name: "paused in config stays paused through a long run, reported as started",
+            state: CheckState(status: .up, lastPing: t0, run: .init(start: t0 + day, rid: nil)),
+            rules: CheckRules(expectation: .timeout(microseconds: day), grace: hour, timeZone: zone("UTC"), paused: true),
+            now: t0 + 9 * day, status: .paused, started: true),
+        StatusCase(
             name: "paused in config wins over a late up check",
             state: CheckState(status: .up, lastPing: t0),
             rules: CheckRules(expectation: .timeout(microseconds: day), grace: hour, timeZone: zone("UTC"), paused: true),
@@ -199,6 +212,15 @@ struct LiveStatusTests {
         #expect(state.deadlines(under: daily) == Deadlines(late: t0 + minute, down: t0 + minute + hour))
         let newRunning = CheckState(status: .new, run: .init(start: t0, rid: nil))
         #expect(newRunning.deadlines(under: daily) == Deadlines(late: t0, down: t0 + hour))
+    }
+
+    @Test("a run on a check paused at runtime arms its deadline at start + grace, as Healthchecks")
+    func pausedRunDeadline() {
+        let running = CheckState(status: .paused, lastPing: t0, run: .init(start: t0 + day, rid: nil))
+        #expect(running.deadlines(under: daily) == Deadlines(late: t0 + day, down: t0 + day + hour))
+        var configPaused = daily
+        configPaused.paused = true
+        #expect(running.deadlines(under: configPaused) == nil)
     }
 
     @Test("new, paused, down and config-paused checks have no deadline")

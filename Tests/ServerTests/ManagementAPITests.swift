@@ -324,6 +324,35 @@ struct ManagementAPITests {
         #expect(flips.map(\.flip.reason) == [.resume, .pause, .ping])
     }
 
+    @Test("a start on a paused check: still paused, started true, next_ping the start, as Healthchecks; down once grace is over")
+    func startWhilePaused() async throws {
+        let fixture = try Fixture()
+        let queue = fixture.uuid("queue")  // timeout 5m, grace 1m
+        fixture.clock.set(1_700_000_000_000_000)
+        try await fixture.application.test(.router) { client in
+            try await client.execute(uri: "/api/v3/checks/\(queue)/pause", method: .post, headers: Self.rw) { #expect($0.status == .ok) }
+            fixture.clock.set(1_700_000_010_000_000)
+            try await client.execute(uri: "/ping/\(queue)/start", method: .get) { #expect($0.status == .ok) }
+            fixture.clock.set(1_700_000_020_000_000)
+            try await client.execute(uri: "/api/v3/checks/\(queue)", method: .get, headers: Self.ro) { response in
+                let check = try Self.json(response.body)
+                #expect(check["status"] as? String == "paused")
+                #expect(check["started"] as? Bool == true)
+                #expect(check["next_ping"] as? String == "2023-11-14T22:13:30+00:00", "the run's start begins its grace")
+            }
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer admin-token-for-tests-0123456789"]) { response in
+                let line = String(buffer: response.body).split(separator: "\n").first { $0.hasPrefix(#"hc_check_started{name="Queue \"Worker\" <b>""#) }
+                #expect(line?.hasSuffix(" 1") == true, "\(line ?? "no hc_check_started line")")
+            }
+            fixture.clock.set(1_700_000_070_000_000)  // start + grace
+            try await client.execute(uri: "/api/v3/checks/\(queue)", method: .get, headers: Self.ro) { response in
+                let check = try Self.json(response.body)
+                #expect(check["status"] as? String == "down")
+                #expect(check["started"] as? Bool == true)
+            }
+        }
+    }
+
     @Test("a late check is grace then down in the API and in /metrics, from the domain's status at the request's time")
     func graceAndDown() async throws {
         let fixture = try Fixture()

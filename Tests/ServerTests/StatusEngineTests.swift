@@ -285,6 +285,44 @@ struct StatusEngineTests {
         #expect(await fixture.tick(at: t0 + 3 * s) == t0 + 122 * s, "the deadline counts from the ping again")
     }
 
+    @Test("a start on a paused check keeps it paused and started, arms start + grace, and survives a restart")
+    func startWhilePaused() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        try await fixture.ping("backup", at: t0)
+        fixture.clock.set(t0 + 1 * s)
+        try await fixture.engine.pause(uuid)
+        #expect(await fixture.tick(at: t0 + 2 * s) == nil, "a paused check without a run has no deadline")
+        try await fixture.ping("backup", .start, at: t0 + 10 * s)
+        let rules = CheckRules(try #require(fixture.catalog.snapshot.check(uuid)).definition)
+        let live = fixture.states.state(of: uuid).liveStatus(under: rules, at: t0 + 11 * s)
+        #expect(live == LiveStatus(.paused, started: true))
+        #expect(await fixture.tick(at: t0 + 11 * s) == t0 + 70 * s, "the run's deadline: start + grace (1m)")
+        try fixture.close()
+        let restarted = try EngineFixture(root: fixture.root)
+        #expect(restarted.states.state(of: uuid).status == .paused && restarted.states.state(of: uuid).started)
+        #expect(await restarted.tick(at: t0 + 12 * s) == t0 + 70 * s, "armed again after a restart")
+        await restarted.tick(at: t0 + 70 * s)
+        #expect(try restarted.flips("backup").last == Flip(time: t0 + 70 * s, old: .paused, new: .down, reason: .timeout))
+        #expect(await restarted.alerts().map(\.1) == [.down])
+    }
+
+    @Test("a start then a success on a paused check flips it up without an alert")
+    func startSuccessWhilePaused() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let uuid = fixture.uuid("backup")
+        fixture.clock.set(t0)
+        try await fixture.engine.pause(uuid)
+        try await fixture.ping("backup", .start, at: t0 + 10 * s)
+        try await fixture.ping("backup", at: t0 + 20 * s)
+        #expect(fixture.states.state(of: uuid).status == .up && !fixture.states.state(of: uuid).started)
+        #expect(try fixture.flips("backup").map { "\($0.old)→\($0.new)" } == ["new→paused", "paused→up"])
+        #expect(await fixture.alerts().isEmpty)
+        #expect(await fixture.tick(at: t0 + 21 * s) == t0 + 140 * s, "the deadline counts from the success")
+    }
+
     @Test("a run that outlives grace goes down at start + grace and alerts, though the timeout is not over")
     func runOutlivesGrace() async throws {
         let fixture = try EngineFixture()
