@@ -22,8 +22,8 @@ struct CheckCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config directory.", valueName: "dir"))
-    var config: String = ProcessInfo.processInfo.environment["KIOTHC_CONFIG"] ?? "checks.d"
+    @Option(name: .long, help: Settings.config.help("The config directory.", valueName: "dir"))
+    var config: String?
 
     @Option(name: .long, help: "Output format: text, json or github (workflow commands).")
     var format: OutputFormat = .text
@@ -35,6 +35,8 @@ struct CheckCommand: ParsableCommand {
     var resolveSecrets = false
 
     func run() throws {
+        let environment = Environment()
+        let config = try environment.value(self.config, Settings.config)
         let result: LoadResult
         do {
             result = try ConfigLoader.load(directory: config)
@@ -44,7 +46,7 @@ struct CheckCommand: ParsableCommand {
         }
         var checked = result
         if resolveSecrets {
-            let resolver = SecretResolver(environment: ProcessInfo.processInfo.environment)
+            let resolver = SecretResolver(environment: environment.variables)
             checked = result.adding(resolver.check(result.catalog))
         }
         let report = DiagnosticReport(checked, strict: strict)

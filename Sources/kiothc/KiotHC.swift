@@ -8,6 +8,12 @@ struct KiotHC: AsyncParsableCommand {
         discussion: """
             Checks and projects are declared in YAML files under a config directory (default \
             ./checks.d). Lint them offline with 'kiothc check'; see each subcommand's --help.
+
+            Options with an environment variable name it in their help, as (env: KIOTHC_…). A \
+            flag wins over its variable; a variable is checked as its flag is, and an invalid \
+            one is a usage error (exit 64) naming it; an empty one counts as unset. The values \
+            of \(EnvironmentVariable.allCases.filter(\.isSecret).map(\.rawValue).joined(separator: ", ")) \
+            are secrets: no help, error or log prints them.
             """,
         subcommands: [
             CheckCommand.self,

@@ -31,16 +31,14 @@ struct ResumeCommand: AsyncParsableCommand {
 }
 
 struct PauseRequest: ParsableArguments {
-    private static let environment = ProcessInfo.processInfo.environment
-
     @Argument(help: ArgumentHelp("The check: its UUID, or project/key.", valueName: "check"))
     var check: String
 
-    @Option(name: .long, help: ArgumentHelp("The server's URL.", valueName: "url"))
-    var server: String = environment["KIOTHC_SERVER"] ?? "http://127.0.0.1:8000"
+    @Option(name: .long, help: Settings.server.help("The server's URL.", valueName: "url"))
+    var server: String?
 
-    @Option(name: .customLong("api-key"), help: ArgumentHelp("The project's read_write API key (default: $KIOTHC_API_KEY).", valueName: "key"))
-    var apiKey: String? = environment["KIOTHC_API_KEY"]
+    @Option(name: .customLong("api-key"), help: Settings.apiKey.help("The project's read_write API key.", valueName: "key"))
+    var apiKey: String?
 
     static func discussion(_ action: String) -> String {
         """
@@ -55,19 +53,26 @@ struct PauseRequest: ParsableArguments {
     }
 
     func validate() throws {
-        guard let apiKey, !apiKey.isEmpty else { throw ValidationError("give the project's read_write API key with --api-key or KIOTHC_API_KEY") }
-        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw ValidationError("--server must be an http:// or https:// URL, not '\(server)'")
-        }
+        _ = try settings()
         if UUID(uuidString: check) == nil && check.split(separator: "/").count != 2 {
             throw ValidationError("'\(check)' is neither a UUID nor project/key (e.g. ops/db-backup)")
         }
     }
 
+    /// The server and the API key, from the flags or else the variables.
+    private func settings() throws -> (server: String, key: String) {
+        let environment = Environment()
+        let server = try environment.value(self.server, Settings.server)
+        guard let key = try environment.optional(apiKey, Settings.apiKey), !key.isEmpty else {
+            throw ValidationError("give the project's read_write API key with --api-key or KIOTHC_API_KEY")
+        }
+        return (server, key)
+    }
+
     func send(_ action: String) async throws {
+        let (server, key) = try settings()
         var base = server
         while base.hasSuffix("/") { base.removeLast() }
-        let key = apiKey ?? ""
         do {
             let uuid: String
             if let parsed = UUID(uuidString: check) {

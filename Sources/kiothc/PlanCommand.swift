@@ -26,21 +26,23 @@ struct PlanCommand: ParsableCommand {
             """
     )
 
-    private static let environment = ProcessInfo.processInfo.environment
+    @Option(name: .long, help: Settings.config.help("The config directory.", valueName: "dir"))
+    var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("The config directory.", valueName: "dir"))
-    var config: String = environment["KIOTHC_CONFIG"] ?? "checks.d"
-
-    @Option(name: .long, help: ArgumentHelp("The server's data directory (a copy of it is fine).", valueName: "dir"))
-    var data: String = environment["KIOTHC_DATA"] ?? "data"
+    @Option(name: .long, help: Settings.data.help("The server's data directory (a copy of it is fine).", valueName: "dir"))
+    var data: String?
 
     @Option(name: .long, help: "Output format: text or json.")
     var format: PlanFormat = .text
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("Public URL of the server, to print full ping URLs.", valueName: "url"))
-    var baseURL: String? = environment["KIOTHC_BASE_URL"]
+    @Option(name: .customLong("base-url"), help: Settings.baseURL.help("Public URL of the server, to print full ping URLs.", valueName: "url"))
+    var baseURL: String?
 
     func run() throws {
+        let environment = Environment()
+        let config = try environment.value(self.config, Settings.config)
+        let data = try environment.value(self.data, Settings.data)
+        let baseURL = try environment.optional(self.baseURL, Settings.baseURL)
         let result: LoadResult
         do {
             result = try ConfigLoader.load(directory: config)

@@ -18,7 +18,9 @@ struct RunCommand: AsyncParsableCommand {
 
             The check is given by --ping-url, or --uuid, or --ping-key (or --ping-key-file) \
             with --slug. Each flag falls back to the environment variable named in its help; \
-            a check given by flags wins over one given by variables.
+            a check given by flags wins over one given by variables. The values of \
+            KIOTHC_PING_URL, KIOTHC_UUID and KIOTHC_PING_KEY are secrets: never printed, not \
+            even when they are rejected.
 
             Examples (crontab):
               0 3 * * *  kiothc run --uuid 6ae2b7a5-39d6-4b1f-9a62-2d8c1b2a6e01 -- pg_dump -f /backup/db.sql app
@@ -26,30 +28,30 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    private static let environment = ProcessInfo.processInfo.environment
-
-    @Option(name: .customLong("ping-url"), help: ArgumentHelp("The check's full ping URL, e.g. https://host/ping/<uuid> ($KIOTHC_PING_URL).", valueName: "url"))
+    @Option(name: .customLong("ping-url"), help: Settings.pingURL.help("The check's full ping URL, e.g. https://host/ping/<uuid>.", valueName: "url"))
     var pingURL: String?
 
-    @Option(name: .long, help: ArgumentHelp("The check's UUID, with --server ($KIOTHC_UUID).", valueName: "uuid"))
+    @Option(name: .long, help: Settings.uuid.help("The check's UUID, with --server.", valueName: "uuid"))
     var uuid: String?
 
-    @Option(name: .customLong("ping-key"), help: ArgumentHelp("The project's ping key, with --slug and --server ($KIOTHC_PING_KEY). Prefer --ping-key-file: arguments are visible to every user.", valueName: "key"))
+    @Option(
+        name: .customLong("ping-key"),
+        help: Settings.pingKey.help("The project's ping key, with --slug and --server. Prefer --ping-key-file: arguments are visible to every user.", valueName: "key"))
     var pingKey: String?
 
-    @Option(name: .customLong("ping-key-file"), help: ArgumentHelp("A file holding the project's ping key ($KIOTHC_PING_KEY_FILE).", valueName: "file"))
+    @Option(name: .customLong("ping-key-file"), help: Settings.pingKeyFile.help("A file holding the project's ping key.", valueName: "file"))
     var pingKeyFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("The check's slug, with --ping-key ($KIOTHC_SLUG).", valueName: "slug"))
+    @Option(name: .long, help: Settings.slug.help("The check's slug, with --ping-key.", valueName: "slug"))
     var slug: String?
 
-    @Option(name: .long, help: ArgumentHelp("The server's base URL ($KIOTHC_SERVER).", valueName: "url"))
-    var server: String = environment["KIOTHC_SERVER"] ?? "http://127.0.0.1:8000"
+    @Option(name: .long, help: Settings.server.help("The server's base URL.", valueName: "url"))
+    var server: String?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for each ping request ($KIOTHC_TIMEOUT; default 10).", valueName: "seconds"))
+    @Option(name: .long, help: Settings.timeout.help("Seconds to wait for each ping request.", valueName: "seconds"))
     var timeout: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Attempts per ping before giving up on 5xx, timeouts and refused connections ($KIOTHC_ATTEMPTS; default 4).", valueName: "n"))
+    @Option(name: .long, help: Settings.attempts.help("Attempts per ping before giving up on 5xx, timeouts and refused connections.", valueName: "n"))
     var attempts: Int?
 
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
@@ -57,50 +59,42 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("give the command after --, e.g. kiothc run --uuid … -- /usr/local/bin/backup") }
-        _ = try policy()
-        _ = try target()
+        let environment = Environment()
+        _ = try policy(environment)
+        _ = try target(environment)
     }
 
-    private func policy() throws -> Pinger.Policy {
-        let attempts = try attempts ?? Self.number("KIOTHC_ATTEMPTS") { Int($0) } ?? 4
-        let timeout = try timeout ?? Self.number("KIOTHC_TIMEOUT") { Double($0) } ?? 10
-        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1, not \(attempts)") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)") }
-        return Pinger.Policy(attempts: attempts, timeout: timeout)
-    }
-
-    private static func number<T>(_ variable: String, _ parse: (String) -> T?) throws -> T? {
-        guard let text = environment[variable] else { return nil }
-        guard let value = parse(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("\(variable)='\(text)' is not a number") }
-        return value
+    private func policy(_ environment: Environment) throws -> Pinger.Policy {
+        Pinger.Policy(attempts: try environment.value(attempts, Settings.attempts), timeout: try environment.value(timeout, Settings.timeout))
     }
 
     /// The check to ping. Flags win over the environment form by form: a `--uuid` on the command
     /// line is used even when the unit's environment sets KIOTHC_PING_URL. Within the key form
     /// each part comes from its flag or else its variable, so a shared KIOTHC_PING_KEY_FILE
-    /// combines with a per-job `--slug`.
-    private func target() throws -> PingTarget {
-        let variables = Self.environment
+    /// combines with a per-job `--slug`. A variable is read only when it is needed, so a flag
+    /// can stand in for a wrong one.
+    private func target(_ environment: Environment) throws -> PingTarget {
+        let server = { try environment.value(self.server, Settings.server) }
         do {
-            if let pingURL { return try PingTarget(pingURL: pingURL) }
-            if let uuid { return try PingTarget(server: server, uuid: uuid) }
+            if let pingURL = try environment.checked(pingURL, Settings.pingURL) { return try PingTarget(pingURL: pingURL) }
+            if let uuid = try environment.checked(uuid, Settings.uuid) { return try PingTarget(server: server(), uuid: uuid) }
             if pingKey == nil && pingKeyFile == nil && slug == nil {
-                if let pingURL = variables["KIOTHC_PING_URL"] { return try PingTarget(pingURL: pingURL) }
-                if let uuid = variables["KIOTHC_UUID"] { return try PingTarget(server: server, uuid: uuid) }
+                if let pingURL = try environment.variable(Settings.pingURL) { return try PingTarget(pingURL: pingURL) }
+                if let uuid = try environment.variable(Settings.uuid) { return try PingTarget(server: server(), uuid: uuid) }
             }
             if pingKey != nil && pingKeyFile != nil { throw ValidationError("give --ping-key or --ping-key-file, not both") }
             let key: String?
             if let pingKey {
                 key = pingKey
-            } else if let file = pingKeyFile ?? (variables["KIOTHC_PING_KEY"] == nil ? variables["KIOTHC_PING_KEY_FILE"] : nil) {
+            } else if let file = try pingKeyFile ?? (environment.variable(Settings.pingKey) == nil ? environment.variable(Settings.pingKeyFile) : nil) {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                     throw ValidationError("cannot read the ping key file '\(file)'")
                 }
                 key = text.trimmingCharacters(in: .whitespacesAndNewlines)
             } else {
-                key = variables["KIOTHC_PING_KEY"]
+                key = try environment.variable(Settings.pingKey)
             }
-            if let key, let slug = slug ?? variables["KIOTHC_SLUG"] { return try PingTarget(server: server, pingKey: key, slug: slug) }
+            if let key, let slug = try environment.optional(slug, Settings.slug) { return try PingTarget(server: server(), pingKey: key, slug: slug) }
         } catch let error as PingTargetError {
             throw ValidationError(error.message)
         }
@@ -111,8 +105,9 @@ struct RunCommand: AsyncParsableCommand {
         // From here a SIGINT, SIGTERM or SIGHUP is forwarded to the command, even one that
         // arrives during the start ping: it is delivered as soon as the command has started.
         Job.catchSignals()
-        let target = try target()
-        let pinger = Pinger(policy: try policy())
+        let environment = Environment()
+        let target = try target(environment)
+        let pinger = Pinger(policy: try policy(environment))
         let rid = UUID()
         let agent = "kiothc-run/1"
         var bodyLimit = 10_000

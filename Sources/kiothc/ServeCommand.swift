@@ -14,9 +14,11 @@ struct ServeCommand: AsyncParsableCommand {
             stores every ping as JSON lines under --data. A ping is answered 200 only once it is \
             stored; 503 when it cannot be.
 
-            Every option can also be set by an environment variable: KIOTHC_CONFIG, KIOTHC_DATA, \
-            KIOTHC_LISTEN (comma-separated), KIOTHC_TLS_CERT, KIOTHC_TLS_KEY, KIOTHC_BASE_URL, \
-            KIOTHC_DURABILITY, KIOTHC_KEEP_PINGS, KIOTHC_IDLE_TIMEOUT, KIOTHC_MAX_CONNECTIONS, KIOTHC_ADMIN_TOKEN_FILE, KIOTHC_RELOAD_POLL, KIOTHC_WATCH_CONFIG, KIOTHC_LOG_LEVEL. Flags win.
+            Every option can also be set by the environment variable shown in its help \
+            (KIOTHC_LISTEN takes several addresses separated by commas; KIOTHC_WATCH_CONFIG \
+            true/false, 1/0 or yes/no). A flag wins over its variable. A variable is checked as \
+            its flag is: an invalid value is a usage error (exit 64) naming the variable. The \
+            settings in effect are logged at start.
 
             The configuration is reloaded when a file under --config changes (inotify, and a \
             poll every --reload-poll seconds), on SIGHUP, and on POST /-/reload with the admin \
@@ -35,74 +37,105 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    private static let environment = ProcessInfo.processInfo.environment
+    @Option(name: .long, help: Settings.config.help("The config directory.", valueName: "dir"))
+    var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("The config directory.", valueName: "dir"))
-    var config: String = environment["KIOTHC_CONFIG"] ?? "checks.d"
-
-    @Option(name: .long, help: ArgumentHelp("The data directory: pings, flips, UUID registry, generated keys.", valueName: "dir"))
-    var data: String = environment["KIOTHC_DATA"] ?? "data"
+    @Option(name: .long, help: Settings.data.help("The data directory: pings, flips, UUID registry, generated keys.", valueName: "dir"))
+    var data: String?
 
     @Option(
         name: .long,
-        help: ArgumentHelp(
-            "Address to listen on, [http://|https://]HOST:PORT, IPv6 in brackets; repeat for several. Default: 127.0.0.1:8000 and [::1]:8000.",
-            valueName: "addr"))
+        help: Settings.listen.help("Address to listen on, [http://|https://]HOST:PORT, IPv6 in brackets; repeat for several.", valueName: "addr"))
     var listen: [String] = []
 
-    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain; listeners then speak HTTPS with HTTP/2.", valueName: "file"))
-    var tlsCert: String? = environment["KIOTHC_TLS_CERT"]
+    @Option(name: .customLong("tls-cert"), help: Settings.tlsCert.help("PEM certificate chain; listeners then speak HTTPS with HTTP/2.", valueName: "file"))
+    var tlsCert: String?
 
-    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file"))
-    var tlsKey: String? = environment["KIOTHC_TLS_KEY"]
+    @Option(name: .customLong("tls-key"), help: Settings.tlsKey.help("PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("Public URL of the server, used in the ping URLs it prints.", valueName: "url"))
-    var baseURL: String? = environment["KIOTHC_BASE_URL"]
+    @Option(name: .customLong("base-url"), help: Settings.baseURL.help("Public URL of the server, used in the ping URLs it prints.", valueName: "url"))
+    var baseURL: String?
 
-    @Option(name: .long, help: "fsync: acknowledge a ping once it is on stable storage (group commit). write: once the OS has it (survives a crash of the server, not of the machine).")
-    var durability: DurabilityOption = DurabilityOption(rawValue: environment["KIOTHC_DURABILITY"] ?? "fsync") ?? .fsync
+    @Option(
+        name: .long,
+        help: Settings.durability.help(
+            "fsync: acknowledge a ping once it is on stable storage (group commit). write: once the OS has it (survives a crash of the server, not of the machine)."))
+    var durability: DurabilityOption?
 
-    @Option(name: .customLong("keep-pings"), help: "Pings kept per check; older ones are compacted away.")
-    var keepPings: Int = environment["KIOTHC_KEEP_PINGS"].flatMap { Int($0) } ?? 1_000
+    @Option(name: .customLong("keep-pings"), help: Settings.keepPings.help("Pings kept per check; older ones are compacted away.", valueName: "n"))
+    var keepPings: Int?
 
-    @Option(name: .customLong("max-request-body"), help: "Largest ping request body in bytes; larger ones get 413 and are not recorded.")
-    var maxRequestBody: Int = 10 * 1024 * 1024
+    @Option(
+        name: .customLong("max-request-body"),
+        help: Settings.maxRequestBody.help("Largest ping request body in bytes; larger ones get 413 and are not recorded.", valueName: "bytes"))
+    var maxRequestBody: Int?
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent (idle keep-alive, or a client that stops sending) before it is closed; also the most a ping's body may take to arrive.")
-    var idleTimeout: Int = environment["KIOTHC_IDLE_TIMEOUT"].flatMap { Int($0) } ?? 60
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: Settings.idleTimeout.help(
+            "Seconds a connection may stay silent (idle keep-alive, or a client that stops sending) before it is closed; also the most a ping's body may take to arrive.",
+            valueName: "seconds"))
+    var idleTimeout: Int?
 
-    @Option(name: .customLong("max-connections"), help: "Open connections per listener; beyond it new clients wait until one closes.")
-    var maxConnections: Int = environment["KIOTHC_MAX_CONNECTIONS"].flatMap { Int($0) } ?? 1_000
+    @Option(
+        name: .customLong("max-connections"),
+        help: Settings.maxConnections.help("Open connections per listener; beyond it new clients wait until one closes.", valueName: "n"))
+    var maxConnections: Int?
 
-    @Option(name: .customLong("admin-token-file"), help: ArgumentHelp("File holding the admin token (for POST /-/reload, /metrics, the dashboard). Default: data/admin-token, generated at the first start.", valueName: "file"))
-    var adminTokenFile: String? = environment["KIOTHC_ADMIN_TOKEN_FILE"]
+    @Option(
+        name: .customLong("admin-token-file"),
+        help: Settings.adminTokenFile.help(
+            "File holding the admin token (for POST /-/reload, /metrics, the dashboard). Default: data/admin-token, generated at the first start.",
+            valueName: "file"))
+    var adminTokenFile: String?
 
-    @Option(name: .customLong("reload-poll"), help: ArgumentHelp("Seconds between fingerprints of the config tree, the fallback when inotify misses a change; 0 disables it.", valueName: "seconds"))
-    var reloadPoll: Double = environment["KIOTHC_RELOAD_POLL"].flatMap { Double($0) } ?? 5
+    @Option(
+        name: .customLong("reload-poll"),
+        help: Settings.reloadPoll.help("Seconds between fingerprints of the config tree, the fallback when inotify misses a change; 0 disables it.", valueName: "seconds"))
+    var reloadPoll: Double?
 
-    @Flag(name: .customLong("watch-config"), inversion: .prefixedNo, help: "Watch the config tree with inotify and reload on change (--no-watch-config: only the poll, SIGHUP and POST /-/reload).")
-    var watchConfig = environment["KIOTHC_WATCH_CONFIG"].map { $0 != "0" && $0 != "false" } ?? true
+    @Flag(
+        name: .customLong("watch-config"), inversion: .prefixedNo,
+        help: Settings.watchConfig.help("Watch the config tree with inotify and reload on change (--no-watch-config: only the poll, SIGHUP and POST /-/reload)."))
+    var watchConfig: Bool?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: LogLevelOption = LogLevelOption(rawValue: environment["KIOTHC_LOG_LEVEL"] ?? "info") ?? .info
+    @Option(name: .customLong("log-level"), help: Settings.logLevel.help("trace, debug, info, notice, warning, error or critical."))
+    var logLevel: LogLevelOption?
 
     func validate() throws {
-        for text in listenAddresses where ListenAddress(parsing: text) == nil {
-            throw ValidationError("--listen '\(text)' is not HOST:PORT (IPv6 as [::1]:8000, optionally with http:// or https://)")
-        }
-        guard keepPings >= 1 else { throw ValidationError("--keep-pings must be at least 1") }
-        guard maxRequestBody >= 0 else { throw ValidationError("--max-request-body cannot be negative") }
-        guard reloadPoll >= 0, reloadPoll.isFinite else { throw ValidationError("--reload-poll must be 0 (off) or a number of seconds") }
-        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
-        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        _ = try settings(Environment())
     }
 
-    private var listenAddresses: [String] {
-        if !listen.isEmpty { return listen }
-        return Self.environment["KIOTHC_LISTEN"]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+    /// What the server is told: each value from its flag, or else its variable, or else the
+    /// default, checked by the same rules either way.
+    private func settings(_ environment: Environment) throws -> (options: ServeOptions, logLevel: LogLevelOption) {
+        var options = ServeOptions()
+        options.configDirectory = try environment.value(config, Settings.config)
+        options.dataDirectory = try environment.value(data, Settings.data)
+        if listen.isEmpty {
+            options.listen = try environment.value(nil, Settings.listen)
+        } else {
+            options.listen = try listen.flatMap { try environment.parsed(flag: $0, Settings.listen) }
+        }
+        options.tlsCertificate = try environment.optional(tlsCert, Settings.tlsCert)
+        options.tlsKey = try environment.optional(tlsKey, Settings.tlsKey)
+        options.baseURL = try environment.optional(baseURL, Settings.baseURL)
+        options.durability = try environment.value(durability, Settings.durability).mode
+        options.keepPings = try environment.value(keepPings, Settings.keepPings)
+        options.maxRequestBody = try environment.value(maxRequestBody, Settings.maxRequestBody)
+        options.idleTimeoutSeconds = try environment.value(idleTimeout, Settings.idleTimeout)
+        options.maxConnections = try environment.value(maxConnections, Settings.maxConnections)
+        options.adminTokenFile = try environment.optional(adminTokenFile, Settings.adminTokenFile)
+        let poll = try environment.value(reloadPoll, Settings.reloadPoll)
+        options.reloadPoll = poll > 0 ? .milliseconds(Int64(poll * 1000)) : nil
+        options.watchConfig = try environment.value(watchConfig, Settings.watchConfig)
+        return (options, try environment.value(logLevel, Settings.logLevel))
     }
 
     func run() async throws {
+        let environment = Environment()
+        let (options, logLevel) = try settings(environment)
         // A SIGHUP (`systemctl reload`) during a long startup must not end the process before
         // the reload service traps it; the configuration is being loaded anyway.
         signal(SIGHUP, SIG_IGN)
@@ -114,37 +147,21 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "kiothc")
 
-        var options = ServeOptions()
-        options.configDirectory = config
-        options.dataDirectory = data
-        let addresses = listenAddresses.compactMap(ListenAddress.init(parsing:))
-        if !addresses.isEmpty { options.listen = addresses }
-        options.tlsCertificate = tlsCert
-        options.tlsKey = tlsKey
-        options.baseURL = baseURL
-        options.durability = durability.mode
-        options.keepPings = keepPings
-        options.maxRequestBody = maxRequestBody
-        options.idleTimeoutSeconds = idleTimeout
-        options.maxConnections = maxConnections
-        options.adminTokenFile = adminTokenFile
-        options.watchConfig = watchConfig
-        options.reloadPoll = reloadPoll > 0 ? .milliseconds(Int64(reloadPoll * 1000)) : nil
-
         let server: PingServer
         do {
-            server = try PingServer.open(options: options, environment: Self.environment, logger: logger)
+            server = try PingServer.open(options: options, environment: environment.variables, logger: logger)
         } catch {
             if let report = error.report { FileHandle.standardError.write(Data(report.utf8)) }
             Terminal.error(error.message)
             throw ExitCode.failure
         }
-        logger.notice("loaded \(server.checkCount) checks from \(config); data in \(data); durability \(durability.rawValue)")
+        logger.notice("loaded \(server.checkCount) checks from \(options.configDirectory); data in \(options.dataDirectory)")
+        logger.notice("settings: \(Self.summary(options, logLevel: logLevel))")
         let printed = PrintedOnce()
         do {
             try await server.run { url in
                 guard printed.first() else { return }
-                for (check, uuidURL, slugURL) in server.pingURLs(base: baseURL ?? url, limit: 20) {
+                for (check, uuidURL, slugURL) in server.pingURLs(base: options.baseURL ?? url, limit: 20) {
                     logger.info("ping \(check): \(uuidURL)\(slugURL.map { "  or  \($0)" } ?? "")")
                 }
             }
@@ -152,6 +169,24 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.error("the server stopped: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// The settings in effect, for the start log, as flags: what the environment changed is
+    /// visible. Nothing here is a secret.
+    static func summary(_ options: ServeOptions, logLevel: LogLevelOption) -> String {
+        let seconds = options.reloadPoll.map(Settings.seconds) ?? 0
+        let poll = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
+        return [
+            "--listen \(options.listen.map(\.description).joined(separator: ","))",
+            "--durability \(options.durability.rawValue)",
+            "--keep-pings \(options.keepPings)",
+            "--max-request-body \(options.maxRequestBody)",
+            "--idle-timeout \(options.idleTimeoutSeconds)",
+            "--max-connections \(options.maxConnections)",
+            "--reload-poll \(poll)",
+            options.watchConfig ? "--watch-config" : "--no-watch-config",
+            "--log-level \(logLevel.rawValue)",
+        ].joined(separator: " ")
     }
 }
 

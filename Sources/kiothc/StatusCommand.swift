@@ -28,13 +28,11 @@ struct StatusCommand: ParsableCommand {
             """
     )
 
-    private static let environment = ProcessInfo.processInfo.environment
+    @Option(name: .long, help: Settings.config.help("The config directory.", valueName: "dir"))
+    var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("The config directory.", valueName: "dir"))
-    var config: String = environment["KIOTHC_CONFIG"] ?? "checks.d"
-
-    @Option(name: .long, help: ArgumentHelp("The server's data directory.", valueName: "dir"))
-    var data: String = environment["KIOTHC_DATA"] ?? "data"
+    @Option(name: .long, help: Settings.data.help("The server's data directory.", valueName: "dir"))
+    var data: String?
 
     @Option(name: .long, help: ArgumentHelp("Only this project's checks.", valueName: "id"))
     var project: String?
@@ -45,10 +43,14 @@ struct StatusCommand: ParsableCommand {
     @Option(name: .long, help: "Output format: table or json.")
     var format: ReportFormat = .table
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("Public URL of the server, for full ping URLs.", valueName: "url"))
-    var baseURL: String? = environment["KIOTHC_BASE_URL"]
+    @Option(name: .customLong("base-url"), help: Settings.baseURL.help("Public URL of the server, for full ping URLs.", valueName: "url"))
+    var baseURL: String?
 
     func run() throws {
+        let environment = Environment()
+        let config = try environment.value(self.config, Settings.config)
+        let data = try environment.value(self.data, Settings.data)
+        let baseURL = try environment.optional(self.baseURL, Settings.baseURL)
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         do {
             let report = try StatusReport.load(config: config, data: data, project: project, tags: tag, baseURL: baseURL, now: now)
@@ -84,8 +86,8 @@ struct PingsCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The check: its UUID, or project/key.", valueName: "check"))
     var check: String
 
-    @Option(name: .long, help: ArgumentHelp("The server's data directory.", valueName: "dir"))
-    var data: String = ProcessInfo.processInfo.environment["KIOTHC_DATA"] ?? "data"
+    @Option(name: .long, help: Settings.data.help("The server's data directory.", valueName: "dir"))
+    var data: String?
 
     @Option(name: .long, help: "How many pings, newest first (1-100000).")
     var limit: Int = 20
@@ -100,6 +102,7 @@ struct PingsCommand: ParsableCommand {
     }
 
     func run() throws {
+        let data = try Environment().value(self.data, Settings.data)
         do {
             let report = try PingsReport.load(check: check, data: data, limit: limit)
             Terminal.write(format == .json ? report.json() : report.table())

@@ -103,7 +103,7 @@ struct OutboxCompactionTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory + "/history", withIntermediateDirectories: true)
         for name in ["2026-05.jsonl", "2026-06.jsonl", "2026-07.jsonl", "2026-09.jsonl", "notes.txt"] {
-            FileManager.default.createFile(atPath: directory + "/history/" + name, contents: Data("{}\n".utf8))
+            try Data("{}\n".utf8).write(to: URL(fileURLWithPath: directory + "/history/" + name))
         }
         // 2026-09-21: 93 days earlier is 2026-06-20, so June is kept, May goes.
         let now = 1_790_000_000 * s

@@ -296,7 +296,7 @@ struct RunCommandTests {
 
         let badTimeout = try await CLI.run(["run", "--uuid", uuid, "--", "true"], environment: ["KIOTHC_TIMEOUT": "soon"])
         #expect(badTimeout.status == 64)
-        #expect(badTimeout.stderr.contains("KIOTHC_TIMEOUT='soon' is not a number"))
+        #expect(badTimeout.stderr.contains("KIOTHC_TIMEOUT='soon' is not valid; expected a number of seconds greater than 0"))
         let noCheck = try await CLI.run(["run", "--", "true"], environment: ["KIOTHC_SLUG": "nightly-job"])
         #expect(noCheck.status == 64)
         #expect(noCheck.stderr.contains("say which check"))

@@ -116,6 +116,7 @@ final class EngineFixture: Sendable {
             .filter { $0["type"] as? String == type }
     }
 
+    @discardableResult
     func tick(at time: Int64) async -> Int64? {
         clock.set(time)
         return await engine.tick(at: time)
@@ -458,7 +459,7 @@ struct AlertCrashWindowTests {
         #expect(await eventually { await fixture.outbox.pendingEntries.contains { $0.held } })
         let crashed = try fixture.crashCopy()
         fixture.faults.releaseWriter()
-        await ticking.value
+        _ = await ticking.value
         try fixture.close()
 
         let restarted = try EngineFixture(root: crashed)

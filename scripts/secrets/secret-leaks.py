@@ -11,7 +11,9 @@ The run: pings by UUID and by slug URL with each ping key, a fail and a success 
 alerts to both channels), every API route with the read-write and read-only keys and a wrong
 key, /metrics, the dashboard (login, overview, check page, ping body), POST /-/reload, a reload
 that fails on a missing secret, then `kiothc check` (text, json, --resolve-secrets), `plan`,
-`status` (table, json) and `pings`.
+`status` (table, json) and `pings`; then every `--help`, `pause`, `resume` and `run` with the CLI's
+secret variables set (KIOTHC_API_KEY, KIOTHC_PING_KEY, KIOTHC_PING_URL, and an invalid
+KIOTHC_UUID).
 
 Grepped: the server's whole log (at --log-level debug), every HTTP response (headers and body),
 every CLI output. No secret may appear. In the data directory, a file may hold a secret only
@@ -45,6 +47,7 @@ SECRETS = {
     "unreachable webhook URL token (literal)": "deadUrlTokenLiteral3f7b1e9d",
     "webhook header token (file)": "headerTokenFromFile6c4a2e8b",
     "admin token (--admin-token-file)": "adminTokenFromFile1a5e9c7d3b",
+    "invalid KIOTHC_UUID (env)": "notAUuidButSecretAnyway7e2b",
 }
 
 
@@ -183,6 +186,25 @@ def main():
             result = server.kiothc(*arguments, env=cli_env)
             seen.append((f"kiothc {' '.join(a for a in arguments if not a.startswith('/'))} (exit {result.returncode})",
                          result.stdout + result.stderr))
+        # The CLI's secret variables: every --help with them set (an option's default once showed
+        # KIOTHC_API_KEY), pause and resume by KIOTHC_API_KEY, run by KIOTHC_PING_KEY and by
+        # KIOTHC_PING_URL, and an invalid KIOTHC_UUID, which is rejected without its value.
+        ping_key = SECRETS["ops ping key (literal)"]
+        variables = {"KIOTHC_API_KEY": SECRETS["ops read-write API key (env)"], "KIOTHC_PING_KEY": ping_key,
+                     "KIOTHC_PING_URL": f"{server.url}/ping/{ping_key}/backup", "KIOTHC_UUID": SECRETS["invalid KIOTHC_UUID (env)"],
+                     "KIOTHC_SERVER": server.url}
+        listing = server.kiothc("--help").stdout.split("SUBCOMMANDS:")[-1]
+        commands = [line.split()[0] for line in listing.splitlines() if line.startswith("  ") and line.split()[0][0].isalpha()]
+        tally.check(len(commands) >= 10, f"kiothc --help lists {len(commands)} subcommands")
+        without_url = {k: v for k, v in variables.items() if k not in ("KIOTHC_PING_URL", "KIOTHC_UUID")}
+        for arguments, cli_env, want in [(["--help"], variables, 0), *[([c, "--help"], variables, 0) for c in commands],
+                                         (["pause", "ops/backup"], variables, 0), (["resume", "ops/backup"], variables, 0),
+                                         (["run", "--", "true"], {k: v for k, v in variables.items() if k != "KIOTHC_UUID"}, 0),
+                                         (["run", "--slug", "backup", "--", "true"], without_url, 0),
+                                         (["run", "--", "true"], {"KIOTHC_UUID": variables["KIOTHC_UUID"]}, 64)]:
+            result = server.kiothc(*arguments, env=cli_env)
+            tally.check(result.returncode == want, f"kiothc {' '.join(arguments)} with the secret variables: exit {result.returncode}")
+            seen.append((f"kiothc {' '.join(arguments)} with KIOTHC_* secrets (exit {result.returncode})", result.stdout + result.stderr))
         status = server.terminate()
         tally.check(status == 0, f"graceful stop: exit {status}")
         seen.append(("server log", server.log))
