@@ -20,15 +20,20 @@ final class RunningServer {
     var port: Int { Int(baseURL.split(separator: ":").last ?? "") ?? 0 }
 
     var config: URL { root.appendingPathComponent("checks.d") }
-    var data: URL { root.appendingPathComponent("data") }
+    /// Its own `data` folder, or the `sharedData` it was given.
+    let data: URL
 
+    /// - Parameters:
+    ///   - existing: copied to be its data directory.
+    ///   - sharedData: used in place as its data directory (another server's, say); not removed.
     init(
         files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil,
-        prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
+        sharedData: URL? = nil, prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
     ) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-serve-\(UUID().uuidString)")
         let config = root.appendingPathComponent("checks.d")
-        let data = root.appendingPathComponent("data")
+        let data = sharedData ?? root.appendingPathComponent("data")
+        self.data = data
         for (name, text) in files {
             let url = config.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
