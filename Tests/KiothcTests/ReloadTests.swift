@@ -86,6 +86,53 @@ struct ReloadTests {
         #expect(await server.stop() == 0)
     }
 
+    @Test("removing one of two checks sharing a slug: the log and the plan say the slug URL now answers the other, as it does")
+    func removeOneOfTwins() async throws {
+        let server = try await RunningServer(files: [
+            "projects.yaml": Self.projects, "checks.yaml": Self.checks("  twin-a: {name: Twin}\n  twin-b: {name: twin}\n"),
+        ])
+        defer { server.terminate() }
+        let base = server.baseURL
+        let a = try server.uuid("ops", "twin-a")
+        let b = try server.uuid("ops", "twin-b")
+        #expect(try await Curl.request("\(base)/ping/ops-ping-key-0001/twin").status == 409)
+
+        // kiothc plan, before the change, says the same as the log after it.
+        let planConfig = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-twins-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: planConfig, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: planConfig) }
+        try Data(Self.projects.utf8).write(to: planConfig.appendingPathComponent("projects.yaml"))
+        try Data(Self.checks("  twin-b: {name: twin}\n").utf8).write(to: planConfig.appendingPathComponent("checks.yaml"))
+        let plan = try await CLI.run(["plan", "--config", planConfig.path, "--data", server.data.path])
+        #expect(plan.status == 2, "\(plan.stderr)")
+        #expect(plan.stdout == """
+            Checks to delete (their pings move to retired/; these URLs will answer 404):
+              - ops/twin-a  \(a)
+                  /ping/\(a)
+                  not /ping/<ops-ping-key>/twin: it will answer ops/twin-b (no longer ambiguous)
+
+            Plan: 0 to create, 1 to delete, 0 to rename, 0 with changed settings, 0 new slug conflicts.
+
+            """)
+        let json = try await CLI.run(["plan", "--config", planConfig.path, "--data", server.data.path, "--format", "json"])
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let deleted = try #require((document?["deleted"] as? [[String: Any]])?.first)
+        #expect(deleted["broken_urls"] as? [String] == ["/ping/\(a)"])
+        let kept = (deleted["kept_urls"] as? [[String: Any]])?.first
+        #expect(kept?["url"] as? String == "/ping/<ops-ping-key>/twin")
+        #expect(kept?["answered_by"] as? [String] == ["ops/twin-b"])
+
+        try server.write("checks.yaml", Self.checks("  twin-b: {name: twin}\n"))
+        try await server.waitUntil("the slug is no longer ambiguous") { try await Curl.request("\(base)/ping/ops-ping-key-0001/twin").status == 200 }
+        #expect(try await Curl.request("\(base)/ping/\(a)").status == 404)
+        try await server.waitUntil("the removal is logged") { server.output.contains("check removed: ops/twin-a") }
+        #expect(server.output.contains(
+            "check removed: ops/twin-a; /ping/\(a) now answers 404; slug URL /ping/<ops-ping-key>/twin now answers ops/twin-b (no longer ambiguous); its pings are in retired/"))
+        #expect(!server.output.contains("/ping/<ops-ping-key>/twin now answer 404"))
+        #expect(try server.pings(b).count == 1, "the slug ping went to twin-b")
+        #expect(await server.stop() == 0)
+    }
+
     @Test("a syntax error and a semantic error written while pings flow: no ping fails, the old config serves, the metric says 0 until fixed")
     func rejectedWhilePinging() async throws {
         let good = Self.checks("  backup: {name: Backup, timeout: 1h}\n")
