@@ -86,6 +86,35 @@ struct ReloadTests {
         #expect(await server.stop() == 0)
     }
 
+    @Test("removing more checks than the log lists (50) retires every one of them, in one reload")
+    func removeMany() async throws {
+        let keys = (1...60).map { "job-\($0)" }
+        let server = try await RunningServer(files: [
+            "projects.yaml": Self.projects, "checks.yaml": Self.checks(keys.map { "  \($0): {}\n" }.joined()),
+        ])
+        defer { server.terminate() }
+        let uuids = try keys.map { try server.uuid("ops", $0) }
+        for uuid in uuids { #expect(try await Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200) }
+
+        try server.write("checks.yaml", Self.checks("  job-1: {}\n"))
+        try await server.waitUntil("the reload is logged") { server.output.contains("configuration reloaded: 1 checks; 0 added, 59 removed") }
+        for uuid in uuids.dropFirst() {
+            #expect(try await Curl.request("\(server.baseURL)/ping/\(uuid)").status == 404)
+        }
+        let registry = try JSONSerialization.jsonObject(with: Data(contentsOf: server.data.appendingPathComponent("registry.json"))) as? [String: Any]
+        #expect((registry?["checks"] as? [Any])?.count == 1)
+        #expect(Set((registry?["retired"] as? [[String: Any]])?.compactMap { $0["uuid"] as? String } ?? []) == Set(uuids.dropFirst()))
+        let retired = try FileManager.default.contentsOfDirectory(atPath: server.data.appendingPathComponent("retired").path)
+        #expect(retired.filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(".flips.jsonl") }.count == 59, "every removed check's pings moved aside")
+        #expect(server.occurrences(of: "check removed: ") == 50)
+        #expect(server.output.contains("9 more changes are not logged"))
+
+        // A later reload has nothing left to remove (it found 9 still registered before).
+        try server.write("checks.yaml", Self.checks("  job-1: {}\n  job-61: {}\n"))
+        try await server.waitUntil("the next reload is logged") { server.output.contains("configuration reloaded: 2 checks; 1 added, 0 removed") }
+        #expect(await server.stop() == 0)
+    }
+
     @Test("removing one of two checks sharing a slug: the log and the plan say the slug URL now answers the other, as it does")
     func removeOneOfTwins() async throws {
         let server = try await RunningServer(files: [

@@ -78,9 +78,8 @@ struct CatalogApplier: Sendable {
             pingKeys = try Self.pingKeys(catalog, data: data, environment: environment)
             let assigned = try next.assign(catalog.checks.map(\.id))
             change = change.assigning(assigned)
-            for removed in change.removed.prefix(Self.logLimit) {
-                try next.retire(removed.id, at: now)
-            }
+            // Every removed check, in one registry write; only the log is cut at `logLimit`.
+            try next.retire(change.removed.map(\.id), at: now)
         } catch {
             throw Failure(message: "cannot write the data directory '\(data.path)': \(error)", cause: error as? StoreError)
         }
@@ -95,7 +94,7 @@ struct CatalogApplier: Sendable {
             catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
         current.swap(serving)
 
-        for removed in change.removed.prefix(Self.logLimit) {
+        for removed in change.removed {
             states.forget(removed.uuid)
             do {
                 try store.retire(removed.uuid)
