@@ -99,6 +99,15 @@ struct CatalogChangeTests {
         let text = CatalogChangeReport(removed, urls: PingURLFormat(base: nil)).text()
         #expect(text.contains("      not /ping/<default-ping-key>/twin: it will answer default/b (no longer ambiguous)\n"))
         #expect(!text.contains("      /ping/<default-ping-key>/twin\n"))
+        let renamedText = CatalogChangeReport(renamed, urls: PingURLFormat(base: nil)).text()
+        #expect(renamedText.contains(
+            "      /ping/<default-ping-key>/twin -> /ping/<default-ping-key>/other\n      not /ping/<default-ping-key>/twin: it will answer default/b (no longer ambiguous)\n"))
+        let json = try JSONSerialization.jsonObject(with: Data(CatalogChangeReport(renamed, urls: PingURLFormat(base: nil)).json().utf8)) as? [String: Any]
+        #expect((json?["renamed"] as? [[String: Any]])?.first?["old_slug_url_answered_by"] as? [String] == ["default/b"])
+        let plainJSON = try JSONSerialization.jsonObject(with: Data(CatalogChangeReport(gone, urls: PingURLFormat(base: nil)).json().utf8)) as? [String: Any]
+        let deleted = (plainJSON?["deleted"] as? [[String: Any]])?.first
+        #expect(deleted?["broken_urls"] as? [String] == ["/ping/\(PingURLFormat.name(gone.removed[0].uuid))", "/ping/<default-ping-key>/solo"])
+        #expect(deleted?["kept_urls"] == nil, "absent when nothing keeps answering")
     }
 
     @Test("without a snapshot only creations and deletions can be told")
