@@ -34,7 +34,7 @@ public final class DataDirectoryLock: Sendable {
         self.descriptor = Mutex(descriptor)
     }
 
-    public static func path(in data: DataDirectory) -> String { "\(data.path)/\(fileName)" }
+    public static func path(in data: DataDirectory) -> String { data.lock }
 
     /// Creates the data directory if missing (only the directory itself, as the store does), then
     /// takes the lock without waiting and writes this process's pid into the file.
