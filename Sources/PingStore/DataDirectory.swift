@@ -19,6 +19,8 @@ public struct DataDirectory: Sendable, Hashable {
     var pingKeys: String { "\(path)/ping-keys.json" }
     /// Present only between a complete `close()` in fsync mode and the next open.
     var cleanShutdown: String { "\(path)/clean-shutdown" }
+    /// `serve.lock` (`DataDirectoryLock`): not data; a copy or a backup of the directory skips it.
+    var lock: String { "\(path)/\(DataDirectoryLock.fileName)" }
 
     func pingFile(_ check: UUID) -> String { "\(pings)/\(Self.name(check)).jsonl" }
     func flipFile(_ check: UUID) -> String { "\(flips)/\(Self.name(check)).jsonl" }

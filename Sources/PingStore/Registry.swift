@@ -98,14 +98,25 @@ public struct Registry: Sendable, Equatable {
     /// and stops answering. Returns the retired UUID, nil if the identity was unknown.
     @discardableResult
     public mutating func retire(_ identity: CheckIdentity, at time: Int64) throws -> UUID? {
-        guard let uuid = checks[identity] else { return nil }
+        try retire([identity], at: time)[identity]
+    }
+
+    /// Retire every identity, with a single write; unknown identities are skipped.
+    @discardableResult
+    public mutating func retire(_ identities: [CheckIdentity], at time: Int64) throws -> [CheckIdentity: UUID] {
         var next = self
-        next.checks[identity] = nil
-        next.retired.append(Retired(uuid: uuid, identity: identity, time: time))
-        next.retiredUUIDs.insert(uuid)
+        var result: [CheckIdentity: UUID] = [:]
+        for identity in identities {
+            guard let uuid = next.checks[identity] else { continue }
+            next.checks[identity] = nil
+            next.retired.append(Retired(uuid: uuid, identity: identity, time: time))
+            next.retiredUUIDs.insert(uuid)
+            result[identity] = uuid
+        }
+        guard !result.isEmpty else { return [:] }
         try next.save()
         self = next
-        return uuid
+        return result
     }
 
     private func save() throws {

@@ -30,6 +30,19 @@ public struct StoreReader: Sendable {
         return result
     }
 
+    /// The newest `limit` pings of a retired check (removed from config), newest first: from
+    /// `retired/`, or from `pings/` when the server could not move its file there.
+    public func retiredPings(of check: UUID, limit: Int) throws -> [Ping] {
+        guard FileSystem.exists(data.retiredPingFile(check)) else { return try pings(of: check, limit: limit) }
+        guard limit > 0 else { return [] }
+        var result: [Ping] = []
+        try readBackwards(data.retiredPingFile(check)) { line, path in
+            result.append(try decodePing(line, path: path))
+            return result.count < limit
+        }
+        return result
+    }
+
     /// The ping numbered `n`, nil when it is not (or no longer) stored.
     public func ping(of check: UUID, n: Int) throws -> Ping? {
         var found: Ping?

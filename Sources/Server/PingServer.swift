@@ -38,6 +38,8 @@ public final class PingServer: Sendable {
     let urls: PingURLFormat
     let api: ManagementAPI
     let dashboard: Dashboard
+    /// `serve.lock`, held while this server lives: one server per data directory.
+    let lock: DataDirectoryLock
 
     /// Loads and validates everything, opens the store and rebuilds state; binds nothing yet.
     public static func open(options: ServeOptions, environment: [String: String], logger: Logger) throws(ServeError) -> PingServer {
@@ -59,8 +61,19 @@ public final class PingServer: Sendable {
         }
         let tls = try Self.tlsConfiguration(options)
         let urls = PingURLFormat(base: options.baseURL)
+        let data = DataDirectory(options.dataDirectory)
+        // Before anything under --data is written (recovery, registry, token): a second server
+        // on the same directory stops here, naming the first.
+        let lock: DataDirectoryLock
+        do throws(DataDirectoryLock.Failure) {
+            lock = try DataDirectoryLock.acquire(data)
+        } catch {
+            switch error {
+            case .held: throw ServeError("cannot start: \(error)")
+            case .io(let cause): throw ServeError(DataDirectoryFailure(directory: options.dataDirectory, error: cause).message)
+            }
+        }
         do {
-            let data = DataDirectory(options.dataDirectory)
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             // Opening the store creates the data directory and recovers it after a crash.
             let store = try PingStore.open(data, options: PingStore.Options(durability: options.durability, keepPings: options.keepPings))
@@ -98,7 +111,7 @@ public final class PingServer: Sendable {
             }
             return PingServer(
                 options: options, current: current, states: states, store: store, outbox: outbox, environment: environment, logger: logger,
-                tls: tls, applier: applier, status: status, token: token, origin: origin, urls: urls)
+                tls: tls, applier: applier, status: status, token: token, origin: origin, urls: urls, lock: lock)
         } catch let error as ServeError {
             throw error
         } catch let error as AdminToken.Failure where error.errno == nil {
@@ -111,8 +124,9 @@ public final class PingServer: Sendable {
     private init(
         options: ServeOptions, current: CurrentCatalog, states: CheckStates, store: PingStore, outbox: Outbox, environment: [String: String],
         logger: Logger, tls: TLSConfiguration?, applier: CatalogApplier, status: ReloadStatus, token: AdminToken, origin: AdminToken.Origin,
-        urls: PingURLFormat
+        urls: PingURLFormat, lock: DataDirectoryLock
     ) {
+        self.lock = lock
         self.options = options
         self.catalog = current
         self.states = states

@@ -3,13 +3,22 @@ import Foundation
 import Monitoring
 import PingStore
 
-/// `kiothc pings <uuid | project/key>`: a check's newest pings from the data directory alone.
+/// `kiothc pings <uuid | project/key>`: a check's newest pings from the data directory alone,
+/// a removed (retired) check's too: its pings are kept under `retired/`, and the registry
+/// knows its UUID and former project/key.
 public struct PingsReport: Sendable {
     public let uuid: UUID
     public let identity: CheckIdentity?
+    /// When the check left the configuration; nil for a check that is in it.
+    public let retiredAt: Int64?
+    /// Earlier checks of the same project/key, removed before (other UUIDs, pings kept).
+    public let earlier: [Registry.Retired]
     public let pings: [Ping]
 
+    public var isRetired: Bool { retiredAt != nil }
+
     /// `check` is a UUID or `project/key` (looked up in the registry, so no config is needed).
+    /// A project/key that is no longer configured shows its last retired UUID.
     public static func load(check: String, data: String, limit: Int) throws(StatusReport.Failure) -> PingsReport {
         let directory = DataDirectory(data)
         guard FileManager.default.fileExists(atPath: directory.path) else {
@@ -22,34 +31,62 @@ public struct PingsReport: Sendable {
             throw StatusReport.Failure(message: "cannot read the data directory '\(data)': \(error)", report: nil)
         }
         let uuid: UUID
-        var identity: CheckIdentity?
+        let identity: CheckIdentity
+        var retirement: Registry.Retired?
         if let parsed = UUID(uuidString: check) {
             uuid = parsed
-            identity = registry.checks.first { $0.value == parsed }?.key
-            if identity == nil && !registry.isRetired(parsed) {
-                throw StatusReport.Failure(message: "no check with UUID \(check.lowercased()) in '\(data)/registry.json'", report: nil)
+            if let live = registry.checks.first(where: { $0.value == parsed })?.key {
+                identity = live
+            } else if let retired = registry.retired.last(where: { $0.uuid == parsed }) {
+                identity = retired.identity
+                retirement = retired
+            } else {
+                throw StatusReport.Failure(
+                    message: "no check with UUID \(check.lowercased()) in '\(data)/registry.json', neither configured nor removed "
+                        + "(kiothc status lists the UUIDs; is --data the server's?)",
+                    report: nil)
             }
         } else {
             let parts = check.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2 else {
                 throw StatusReport.Failure(message: "'\(check)' is neither a UUID nor project/key (e.g. ops/db-backup)", report: nil)
             }
-            let wanted = CheckIdentity(project: parts[0], key: parts[1])
-            guard let found = registry.uuid(for: wanted) else {
-                throw StatusReport.Failure(message: "no check '\(check)' in '\(data)/registry.json' (has a server loaded it?)", report: nil)
+            identity = CheckIdentity(project: parts[0], key: parts[1])
+            if let live = registry.uuid(for: identity) {
+                uuid = live
+            } else if let retired = registry.retired.filter({ $0.identity == identity }).max(by: { $0.time < $1.time }) {
+                uuid = retired.uuid
+                retirement = retired
+            } else {
+                throw StatusReport.Failure(
+                    message: "no check '\(check)' in '\(data)/registry.json', neither configured nor removed (has a server loaded it? is --data the server's?)",
+                    report: nil)
             }
-            uuid = found
-            identity = wanted
         }
+        let earlier = registry.retired.filter { $0.identity == identity && $0.uuid != uuid }.sorted { $0.time > $1.time }
         do {
-            return PingsReport(uuid: uuid, identity: identity, pings: try StoreReader(directory).pings(of: uuid, limit: limit))
+            let reader = StoreReader(directory)
+            let pings = retirement == nil ? try reader.pings(of: uuid, limit: limit) : try reader.retiredPings(of: uuid, limit: limit)
+            return PingsReport(uuid: uuid, identity: identity, retiredAt: retirement?.time, earlier: earlier, pings: pings)
         } catch {
             throw StatusReport.Failure(message: "cannot read the pings of \(check): \(error)", report: nil)
         }
     }
 
-    /// `{"uuid", "project", "key", "pings": [{"n", "type", "date", "method", "scheme",
-    /// "remote_addr", "ua", "rid", "exitstatus", "duration", "body", "body_size"}]}`, newest first.
+    /// For a retired check, the line above its table: which check it was, since when it is gone.
+    public var retiredLine: String? {
+        guard let retiredAt else { return nil }
+        return "retired check \(identity.map { "\($0)" } ?? "?") (\(PingURLFormat.name(uuid))), removed from the configuration \(ISOTime.readable(retiredAt)); its pings are kept in retired/"
+    }
+
+    /// Notes for stderr: other UUIDs the same project/key had, whose pings are kept too.
+    public var notes: [String] {
+        earlier.map { "\($0.identity) also had UUID \(PingURLFormat.name($0.uuid)), removed \(ISOTime.readable($0.time)): kiothc pings \(PingURLFormat.name($0.uuid))" }
+    }
+
+    /// `{"uuid", "project", "key", "retired", "retired_at", "pings": [{"n", "type", "date",
+    /// "method", "scheme", "remote_addr", "ua", "rid", "exitstatus", "duration", "body",
+    /// "body_size"}]}`, newest first.
     public func json() -> String {
         let documents = pings.map { ping -> JSONValue in
             .object([
@@ -71,6 +108,8 @@ public struct PingsReport: Sendable {
             ("uuid", .string(PingURLFormat.name(uuid))),
             ("project", .string(identity?.project)),
             ("key", .string(identity?.key)),
+            ("retired", .bool(isRetired)),
+            ("retired_at", .string(retiredAt.map(ISOTime.seconds))),
             ("pings", .array(documents)),
         ]).rendered(pretty: true) + "\n"
     }
@@ -91,6 +130,6 @@ public struct PingsReport: Sendable {
                 body,
             ])
         }
-        return TextTable.render(rows)
+        return (retiredLine.map { TextTable.sanitize($0) + "\n" } ?? "") + TextTable.render(rows)
     }
 }

@@ -22,8 +22,33 @@ public struct StatusReport: Sendable {
         public var description: String { message }
     }
 
-    public let rows: [Row]
+    /// Set when the configuration on disk does not load and the report shows the one the
+    /// server last applied (`data/catalog.json`) instead: what a running server still serves.
+    public struct Fallback: Sendable {
+        /// The first error of the files on disk: `checks.d/x.yaml:3:5: message`.
+        public let firstError: String
+        public let errorCount: Int
+        /// When the server applied the configuration shown, microseconds since the Unix epoch.
+        public let appliedAt: Int64
 
+        /// For stderr, after `warning: `.
+        public var warning: String {
+            let more = errorCount > 1 ? " (and \(errorCount - 1) more \(errorCount == 2 ? "error" : "errors"); 'kiothc check' lists them)" : ""
+            return "\(firstError)\(more) — showing the configuration last applied by the server (\(ISOTime.readable(appliedAt)))"
+        }
+    }
+
+    public let rows: [Row]
+    public let fallback: Fallback?
+
+    init(rows: [Row], fallback: Fallback? = nil) {
+        self.rows = rows
+        self.fallback = fallback
+    }
+
+    /// While the files under `config` are invalid, the checks come from the configuration the
+    /// server last applied (`catalog.json`), and `fallback` says why; without that snapshot an
+    /// invalid configuration is an error.
     /// - Parameters:
     ///   - baseURL: printed in front of ping URLs (`/ping/...` paths without it).
     public static func load(config: String, data: String, project: String?, tags: [String], baseURL: String?, now: Int64) throws(Failure) -> StatusReport {
@@ -33,29 +58,39 @@ public struct StatusReport: Sendable {
         } catch {
             throw Failure(message: error.message, report: nil)
         }
-        guard result.isValid else {
-            throw Failure(message: "the configuration is invalid ('kiothc check' shows the same problems)", report: DiagnosticReport(result, strict: false).render(.text))
-        }
         let directory = DataDirectory(data)
-        guard FileManager.default.fileExists(atPath: directory.path) else {
-            throw Failure(message: "no data directory at '\(data)' (give --data, the one 'kiothc serve' uses)", report: nil)
-        }
-        let registry: Registry
-        do {
-            registry = try Registry.load(from: directory)
-        } catch {
-            throw Failure(message: "cannot read the data directory '\(data)': \(error)", report: nil)
-        }
-        if let project, result.catalog.project(project) == nil {
-            throw Failure(message: "no project '\(project)' in the configuration (projects: \(result.catalog.projects.map(\.id).joined(separator: ", ")))", report: nil)
+        var checks: [(definition: CheckDefinition, uuid: UUID?)] = []
+        var fallback: Fallback?
+        if result.isValid {
+            let registry = try Self.registry(directory, data: data)
+            checks = result.catalog.checks.map { ($0, registry.uuid(for: $0.id)) }
+            if let project, result.catalog.project(project) == nil {
+                throw Failure(message: "no project '\(project)' in the configuration (projects: \(result.catalog.projects.map(\.id).joined(separator: ", ")))", report: nil)
+            }
+        } else {
+            let invalid = Failure(
+                message: "the configuration is invalid ('kiothc check' shows the same problems)", report: DiagnosticReport(result, strict: false).render(.text))
+            // Only an applied snapshot that reads back whole is shown; otherwise the errors are.
+            guard FileManager.default.fileExists(atPath: directory.path), let applied = try? AppliedCatalog.load(from: directory) else { throw invalid }
+            let source = Diagnostic.Location(file: AppliedCatalog.path(in: directory), line: 0, column: 0)
+            for check in applied.checks {
+                guard let definition = try? CheckDefinition(id: check.identity, name: check.name, settings: check.settings, location: source) else { throw invalid }
+                checks.append((definition, check.uuid))
+            }
+            let errors = result.diagnostics.filter { $0.severity == .error }
+            let first = errors.first.map { "\($0.location.file):\($0.location.line):\($0.location.column): \($0.message)" } ?? "the configuration is invalid"
+            fallback = Fallback(firstError: first, errorCount: errors.count, appliedAt: applied.appliedAt)
+            if let project, !applied.checks.contains(where: { $0.project == project }) {
+                let projects = Set(applied.checks.map(\.project)).sorted().joined(separator: ", ")
+                throw Failure(message: "no project '\(project)' with checks in the configuration last applied (projects: \(projects))", report: nil)
+            }
         }
         let reader = StoreReader(directory)
         let urls = PingURLFormat(base: baseURL)
         var rows: [Row] = []
-        for definition in result.catalog.checks {
+        for (definition, uuid) in checks {
             if let project, definition.id.project != project { continue }
             if !Set(tags).isSubset(of: Set(definition.tags)) { continue }
-            let uuid = registry.uuid(for: definition.id)
             var state = CheckState.new
             if let uuid {
                 do {
@@ -69,7 +104,18 @@ public struct StatusReport: Sendable {
                 view: view, uuid: uuid, pingURL: uuid.map { urls.uuidURL(PingURLFormat.name($0)) },
                 slugURL: urls.slugURL(project: definition.id.project, slug: definition.slug)))
         }
-        return StatusReport(rows: rows)
+        return StatusReport(rows: rows, fallback: fallback)
+    }
+
+    private static func registry(_ directory: DataDirectory, data: String) throws(Failure) -> Registry {
+        guard FileManager.default.fileExists(atPath: directory.path) else {
+            throw Failure(message: "no data directory at '\(data)' (give --data, the one 'kiothc serve' uses)", report: nil)
+        }
+        do {
+            return try Registry.load(from: directory)
+        } catch {
+            throw Failure(message: "cannot read the data directory '\(data)': \(error)", report: nil)
+        }
     }
 
     /// The JSON of SPEC §8: `{"checks": [{"project", "key", "name", "slug", "uuid", "status",

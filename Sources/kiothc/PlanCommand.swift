@@ -57,7 +57,9 @@ struct PlanCommand: ParsableCommand {
             } else {
                 FileHandle.standardError.write(Data(report.render(.text).utf8))
             }
-            Terminal.error("the configuration is invalid; nothing to plan ('kiothc check' shows the same problems)")
+            Terminal.error(
+                "the configuration is invalid, so it cannot be applied: nothing to plan. A running server rejects it and keeps "
+                    + "serving the configuration it last applied ('kiothc status' shows that one). Fix the errors above ('kiothc check' lists them)")
             throw ExitCode.failure
         }
         let directory = DataDirectory(data)

@@ -30,6 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
             or SIGINT stop the server gracefully: no new connections, in-flight pings finish, \
             the store is flushed.
 
+            One server per data directory: serve holds a lock on serve.lock in --data (flock, \
+            released by the kernel however the server ends); a second serve on the same \
+            directory exits 1 naming the pid of the first. status, pings and plan only read \
+            and work beside it.
+
             Examples:
               kiothc serve
               kiothc serve --config /etc/kiothc/checks.d --data /var/lib/kiothc --listen 0.0.0.0:8000

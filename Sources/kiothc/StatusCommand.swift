@@ -20,7 +20,13 @@ struct StatusCommand: ParsableCommand {
             "status", "started", "last_ping", "next_ping", "n_pings", "tags": [...], \
             "ping_url", "slug_url"}]}; times are ISO 8601 UTC, absent values null.
 
-            Exit status: 0 success; 1 invalid config or unreadable data directory; 64 usage.
+            While the files under --config are invalid, a running server keeps serving the \
+            configuration it last applied; status then shows that one (from the data \
+            directory's catalog.json) with a warning on stderr naming the first error, and exits \
+            0. Without a catalog.json an invalid configuration is an error.
+
+            Exit status: 0 success; 1 invalid config with no configuration applied to fall \
+            back on, or unreadable data directory; 64 usage.
 
             Examples:
               kiothc status --config checks.d --data /var/lib/kiothc
@@ -54,6 +60,7 @@ struct StatusCommand: ParsableCommand {
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         do {
             let report = try StatusReport.load(config: config, data: data, project: project, tags: tag, baseURL: baseURL, now: now)
+            if let fallback = report.fallback { Terminal.warning(fallback.warning) }
             Terminal.write(format == .json ? report.json() : report.table(now: now))
         } catch {
             if let text = error.report { FileHandle.standardError.write(Data(text.utf8)) }
@@ -71,9 +78,16 @@ struct PingsCommand: ParsableCommand {
             The check is its UUID or project/key (looked up in the data directory's \
             registry.json). Newest first. Reads only; safe next to a running server.
 
-            JSON (--format json): {"uuid", "project", "key", "pings": [{"n", "type", "date", \
-            "method", "scheme", "remote_addr", "ua", "rid", "exitstatus", "duration", "body", \
-            "body_size"}]}; duration in seconds, absent values null.
+            A check removed from the configuration is shown too, from the pings kept under \
+            retired/, with a first line "retired check ..." (JSON: "retired": true); its \
+            project/key shows its last UUID, and a note on stderr names earlier ones.
+
+            JSON (--format json): {"uuid", "project", "key", "retired", "retired_at", "pings": \
+            [{"n", "type", "date", "method", "scheme", "remote_addr", "ua", "rid", "exitstatus", \
+            "duration", "body", "body_size"}]}; duration in seconds, absent values null.
+
+            Exit status: 0 success (also for a check with no pings yet); 1 a check the \
+            registry does not know, or an unreadable data directory; 64 usage.
 
             Examples:
               kiothc pings ops/db-backup --limit 5
@@ -106,6 +120,7 @@ struct PingsCommand: ParsableCommand {
         do {
             let report = try PingsReport.load(check: check, data: data, limit: limit)
             Terminal.write(format == .json ? report.json() : report.table())
+            for note in report.notes { Terminal.note(note) }
         } catch {
             Terminal.error(error.message)
             throw ExitCode.failure

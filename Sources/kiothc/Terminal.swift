@@ -11,6 +11,14 @@ enum Terminal {
         FileHandle.standardError.write(Data("kiothc: error: \(message)\n".utf8))
     }
 
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("kiothc: warning: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("kiothc: note: \(message)\n".utf8))
+    }
+
     /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
     static var stdoutIsColourTerminal: Bool {
         isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil

@@ -86,6 +86,82 @@ struct ReloadTests {
         #expect(await server.stop() == 0)
     }
 
+    @Test("removing more checks than the log lists (50) retires every one of them, in one reload")
+    func removeMany() async throws {
+        let keys = (1...60).map { "job-\($0)" }
+        let server = try await RunningServer(files: [
+            "projects.yaml": Self.projects, "checks.yaml": Self.checks(keys.map { "  \($0): {}\n" }.joined()),
+        ])
+        defer { server.terminate() }
+        let uuids = try keys.map { try server.uuid("ops", $0) }
+        for uuid in uuids { #expect(try await Curl.request("\(server.baseURL)/ping/\(uuid)").status == 200) }
+
+        try server.write("checks.yaml", Self.checks("  job-1: {}\n"))
+        try await server.waitUntil("the reload is logged") { server.output.contains("configuration reloaded: 1 checks; 0 added, 59 removed") }
+        for uuid in uuids.dropFirst() {
+            #expect(try await Curl.request("\(server.baseURL)/ping/\(uuid)").status == 404)
+        }
+        let registry = try JSONSerialization.jsonObject(with: Data(contentsOf: server.data.appendingPathComponent("registry.json"))) as? [String: Any]
+        #expect((registry?["checks"] as? [Any])?.count == 1)
+        #expect(Set((registry?["retired"] as? [[String: Any]])?.compactMap { $0["uuid"] as? String } ?? []) == Set(uuids.dropFirst()))
+        let retired = try FileManager.default.contentsOfDirectory(atPath: server.data.appendingPathComponent("retired").path)
+        #expect(retired.filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(".flips.jsonl") }.count == 59, "every removed check's pings moved aside")
+        #expect(server.occurrences(of: "check removed: ") == 50)
+        #expect(server.output.contains("9 more changes are not logged"))
+
+        // A later reload has nothing left to remove (it found 9 still registered before).
+        try server.write("checks.yaml", Self.checks("  job-1: {}\n  job-61: {}\n"))
+        try await server.waitUntil("the next reload is logged") { server.output.contains("configuration reloaded: 2 checks; 1 added, 0 removed") }
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("removing one of two checks sharing a slug: the log and the plan say the slug URL now answers the other, as it does")
+    func removeOneOfTwins() async throws {
+        let server = try await RunningServer(files: [
+            "projects.yaml": Self.projects, "checks.yaml": Self.checks("  twin-a: {name: Twin}\n  twin-b: {name: twin}\n"),
+        ])
+        defer { server.terminate() }
+        let base = server.baseURL
+        let a = try server.uuid("ops", "twin-a")
+        let b = try server.uuid("ops", "twin-b")
+        #expect(try await Curl.request("\(base)/ping/ops-ping-key-0001/twin").status == 409)
+
+        // kiothc plan, before the change, says the same as the log after it.
+        let planConfig = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-twins-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: planConfig, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: planConfig) }
+        try Data(Self.projects.utf8).write(to: planConfig.appendingPathComponent("projects.yaml"))
+        try Data(Self.checks("  twin-b: {name: twin}\n").utf8).write(to: planConfig.appendingPathComponent("checks.yaml"))
+        let plan = try await CLI.run(["plan", "--config", planConfig.path, "--data", server.data.path])
+        #expect(plan.status == 2, "\(plan.stderr)")
+        #expect(plan.stdout == """
+            Checks to delete (their pings move to retired/; these URLs will answer 404):
+              - ops/twin-a  \(a)
+                  /ping/\(a)
+                  not /ping/<ops-ping-key>/twin: it will answer ops/twin-b (no longer ambiguous)
+
+            Plan: 0 to create, 1 to delete, 0 to rename, 0 with changed settings, 0 new slug conflicts.
+
+            """)
+        let json = try await CLI.run(["plan", "--config", planConfig.path, "--data", server.data.path, "--format", "json"])
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let deleted = try #require((document?["deleted"] as? [[String: Any]])?.first)
+        #expect(deleted["broken_urls"] as? [String] == ["/ping/\(a)"])
+        let kept = (deleted["kept_urls"] as? [[String: Any]])?.first
+        #expect(kept?["url"] as? String == "/ping/<ops-ping-key>/twin")
+        #expect(kept?["answered_by"] as? [String] == ["ops/twin-b"])
+
+        try server.write("checks.yaml", Self.checks("  twin-b: {name: twin}\n"))
+        try await server.waitUntil("the slug is no longer ambiguous") { try await Curl.request("\(base)/ping/ops-ping-key-0001/twin").status == 200 }
+        #expect(try await Curl.request("\(base)/ping/\(a)").status == 404)
+        try await server.waitUntil("the removal is logged") { server.output.contains("check removed: ops/twin-a") }
+        #expect(server.output.contains(
+            "check removed: ops/twin-a; /ping/\(a) now answers 404; slug URL /ping/<ops-ping-key>/twin now answers ops/twin-b (no longer ambiguous); its pings are in retired/"))
+        #expect(!server.output.contains("/ping/<ops-ping-key>/twin now answer 404"))
+        #expect(try server.pings(b).count == 1, "the slug ping went to twin-b")
+        #expect(await server.stop() == 0)
+    }
+
     @Test("a syntax error and a semantic error written while pings flow: no ping fails, the old config serves, the metric says 0 until fixed")
     func rejectedWhilePinging() async throws {
         let good = Self.checks("  backup: {name: Backup, timeout: 1h}\n")

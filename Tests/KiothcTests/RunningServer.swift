@@ -20,15 +20,20 @@ final class RunningServer {
     var port: Int { Int(baseURL.split(separator: ":").last ?? "") ?? 0 }
 
     var config: URL { root.appendingPathComponent("checks.d") }
-    var data: URL { root.appendingPathComponent("data") }
+    /// Its own `data` folder, or the `sharedData` it was given.
+    let data: URL
 
+    /// - Parameters:
+    ///   - existing: copied to be its data directory.
+    ///   - sharedData: used in place as its data directory (another server's, say); not removed.
     init(
         files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil,
-        prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
+        sharedData: URL? = nil, prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
     ) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-serve-\(UUID().uuidString)")
         let config = root.appendingPathComponent("checks.d")
-        let data = root.appendingPathComponent("data")
+        let data = sharedData ?? root.appendingPathComponent("data")
+        self.data = data
         for (name, text) in files {
             let url = config.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -55,6 +60,7 @@ final class RunningServer {
                 // EOF: the server exited. A handler left set keeps the handle and its dispatch
                 // source alive in a cycle (LeakSanitizer reported one per server).
                 handle.readabilityHandler = nil
+                log.ended.withLock { $0 = true }
                 return
             }
             log.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
@@ -126,10 +132,17 @@ final class RunningServer {
         }
     }
 
-    /// SIGTERM, and the exit status once it has exited.
+    /// SIGTERM, and the exit status once it has exited and its log has been read to the end
+    /// (the last lines, such as the stop line, can arrive after the exit is seen; at most 5 s
+    /// more, in case a child of the server still holds the pipe).
     @discardableResult
     func stop() async -> Int32 {
-        await termination.stop()
+        let status = await termination.stop()
+        let deadline = Date().addingTimeInterval(5)
+        while !log.ended.withLock({ $0 }) && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return status
     }
 
     /// SIGTERM without waiting: for `defer`, which cannot await.
@@ -227,6 +240,8 @@ extension Trait where Self == StopsServers {
 /// The server's log as it arrives, read by the test while the reader thread appends.
 final class LogBuffer: Sendable {
     let text = Mutex("")
+    /// The server's end of the pipe closed: `text` holds everything it wrote.
+    let ended = Mutex(false)
 }
 
 struct ServerFailed: Error, CustomStringConvertible {

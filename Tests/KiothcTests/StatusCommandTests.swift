@@ -82,6 +82,116 @@ struct StatusCommandTests {
         #expect(try Self.listing(server.data) == before, "reading changed the data directory")
     }
 
+    @Test("pings shows a removed check's pings from retired/, marked retired, by UUID and by project/key")
+    func retiredPings() async throws {
+        let server = try await RunningServer(files: Self.files)
+        defer { server.terminate() }
+        let gone = try server.uuid("ops", "report")
+        for body in ["first", "second", "third"] {
+            #expect(try await Curl.request(server.baseURL + "/ping/\(gone)", method: "POST", body: body).status == 200)
+        }
+        try server.write("checks.yaml", Self.files["checks.yaml"]!.replacingOccurrences(of: "  report: {project: ops, name: Report, schedule: \"0 6 * * *\", tags: [prod]}\n", with: ""))
+        try await server.waitUntil("the removed check's pings are in retired/") {
+            FileManager.default.fileExists(atPath: server.data.appendingPathComponent("retired/\(gone).jsonl").path)
+                && server.output.contains("check removed: ops/report")
+        }
+        let data = server.data.path
+
+        for check in ["ops/report", gone, gone.uppercased()] {
+            let table = try await CLI.run(["pings", check, "--data", data])
+            #expect(table.status == 0, "\(table.stderr)")
+            let lines = table.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first?.hasPrefix("retired check ops/report (\(gone)), removed from the configuration ") == true, "\(table.stdout)")
+            #expect(lines.first?.hasSuffix("; its pings are kept in retired/") == true)
+            try #require(lines.count == 5, "the retired line, the header and three pings: \(table.stdout)")
+            #expect(lines[2].contains("third") && lines[4].contains("first"))
+            #expect(table.stderr.isEmpty)
+        }
+        let json = try await CLI.run(["pings", "ops/report", "--data", data, "--format", "json", "--limit", "2"])
+        #expect(json.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(document["uuid"] as? String == gone)
+        #expect(document["project"] as? String == "ops" && document["key"] as? String == "report")
+        #expect(document["retired"] as? Bool == true)
+        #expect((document["retired_at"] as? String)?.hasSuffix("+00:00") == true, "ISO 8601 UTC, as last_ping")
+        #expect((document["pings"] as? [[String: Any]])?.map { $0["body"] as? String } == ["third", "second"])
+
+        // Back in the configuration: a new UUID, shown by project/key; the old one stays reachable.
+        try server.write("checks.yaml", Self.files["checks.yaml"]!)
+        try await server.waitUntil("the check is back with a new UUID") { (try? server.uuid("ops", "report")).map { $0 != gone } ?? false }
+        let fresh = try server.uuid("ops", "report")
+        let live = try await CLI.run(["pings", "ops/report", "--data", data, "--format", "json"])
+        #expect(live.status == 0)
+        let liveDocument = try #require(try JSONSerialization.jsonObject(with: Data(live.stdout.utf8)) as? [String: Any])
+        #expect(liveDocument["uuid"] as? String == fresh)
+        #expect(liveDocument["retired"] as? Bool == false)
+        #expect(liveDocument["retired_at"] is NSNull)
+        #expect((liveDocument["pings"] as? [Any])?.isEmpty == true)
+        #expect(live.stderr.contains("kiothc: note: ops/report also had UUID \(gone), removed "))
+        #expect(live.stderr.contains(": kiothc pings \(gone)\n"))
+        #expect(try await CLI.run(["pings", gone, "--data", data]).stdout.hasPrefix("retired check ops/report (\(gone))"))
+
+        // A UUID the registry does not know is an error, not an empty table.
+        let unknown = UUID().uuidString.lowercased()
+        let missing = try await CLI.run(["pings", unknown, "--data", data])
+        #expect(missing.status == 1)
+        #expect(missing.stdout.isEmpty)
+        #expect(missing.stderr.contains("no check with UUID \(unknown) in '\(data)/registry.json', neither configured nor removed"))
+        #expect(await server.stop() == 0)
+    }
+
+    @Test("while the files are invalid, status shows what the server still serves with a warning; plan exits 1 saying why")
+    func invalidConfigBesideServer() async throws {
+        let server = try await RunningServer(files: Self.files)
+        defer { server.terminate() }
+        let backup = try server.uuid("ops", "backup")
+        #expect(try await Curl.request(server.baseURL + "/ping/\(backup)").status == 200)
+        #expect(try await Curl.request(server.baseURL + "/ping/\(try server.uuid("ops", "report"))").status == 200)
+        try server.write("checks.yaml", Self.files["checks.yaml"]! + "\n  broken: {scheduel: daily}\n")
+        try await server.waitUntil("the server rejected the change") { server.output.contains("configuration rejected") }
+        #expect(try await Curl.request(server.baseURL + "/ping/\(backup)").status == 200, "the last good configuration serves")
+        let directories = ["--config", server.config.path, "--data", server.data.path]
+        let warning = "kiothc: warning: \(server.config.path)/checks.yaml:7:12: unknown key 'scheduel' in check 'broken' — showing the configuration last applied by the server ("
+
+        let table = try await CLI.run(["status"] + directories)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stderr.hasPrefix(warning), "\(table.stderr)")
+        #expect(table.stderr.split(separator: "\n").count == 1)
+        #expect(table.stdout.hasPrefix("PROJECT  KEY"))
+        #expect(table.stdout.contains("/ping/\(backup)"))
+        #expect(!table.stdout.contains("broken"))
+
+        let json = try await CLI.run(["status", "--format", "json", "--project", "ops"] + directories)
+        #expect(json.status == 0)
+        #expect(json.stderr.hasPrefix(warning))
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let checks = try #require(document["checks"] as? [[String: Any]])
+        #expect(checks.map { $0["key"] as? String } == ["backup", "report"])
+        let first = try #require(checks.first)
+        #expect(first["uuid"] as? String == backup)
+        #expect(first["status"] as? String == "up")
+        #expect(first["n_pings"] as? Int == 2)
+        #expect(first["tags"] as? [String] == ["prod", "db"])
+        #expect(first["slug_url"] as? String == "/ping/<ops-ping-key>/backup")
+        #expect(checks.last?["next_ping"] is String, "the schedule was rebuilt from catalog.json")
+
+        let plan = try await CLI.run(["plan"] + directories)
+        #expect(plan.status == 1)
+        #expect(plan.stderr.contains("checks.yaml:7:12: error: unknown key 'scheduel' in check 'broken' [unknown-key]"))
+        #expect(plan.stderr.contains(
+            "kiothc: error: the configuration is invalid, so it cannot be applied: nothing to plan. A running server rejects it and keeps serving the configuration it last applied ('kiothc status' shows that one)."))
+
+        // Without a configuration applied to fall back on, invalid is an error, as before.
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-empty-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let bare = try await CLI.run(["status", "--config", server.config.path, "--data", empty.path])
+        #expect(bare.status == 1)
+        #expect(bare.stderr.contains("checks.yaml:7:12: error: unknown key 'scheduel' in check 'broken' [unknown-key]"))
+        #expect(bare.stderr.contains("kiothc: error: the configuration is invalid"))
+        #expect(await server.stop() == 0)
+    }
+
     @Test("status and pings fail clearly: unknown project, missing data directory, unknown check, bad limit")
     func errors() async throws {
         let server = try await RunningServer(files: Self.files)

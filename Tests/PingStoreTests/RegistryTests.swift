@@ -45,6 +45,23 @@ struct RegistryTests {
         }
     }
 
+    @Test("several identities are retired in one write; unknown ones are skipped")
+    func retireMany() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            var registry = try Registry.load(from: dir.data)
+            let assigned = try registry.assign([backup, worker])
+            let stranger = CheckIdentity(project: "ops", key: "never-seen")
+            let retired = try registry.retire([backup, stranger, worker], at: 7)
+            #expect(retired == assigned)
+            #expect(registry.checks.isEmpty)
+            let reloaded = try Registry.load(from: dir.data)
+            #expect(reloaded == registry)
+            #expect(reloaded.retired.map(\.identity) == [backup, worker])
+            #expect(reloaded.retired.allSatisfy { $0.time == 7 })
+        }
+    }
+
     @Test("a damaged registry is an error naming the file, not an empty registry")
     func damagedRegistry() async throws {
         try await TemporaryDirectory.with { dir in

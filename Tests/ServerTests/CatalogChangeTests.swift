@@ -75,6 +75,41 @@ struct CatalogChangeTests {
         #expect(more.newConflicts == [CatalogChange.Conflict(project: "default", slug: "c", keys: ["c", "d"])])
     }
 
+    @Test("a slug URL left by a removed or renamed check is told as answered by whoever has the slug now, not as 404")
+    func slugSuccessors() throws {
+        let ops = { (key: String) in CheckIdentity(project: "default", key: key) }
+        let (registry, snapshot) = try Self.applied(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: Solo}\n"))
+        // One of two twins removed: the other answers alone.
+        let removed = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  b: {name: twin}\n  c: {name: Solo}\n"))
+        #expect(removed.removed.first?.slugSuccessor == CatalogChange.SlugSuccessor(checks: [ops("b")], wasShared: true))
+        #expect(removed.removed.first?.slugSuccessor?.answer == "default/b (no longer ambiguous)")
+        // One of two twins renamed away: its old slug URL is the other's now.
+        let renamed = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {name: Other}\n  b: {name: twin}\n  c: {name: Solo}\n"))
+        #expect(renamed.renamed.first?.oldSlugSuccessor?.answer == "default/b (no longer ambiguous)")
+        // A removed check's slug taken by a new one: it answers that one (it was never ambiguous).
+        let taken = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  d: {name: Solo}\n"))
+        #expect(taken.removed.first?.slugSuccessor?.answer == "default/d")
+        // Still shared by two after one of three left: 409.
+        let (registry3, snapshot3) = try Self.applied(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: TWIN}\n"))
+        let still = CatalogChange.between(previous: snapshot3, registry: registry3, catalog: try Self.load("checks:\n  b: {name: twin}\n  c: {name: TWIN}\n"))
+        #expect(still.removed.first?.slugSuccessor?.answer == "409 (ambiguous: default/b, default/c)")
+        // Nobody has it: 404, as before.
+        let gone = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n"))
+        #expect(gone.removed.first?.slugSuccessor == nil)
+        let text = CatalogChangeReport(removed, urls: PingURLFormat(base: nil)).text()
+        #expect(text.contains("      not /ping/<default-ping-key>/twin: it will answer default/b (no longer ambiguous)\n"))
+        #expect(!text.contains("      /ping/<default-ping-key>/twin\n"))
+        let renamedText = CatalogChangeReport(renamed, urls: PingURLFormat(base: nil)).text()
+        #expect(renamedText.contains(
+            "      /ping/<default-ping-key>/twin -> /ping/<default-ping-key>/other\n      not /ping/<default-ping-key>/twin: it will answer default/b (no longer ambiguous)\n"))
+        let json = try JSONSerialization.jsonObject(with: Data(CatalogChangeReport(renamed, urls: PingURLFormat(base: nil)).json().utf8)) as? [String: Any]
+        #expect((json?["renamed"] as? [[String: Any]])?.first?["old_slug_url_answered_by"] as? [String] == ["default/b"])
+        let plainJSON = try JSONSerialization.jsonObject(with: Data(CatalogChangeReport(gone, urls: PingURLFormat(base: nil)).json().utf8)) as? [String: Any]
+        let deleted = (plainJSON?["deleted"] as? [[String: Any]])?.first
+        #expect(deleted?["broken_urls"] as? [String] == ["/ping/\(PingURLFormat.name(gone.removed[0].uuid))", "/ping/<default-ping-key>/solo"])
+        #expect(deleted?["kept_urls"] == nil, "absent when nothing keeps answering")
+    }
+
     @Test("without a snapshot only creations and deletions can be told")
     func noSnapshot() throws {
         let (registry, _) = try Self.applied(try Self.load("checks:\n  a: {name: A}\n  gone: {}\n"))

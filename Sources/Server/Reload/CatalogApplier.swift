@@ -78,9 +78,8 @@ struct CatalogApplier: Sendable {
             pingKeys = try Self.pingKeys(catalog, data: data, environment: environment)
             let assigned = try next.assign(catalog.checks.map(\.id))
             change = change.assigning(assigned)
-            for removed in change.removed.prefix(Self.logLimit) {
-                try next.retire(removed.id, at: now)
-            }
+            // Every removed check, in one registry write; only the log is cut at `logLimit`.
+            try next.retire(change.removed.map(\.id), at: now)
         } catch {
             throw Failure(message: "cannot write the data directory '\(data.path)': \(error)", cause: error as? StoreError)
         }
@@ -95,7 +94,7 @@ struct CatalogApplier: Sendable {
             catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
         current.swap(serving)
 
-        for removed in change.removed.prefix(Self.logLimit) {
+        for removed in change.removed {
             states.forget(removed.uuid)
             do {
                 try store.retire(removed.uuid)
@@ -139,15 +138,26 @@ struct CatalogApplier: Sendable {
         for removed in change.removed.prefix(Self.logLimit) {
             let uuid = PingURLFormat.name(removed.uuid)
             let slug = removed.slug.flatMap { urls.slugURL(project: removed.id.project, slug: $0) }
+            // A slug URL that another check answers (it shared the slug, or took it) is no 404.
+            let gone: String
+            switch (slug, removed.slugSuccessor) {
+            case (let slug?, let successor?):
+                gone = "\(urls.uuidURL(uuid)) now answers 404; slug URL \(slug) now answers \(successor.answer)"
+            case (let slug?, nil):
+                gone = "\(urls.uuidURL(uuid)) and \(slug) now answer 404"
+            case (nil, _):
+                gone = "\(urls.uuidURL(uuid)) now answers 404"
+            }
             logger.notice(
-                "check removed: \(removed.id); \(urls.uuidURL(uuid))\(slug.map { " and \($0)" } ?? "") now answer 404; its pings are in retired/",
+                "check removed: \(removed.id); \(gone); its pings are in retired/",
                 metadata: ["check": "\(removed.id)", "check.uuid": "\(uuid)"])
         }
         for renamed in change.renamed.prefix(Self.logLimit) {
             let old = urls.slugURL(project: renamed.id.project, slug: renamed.oldSlug) ?? "(no slug URL)"
             let new = urls.slugURL(project: renamed.id.project, slug: renamed.newSlug) ?? "(no slug URL)"
+            let kept = renamed.oldSlugSuccessor.map { "; \(old) now answers \($0.answer)" } ?? ""
             logger.notice(
-                "check renamed: \(renamed.id) '\(renamed.oldName)' -> '\(renamed.newName)'; slug URL \(old) -> \(new)",
+                "check renamed: \(renamed.id) '\(renamed.oldName)' -> '\(renamed.newName)'; slug URL \(old) -> \(new)\(kept)",
                 metadata: ["check": "\(renamed.id)", "check.uuid": "\(PingURLFormat.name(renamed.uuid))"])
         }
         for setting in change.changed.prefix(Self.logLimit) {

@@ -21,6 +21,25 @@ public struct CatalogChange: Sendable {
         public var uuid: UUID
         /// From the last applied catalog; nil when the data directory has no snapshot of it.
         public var slug: String?
+        /// The checks that answer that slug URL after the change (it shared the slug, or a
+        /// check took it); nil when the slug URL answers 404.
+        public var slugSuccessor: SlugSuccessor? = nil
+    }
+
+    /// Who answers a slug URL that a removed or renamed check leaves behind: the URL keeps
+    /// answering, so "now answers 404" would be false.
+    public struct SlugSuccessor: Sendable, Equatable {
+        /// Sorted; several: the slug URL answers 409 ambiguous slug.
+        public var checks: [CheckDefinition.ID]
+        /// Several checks shared the slug before the change (it answered 409).
+        public var wasShared: Bool
+
+        /// `tour/b (no longer ambiguous)`, `409 (ambiguous: tour/b, tour/c)`: what the slug URL
+        /// answers now, after "now answers ".
+        public var answer: String {
+            if checks.count == 1 { return "\(checks[0])" + (wasShared ? " (no longer ambiguous)" : "") }
+            return "409 (ambiguous: \(checks.map { "\($0)" }.joined(separator: ", ")))"
+        }
     }
 
     public struct Renamed: Sendable {
@@ -30,6 +49,8 @@ public struct CatalogChange: Sendable {
         public var oldSlug: String
         public var newName: String
         public var newSlug: String
+        /// The checks that answer the old slug URL after the change; nil: it answers 404.
+        public var oldSlugSuccessor: SlugSuccessor? = nil
     }
 
     public struct SettingChange: Sendable {
@@ -69,6 +90,12 @@ public struct CatalogChange: Sendable {
     public static func between(previous: AppliedCatalog?, registry: Registry, catalog: Catalog) -> CatalogChange {
         var change = CatalogChange()
         let before = Dictionary((previous?.checks ?? []).map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
+        let slugsBefore = slugOwners((previous?.checks ?? []).map(\.identity), slugs: (previous?.checks ?? []).map(\.slug))
+        let slugsAfter = slugOwners(catalog.checks.map(\.id), slugs: catalog.checks.map(\.slug))
+        func successor(project: String, slug: String) -> SlugSuccessor? {
+            guard !slug.isEmpty, let owners = slugsAfter[SlugURL(project: project, slug: slug)] else { return nil }
+            return SlugSuccessor(checks: owners.sorted(), wasShared: (slugsBefore[SlugURL(project: project, slug: slug)]?.count ?? 0) > 1)
+        }
         var current: Set<CheckIdentity> = []
         for definition in catalog.checks {
             let identity = definition.id
@@ -80,7 +107,8 @@ public struct CatalogChange: Sendable {
             guard let old = before[uuid] else { continue }
             if old.name != definition.name || old.slug != definition.slug {
                 change.renamed.append(Renamed(
-                    id: definition.id, uuid: uuid, oldName: old.name, oldSlug: old.slug, newName: definition.name, newSlug: definition.slug))
+                    id: definition.id, uuid: uuid, oldName: old.name, oldSlug: old.slug, newName: definition.name, newSlug: definition.slug,
+                    oldSlugSuccessor: old.slug == definition.slug ? nil : successor(project: identity.project, slug: old.slug)))
             }
             let settings = definition.settings
             for field in CheckDefinition.settingFields where old.settings[field] != settings[field] {
@@ -88,12 +116,29 @@ public struct CatalogChange: Sendable {
             }
         }
         for (identity, uuid) in registry.checks.sorted(by: { $0.key < $1.key }) where !current.contains(identity) {
-            change.removed.append(Removed(id: identity, uuid: uuid, slug: before[uuid]?.slug))
+            let slug = before[uuid]?.slug
+            change.removed.append(Removed(
+                id: identity, uuid: uuid, slug: slug, slugSuccessor: slug.flatMap { successor(project: identity.project, slug: $0) }))
         }
         let oldConflicts = conflicts(previous?.checks.map { (project: $0.project, key: $0.key, slug: $0.slug) } ?? [])
         change.newConflicts = conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
             .filter { !oldConflicts.contains($0) }
         return change
+    }
+
+    /// A project's slug: one slug URL.
+    struct SlugURL: Hashable {
+        var project: String
+        var slug: String
+    }
+
+    /// The checks on each slug URL.
+    static func slugOwners(_ checks: [CheckDefinition.ID], slugs: [String]) -> [SlugURL: [CheckDefinition.ID]] {
+        var owners: [SlugURL: [CheckDefinition.ID]] = [:]
+        for (check, slug) in zip(checks, slugs) where !slug.isEmpty {
+            owners[SlugURL(project: check.project, slug: slug), default: []].append(check)
+        }
+        return owners
     }
 
     /// Slugs shared by several checks of one project.

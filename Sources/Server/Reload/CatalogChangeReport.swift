@@ -27,6 +27,13 @@ public struct CatalogChangeReport: Sendable {
             var uuid: String
             /// URLs that answer 404 once the change is applied.
             var broken_urls: [String]
+            /// Its slug URL when other checks answer it after the change (absent otherwise).
+            var kept_urls: [KeptURL]?
+        }
+        struct KeptURL: Encodable {
+            var url: String
+            /// project/key of the checks answering it; several: it answers 409 ambiguous slug.
+            var answered_by: [String]
         }
         struct Renamed: Encodable {
             var project: String
@@ -36,6 +43,9 @@ public struct CatalogChangeReport: Sendable {
             var new_name: String
             var old_slug_url: String?
             var new_slug_url: String?
+            /// project/key of the checks that answer the old slug URL after the change; absent
+            /// when it answers 404.
+            var old_slug_url_answered_by: [String]?
         }
         struct Changed: Encodable {
             var project: String
@@ -81,15 +91,19 @@ public struct CatalogChangeReport: Sendable {
             },
             deleted: change.removed.map { removed in
                 let uuid = PingURLFormat.name(removed.uuid)
+                let slug = removed.slug.flatMap { urls.slugURL(project: removed.id.project, slug: $0) }
+                let kept = slug.flatMap { url in removed.slugSuccessor.map { Document.KeptURL(url: url, answered_by: $0.checks.map { "\($0)" }) } }
                 return Document.Deleted(
                     project: removed.id.project, key: removed.id.key, uuid: uuid,
-                    broken_urls: [urls.uuidURL(uuid)] + [removed.slug.flatMap { urls.slugURL(project: removed.id.project, slug: $0) }].compactMap { $0 })
+                    broken_urls: [urls.uuidURL(uuid)] + (kept == nil ? [slug].compactMap { $0 } : []),
+                    kept_urls: kept.map { [$0] })
             },
             renamed: change.renamed.map {
                 Document.Renamed(
                     project: $0.id.project, key: $0.id.key, uuid: PingURLFormat.name($0.uuid), old_name: $0.oldName, new_name: $0.newName,
                     old_slug_url: urls.slugURL(project: $0.id.project, slug: $0.oldSlug),
-                    new_slug_url: urls.slugURL(project: $0.id.project, slug: $0.newSlug))
+                    new_slug_url: urls.slugURL(project: $0.id.project, slug: $0.newSlug),
+                    old_slug_url_answered_by: $0.oldSlugSuccessor.map { $0.checks.map { "\($0)" } })
             },
             changed: change.changed.map {
                 Document.Changed(project: $0.id.project, key: $0.id.key, uuid: PingURLFormat.name($0.uuid), field: $0.field, old: $0.old, new: $0.new)
@@ -129,7 +143,13 @@ public struct CatalogChangeReport: Sendable {
                 let uuid = PingURLFormat.name(removed.uuid)
                 out += "  - \(removed.id)  \(uuid)\n"
                 out += "      \(urls.uuidURL(uuid))\n"
-                if let slug = removed.slug.flatMap({ urls.slugURL(project: removed.id.project, slug: $0) }) { out += "      \(slug)\n" }
+                if let slug = removed.slug.flatMap({ urls.slugURL(project: removed.id.project, slug: $0) }) {
+                    if let successor = removed.slugSuccessor {
+                        out += "      not \(slug): it will answer \(successor.answer)\n"
+                    } else {
+                        out += "      \(slug)\n"
+                    }
+                }
             }
             out += "\n"
         }
@@ -140,6 +160,9 @@ public struct CatalogChangeReport: Sendable {
                 let old = urls.slugURL(project: renamed.id.project, slug: renamed.oldSlug) ?? "(no slug URL)"
                 let new = urls.slugURL(project: renamed.id.project, slug: renamed.newSlug) ?? "(no slug URL)"
                 out += "      \(old) -> \(new)\n"
+                if let successor = renamed.oldSlugSuccessor {
+                    out += "      not \(old): it will answer \(successor.answer)\n"
+                }
             }
             out += "\n"
         }
