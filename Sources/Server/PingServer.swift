@@ -206,12 +206,15 @@ public final class PingServer: Sendable {
             guard let tls else { throw ServeError("\(address) needs --tls-cert and --tls-key") }
             // The stream configuration is also what HTTP/1.1 over TLS uses: without its idle
             // timeout an HTTPS client that stopped sending kept its connection for ever. An idle
-            // HTTP/2 client gets a GOAWAY; the graceful-close timeout closes it if it ignores that.
+            // HTTP/2 client gets a GOAWAY and a PING; Hummingbird closes the connection once the
+            // PING is acknowledged, GoAwayDeadline after the graceful-close timeout if it is not.
             let configuration = HTTP2UpgradeChannel.Configuration(
                 idleTimeout: .seconds(options.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(options.idleTimeoutSeconds),
                 streamConfiguration: .init(idleTimeout: idle))
             server = HTTPServerBuilder { responder in
-                HandshakeDeadline(inner: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder), timeout: idle)
+                HandshakeDeadline(
+                    inner: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder), timeout: idle,
+                    goAwayTimeout: idle)
             }
         }
         let responder = ServerResponder(
