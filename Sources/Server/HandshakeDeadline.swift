@@ -3,6 +3,7 @@ import HummingbirdHTTP2
 import Logging
 import NIOCore
 import NIOHTTP2
+import NIOHTTPTypesHTTP1
 import NIOSSL
 import NIOTLS
 
@@ -36,7 +37,8 @@ struct HandshakeDeadline: ServerChildChannel {
 }
 
 /// Closes the connection unless the TLS handshake completes within `timeout`; then puts a
-/// `GoAwayDeadline` in the HTTP/2 pipeline, if HTTP/2 was negotiated, and removes itself.
+/// `GoAwayDeadline` in the HTTP/2 pipeline, or `HTTP1ServerCodec` in the HTTP/1.1 one, and
+/// removes itself.
 final class HandshakeDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
@@ -79,6 +81,16 @@ final class HandshakeDeadlineHandler: ChannelInboundHandler, RemovableChannelHan
                 } catch {
                     // Without it, Hummingbird's own graceful close still applies.
                     logger.warning("no GOAWAY deadline on this HTTP/2 connection: \(error)")
+                }
+            } else {
+                // HTTP/1.x: our codec in place of NIOHTTPTypesHTTP1's, for HTTP/1.0 and the
+                // `Connection` tokens, as on plain listeners.
+                do {
+                    let codec = try operations.handler(type: HTTP1ToHTTPServerCodec.self)
+                    try operations.addHandler(HTTP1ServerCodec(), position: .after(codec))
+                    operations.removeHandler(codec, promise: nil)
+                } catch {
+                    logger.warning("HTTP/1.0 and Connection tokens not handled on this HTTPS connection: \(error)")
                 }
             }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)

@@ -196,6 +196,24 @@ def tls_rows(binary, run):
         status, _ = read_status(sock, time.time(), 5)
         run.row("HTTPS: a ping over HTTP/1.1", f"status {status}", status == 200)
         expect_closed("HTTPS: idle HTTP/1.1 connection after the handshake", tls(["http/1.1"]))
+        sock = tls(["http/1.1"])
+        sock.sendall(f"GET /ping/{server.uuid('default', 'target')} HTTP/1.0\r\n\r\n".encode())
+        started, data = time.time(), b""
+        closed = False
+        sock.settimeout(1.5)
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    closed = True
+                    break
+                data += chunk
+        except (socket.timeout, OSError):
+            pass
+        sock.close()
+        line = data.split(b"\r\n")[0].decode(errors="replace")
+        run.row("HTTPS: an HTTP/1.0 ping without keep-alive", f"{line!r}, {'closed' if closed else 'open'} after {time.time() - started:.1f} s",
+                line == "HTTP/1.0 200 OK" and closed)
         # HTTP/2: the client sends the connection preface and its SETTINGS, then nothing (no
         # SETTINGS ack, no PING ack). After the idle timeout (2 s) the server sends GOAWAY and a
         # PING; unanswered, the graceful-close timeout (2 s more) must close the connection.
