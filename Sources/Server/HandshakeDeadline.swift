@@ -84,10 +84,11 @@ final class HandshakeDeadlineHandler: ChannelInboundHandler, RemovableChannelHan
                 }
             } else {
                 // HTTP/1.x: our codec in place of NIOHTTPTypesHTTP1's, for HTTP/1.0 and the
-                // `Connection` tokens, as on plain listeners.
+                // `Connection` tokens, as on plain listeners (the TLS handshake stood for the
+                // first head's deadline until now).
                 do {
                     let codec = try operations.handler(type: HTTP1ToHTTPServerCodec.self)
-                    try operations.addHandler(HTTP1ServerCodec(), position: .after(codec))
+                    try operations.addHandler(HTTP1ServerCodec(headerTimeout: timeout, activity: nil), position: .after(codec))
                     operations.removeHandler(codec, promise: nil)
                 } catch {
                     logger.warning("HTTP/1.0 and Connection tokens not handled on this HTTPS connection: \(error)")

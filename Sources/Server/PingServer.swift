@@ -175,6 +175,7 @@ public final class PingServer: Sendable {
             .init(service: DeadlineService(engine: engine, changes: catalogChanges.subscribe())),
         ]
         services += reloadServices().map { .init(service: $0) }
+        checkFileDescriptorLimit()
         for address in options.listen {
             services.append(.init(service: try application(address, onListening: onListening)))
         }
@@ -195,12 +196,18 @@ public final class PingServer: Sendable {
         let scheme: ListenAddress.Scheme = address.scheme ?? (tls == nil ? .http : .https)
         let idle = TimeAmount.seconds(Int64(options.idleTimeoutSeconds))
         let server: HTTPServerBuilder
+        // The plain listener's connections, shed at --max-connections.
+        var connections: OpenConnections?
         switch scheme {
         case .http:
             let pings = endpoint
-            let timeout = Duration.seconds(options.idleTimeoutSeconds)
+            let (timeout, headerTimeout) = (Duration.seconds(options.idleTimeoutSeconds), Duration.seconds(options.headerTimeoutSeconds))
+            let open = OpenConnections()
+            connections = open
             server = HTTPServerBuilder { responder in
-                PingChannel(responder: responder, endpoint: pings, scheme: scheme.rawValue, idleTimeout: timeout)
+                PingChannel(
+                    responder: responder, endpoint: pings, scheme: scheme.rawValue, idleTimeout: timeout, headerTimeout: headerTimeout,
+                    connections: open)
             }
         case .https:
             guard let tls else { throw ServeError("\(address) needs --tls-cert and --tls-key") }
@@ -211,9 +218,10 @@ public final class PingServer: Sendable {
             let configuration = HTTP2UpgradeChannel.Configuration(
                 idleTimeout: .seconds(options.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(options.idleTimeoutSeconds),
                 streamConfiguration: .init(idleTimeout: idle))
+            let handshake = TimeAmount.seconds(Int64(options.headerTimeoutSeconds))
             server = HTTPServerBuilder { responder in
                 HandshakeDeadline(
-                    inner: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder), timeout: idle,
+                    inner: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder), timeout: handshake,
                     goAwayTimeout: idle)
             }
         }
@@ -230,8 +238,11 @@ public final class PingServer: Sendable {
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(
-                address: .hostname(address.host, port: address.port), serverName: PingChannel.serverName, reuseAddress: true,
-                availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections, logger: logger)),
+                // A burst of connections waits in the kernel's accept queue (up to net.core.somaxconn)
+                // instead of having SYNs dropped and retried a second or more later: Hummingbird's
+                // default is 256.
+                address: .hostname(address.host, port: address.port), serverName: PingChannel.serverName, backlog: 4096, reuseAddress: true,
+                availableConnectionsDelegate: ConnectionShedding(limit: options.maxConnections, connections: connections, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 let host = address.host.contains(":") ? "[\(address.host)]" : address.host
@@ -248,6 +259,18 @@ public final class PingServer: Sendable {
     }
 
     private let tokenAnnounced = Once()
+
+    /// Raises the open-files limit to its hard limit, and says so if `--max-connections` on
+    /// every listener could still run into it (accepting then fails until connections close).
+    private func checkFileDescriptorLimit() {
+        guard let limit = FileDescriptorLimit.raiseToHardLimit() else { return }
+        // Beyond the connections: the store's files, the log, the listeners, inotify.
+        let needed = options.maxConnections * options.listen.count + 100
+        if needed > limit {
+            logger.warning(
+                "--max-connections \(options.maxConnections) on \(options.listen.count) listener(s) may need \(needed) open files, more than this process may open (\(limit)): raise the limit (ulimit -n, systemd LimitNOFILE=) or lower --max-connections")
+        }
+    }
 
     /// The reloader and its triggers: SIGHUP, inotify, the fingerprint poll.
     private func reloadServices() -> [any Service] {

@@ -71,8 +71,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent (idle keep-alive, or a client that stops sending) before it is closed; also the most a ping's body may take to arrive.")
     var idleTimeout: Int = environment["KIOTHC_IDLE_TIMEOUT"].flatMap { Int($0) } ?? 60
 
-    @Option(name: .customLong("max-connections"), help: "Open connections per listener; beyond it new clients wait until one closes.")
-    var maxConnections: Int = environment["KIOTHC_MAX_CONNECTIONS"].flatMap { Int($0) } ?? 1_000
+    @Option(name: .customLong("header-timeout"), help: "Seconds a new connection has to send its first request head (over HTTPS: to finish the TLS handshake) before it is closed.")
+    var headerTimeout: Int = environment["KIOTHC_HEADER_TIMEOUT"].flatMap { Int($0) } ?? ServeOptions().headerTimeoutSeconds
+
+    @Option(name: .customLong("max-connections"), help: "Open connections per listener; at the limit the ones waiting longest for a request are closed to make room.")
+    var maxConnections: Int = environment["KIOTHC_MAX_CONNECTIONS"].flatMap { Int($0) } ?? ServeOptions().maxConnections
 
     @Option(name: .customLong("admin-token-file"), help: ArgumentHelp("File holding the admin token (for POST /-/reload, /metrics, the dashboard). Default: data/admin-token, generated at the first start.", valueName: "file"))
     var adminTokenFile: String? = environment["KIOTHC_ADMIN_TOKEN_FILE"]
@@ -94,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxRequestBody >= 0 else { throw ValidationError("--max-request-body cannot be negative") }
         guard reloadPoll >= 0, reloadPoll.isFinite else { throw ValidationError("--reload-poll must be 0 (off) or a number of seconds") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
+        guard headerTimeout >= 1 else { throw ValidationError("--header-timeout must be at least 1 second") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
     }
 
@@ -126,6 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.keepPings = keepPings
         options.maxRequestBody = maxRequestBody
         options.idleTimeoutSeconds = idleTimeout
+        options.headerTimeoutSeconds = headerTimeout
         options.maxConnections = maxConnections
         options.adminTokenFile = adminTokenFile
         options.watchConfig = watchConfig

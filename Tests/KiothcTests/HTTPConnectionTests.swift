@@ -257,6 +257,27 @@ struct HTTPConnectionTests {
         #expect(await server.stop() == 0)
     }
 
+    @Test("--header-timeout: a connection that sends nothing or half a head is closed after it; a keep-alive one is then under --idle-timeout")
+    func headerTimeout() async throws {
+        let server = try await RunningServer(files: Self.config, arguments: ["--header-timeout", "1", "--idle-timeout", "60"])
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "backup")
+        let (silent, half, answered) = try (RawConnection(port: server.port), RawConnection(port: server.port), RawConnection(port: server.port))
+        let (silentEnding, halfEnding, response, answeredEnding) = try await onOwnThread {
+            try half.send("GET /ping/\(uuid) HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            try answered.send(Self.request("GET", "/ping/\(uuid)"))
+            let response = try answered.response()
+            return (silent.untilClosed(timeout: 3), half.untilClosed(timeout: 3), response, answered.untilClosed(timeout: 2))
+        }
+        #expect(silentEnding.closed && silentEnding.seconds < 2, "silent: \(silentEnding)")
+        #expect(halfEnding.closed && halfEnding.seconds < 2, "half a head: \(halfEnding)")
+        #expect(silentEnding.bytes.isEmpty && halfEnding.bytes.isEmpty)
+        #expect(response.statusLine == Self.ok)
+        #expect(!answeredEnding.closed, "a connection that sent its head in time stays open past the header timeout")
+        #expect(try server.pings(uuid).count == 1)
+        #expect(await server.stop() == 0)
+    }
+
     @Test("a chunked POST in three chunks, a character split across two, is stored with the exact body")
     func chunkedBody() async throws {
         let server = try await RunningServer(files: Self.config)

@@ -10,7 +10,11 @@ import NIOHTTPTypesHTTP1
 /// request is answered in HTTP/1.0, and after the answer to a request that does not persist
 /// (HTTP/1.0 without `keep-alive`, any `close`) the connection is closed and nothing behind that
 /// request is read (§9.6). Both paths answer through it: the ping handler and Hummingbird's
-/// responder. Per request: a read of `Connection` in the request and the answer.
+/// responder.
+///
+/// It also holds the connection's first request to `--header-timeout` (a connection that sends
+/// nothing, or never ends its head, is closed), and marks the connection busy or waiting for a
+/// head for `OpenConnections`. Per request: a read of `Connection`, a clock read and two stores.
 final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -31,11 +35,48 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private var owed = CircularBuffer<HTTPVersion>(initialCapacity: 4)
     /// The answer being written is the connection's last.
     private var closeAfterAnswer = false
+    private let headerTimeout: TimeAmount
+    private var headerDeadline: Scheduled<Void>?
+    private var headRead = false
+    private let activity: ConnectionActivity?
+
+    init(headerTimeout: TimeAmount, activity: ConnectionActivity?) {
+        self.headerTimeout = headerTimeout
+        self.activity = activity
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armHeaderDeadline(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armHeaderDeadline(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+        headerDeadline = nil
+    }
+
+    private func armHeaderDeadline(context: ChannelHandlerContext) {
+        guard headerDeadline == nil, !headRead else { return }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        headerDeadline = context.eventLoop.scheduleTask(in: headerTimeout) {
+            bound.value.close(promise: nil)
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             guard case .requests = reading else { return }
+            if !headRead {
+                headRead = true
+                headerDeadline?.cancel()
+                headerDeadline = nil
+            }
+            activity?.busy()
             owed.append(head.version)
             if !ConnectionPersistence.persists(head.version, head.headers) {
                 reading = .lastRequest
@@ -66,6 +107,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             if !owed.isEmpty { owed.removeFirst() }
             let end = wrapOutboundOut(.end(trailers.map(HTTPHeaders.init)))
             guard closeAfterAnswer else {
+                if owed.isEmpty { activity?.idle() }
                 context.write(end, promise: promise)
                 return
             }
