@@ -189,8 +189,9 @@ public final class PingServer: Sendable {
             .init(service: DeadlineService(engine: engine, changes: catalogChanges.subscribe())),
         ]
         services += reloadServices().map { .init(service: $0) }
+        let connectionLimit = connectionLimitWithinOpenFiles()
         for address in options.listen {
-            services.append(.init(service: try application(address, onListening: onListening)))
+            services.append(.init(service: try application(address, connectionLimit: connectionLimit, onListening: onListening)))
         }
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
@@ -205,27 +206,39 @@ public final class PingServer: Sendable {
         logger.notice("stopped: listeners closed, store flushed", metadata: stopped)
     }
 
-    private func application(_ address: ListenAddress, onListening: @escaping @Sendable (String) -> Void) throws -> some Service {
+    private func application(
+        _ address: ListenAddress, connectionLimit: Int, onListening: @escaping @Sendable (String) -> Void
+    ) throws -> some Service {
         let scheme: ListenAddress.Scheme = address.scheme ?? (tls == nil ? .http : .https)
         let idle = TimeAmount.seconds(Int64(options.idleTimeoutSeconds))
         let server: HTTPServerBuilder
+        // The plain listener's connections, shed at --max-connections.
+        var connections: OpenConnections?
         switch scheme {
         case .http:
             let pings = endpoint
-            let timeout = Duration.seconds(options.idleTimeoutSeconds)
+            let (timeout, headerTimeout) = (Duration.seconds(options.idleTimeoutSeconds), Duration.seconds(options.headerTimeoutSeconds))
+            let open = OpenConnections()
+            connections = open
             server = HTTPServerBuilder { responder in
-                PingChannel(responder: responder, endpoint: pings, scheme: scheme.rawValue, idleTimeout: timeout)
+                PingChannel(
+                    responder: responder, endpoint: pings, scheme: scheme.rawValue, idleTimeout: timeout, headerTimeout: headerTimeout,
+                    connections: open)
             }
         case .https:
             guard let tls else { throw ServeError("\(address) needs --tls-cert and --tls-key") }
             // The stream configuration is also what HTTP/1.1 over TLS uses: without its idle
             // timeout an HTTPS client that stopped sending kept its connection for ever. An idle
-            // HTTP/2 client gets a GOAWAY; the graceful-close timeout closes it if it ignores that.
+            // HTTP/2 client gets a GOAWAY and a PING; Hummingbird closes the connection once the
+            // PING is acknowledged, GoAwayDeadline after the graceful-close timeout if it is not.
             let configuration = HTTP2UpgradeChannel.Configuration(
                 idleTimeout: .seconds(options.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(options.idleTimeoutSeconds),
                 streamConfiguration: .init(idleTimeout: idle))
+            let handshake = TimeAmount.seconds(Int64(options.headerTimeoutSeconds))
             server = HTTPServerBuilder { responder in
-                HandshakeDeadline(inner: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder), timeout: idle)
+                HandshakeDeadline(
+                    inner: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder), timeout: handshake,
+                    goAwayTimeout: idle)
             }
         }
         let responder = ServerResponder(
@@ -241,8 +254,11 @@ public final class PingServer: Sendable {
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(
-                address: .hostname(address.host, port: address.port), serverName: PingChannel.serverName, reuseAddress: true,
-                availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections, logger: logger)),
+                // A burst of connections waits in the kernel's accept queue (up to net.core.somaxconn)
+                // instead of having SYNs dropped and retried a second or more later: Hummingbird's
+                // default is 256.
+                address: .hostname(address.host, port: address.port), serverName: PingChannel.serverName, backlog: 4096, reuseAddress: true,
+                availableConnectionsDelegate: ConnectionShedding(limit: connectionLimit, connections: connections, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 let host = address.host.contains(":") ? "[\(address.host)]" : address.host
@@ -259,6 +275,22 @@ public final class PingServer: Sendable {
     }
 
     private let tokenAnnounced = Once()
+
+    /// Raises the open-files limit to its hard limit, and returns the connections per listener
+    /// that fit in it: `--max-connections`, or less when every listener at that cap would run
+    /// out of descriptors (accepting would then fail until connections close, instead of the
+    /// idlest connections making room). A lowered cap is logged with what to change.
+    private func connectionLimitWithinOpenFiles() -> Int {
+        guard let limit = FileDescriptorLimit.raiseToHardLimit() else { return options.maxConnections }
+        // Beyond the connections: the store's files, the log, the listeners, inotify.
+        let reserve = 100
+        let listeners = max(1, options.listen.count)
+        let fitting = max(1, (limit - reserve) / listeners)
+        guard fitting < options.maxConnections else { return options.maxConnections }
+        logger.notice(
+            "open connections capped at \(fitting) per listener (of --max-connections \(options.maxConnections)): the process may open \(limit) files for \(listeners) listener(s); raise the limit (ulimit -n, systemd LimitNOFILE=) for more")
+        return fitting
+    }
 
     /// The reloader and its triggers: SIGHUP, inotify, the fingerprint poll.
     private func reloadServices() -> [any Service] {

@@ -14,9 +14,14 @@ public struct ServeOptions: Sendable {
     public var maxRequestBody = 10 * 1024 * 1024
     /// Connections with no traffic for this long are closed (idle and slow clients).
     public var idleTimeoutSeconds = 60
-    /// Open connections per listener; beyond it the listener stops accepting (new clients wait
-    /// in the kernel's backlog) until one closes: bounded file descriptors and memory.
-    public var maxConnections = 1_000
+    /// How long a new connection has to send its first request head (or, over HTTPS, to finish
+    /// the TLS handshake); then it is closed (as nginx's `client_header_timeout`).
+    public var headerTimeoutSeconds = 10
+    /// Open connections per listener: bounded file descriptors and memory (an idle connection
+    /// costs 13-20 KB). At the limit, the connections waiting longest for a request head are
+    /// closed to make room; only if every one is answering a request do new clients wait in the
+    /// kernel's backlog until one closes.
+    public var maxConnections = 10_000
     /// The admin token's file; nil: `<data>/admin-token`, generated at the first start.
     public var adminTokenFile: String?
     /// How often the config tree is fingerprinted as a fallback for inotify; nil disables it.

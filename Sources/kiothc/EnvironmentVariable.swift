@@ -12,6 +12,7 @@ enum EnvironmentVariable: String, CaseIterable, Sendable {
     case keepPings = "KIOTHC_KEEP_PINGS"
     case maxRequestBody = "KIOTHC_MAX_REQUEST_BODY"
     case idleTimeout = "KIOTHC_IDLE_TIMEOUT"
+    case headerTimeout = "KIOTHC_HEADER_TIMEOUT"
     case maxConnections = "KIOTHC_MAX_CONNECTIONS"
     case adminTokenFile = "KIOTHC_ADMIN_TOKEN_FILE"
     case reloadPoll = "KIOTHC_RELOAD_POLL"

@@ -84,8 +84,15 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeout: Int?
 
     @Option(
+        name: .customLong("header-timeout"),
+        help: Settings.headerTimeout.help(
+            "Seconds a new connection has to send its first request head (over HTTPS: to finish the TLS handshake) before it is closed.",
+            valueName: "seconds"))
+    var headerTimeout: Int?
+
+    @Option(
         name: .customLong("max-connections"),
-        help: Settings.maxConnections.help("Open connections per listener; beyond it new clients wait until one closes.", valueName: "n"))
+        help: Settings.maxConnections.help("Open connections per listener; at the limit the ones waiting longest for a request are closed to make room.", valueName: "n"))
     var maxConnections: Int?
 
     @Option(
@@ -130,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.keepPings = try environment.value(keepPings, Settings.keepPings)
         options.maxRequestBody = try environment.value(maxRequestBody, Settings.maxRequestBody)
         options.idleTimeoutSeconds = try environment.value(idleTimeout, Settings.idleTimeout)
+        options.headerTimeoutSeconds = try environment.value(headerTimeout, Settings.headerTimeout)
         options.maxConnections = try environment.value(maxConnections, Settings.maxConnections)
         options.adminTokenFile = try environment.optional(adminTokenFile, Settings.adminTokenFile)
         let poll = try environment.value(reloadPoll, Settings.reloadPoll)
@@ -187,6 +195,7 @@ struct ServeCommand: AsyncParsableCommand {
             "--keep-pings \(options.keepPings)",
             "--max-request-body \(options.maxRequestBody)",
             "--idle-timeout \(options.idleTimeoutSeconds)",
+            "--header-timeout \(options.headerTimeoutSeconds)",
             "--max-connections \(options.maxConnections)",
             "--reload-poll \(poll)",
             options.watchConfig ? "--watch-config" : "--no-watch-config",

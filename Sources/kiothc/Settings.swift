@@ -38,6 +38,9 @@ enum Settings {
     static let idleTimeout = Setting<Int>(
         flag: "--idle-timeout", variable: .idleTimeout, expected: "a whole number of seconds from 1 to 86400", default: serve.idleTimeoutSeconds,
         accepts: { (1...86_400).contains($0) })
+    static let headerTimeout = Setting<Int>(
+        flag: "--header-timeout", variable: .headerTimeout, expected: "a whole number of seconds from 1 to 86400", default: serve.headerTimeoutSeconds,
+        accepts: { (1...86_400).contains($0) })
     static let maxConnections = Setting<Int>(
         flag: "--max-connections", variable: .maxConnections, expected: "an integer of at least 1", default: serve.maxConnections,
         accepts: { $0 >= 1 })

@@ -9,6 +9,11 @@ seconds. Peak RSS (VmHWM) and open file descriptors (/proc/PID/fd) are measured 
 must stay under the bounds below; at the end the fds must be back near the baseline and the
 pings files must hold exactly the pings that were acknowledged.
 
+Two more servers show connection exhaustion: 5,000 connections that send nothing or half a
+request head against the defaults (but --header-timeout 3), and 3,000 silent ones against
+--max-connections 1000; a ping on a new connection must be answered within a second while they
+are held, and they must be closed by the header deadline or shed at the limit.
+
 Usage: hostile-clients.py KIOTHC_BINARY [--connections N]
 Prints a table and 'hostile-clients: N passed, M failed'; exit 1 on any failure.
 """
@@ -16,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import select
 import shutil
 import socket
 import ssl
@@ -54,9 +60,14 @@ class Probe:
             return -1
 
     def peak_rss_mb(self):
-        with open(f"/proc/{self.pid}/status") as f:
+        return Probe.rss_mb(self.pid, "VmHWM")
+
+    @staticmethod
+    def rss_mb(pid, field):
+        """VmHWM (peak) or VmRSS (now) of process `pid`, in MB."""
+        with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
         return -1
 
@@ -135,6 +146,88 @@ def trickle(sock, data, pause=0.3):
     return sent, closed
 
 
+def open_many(server, count, send=b"", budget=10):
+    """Opens `count` connections without waiting for the server to accept each (a server that
+    stops accepting must not hang the script); once connected, each sends `send`. Returns
+    (sockets, how many connected within `budget` seconds)."""
+    host, port = server.url.split("//")[1].split(":")
+    socks, pending = [], {}
+    poller = select.poll()
+    for _ in range(count):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.connect_ex((host, int(port)))
+        socks.append(sock)
+        pending[sock.fileno()] = sock
+        poller.register(sock, select.POLLOUT)
+    connected, deadline = 0, time.time() + budget
+    while pending and time.time() < deadline:
+        for fd, _ in poller.poll(100):
+            sock = pending.pop(fd)
+            poller.unregister(fd)
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                connected += 1
+                if send:
+                    try:
+                        sock.send(send)
+                    except OSError:
+                        pass
+    return socks, connected
+
+
+def closed_by(socks, deadline):
+    """Waits until the server has closed every socket or `deadline` passes; returns how many it
+    closed and the time of the last close."""
+    poller, live = select.poll(), {}
+    for sock in socks:
+        live[sock.fileno()] = sock
+        poller.register(sock, select.POLLIN)
+    closed, last = 0, None
+    while live and time.time() < deadline:
+        for fd, _ in poller.poll(100):
+            try:
+                ended = not live[fd].recv(4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                ended = True
+            if ended:
+                poller.unregister(fd)
+                del live[fd]
+                closed, last = closed + 1, time.time()
+    return closed, last
+
+
+def still_open(sock):
+    """Whether the server has not closed `sock`, without waiting."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+def until(condition, seconds):
+    """Polls `condition` every 50 ms for at most `seconds`; its last value."""
+    deadline = time.time() + seconds
+    while not condition() and time.time() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def timed_ping(server, uuid, timeout=5):
+    """A ping on a new connection: (status or None, seconds until the answer)."""
+    host, port = server.url.split("//")[1].split(":")
+    started = time.time()
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=timeout)
+        sock.sendall(f"GET /ping/{uuid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    except OSError:
+        return None, time.time() - started
+    return read_status(sock, started, max(0.1, timeout - (time.time() - started)))
+
+
 class Run:
     def __init__(self, server, probe, target):
         self.server, self.probe, self.target = server, probe, target
@@ -168,14 +261,17 @@ def tls_rows(binary, run):
     after the TLS handshake is closed, an idle HTTP/2 one gets GOAWAY, and a connection that
     never starts or never finishes the handshake is closed after the idle timeout."""
     if not shutil.which("openssl"):
-        run.rows.append(("HTTPS listener", "skipped: no openssl", None, None, "SKIPPED"))
+        if os.environ.get("CI", "").lower() == "true":  # under CI a skip fails (scripts/skips.py)
+            run.row("HTTPS listener", "no openssl (apt-get install -y openssl; .ci/run installs it)", False)
+        else:
+            run.rows.append(("HTTPS listener", "skipped: no openssl", None, None, "SKIPPED"))
         return
     root = tempfile.mkdtemp(prefix="kiothc-hostile-tls-")
     cert, key = os.path.join(root, "cert.pem"), os.path.join(root, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
                     "-subj", "/CN=localhost"], check=True, capture_output=True)
-    server = Server(binary, config=CONFIG, root=root, arguments=["--tls-cert", cert, "--tls-key", key, "--idle-timeout", "2"],
-                    log_level="notice")
+    server = Server(binary, config=CONFIG, root=root,
+                    arguments=["--tls-cert", cert, "--tls-key", key, "--idle-timeout", "2", "--header-timeout", "2"], log_level="notice")
     host, port = server.url.split("//")[1].split(":")
     try:
         def tls(alpn):
@@ -195,32 +291,133 @@ def tls_rows(binary, run):
         status, _ = read_status(sock, time.time(), 5)
         run.row("HTTPS: a ping over HTTP/1.1", f"status {status}", status == 200)
         expect_closed("HTTPS: idle HTTP/1.1 connection after the handshake", tls(["http/1.1"]))
-        # HTTP/2: after the idle timeout the server sends GOAWAY and a PING, and closes once the
-        # PING is acknowledged (Hummingbird); a client that never answers keeps the connection.
+        sock = tls(["http/1.1"])
+        sock.sendall(f"GET /ping/{server.uuid('default', 'target')} HTTP/1.0\r\n\r\n".encode())
+        started, data = time.time(), b""
+        closed = False
+        sock.settimeout(1.5)
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    closed = True
+                    break
+                data += chunk
+        except (socket.timeout, OSError):
+            pass
+        sock.close()
+        line = data.split(b"\r\n")[0].decode(errors="replace")
+        run.row("HTTPS: an HTTP/1.0 ping without keep-alive", f"{line!r}, {'closed' if closed else 'open'} after {time.time() - started:.1f} s",
+                line == "HTTP/1.0 200 OK" and closed)
+        # HTTP/2: the client sends the connection preface and its SETTINGS, then nothing (no
+        # SETTINGS ack, no PING ack). After the idle timeout (2 s) the server sends GOAWAY and a
+        # PING; unanswered, the graceful-close timeout (2 s more) must close the connection.
         sock = tls(["h2"])
-        started, frames, data = time.time(), [], b""
+        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        started, frames, data, closed = time.time(), [], b"", False
         sock.settimeout(0.2)
-        while time.time() - started < 6 and 7 not in frames:
+        while time.time() - started < 9:
             try:
                 chunk = sock.recv(4096)
             except socket.timeout:
                 continue
+            except OSError:
+                chunk = b""
             if not chunk:
+                closed = True
                 break
             data += chunk
             while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
                 frames.append(data[3])
                 data = data[9 + int.from_bytes(data[:3], "big"):]
+        elapsed = time.time() - started
         sock.close()
         goaway = 7 in frames
-        run.row("HTTPS: idle HTTP/2 connection after the handshake",
-                f"GOAWAY after {time.time() - started:.1f} s" if goaway else "no GOAWAY in 6 s", goaway,
-                "PASS (closed once the client acknowledges the PING; one that never answers stays: KNOWN GAP)")
+        run.row("HTTPS: idle HTTP/2 connection that never answers PING",
+                f"GOAWAY, then closed after {elapsed:.1f} s" if goaway and closed
+                else f"{'GOAWAY' if goaway else 'no GOAWAY'}, {'closed' if closed else 'still open'} after {elapsed:.1f} s",
+                goaway and closed and 3 < elapsed < 7)
         expect_closed("HTTPS: TCP connection that never starts the handshake", socket.create_connection((host, int(port)), timeout=10))
         sock = socket.create_connection((host, int(port)), timeout=10)
         sock.sendall(b"\x16\x03\x01\x00")  # the start of a ClientHello, never finished
         expect_closed("HTTPS: ClientHello started, never finished", sock)
     finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def exhaustion_rows(binary, run):
+    """Connection exhaustion, as it was found: 1,257 connections that sent nothing or half a
+    request head held a server with the old defaults (--max-connections 1000, then the backlog)
+    so that a normal ping timed out, and for the whole 60 s idle timeout."""
+    root = tempfile.mkdtemp(prefix="kiothc-hostile-exhaust-")
+    # Started with the usual soft limit of 1,024 open files, as from a login shell: serve raises
+    # it to the hard limit, or it could not hold 5,000 connections.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, soft), hard))
+    try:
+        server = Server(binary, config=CONFIG, root=root, arguments=["--header-timeout", "3"], log_level="notice")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    socks = []
+    try:
+        with open(f"/proc/{server.pid}/limits") as f:
+            limit = next(line.split()[3] for line in f if line.startswith("Max open files"))
+        run.row("serve started with a soft limit of 1,024 open files raises it to the hard limit",
+                f"soft limit {limit}, hard {hard}", limit == str(hard) or hard == resource.RLIM_INFINITY)
+        target = server.uuid("default", "target")
+        server_fds = lambda: len(os.listdir(f"/proc/{server.pid}/fd"))  # noqa: E731
+        baseline = server_fds()
+        started = time.time()
+        silent, silent_up = open_many(server, 2500)
+        half, half_up = open_many(server, 2500, send=f"GET /ping/{target} HTTP/1.1\r\nHost: x\r\nUser-Agent: half".encode())
+        socks = silent + half
+        # The kernel completes connections before the server accepts them: "open" is when the
+        # server holds them all (its fds), as when the exhaustion was found.
+        held = until(lambda: server_fds() >= baseline + 5000, 10)
+        opened = time.time()
+        status, answered = timed_ping(server, target)
+        rss = Probe.rss_mb(server.pid, "VmRSS")
+        run.row("5,000 connections silent or with half a head (defaults, --header-timeout 3): a ping on a new connection",
+                f"{server_fds() - baseline} held by the server {opened - started:.1f} s after the first (RSS {rss:.0f} MB); "
+                f"the ping: status {status} in {answered:.2f} s",
+                held and status == 200 and answered < 1 and silent_up + half_up == 5000)
+        closed, last = closed_by(socks, opened + 3 + 3)
+        run.row("the 5,000 closed by the header deadline (3 s), not the idle timeout (60 s)",
+                f"{closed}/5000 closed, the last {last - opened:.1f} s after all were held" if last
+                else f"0/5000 closed {time.time() - opened:.1f} s after all were held",
+                closed == 5000 and last - opened < 3 + 2)
+    finally:
+        for sock in socks:
+            sock.close()
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    root = tempfile.mkdtemp(prefix="kiothc-hostile-shed-")
+    server = Server(binary, config=CONFIG, root=root, arguments=["--max-connections", "1000", "--header-timeout", "60"], log_level="notice")
+    socks = []
+    try:
+        target = server.uuid("default", "target")
+        server_fds = lambda: len(os.listdir(f"/proc/{server.pid}/fd"))  # noqa: E731
+        baseline = server_fds()
+        # 1,000 silent connections fill the limit; 1,000 more arrive later: the first ones,
+        # waiting longest, make room for them.
+        older, _ = open_many(server, 1000)
+        socks = older
+        until(lambda: server_fds() >= baseline + 985, 10)
+        newer, _ = open_many(server, 1000)
+        socks = older + newer
+        shed, _ = closed_by(older, time.time() + 10)
+        status, answered = timed_ping(server, target)
+        fds = server_fds()
+        newer_open = sum(still_open(sock) for sock in newer)
+        run.row("2 × 1,000 silent connections, --max-connections 1000: the older ones are shed, a ping still answered",
+                f"{shed}/1000 older closed, {newer_open}/1000 newer open, {fds - baseline} server connections; "
+                f"a ping answered in {answered:.2f} s (status {status})",
+                status == 200 and answered < 1 and shed == 1000 and newer_open >= 900 and fds < baseline + 1000 + 20)
+    finally:
+        for sock in socks:
+            sock.close()
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
@@ -231,7 +428,7 @@ def main():
     parser.add_argument("--connections", type=int, default=3000, help="concurrent connections of the flood case")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.connections + 1000)), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.connections + 1000, 6000)), hard))
 
     server = Server(args.binary, config=CONFIG, arguments=[
         "--idle-timeout", "2", "--max-request-body", "1048576", "--max-connections", "1000"],
@@ -325,7 +522,10 @@ def main():
             status, _ = exchange(server, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
             run.case(f"path {path.replace(other, '<uuid>')}", f"status {status}", status in (400, 401, 404) or status is None)
 
-        # Thousands of connections at once; over --max-connections they are closed at once.
+        # Thousands of connections at once: the kernel queues them (backlog 4096) and the server
+        # accepts them in order, shedding at --max-connections the ones waiting longest for a
+        # request head; a ping arriving in the burst waits its turn, well under 2 s even in a
+        # debug build.
         socks, refused = [], 0
         started = time.time()
         for _ in range(args.connections):
@@ -335,12 +535,14 @@ def main():
                 refused += 1
         time.sleep(0.5)
         during = probe.fds()
-        alive = run.ping_ok()
+        status, answered = timed_ping(server, target)
+        run.acked += status == 200
         open_after = sum(not closes_within(s, 0.01) for s in socks)
         for s in socks:
             s.close()
-        run.case(f"{args.connections} concurrent connections", f"{during} server fds while held, {open_after} kept open, {refused} refused",
-                 alive and during < 1000 + 200)
+        run.case(f"{args.connections} concurrent connections",
+                 f"{during} server fds while held, {open_after} kept open, {refused} refused, a ping answered in {answered:.2f} s",
+                 status == 200 and answered < 2 and during < 1000 + 200)
 
         time.sleep(3)  # idle timeout
         after = probe.fds()
@@ -358,6 +560,7 @@ def main():
         server.stop()
 
     tls_rows(args.binary, run)
+    exhaustion_rows(args.binary, run)
     stored_ok = len(pings) == run.acked
     run.rows.append(("pings stored = pings acknowledged", f"{len(pings)} stored, {run.acked} acknowledged", rss, probe.peak_fds,
                      "PASS" if stored_ok else "FAIL"))

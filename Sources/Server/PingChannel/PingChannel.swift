@@ -3,11 +3,12 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
-import NIOHTTPTypesHTTP1
 
-/// A plain HTTP/1.1 connection: Hummingbird's `HTTP1Channel` pipeline with
+/// A plain HTTP/1.x connection: Hummingbird's `HTTP1Channel` pipeline with
 /// `PingChannelHandler` added behind its connection-state handler, so pings are answered on
-/// the event loop. Requests that are not pings reach Hummingbird's responder as before.
+/// the event loop, and `HTTP1ServerCodec` in place of its codec (HTTP/1.0, `Connection` tokens,
+/// the first head's deadline). Requests that are not pings reach Hummingbird's responder as
+/// before.
 /// (Not NIO's pipelining assistance: it stops and restarts reading around every answer
 /// written later than its request was read: 0.6 `epoll_ctl` calls per ping under load;
 /// the handler keeps answers in order itself.)
@@ -19,6 +20,10 @@ struct PingChannel: ServerChildChannel, HTTPChannelHandler {
     let endpoint: PingEndpoint
     let scheme: String
     let idleTimeout: Duration
+    /// How long a new connection has to send its first request head.
+    let headerTimeout: Duration
+    /// The listener's connections, shed at `--max-connections`.
+    let connections: OpenConnections
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -32,7 +37,10 @@ struct PingChannel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            // Instead of NIOHTTPTypesHTTP1's HTTP1ToHTTPServerCodec: the same conversion, keeping
+            // the request's version for HTTP/1.0 (see HTTP1ServerCodec).
+            let activity = connections.add(channel)
+            try pipeline.addHandler(HTTP1ServerCodec(headerTimeout: TimeAmount(headerTimeout), activity: activity))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
             try pipeline.addHandler(PingChannelHandler(endpoint: endpoint, scheme: scheme, logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))

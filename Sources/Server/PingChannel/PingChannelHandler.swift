@@ -62,8 +62,6 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// Requests passed to Hummingbird's responder whose answers have not been written.
     private var owed = 0
-    /// The current request asked for `Connection: close`.
-    private var closeAfterAnswer = false
 
     init(endpoint: PingEndpoint, scheme: String, logger: Logger) {
         self.endpoint = endpoint
@@ -86,7 +84,6 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireChannelRead(data)
                 return
             }
-            closeAfterAnswer = request.headerFields[.connection] == "close"
             let contentLength = request.headerFields[.contentLength].flatMap { Int($0) }
             switch endpoint.admit(method: request.method, uri: uri, contentLength: contentLength) {
             case .answer(let answer):
@@ -212,8 +209,9 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes the answer as Hummingbird's responder would (with `Date` and `Server`), and
-    /// closes the connection after it when the request or the answer says so.
+    /// Writes the answer as Hummingbird's responder would (with `Date` and `Server`). Whether
+    /// the connection persists after it (the request's version and `Connection`, or an answer
+    /// that closes) is `HTTP1ServerCodec`'s to apply, below.
     private func write(_ answer: PingAnswer, context: ChannelHandlerContext) {
         var response = HTTPResponse(status: answer.status, headerFields: answer.headers)
         if !response.headerFields.contains(.contentLength) {
@@ -221,17 +219,12 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         response.headerFields[.date] = HTTPDate.now
         response.headerFields[.server] = PingChannel.serverName
-        let closes = answer.closesConnection || closeAfterAnswer
-        if closes {
+        if answer.closesConnection {
             state = .closing
-            if answer.closesConnection { response.headerFields[.connection] = "close" }
+            response.headerFields[.connection] = "close"
         }
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         if answer.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(answer.body)), promise: nil) }
-        if closes {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 }
