@@ -418,11 +418,49 @@ def check_channels():
                 receiver.shutdown()
 
 
+def check_swift_versions():
+    """The Swift version the project states (Package.swift's swift-tools-version, the README,
+    container images in examples/) is at least what the dependencies' own manifests declare
+    (their swift-tools-version, in .build/checkouts after a build): an older toolchain or image
+    cannot build the project."""
+    def tools_version(path):
+        with open(path) as file:
+            found = re.match(r"//\s*swift-tools-version:\s*(\d+)\.(\d+)", file.readline())
+        return (int(found.group(1)), int(found.group(2))) if found else None
+
+    ours = tools_version(os.path.join(REPO, "Package.swift"))
+    if not check("Package.swift states its swift-tools-version", ours is not None):
+        return
+    checkouts = os.path.join(REPO, ".build", "checkouts")
+    theirs = {name: tools_version(os.path.join(checkouts, name, "Package.swift"))
+              for name in (sorted(os.listdir(checkouts)) if os.path.isdir(checkouts) else [])
+              if os.path.exists(os.path.join(checkouts, name, "Package.swift"))}
+    theirs = {name: version for name, version in theirs.items() if version}
+    if not theirs:
+        report("skip", "the dependencies' swift-tools-versions", "no .build/checkouts (run swift build first)")
+    needed = max([ours, *theirs.values()])
+    newest = ", ".join(f"{name} {v[0]}.{v[1]}" for name, v in theirs.items() if v == needed) or "Package.swift"
+    check(f"Package.swift's swift-tools-version {ours[0]}.{ours[1]} is at least the dependencies' ({needed[0]}.{needed[1]}: {newest})",
+          ours >= needed)
+    with open(os.path.join(REPO, "README.md")) as file:
+        readme = [("README.md", m.group(1), m.group(2)) for m in re.finditer(r"\bSwift (\d+)\.(\d+)", file.read())]
+    check("README.md states the Swift version it needs (Swift X.Y)", bool(readme))
+    images = []
+    for root, _, files in os.walk(EXAMPLES):
+        for name in files:
+            with open(os.path.join(root, name), errors="replace") as file:
+                images += [(os.path.relpath(os.path.join(root, name), REPO), m.group(1), m.group(2))
+                           for m in re.finditer(r"\bswift:(\d+)\.(\d+)", file.read())]
+    for where, major, minor in readme + images:
+        check(f"{where}: Swift {major}.{minor} can build the project (needs {needed[0]}.{needed[1]})",
+              (int(major), int(minor)) >= needed, "older than the swift-tools-version the project and its dependencies need")
+
+
 def main():
     if not os.access(KIOTHC, os.X_OK):
         print(f"examples: {KIOTHC} is not executable; run swift build first", file=sys.stderr)
         return 1
-    for section in (check_configurations, check_crontab, check_systemd, check_kubernetes, check_workflow, check_channels):
+    for section in (check_swift_versions, check_configurations, check_crontab, check_systemd, check_kubernetes, check_workflow, check_channels):
         try:
             section()
         except Exception as error:  # noqa: BLE001 - a crashing section is a failure, with its reason
