@@ -75,6 +75,7 @@ struct EnvironmentTests {
         (EnvironmentTests.serveNowhere, "KIOTHC_MAX_REQUEST_BODY", "-1", "KIOTHC_MAX_REQUEST_BODY='-1' is not valid; expected a number of bytes, 0 or more"),
         (EnvironmentTests.serveNowhere, "KIOTHC_MAX_REQUEST_BODY", "10MB", "KIOTHC_MAX_REQUEST_BODY='10MB' is not valid"),
         (EnvironmentTests.serveNowhere, "KIOTHC_IDLE_TIMEOUT", "0", "KIOTHC_IDLE_TIMEOUT='0' is not valid; expected a whole number of seconds from 1 to 86400"),
+        (EnvironmentTests.serveNowhere, "KIOTHC_HEADER_TIMEOUT", "soon", "KIOTHC_HEADER_TIMEOUT='soon' is not valid; expected a whole number of seconds from 1 to 86400"),
         (EnvironmentTests.serveNowhere, "KIOTHC_MAX_CONNECTIONS", "many", "KIOTHC_MAX_CONNECTIONS='many' is not valid; expected an integer of at least 1"),
         (EnvironmentTests.serveNowhere, "KIOTHC_RELOAD_POLL", "-1", "KIOTHC_RELOAD_POLL='-1' is not valid; expected a number of seconds up to 86400, 0 to turn the poll off"),
         (EnvironmentTests.serveNowhere, "KIOTHC_LOG_LEVEL", "loud", "KIOTHC_LOG_LEVEL='loud' is not valid; expected one of: trace, debug, info, notice, warning, error, critical"),
@@ -146,7 +147,7 @@ struct EnvironmentTests {
         let body = String(repeating: "x", count: 200)
         let variables = [
             "KIOTHC_WATCH_CONFIG": "no", "KIOTHC_RELOAD_POLL": "0", "KIOTHC_DURABILITY": "write", "KIOTHC_KEEP_PINGS": "7",
-            "KIOTHC_MAX_REQUEST_BODY": "100", "KIOTHC_IDLE_TIMEOUT": "30", "KIOTHC_MAX_CONNECTIONS": "50",
+            "KIOTHC_MAX_REQUEST_BODY": "100", "KIOTHC_IDLE_TIMEOUT": "30", "KIOTHC_HEADER_TIMEOUT": "4", "KIOTHC_MAX_CONNECTIONS": "50",
             // RunningServer gives --listen and --log-level: the flags win.
             "KIOTHC_LOG_LEVEL": "critical", "KIOTHC_LISTEN": "127.0.0.1:1",
         ]
@@ -155,7 +156,7 @@ struct EnvironmentTests {
         let settings = try await server.waitFor(prefix: "settings: ")
         #expect(settings.hasPrefix("--listen 127.0.0.1:0 "), "\(settings)")
         #expect(settings.hasSuffix(
-            "--durability write --keep-pings 7 --max-request-body 100 --idle-timeout 30 --max-connections 50 --reload-poll 0 --no-watch-config --log-level info"))
+            "--durability write --keep-pings 7 --max-request-body 100 --idle-timeout 30 --header-timeout 4 --max-connections 50 --reload-poll 0 --no-watch-config --log-level info"))
         let uuid = try server.uuid("ops", "backup")
         #expect(try await Curl.request("\(server.baseURL)/ping/\(uuid)", method: "POST", body: body).status == 413)
         #expect(!server.output.contains("(inotify)"), "no inotify watch with KIOTHC_WATCH_CONFIG=no")
