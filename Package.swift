@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "KiotHealthChecks",
-    platforms: [.macOS(.v14)],
+    // Linux only (inotify, /proc, flock; Glibc is imported unguarded): no other platform is declared.
     products: [
         .executable(name: "kiothc", targets: ["kiothc"]),
         // The baseline of the ping benchmark (scripts/bench/run.sh): a bare route answering "OK".
