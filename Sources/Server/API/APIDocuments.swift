@@ -1,4 +1,5 @@
 import CheckCatalog
+import Crypto
 import Foundation
 import Monitoring
 import PingStore
@@ -96,7 +97,7 @@ enum APIDocuments {
     /// Channels have names, not UUIDs, in configuration; their API id is a name-based UUID
     /// (SHA-1, version 5 layout) of project and name, stable across restarts and reloads.
     static func channelID(project: String, channel: String) -> String {
-        var bytes = SHA1.digest(Array("kiothc-channel:\(project)/\(channel)".utf8)).prefix(16).map { $0 }
+        var bytes = Array(Insecure.SHA1.hash(data: Array("kiothc-channel:\(project)/\(channel)".utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.map { String(format: "%02x", $0) }.joined()
