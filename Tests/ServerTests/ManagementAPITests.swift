@@ -445,13 +445,6 @@ struct ManagementAPITests {
         let value = JSONValue.object([("a", .string("\"\\\n\u{01}<&>\u{2028}")), ("b", .null), ("c", .double(2.5)), ("d", .double(3)), ("e", .double(.nan))])
         #expect(value.rendered() == #"{"a": "\"\\\n\u0001<&>\u2028", "b": null, "c": 2.5, "d": 3, "e": null}"#)
     }
-
-    @Test("ISO times: whole seconds for checks, microseconds for pings, before 1970 too")
-    func isoTimes() {
-        #expect(ISOTime.seconds(1_700_000_000_999_999) == "2023-11-14T22:13:20+00:00")
-        #expect(ISOTime.precise(1_700_000_000_000_001) == "2023-11-14T22:13:20.000001+00:00")
-        #expect(ISOTime.precise(-1) == "1969-12-31T23:59:59.999999+00:00")
-    }
 }
 
 extension TestClock {
