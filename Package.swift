@@ -80,8 +80,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        // What `kiothc run` needs: ping URLs, the output tail, pinging with retries.
-        .target(name: "PingClient", dependencies: ["ChildProcess"]),
+        // What `kiothc run` needs: ping URLs, the output tail, pinging with retries; the HTTP
+        // client of the commands that talk to a server (run, pause, resume).
+        .target(
+            name: "PingClient",
+            dependencies: [
+                "ChildProcess",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "kiothc",
             dependencies: [

@@ -125,6 +125,26 @@ struct RunCommandTests {
         #expect(pings.first?["body"] as? String == "finished\n")
     }
 
+    @Test("over HTTPS the server's certificate is verified: kiothc run and pause refuse a self-signed one and say so plainly; the job still runs")
+    func httpsVerifiesCertificate() async throws {
+        let directory = try Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (cert, key) = try await SelfSignedCertificate.make(in: directory)
+        let server = try await RunningServer(files: Self.config, arguments: ["--tls-cert", cert, "--tls-key", key])
+        defer { server.terminate() }
+        try #require(server.baseURL.hasPrefix("https://127.0.0.1:"))
+        let uuid = try server.uuid("ops", "nightly")
+        let untrusted = "the TLS handshake with 127.0.0.1 port \(server.port) failed: the server's certificate is not trusted (CERTIFICATE_VERIFY_FAILED)"
+        let run = try await CLI.run(["run", "--server", server.baseURL, "--uuid", uuid, "--attempts", "1", "--", "sh", "-c", "echo ran; exit 3"])
+        #expect(run.status == 3)
+        #expect(run.stdout == "ran\n")
+        #expect(run.stderr.contains("the start ping was not delivered: the server could not be reached (\(untrusted))"), "\(run.stderr)")
+        let pause = try await CLI.run(["pause", uuid, "--server", server.baseURL, "--api-key", "some-key"])
+        #expect(pause.status == 1)
+        #expect(pause.stderr.contains("cannot reach the server at \(server.baseURL): \(untrusted)"), "\(pause.stderr)")
+        #expect(try server.pings(uuid).isEmpty)
+    }
+
     @Test("SIGTERM to kiothc run reaches the command and what it started; the run is reported as killed")
     func forwardsSignals() async throws {
         let server = try await RunningServer(files: Self.config)
