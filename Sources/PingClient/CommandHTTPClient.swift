@@ -9,11 +9,13 @@ import Glibc
 
 /// The HTTP client of the commands that talk to a running server (`kiothc run`'s pings,
 /// `kiothc pause` and `resume`): AsyncHTTPClient, as the alert courier, with TLS for https
-/// servers. Each request must answer within `timeout` (connecting included), and a pause in its
-/// body may last `timeout` at most. The client never retries by itself: a refused connection
-/// fails at once, and the caller decides whether to try again.
+/// servers, through the proxy the environment names (`ProxySetting`). Each request must answer
+/// within `timeout` (connecting included), and a pause in its body may last `timeout` at most.
+/// The client never retries by itself: a refused connection fails at once, and the caller
+/// decides whether to try again.
 ///
-/// Only through `with(timeout:_:)`, which shuts the client down however its body ends.
+/// Only through `with(timeout:server:environment:_:)`, which shuts the client down however its
+/// body ends.
 public final class CommandHTTPClient: Sendable {
     public struct Answer: Sendable {
         public var status: Int
@@ -31,10 +33,22 @@ public final class CommandHTTPClient: Sendable {
 
     public let timeout: Duration
     private let client: HTTPClient
+    private let proxy: ProxySetting?
+    /// Why no request can be sent (a proxy variable that cannot be used).
+    private let unusable: Failure?
 
-    private init(timeout: Duration) {
+    private init(timeout: Duration, server: String, environment: [String: String]) {
         self.timeout = timeout
         var configuration = HTTPClient.Configuration()
+        switch ProxySetting.forServer(server, environment: environment) {
+        case .success(let setting):
+            proxy = setting
+            unusable = nil
+            configuration.proxy = setting?.proxy
+        case .failure(let failure):
+            proxy = nil
+            unusable = failure
+        }
         configuration.timeout = .init(connect: Self.amount(timeout), read: Self.amount(timeout))
         // By default a refused connection is retried until the deadline: a server that is down
         // would cost the whole timeout of every attempt instead of failing at once.
@@ -42,10 +56,12 @@ public final class CommandHTTPClient: Sendable {
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
-    /// Runs `body` with a client, and shuts the client down afterwards, whether `body`
-    /// returned or threw.
-    public static func with<T: Sendable>(timeout: Duration, _ body: (CommandHTTPClient) async throws -> T) async throws -> T {
-        let client = CommandHTTPClient(timeout: timeout)
+    /// Runs `body` with a client for `server` (a URL: its scheme and host choose the proxy), and
+    /// shuts the client down afterwards, whether `body` returned or threw.
+    public static func with<T: Sendable>(
+        timeout: Duration, server: String, environment: [String: String] = ProcessInfo.processInfo.environment, _ body: (CommandHTTPClient) async throws -> T
+    ) async throws -> T {
+        let client = CommandHTTPClient(timeout: timeout, server: server, environment: environment)
         let result: Result<T, any Error>
         do { result = .success(try await body(client)) } catch { result = .failure(error) }
         try? await client.client.shutdown()
@@ -55,6 +71,7 @@ public final class CommandHTTPClient: Sendable {
     /// One request: the status, the headers and the first `bodyLimit` bytes of the body (the
     /// rest is not read).
     public func send(_ method: String, _ url: String, headers: [(String, String)], body: [UInt8]? = nil, bodyLimit: Int = .max) async throws(Failure) -> Answer {
+        if let unusable { throw unusable }
         do {
             return try await exchange(method, url, headers: headers, body: body, bodyLimit: bodyLimit)
         } catch {
@@ -81,6 +98,8 @@ public final class CommandHTTPClient: Sendable {
         let components = URLComponents(string: url)
         let host = components?.host ?? "?"
         let port = components?.port ?? (components?.scheme?.lowercased() == "https" ? 443 : 80)
+        // Through a proxy, the connection is to the proxy.
+        let peer = proxy?.name ?? "\(host) port \(port)"
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .tlsHandshakeTimeout:
@@ -92,14 +111,14 @@ public final class CommandHTTPClient: Sendable {
         if let error = error as? NIOConnectionError {
             // Each address tried failed: say why for the first (they are alike in practice).
             if let failure = error.connectionErrors.first {
-                return "could not connect to \(host) port \(port): \(Self.reason(failure.error))"
+                return "could not connect to \(peer): \(Self.reason(failure.error))"
             }
-            return "could not resolve the host name \(host)"
+            return "could not resolve the host name \(proxy?.host ?? host)\(proxy.map { " of \($0.name)" } ?? "")"
         }
         // A refused connection to an address (no name to resolve) ends here.
         if let error = error as? IOError {
             let connecting = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT, EADDRNOTAVAIL].contains(error.errnoCode)
-            return "\(connecting ? "could not connect to" : "the connection failed with") \(host) port \(port): \(Self.reason(error))"
+            return "\(connecting ? "could not connect to" : "the connection failed with") \(peer): \(Self.reason(error))"
         }
         let text = String(describing: error)
         if String(reflecting: type(of: error)).hasPrefix("NIOSSL.") {

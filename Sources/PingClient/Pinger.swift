@@ -32,10 +32,13 @@ public struct Pinger: Sendable {
         self.client = client
     }
 
-    /// Runs `body` with a pinger whose HTTP client is shut down afterwards.
-    public static func with<T: Sendable>(policy: Policy = Policy(), _ body: (Pinger) async throws -> T) async throws -> T {
+    /// Runs `body` with a pinger for `server` (a URL: its scheme and host choose the proxy of
+    /// `environment`), whose HTTP client is shut down afterwards.
+    public static func with<T: Sendable>(
+        policy: Policy = Policy(), server: URL, environment: [String: String] = ProcessInfo.processInfo.environment, _ body: (Pinger) async throws -> T
+    ) async throws -> T {
         // Any finite timeout is accepted; beyond 30 years it is as good as none.
-        try await CommandHTTPClient.with(timeout: .seconds(min(policy.timeout, 1e9))) { client in
+        try await CommandHTTPClient.with(timeout: .seconds(min(policy.timeout, 1e9)), server: server.absoluteString, environment: environment) { client in
             try await body(Pinger(policy: policy, client: client))
         }
     }

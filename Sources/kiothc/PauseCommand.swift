@@ -70,7 +70,7 @@ struct PauseRequest: ParsableArguments {
         let (server, key) = try settings()
         var base = server
         while base.hasSuffix("/") { base.removeLast() }
-        let failure: String? = try await CommandHTTPClient.with(timeout: .seconds(10)) { client in
+        let failure: String? = try await CommandHTTPClient.with(timeout: .seconds(10), server: base) { client in
             do {
                 let uuid: String
                 if let parsed = UUID(uuidString: check) {

@@ -110,7 +110,7 @@ struct RunCommand: AsyncParsableCommand {
         let rid = UUID()
         let agent = "kiothc-run/1"
         // The pinger's HTTP client is shut down before kiothc run exits with the job's status.
-        let status = try await Pinger.with(policy: try policy(environment)) { pinger in
+        let status = try await Pinger.with(policy: try policy(environment), server: target.start(rid: rid)) { pinger in
             var bodyLimit = 10_000
             switch await pinger.ping(target.start(rid: rid), userAgent: agent) {
             // Bounded, so that a strange header can neither crash the tail nor make it hold gigabytes.
