@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "KiotHealthChecks",
-    platforms: [.macOS(.v14)],
+    // Linux only (inotify, /proc, flock; Glibc is imported unguarded): no other platform is declared.
     products: [
         .executable(name: "kiothc", targets: ["kiothc"]),
         // The baseline of the ping benchmark (scripts/bench/run.sh): a bare route answering "OK".
@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Already in the graph through swift-nio-extras and swift-certificates; for SHA-1.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libyaml, through pkg-config; Debian: apt-get install libyaml-dev
@@ -59,6 +61,7 @@ let package = Package(
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -77,8 +80,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        // What `kiothc run` needs: ping URLs, the output tail, pinging with retries.
-        .target(name: "PingClient", dependencies: ["ChildProcess"]),
+        // What `kiothc run` needs: ping URLs, the output tail, pinging with retries; the HTTP
+        // client of the commands that talk to a server (run, pause, resume).
+        .target(
+            name: "PingClient",
+            dependencies: [
+                "ChildProcess",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "kiothc",
             dependencies: [

@@ -2,10 +2,6 @@ import CheckCatalog
 import Foundation
 import Monitoring
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension Alert {
     /// The alerts a flip causes: one per channel of the check (its named channels, or all of its
     /// project's) whose `on:` includes the direction. None for flips that do not notify
@@ -30,20 +26,10 @@ extension Alert {
         guard !channels.isEmpty else { return [] }
         let values = AlertValues(
             name: definition.name, slug: definition.slug, code: check.uuidString.lowercased(), status: direction.rawValue,
-            now: isoSeconds(flip.time), tags: definition.tags.joined(separator: " "), project: project.name,
+            now: UTCTime.secondsZ(flip.time), tags: definition.tags.joined(separator: " "), project: project.name,
             exitStatus: lastPing?.exitStatus.map { String($0) } ?? "", body: lastPing?.body ?? "")
         return channels.map { channel in
             Alert(check: check, project: project.id, channel: channel.name, direction: direction, flipTime: flip.time, created: now, values: values)
         }
-    }
-
-    /// `2026-03-29T23:00:00Z`, without building a Foundation date formatter for every flip.
-    public static func isoSeconds(_ microseconds: Int64) -> String {
-        var time = time_t(clamping: microseconds / 1_000_000)
-        var parts = tm()
-        guard gmtime_r(&time, &parts) != nil else { return "1970-01-01T00:00:00Z" }
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour),
-            Int(parts.tm_min), Int(parts.tm_sec))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 
 #if canImport(Glibc)
 import Glibc
@@ -40,7 +41,7 @@ struct OutboxCompaction {
         var finished: [String: Data] = [:]  // month -> lines
         for line in lines {
             if let id = line.id, !pending.contains(id) {
-                finished[Self.month(created[id] ?? now), default: Data()].append(line.bytes)
+                finished[UTCTime.month(created[id] ?? now), default: Data()].append(line.bytes)
             } else {
                 kept.append(line.bytes)
             }
@@ -72,21 +73,12 @@ struct OutboxCompaction {
     /// cannot be removed is tried again at the next compaction.
     func pruneHistory() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: historyDirectory) else { return }
-        let oldestKept = Self.month(now - retention)
+        let oldestKept = UTCTime.month(now - retention)
         for name in names where name.hasSuffix(".jsonl") && name.count == "YYYY-MM.jsonl".count {
             if String(name.prefix(7)) < oldestKept {
                 try? FileManager.default.removeItem(atPath: historyDirectory + "/" + name)
             }
         }
-    }
-
-    /// `YYYY-MM` (UTC) of a time in microseconds.
-    static func month(_ time: Int64) -> String {
-        var seconds = time_t(time / 1_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let month = Int(parts.tm_mon) + 1
-        return "\(Int(parts.tm_year) + 1900)-\(month < 10 ? "0" : "")\(month)"
     }
 
     private static func append(_ data: Data, to path: String) throws {

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Sends one ping with retries: 5xx answers, timeouts and connection failures are retried with
 /// exponential backoff; 2xx ends it; other answers (404 for an unknown check) are final.
@@ -28,40 +25,41 @@ public struct Pinger: Sendable {
     }
 
     public let policy: Policy
-    private let session: URLSession
+    private let client: CommandHTTPClient
 
-    public init(policy: Policy = Policy()) {
+    private init(policy: Policy, client: CommandHTTPClient) {
         self.policy = policy
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = policy.timeout
-        configuration.timeoutIntervalForResource = policy.timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
+        self.client = client
+    }
+
+    /// Runs `body` with a pinger for `server` (a URL: its scheme and host choose the proxy of
+    /// `environment`), whose HTTP client is shut down afterwards.
+    public static func with<T: Sendable>(
+        policy: Policy = Policy(), server: URL, environment: [String: String] = ProcessInfo.processInfo.environment, _ body: (Pinger) async throws -> T
+    ) async throws -> T {
+        // Any finite timeout is accepted; beyond 30 years it is as good as none.
+        try await CommandHTTPClient.with(timeout: .seconds(min(policy.timeout, 1e9)), server: server.absoluteString, environment: environment) { client in
+            try await body(Pinger(policy: policy, client: client))
+        }
     }
 
     public func ping(_ url: URL, body: String? = nil, userAgent: String) async -> Outcome {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue(userAgent, forHTTPHeaderField: "User-Agent")
-        request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data((body ?? "").utf8)
+        let headers = [("User-Agent", userAgent), ("Content-Type", "text/plain; charset=utf-8")]
         var reason = ""
         var backoff = policy.firstBackoff
         for attempt in 1...policy.attempts {
             do {
-                let (data, response) = try await session.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                switch status {
+                let answer = try await client.send("POST", url.absoluteString, headers: headers, body: Array((body ?? "").utf8), bodyLimit: 200)
+                switch answer.status {
                 case 200..<300:
-                    let limit = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Ping-Body-Limit").flatMap { Int($0) }
-                    return .delivered(bodyLimit: limit)
+                    return .delivered(bodyLimit: answer.headers["ping-body-limit"].flatMap { Int($0) })
                 case 500..<600:
-                    reason = "the server answered \(status)"
+                    reason = "the server answered \(answer.status)"
                 default:
-                    return .refused(status: status, message: String(decoding: data.prefix(200), as: UTF8.self))
+                    return .refused(status: answer.status, message: String(decoding: answer.body, as: UTF8.self))
                 }
             } catch {
-                reason = error.localizedDescription
+                reason = error.reason
             }
             if attempt < policy.attempts {
                 try? await Task.sleep(for: .seconds(backoff))

@@ -1,4 +1,5 @@
 import CheckCatalog
+import Crypto
 import Foundation
 import Monitoring
 
@@ -34,7 +35,15 @@ public struct CheckView: Sendable {
     public var uniqueKey: String { Self.uniqueKey(uuid) }
 
     public static func uniqueKey(_ uuid: UUID) -> String {
-        SHA1.hex(String(uuid.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)))
+        let digits = uuid.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let hex = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(40)
+        for byte in Insecure.SHA1.hash(data: Array(digits.utf8)) {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The one place where a status is computed from state, rules and time: the domain's

@@ -76,12 +76,12 @@ public struct PingsReport: Sendable {
     /// For a retired check, the line above its table: which check it was, since when it is gone.
     public var retiredLine: String? {
         guard let retiredAt else { return nil }
-        return "retired check \(identity.map { "\($0)" } ?? "?") (\(PingURLFormat.name(uuid))), removed from the configuration \(ISOTime.readable(retiredAt)); its pings are kept in retired/"
+        return "retired check \(identity.map { "\($0)" } ?? "?") (\(PingURLFormat.name(uuid))), removed from the configuration \(UTCTime.readable(retiredAt)); its pings are kept in retired/"
     }
 
     /// Notes for stderr: other UUIDs the same project/key had, whose pings are kept too.
     public var notes: [String] {
-        earlier.map { "\($0.identity) also had UUID \(PingURLFormat.name($0.uuid)), removed \(ISOTime.readable($0.time)): kiothc pings \(PingURLFormat.name($0.uuid))" }
+        earlier.map { "\($0.identity) also had UUID \(PingURLFormat.name($0.uuid)), removed \(UTCTime.readable($0.time)): kiothc pings \(PingURLFormat.name($0.uuid))" }
     }
 
     /// `{"uuid", "project", "key", "retired", "retired_at", "pings": [{"n", "type", "date",
@@ -92,7 +92,7 @@ public struct PingsReport: Sendable {
             .object([
                 ("n", .int(ping.n)),
                 ("type", .string(ping.kind.rawValue)),
-                ("date", .string(ISOTime.precise(ping.time))),
+                ("date", .string(UTCTime.precise(ping.time))),
                 ("method", .string(ping.method)),
                 ("scheme", .string(ping.scheme)),
                 ("remote_addr", .string(ping.remoteAddress)),
@@ -109,7 +109,7 @@ public struct PingsReport: Sendable {
             ("project", .string(identity?.project)),
             ("key", .string(identity?.key)),
             ("retired", .bool(isRetired)),
-            ("retired_at", .string(retiredAt.map(ISOTime.seconds))),
+            ("retired_at", .string(retiredAt.map(UTCTime.seconds))),
             ("pings", .array(documents)),
         ]).rendered(pretty: true) + "\n"
     }
@@ -123,7 +123,7 @@ public struct PingsReport: Sendable {
             rows.append([
                 String(ping.n),
                 ping.kind.rawValue + (ping.exitStatus.map { $0 == 0 ? "" : " (exit \($0))" } ?? ""),
-                ISOTime.readable(ping.time),
+                UTCTime.readable(ping.time),
                 "\(ping.method) \(ping.scheme)",
                 ping.remoteAddress.isEmpty ? "-" : ping.remoteAddress,
                 ping.duration.map { String(format: "%.3f s", Double($0) / 1_000_000) } ?? "-",

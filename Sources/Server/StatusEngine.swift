@@ -214,7 +214,7 @@ final class StatusEngine: Sendable {
                 "check went down: no ping in time",
                 metadata: [
                     "check.uuid": "\(entry.uuid.uuidString.lowercased())", "check": "\(entry.definition.id)",
-                    "deadline": "\(Alert.isoSeconds(transition.flip.time))", "old": "\(transition.flip.old.rawValue)",
+                    "deadline": "\(UTCTime.secondsZ(transition.flip.time))", "old": "\(transition.flip.old.rawValue)",
                 ])
         }
         let refused = Set(failed.map(\.index))

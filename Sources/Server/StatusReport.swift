@@ -34,7 +34,7 @@ public struct StatusReport: Sendable {
         /// For stderr, after `warning: `.
         public var warning: String {
             let more = errorCount > 1 ? " (and \(errorCount - 1) more \(errorCount == 2 ? "error" : "errors"); 'kiothc check' lists them)" : ""
-            return "\(firstError)\(more) — showing the configuration last applied by the server (\(ISOTime.readable(appliedAt)))"
+            return "\(firstError)\(more) — showing the configuration last applied by the server (\(UTCTime.readable(appliedAt)))"
         }
     }
 
@@ -131,8 +131,8 @@ public struct StatusReport: Sendable {
                 ("uuid", .string(row.uuid.map(PingURLFormat.name))),
                 ("status", .string(view.status.rawValue)),
                 ("started", .bool(view.started)),
-                ("last_ping", .string(view.state.lastPing.map(ISOTime.seconds))),
-                ("next_ping", .string(view.nextPing.map(ISOTime.seconds))),
+                ("last_ping", .string(view.state.lastPing.map(UTCTime.seconds))),
+                ("next_ping", .string(view.nextPing.map(UTCTime.seconds))),
                 ("n_pings", .int(view.state.nPings)),
                 ("tags", .array(view.definition.tags.map { .string($0) })),
                 ("ping_url", .string(row.pingURL)),
@@ -150,8 +150,8 @@ public struct StatusReport: Sendable {
             lines.append([
                 view.definition.id.project, view.definition.id.key, view.definition.name, view.definition.slug.isEmpty ? "-" : view.definition.slug,
                 view.status.rawValue + (view.started ? " (started)" : ""),
-                view.state.lastPing.map { "\(ISOTime.readable($0)) (\(HTML.relative($0, now: now)))" } ?? "never",
-                view.nextPing.map { "\(ISOTime.readable($0)) (\(HTML.relative($0, now: now)))" } ?? "-",
+                view.state.lastPing.map { "\(UTCTime.readable($0)) (\(HTML.relative($0, now: now)))" } ?? "never",
+                view.nextPing.map { "\(UTCTime.readable($0)) (\(HTML.relative($0, now: now)))" } ?? "-",
                 row.pingURL ?? "(not loaded by a server yet)",
             ])
         }

@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
+import PingClient
 import Server
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `kiothc pause` and `kiothc resume`: through the running server's API, as any Healthchecks
 /// client would (POST /api/v3/checks/<uuid>/pause with the project's read-write key).
@@ -73,23 +70,30 @@ struct PauseRequest: ParsableArguments {
         let (server, key) = try settings()
         var base = server
         while base.hasSuffix("/") { base.removeLast() }
-        do {
-            let uuid: String
-            if let parsed = UUID(uuidString: check) {
-                uuid = parsed.uuidString.lowercased()
-            } else {
-                uuid = try await lookUp(base: base, key: key)
+        let failure: String? = try await CommandHTTPClient.with(timeout: .seconds(10), server: base) { client in
+            do {
+                let uuid: String
+                if let parsed = UUID(uuidString: check) {
+                    uuid = parsed.uuidString.lowercased()
+                } else {
+                    uuid = try await lookUp(client, base: base, key: key)
+                }
+                let (status, body) = try await Self.request(client, "POST", "\(base)/api/v3/checks/\(uuid)/\(action)", key: key)
+                guard status == 200 else { throw Refusal(message: Self.explain(status, body)) }
+                let document = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+                let shown = document?["status"] as? String ?? "?"
+                Terminal.write("\(check): \(action == "pause" ? "paused" : "resumed") (status \(shown))\n")
+                return nil
+            } catch let refusal as Refusal {
+                return refusal.message
+            } catch let failure as CommandHTTPClient.Failure {
+                return "cannot reach the server at \(base): \(failure.reason)"
+            } catch {
+                return "cannot reach the server at \(base): \(error)"
             }
-            let (status, body) = try await Self.request("POST", "\(base)/api/v3/checks/\(uuid)/\(action)", key: key)
-            guard status == 200 else { throw Refusal(message: Self.explain(status, body)) }
-            let document = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
-            let shown = document?["status"] as? String ?? "?"
-            Terminal.write("\(check): \(action == "pause" ? "paused" : "resumed") (status \(shown))\n")
-        } catch let refusal as Refusal {
-            Terminal.error(refusal.message)
-            throw ExitCode.failure
-        } catch {
-            Terminal.error("cannot reach the server at \(base): \(error.localizedDescription)")
+        }
+        if let failure {
+            Terminal.error(failure)
             throw ExitCode.failure
         }
     }
@@ -97,8 +101,8 @@ struct PauseRequest: ParsableArguments {
     struct Refusal: Error { let message: String }
 
     /// project/key → UUID, from the checks the key may see (the API lists `project` and `key`).
-    private func lookUp(base: String, key: String) async throws -> String {
-        let (status, body) = try await Self.request("GET", "\(base)/api/v3/checks/", key: key)
+    private func lookUp(_ client: CommandHTTPClient, base: String, key: String) async throws -> String {
+        let (status, body) = try await Self.request(client, "GET", "\(base)/api/v3/checks/", key: key)
         guard status == 200 else { throw Refusal(message: Self.explain(status, body)) }
         let parts = check.split(separator: "/").map(String.init)
         guard let document = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let checks = document["checks"] as? [[String: Any]] else {
@@ -127,20 +131,9 @@ struct PauseRequest: ParsableArguments {
         }
     }
 
-    static func request(_ method: String, _ url: String, key: String) async throws -> (Int, Data) {
-        guard let target = URL(string: url) else { throw Refusal(message: "'\(url)' is not a URL") }
-        var request = URLRequest(url: target, timeoutInterval: 10)
-        request.httpMethod = method
-        request.setValue(key, forHTTPHeaderField: "X-Api-Key")
-        request.setValue("kiothc", forHTTPHeaderField: "User-Agent")
-        return try await withCheckedThrowingContinuation { continuation in
-            URLSession.shared.dataTask(with: request) { data, response, error in
-                if let error {
-                    continuation.resume(throwing: error)
-                } else {
-                    continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
-                }
-            }.resume()
-        }
+    static func request(_ client: CommandHTTPClient, _ method: String, _ url: String, key: String) async throws -> (Int, Data) {
+        guard URL(string: url) != nil else { throw Refusal(message: "'\(url)' is not a URL") }
+        let answer = try await client.send(method, url, headers: [("X-Api-Key", key), ("User-Agent", "kiothc")])
+        return (answer.status, Data(answer.body))
     }
 }

@@ -107,21 +107,24 @@ struct RunCommand: AsyncParsableCommand {
         Job.catchSignals()
         let environment = Environment()
         let target = try target(environment)
-        let pinger = Pinger(policy: try policy(environment))
         let rid = UUID()
         let agent = "kiothc-run/1"
-        var bodyLimit = 10_000
-        switch await pinger.ping(target.start(rid: rid), userAgent: agent) {
-        // Bounded, so that a strange header can neither crash the tail nor make it hold gigabytes.
-        case .delivered(let limit): bodyLimit = min(max(limit ?? bodyLimit, 0), 1 << 20)
-        case let outcome: warn("start", outcome, "the job runs regardless")
+        // The pinger's HTTP client is shut down before kiothc run exits with the job's status.
+        let status = try await Pinger.with(policy: try policy(environment), server: target.start(rid: rid)) { pinger in
+            var bodyLimit = 10_000
+            switch await pinger.ping(target.start(rid: rid), userAgent: agent) {
+            // Bounded, so that a strange header can neither crash the tail nor make it hold gigabytes.
+            case .delivered(let limit): bodyLimit = min(max(limit ?? bodyLimit, 0), 1 << 20)
+            case let outcome: warn("start", outcome, "the job runs regardless")
+            }
+            let result = await Job.run(command, tailCapacity: bodyLimit)
+            if let launchError = result.launchError { FileHandle.standardError.write(Data((launchError + "\n").utf8)) }
+            let body = result.tail.text(limit: bodyLimit)
+            let outcome = await pinger.ping(target.exitStatus(result.status, rid: rid), body: body, userAgent: agent)
+            warn("exit status \(result.status)", outcome, "kiothc run exits with the job's status all the same")
+            return result.status
         }
-        let result = await Job.run(command, tailCapacity: bodyLimit)
-        if let launchError = result.launchError { FileHandle.standardError.write(Data((launchError + "\n").utf8)) }
-        let body = result.tail.text(limit: bodyLimit)
-        let outcome = await pinger.ping(target.exitStatus(result.status, rid: rid), body: body, userAgent: agent)
-        warn("exit status \(result.status)", outcome, "kiothc run exits with the job's status all the same")
-        throw ExitCode(result.status)
+        throw ExitCode(status)
     }
 
     private func warn(_ what: String, _ outcome: Pinger.Outcome, _ consequence: String) {

@@ -85,17 +85,18 @@ struct ScheduleCommand: ParsableCommand {
         let start = after.flatMap(ScheduleCommand.parseInstant) ?? Date()
         let times = Array(schedule.times(after: start, in: zone).prefix(count))
 
-        let utc = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .gmt)
+        // Whole seconds: what lies below is not shown (as the ISO 8601 format style did).
+        let utc = { (date: Date) in UTCTime.secondsZ(Int64(date.timeIntervalSince1970.rounded(.down)) * 1_000_000) }
         switch format {
         case .text:
             let local = Date.ISO8601FormatStyle(timeZoneSeparator: .colon, timeZone: zone)
             var text = ""
             for time in times {
-                text += "\(time.formatted(local))  (\(time.formatted(utc)))\n"
+                text += "\(time.formatted(local))  (\(utc(time)))\n"
             }
             Terminal.write(text)
             if times.isEmpty {
-                FileHandle.standardError.write(Data("kiothc: no scheduled time after \(start.formatted(utc))\n".utf8))
+                FileHandle.standardError.write(Data("kiothc: no scheduled time after \(utc(start))\n".utf8))
             }
         case .json:
             struct Output: Encodable {
@@ -107,7 +108,7 @@ struct ScheduleCommand: ParsableCommand {
             }
             let output = Output(
                 expression: expression, kind: schedule.kind.rawValue, tz: tz,
-                after: start.formatted(utc), next: times.map { $0.formatted(utc) })
+                after: utc(start), next: times.map(utc))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             Terminal.write(String(decoding: try encoder.encode(output), as: UTF8.self) + "\n")

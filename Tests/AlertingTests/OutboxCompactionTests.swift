@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 import Testing
 
 @testable import Alerting
@@ -111,9 +112,9 @@ struct OutboxCompactionTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: directory + "/history").sorted()
         #expect(left == ["2026-06.jsonl", "2026-07.jsonl", "2026-09.jsonl", "notes.txt"])
 
-        #expect(OutboxCompaction.month(0) == "1970-01")
-        #expect(OutboxCompaction.month(1_798_761_599 * s) == "2026-12")  // 2026-12-31T23:59:59Z
-        #expect(OutboxCompaction.month(1_798_761_600 * s) == "2027-01")
-        #expect(OutboxCompaction.month(now - 93 * day) == "2026-06")
+        #expect(UTCTime.month(0) == "1970-01")
+        #expect(UTCTime.month(1_798_761_599 * s) == "2026-12")  // 2026-12-31T23:59:59Z
+        #expect(UTCTime.month(1_798_761_600 * s) == "2027-01")
+        #expect(UTCTime.month(now - 93 * day) == "2026-06")
     }
 }

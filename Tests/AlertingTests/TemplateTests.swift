@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 import Testing
 
 @testable import Alerting
@@ -19,10 +20,10 @@ struct TemplateTests {
 
     @Test("$NOW is the flip's time in ISO 8601 UTC, whole seconds")
     func now() {
-        #expect(Alert.isoSeconds(1_774_825_200_000_000) == "2026-03-29T23:00:00Z")
-        #expect(Alert.isoSeconds(1_774_825_200_999_999) == "2026-03-29T23:00:00Z")
-        #expect(Alert.isoSeconds(0) == "1970-01-01T00:00:00Z")
-        #expect(Alert.isoSeconds(253_402_300_799_000_000) == "9999-12-31T23:59:59Z")
+        #expect(UTCTime.secondsZ(1_774_825_200_000_000) == "2026-03-29T23:00:00Z")
+        #expect(UTCTime.secondsZ(1_774_825_200_999_999) == "2026-03-29T23:00:00Z")
+        #expect(UTCTime.secondsZ(0) == "1970-01-01T00:00:00Z")
+        #expect(UTCTime.secondsZ(253_402_300_799_000_000) == "9999-12-31T23:59:59Z")
     }
 
     @Test("a value holding a placeholder is not expanded again")

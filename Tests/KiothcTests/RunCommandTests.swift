@@ -125,6 +125,49 @@ struct RunCommandTests {
         #expect(pings.first?["body"] as? String == "finished\n")
     }
 
+    @Test("over HTTPS the server's certificate is verified: kiothc run and pause refuse a self-signed one and say so plainly; the job still runs")
+    func httpsVerifiesCertificate() async throws {
+        let directory = try Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (cert, key) = try await SelfSignedCertificate.make(in: directory)
+        let server = try await RunningServer(files: Self.config, arguments: ["--tls-cert", cert, "--tls-key", key])
+        defer { server.terminate() }
+        try #require(server.baseURL.hasPrefix("https://127.0.0.1:"))
+        let uuid = try server.uuid("ops", "nightly")
+        let untrusted = "the TLS handshake with 127.0.0.1 port \(server.port) failed: the server's certificate is not trusted (CERTIFICATE_VERIFY_FAILED)"
+        let run = try await CLI.run(["run", "--server", server.baseURL, "--uuid", uuid, "--attempts", "1", "--", "sh", "-c", "echo ran; exit 3"])
+        #expect(run.status == 3)
+        #expect(run.stdout == "ran\n")
+        #expect(run.stderr.contains("the start ping was not delivered: the server could not be reached (\(untrusted))"), "\(run.stderr)")
+        let pause = try await CLI.run(["pause", uuid, "--server", server.baseURL, "--api-key", "some-key"])
+        #expect(pause.status == 1)
+        #expect(pause.stderr.contains("cannot reach the server at \(server.baseURL): \(untrusted)"), "\(pause.stderr)")
+        #expect(try server.pings(uuid).isEmpty)
+    }
+
+    @Test("kiothc run and pause go through the proxy of http_proxy (as curl reads it), never showing its password, except to hosts in no_proxy")
+    func proxyFromEnvironment() async throws {
+        let server = try await RunningServer(files: Self.config)
+        defer { server.terminate() }
+        let uuid = try server.uuid("ops", "nightly")
+        let proxied = ["http_proxy": "http://someone:SECRET-proxy-password@127.0.0.1:9", "no_proxy": "", "NO_PROXY": ""]
+        let run = try await CLI.run(["run", "--server", server.baseURL, "--uuid", uuid, "--attempts", "1", "--", "true"], environment: proxied)
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("the start ping was not delivered: the server could not be reached (could not connect to the proxy 127.0.0.1 port 9 (http_proxy): connection refused)"), "\(run.stderr)")
+        let pause = try await CLI.run(["pause", uuid, "--server", server.baseURL, "--api-key", "some-key"], environment: proxied)
+        #expect(pause.status == 1)
+        #expect(pause.stderr.contains("cannot reach the server at \(server.baseURL): could not connect to the proxy 127.0.0.1 port 9 (http_proxy): connection refused"), "\(pause.stderr)")
+        #expect(!(run.stderr + pause.stderr).contains("SECRET"))
+        #expect(try server.pings(uuid).isEmpty)
+
+        var bypassed = proxied
+        bypassed["no_proxy"] = "localhost,127.0.0.1"
+        let direct = try await CLI.run(["run", "--server", server.baseURL, "--uuid", uuid, "--attempts", "1", "--", "true"], environment: bypassed)
+        #expect(direct.status == 0)
+        #expect(direct.stderr.isEmpty, "\(direct.stderr)")
+        #expect(try server.pings(uuid).map { $0["kind"] as? String } == ["start", "success"])
+    }
+
     @Test("SIGTERM to kiothc run reaches the command and what it started; the run is reported as killed")
     func forwardsSignals() async throws {
         let server = try await RunningServer(files: Self.config)

@@ -249,6 +249,20 @@ struct ServerFailed: Error, CustomStringConvertible {
     var description: String { "the server did not start or failed:\n\(log)" }
 }
 
+/// A self-signed certificate for 127.0.0.1, made with openssl in `directory`.
+enum SelfSignedCertificate {
+    static func make(in directory: URL) async throws -> (cert: String, key: String) {
+        let cert = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"]
+        let made = await (try Child(openssl)).output()
+        try #require(made.status == 0, "openssl: \(made.stderr)")
+        return (cert, key)
+    }
+}
+
 /// curl, as a user of the Pinging API would run it.
 enum Curl {
     struct Reply {

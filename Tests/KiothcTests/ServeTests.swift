@@ -170,13 +170,7 @@ struct ServeTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let cert = directory.appendingPathComponent("cert.pem").path
-        let key = directory.appendingPathComponent("key.pem").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"]
-        let made = await (try Child(openssl)).output()
-        try #require(made.status == 0, "openssl: \(made.stderr)")
+        let (cert, key) = try await SelfSignedCertificate.make(in: directory)
         let server = try await RunningServer(files: Self.config, arguments: ["--tls-cert", cert, "--tls-key", key])
         defer { server.terminate() }
         #expect(server.baseURL.hasPrefix("https://127.0.0.1:"))

@@ -157,7 +157,7 @@ struct StatusEngineTests {
         #expect(alerts.map(\.0) == ["hook"])
         #expect(alerts.map(\.1) == [.down])
         let values = try #require(await fixture.outbox.pendingEntries.first?.alert.values)
-        #expect(values.now == Alert.isoSeconds(t0 + 120 * s))
+        #expect(values.now == UTCTime.secondsZ(t0 + 120 * s))
         #expect(values.status == "down")
         #expect(values.name == "Backup")
     }

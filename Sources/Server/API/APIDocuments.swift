@@ -1,4 +1,5 @@
 import CheckCatalog
+import Crypto
 import Foundation
 import Monitoring
 import PingStore
@@ -29,8 +30,8 @@ enum APIDocuments {
             ("n_pings", .int(view.state.nPings)),
             ("status", .string(view.status.rawValue)),
             ("started", .bool(view.started)),
-            ("last_ping", .string(view.state.lastPing.map(ISOTime.seconds))),
-            ("next_ping", .string(view.nextPing.map(ISOTime.seconds))),
+            ("last_ping", .string(view.state.lastPing.map(UTCTime.seconds))),
+            ("next_ping", .string(view.nextPing.map(UTCTime.seconds))),
             ("manual_resume", .bool(definition.manualResume)),
             ("methods", .string(definition.methods.rawValue)),
             // Email filtering does not exist here; the fields keep their Healthchecks defaults.
@@ -69,7 +70,7 @@ enum APIDocuments {
     static func ping(_ ping: Ping, bodyURL: String) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("type", .string(ping.kind.rawValue)),
-            ("date", .string(ISOTime.precise(ping.time))),
+            ("date", .string(UTCTime.precise(ping.time))),
             ("n", .int(ping.n)),
             ("scheme", .string(ping.scheme)),
             ("remote_addr", .string(ping.remoteAddress)),
@@ -90,13 +91,13 @@ enum APIDocuments {
 
     /// `Flip.to_dict`.
     static func flip(_ flip: Flip) -> JSONValue {
-        .object([("timestamp", .string(ISOTime.seconds(flip.time))), ("up", .int(flip.new == .up ? 1 : 0))])
+        .object([("timestamp", .string(UTCTime.seconds(flip.time))), ("up", .int(flip.new == .up ? 1 : 0))])
     }
 
     /// Channels have names, not UUIDs, in configuration; their API id is a name-based UUID
     /// (SHA-1, version 5 layout) of project and name, stable across restarts and reloads.
     static func channelID(project: String, channel: String) -> String {
-        var bytes = SHA1.digest(Array("kiothc-channel:\(project)/\(channel)".utf8)).prefix(16).map { $0 }
+        var bytes = Array(Insecure.SHA1.hash(data: Array("kiothc-channel:\(project)/\(channel)".utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.map { String(format: "%02x", $0) }.joined()

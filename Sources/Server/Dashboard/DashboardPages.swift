@@ -38,7 +38,7 @@ enum DashboardPages {
         if let failure = status.failure { lines.append(failure) }
         return """
             <div class="banner" id="reload-banner" role="alert"><strong>The last configuration reload failed</strong> \
-            (\(HTML.escape(ISOTime.readable(status.lastAttempt)))); the previous configuration keeps serving.\
+            (\(HTML.escape(UTCTime.readable(status.lastAttempt)))); the previous configuration keeps serving.\
             <pre>\(HTML.escape(lines.joined(separator: "\n")))</pre></div>
 
             """
@@ -77,7 +77,7 @@ enum DashboardPages {
 
     static func time(_ micros: Int64?, now: Int64, none: String = "never") -> String {
         guard let micros else { return "<span class=\"muted\">\(HTML.escape(none))</span>" }
-        return "<time datetime=\"\(HTML.escape(ISOTime.seconds(micros)))\">\(HTML.escape(ISOTime.readable(micros)))</time> <span class=\"muted\">\(HTML.escape(HTML.relative(micros, now: now)))</span>"
+        return "<time datetime=\"\(HTML.escape(UTCTime.seconds(micros)))\">\(HTML.escape(UTCTime.readable(micros)))</time> <span class=\"muted\">\(HTML.escape(HTML.relative(micros, now: now)))</span>"
     }
 
     static func who(_ viewer: Viewer) -> String {
@@ -114,7 +114,7 @@ enum DashboardPages {
             title: "Checks", banner: banner, loggedIn: true,
             body: """
                 <h1>Checks</h1>
-                <p class="muted">Logged in as \(e(who(viewer))). \(views.count) check\(views.count == 1 ? "" : "s")\(counts.isEmpty ? "" : ": " + e(counts)). Updated \(e(ISOTime.readable(now))).</p>
+                <p class="muted">Logged in as \(e(who(viewer))). \(views.count) check\(views.count == 1 ? "" : "s")\(counts.isEmpty ? "" : ": " + e(counts)). Updated \(e(UTCTime.readable(now))).</p>
                 <table>
                 <thead><tr><th>Status</th><th>Project</th><th>Name</th><th>Slug</th><th>Tags</th><th>Schedule</th><th>Last ping</th><th>Next expected</th></tr></thead>
                 <tbody>
@@ -215,7 +215,7 @@ enum DashboardPages {
                 <h1>Ping #\(ping.n) of \(e(view.definition.name))</h1>
                 <dl>
                 <dt>Kind</dt><dd>\(e(ping.kind.rawValue))\(ping.exitStatus.map { " (exit status \($0))" } ?? "")</dd>
-                <dt>Time</dt><dd>\(e(ISOTime.precise(ping.time)))</dd>
+                <dt>Time</dt><dd>\(e(UTCTime.precise(ping.time)))</dd>
                 <dt>From</dt><dd>\(e(ping.method)) \(e(ping.scheme)) \(e(ping.remoteAddress))</dd>
                 <dt>User agent</dt><dd>\(e(ping.userAgent))</dd>
                 \(ping.rid.map { "<dt>Run id</dt><dd><code>\($0.uuidString.lowercased())</code></dd>" } ?? "")
