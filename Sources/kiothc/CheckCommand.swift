@@ -22,8 +22,7 @@ struct CheckCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: Settings.config.help("The config directory.", valueName: "dir"))
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
     @Option(name: .long, help: "Output format: text, json or github (workflow commands).")
     var format: OutputFormat = .text
@@ -36,7 +35,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let environment = Environment()
-        let config = try environment.value(self.config, Settings.config)
+        let config = try self.config.resolved(environment)
         let result: LoadResult
         do {
             result = try ConfigLoader.load(directory: config)

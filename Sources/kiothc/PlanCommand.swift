@@ -26,23 +26,20 @@ struct PlanCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: Settings.config.help("The config directory.", valueName: "dir"))
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
-    @Option(name: .long, help: Settings.data.help("The server's data directory (a copy of it is fine).", valueName: "dir"))
-    var data: String?
+    @OptionGroup var data: DataOption
 
     @Option(name: .long, help: "Output format: text or json.")
     var format: PlanFormat = .text
 
-    @Option(name: .customLong("base-url"), help: Settings.baseURL.help("Public URL of the server, to print full ping URLs.", valueName: "url"))
-    var baseURL: String?
+    @OptionGroup var baseURL: BaseURLOption
 
     func run() throws {
         let environment = Environment()
-        let config = try environment.value(self.config, Settings.config)
-        let data = try environment.value(self.data, Settings.data)
-        let baseURL = try environment.optional(self.baseURL, Settings.baseURL)
+        let config = try self.config.resolved(environment)
+        let data = try self.data.resolved(environment)
+        let baseURL = try self.baseURL.resolved(environment)
         let result: LoadResult
         do {
             result = try ConfigLoader.load(directory: config)

@@ -42,11 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: Settings.config.help("The config directory.", valueName: "dir"))
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
-    @Option(name: .long, help: Settings.data.help("The data directory: pings, flips, UUID registry, generated keys.", valueName: "dir"))
-    var data: String?
+    @OptionGroup var data: DataOption
 
     @Option(
         name: .long,
@@ -59,8 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: Settings.tlsKey.help("PEM private key of --tls-cert.", valueName: "file"))
     var tlsKey: String?
 
-    @Option(name: .customLong("base-url"), help: Settings.baseURL.help("Public URL of the server, used in the ping URLs it prints.", valueName: "url"))
-    var baseURL: String?
+    @OptionGroup var baseURL: BaseURLOption
 
     @Option(
         name: .long,
@@ -123,8 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// default, checked by the same rules either way.
     private func settings(_ environment: Environment) throws -> (options: ServeOptions, logLevel: LogLevelOption) {
         var options = ServeOptions()
-        options.configDirectory = try environment.value(config, Settings.config)
-        options.dataDirectory = try environment.value(data, Settings.data)
+        options.configDirectory = try config.resolved(environment)
+        options.dataDirectory = try data.resolved(environment)
         if listen.isEmpty {
             options.listen = try environment.value(nil, Settings.listen)
         } else {
@@ -132,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         options.tlsCertificate = try environment.optional(tlsCert, Settings.tlsCert)
         options.tlsKey = try environment.optional(tlsKey, Settings.tlsKey)
-        options.baseURL = try environment.optional(baseURL, Settings.baseURL)
+        options.baseURL = try baseURL.resolved(environment)
         options.durability = try environment.value(durability, Settings.durability).mode
         options.keepPings = try environment.value(keepPings, Settings.keepPings)
         options.maxRequestBody = try environment.value(maxRequestBody, Settings.maxRequestBody)

@@ -34,11 +34,9 @@ struct StatusCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: Settings.config.help("The config directory.", valueName: "dir"))
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
-    @Option(name: .long, help: Settings.data.help("The server's data directory.", valueName: "dir"))
-    var data: String?
+    @OptionGroup var data: DataOption
 
     @Option(name: .long, help: ArgumentHelp("Only this project's checks.", valueName: "id"))
     var project: String?
@@ -49,14 +47,13 @@ struct StatusCommand: ParsableCommand {
     @Option(name: .long, help: "Output format: table or json.")
     var format: ReportFormat = .table
 
-    @Option(name: .customLong("base-url"), help: Settings.baseURL.help("Public URL of the server, for full ping URLs.", valueName: "url"))
-    var baseURL: String?
+    @OptionGroup var baseURL: BaseURLOption
 
     func run() throws {
         let environment = Environment()
-        let config = try environment.value(self.config, Settings.config)
-        let data = try environment.value(self.data, Settings.data)
-        let baseURL = try environment.optional(self.baseURL, Settings.baseURL)
+        let config = try self.config.resolved(environment)
+        let data = try self.data.resolved(environment)
+        let baseURL = try self.baseURL.resolved(environment)
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         do {
             let report = try StatusReport.load(config: config, data: data, project: project, tags: tag, baseURL: baseURL, now: now)
@@ -100,8 +97,7 @@ struct PingsCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The check: its UUID, or project/key.", valueName: "check"))
     var check: String
 
-    @Option(name: .long, help: Settings.data.help("The server's data directory.", valueName: "dir"))
-    var data: String?
+    @OptionGroup var data: DataOption
 
     @Option(name: .long, help: "How many pings, newest first (1-100000).")
     var limit: Int = 20
@@ -116,7 +112,7 @@ struct PingsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let data = try Environment().value(self.data, Settings.data)
+        let data = try self.data.resolved(Environment())
         do {
             let report = try PingsReport.load(check: check, data: data, limit: limit)
             Terminal.write(format == .json ? report.json() : report.table())
