@@ -37,14 +37,18 @@ let package = Package(
         .target(name: "Monitoring"),
         // Config files -> validated, immutable catalog + diagnostics.
         .target(name: "CheckCatalog", dependencies: ["YAMLParser", "Monitoring"]),
+        // The one way blocking work leaves Swift's cooperative pool: a named thread of its own.
+        // Foundation only.
+        .target(name: "BlockingWork"),
         // JSON-lines ping store: group commit, recovery, registry of UUIDs. Foundation + Glibc.
-        .target(name: "PingStore", dependencies: ["Monitoring"]),
+        .target(name: "PingStore", dependencies: ["BlockingWork", "Monitoring"]),
         // posix_spawn with a clean signal mask, for alert commands and `kiothc run`'s job.
         .target(name: "ChildProcess"),
         // Channels, placeholders, the persisted outbox and delivery (webhook, command).
         .target(
             name: "Alerting",
             dependencies: [
+                "BlockingWork",
                 "CheckCatalog",
                 "ChildProcess",
                 "Monitoring",
@@ -58,6 +62,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "Alerting",
+                "BlockingWork",
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",
@@ -85,6 +90,7 @@ let package = Package(
         .target(
             name: "PingClient",
             dependencies: [
+                "BlockingWork",
                 "ChildProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -113,6 +119,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
+        .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
         .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KiothcTests", dependencies: ["kiothc", "TestSupport"]),
         .testTarget(

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BlockingWork
 import CheckCatalog
 import ChildProcess
 import Foundation
@@ -133,15 +134,16 @@ public struct Courier: Sendable {
         case .success(let spawned): pid = spawned
         }
         // The command runs in its own process group, so a timeout kills what it started too.
-        // The timer is a Dispatch timer, not a Task: it must fire even when every thread of the
-        // cooperative pool is busy (seen under the address sanitizer, where a Task timer
-        // waited 60 s for a thread while the command ran to completion). On a queue of its own:
-        // on Linux the global queues share the pool's threads, so a timer there waits as long
-        // (a busy pool delayed one by 200 s); a serial queue gets a thread of its own.
+        // The timer is a thread of its own, not a Task: it must fire even when every thread of
+        // the cooperative pool is busy (seen under the address sanitizer, where a Task timer
+        // waited 60 s for a thread while the command ran to completion). Not on Dispatch's
+        // global queues either: on Linux they share the pool's threads, so a timer there waits
+        // as long (a busy pool delayed one by 200 s). It ends early when the command is reaped.
         let watch = ProcessWatch()
         let (seconds, attoseconds) = timeout.components
         let delay = DispatchTimeInterval.nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-        ShellProcess.timers.asyncAfter(deadline: .now() + delay) {
+        startThread(named: "kiothc-timeout") {
+            guard watch.done.wait(timeout: .now() + delay) == .timedOut else { return }
             // Not once the command is reaped: its process group id may be reused.
             watch.state.withLock { state in
                 guard !state.reaped else { return }
@@ -149,7 +151,10 @@ public struct Courier: Sendable {
                 kill(-pid, SIGKILL)
             }
         }
-        let status = await ShellProcess.wait(pid, reaped: { watch.state.withLock { $0.reaped = true } })
+        let status = await ShellProcess.wait(pid, reaped: {
+            watch.state.withLock { $0.reaped = true }
+            watch.done.signal()
+        })
         let signal = status & 0x7F
         if signal == 0 {
             let code = (status >> 8) & 0xFF
@@ -166,9 +171,6 @@ public struct Courier: Sendable {
 
 /// `/bin/sh -c` in a new process group (`ChildProcess`), standard streams on /dev/null.
 enum ShellProcess {
-    /// Where command timeouts fire (see `Courier.run`).
-    static let timers = DispatchQueue(label: "kiothc.command-timeouts")
-
     static func spawn(_ script: String, environment: [String: String]) -> Result<pid_t, ChildProcess.SpawnError> {
         ChildProcess.spawn("/bin/sh", arguments: ["/bin/sh", "-c", script], environment: environment, stdin: .devNull, stdout: .devNull, stderr: .devNull)
     }
@@ -176,13 +178,11 @@ enum ShellProcess {
     /// The raw wait status, waited for on a thread of its own (waitpid blocks); `reaped` runs
     /// on that thread right after waitpid, before the caller resumes.
     static func wait(_ pid: pid_t, reaped: @escaping @Sendable () -> Void) async -> Int32 {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                reaped()
-                continuation.resume(returning: status)
-            }
+        await blocking(named: "kiothc-cmd-wait") {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            reaped()
+            return status
         }
     }
 }
@@ -190,9 +190,10 @@ enum ShellProcess {
 struct TimeoutError: Error {}
 
 /// Whether the timer killed the command, and whether the command was reaped (then the timer
-/// must not signal its process group).
+/// must not signal its process group); `done` is signalled once it is, ending the timer's wait.
 private final class ProcessWatch: Sendable {
     let state = Mutex((killed: false, reaped: false))
+    let done = DispatchSemaphore(value: 0)
 }
 
 /// Runs `body`, cancelling it after `timeout`.

@@ -1,3 +1,4 @@
+import BlockingWork
 import ChildProcess
 import Dispatch
 import Foundation
@@ -58,9 +59,9 @@ public enum Job {
         let drained = DispatchGroup()
         // One thread per pipe, blocking reads until EOF. read(2), not FileHandle.read(upToCount:),
         // which waits for the whole count: output passes through as it is written.
-        for (source, destination) in [(out.read, STDOUT_FILENO), (err.read, STDERR_FILENO)] {
+        for (source, destination, name) in [(out.read, STDOUT_FILENO, "kiothc-job-out"), (err.read, STDERR_FILENO, "kiothc-job-err")] {
             drained.enter()
-            Thread.detachNewThread {
+            startThread(named: name) {
                 var buffer = [UInt8](repeating: 0, count: 65_536)
                 while true {
                     let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
@@ -75,14 +76,12 @@ public enum Job {
             }
         }
         // Waited for on a thread of its own: waitid and the output's grace block.
-        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            Thread.detachNewThread {
-                let status = waitForExit(of: pid)
-                // A background process the command left behind may hold its output open for
-                // ever; the job is over when the command exits, so its output gets a moment.
-                _ = drained.wait(timeout: .now() + outputGrace)
-                continuation.resume(returning: status)
-            }
+        let status = await blocking(named: "kiothc-job-wait") {
+            let status = waitForExit(of: pid)
+            // A background process the command left behind may hold its output open for
+            // ever; the job is over when the command exits, so its output gets a moment.
+            _ = drained.wait(timeout: .now() + outputGrace)
+            return status
         }
         return Result(status: status, tail: tail.withLock { $0 }, launchError: nil)
     }

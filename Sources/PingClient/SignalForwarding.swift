@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Synchronization
 
@@ -41,13 +42,11 @@ enum SignalForwarding {
             sigaddset(&set, number)
         }
         let accepted = set
-        let thread = Thread {
+        startThread(named: "kiothc-signals") {
             var unblock = accepted
             pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
             while true { pause() }
         }
-        thread.name = "kiothc-run-signals"
-        thread.start()
     }
 
     /// The command runs as `pid`, leader of its process group: deliver what was caught so far,

@@ -1,4 +1,5 @@
 import Alerting
+import BlockingWork
 import CheckCatalog
 import Foundation
 import Hummingbird
@@ -337,7 +338,7 @@ struct StoreService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         let store = store
-        try await Reloader.offThread { Result { try store.close() } }.get()
+        try await blocking(named: "kiothc-close") { Result { try store.close() } }.get()
     }
 }
 

@@ -1,3 +1,4 @@
+import BlockingWork
 import Logging
 import ServiceLifecycle
 
@@ -34,6 +35,6 @@ struct ConfigPoller: Service {
 
     private func fingerprint() async -> ConfigFingerprint? {
         let directory = directory
-        return await Reloader.offThread { try? ConfigFingerprint.compute(directory: directory) }
+        return await blocking(named: "kiothc-poll") { try? ConfigFingerprint.compute(directory: directory) }
     }
 }

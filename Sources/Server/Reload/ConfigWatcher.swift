@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Glibc
 import Logging
@@ -55,7 +56,7 @@ final class InotifyLoop: Sendable {
     /// Starts the thread; the task completes when it has exited.
     func start() -> Task<Void, Never> {
         let (stream, continuation) = AsyncStream<Void>.makeStream()
-        Thread.detachNewThread { [self] in
+        startThread(named: "kiothc-inotify") { [self] in
             loop()
             continuation.finish()
         }

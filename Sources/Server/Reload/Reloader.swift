@@ -1,3 +1,4 @@
+import BlockingWork
 import CheckCatalog
 import Foundation
 import Logging
@@ -35,7 +36,7 @@ struct Reloader: Service {
                 let explicit = pending.triggers.contains(where: \.isExplicit)
                 let lastAttempted = status.snapshot.attemptedHash
                 let started = ContinuousClock.now
-                let (next, result, warnings) = await Self.offThread { [applier, configDirectory, clock] in
+                let (next, result, warnings) = await blocking(named: "kiothc-reload") { [applier, configDirectory, clock] in
                     var applier = applier
                     let (result, warnings) = Self.reload(&applier, directory: configDirectory, skipIfUnchanged: explicit ? nil : lastAttempted, now: clock())
                     return (applier, result, warnings)
@@ -150,14 +151,6 @@ struct Reloader: Service {
 
     static func metadata(_ diagnostic: Diagnostic) -> Logger.Metadata {
         ["config.file": "\(diagnostic.location.file):\(diagnostic.location.line)", "code": "\(diagnostic.code.rawValue)"]
-    }
-
-    /// Runs blocking file work on its own thread, not on one of the few cooperative threads
-    /// that serve pings.
-    static func offThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: work()) }
-        }
     }
 }
 
