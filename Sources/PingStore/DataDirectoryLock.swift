@@ -25,21 +25,17 @@ public final class DataDirectoryLock: Sendable {
         case io(StoreError)
     }
 
-    public let path: String
     /// The descriptor holding the lock; -1 once released.
     private let descriptor: Mutex<Int32>
 
-    private init(path: String, descriptor: Int32) {
-        self.path = path
+    private init(descriptor: Int32) {
         self.descriptor = Mutex(descriptor)
     }
-
-    public static func path(in data: DataDirectory) -> String { data.lock }
 
     /// Creates the data directory if missing (only the directory itself, as the store does), then
     /// takes the lock without waiting and writes this process's pid into the file.
     public static func acquire(_ data: DataDirectory) throws(Failure) -> DataDirectoryLock {
-        let path = Self.path(in: data)
+        let path = data.lock
         let file: RawFile
         do {
             try FileSystem.makeDirectory(data.path)
@@ -60,7 +56,7 @@ public final class DataDirectoryLock: Sendable {
         // The lock is ours even if this fails; only the pid a second server prints is missing.
         try? file.truncate(to: 0)
         try? file.write(Array("\(getpid())\n".utf8), at: 0)
-        return DataDirectoryLock(path: path, descriptor: file.fd)
+        return DataDirectoryLock(descriptor: file.fd)
     }
 
     /// The pid the holder wrote, if the file holds one.

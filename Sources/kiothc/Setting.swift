@@ -28,6 +28,19 @@ struct Setting<Value: Sendable>: Sendable {
         self.accepts = accepts
     }
 
+    /// The usage error for a value its rules refuse, from its flag or its variable: what, where
+    /// from, and what is expected; a secret's value is never shown.
+    func rejection(_ text: String, fromVariable: Bool) -> ValidationError {
+        let source = fromVariable ? variable.rawValue : flag
+        let shown: String
+        if variable.isSecret {
+            shown = fromVariable ? " is not valid (a secret: its value is not shown)" : " is not valid"
+        } else {
+            shown = (fromVariable ? "='\(text)'" : " '\(text)'") + " is not valid"
+        }
+        return ValidationError("\(source)\(shown); expected \(expected)")
+    }
+
     /// The option's help with its variable and default: "The config directory. (env:
     /// KIOTHC_CONFIG; default: checks.d)". Never the variable's value.
     func help(_ abstract: String, valueName: String? = nil) -> ArgumentHelp {
@@ -85,20 +98,14 @@ struct Environment: Sendable {
     /// The flag's value (already parsed by ArgumentParser), checked by the setting's rules.
     func checked<Value>(_ flag: Value?, _ setting: Setting<Value>) throws -> Value? {
         guard let flag else { return nil }
-        guard setting.accepts(flag) else {
-            let shown = setting.variable.isSecret ? "" : " '\(flag)'"
-            throw ValidationError("\(setting.flag)\(shown) is not valid; expected \(setting.expected)")
-        }
+        guard setting.accepts(flag) else { throw setting.rejection("\(flag)", fromVariable: false) }
         return flag
     }
 
     /// A flag's text parsed by the setting's rules, for a flag that ArgumentParser keeps as text
     /// (`--listen`, whose variable holds a list).
     func parsed<Value>(flag text: String, _ setting: Setting<Value>) throws -> Value {
-        guard let value = setting.parse(text), setting.accepts(value) else {
-            let shown = setting.variable.isSecret ? "" : " '\(text)'"
-            throw ValidationError("\(setting.flag)\(shown) is not valid; expected \(setting.expected)")
-        }
+        guard let value = setting.parse(text), setting.accepts(value) else { throw setting.rejection(text, fromVariable: false) }
         return value
     }
 
@@ -106,10 +113,7 @@ struct Environment: Sendable {
     func variable<Value>(_ setting: Setting<Value>) throws -> Value? {
         let name = setting.variable.rawValue
         guard let text = variables[name], !text.isEmpty else { return nil }
-        guard let value = setting.parse(text), setting.accepts(value) else {
-            let shown = setting.variable.isSecret ? "\(name) is not valid (a secret: its value is not shown)" : "\(name)='\(text)' is not valid"
-            throw ValidationError("\(shown); expected \(setting.expected)")
-        }
+        guard let value = setting.parse(text), setting.accepts(value) else { throw setting.rejection(text, fromVariable: true) }
         return value
     }
 }

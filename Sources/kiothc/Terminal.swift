@@ -7,16 +7,15 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
-    static func error(_ message: String) {
-        FileHandle.standardError.write(Data("kiothc: error: \(message)\n".utf8))
-    }
+    static func error(_ message: String) { say("error", message) }
 
-    static func warning(_ message: String) {
-        FileHandle.standardError.write(Data("kiothc: warning: \(message)\n".utf8))
-    }
+    static func warning(_ message: String) { say("warning", message) }
 
-    static func note(_ message: String) {
-        FileHandle.standardError.write(Data("kiothc: note: \(message)\n".utf8))
+    static func note(_ message: String) { say("note", message) }
+
+    /// `kiothc: <severity>: <message>` on standard error.
+    private static func say(_ severity: String, _ message: String) {
+        FileHandle.standardError.write(Data("kiothc: \(severity): \(message)\n".utf8))
     }
 
     /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
