@@ -57,9 +57,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // The Hummingbird application: ping routes, catalog snapshots, the services of `serve`.
+        // What runs behind the HTTP surface, without HTTP: the serving catalog and its reloads,
+        // check states, the ping recorder, deadlines, pause, alert delivery's wiring, and the
+        // reports `kiothc status` and `pings` print.
         .target(
-            name: "Server",
+            name: "Runtime",
             dependencies: [
                 "Alerting",
                 "BlockingWork",
@@ -68,12 +70,27 @@ let package = Package(
                 "PingStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // HTTP only: listeners and TLS, the ping channel, the API, the dashboard, /metrics and
+        // the probes, composed over a `Runtime`. Only `kiothc serve` imports it.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Alerting",
+                "CheckCatalog",
+                "Monitoring",
+                "PingStore",
+                "Runtime",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -103,6 +120,7 @@ let package = Package(
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",
+                "Runtime",
                 "Server",
                 "PingClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -144,9 +162,22 @@ let package = Package(
         ),
         .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring", "TestSupport"]),
         .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "TestSupport",
+                "Runtime",
+                "Alerting",
+                "CheckCatalog",
+                "Monitoring",
+                "PingStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "ServerTests",
             dependencies: [
                 "TestSupport",
+                "Runtime",
                 "Server",
                 "Alerting",
                 "CheckCatalog",
@@ -174,6 +205,7 @@ if Context.environment["KIOTHC_FUZZ"] == "1" {
         .executableTarget(
             name: "FuzzRoute",
             dependencies: [
+                "Runtime",
                 "Server",
                 "CheckCatalog",
                 "PingStore",

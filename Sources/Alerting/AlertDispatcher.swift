@@ -12,7 +12,7 @@ public final class AlertDispatcher: Sendable {
     let channel: @Sendable (_ project: String, _ name: String) -> Channel?
     let deliver: @Sendable (Alert, Channel, Int64) async -> Attempt
     let logger: Logger
-    let wakeup = Wakeup()
+    public let wakeup = Wakeup()
     /// Alerts tried at once.
     static let concurrency = 8
 

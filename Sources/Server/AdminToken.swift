@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Runtime
 
 /// The admin token (SPEC §7): it authorizes `POST /-/reload`, `/metrics` and the dashboard's
 /// admin login. Generated at the first start into `<data>/admin-token` (mode 0600, 43
@@ -22,11 +23,11 @@ public struct AdminToken: Sendable {
 
     public enum Origin: Sendable { case generated, stored, configured }
 
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    public struct Failure: FailedFileOperation, Sendable, CustomStringConvertible {
         public let message: String
         /// The errno and file of a failed system call, for the start's advice.
-        var errno: Int32? = nil
-        var path: String? = nil
+        public var errno: Int32? = nil
+        public var path: String? = nil
         public var description: String { message }
     }
 

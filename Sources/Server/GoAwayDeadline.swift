@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP2
+import Runtime
 
 /// Closes an HTTP/2 connection `timeout` after the server's first GOAWAY. Hummingbird sends
 /// GOAWAY and a PING when a connection has been idle for `--idle-timeout` (or the server stops),

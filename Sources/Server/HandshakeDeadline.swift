@@ -6,6 +6,7 @@ import NIOHTTP2
 import NIOHTTPTypesHTTP1
 import NIOSSL
 import NIOTLS
+import Runtime
 
 /// An HTTPS listener's child channel: Hummingbird's HTTP/2-upgrade channel, plus a deadline for
 /// the TLS handshake. Neither NIOSSL nor Hummingbird has one, so a client that connects and

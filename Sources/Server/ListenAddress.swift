@@ -1,3 +1,5 @@
+import Runtime
+
 /// Where a listener binds: `127.0.0.1:8000`, `[::1]:8000`, `0.0.0.0:80`, optionally prefixed
 /// with `http://` or `https://` (a bare address is HTTPS when a TLS certificate is given).
 public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {

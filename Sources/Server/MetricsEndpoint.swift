@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Monitoring
 import PingStore
+import Runtime
 
 /// `GET /metrics` in the Prometheus text exposition format (SPEC §7). With the admin token
 /// (`Authorization: Bearer <token>`) every check and the server's own series; with a project's

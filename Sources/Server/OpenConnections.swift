@@ -1,6 +1,7 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import Runtime
 import Synchronization
 
 /// One plain HTTP/1 connection as `OpenConnections` sees it: its channel, and since when it has

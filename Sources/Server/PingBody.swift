@@ -1,4 +1,5 @@
 import NIOCore
+import Runtime
 
 /// The part of a ping's request body that is kept: the first `limit` bytes when they are UTF-8
 /// text, cut on a character boundary (SPEC §2). The rest is counted and discarded as it

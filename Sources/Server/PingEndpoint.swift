@@ -2,9 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import Logging
 import Monitoring
 import NIOCore
-import PingStore
+import Runtime
 
 /// The Pinging API (SPEC §2): route, look up, update the check's state, store, answer. An
 /// acknowledgement means stored: "OK" is sent only after the store has the ping.
@@ -12,21 +13,12 @@ struct PingEndpoint: Sendable {
     static let prefix = "/ping/"
 
     let catalog: CurrentCatalog
-    let states: CheckStates
-    let store: PingStore
-    /// Microseconds since the epoch; read once per ping.
-    let clock: @Sendable () -> Int64
+    /// Applies, stores and accounts for the pings this endpoint admits.
+    let recorder: PingRecorder
     let maxRequestBody: Int
     /// A ping's body must arrive within this long of its head (a body trickling in a byte at a
     /// time never trips the idle timeout); `--idle-timeout`.
     var bodyTimeout: Duration = .seconds(60)
-    /// Pings stored and append latency, for `/metrics`.
-    var meter = PingMeter()
-    /// "ping not stored" lines: the first of a run of failures, then one per 10 s.
-    let storeFailures = ThrottledLog(interval: .seconds(10))
-    /// Stores the ping with its flip's alerts and moves the check's deadline; nil in tests of
-    /// the endpoint alone (the ping is then stored directly).
-    var engine: StatusEngine? = nil
 
     /// A request's head has named a check and a signal; its body comes next.
     struct AdmittedPing: Sendable {
@@ -130,11 +122,29 @@ struct PingEndpoint: Sendable {
 
         let recording = apply(ping, body: body, headers: request.headers, peer: context.remoteAddress, scheme: scheme)
         do {
-            try await store(recording)
-            return stored(recording, error: nil, logger: context.logger).response
+            try await recorder.record(recording)
+            return stored(recording, ping: ping, error: nil, logger: context.logger).response
         } catch {
-            return stored(recording, error: error, logger: context.logger).response
+            return stored(recording, ping: ping, error: error, logger: context.logger).response
         }
+    }
+
+    /// Applies the ping to its check's state, with what the request says about its sender.
+    /// Pass the result to the recorder and then to `stored`, always.
+    func apply(_ ping: AdmittedPing, body: PingBody, headers: HTTPFields, peer: SocketAddress?, scheme: String) -> PingRecorder.Recording {
+        let received = ReceivedPing(
+            signal: ping.signal, method: ping.method.rawValue,
+            scheme: headers[.xForwardedProto] ?? scheme,
+            remoteAddress: Self.remoteAddress(headers, peer: peer),
+            userAgent: headers[.userAgent] ?? "",
+            body: body.text, bodySize: body.size, rid: ping.rid)
+        return recorder.apply(received, to: ping.entry)
+    }
+
+    /// The answer once the store has spoken: "OK" when stored; else the client is told to
+    /// retry (the recorder has put the check's state back and logged the failure).
+    func stored(_ recording: PingRecorder.Recording, ping: AdmittedPing, error: (any Error)?, logger: Logger) -> PingAnswer {
+        recorder.finish(recording, error: error, logger: logger) ? PingResponses.ok(head: ping.head) : PingResponses.unavailable()
     }
 
     /// An answer to a request whose body is not read to its end: otherwise the server would go

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Runtime
 
 /// The exact answers of the Pinging API (SPEC §2).
 enum PingResponses {

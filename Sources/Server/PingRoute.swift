@@ -1,5 +1,6 @@
 import Foundation
 import Monitoring
+import Runtime
 
 /// A ping URL taken apart, with the rules of Healthchecks' URL patterns (SPEC §2):
 /// `/ping/<uuid>[/]`, `/ping/<uuid>/<start|fail|log|exit-status>`,

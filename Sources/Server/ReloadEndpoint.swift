@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Runtime
 
 /// `POST /-/reload` (SPEC §5): reload now and answer with the outcome. 200 with a JSON summary
 /// of what changed; 400 with the diagnostics of `kiothc check --format json` when the new

@@ -1,4 +1,5 @@
 import PingStore
+import Runtime
 
 /// Everything `kiothc serve` is told, with the defaults of SPEC §2 and §4.
 public struct ServeOptions: Sendable {
@@ -30,9 +31,18 @@ public struct ServeOptions: Sendable {
     public var watchConfig = true
     /// File events this close together become one reload.
     public var reloadDebounce: Duration = .milliseconds(150)
-    /// Test only (`KIOTHC_TEST_TIME_SCALE`): check durations and alert retry delays divided by
-    /// this, so end-to-end tests see a 60 s timeout expire in 1 s. Never set in production.
-    public var testTimeScale: Int64 = 1
-
     public init() {}
+
+    /// The part the runtime takes.
+    public var runtime: RuntimeOptions {
+        var options = RuntimeOptions()
+        options.configDirectory = configDirectory
+        options.dataDirectory = dataDirectory
+        options.durability = durability
+        options.keepPings = keepPings
+        options.reloadPoll = reloadPoll
+        options.watchConfig = watchConfig
+        options.reloadDebounce = reloadDebounce
+        return options
+    }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import Runtime
 
 /// Per-request context: Hummingbird's core storage plus the peer's address, for the ping record.
 struct ServerContext: RequestContext, RemoteAddressRequestContext {

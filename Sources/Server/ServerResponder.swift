@@ -1,4 +1,5 @@
 import Hummingbird
+import Runtime
 
 /// Dispatches requests: the Pinging API first, on its lean path, then the probes. One
 /// responder per listener, because it knows the listener's scheme.

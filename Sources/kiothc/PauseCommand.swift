@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import PingClient
-import Server
 
 /// `kiothc pause` and `kiothc resume`: through the running server's API, as any Healthchecks
 /// client would (POST /api/v3/checks/<uuid>/pause with the project's read-write key).

@@ -2,7 +2,7 @@ import ArgumentParser
 import CheckCatalog
 import Foundation
 import PingStore
-import Server
+import Runtime
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Server
+import Runtime
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json

@@ -3,6 +3,7 @@ import Foundation
 import Monitoring
 import PingStore
 import Testing
+@testable import Runtime
 @testable import Server
 
 /// The change set of a reload and of `kiothc plan`, as a function of (last applied catalog,

@@ -1,6 +1,7 @@
 import NIOHTTP1
 import Testing
 
+@testable import Runtime
 @testable import Server
 
 @Suite("Connection persistence (RFC 9112 §9.3)")

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import Runtime
 @testable import Server
 
 /// API keys and the admin token are compared without an early exit (SPEC §10): the result is

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+@testable import Runtime
 @testable import Server
 
 /// The dashboard through the router test client: login, sessions, CSRF and escaping. The

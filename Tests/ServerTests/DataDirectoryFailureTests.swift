@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import PingStore
 import Testing
+@testable import Runtime
 @testable import Server
 
 /// The message `serve` exits with when it cannot prepare its data directory at start

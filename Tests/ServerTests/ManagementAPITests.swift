@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Monitoring
 import PingStore
 import Testing
+@testable import Runtime
 @testable import Server
 
 /// The management API, `/metrics` and the probes through Hummingbird's router test client,
@@ -16,10 +17,12 @@ struct ManagementAPITests {
     static let yaml = """
         projects:
           ops:
+            ping_key: ops-ping-key
             api_keys: {read_only: ops-read-only-key-0001, read_write: ops-read-write-key-0001}
             channels:
               oncall: {kind: webhook, url: "http://127.0.0.1:9/x"}
           web:
+            ping_key: web-ping-key
             api_keys: {read_write: web-read-write-key-0001}
         checks:
           db-backup:
@@ -41,56 +44,28 @@ struct ManagementAPITests {
 
     final class Fixture: Sendable {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-api-\(UUID().uuidString)")
-        let store: PingStore
-        let states = CheckStates([:])
-        let clock = TestClock()
-        let uuids: [String: UUID]
-        let responder: ServerResponder
-        let status: CurrentReloadStatus
+        let clock = ManualClock(at: 1_700_000_000_000_000)
         let token = AdminToken("admin-token-for-tests-0123456789")
+        let app: TestApplication
 
         init(yaml: String = ManagementAPITests.yaml) throws {
-            let config = root.appendingPathComponent("checks.d")
-            try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
-            try Data(yaml.utf8).write(to: config.appendingPathComponent("checks.yaml"))
-            let result = try ConfigLoader.load(directory: config.path)
-            #expect(result.isValid, "\(result.diagnostics.map(\.message))")
-            var ids: [CheckDefinition.ID: UUID] = [:]
-            var byKey: [String: UUID] = [:]
-            for definition in result.catalog.checks {
-                let uuid = UUID()
-                ids[definition.id] = uuid
-                byKey[definition.id.key] = uuid
-            }
-            uuids = byKey
-            store = try PingStore.open(
-                DataDirectory(root.appendingPathComponent("data").path), options: PingStore.Options(durability: .write, maintenanceInterval: nil))
-            let serving = ServingCatalog(
-                catalog: result.catalog, uuids: ids, pingKeys: ["ops": "ops-ping-key", "web": "web-ping-key"],
-                apiKeys: ProjectAPIKeys.resolve(result.catalog, environment: [:]))
-            let catalog = CurrentCatalog(serving)
-            let clock = clock
-            let now: @Sendable () -> Int64 = { clock.now }
-            let pings = PingEndpoint(catalog: catalog, states: states, store: store, clock: now, maxRequestBody: 100_000)
-            let engine = StatusEngine(states: states, catalog: catalog, store: store, dispatcher: nil, logger: Logger(label: "test"), clock: now)
-            let api = ManagementAPI(
-                catalog: catalog, states: states, reader: store.reader, pause: RuntimePause(engine: engine),
-                clock: now, baseURL: "http://hc.test", pingLimit: 1000)
-            status = CurrentReloadStatus(ReloadStatus(
-                lastAttempt: 1, lastSucceeded: true, lastSuccess: 1, servingHash: 7, attemptedHash: 7, diagnostics: [], failure: nil))
-            responder = ServerResponder(
-                pings: pings, scheme: "http",
-                metrics: MetricsEndpoint(token: token, status: status, catalog: catalog, states: states, meter: pings.meter, store: store, clock: now),
-                api: api, dashboard: Dashboard(api: api, token: token, status: status, sessions: DashboardSessions()),
-                ready: { [store] in store.isOpen })
+            app = try TestApplication(root: root.path, yaml: yaml, clock: clock.clock, adminToken: token, baseURL: "http://hc.test")
         }
 
-        var application: some ApplicationProtocol { Application(responder: responder) }
+        var store: PingStore { app.runtime.store }
+        var states: CheckStates { app.runtime.states }
+        var status: CurrentReloadStatus { app.runtime.reloadStatus }
+        var application: some ApplicationProtocol { Application(responder: app.application.responder(scheme: "http")) }
 
-        func uuid(_ key: String) -> String { (uuids[key] ?? UUID()).uuidString.lowercased() }
+        /// The UUID of the check `key` (in whichever project declares it).
+        func uuid(_ key: String) -> String {
+            let snapshot = app.runtime.catalog.snapshot
+            let found = snapshot.catalog.checks.first { $0.id.key == key }.flatMap { snapshot.uuid(of: $0.id) }
+            return (found ?? UUID()).uuidString.lowercased()
+        }
 
         deinit {
-            try? store.close()
+            app.close()
             try? FileManager.default.removeItem(at: root)
         }
     }
@@ -445,8 +420,4 @@ struct ManagementAPITests {
         let value = JSONValue.object([("a", .string("\"\\\n\u{01}<&>\u{2028}")), ("b", .null), ("c", .double(2.5)), ("d", .double(3)), ("e", .double(.nan))])
         #expect(value.rendered() == #"{"a": "\"\\\n\u0001<&>\u2028", "b": null, "c": 2.5, "d": 3, "e": null}"#)
     }
-}
-
-extension TestClock {
-    func set(_ micros: Int64) { advance(by: micros - now) }
 }

@@ -7,6 +7,7 @@ import Monitoring
 import PingStore
 import Synchronization
 import Testing
+@testable import Runtime
 @testable import Server
 
 /// The ping path against a real store in a temporary directory, through Hummingbird's router
@@ -15,34 +16,26 @@ import Testing
 struct PingEndpointTests {
     final class Fixture: Sendable {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-endpoint-\(UUID().uuidString)")
-        let store: PingStore
         let faults = FaultInjector()
-        let states = CheckStates([:])
-        let uuid = UUID()
-        let clock = TestClock()
-        let endpoint: PingEndpoint
+        let clock = ManualClock(at: 1_800_000_000_000_000)
+        let app: TestApplication
+        let uuid: UUID
 
-        init(yaml: String = "checks:\n  backup: {name: Backup}\n") throws {
-            let config = root.appendingPathComponent("checks.d")
-            try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
-            try Data(yaml.utf8).write(to: config.appendingPathComponent("checks.yaml"))
-            let result = try ConfigLoader.load(directory: config.path)
-            let definition = try #require(result.catalog.checks.first)
-            store = try PingStore.open(
-                DataDirectory(root.appendingPathComponent("data").path),
-                options: PingStore.Options(durability: .fsync, maintenanceInterval: nil, faults: faults))
-            let serving = ServingCatalog(catalog: result.catalog, uuids: [definition.id: uuid], pingKeys: ["default": "test-ping-key"])
-            let clock = clock
-            endpoint = PingEndpoint(
-                catalog: CurrentCatalog(serving), states: states, store: store, clock: { clock.now }, maxRequestBody: 100)
+        init(yaml: String = "projects:\n  default: {ping_key: test-ping-key}\nchecks:\n  backup: {name: Backup}\n") throws {
+            app = try TestApplication(
+                root: root.path, yaml: yaml, durability: .fsync, faults: faults, clock: clock.clock, maxRequestBody: 100)
+            uuid = try #require(app.runtime.catalog.snapshot.entries.first?.uuid)
         }
 
+        var store: PingStore { app.runtime.store }
+        var states: CheckStates { app.runtime.states }
+
         var application: some ApplicationProtocol {
-            Application(responder: ServerResponder(pings: endpoint, scheme: "http"))
+            Application(responder: app.application.responder(scheme: "http"))
         }
 
         deinit {
-            try? store.close()
+            app.close()
             try? FileManager.default.removeItem(at: root)
         }
     }
@@ -172,11 +165,4 @@ struct PingEndpointTests {
         #expect(stored.remoteAddress == "203.0.113.9")
         #expect(stored.scheme == "https")
     }
-}
-
-/// Wall time as a test sets it, in microseconds.
-final class TestClock: Sendable {
-    private let micros = Mutex<Int64>(1_800_000_000_000_000)
-    var now: Int64 { micros.withLock { $0 } }
-    func advance(by delta: Int64) { micros.withLock { $0 += delta } }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NIOCore
+@testable import Runtime
 @testable import Server
 
 @Suite("Ping URLs are parsed as Healthchecks' URL patterns")

@@ -24,15 +24,16 @@ import NIOEmbedded
 import PingStore
 import Synchronization
 
+@testable import Runtime
 @testable import Server
 
-/// The server side of the ping path: a store in `root/data`, a fixed catalog, the responder.
+/// The application of `serve` (every route) over a store in `root/data` and a fixed catalog.
 final class RouteFuzzTarget: Sendable {
     /// Fixed identities, so the seed corpus and Fuzz/route.dict can name them.
     static let yaml = """
         projects:
-          ops: {name: Operations}
-          web: {name: Web}
+          ops: {name: Operations, ping_key: ops-ping-key}
+          web: {name: Web, ping_key: web-ping-key}
         checks:
           backup: {name: Backup, project: ops, timeout: 1h}
           post-only: {name: Post Only, project: ops, methods: POST, manual_resume: true}
@@ -49,40 +50,33 @@ final class RouteFuzzTarget: Sendable {
         "web/twin": "5d1f6e7a-0b0e-4a5e-9a21-3f2c4c8e0005",
         "web/twin-2": "5d1f6e7a-0b0e-4a5e-9a21-3f2c4c8e0006",
     ]
-    static let pingKeys = ["ops": "ops-key", "web": "web-key"]
     static let maxRequestBody = 12_000
-    /// The statuses the ping path and the probes may answer with; anything else (a 500 above
-    /// all) is a bug.
-    static let documentedStatuses: Set<Int> = [200, 204, 400, 404, 405, 408, 409, 413, 503]
+    /// The statuses the application may answer with: the ping path and the probes, and, for
+    /// everything else the fuzzer reaches through the whole application, the dashboard's and
+    /// the API's (303 after login, 401 without a session or key, 403 cross-site or another
+    /// project's check). Anything else (a 500 above all) is a bug.
+    static let documentedStatuses: Set<Int> = [200, 204, 303, 400, 401, 403, 404, 405, 408, 409, 413, 503]
 
     let root: String
-    let store: PingStore
+    let app: TestApplication
     let responder: ServerResponder
     let logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
     /// Microseconds; each ping is a second after the previous one.
     private let clock = FuzzClock()
 
-    /// Builds it in `root` (created; the caller removes it).
-    init(root: String) throws {
+    /// Builds it in `root` (created; the caller removes it), keeping `keepPings` per check (the
+    /// store's maintenance thread compacts beyond that, so a long fuzzing run stays small).
+    init(root: String, keepPings: Int = 20) throws {
         self.root = root
-        let config = root + "/checks.d"
-        try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
-        try Data(Self.yaml.utf8).write(to: URL(fileURLWithPath: config + "/checks.yaml"))
-        let loaded = try ConfigLoader.load(directory: config)
-        precondition(loaded.isValid, DiagnosticReport(loaded, strict: false).render(.text))
-        var uuids: [CheckDefinition.ID: UUID] = [:]
-        for check in loaded.catalog.checks {
-            uuids[check.id] = UUID(uuidString: Self.uuids["\(check.id)"]!)!
-        }
-        store = try PingStore.open(
-            DataDirectory(root + "/data"), options: PingStore.Options(durability: .write, keepPings: 20, maintenanceInterval: nil))
-        let serving = ServingCatalog(catalog: loaded.catalog, uuids: uuids, pingKeys: Self.pingKeys)
         let clock = clock
-        let endpoint = PingEndpoint(
-            catalog: CurrentCatalog(serving), states: CheckStates([:]), store: store, clock: { clock.tick() },
+        app = try TestApplication(
+            root: root, yaml: Self.yaml, uuids: Self.uuids, keepPings: keepPings, clock: RuntimeClock(now: { clock.tick() }),
             maxRequestBody: Self.maxRequestBody)
-        responder = ServerResponder(pings: endpoint, scheme: "http")
+        precondition(app.runtime.catalog.snapshot.count == Self.uuids.count)
+        responder = app.application.responder(scheme: "http")
     }
+
+    var store: PingStore { app.runtime.store }
 
     /// The status the server answers `input` with. The responder never throws (every path
     /// answers), so an error is a bug too and is passed on.
@@ -100,12 +94,6 @@ final class RouteFuzzTarget: Sendable {
         // 100,000 inputs).
         _ = try? await channel.finish()
         return response.status.code
-    }
-
-    /// Checkpoint and compact as `serve` would, so the data directory stays small.
-    func maintain() {
-        try? store.checkpoint()
-        try? store.compactPending()
     }
 }
 

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Monitoring
 import PingStore
+import Runtime
 
 /// URLs the API prints, for one request: Healthchecks' `ping_url`, `update_url`, `pause_url`,
 /// `resume_url` and ping `body_url`.

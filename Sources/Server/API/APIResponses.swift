@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Runtime
 
 /// Responses of the management API, with Healthchecks' CORS headers on every one (its `@cors`
 /// decorator): any origin, the `X-Api-Key` header, the route's methods, 10 minutes of preflight.

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Monitoring
 import PingStore
+import Runtime
 
 /// The Healthchecks-compatible management API (SPEC §7) under `/api/v1/`, `/api/v2/` and
 /// `/api/v3/` (the versions differ only in the URLs they print, as in Healthchecks):

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Monitoring
+import Runtime
 
 /// The dashboard at `/` (SPEC §7): server-rendered HTML that works without JavaScript, a
 /// small script that refreshes the page's content every 10 s, login with a project API key or

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Runtime
 
 /// The dashboard's only script and stylesheet, served from `/static/` so the pages can forbid
 /// inline scripts and styles.

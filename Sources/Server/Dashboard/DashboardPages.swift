@@ -1,5 +1,6 @@
 import Foundation
 import Monitoring
+import Runtime
 
 /// The dashboard's pages as HTML strings. Every value that is not a literal of this file goes
 /// through `HTML.escape`.
@@ -70,14 +71,14 @@ enum DashboardPages {
 
     static func expectation(_ view: CheckView) -> String {
         if let timeout = view.timeout {
-            return "every \(HTML.escape(HTML.duration(timeout)))"
+            return "every \(HTML.escape(TimeText.duration(timeout)))"
         }
         return "<code>\(HTML.escape(view.schedule ?? ""))</code> <span class=\"muted\">\(HTML.escape(view.definition.tz))</span>"
     }
 
     static func time(_ micros: Int64?, now: Int64, none: String = "never") -> String {
         guard let micros else { return "<span class=\"muted\">\(HTML.escape(none))</span>" }
-        return "<time datetime=\"\(HTML.escape(UTCTime.seconds(micros)))\">\(HTML.escape(UTCTime.readable(micros)))</time> <span class=\"muted\">\(HTML.escape(HTML.relative(micros, now: now)))</span>"
+        return "<time datetime=\"\(HTML.escape(UTCTime.seconds(micros)))\">\(HTML.escape(UTCTime.readable(micros)))</time> <span class=\"muted\">\(HTML.escape(TimeText.relative(micros, now: now)))</span>"
     }
 
     static func who(_ viewer: Viewer) -> String {
@@ -99,7 +100,7 @@ enum DashboardPages {
                 <td><a href="/checks/\(view.code)">\(e(definition.name))</a><br><span class="muted">\(e(definition.id.key))</span></td>\
                 <td><code>\(e(definition.slug))</code></td>\
                 <td>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</td>\
-                <td>\(expectation(view))<br><span class="muted">grace \(e(HTML.duration(definition.grace)))</span></td>\
+                <td>\(expectation(view))<br><span class="muted">grace \(e(TimeText.duration(definition.grace)))</span></td>\
                 <td>\(time(view.state.lastPing, now: now))</td>\
                 <td>\(time(view.nextPing, now: now, none: "—"))</td>\
                 </tr>
@@ -141,7 +142,7 @@ enum DashboardPages {
             pingRows += """
                 <tr class="ping"><td>#\(ping.n)</td><td>\(e(kind))</td><td>\(time(ping.time, now: now))</td>\
                 <td>\(e(ping.method)) \(e(ping.scheme))<br><span class="muted">\(e(ping.remoteAddress))</span></td>\
-                <td>\(e(ping.userAgent))</td><td>\(ping.duration.map { e(HTML.duration(Int($0 / 1_000_000))) } ?? "")</td><td>\(body)</td></tr>
+                <td>\(e(ping.userAgent))</td><td>\(ping.duration.map { e(TimeText.duration(Int($0 / 1_000_000))) } ?? "")</td><td>\(body)</td></tr>
 
                 """
         }
@@ -180,7 +181,7 @@ enum DashboardPages {
                 <dt>Project / key</dt><dd>\(e(definition.id.project)) / \(e(definition.id.key))</dd>
                 <dt>Slug</dt><dd><code>\(e(definition.slug))</code></dd>
                 \(viewer.canWrite ? "<dt>UUID</dt><dd><code>\(view.code)</code></dd>" : "<dt>Unique key</dt><dd><code>\(view.uniqueKey)</code></dd>")
-                <dt>Schedule</dt><dd>\(expectation(view)), grace \(e(HTML.duration(definition.grace)))</dd>
+                <dt>Schedule</dt><dd>\(expectation(view)), grace \(e(TimeText.duration(definition.grace)))</dd>
                 <dt>Tags</dt><dd>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</dd>
                 <dt>Description</dt><dd>\(e(definition.desc))</dd>
                 <dt>Pings</dt><dd>\(view.state.nPings)</dd>

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Synchronization
 
 /// Dashboard logins, in memory: a random session id (the cookie) maps to the credential that

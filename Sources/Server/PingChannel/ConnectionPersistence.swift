@@ -1,4 +1,5 @@
 import NIOHTTP1
+import Runtime
 
 /// Whether an HTTP/1.x connection persists after an answer (RFC 9112 §9.3): not if the
 /// `Connection` field holds the `close` option; else yes for HTTP/1.1, and for HTTP/1.0 only

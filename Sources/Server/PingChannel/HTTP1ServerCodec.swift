@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import Runtime
 
 /// Turns NIO's HTTP/1 parts into Hummingbird's and back, as NIOHTTPTypesHTTP1's
 /// `HTTP1ToHTTPServerCodec` does, and keeps what that conversion loses, the request's version,

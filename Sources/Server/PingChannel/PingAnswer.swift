@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Runtime
 
 /// An answer of the Pinging API, in a form both ping paths write: Hummingbird's responder
 /// (as a `Response`) and the event loop's `PingChannelHandler` (as HTTP parts).

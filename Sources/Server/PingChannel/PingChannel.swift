@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import Runtime
 
 /// A plain HTTP/1.x connection: Hummingbird's `HTTP1Channel` pipeline with
 /// `PingChannelHandler` added behind its connection-state handler, so pings are answered on

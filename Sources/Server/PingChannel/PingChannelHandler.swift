@@ -1,6 +1,7 @@
 import HTTPTypes
 import HummingbirdCore
 import Logging
+import Runtime
 import NIOCore
 import NIOHTTPTypes
 
@@ -174,11 +175,11 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let handler = NIOLoopBound(self, eventLoop: eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
         let (endpoint, logger) = (endpoint, logger)
-        endpoint.store(recording) { error in
+        endpoint.recorder.record(recording) { error in
             // The answer is made on the event loop, not on the store's writer thread, which
             // every ping of a batch waits for.
             let answer: @Sendable () -> Void = {
-                handler.value.answered(endpoint.stored(recording, error: error, logger: logger), context: boundContext.value)
+                handler.value.answered(endpoint.stored(recording, ping: reading.ping, error: error, logger: logger), context: boundContext.value)
             }
             if eventLoop.inEventLoop { answer() } else { eventLoop.execute(answer) }
         }

@@ -1,0 +1,1 @@
+../../Tests/ServerTests/TestApplication.swift

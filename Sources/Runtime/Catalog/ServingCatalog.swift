@@ -1,0 +1,82 @@
+import CheckCatalog
+import Foundation
+import Monitoring
+
+/// The catalog as the ping path reads it: every check by UUID and by (ping key, slug), built
+/// once per (re)load and swapped whole, so a ping sees one catalog, never a mix.
+public final class ServingCatalog: Sendable {
+    public struct Entry: Sendable {
+        public let uuid: UUID
+        public let definition: CheckDefinition
+    }
+
+    public enum SlugLookup {
+        case found(Entry)
+        case notFound
+        case ambiguous
+    }
+
+    public let catalog: Catalog
+    public let pingKeys: [String: String]
+    /// Every project's resolved API keys, for the management API, dashboard and `/metrics`.
+    public let apiKeys: [String: ProjectAPIKeys]
+    /// Each check's position in `catalog.checks`: a definition is held once, not copied into
+    /// every index (copies cost about 0.8 KB per check, measured with heaptrack).
+    private let byUUID: [UUID: Int]
+    /// ping key -> slug -> the check with that slug, or `.several` (a conflict, answered 409).
+    private let bySlug: [String: [String: SlugTarget]]
+    /// The registry's UUID of every check of `catalog`.
+    public let uuidsByID: [CheckDefinition.ID: UUID]
+
+    private enum SlugTarget {
+        case check(UUID)
+        case several
+    }
+
+    /// - Parameters:
+    ///   - uuids: the registry's UUID of every check of the catalog.
+    ///   - pingKeys: every project's resolved (or generated) ping key, by project id.
+    public init(catalog: Catalog, uuids: [CheckDefinition.ID: UUID], pingKeys: [String: String], apiKeys: [String: ProjectAPIKeys] = [:]) {
+        self.catalog = catalog
+        self.pingKeys = pingKeys
+        self.apiKeys = apiKeys
+        self.uuidsByID = uuids
+        var byUUID: [UUID: Int] = [:]
+        var bySlug: [String: [String: SlugTarget]] = [:]
+        byUUID.reserveCapacity(catalog.checks.count)
+        for (index, definition) in catalog.checks.enumerated() {
+            guard let uuid = uuids[definition.id] else { continue }
+            byUUID[uuid] = index
+            if let key = pingKeys[definition.id.project], !definition.slug.isEmpty {
+                bySlug[key, default: [:]][definition.slug] = bySlug[key]?[definition.slug] == nil ? .check(uuid) : .several
+            }
+        }
+        self.byUUID = byUUID
+        self.bySlug = bySlug
+    }
+
+    public func check(_ uuid: UUID) -> Entry? {
+        byUUID[uuid].map { Entry(uuid: uuid, definition: catalog.checks[$0]) }
+    }
+
+    public func uuid(of id: CheckDefinition.ID) -> UUID? { uuidsByID[id] }
+
+    public func check(pingKey: Substring, slug: Substring) -> SlugLookup {
+        switch bySlug[String(pingKey)]?[String(slug)] {
+        case nil: return .notFound
+        case .several: return .ambiguous
+        case .check(let uuid): return check(uuid).map { .found($0) } ?? .notFound
+        }
+    }
+
+    public var count: Int { byUUID.count }
+    /// Every check that has a UUID, in catalog order.
+    public var entries: [Entry] {
+        catalog.checks.compactMap { definition in uuidsByID[definition.id].map { Entry(uuid: $0, definition: definition) } }
+    }
+}
+
+extension ServingCatalog {
+    /// No checks: what serves before the first load is applied.
+    public static let empty = ServingCatalog(catalog: Catalog(projects: [], checks: [], files: []), uuids: [:], pingKeys: [:])
+}

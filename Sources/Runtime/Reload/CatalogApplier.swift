@@ -1,0 +1,193 @@
+import CheckCatalog
+import Foundation
+import Logging
+import Monitoring
+import PingStore
+
+/// Applies a loaded configuration to the running server — the one path for the start and for
+/// every reload (SPEC §1.3, §5):
+///
+/// 1. validate everything, secrets included, before touching anything (a rejected config
+///    changes nothing);
+/// 2. compute the change against the registry and the last applied snapshot;
+/// 3. write the registry: new identities get UUIDs, removed ones are retired (never reused);
+/// 4. swap the new serving catalog in, in one step;
+/// 5. only then move removed checks' files aside and drop their runtime state, so no ping is
+///    accepted for a check whose files are gone;
+/// 6. write `catalog.json` and log what changed.
+///
+/// A value owned by one task at a time (the start, then the reloader), never shared.
+public struct CatalogApplier: Sendable {
+    public enum Outcome: Sendable {
+        case applied(CatalogUpdate, warnings: [Diagnostic])
+        case rejected(LoadResult)
+    }
+
+    /// An I/O failure before the swap: the old configuration keeps serving.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        /// The store's error behind it, if that is what failed (its errno and file).
+        public var cause: StoreError? = nil
+        public var description: String { message }
+    }
+
+    public let data: DataDirectory
+    public let store: PingStore
+    public let current: CurrentCatalog
+    public let states: CheckStates
+    public let environment: [String: String]
+    public let urls: PingURLFormat
+    public let logger: Logger
+    private(set) var registry: Registry
+    /// `catalog.json` as found at start, until the first apply. From then on the previous
+    /// snapshot is rebuilt from the serving catalog when a reload compares against it, rather
+    /// than keeping every check's settings as strings between reloads (~0.6 KB per check).
+    private var snapshotAtStart: AppliedCatalog?
+    private var appliedOnce = false
+
+    public init(
+        data: DataDirectory, store: PingStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
+        urls: PingURLFormat, logger: Logger
+    ) throws {
+        self.data = data
+        self.store = store
+        self.current = current
+        self.states = states
+        self.environment = environment
+        self.urls = urls
+        self.logger = logger
+        registry = try Registry.load(from: data)
+        do {
+            snapshotAtStart = try AppliedCatalog.load(from: data)
+        } catch {
+            // Only the rename/settings comparison depends on it; it is rewritten below.
+            logger.warning("ignoring the snapshot of the last applied catalog: \(error)")
+            snapshotAtStart = nil
+        }
+    }
+
+    public mutating func apply(_ loaded: LoadResult, now: Int64) throws(Failure) -> Outcome {
+        let checked = loaded.adding(SecretResolver(environment: environment).check(loaded.catalog))
+        guard checked.isValid else { return .rejected(checked) }
+        let catalog = checked.catalog
+
+        var change = CatalogChange.between(previous: previous, registry: registry, catalog: catalog)
+        let pingKeys: [String: String]
+        var next = registry
+        do {
+            pingKeys = try Self.pingKeys(catalog, data: data, environment: environment)
+            let assigned = try next.assign(catalog.checks.map(\.id))
+            change = change.assigning(assigned)
+            // Every removed check, in one registry write; only the log is cut at `logLimit`.
+            try next.retire(change.removed.map(\.id), at: now)
+        } catch {
+            throw Failure(message: "cannot write the data directory '\(data.path)': \(error)", cause: error as? StoreError)
+        }
+        registry = next
+
+        var uuids: [CheckDefinition.ID: UUID] = [:]
+        uuids.reserveCapacity(catalog.checks.count)
+        for definition in catalog.checks {
+            uuids[definition.id] = registry.uuid(for: definition.id)
+        }
+        let serving = ServingCatalog(
+            catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
+        current.swap(serving)
+
+        for removed in change.removed {
+            states.forget(removed.uuid)
+            do {
+                try store.retire(removed.uuid)
+            } catch {
+                logger.error(
+                    "check removed, but its ping files could not be moved to retired/; they stay in pings/",
+                    metadata: ["check": "\(removed.id)", "check.uuid": "\(PingURLFormat.name(removed.uuid))", "error": "\(error)"])
+            }
+        }
+        let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
+        do {
+            try snapshot.save(to: data)
+        } catch {
+            logger.error("cannot write \(AppliedCatalog.path(in: data)); the next plan cannot see renames: \(error)")
+        }
+        snapshotAtStart = nil
+        appliedOnce = true
+        log(change)
+        return .applied(CatalogUpdate(change: change, serving: serving), warnings: checked.diagnostics)
+    }
+
+    /// The catalog as last applied: the serving one once this applier applied one.
+    private var previous: AppliedCatalog? {
+        guard appliedOnce else { return snapshotAtStart }
+        let serving = current.snapshot
+        return AppliedCatalog(serving.catalog, uuids: serving.uuidsByID, at: 0)
+    }
+
+    /// At most this many lines per kind of change: a first start with 10,000 checks must not
+    /// flood the log.
+    public static let logLimit = 50
+
+    /// One line per change, each with the check's identity and UUID as metadata.
+    private func log(_ change: CatalogChange) {
+        for added in change.added.prefix(Self.logLimit) {
+            let uuid = added.uuid.map(PingURLFormat.name) ?? "?"
+            logger.notice(
+                "check added: \(added.id) at \(urls.uuidURL(uuid))\(urls.slugURL(project: added.id.project, slug: added.slug).map { " and \($0)" } ?? "")",
+                metadata: ["check": "\(added.id)", "check.uuid": "\(uuid)"])
+        }
+        for removed in change.removed.prefix(Self.logLimit) {
+            let uuid = PingURLFormat.name(removed.uuid)
+            let slug = removed.slug.flatMap { urls.slugURL(project: removed.id.project, slug: $0) }
+            // A slug URL that another check answers (it shared the slug, or took it) is no 404.
+            let gone: String
+            switch (slug, removed.slugSuccessor) {
+            case (let slug?, let successor?):
+                gone = "\(urls.uuidURL(uuid)) now answers 404; slug URL \(slug) now answers \(successor.answer)"
+            case (let slug?, nil):
+                gone = "\(urls.uuidURL(uuid)) and \(slug) now answer 404"
+            case (nil, _):
+                gone = "\(urls.uuidURL(uuid)) now answers 404"
+            }
+            logger.notice(
+                "check removed: \(removed.id); \(gone); its pings are in retired/",
+                metadata: ["check": "\(removed.id)", "check.uuid": "\(uuid)"])
+        }
+        for renamed in change.renamed.prefix(Self.logLimit) {
+            let old = urls.slugURL(project: renamed.id.project, slug: renamed.oldSlug) ?? "(no slug URL)"
+            let new = urls.slugURL(project: renamed.id.project, slug: renamed.newSlug) ?? "(no slug URL)"
+            let kept = renamed.oldSlugSuccessor.map { "; \(old) now answers \($0.answer)" } ?? ""
+            logger.notice(
+                "check renamed: \(renamed.id) '\(renamed.oldName)' -> '\(renamed.newName)'; slug URL \(old) -> \(new)\(kept)",
+                metadata: ["check": "\(renamed.id)", "check.uuid": "\(PingURLFormat.name(renamed.uuid))"])
+        }
+        for setting in change.changed.prefix(Self.logLimit) {
+            logger.notice(
+                "check changed: \(setting.id) \(setting.field): \(setting.old.map { "'\($0)'" } ?? "(none)") -> \(setting.new.map { "'\($0)'" } ?? "(none)")",
+                metadata: ["check": "\(setting.id)", "check.uuid": "\(PingURLFormat.name(setting.uuid))"])
+        }
+        let hidden = [change.added.count, change.removed.count, change.renamed.count, change.changed.count].map { max(0, $0 - Self.logLimit) }.reduce(0, +)
+        if hidden > 0 {
+            logger.notice("\(hidden) more changes are not logged; 'kiothc plan' before a change lists them all")
+        }
+        for conflict in change.newConflicts {
+            logger.warning(
+                "new slug conflict in project '\(conflict.project)': \(conflict.keys.joined(separator: ", ")) share slug '\(conflict.slug)'; \(urls.slugURL(project: conflict.project, slug: conflict.slug) ?? "") answers 409",
+                metadata: ["project": "\(conflict.project)"])
+        }
+    }
+
+    /// Every project's ping key: the configured one, resolved, or one generated once and kept.
+    public static func pingKeys(_ catalog: Catalog, data: DataDirectory, environment: [String: String]) throws -> [String: String] {
+        let resolver = SecretResolver(environment: environment)
+        var keys: [String: String] = [:]
+        for project in catalog.projects {
+            if let secret = project.pingKey, case .success(let value) = resolver.resolve(secret) { keys[project.id] = value }
+        }
+        var generated = try PingKeys.load(from: data)
+        let configured = Set(keys.values)
+        for project in catalog.projects where keys[project.id] == nil {
+            keys[project.id] = try generated.key(for: project.id, avoiding: configured)
+        }
+        return keys
+    }
+}

@@ -1,0 +1,181 @@
+import CheckCatalog
+import Foundation
+import Monitoring
+import PingStore
+
+/// What loading a catalog does to the one applied before it (SPEC §1.3, §5, §8 `plan`): checks
+/// created and deleted, renamed (same identity, new name and slug), settings changed, and slug
+/// conflicts that did not exist before. Computed the same way by the reloader, at start and by
+/// `kiothc plan`; delivered to `CatalogChangeFeed` subscribers after every successful load.
+public struct CatalogChange: Sendable {
+    public struct Added: Sendable {
+        public var id: CheckDefinition.ID
+        /// nil in a plan: the server assigns it when it loads the check.
+        public var uuid: UUID?
+        public var name: String
+        public var slug: String
+    }
+
+    public struct Removed: Sendable {
+        public var id: CheckDefinition.ID
+        public var uuid: UUID
+        /// From the last applied catalog; nil when the data directory has no snapshot of it.
+        public var slug: String?
+        /// The checks that answer that slug URL after the change (it shared the slug, or a
+        /// check took it); nil when the slug URL answers 404.
+        public var slugSuccessor: SlugSuccessor? = nil
+    }
+
+    /// Who answers a slug URL that a removed or renamed check leaves behind: the URL keeps
+    /// answering, so "now answers 404" would be false.
+    public struct SlugSuccessor: Sendable, Equatable {
+        /// Sorted; several: the slug URL answers 409 ambiguous slug.
+        public var checks: [CheckDefinition.ID]
+        /// Several checks shared the slug before the change (it answered 409).
+        public var wasShared: Bool
+
+        /// `tour/b (no longer ambiguous)`, `409 (ambiguous: tour/b, tour/c)`: what the slug URL
+        /// answers now, after "now answers ".
+        public var answer: String {
+            if checks.count == 1 { return "\(checks[0])" + (wasShared ? " (no longer ambiguous)" : "") }
+            return "409 (ambiguous: \(checks.map { "\($0)" }.joined(separator: ", ")))"
+        }
+    }
+
+    public struct Renamed: Sendable {
+        public var id: CheckDefinition.ID
+        public var uuid: UUID
+        public var oldName: String
+        public var oldSlug: String
+        public var newName: String
+        public var newSlug: String
+        /// The checks that answer the old slug URL after the change; nil: it answers 404.
+        public var oldSlugSuccessor: SlugSuccessor? = nil
+    }
+
+    public struct SettingChange: Sendable {
+        public var id: CheckDefinition.ID
+        public var uuid: UUID
+        public var field: String
+        /// nil: the field did not apply before (e.g. `schedule` replacing `timeout`).
+        public var old: String?
+        public var new: String?
+    }
+
+    public struct Conflict: Sendable, Hashable {
+        public var project: String
+        public var slug: String
+        /// Keys of the checks sharing the slug, sorted.
+        public var keys: [String]
+    }
+
+    public var added: [Added] = []
+    public var removed: [Removed] = []
+    public var renamed: [Renamed] = []
+    public var changed: [SettingChange] = []
+    public var newConflicts: [Conflict] = []
+
+    public var isEmpty: Bool {
+        added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && newConflicts.isEmpty
+    }
+
+    /// UUIDs of every check whose definition changed in a way a scheduler cares about.
+    public var changedUUIDs: Set<UUID> { Set(changed.map(\.uuid)) }
+
+    /// Compares `catalog` against what the data directory says was applied last.
+    /// - Parameters:
+    ///   - previous: the snapshot of the last applied catalog; nil when there is none (renames
+    ///     and setting changes cannot be told then, only creations and deletions).
+    ///   - registry: identity -> UUID of every live check.
+    public static func between(previous: AppliedCatalog?, registry: Registry, catalog: Catalog) -> CatalogChange {
+        var change = CatalogChange()
+        let before = Dictionary((previous?.checks ?? []).map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
+        let slugsBefore = slugOwners((previous?.checks ?? []).map(\.identity), slugs: (previous?.checks ?? []).map(\.slug))
+        let slugsAfter = slugOwners(catalog.checks.map(\.id), slugs: catalog.checks.map(\.slug))
+        func successor(project: String, slug: String) -> SlugSuccessor? {
+            guard !slug.isEmpty, let owners = slugsAfter[SlugURL(project: project, slug: slug)] else { return nil }
+            return SlugSuccessor(checks: owners.sorted(), wasShared: (slugsBefore[SlugURL(project: project, slug: slug)]?.count ?? 0) > 1)
+        }
+        var current: Set<CheckIdentity> = []
+        for definition in catalog.checks {
+            let identity = definition.id
+            current.insert(identity)
+            guard let uuid = registry.uuid(for: identity) else {
+                change.added.append(Added(id: definition.id, uuid: nil, name: definition.name, slug: definition.slug))
+                continue
+            }
+            guard let old = before[uuid] else { continue }
+            if old.name != definition.name || old.slug != definition.slug {
+                change.renamed.append(Renamed(
+                    id: definition.id, uuid: uuid, oldName: old.name, oldSlug: old.slug, newName: definition.name, newSlug: definition.slug,
+                    oldSlugSuccessor: old.slug == definition.slug ? nil : successor(project: identity.project, slug: old.slug)))
+            }
+            let settings = definition.settings
+            for field in CheckDefinition.settingFields where old.settings[field] != settings[field] {
+                change.changed.append(SettingChange(id: definition.id, uuid: uuid, field: field, old: old.settings[field], new: settings[field]))
+            }
+        }
+        for (identity, uuid) in registry.checks.sorted(by: { $0.key < $1.key }) where !current.contains(identity) {
+            let slug = before[uuid]?.slug
+            change.removed.append(Removed(
+                id: identity, uuid: uuid, slug: slug, slugSuccessor: slug.flatMap { successor(project: identity.project, slug: $0) }))
+        }
+        let oldConflicts = conflicts(previous?.checks.map { (project: $0.project, key: $0.key, slug: $0.slug) } ?? [])
+        change.newConflicts = conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
+            .filter { !oldConflicts.contains($0) }
+        return change
+    }
+
+    /// A project's slug: one slug URL.
+    public struct SlugURL: Hashable {
+        public var project: String
+        public var slug: String
+    }
+
+    /// The checks on each slug URL.
+    public static func slugOwners(_ checks: [CheckDefinition.ID], slugs: [String]) -> [SlugURL: [CheckDefinition.ID]] {
+        var owners: [SlugURL: [CheckDefinition.ID]] = [:]
+        for (check, slug) in zip(checks, slugs) where !slug.isEmpty {
+            owners[SlugURL(project: check.project, slug: slug), default: []].append(check)
+        }
+        return owners
+    }
+
+    /// Slugs shared by several checks of one project.
+    public static func conflicts(_ checks: [(project: String, key: String, slug: String)]) -> [Conflict] {
+        var groups: [String: [String: [String]]] = [:]
+        for check in checks where !check.slug.isEmpty {
+            groups[check.project, default: [:]][check.slug, default: []].append(check.key)
+        }
+        var result: [Conflict] = []
+        for (project, slugs) in groups.sorted(by: { $0.key < $1.key }) {
+            for (slug, keys) in slugs.sorted(by: { $0.key < $1.key }) where keys.count > 1 {
+                result.append(Conflict(project: project, slug: slug, keys: keys.sorted()))
+            }
+        }
+        return result
+    }
+
+    /// The same change with the UUIDs the registry assigned to created checks.
+    public func assigning(_ uuids: [CheckIdentity: UUID]) -> CatalogChange {
+        var change = self
+        for index in change.added.indices {
+            let id = change.added[index].id
+            change.added[index].uuid = uuids[id]
+        }
+        return change
+    }
+}
+
+extension AppliedCatalog {
+    /// The snapshot of a catalog as served: every check with its UUID.
+    public init(_ catalog: Catalog, uuids: [CheckDefinition.ID: UUID], at time: Int64) {
+        let checks = catalog.checks.compactMap { definition -> AppliedCatalog.Check? in
+            guard let uuid = uuids[definition.id] else { return nil }
+            return AppliedCatalog.Check(
+                uuid: uuid, project: definition.id.project, key: definition.id.key, name: definition.name, slug: definition.slug,
+                settings: definition.settings)
+        }
+        self.init(checks: checks, appliedAt: time)
+    }
+}

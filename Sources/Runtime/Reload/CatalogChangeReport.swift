@@ -1,0 +1,195 @@
+import Foundation
+
+/// A `CatalogChange` for people (the `kiothc plan` table) and programs (`--format json`, the
+/// body of `POST /-/reload`). docs/reload.md documents the JSON; its keys are stable.
+public struct CatalogChangeReport: Sendable {
+    public let change: CatalogChange
+    public let urls: PingURLFormat
+
+    public init(_ change: CatalogChange, urls: PingURLFormat) {
+        self.change = change
+        self.urls = urls
+    }
+
+    // MARK: JSON
+
+    public struct Document: Encodable {
+        public struct Created: Encodable {
+            public var project: String
+            public var key: String
+            public var name: String
+            public var uuid: String?
+            public var slug_url: String?
+        }
+        public struct Deleted: Encodable {
+            public var project: String
+            public var key: String
+            public var uuid: String
+            /// URLs that answer 404 once the change is applied.
+            public var broken_urls: [String]
+            /// Its slug URL when other checks answer it after the change (absent otherwise).
+            public var kept_urls: [KeptURL]?
+        }
+        public struct KeptURL: Encodable {
+            public var url: String
+            /// project/key of the checks answering it; several: it answers 409 ambiguous slug.
+            public var answered_by: [String]
+        }
+        public struct Renamed: Encodable {
+            public var project: String
+            public var key: String
+            public var uuid: String
+            public var old_name: String
+            public var new_name: String
+            public var old_slug_url: String?
+            public var new_slug_url: String?
+            /// project/key of the checks that answer the old slug URL after the change; absent
+            /// when it answers 404.
+            public var old_slug_url_answered_by: [String]?
+        }
+        public struct Changed: Encodable {
+            public var project: String
+            public var key: String
+            public var uuid: String
+            public var field: String
+            public var old: String?
+            public var new: String?
+        }
+        public struct Conflict: Encodable {
+            public var project: String
+            public var slug: String
+            public var keys: [String]
+            public var slug_url: String?
+        }
+        public struct Summary: Encodable {
+            public var created: Int
+            public var deleted: Int
+            public var renamed: Int
+            public var changed: Int
+            public var new_conflicts: Int
+        }
+
+        public var changes: Bool
+        public var summary: Summary
+        public var created: [Created]
+        public var deleted: [Deleted]
+        public var renamed: [Renamed]
+        public var changed: [Changed]
+        public var new_conflicts: [Conflict]
+    }
+
+    public var document: Document {
+        Document(
+            changes: !change.isEmpty,
+            summary: Document.Summary(
+                created: change.added.count, deleted: change.removed.count, renamed: change.renamed.count,
+                changed: Set(change.changed.map(\.uuid)).count, new_conflicts: change.newConflicts.count),
+            created: change.added.map {
+                Document.Created(
+                    project: $0.id.project, key: $0.id.key, name: $0.name, uuid: $0.uuid.map(PingURLFormat.name),
+                    slug_url: urls.slugURL(project: $0.id.project, slug: $0.slug))
+            },
+            deleted: change.removed.map { removed in
+                let uuid = PingURLFormat.name(removed.uuid)
+                let slug = removed.slug.flatMap { urls.slugURL(project: removed.id.project, slug: $0) }
+                let kept = slug.flatMap { url in removed.slugSuccessor.map { Document.KeptURL(url: url, answered_by: $0.checks.map { "\($0)" }) } }
+                return Document.Deleted(
+                    project: removed.id.project, key: removed.id.key, uuid: uuid,
+                    broken_urls: [urls.uuidURL(uuid)] + (kept == nil ? [slug].compactMap { $0 } : []),
+                    kept_urls: kept.map { [$0] })
+            },
+            renamed: change.renamed.map {
+                Document.Renamed(
+                    project: $0.id.project, key: $0.id.key, uuid: PingURLFormat.name($0.uuid), old_name: $0.oldName, new_name: $0.newName,
+                    old_slug_url: urls.slugURL(project: $0.id.project, slug: $0.oldSlug),
+                    new_slug_url: urls.slugURL(project: $0.id.project, slug: $0.newSlug),
+                    old_slug_url_answered_by: $0.oldSlugSuccessor.map { $0.checks.map { "\($0)" } })
+            },
+            changed: change.changed.map {
+                Document.Changed(project: $0.id.project, key: $0.id.key, uuid: PingURLFormat.name($0.uuid), field: $0.field, old: $0.old, new: $0.new)
+            },
+            new_conflicts: change.newConflicts.map {
+                Document.Conflict(project: $0.project, slug: $0.slug, keys: $0.keys, slug_url: urls.slugURL(project: $0.project, slug: $0.slug))
+            })
+    }
+
+    public func json() -> String {
+        Self.encode(document)
+    }
+
+    public static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    // MARK: Text
+
+    /// The plan as a person reads it: one block per kind of change, `+ - ~ !` markers as
+    /// Terraform's, then a summary line.
+    public func text() -> String {
+        var out = ""
+        if !change.added.isEmpty {
+            out += "Checks to create:\n"
+            for added in change.added {
+                out += "  + \(added.id)  \"\(added.name)\"\(urls.slugURL(project: added.id.project, slug: added.slug).map { "  \($0)" } ?? "")\n"
+            }
+            out += "\n"
+        }
+        if !change.removed.isEmpty {
+            out += "Checks to delete (their pings move to retired/; these URLs will answer 404):\n"
+            for removed in change.removed {
+                let uuid = PingURLFormat.name(removed.uuid)
+                out += "  - \(removed.id)  \(uuid)\n"
+                out += "      \(urls.uuidURL(uuid))\n"
+                if let slug = removed.slug.flatMap({ urls.slugURL(project: removed.id.project, slug: $0) }) {
+                    if let successor = removed.slugSuccessor {
+                        out += "      not \(slug): it will answer \(successor.answer)\n"
+                    } else {
+                        out += "      \(slug)\n"
+                    }
+                }
+            }
+            out += "\n"
+        }
+        if !change.renamed.isEmpty {
+            out += "Checks to rename (UUID URL keeps working; the old slug URL will answer 404):\n"
+            for renamed in change.renamed {
+                out += "  ~ \(renamed.id)  \"\(renamed.oldName)\" -> \"\(renamed.newName)\"\n"
+                let old = urls.slugURL(project: renamed.id.project, slug: renamed.oldSlug) ?? "(no slug URL)"
+                let new = urls.slugURL(project: renamed.id.project, slug: renamed.newSlug) ?? "(no slug URL)"
+                out += "      \(old) -> \(new)\n"
+                if let successor = renamed.oldSlugSuccessor {
+                    out += "      not \(old): it will answer \(successor.answer)\n"
+                }
+            }
+            out += "\n"
+        }
+        if !change.changed.isEmpty {
+            out += "Settings to change:\n"
+            for setting in change.changed {
+                out += "  ~ \(setting.id)  \(setting.field): \(Self.quoted(setting.old)) -> \(Self.quoted(setting.new))\n"
+            }
+            out += "\n"
+        }
+        if !change.newConflicts.isEmpty {
+            out += "New slug conflicts (the slug URL will answer 409 ambiguous slug):\n"
+            for conflict in change.newConflicts {
+                out += "  ! \(conflict.project): \(conflict.keys.joined(separator: ", ")) share \(urls.slugURL(project: conflict.project, slug: conflict.slug) ?? conflict.slug)\n"
+            }
+            out += "\n"
+        }
+        let summary = document.summary
+        if change.isEmpty {
+            out += "No changes: the configuration matches the data directory.\n"
+        } else {
+            out += "Plan: \(summary.created) to create, \(summary.deleted) to delete, \(summary.renamed) to rename, \(summary.changed) with changed settings, \(summary.new_conflicts) new slug conflicts.\n"
+        }
+        return out
+    }
+
+    public static func quoted(_ value: String?) -> String {
+        value.map { "\"\($0)\"" } ?? "(none)"
+    }
+}

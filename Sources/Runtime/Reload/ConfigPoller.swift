@@ -1,0 +1,40 @@
+import BlockingWork
+import Logging
+import ServiceLifecycle
+
+/// The fallback for file systems where inotify sees nothing (NFS, some container mounts, a
+/// ConfigMap on an exotic volume): every `interval`, fingerprint the config tree (paths,
+/// sizes, mtimes, content hash) and wake the reloader when it differs from the last one.
+public struct ConfigPoller: Service {
+    public let directory: String
+    public let interval: Duration
+    public let queue: ReloadQueue
+    public let logger: Logger
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            // nil, not the tree as it is now: a change made after the start loaded the
+            // configuration and before this service ran would otherwise never be noticed. The
+            // first poll always wakes the reloader, which skips a reload when the content hash
+            // is the one it loaded.
+            var last: ConfigFingerprint?
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
+                let now = await fingerprint()
+                if now != last {
+                    last = now
+                    queue.notice(.poll)
+                }
+            }
+        }
+    }
+
+    private func fingerprint() async -> ConfigFingerprint? {
+        let directory = directory
+        return await blocking(named: "kiothc-poll") { try? ConfigFingerprint.compute(directory: directory) }
+    }
+}

@@ -1,0 +1,163 @@
+import BlockingWork
+import CheckCatalog
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The reload service: takes requests from `ReloadQueue`, loads the configuration off the
+/// cooperative pool (it reads files and may take half a second for 100,000 checks), applies
+/// it through `CatalogApplier`, records the outcome in `CurrentReloadStatus` and tells
+/// `CatalogChangeFeed` subscribers. One reload at a time, in order.
+public struct Reloader: Service {
+    public let queue: ReloadQueue
+    public let applier: CatalogApplier
+    public let configDirectory: String
+    public let status: CurrentReloadStatus
+    public let feed: CatalogChangeFeed
+    public let logger: Logger
+    /// File events within this window after the first become one reload (an editor's save
+    /// is a write, a rename and a chmod).
+    public let debounce: Duration
+    public let clock: @Sendable () -> Int64
+
+    public func run() async throws {
+        var applier = applier
+        var loggedRejection: UInt64?
+        await withGracefulShutdownHandler {
+            for await _ in queue.wakeups {
+                var pending = queue.take()
+                if pending.triggers.isEmpty { continue }
+                if !pending.triggers.contains(where: \.isExplicit) {
+                    try? await Task.sleep(for: debounce)
+                    let more = queue.take()
+                    pending.triggers.formUnion(more.triggers)
+                    pending.waiters += more.waiters
+                }
+                let explicit = pending.triggers.contains(where: \.isExplicit)
+                let lastAttempted = status.snapshot.attemptedHash
+                let started = ContinuousClock.now
+                let (next, result, warnings) = await blocking(named: "kiothc-reload") { [applier, configDirectory, clock] in
+                    var applier = applier
+                    let (result, warnings) = Self.reload(&applier, directory: configDirectory, skipIfUnchanged: explicit ? nil : lastAttempted, now: clock())
+                    return (applier, result, warnings)
+                }
+                applier = next
+                let took = ContinuousClock.now - started
+                record(result, warnings: warnings, triggers: pending.triggers, took: took, loggedRejection: &loggedRejection)
+                for waiter in pending.waiters { waiter.resume(returning: result) }
+                if case .applied = result { HeapTrim.afterLoad() }
+            }
+        } onGracefulShutdown: {
+            queue.close()
+        }
+        feed.finish()
+    }
+
+    /// Loads and applies; blocking.
+    public static func reload(
+        _ applier: inout CatalogApplier, directory: String, skipIfUnchanged lastAttempted: UInt64?, now: Int64
+    ) -> (ReloadResult, LoadResult?) {
+        let fingerprint: ConfigFingerprint
+        let loaded: LoadResult
+        do {
+            fingerprint = try ConfigFingerprint.compute(directory: directory)
+            if let lastAttempted, fingerprint.hash == lastAttempted { return (.unchanged(hash: fingerprint.hash), nil) }
+            loaded = try ConfigLoader.load(directory: directory)
+        } catch {
+            return (.failed(error.message), nil)
+        }
+        do {
+            switch try applier.apply(loaded, now: now) {
+            case .applied(let update, _):
+                return (.applied(update.change, hash: fingerprint.hash, checks: update.serving.count), loaded)
+            case .rejected(let result):
+                return (.rejected(diagnosticsJSON: DiagnosticReport(result, strict: false).render(.json), hash: fingerprint.hash), result)
+            }
+        } catch {
+            return (.failed(error.message), nil)
+        }
+    }
+
+    private func record(
+        _ result: ReloadResult, warnings: LoadResult?, triggers: Set<ReloadTrigger>, took: Duration, loggedRejection: inout UInt64?
+    ) {
+        let now = clock()
+        let metadata: Logger.Metadata = [
+            "trigger": "\(triggers.sorted().map(\.rawValue).joined(separator: ","))",
+            "took_ms": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)",
+        ]
+        switch result {
+        case .unchanged:
+            logger.debug("configuration unchanged; nothing to reload", metadata: metadata)
+        case .applied(let change, let hash, let checks):
+            let diagnostics = warnings?.diagnostics ?? []
+            let previous = status.snapshot
+            status.update {
+                $0.lastAttempt = now
+                $0.lastSucceeded = true
+                $0.lastSuccess = now
+                $0.servingHash = hash
+                $0.attemptedHash = hash
+                $0.diagnostics = diagnostics
+                $0.failure = nil
+            }
+            loggedRejection = nil
+            if hash != previous.servingHash {
+                for diagnostic in diagnostics { logger.warning("\(diagnostic.message)", metadata: Self.metadata(diagnostic)) }
+            }
+            var summary = metadata
+            summary["config.hash"] = "\(ConfigFingerprint.hex(hash))"
+            logger.notice(
+                "configuration reloaded: \(checks) checks; \(change.added.count) added, \(change.removed.count) removed, \(change.renamed.count) renamed, \(change.changed.count) settings changed",
+                metadata: summary)
+            if let serving = currentUpdate(change) { feed.publish(serving) }
+        case .rejected(_, let hash):
+            let diagnostics = warnings?.diagnostics ?? []
+            status.update {
+                $0.lastAttempt = now
+                $0.lastSucceeded = false
+                $0.attemptedHash = hash
+                $0.diagnostics = diagnostics
+                $0.failure = nil
+            }
+            guard loggedRejection != hash else {
+                logger.debug("the configuration is still invalid; the previous one keeps serving", metadata: metadata)
+                return
+            }
+            loggedRejection = hash
+            var summary = metadata
+            summary["config.hash"] = "\(ConfigFingerprint.hex(hash))"
+            let errors = diagnostics.count { $0.severity == .error }
+            logger.error(
+                "configuration rejected (\(errors) error\(errors == 1 ? "" : "s")); the previous configuration keeps serving. Fix the files, or run 'kiothc check --config \(configDirectory)'",
+                metadata: summary)
+            for diagnostic in diagnostics {
+                let text = "\(DiagnosticReport.position(diagnostic.location)): \(diagnostic.severity.rawValue): \(diagnostic.message) [\(diagnostic.code.rawValue)]"
+                if diagnostic.severity == .error { logger.error("\(text)") } else { logger.warning("\(text)") }
+            }
+        case .failed(let message):
+            status.update {
+                $0.lastAttempt = now
+                $0.lastSucceeded = false
+                $0.failure = message
+            }
+            logger.error("reload failed; the previous configuration keeps serving: \(message)", metadata: metadata)
+        }
+    }
+
+    private func currentUpdate(_ change: CatalogChange) -> CatalogUpdate? {
+        CatalogUpdate(change: change, serving: applier.current.snapshot)
+    }
+
+    public static func metadata(_ diagnostic: Diagnostic) -> Logger.Metadata {
+        ["config.file": "\(diagnostic.location.file):\(diagnostic.location.line)", "code": "\(diagnostic.code.rawValue)"]
+    }
+}
+
+/// ServiceLifecycle names every service with `"\(service)"` when the group is configured; without
+/// a description of its own that reflects the whole applier (registry and applied catalog of
+/// every check): a fifth of the start-up CPU time and a dump of the catalog kept in memory for the
+/// life of the process (10,000 checks; scripts/bench/run.sh, BENCHMARKS.md).
+extension Reloader: CustomStringConvertible {
+    public var description: String { "Reloader" }
+}

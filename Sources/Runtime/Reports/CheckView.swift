@@ -1,0 +1,69 @@
+import CheckCatalog
+import Crypto
+import Foundation
+import Monitoring
+
+/// One check as people and tools see it at a moment: its definition, its state and the status
+/// derived from both. The API, the dashboard, `/metrics` and `kiothc status` all read checks
+/// through this, so they never disagree about a status.
+public struct CheckView: Sendable {
+    /// Healthchecks' statuses, `grace` included (the stored status never is `grace`).
+    public enum Status: String, Sendable, CaseIterable {
+        case new, up, grace, down, paused
+    }
+
+    public let uuid: UUID
+    public let definition: CheckDefinition
+    public let state: CheckState
+    public let status: Status
+    /// A run is open (Healthchecks' `started`).
+    public let started: Bool
+    /// When the next ping is expected (Healthchecks' `next_ping`); nil when none is.
+    public let nextPing: Int64?
+
+    public init(uuid: UUID, definition: CheckDefinition, state: CheckState, now: Int64) {
+        self.uuid = uuid
+        self.definition = definition
+        self.state = state
+        (status, started, nextPing) = Self.evaluate(state, definition, now: now)
+    }
+
+    public var code: String { uuid.uuidString.lowercased() }
+
+    /// Healthchecks' `unique_key`: SHA-1 of the first 16 hex digits of the UUID. It identifies
+    /// the check to read-only clients and in metrics without revealing its ping URL.
+    public var uniqueKey: String { Self.uniqueKey(uuid) }
+
+    public static func uniqueKey(_ uuid: UUID) -> String {
+        let digits = uuid.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let hex = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(40)
+        for byte in Insecure.SHA1.hash(data: Array(digits.utf8)) {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The one place where a status is computed from state, rules and time: the domain's
+    /// `liveStatus(under:at:)` (SPEC §3, as Healthchecks' `get_status`) and, for `next_ping`,
+    /// the start of grace from `deadlines(under:)` (Healthchecks' `get_grace_start`).
+    public static func evaluate(_ state: CheckState, _ definition: CheckDefinition, now: Int64) -> (Status, Bool, Int64?) {
+        let rules = CheckRules(definition)
+        let live = state.liveStatus(under: rules, at: now)
+        let status = Status(rawValue: live.status.rawValue) ?? .new
+        return (status, live.started, state.deadlines(under: rules)?.late)
+    }
+
+    /// `timeout` in seconds for a simple check, nil for a scheduled one.
+    public var timeout: Int? {
+        if case .timeout(let seconds) = definition.expectation { return seconds }
+        return nil
+    }
+
+    public var schedule: String? {
+        if case .schedule(let schedule) = definition.expectation { return schedule.expression }
+        return nil
+    }
+}

@@ -1,0 +1,184 @@
+import CheckCatalog
+import Foundation
+import Monitoring
+import PingStore
+
+/// `kiothc status` and `kiothc pings` (SPEC §8): checks and pings read from the config and data
+/// directories alone, while a server may be running on them. Nothing is written: no registry
+/// entry, no generated ping key, no repaired line (`StoreReader`); a check the server has not
+/// loaded yet has no UUID and shows as `new`.
+public struct StatusReport: Sendable {
+    public struct Row: Sendable {
+        public let view: CheckView
+        /// nil until a server has assigned the check a UUID.
+        public let uuid: UUID?
+        public let pingURL: String?
+        public let slugURL: String?
+    }
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public let report: String?
+        public var description: String { message }
+    }
+
+    /// Set when the configuration on disk does not load and the report shows the one the
+    /// server last applied (`data/catalog.json`) instead: what a running server still serves.
+    public struct Fallback: Sendable {
+        /// The first error of the files on disk: `checks.d/x.yaml:3:5: message`.
+        public let firstError: String
+        public let errorCount: Int
+        /// When the server applied the configuration shown, microseconds since the Unix epoch.
+        public let appliedAt: Int64
+
+        /// For stderr, after `warning: `.
+        public var warning: String {
+            let more = errorCount > 1 ? " (and \(errorCount - 1) more \(errorCount == 2 ? "error" : "errors"); 'kiothc check' lists them)" : ""
+            return "\(firstError)\(more) — showing the configuration last applied by the server (\(UTCTime.readable(appliedAt)))"
+        }
+    }
+
+    public let rows: [Row]
+    public let fallback: Fallback?
+
+    public init(rows: [Row], fallback: Fallback? = nil) {
+        self.rows = rows
+        self.fallback = fallback
+    }
+
+    /// While the files under `config` are invalid, the checks come from the configuration the
+    /// server last applied (`catalog.json`), and `fallback` says why; without that snapshot an
+    /// invalid configuration is an error.
+    /// - Parameters:
+    ///   - baseURL: printed in front of ping URLs (`/ping/...` paths without it).
+    public static func load(config: String, data: String, project: String?, tags: [String], baseURL: String?, now: Int64) throws(Failure) -> StatusReport {
+        let result: LoadResult
+        do {
+            result = try ConfigLoader.load(directory: config)
+        } catch {
+            throw Failure(message: error.message, report: nil)
+        }
+        let directory = DataDirectory(data)
+        var checks: [(definition: CheckDefinition, uuid: UUID?)] = []
+        var fallback: Fallback?
+        if result.isValid {
+            let registry = try Self.registry(directory, data: data)
+            checks = result.catalog.checks.map { ($0, registry.uuid(for: $0.id)) }
+            if let project, result.catalog.project(project) == nil {
+                throw Failure(message: "no project '\(project)' in the configuration (projects: \(result.catalog.projects.map(\.id).joined(separator: ", ")))", report: nil)
+            }
+        } else {
+            let invalid = Failure(
+                message: "the configuration is invalid ('kiothc check' shows the same problems)", report: DiagnosticReport(result, strict: false).render(.text))
+            // Only an applied snapshot that reads back whole is shown; otherwise the errors are.
+            guard FileManager.default.fileExists(atPath: directory.path), let applied = try? AppliedCatalog.load(from: directory) else { throw invalid }
+            let source = Diagnostic.Location(file: AppliedCatalog.path(in: directory), line: 0, column: 0)
+            for check in applied.checks {
+                guard let definition = try? CheckDefinition(id: check.identity, name: check.name, settings: check.settings, location: source) else { throw invalid }
+                checks.append((definition, check.uuid))
+            }
+            let errors = result.diagnostics.filter { $0.severity == .error }
+            let first = errors.first.map { "\($0.location.file):\($0.location.line):\($0.location.column): \($0.message)" } ?? "the configuration is invalid"
+            fallback = Fallback(firstError: first, errorCount: errors.count, appliedAt: applied.appliedAt)
+            if let project, !applied.checks.contains(where: { $0.project == project }) {
+                let projects = Set(applied.checks.map(\.project)).sorted().joined(separator: ", ")
+                throw Failure(message: "no project '\(project)' with checks in the configuration last applied (projects: \(projects))", report: nil)
+            }
+        }
+        let reader = StoreReader(directory)
+        let urls = PingURLFormat(base: baseURL)
+        var rows: [Row] = []
+        for (definition, uuid) in checks {
+            if let project, definition.id.project != project { continue }
+            if !Set(tags).isSubset(of: Set(definition.tags)) { continue }
+            var state = CheckState.new
+            if let uuid {
+                do {
+                    state = try reader.loadState(of: uuid)
+                } catch {
+                    throw Failure(message: "cannot read the pings of \(definition.id): \(error)", report: nil)
+                }
+            }
+            let view = CheckView(uuid: uuid ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), definition: definition, state: state, now: now)
+            rows.append(Row(
+                view: view, uuid: uuid, pingURL: uuid.map { urls.uuidURL(PingURLFormat.name($0)) },
+                slugURL: urls.slugURL(project: definition.id.project, slug: definition.slug)))
+        }
+        return StatusReport(rows: rows, fallback: fallback)
+    }
+
+    private static func registry(_ directory: DataDirectory, data: String) throws(Failure) -> Registry {
+        guard FileManager.default.fileExists(atPath: directory.path) else {
+            throw Failure(message: "no data directory at '\(data)' (give --data, the one 'kiothc serve' uses)", report: nil)
+        }
+        do {
+            return try Registry.load(from: directory)
+        } catch {
+            throw Failure(message: "cannot read the data directory '\(data)': \(error)", report: nil)
+        }
+    }
+
+    /// The JSON of SPEC §8: `{"checks": [{"project", "key", "name", "slug", "uuid", "status",
+    /// "started", "last_ping", "next_ping", "n_pings", "tags", "ping_url", "slug_url"}]}`.
+    public func json() -> String {
+        let checks = rows.map { row -> JSONValue in
+            let view = row.view
+            return .object([
+                ("project", .string(view.definition.id.project)),
+                ("key", .string(view.definition.id.key)),
+                ("name", .string(view.definition.name)),
+                ("slug", .string(view.definition.slug)),
+                ("uuid", .string(row.uuid.map(PingURLFormat.name))),
+                ("status", .string(view.status.rawValue)),
+                ("started", .bool(view.started)),
+                ("last_ping", .string(view.state.lastPing.map(UTCTime.seconds))),
+                ("next_ping", .string(view.nextPing.map(UTCTime.seconds))),
+                ("n_pings", .int(view.state.nPings)),
+                ("tags", .array(view.definition.tags.map { .string($0) })),
+                ("ping_url", .string(row.pingURL)),
+                ("slug_url", .string(row.slugURL)),
+            ])
+        }
+        return JSONValue.object([("checks", .array(checks))]).rendered(pretty: true) + "\n"
+    }
+
+    /// Aligned columns, one check per line.
+    public func table(now: Int64) -> String {
+        var lines = [["PROJECT", "KEY", "NAME", "SLUG", "STATUS", "LAST PING", "NEXT PING", "PING URL"]]
+        for row in rows {
+            let view = row.view
+            lines.append([
+                view.definition.id.project, view.definition.id.key, view.definition.name, view.definition.slug.isEmpty ? "-" : view.definition.slug,
+                view.status.rawValue + (view.started ? " (started)" : ""),
+                view.state.lastPing.map { "\(UTCTime.readable($0)) (\(TimeText.relative($0, now: now)))" } ?? "never",
+                view.nextPing.map { "\(UTCTime.readable($0)) (\(TimeText.relative($0, now: now)))" } ?? "-",
+                row.pingURL ?? "(not loaded by a server yet)",
+            ])
+        }
+        return TextTable.render(lines)
+    }
+}
+
+/// Left-aligned columns separated by two spaces; control characters shown as `?` so a name or
+/// body cannot move the cursor of the terminal reading it.
+public enum TextTable {
+    public static func render(_ rows: [[String]]) -> String {
+        let clean = rows.map { $0.map(sanitize) }
+        var widths: [Int] = []
+        for row in clean {
+            for (index, cell) in row.enumerated() {
+                if index >= widths.count { widths.append(0) }
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        return clean.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    public static func sanitize(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+    }
+}

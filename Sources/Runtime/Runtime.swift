@@ -1,0 +1,202 @@
+import Alerting
+import BlockingWork
+import CheckCatalog
+import Foundation
+import Logging
+import Monitoring
+import PingStore
+import ServiceLifecycle
+
+/// Everything `kiothc serve` runs behind its HTTP surface: the serving catalog and its
+/// reloads, the check states, the ping recorder, deadlines, pause and resume, the store and
+/// alert delivery. `open` loads the config, takes the data directory's lock, opens the store
+/// and rebuilds state; `services` runs it. No HTTP here: `Server` composes listeners over it.
+public final class Runtime: Sendable {
+    public let options: RuntimeOptions
+    public let clock: RuntimeClock
+    public let catalog: CurrentCatalog
+    public let states: CheckStates
+    public let store: PingStore
+    public let recorder: PingRecorder
+    public let pause: RuntimePause
+    public let dispatcher: AlertDispatcher
+    /// Reload requests (SIGHUP, inotify, the poll, `/-/reload`).
+    public let reloads = ReloadQueue()
+    /// The outcome of the last load, for `/metrics`, `/-/reload` and the dashboard.
+    public let reloadStatus: CurrentReloadStatus
+    /// Successful reloads, for services that keep per-check state (subscribe before `run`).
+    public let catalogChanges = CatalogChangeFeed()
+    public let urls: PingURLFormat
+    public let engine: StatusEngine
+    /// The loader of every later reload, after it applied the configuration at start.
+    public let applier: CatalogApplier
+    public let logger: Logger
+    /// `serve.lock`, held while this runtime lives: one server per data directory.
+    public let lock: DataDirectoryLock
+
+    /// Loads and validates everything, takes the data directory, opens the store and rebuilds
+    /// state. `baseURL` only shapes the ping URLs printed in logs.
+    public static func open(
+        options: RuntimeOptions, baseURL: String?, environment: [String: String], logger: Logger, clock: RuntimeClock = .system,
+        testTimeScale: Int64 = 1
+    ) throws(StartFailure) -> Runtime {
+        let result: LoadResult
+        let fingerprint: ConfigFingerprint
+        do {
+            fingerprint = try ConfigFingerprint.compute(directory: options.configDirectory)
+            result = try ConfigLoader.load(directory: options.configDirectory)
+        } catch {
+            throw StartFailure(error.message)
+        }
+        // Validate before the data directory is created or touched.
+        let checked = result.adding(SecretResolver(environment: environment).check(result.catalog))
+        guard checked.isValid else {
+            throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
+        }
+        for diagnostic in checked.diagnostics {
+            logger.warning("\(diagnostic.message)", metadata: Reloader.metadata(diagnostic))
+        }
+        let urls = PingURLFormat(base: baseURL)
+        let data = DataDirectory(options.dataDirectory)
+        // Before anything under --data is written (recovery, registry, token): a second server
+        // on the same directory stops here, naming the first.
+        let lock: DataDirectoryLock
+        do throws(DataDirectoryLock.Failure) {
+            lock = try DataDirectoryLock.acquire(data)
+        } catch {
+            switch error {
+            case .held: throw StartFailure("cannot start: \(error)")
+            case .io(let cause): throw StartFailure(DataDirectoryFailure(directory: options.dataDirectory, error: cause).message)
+            }
+        }
+        do {
+            let now = clock.now()
+            // Opening the store creates the data directory and recovers it after a crash.
+            let store = try PingStore.open(data, options: PingStore.Options(durability: options.durability, keepPings: options.keepPings, faults: options.storeFaults))
+            if store.recovery.tornLinesRepaired > 0 || store.recovery.recordsReplayed > 0 {
+                logger.notice(
+                    "recovered the store after an unclean stop",
+                    metadata: [
+                        "torn_lines_repaired": "\(store.recovery.tornLinesRepaired)",
+                        "journal_records_replayed": "\(store.recovery.recordsReplayed)",
+                    ])
+            }
+            let states = CheckStates(try store.loadStates())
+            let current = CurrentCatalog(ServingCatalog.empty)
+            // The start is the first reload: the same validation, change set, registry
+            // writes and swap as every later one.
+            var applier = try CatalogApplier(
+                data: data, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger)
+            guard case .applied = try applier.apply(result, now: now) else {
+                throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
+            }
+            let status = ReloadStatus(
+                lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: fingerprint.hash, attemptedHash: fingerprint.hash,
+                diagnostics: checked.diagnostics, failure: nil)
+            if testTimeScale > 1 {
+                logger.warning("\(Runtime.timeScaleVariable)=\(testTimeScale): check durations and alert retries are divided by \(testTimeScale); for tests only")
+            }
+            let outbox = try Outbox(
+                directory: data.path + "/alerts", policy: RetryPolicy.standard.scaled(by: testTimeScale), now: now,
+                flipStored: { store.hasFlip(of: $0) })
+            if outbox.linesSkipped > 0 {
+                logger.warning("skipped unreadable lines of the alert outbox", metadata: ["lines": "\(outbox.linesSkipped)", "file": "\(outbox.path)"])
+            }
+            let dispatcher = AlertDispatcher(
+                outbox: outbox, courier: Courier(environment: environment),
+                channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
+            return Runtime(
+                options: options, clock: clock, catalog: current, states: states, store: store, dispatcher: dispatcher, urls: urls,
+                applier: applier, status: status, logger: logger, lock: lock, testTimeScale: testTimeScale)
+        } catch let error as StartFailure {
+            throw error
+        } catch {
+            throw StartFailure(DataDirectoryFailure(directory: options.dataDirectory, error: error).message)
+        }
+    }
+
+    private init(
+        options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: PingStore,
+        dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus, logger: Logger,
+        lock: DataDirectoryLock, testTimeScale: Int64
+    ) {
+        self.options = options
+        self.clock = clock
+        self.catalog = catalog
+        self.states = states
+        self.store = store
+        self.dispatcher = dispatcher
+        self.urls = urls
+        self.applier = applier
+        self.reloadStatus = CurrentReloadStatus(status)
+        self.logger = logger
+        self.lock = lock
+        let engine = StatusEngine(
+            states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, timeScale: testTimeScale, clock: clock.now)
+        self.engine = engine
+        clock.wake(engine.wakeup)
+        clock.wake(dispatcher.wakeup)
+        recorder = PingRecorder(states: states, store: store, catalog: catalog, dispatcher: dispatcher, deadlines: engine, clock: clock)
+        pause = RuntimePause(engine: engine)
+    }
+
+    /// The services that run the runtime, in start order (a service group stops them in
+    /// reverse): the store (closed last, after every listener finished its pings), alert
+    /// delivery (pending alerts stay in the outbox), deadlines, the reloader and its
+    /// triggers. The HTTP listeners go after these.
+    public var services: [any Service] {
+        var services: [any Service] = [
+            StoreService(store: store),
+            AlertService(dispatcher: dispatcher, clock: clock),
+            DeadlineService(engine: engine, changes: catalogChanges.subscribe()),
+            Reloader(
+                queue: reloads, applier: applier, configDirectory: options.configDirectory, status: reloadStatus, feed: catalogChanges,
+                logger: logger, debounce: options.reloadDebounce, clock: clock.now),
+            HangupSignal(queue: reloads, logger: logger),
+        ]
+        if options.watchConfig {
+            services.append(ConfigWatcher(directory: options.configDirectory, queue: reloads, logger: logger))
+        }
+        if let interval = options.reloadPoll {
+            services.append(ConfigPoller(directory: options.configDirectory, interval: interval, queue: reloads, logger: logger))
+        }
+        return services
+    }
+
+    /// Whether pings can be taken: configuration loaded and store open (`/-/ready`).
+    public var isReady: Bool { store.isOpen && catalog.snapshot !== ServingCatalog.empty }
+
+    /// One round of deadlines at the clock's time now: checks whose deadline passed go down
+    /// (with their alerts). For tests on a manual clock; the deadline service does it by itself.
+    @discardableResult
+    public func checkDeadlines() async -> Int64? {
+        await engine.tick(at: clock.now())
+    }
+}
+
+/// Why `serve` could not start, for a person: what is wrong and, when the config is invalid,
+/// the full diagnostic report.
+public struct StartFailure: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public let report: String?
+
+    public init(_ message: String, report: String? = nil) {
+        self.message = message
+        self.report = report
+    }
+
+    public var description: String { message }
+}
+
+/// Closes the store when the service group shuts down; it is the first service, so the last
+/// to stop, after every listener has finished its in-flight pings. The close waits for the
+/// writer and fsyncs every touched file: on a thread of its own, not the cooperative pool.
+public struct StoreService: Service {
+    public let store: PingStore
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        let store = store
+        try await blocking(named: "kiothc-close") { Result { try store.close() } }.get()
+    }
+}

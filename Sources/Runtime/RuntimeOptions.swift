@@ -1,0 +1,21 @@
+import PingStore
+
+/// What the runtime of `kiothc serve` is told: where the configuration and the data live, how
+/// the store writes, and how reloads are noticed. The HTTP side's options are `ServeOptions`.
+public struct RuntimeOptions: Sendable {
+    public var configDirectory = "checks.d"
+    public var dataDirectory = "data"
+    public var durability: PingStore.Durability = .fsync
+    /// Pings kept per check (`--keep-pings`).
+    public var keepPings = 1_000
+    /// How often the config tree is fingerprinted as a fallback for inotify; nil disables it.
+    public var reloadPoll: Duration? = .seconds(5)
+    /// inotify on the config tree (Linux).
+    public var watchConfig = true
+    /// File events this close together become one reload.
+    public var reloadDebounce: Duration = .milliseconds(150)
+    /// Test seam: system calls of the store fail as this says (PingStore.FaultInjector).
+    public var storeFaults: FaultInjector?
+
+    public init() {}
+}

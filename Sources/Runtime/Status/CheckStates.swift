@@ -1,0 +1,73 @@
+import Foundation
+import Monitoring
+import Synchronization
+
+/// The runtime state of every check, updated by each ping under one short lock (never held
+/// across I/O or an await).
+public final class CheckStates: Sendable {
+    public let states: Mutex<[UUID: CheckState]>
+    /// The signal of each check's latest ping append (`applyInTurn`); taken inside `states`.
+    public let lastAppends = Mutex<[UUID: QueuedSignal]>([:])
+
+    public init(_ initial: [UUID: CheckState]) {
+        states = Mutex(initial)
+    }
+
+    /// Applies a ping to a check's state and returns the outcome to store, plus the state
+    /// before, so the change can be undone if the store refuses the ping.
+    public func apply(
+        _ received: ReceivedPing, to uuid: UUID, at now: Int64, postOnly: Bool, manualResume: Bool
+    ) -> (outcome: CheckState.PingOutcome, previous: CheckState) {
+        states.withLock { states in
+            Self.applying(received, to: &states[uuid, default: .new], at: now, postOnly: postOnly, manualResume: manualResume)
+        }
+    }
+
+    /// `apply` on the state in place (one dictionary lookup through `subscript(_:default:)`).
+    public static func applying(
+        _ received: ReceivedPing, to state: inout CheckState, at now: Int64, postOnly: Bool, manualResume: Bool
+    ) -> (outcome: CheckState.PingOutcome, previous: CheckState) {
+        let previous = state
+        let outcome = previous.applying(received, at: now, postOnly: postOnly, manualResume: manualResume)
+        state = outcome.state
+        return (outcome, previous)
+    }
+
+    /// Restores `previous` when nothing else changed the check since `outcome` was applied,
+    /// so a ping that was not stored leaves no trace in memory either.
+    public func undo(_ outcome: CheckState.PingOutcome, previous: CheckState, of uuid: UUID) {
+        states.withLock { states in
+            if states[uuid] == outcome.state { states[uuid] = previous }
+        }
+    }
+
+    /// Drops a removed check's state (its UUID never comes back).
+    public func forget(_ uuid: UUID) {
+        _ = states.withLock { $0.removeValue(forKey: uuid) }
+        _ = lastAppends.withLock { $0.removeValue(forKey: uuid) }
+    }
+
+    public func state(of uuid: UUID) -> CheckState {
+        states.withLock { $0[uuid] ?? .new }
+    }
+}
+
+extension CheckStates {
+    /// Replaces a check's state with `change(state)` when that returns a new state; returns the
+    /// state before and after, so a change the store refuses can be undone.
+    public func update(_ uuid: UUID, _ change: (CheckState) -> CheckState?) -> (previous: CheckState, next: CheckState)? {
+        states.withLock { states in
+            let previous = states[uuid] ?? .new
+            guard let next = change(previous) else { return nil }
+            states[uuid] = next
+            return (previous, next)
+        }
+    }
+
+    /// Puts `previous` back when the state is still `next`.
+    public func restore(_ previous: CheckState, ifStill next: CheckState, of uuid: UUID) {
+        states.withLock { states in
+            if states[uuid] == next { states[uuid] = previous }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+import Alerting
+import CheckCatalog
+import Foundation
+import Logging
+import Monitoring
+import PingStore
+import Synchronization
+
+/// Status changes that do not come from pings, and what every flip sets off (SPEC §3, §6):
+/// keeps each check's down deadline in a `DeadlineQueue`, flips checks whose deadline passed
+/// (timestamped at the deadline), stores flips, queues their alerts, and pauses and resumes
+/// checks at runtime.
+///
+/// `tick(at:)` does one round and is what tests call; `run()` loops it, sleeping until the next
+/// deadline or until a ping moves one.
+public final class StatusEngine: Sendable {
+    public let states: CheckStates
+    public let catalog: CurrentCatalog
+    public let store: PingStore
+    public let dispatcher: AlertDispatcher?
+    public let logger: Logger
+    /// Microseconds since the epoch (wall time).
+    public let clock: @Sendable () -> Int64
+    public let timeScale: Int64
+    public let queue = DeadlineQueue()
+    public let wakeup = Wakeup()
+    /// A failed flip write is retried after this long.
+    public static let retryAfterStoreFailure: Int64 = 5_000_000
+    /// Flips stored at once: group commit gives each batch one journal flush, so a round of
+    /// many flips should reach the store as one batch (with 512, 100,000 checks going down in
+    /// 30 s needed ~200 flushes and fell seconds behind on a busy disk). Bounds the memory of
+    /// the appends in flight (about 1 KB each).
+    public static let concurrentFlips = 16_384
+
+    private struct RulesCache {
+        public var catalog: ObjectIdentifier?
+        public var rules: [UUID: CheckRules] = [:]
+    }
+    private let rulesCache = Mutex(RulesCache())
+
+    public init(
+        states: CheckStates, catalog: CurrentCatalog, store: PingStore, dispatcher: AlertDispatcher?, logger: Logger,
+        timeScale: Int64 = 1, clock: @escaping @Sendable () -> Int64
+    ) {
+        self.states = states
+        self.catalog = catalog
+        self.store = store
+        self.dispatcher = dispatcher
+        self.logger = logger
+        self.timeScale = max(1, timeScale)
+        self.clock = clock
+        queue.touch(all: catalog.snapshot.entries.map(\.uuid))
+    }
+
+    /// The catalog was swapped (reload): every check's deadline is recomputed on the next tick.
+    public func catalogChanged() {
+        if queue.touch(all: catalog.snapshot.entries.map(\.uuid)) { wakeup.signal() }
+    }
+
+    public func rules(_ entry: ServingCatalog.Entry, in snapshot: ServingCatalog) -> CheckRules {
+        let id = ObjectIdentifier(snapshot)
+        if let cached = rulesCache.withLock({ $0.catalog == id ? $0.rules[entry.uuid] : nil }) { return cached }
+        let rules = CheckRules(entry.definition, timeScale: timeScale)
+        rulesCache.withLock { cache in
+            if cache.catalog != id { cache = RulesCache(catalog: id) }
+            cache.rules[entry.uuid] = rules
+        }
+        return rules
+    }
+
+    // MARK: pings
+
+    /// A ping moved the check's deadline: recomputed on the next tick.
+    public func moved(_ uuid: UUID) {
+        if queue.touch(uuid) { wakeup.signal() }
+    }
+
+    /// The outbox could not take a flip's alerts, so the flip is not made.
+    public struct AlertsNotQueued: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { "cannot queue the alerts of the flip in the outbox: \(reason)" }
+    }
+
+    // MARK: deadlines
+
+    /// One round: recompute the deadlines of touched checks, flip every check whose deadline
+    /// is at or before `now`. Returns the next deadline.
+    @discardableResult
+    public func tick(at now: Int64) async -> Int64? {
+        let snapshot = catalog.snapshot
+        let touched = queue.takeTouched()
+        if !touched.isEmpty {
+            var deadlines: [(UUID, Int64?)] = []
+            deadlines.reserveCapacity(touched.count)
+            for uuid in touched {
+                guard let entry = snapshot.check(uuid) else {
+                    deadlines.append((uuid, nil))
+                    continue
+                }
+                deadlines.append((uuid, states.downDeadline(of: uuid, rules: rules(entry, in: snapshot))))
+            }
+            queue.set(deadlines)
+        }
+
+        var flips: [(entry: ServingCatalog.Entry, transition: CheckStates.Transition)] = []
+        for (uuid, _) in queue.popDue(at: now) {
+            guard let entry = snapshot.check(uuid) else { continue }
+            switch states.goDownIfDue(uuid, rules: rules(entry, in: snapshot), at: now) {
+            case .notDue(let deadline): queue.set(uuid, deadline: deadline)
+            case .wentDown(let transition): flips.append((entry, transition))
+            }
+        }
+        if !flips.isEmpty { await wentDown(flips, snapshot: snapshot) }
+        return queue.nextDeadline
+    }
+
+    private func wentDown(_ flips: [(entry: ServingCatalog.Entry, transition: CheckStates.Transition)], snapshot: ServingCatalog) async {
+        // Alerts are written held before the flips are stored, confirmed for the flips stored and
+        // withdrawn for the others; a crash in between is resolved when the outbox opens.
+        var alertsByFlip: [[Alert]] = []
+        for (entry, transition) in flips {
+            let lastPing = wantsAlerts(entry, snapshot) ? (try? store.pings(of: entry.uuid, limit: 1))?.first : nil
+            alertsByFlip.append(alerts(for: transition.flip, of: entry, lastPing: lastPing, snapshot: snapshot))
+        }
+        if let dispatcher {
+            do {
+                try await dispatcher.hold(alertsByFlip.flatMap { $0 })
+            } catch {
+                // No flip without its alerts: all of them are retried.
+                let now = clock()
+                for (entry, transition) in flips {
+                    states.undo(transition, of: entry.uuid)
+                    queue.set(entry.uuid, deadline: now + Self.retryAfterStoreFailure)
+                }
+                logger.error(
+                    "cannot queue alerts in the outbox; the checks stay as they were and are tried again in 5 s: \(error)",
+                    metadata: ["checks": "\(flips.count)"])
+                return
+            }
+        }
+
+        // Stored concurrently so group commit shares flushes; the indexes of refused flips come back.
+        var failed: [(index: Int, error: String)] = []
+        await withTaskGroup(of: (Int, String)?.self) { group in
+            var running = 0
+            for (index, (entry, transition)) in flips.enumerated() {
+                if running >= Self.concurrentFlips, let result = await group.next() {
+                    running -= 1
+                    if let result { failed.append(result) }
+                }
+                running += 1
+                group.addTask {
+                    do {
+                        try await self.store.append(transition.flip, to: entry.uuid)
+                        return nil
+                    } catch {
+                        return (index, "\(error)")
+                    }
+                }
+            }
+            for await result in group {
+                if let result { failed.append(result) }
+            }
+        }
+        let stored = clock()
+        var maxLag: Int64 = 0
+        for (entry, transition) in flips {
+            maxLag = max(maxLag, stored - transition.flip.time)
+            logger.info(
+                "check went down: no ping in time",
+                metadata: [
+                    "check.uuid": "\(entry.uuid.uuidString.lowercased())", "check": "\(entry.definition.id)",
+                    "deadline": "\(UTCTime.secondsZ(transition.flip.time))", "old": "\(transition.flip.old.rawValue)",
+                ])
+        }
+        let refused = Set(failed.map(\.index))
+        var confirmed: [Alert.ID] = []
+        var withdrawn: [Alert.ID] = []
+        for (index, alerts) in alertsByFlip.enumerated() {
+            if refused.contains(index) { withdrawn += alerts.map(\.id) } else { confirmed += alerts.map(\.id) }
+        }
+        await dispatcher?.withdraw(withdrawn, at: stored)
+        await dispatcher?.confirm(confirmed, at: stored)
+        for (index, error) in failed {
+            let (entry, transition) = flips[index]
+            states.undo(transition, of: entry.uuid)
+            queue.set(entry.uuid, deadline: stored + Self.retryAfterStoreFailure)
+            logger.error(
+                "cannot store a down flip; retrying in 5 s: \(error)",
+                metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())", "check": "\(entry.definition.id)"])
+        }
+        logger.notice(
+            "checks went down at their deadline",
+            metadata: ["count": "\(flips.count)", "max_lag_ms": "\(maxLag / 1_000)", "store_failures": "\(failed.count)"])
+    }
+
+    private func wantsAlerts(_ entry: ServingCatalog.Entry, _ snapshot: ServingCatalog) -> Bool {
+        guard dispatcher != nil, !entry.definition.paused, let project = snapshot.catalog.project(entry.definition.id.project) else { return false }
+        switch entry.definition.channels {
+        case .all: return !project.channels.isEmpty
+        case .named(let names): return !names.isEmpty
+        }
+    }
+
+    public func alerts(for flip: Flip, of entry: ServingCatalog.Entry, lastPing: Ping?, snapshot: ServingCatalog) -> [Alert] {
+        guard dispatcher != nil else { return [] }
+        let project = snapshot.catalog.project(entry.definition.id.project)
+        return Alert.alerts(for: flip, of: entry.uuid, definition: entry.definition, project: project, lastPing: lastPing, now: clock())
+    }
+
+    /// Until cancelled: tick, then sleep until the next deadline (at most a minute, so a clock
+    /// step is noticed) or until a ping or reload moves a deadline. Pings that move deadlines
+    /// are handled at most every `touchedInterval`: under load a wakeup per ping cost a
+    /// task switch, a timer and a tick each (profile of the ping benchmark); a deadline a ping
+    /// moved is then seen at most that much later.
+    public func run() async {
+        var first = true
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            let now = clock()
+            let next = await tick(at: now)
+            if first {
+                // The first tick computed every check's deadline: the last of the start's
+                // temporaries. Trimming after it saved ~0.5 KB per idle check (SPEC §9).
+                first = false
+                HeapTrim.afterLoad()
+            }
+            let wait = min(next.map { max(0, $0 - now) } ?? 60_000_000, 60_000_000)
+            if wait == 0 { continue }
+            await wakeup.wait(upTo: .microseconds(wait))
+            let earliest = started + Self.touchedInterval
+            if ContinuousClock.now < earliest, !Task.isCancelled {
+                try? await Task.sleep(until: min(earliest, started + .microseconds(wait)), clock: .continuous)
+            }
+        }
+    }
+
+    /// The shortest time between two ticks started by touched checks (see `run`).
+    public static let touchedInterval: Duration = .milliseconds(100)
+
+    // MARK: pause and resume
+
+    public enum PauseError: Error, Sendable, CustomStringConvertible {
+        case unknownCheck
+        case notPaused
+        case notStored(String)
+
+        public var description: String {
+            switch self {
+            case .unknownCheck: "no such check"
+            case .notPaused: "the check is not paused"
+            case .notStored(let reason): "the change could not be stored: \(reason)"
+            }
+        }
+    }
+
+    /// Pauses a check at runtime (stored as a `pause` flip in its flips file, which is what
+    /// a restart reads back). Returns nil when it was already paused.
+    @discardableResult
+    public func pause(_ uuid: UUID) async throws(PauseError) -> Flip? {
+        guard catalog.snapshot.check(uuid) != nil else { throw .unknownCheck }
+        guard let transition = states.pause(uuid, at: clock()) else { return nil }
+        return try await store(transition, of: uuid)
+    }
+
+    /// Resumes a paused check: it becomes `new` (no deadline until its next ping).
+    @discardableResult
+    public func resume(_ uuid: UUID) async throws(PauseError) -> Flip {
+        guard catalog.snapshot.check(uuid) != nil else { throw .unknownCheck }
+        guard let transition = states.resume(uuid, at: clock()) else { throw .notPaused }
+        return try await store(transition, of: uuid)
+    }
+
+    private func store(_ transition: CheckStates.Transition, of uuid: UUID) async throws(PauseError) -> Flip {
+        do {
+            try await store.append(transition.flip, to: uuid)
+        } catch {
+            states.undo(transition, of: uuid)
+            throw .notStored("\(error)")
+        }
+        if queue.touch(uuid) { wakeup.signal() }
+        logger.notice(
+            "check \(transition.flip.reason == .pause ? "paused" : "resumed")",
+            metadata: ["check.uuid": "\(uuid.uuidString.lowercased())"])
+        return transition.flip
+    }
+}

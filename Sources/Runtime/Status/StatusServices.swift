@@ -1,0 +1,52 @@
+import Alerting
+import Foundation
+import ServiceLifecycle
+
+/// Runs the deadline scheduler until the service group shuts down; every successful reload
+/// makes it recompute all deadlines (schedules, timeouts, grace or `paused` may have changed).
+public struct DeadlineService: Service {
+    public let engine: StatusEngine
+    public let changes: AsyncStream<CatalogUpdate>
+
+    public func run() async throws {
+        let engine = engine
+        let changes = changes
+        enum Ended { case changes, engine }
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Ended.self) { group in
+                group.addTask {
+                    for await _ in changes { engine.catalogChanged() }
+                    return .changes
+                }
+                group.addTask {
+                    await engine.run()
+                    return .engine
+                }
+                // Only the engine's end (at graceful shutdown) ends the service: the change
+                // stream may finish first while the group shuts down in reverse order, and a
+                // service returning before it is asked to stop fails the whole group (exit 1).
+                while let ended = await group.next(), ended != .engine {}
+                group.cancelAll()
+            }
+        }
+    }
+}
+
+/// Sends alerts from the outbox until the service group shuts down; what is still pending
+/// stays in the outbox for the next start.
+public struct AlertService: Service {
+    public let dispatcher: AlertDispatcher
+    public let clock: RuntimeClock
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await dispatcher.run(now: clock.now)
+        }
+        try? await dispatcher.outbox.close()
+    }
+}
+
+extension Runtime {
+    /// Test only: check durations and alert retry delays are divided by its value.
+    public static let timeScaleVariable = "KIOTHC_TEST_TIME_SCALE"
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import PingStore
+
+@testable import Runtime
+@testable import Server
+
+/// The real application of `serve` for tests: `yaml` written to `root/checks.d`, the runtime
+/// opened on `root/data` with `clock` (manual unless a test brings its own) and every route
+/// built by `buildApplication`; nothing listens. `uuids` ("project/key": UUID) are written to
+/// the registry first, so a test can name fixed UUIDs.
+struct TestApplication: Sendable {
+    let runtime: Runtime
+    let application: ServerApplication
+
+    init(
+        root: String, yaml: String, uuids: [String: String] = [:], durability: PingStore.Durability = .write,
+        keepPings: Int = 1_000, faults: FaultInjector? = nil, clock: RuntimeClock, environment: [String: String] = [:],
+        adminToken: AdminToken = AdminToken("admin-token-for-tests-0123456789"), maxRequestBody: Int = 10 * 1024 * 1024, baseURL: String? = nil
+    ) throws {
+        let config = root + "/checks.d"
+        try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: config + "/checks.yaml"))
+        if !uuids.isEmpty {
+            try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
+            let checks = uuids.sorted { $0.key < $1.key }.map { identity, uuid -> [String: String] in
+                let parts = identity.split(separator: "/", maxSplits: 1).map(String.init)
+                return ["project": parts[0], "key": parts[1], "uuid": uuid]
+            }
+            let document: [String: Any] = ["v": 1, "checks": checks, "retired": [Any]()]
+            try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: root + "/data/registry.json"))
+        }
+        var options = ServeOptions()
+        options.configDirectory = config
+        options.dataDirectory = root + "/data"
+        options.durability = durability
+        options.keepPings = keepPings
+        options.maxRequestBody = maxRequestBody
+        options.baseURL = baseURL
+        options.watchConfig = false
+        options.reloadPoll = nil
+        var runtimeOptions = options.runtime
+        runtimeOptions.storeFaults = faults
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        runtime = try Runtime.open(options: runtimeOptions, baseURL: options.baseURL, environment: environment, logger: logger, clock: clock)
+        application = buildApplication(runtime: runtime, options: options, adminToken: adminToken)
+    }
+
+    /// The UUID the runtime serves `project/key` under.
+    func uuid(_ identity: String) -> UUID? {
+        let snapshot = runtime.catalog.snapshot
+        return snapshot.catalog.checks.first { "\($0.id)" == identity }.flatMap { snapshot.uuid(of: $0.id) }
+    }
+
+    func close() {
+        try? runtime.store.close()
+    }
+}
