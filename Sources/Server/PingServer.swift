@@ -90,7 +90,7 @@ public final class PingServer: Sendable {
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
-        let statistics = runtime.store.statistics
+        let statistics = runtime.files.pingStore.statistics
         var stopped: Logger.Metadata = ["pings_stored": "\(statistics.records)"]
         if statistics.journalSyncs > 0 {
             // What the disk's flushes cost the pings (BENCHMARKS.md reads it beside wrk's p99).

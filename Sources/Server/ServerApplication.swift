@@ -20,7 +20,7 @@ struct ServerApplication: Sendable {
             reload: ReloadEndpoint(token: adminToken, queue: runtime.reloads, urls: runtime.urls),
             metrics: MetricsEndpoint(
                 token: adminToken, status: runtime.reloadStatus, catalog: runtime.catalog, states: runtime.states,
-                meter: runtime.recorder.meter, store: runtime.store, clock: runtime.clock.now),
+                meter: runtime.recorder.meter, store: runtime.files.pingStore, clock: runtime.clock.now),
             api: api, dashboard: dashboard, ready: { [runtime] in runtime.isReady })
     }
 }
@@ -33,7 +33,7 @@ func buildApplication(
     var pings = PingEndpoint(catalog: runtime.catalog, recorder: runtime.recorder, maxRequestBody: options.maxRequestBody)
     pings.bodyTimeout = .seconds(options.idleTimeoutSeconds)
     let api = ManagementAPI(
-        catalog: runtime.catalog, states: runtime.states, reader: runtime.store.reader, pause: runtime.pause,
+        catalog: runtime.catalog, states: runtime.states, reader: runtime.store, pause: runtime.pause,
         clock: runtime.clock.now, baseURL: options.baseURL, pingLimit: options.keepPings)
     let dashboard = Dashboard(api: api, token: adminToken, status: runtime.reloadStatus, sessions: DashboardSessions())
     return ServerApplication(runtime: runtime, pings: pings, api: api, dashboard: dashboard, adminToken: adminToken, tokenOrigin: tokenOrigin)

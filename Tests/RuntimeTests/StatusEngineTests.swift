@@ -65,10 +65,11 @@ final class EngineFixture: Sendable {
         let dispatcher = AlertDispatcher(
             outbox: outbox, courier: Courier(environment: [:]), channel: { _, _ in nil }, logger: Logger(label: "test"))
         let clock = clock
+        let files = FileStore(pingStore: store, outbox: outbox)
         engine = StatusEngine(
-            states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: Logger(label: "test"), clock: { clock.now })
+            states: states, catalog: catalog, store: files, dispatcher: dispatcher, logger: Logger(label: "test"), clock: { clock.now })
         recorder = PingRecorder(
-            states: states, store: store, catalog: catalog, dispatcher: dispatcher, deadlines: engine,
+            states: states, store: files, catalog: catalog, dispatcher: dispatcher, deadlines: engine,
             clock: clock.clock)
     }
 

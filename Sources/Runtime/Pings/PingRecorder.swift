@@ -2,25 +2,24 @@ import Alerting
 import Foundation
 import Logging
 import Monitoring
-import PingStore
 
 /// Records pings: applies each to its check's state, stores it with the flip it caused and
-/// that flip's alerts, and moves the check's deadline. One core, `record(_:completion:)`,
+/// that flip's alerts (one write), and moves the check's deadline. One core, `record(_:completion:)`,
 /// for the event loop (it never suspends); `record(_:)` is the same for async callers.
 public final class PingRecorder: Sendable {
-    public let states: CheckStates
-    public let store: PingStore
-    public let catalog: CurrentCatalog
-    public let dispatcher: AlertDispatcher?
-    public let deadlines: StatusEngine
-    public let clock: RuntimeClock
+    let states: CheckStates
+    let store: any CheckStore
+    let catalog: CurrentCatalog
+    let dispatcher: AlertDispatcher?
+    let deadlines: StatusEngine
+    let clock: RuntimeClock
     /// Pings stored and append latency, for `/metrics`.
     public let meter = PingMeter()
     /// "ping not stored" lines: the first of a run of failures, then one per 10 s.
-    public let storeFailures = ThrottledLog(interval: .seconds(10))
+    let storeFailures = ThrottledLog(interval: .seconds(10))
 
-    public init(
-        states: CheckStates, store: PingStore, catalog: CurrentCatalog, dispatcher: AlertDispatcher?, deadlines: StatusEngine,
+    init(
+        states: CheckStates, store: any CheckStore, catalog: CurrentCatalog, dispatcher: AlertDispatcher?, deadlines: StatusEngine,
         clock: RuntimeClock
     ) {
         self.states = states
@@ -34,10 +33,10 @@ public final class PingRecorder: Sendable {
     /// A ping applied to its check's state, on its way to the store.
     public struct Recording: Sendable {
         public let entry: ServingCatalog.Entry
-        public let outcome: CheckState.PingOutcome
-        public let previous: CheckState
-        public let turn: AppendTurn
-        public let started: ContinuousClock.Instant
+        let outcome: CheckState.PingOutcome
+        let previous: CheckState
+        let turn: AppendTurn
+        let started: ContinuousClock.Instant
     }
 
     /// Applies the ping to its check's state, in its turn among the check's appends. Pass the
@@ -66,39 +65,28 @@ public final class PingRecorder: Sendable {
             return
         }
         let uuid = recording.entry.uuid
-        store.append(recording.outcome.ping, to: uuid, queued: recording.turn.done) { [deadlines] error in
+        store.record(recording.outcome.ping, of: uuid, flip: nil, alerts: []) { [deadlines] error in
             if error == nil { deadlines.moved(uuid) }
             completion(error)
         }
+        // Queued in the store (the call fixes the record's place): later pings may go.
+        recording.turn.done()
     }
 
-    /// Stores the ping (and its flip): the flip's alerts are written to the outbox, held,
-    /// before the ping is stored, and confirmed after; so an acknowledged flip always has its
-    /// alerts, even across a crash (the outbox resolves held alerts at open). Then the check's
-    /// deadline moves. Throws when the outbox or the store refuses: nothing of the ping is
-    /// acknowledged then. The turn keeps the check's pings in the store in the order they were
-    /// numbered: the alerts are held first, then the ping waits for the one before it.
+    /// Stores the ping with its flip and that flip's alerts, in one write, then moves the
+    /// check's deadline. Throws when the store refuses: nothing of the ping is acknowledged
+    /// then. The turn keeps the check's pings in the store in the order they were numbered.
     public func record(_ recording: Recording) async throws {
         let outcome = recording.outcome
         let entry = recording.entry
-        var held: [Alert.ID] = []
-        if let flip = outcome.flip, let dispatcher {
-            let alerts = deadlines.alerts(for: flip, of: entry, lastPing: outcome.ping, snapshot: catalog.snapshot)
-            do {
-                try await dispatcher.hold(alerts)
-            } catch {
-                throw StatusEngine.AlertsNotQueued(reason: "\(error)")
-            }
-            held = alerts.map(\.id)
+        var alerts: [Alert] = []
+        if let flip = outcome.flip, dispatcher != nil {
+            alerts = deadlines.alerts(for: flip, of: entry, lastPing: outcome.ping, snapshot: catalog.snapshot)
         }
         await recording.turn.wait()
-        do {
-            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: { recording.turn.done() })
-        } catch {
-            await dispatcher?.withdraw(held, at: clock.now())
-            throw error
-        }
-        await dispatcher?.confirm(held, at: clock.now())
+        defer { recording.turn.done() }
+        try await store.record(outcome.ping, of: entry.uuid, flip: outcome.flip, alerts: alerts)
+        if !alerts.isEmpty { dispatcher?.wakeup.signal() }
         deadlines.moved(entry.uuid)
     }
 

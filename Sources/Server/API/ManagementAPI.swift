@@ -25,7 +25,7 @@ struct ManagementAPI: Sendable {
 
     let catalog: CurrentCatalog
     let states: CheckStates
-    let reader: StoreReader
+    let reader: any CheckStore
     let pause: RuntimePause
     let clock: @Sendable () -> Int64
     /// `--base-url`; nil: built from the request's Host header and scheme.
