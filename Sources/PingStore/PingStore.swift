@@ -4,8 +4,9 @@ import Foundation
 import Monitoring
 import Synchronization
 
-/// The JSON-lines ping store of SPEC §4: one file of pings and one of flips per check, written
-/// by a single writer thread with group commit.
+/// The JSON-lines ping store of SPEC §4: one file of pings and one of flips per check, and the
+/// alerts of stored flips in one log (`alerts/queued.jsonl`), written by a single writer thread
+/// with group commit.
 ///
 /// Appends from any number of tasks queue up; the writer takes everything queued, appends it
 /// to the journal in one write, writes each record to its check's file with plain writes,
@@ -213,7 +214,7 @@ public final class PingStore: Sendable {
         _ ping: Ping, to check: UUID, flip: Flip?, alerts: [[UInt8]],
         completion: @escaping @Sendable (Result<Int, any Error>) -> Void
     ) {
-        if let problem = Self.problem(alerts) { return completion(.failure(problem)) }
+        if let problem = problem(alerts) { return completion(.failure(problem)) }
         let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip, alerts: alerts)
         enqueue(entry, waiter: .numbered(completion), queued: {})
     }
@@ -222,7 +223,7 @@ public final class PingStore: Sendable {
     /// `alerts` is empty) once the batch is durable as the durability mode promises.
     @discardableResult
     public func append(_ ping: Ping, to check: UUID, flip: Flip?, alerts: [[UInt8]]) async throws -> Int {
-        if let problem = Self.problem(alerts) { throw problem }
+        if let problem = problem(alerts) { throw problem }
         return try await enqueue(AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip, alerts: alerts))
     }
 
@@ -230,14 +231,14 @@ public final class PingStore: Sendable {
     /// number of its last alert (0 when `alerts` is empty).
     @discardableResult
     public func append(_ flip: Flip, to check: UUID, alerts: [[UInt8]]) async throws -> Int {
-        if let problem = Self.problem(alerts) { throw problem }
+        if let problem = problem(alerts) { throw problem }
         return try await enqueue(AppendEntry(check: check, pingLine: nil, flip: flip, alerts: alerts))
     }
 
-    private static func problem(_ alerts: [[UInt8]]) -> StoreError? {
+    private func problem(_ alerts: [[UInt8]]) -> StoreError? {
         for record in alerts {
             if let problem = QueuedAlertLine.problem(record) {
-                return StoreError(.invalid, operation: "append", path: "alerts/queued.jsonl", detail: problem)
+                return StoreError(.invalid, operation: "append", path: data.queuedAlerts, detail: problem)
             }
         }
         return nil

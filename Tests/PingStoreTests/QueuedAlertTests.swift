@@ -99,7 +99,8 @@ struct QueuedAlertTests {
                     try await store.append(down, to: checkA, alerts: [record("ok"), bad])
                     Issue.record("a bad record should be refused")
                 } catch let error as StoreError {
-                    #expect(error.kind == .invalid)
+                    #expect(error.kind == .invalid && error.path == dir.data.queuedAlerts)
+                    #expect(error.description.contains("an alert record must"))
                 }
                 let answer = Mutex<Result<Int, any Error>?>(nil)
                 store.append(samplePing(1), to: checkA, flip: down, alerts: [bad]) { result in answer.withLock { $0 = result } }
