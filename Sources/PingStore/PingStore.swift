@@ -207,9 +207,13 @@ public final class PingStore: Sendable {
     /// them; the store does not read them). Like the callback `append` above, this only queues
     /// the entry for the writer thread, whatever the durability: the entry's place in the
     /// order is fixed when this returns, and nothing is written on this thread. `completion`
-    /// gets, on the writer thread, the number `n` of the last of these alerts in the log (the
-    /// others are numbered just before it, in order; 0 when `alerts` is empty), or the error
-    /// (then nothing of this call is stored).
+    /// gets the number `n` of the last of these alerts in the log (the others are numbered just
+    /// before it, in order; 0 when `alerts` is empty), or the error (then nothing of this call
+    /// is stored); at once on this thread when a record is refused or the store is closed.
+    /// Completions are called one at a time, in the order the appends were acknowledged, on
+    /// the thread that wrote the batch (the writer thread; in `write` durability possibly an
+    /// appender writing its own ping with the queue before it): feeding them into one
+    /// `AsyncStream` keeps that order for the outbox (`Outbox.accept`).
     public func append(
         _ ping: Ping, to check: UUID, flip: Flip?, alerts: [[UInt8]],
         completion: @escaping @Sendable (Result<Int, any Error>) -> Void
