@@ -34,6 +34,22 @@ public final class AlertDispatcher: Sendable {
         wakeup.signal()
     }
 
+    /// Alerts the store acknowledged with their flip (`PingStore.append(_:to:flip:alerts:)`
+    /// answered `n`, the number of the last): pending in the outbox, and sent at once (see
+    /// `Outbox.accept`). Call it in the order the store acknowledged the appends (its
+    /// completions run on its writer thread in that order). Does not throw: the store holds
+    /// the alerts, so an outbox that cannot write only means the next start takes them from
+    /// the store again.
+    public func accept(_ alerts: [Alert], through n: Int) async {
+        guard !alerts.isEmpty else { return }
+        do {
+            try await outbox.accept(alerts, through: n)
+        } catch {
+            logger.warning("cannot record alerts in the outbox; they are sent, and taken from the store's queue again at the next start: \(error)")
+        }
+        wakeup.signal()
+    }
+
     /// Queues the alerts of flips about to be stored, held until `confirm` (the flip is stored)
     /// or `withdraw` (it is not): with the outbox's check at open, a crash anywhere in between
     /// neither loses nor invents an alert.
