@@ -27,57 +27,6 @@ public final class AlertDispatcher: Sendable {
         self.deliver = deliver ?? { alert, channel, now in await courier.deliver(alert, via: channel, at: now) }
     }
 
-    /// Queues alerts durably and wakes the loop.
-    public func enqueue(_ alerts: [Alert]) async throws {
-        guard !alerts.isEmpty else { return }
-        try await outbox.enqueue(alerts)
-        wakeup.signal()
-    }
-
-    /// Alerts the store acknowledged with their flip (`PingStore.append(_:to:flip:alerts:)`
-    /// answered `n`, the number of the last): pending in the outbox, and sent at once (see
-    /// `Outbox.accept`). Call it in the order the store acknowledged the appends (its
-    /// completions run on its writer thread in that order). Does not throw: the store holds
-    /// the alerts, so an outbox that cannot write only means the next start takes them from
-    /// the store again.
-    public func accept(_ alerts: [Alert], through n: Int) async {
-        guard !alerts.isEmpty else { return }
-        do {
-            try await outbox.accept(alerts, through: n)
-        } catch {
-            logger.warning("cannot record alerts in the outbox; they are sent, and taken from the store's queue again at the next start: \(error)")
-        }
-        wakeup.signal()
-    }
-
-    /// Queues the alerts of flips about to be stored, held until `confirm` (the flip is stored)
-    /// or `withdraw` (it is not): with the outbox's check at open, a crash anywhere in between
-    /// neither loses nor invents an alert.
-    public func hold(_ alerts: [Alert]) async throws {
-        try await outbox.enqueue(alerts, held: true)
-    }
-
-    /// The flips of these held alerts are stored: send them.
-    public func confirm(_ ids: [UUID], at time: Int64) async {
-        guard !ids.isEmpty else { return }
-        do {
-            try await outbox.confirm(ids, at: time)
-        } catch {
-            logger.warning("cannot record confirmed alerts in the outbox; they are sent, and confirmed again at the next start: \(error)")
-        }
-        wakeup.signal()
-    }
-
-    /// The flips of these held alerts were not stored: never send them.
-    public func withdraw(_ ids: [UUID], at time: Int64) async {
-        guard !ids.isEmpty else { return }
-        do {
-            try await outbox.withdraw(ids, at: time)
-        } catch {
-            logger.warning("cannot record withdrawn alerts in the outbox; the next start withdraws them again: \(error)")
-        }
-    }
-
     /// Sends every alert due at `now` and waits for the attempts; returns when the next one is
     /// due. Tests call this directly instead of `run`.
     @discardableResult

@@ -255,14 +255,15 @@ public actor Outbox {
         return (order.compactMap { entries[$0] }, skipped, ingested)
     }
 
-    /// Queues alerts durably (fsynced); they are due at once, or, `held`, once confirmed.
-    public func enqueue(_ alerts: [Alert], held: Bool = false) throws {
+    /// Queues alerts durably (fsynced), due at once. (The server's alerts come with their
+    /// flips, through the store: `accept` and the queue taken at open.)
+    public func enqueue(_ alerts: [Alert]) throws {
         guard !alerts.isEmpty else { return }
         var data = Data()
-        for alert in alerts { data.append(try OutboxLine(alert: alert, held: held).encoded()) }
+        for alert in alerts { data.append(try OutboxLine(alert: alert).encoded()) }
         try append(data, sync: true)
         for alert in alerts {
-            pending[alert.id] = Entry(alert: alert, held: held)
+            pending[alert.id] = Entry(alert: alert)
             order.append(alert.id)
         }
     }
@@ -312,32 +313,6 @@ public actor Outbox {
             ingestedSynced = written
         }
         return ingestedSynced
-    }
-
-    /// Held alerts whose flip is now stored become due. The line is not fsynced: if it is lost,
-    /// the next open finds the flip stored and confirms again. Memory is updated even when the
-    /// write fails (the error is for the log).
-    public func confirm(_ ids: [UUID], at time: Int64) throws {
-        var data = Data()
-        for id in ids where pending[id]?.held == true {
-            pending[id]?.held = false
-            data.append(try OutboxLine(.confirmed, id, at: time).encoded())
-        }
-        if !data.isEmpty { try append(data, sync: false) }
-    }
-
-    /// Held alerts whose flip was not stored are dropped (not fsynced, as `confirm`).
-    public func withdraw(_ ids: [UUID], at time: Int64) throws {
-        let withdrawn = Set(ids.filter { pending[$0]?.held == true })
-        guard !withdrawn.isEmpty else { return }
-        order.removeAll { withdrawn.contains($0) }
-        var data = Data()
-        for id in withdrawn {
-            pending[id] = nil
-            data.append(try OutboxLine(.withdrawn, id, at: time).encoded())
-        }
-        try append(data, sync: false)
-        compactIfLarge(at: time)
     }
 
     /// Alerts to try now: due, not being tried, and the oldest pending of their check and

@@ -19,7 +19,7 @@ public struct DataDirectory: Sendable, Hashable {
     var alerts: String { "\(path)/alerts" }
     /// The alerts of stored flips, written by the store in the flip's own batch; the outbox
     /// ingests them (docs/storage.md).
-    var queuedAlerts: String { "\(alerts)/queued.jsonl" }
+    public var queuedAlerts: String { "\(alerts)/queued.jsonl" }
     var registry: String { "\(path)/registry.json" }
     var pingKeys: String { "\(path)/ping-keys.json" }
     /// Present only between a complete `close()` in fsync mode and the next open.

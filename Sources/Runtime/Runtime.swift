@@ -81,7 +81,7 @@ public final class Runtime: Sendable {
             // Opening the store creates the data directory and recovers it after a crash.
             let store = try FileStore.open(
                 data, options: PingStore.Options(durability: options.durability, keepPings: options.keepPings, faults: options.storeFaults),
-                policy: RetryPolicy.standard.scaled(by: testTimeScale), now: now)
+                policy: RetryPolicy.standard.scaled(by: testTimeScale), now: now, logger: logger)
             let recovery = store.pingStore.recovery
             if recovery.tornLinesRepaired > 0 || recovery.recordsReplayed > 0 {
                 logger.notice(
@@ -154,6 +154,7 @@ public final class Runtime: Sendable {
         var services: [any Service] = [
             StoreService(store: store),
             AlertService(dispatcher: dispatcher, clock: clock),
+            QueuedAlertTrimming(store: files, logger: logger),
             DeadlineService(engine: engine, changes: catalogChanges.subscribe()),
             Reloader(
                 queue: reloads, applier: applier, configDirectory: options.configDirectory, status: reloadStatus, feed: catalogChanges,

@@ -97,7 +97,7 @@ struct QueuedAlertIngestionTests {
             let delivery = ScriptedDelivery([])
             let alerts = dispatcher(outbox, delivery)
             // The store acknowledged `second` as number 2: accepted and sent.
-            await alerts.accept([second], through: 2)
+            try await outbox.accept([second], through: 2)
             #expect(await outbox.pendingEntries.map(\.alert.id) == [first.id, second.id])
             #expect(await outbox.pendingEntries.map(\.queued) == [nil, 2])
             await alerts.tick(at: 5 * s)

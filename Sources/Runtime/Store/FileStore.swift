@@ -1,5 +1,7 @@
 import Alerting
+import BlockingWork
 import Foundation
+import Logging
 import Monitoring
 import PingStore
 
@@ -11,18 +13,40 @@ public final class FileStore: CheckStore {
     public let outbox: Outbox
     public var data: DataDirectory { pingStore.data }
 
-    public init(pingStore: PingStore, outbox: Outbox) {
+    let logger: Logger?
+
+    public init(pingStore: PingStore, outbox: Outbox, logger: Logger? = nil) {
         self.pingStore = pingStore
         self.outbox = outbox
+        self.logger = logger
     }
 
-    /// Opens the store in `data` (recovering it after a crash) and its outbox; held alerts a
-    /// crash left behind are resolved against the flips stored.
-    public static func open(_ data: DataDirectory, options: PingStore.Options, policy: RetryPolicy = .standard, now: Int64) throws -> FileStore {
+    /// Opens the store in `data` (recovering it after a crash) and its outbox, which takes the
+    /// alerts the store queued with their flips and has not seen yet (a crash came between the
+    /// store's acknowledgement and `accept`). Alerts held by a server before issue 19 are
+    /// resolved against the flips stored.
+    public static func open(
+        _ data: DataDirectory, options: PingStore.Options, policy: RetryPolicy = .standard, now: Int64, logger: Logger? = nil
+    ) throws -> FileStore {
         let pingStore = try PingStore.open(data, options: options)
         do {
-            let outbox = try Outbox(directory: data.path + "/alerts", policy: policy, now: now, flipStored: { pingStore.hasFlip(of: $0) })
-            return FileStore(pingStore: pingStore, outbox: outbox)
+            let queued = try pingStore.queuedAlerts()
+            if queued.skipped > 0 {
+                logger?.warning(
+                    "skipped unreadable lines of the store's queued alerts", metadata: ["lines": "\(queued.skipped)", "file": "\(data.queuedAlerts)"])
+            }
+            let outbox = try Outbox(
+                directory: data.path + "/alerts", policy: policy, now: now, queued: queued.alerts.map { ($0.n, $0.record) },
+                flipStored: { pingStore.hasFlip(of: $0) })
+            if outbox.ingestion.alerts > 0 || outbox.ingestion.skipped > 0 {
+                logger?.notice(
+                    "took alerts queued with their flips into the outbox",
+                    metadata: [
+                        "alerts": "\(outbox.ingestion.alerts)", "unreadable": "\(outbox.ingestion.skipped)",
+                        "log_restarted": "\(outbox.ingestion.logRestarted)",
+                    ])
+            }
+            return FileStore(pingStore: pingStore, outbox: outbox, logger: logger)
         } catch {
             try? pingStore.close()
             throw error
@@ -31,45 +55,51 @@ public final class FileStore: CheckStore {
 
     // MARK: pings and flips
 
+    /// The ping, its flip and the flip's alerts go to the store's writer as one entry: one
+    /// batch, one journal write and sync, acknowledged together. Once acknowledged, the alerts
+    /// are handed to the outbox in memory (`accept`) before `completion` is called.
     public func record(
         _ ping: Ping, of check: UUID, flip: Flip?, alerts: [Alert], completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
-        guard !alerts.isEmpty else {
-            pingStore.append(ping, to: check, flip: flip, completion: completion)
-            return
+        let records: [[UInt8]]
+        do {
+            records = try Alert.queueRecords(alerts)
+        } catch {
+            return completion(error)
         }
-        Task {
-            do {
-                try await withHeldAlerts(alerts) { try await self.pingStore.append(ping, to: check, flip: flip) }
-                completion(nil)
-            } catch {
-                completion(error)
+        pingStore.append(ping, to: check, flip: flip, alerts: records) { [self] result in
+            switch result {
+            case .failure(let error): completion(error)
+            case .success where alerts.isEmpty: completion(nil)
+            case .success(let n):
+                Task {
+                    await accept(alerts, through: n)
+                    completion(nil)
+                }
             }
         }
     }
 
     public func record(_ flip: Flip, of check: UUID, alerts: [Alert]) async throws {
-        try await withHeldAlerts(alerts) { try await self.pingStore.append(flip, to: check) }
+        let n = try await pingStore.append(flip, to: check, alerts: try Alert.queueRecords(alerts))
+        await accept(alerts, through: n)
     }
 
-    /// The alerts are written to the outbox held, then the records are stored, then the alerts
-    /// are confirmed (or withdrawn when the store refused): a crash in between is resolved when
-    /// the outbox opens, against the flips stored.
-    private func withHeldAlerts(_ alerts: [Alert], _ write: () async throws -> Void) async throws {
-        guard !alerts.isEmpty else { return try await write() }
+    private func accept(_ alerts: [Alert], through n: Int) async {
+        guard !alerts.isEmpty else { return }
         do {
-            try await outbox.enqueue(alerts, held: true)
+            try await outbox.accept(alerts, through: n)
         } catch {
-            throw AlertsNotQueued(reason: "\(error)")
+            logger?.warning("cannot record alerts in the outbox; they are sent, and taken from the store's queue again at the next start: \(error)")
         }
-        let ids = alerts.map(\.id)
-        do {
-            try await write()
-        } catch {
-            try? await outbox.withdraw(ids, at: alerts[0].created)
-            throw error
-        }
-        try? await outbox.confirm(ids, at: alerts[0].created)
+    }
+
+    /// Drops the store's queued alerts the outbox has taken (synced), so the log stays small.
+    /// Blocking work runs on a thread of its own.
+    public func trimQueuedAlerts() async throws {
+        let through = try await outbox.ingestedThrough()
+        let pingStore = pingStore
+        _ = try await blocking(named: "kiothc-trim") { Result { try pingStore.trimQueuedAlerts(through: through) } }.get()
     }
 
     public func pings(of check: UUID, limit: Int) throws -> [Ping] { try pingStore.pings(of: check, limit: limit) }
@@ -101,10 +131,4 @@ public final class FileStore: CheckStore {
     public func close() throws {
         try pingStore.close()
     }
-}
-
-/// The outbox could not take a flip's alerts, so the flip is not made.
-public struct AlertsNotQueued: Error, CustomStringConvertible {
-    let reason: String
-    public var description: String { "cannot queue the alerts of the flip in the outbox: \(reason)" }
 }
