@@ -31,6 +31,9 @@ public final class Runtime: Sendable {
     /// Successful reloads, for services that keep per-check state (subscribe before `run`).
     public let catalogChanges = CatalogChangeFeed()
     public let urls: PingURLFormat
+    /// Authorizes `/-/reload`, `/metrics` and the dashboard's admin login.
+    public let adminToken: AdminToken
+    public let adminTokenOrigin: AdminToken.Origin
     let engine: StatusEngine
     /// The loader of every later reload, after it applied the configuration at start.
     let applier: CatalogApplier
@@ -95,6 +98,7 @@ public final class Runtime: Sendable {
                 logger.warning(
                     "skipped unreadable lines of the alert outbox", metadata: ["lines": "\(store.outbox.linesSkipped)", "file": "\(store.outbox.path)"])
             }
+            let (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
             let states = CheckStates(try store.loadStates())
             let current = CurrentCatalog(ServingCatalog.empty)
             // The start is the first reload: the same validation, change set, registry
@@ -112,9 +116,11 @@ public final class Runtime: Sendable {
                 channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
             return Runtime(
                 options: options, clock: clock, catalog: current, states: states, store: store, dispatcher: dispatcher, urls: urls,
-                applier: applier, status: status, logger: logger, lock: lock, testTimeScale: testTimeScale)
+                applier: applier, status: status, token: (token, origin), logger: logger, lock: lock, testTimeScale: testTimeScale)
         } catch let error as StartFailure {
             throw error
+        } catch let error as AdminToken.Failure where error.errno == nil {
+            throw StartFailure(error.message)
         } catch {
             throw StartFailure(DataDirectoryFailure(directory: options.dataDirectory, error: error).message)
         }
@@ -122,7 +128,8 @@ public final class Runtime: Sendable {
 
     private init(
         options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: FileStore,
-        dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus, logger: Logger,
+        dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus,
+        token: (AdminToken, AdminToken.Origin), logger: Logger,
         lock: DataDirectoryLock, testTimeScale: Int64
     ) {
         self.options = options
@@ -133,6 +140,7 @@ public final class Runtime: Sendable {
         self.files = store
         self.dispatcher = dispatcher
         self.urls = urls
+        (adminToken, adminTokenOrigin) = token
         self.applier = applier
         self.reloadStatus = CurrentReloadStatus(status)
         self.logger = logger
