@@ -47,31 +47,7 @@ struct Dashboard: Sendable {
 
     // MARK: Pages
 
-    /// `GET /login?token=`: the login URL logged at the token's generation.
-    private func loginLink(_ request: Request, scheme: String) -> Response {
-        guard let given = request.uri.queryParameters.get("token") else { return redirect("/") }
-        guard token.matches(given) else { return page(.unauthorized, DashboardPages.login(error: "That login link is not valid (the admin token does not match).")) }
-        return loggedIn(.admin, scheme: scheme)
-    }
-
-    private func logIn(_ request: Request, scheme: String) async -> Response {
-        guard sameOrigin(request, scheme: scheme) else { return forbiddenCrossSite() }
-        let form = await Self.form(request)
-        let given = form["key"] ?? ""
-        if token.matches(given) { return loggedIn(.admin, scheme: scheme) }
-        if api.catalog.snapshot.viewer(apiKey: given) != nil { return loggedIn(.apiKey(Array(given.utf8)), scheme: scheme) }
-        return page(.unauthorized, DashboardPages.login(error: given.isEmpty ? "Enter a project API key or the admin token." : "That key is not a project API key or the admin token."))
-    }
-
-    private func logOut(_ request: Request, scheme: String) -> Response {
-        guard sameOrigin(request, scheme: scheme) else { return forbiddenCrossSite() }
-        if let id = Self.sessionID(request) { sessions.remove(id) }
-        var response = redirect("/")
-        response.headers[.setCookie] = "\(Self.cookie)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax\(scheme == "https" ? "; Secure" : "")"
-        return response
-    }
-
-    private func overview(_ request: Request) throws(DashboardPage) -> Response {
+    private func overview(_ request: Request) throws(DashboardAnswer) -> Response {
         let viewer = try signedIn(request)
         let now = api.clock()
         let banner = DashboardPages.banner(status.snapshot)
@@ -82,7 +58,7 @@ struct Dashboard: Sendable {
         return page(.ok, DashboardPages.overview(views, viewer: viewer, banner: banner, now: now))
     }
 
-    private func checkPage(_ request: Request, _ context: ServerContext) throws(DashboardPage) -> Response {
+    private func checkPage(_ request: Request, _ context: ServerContext) throws(DashboardAnswer) -> Response {
         let visit = try visit(request, check: context.parameters.get("id") ?? "")
         var pings: [Ping] = []
         var flips: [Flip] = []
@@ -100,7 +76,7 @@ struct Dashboard: Sendable {
             .ok, DashboardPages.check(visit.view, pings: pings, flips: flips, viewer: visit.viewer, problem: problem, banner: visit.banner, now: visit.now))
     }
 
-    private func pingPage(_ request: Request, _ context: ServerContext) throws(DashboardPage) -> Response {
+    private func pingPage(_ request: Request, _ context: ServerContext) throws(DashboardAnswer) -> Response {
         let visit = try visit(request, check: context.parameters.get("id") ?? "")
         guard visit.viewer.canWrite else {
             return page(.forbidden, DashboardPages.message("Forbidden", "Ping bodies need the project's read_write key or the admin token.", banner: visit.banner))
@@ -118,7 +94,7 @@ struct Dashboard: Sendable {
         return page(.ok, DashboardPages.ping(visit.view, ping, banner: visit.banner))
     }
 
-    private func pauseOrResume(_ request: Request, _ context: ServerContext, pause: Bool, scheme: String) async throws(DashboardPage) -> Response {
+    private func pauseOrResume(_ request: Request, _ context: ServerContext, pause: Bool, scheme: String) async throws(DashboardAnswer) -> Response {
         let id = context.parameters.get("id") ?? ""
         let visit = try visit(request, check: id)
         guard sameOrigin(request, scheme: scheme) else { return forbiddenCrossSite() }
@@ -143,7 +119,7 @@ struct Dashboard: Sendable {
 
     /// Any other path under `/checks/`, or another method: "No such page." for a check the
     /// viewer may see (the login form, or the check's own refusal, before that).
-    func unknownPage(_ request: Request) throws(DashboardPage) -> Response {
+    func unknownPage(_ request: Request) throws(DashboardAnswer) -> Response {
         let id = request.uri.path.dropFirst(Self.checksPrefix.count).prefix { $0 != "/" }
         let visit = try visit(request, check: String(id))
         return page(.notFound, DashboardPages.message("Not found", "No such page.", banner: visit.banner))
@@ -158,105 +134,33 @@ struct Dashboard: Sendable {
     }
 
     /// The viewer, then the check `id` (a lower-case UUID) that viewer may see.
-    private func visit(_ request: Request, check id: String) throws(DashboardPage) -> Visit {
+    private func visit(_ request: Request, check id: String) throws(DashboardAnswer) -> Visit {
         let viewer = try signedIn(request)
         let snapshot = api.catalog.snapshot
         let now = api.clock()
         let banner = DashboardPages.banner(status.snapshot)
         guard let uuid = UUID(uuidString: id), uuid.uuidString.lowercased() == id, let entry = snapshot.check(uuid) else {
-            throw DashboardPage(.notFound, DashboardPages.message("Not found", "There is no such check.", banner: banner))
+            throw DashboardAnswer(.notFound, DashboardPages.message("Not found", "There is no such check.", banner: banner))
         }
         guard viewer.canSee(entry.definition.id.project) else {
-            throw DashboardPage(.forbidden, DashboardPages.message("Forbidden", "This check belongs to another project than your key.", banner: banner))
+            throw DashboardAnswer(.forbidden, DashboardPages.message("Forbidden", "This check belongs to another project than your key.", banner: banner))
         }
         let view = CheckView(uuid: uuid, definition: entry.definition, state: api.states.state(of: uuid), now: now)
         return Visit(viewer: viewer, view: view, banner: banner, now: now)
     }
 
-    // MARK: Sessions
-
-    /// The viewer of the request's session; without one the login form is the answer (401 for a
-    /// method but GET and HEAD, which ask for a page).
-    private func signedIn(_ request: Request) throws(DashboardPage) -> Viewer {
-        if let viewer = viewer(request) { return viewer }
-        if request.method == .get || request.method == .head { throw DashboardPage(.ok, DashboardPages.login(error: nil)) }
-        throw DashboardPage(.unauthorized, DashboardPages.login(error: "Log in first."))
-    }
-
-    private func viewer(_ request: Request) -> Viewer? {
-        guard let id = Self.sessionID(request), let session = sessions.session(id) else { return nil }
-        switch session.credential {
-        case .admin: return .admin
-        case .apiKey(let key): return api.catalog.snapshot.viewer(apiKey: String(decoding: key, as: UTF8.self))
-        }
-    }
-
-    /// The first session cookie's id: 64 hex digits (spaces before a following `;` ignored).
-    static func sessionID(_ request: Request) -> String? {
-        guard let value = request.cookies[cookie]?.value else { return nil }
-        let id = value.prefix(64)
-        guard id.count == 64, id.allSatisfy(\.isHexDigit), value.dropFirst(64).allSatisfy({ $0 == " " || $0 == "\t" }) else { return nil }
-        return String(id)
-    }
-
-    private func loggedIn(_ credential: DashboardSessions.Credential, scheme: String) -> Response {
-        let id = sessions.create(credential)
-        var response = redirect("/")
-        response.headers[.setCookie] = "\(Self.cookie)=\(id); Path=/; HttpOnly; SameSite=Lax\(scheme == "https" ? "; Secure" : "")"
-        return response
-    }
-
-    /// The request's Origin (or, without one, its Referer) names this server. Browsers send
-    /// Origin with every POST; a request with neither is refused.
-    func sameOrigin(_ request: Request, scheme: String) -> Bool {
-        guard let host = request.head.authority ?? request.headers[.hostHeader] else { return false }
-        let expected = ["http://\(host)", "https://\(host)"]
-        if let origin = request.headers[.origin] {
-            return expected.contains(origin)
-        }
-        if let referer = request.headers[.referer] {
-            return expected.contains { referer == $0 || referer.hasPrefix($0 + "/") }
-        }
-        return false
-    }
-
     // MARK: Responses
 
-    static func form(_ request: Request) async -> [String: String] {
-        var request = request
-        guard let buffer = try? await request.collectBody(upTo: 16 * 1024) else { return [:] }
-        var fields: [String: String] = [:]
-        for pair in String(buffer: buffer).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if let name = parts.first { fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : "" }
-        }
-        return fields
-    }
+    func page(_ status: HTTPResponse.Status, _ html: String) -> Response { DashboardAnswer(status, html).response }
 
-    static func page(_ status: HTTPResponse.Status, _ html: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = PingResponses.neverCache
-        headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-        headers[.xContentTypeOptions] = "nosniff"
-        headers[.xFrameOptions] = "DENY"
-        headers[.referrerPolicy] = "same-origin"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    private func page(_ status: HTTPResponse.Status, _ html: String) -> Response { Self.page(status, html) }
-
-    private func redirect(_ location: String) -> Response {
+    func redirect(_ location: String) -> Response {
         var headers = HTTPFields()
         headers[.location] = location
         headers[.cacheControl] = PingResponses.neverCache
         return Response(status: .seeOther, headers: headers)
     }
 
-    private func forbiddenCrossSite() -> Response {
+    func forbiddenCrossSite() -> Response {
         page(.forbidden, DashboardPages.message("Forbidden", "This form was not sent from this dashboard (cross-site request refused).", banner: ""))
     }
 
@@ -264,22 +168,6 @@ struct Dashboard: Sendable {
         var response = page(.methodNotAllowed, DashboardPages.message("Method not allowed", "Use GET.", banner: ""))
         response.headers[.allow] = "GET, HEAD"
         return response
-    }
-}
-
-/// A page answered instead of the one asked for: the login form, a check that is not there or
-/// not the viewer's.
-struct DashboardPage: HTTPResponseError {
-    let status: HTTPResponse.Status
-    let html: String
-
-    init(_ status: HTTPResponse.Status, _ html: String) {
-        self.status = status
-        self.html = html
-    }
-
-    func response(from request: Request, context: some RequestContext) -> Response {
-        Dashboard.page(status, html)
     }
 }
 
