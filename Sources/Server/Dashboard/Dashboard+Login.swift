@@ -38,7 +38,7 @@ extension Dashboard {
         throw DashboardAnswer(.unauthorized, DashboardPages.login(error: "Log in first."))
     }
 
-    func viewer(_ request: Request) -> Viewer? {
+    private func viewer(_ request: Request) -> Viewer? {
         guard let id = Self.sessionID(request), let session = sessions.session(id) else { return nil }
         switch session.credential {
         case .admin: return .admin
@@ -47,16 +47,18 @@ extension Dashboard {
     }
 
     /// The first session cookie's id: 64 hex digits (spaces before a following `;` ignored).
-    static func sessionID(_ request: Request) -> String? {
+    private static func sessionID(_ request: Request) -> String? {
         guard let value = request.cookies[cookie]?.value else { return nil }
         let id = value.prefix(64)
         guard id.count == 64, id.allSatisfy(\.isHexDigit), value.dropFirst(64).allSatisfy({ $0 == " " || $0 == "\t" }) else { return nil }
         return String(id)
     }
 
-    func loggedIn(_ credential: DashboardSessions.Credential, scheme: String) -> Response {
+    private func loggedIn(_ credential: DashboardSessions.Credential, scheme: String) -> Response {
         let id = sessions.create(credential)
         var response = redirect("/")
+        // Written out rather than with Hummingbird's `Cookie`, which orders the attributes as its
+        // dictionary happens to (a different order in each process).
         response.headers[.setCookie] = "\(Self.cookie)=\(id); Path=/; HttpOnly; SameSite=Lax\(scheme == "https" ? "; Secure" : "")"
         return response
     }
@@ -77,7 +79,9 @@ extension Dashboard {
 
     // MARK: Forms
 
-    static func form(_ request: Request) async -> [String: String] {
+    /// The login form's fields; a repeated field's last value wins, as in Django's forms
+    /// (Hummingbird's `URLEncodedFormDecoder` rejects the whole form), a malformed one is empty.
+    private static func form(_ request: Request) async -> [String: String] {
         var request = request
         guard let buffer = try? await request.collectBody(upTo: 16 * 1024) else { return [:] }
         var fields: [String: String] = [:]
