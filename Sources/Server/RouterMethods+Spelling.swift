@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Runtime
 
 extension RouterMethods {
     /// Routes `spelling` exactly as it is written. Hummingbird's router reads `checks/`,

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Runtime
 
 /// Login, logout and sessions: the cookie, its session and the same-origin rule for forms.
 extension Dashboard {

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Runtime
 
 /// A dashboard page with its headers: no caching, no framing, no inline scripts. Thrown, it is
 /// the page answered instead of the one asked for (the login form, a check that is not there
