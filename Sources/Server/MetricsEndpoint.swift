@@ -14,18 +14,18 @@ struct MetricsEndpoint: Sendable {
 
     let token: AdminToken
     let status: CurrentReloadStatus
-    var catalog: CurrentCatalog? = nil
-    var states: CheckStates? = nil
-    var meter: PingMeter? = nil
-    var store: PingStore? = nil
-    var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+    let catalog: CurrentCatalog
+    let states: CheckStates
+    let meter: PingMeter
+    let store: PingStore
+    let clock: @Sendable () -> Int64
 
     /// GET and HEAD; other methods are refused.
     func respond(to request: Request) -> Response {
         let viewer: Viewer
         if token.authorizes(request.headers[.authorization]) {
             viewer = .admin
-        } else if let key = Self.projectKey(request), let found = catalog?.snapshot.viewer(apiKey: key) {
+        } else if let key = Self.projectKey(request), let found = catalog.snapshot.viewer(apiKey: key) {
             viewer = found
         } else {
             return ReloadEndpoint.unauthorized()
@@ -58,7 +58,6 @@ struct MetricsEndpoint: Sendable {
     /// Healthchecks' per-check series (`hc_check_up` is 1 unless the check is down, as there),
     /// with a `project` label added.
     func checkSeries(_ viewer: Viewer) -> String {
-        guard let catalog, let states else { return "" }
         let snapshot = catalog.snapshot
         let now = clock()
         let views = snapshot.entries(visibleTo: viewer).map {
@@ -87,42 +86,38 @@ struct MetricsEndpoint: Sendable {
     /// Pings by kind, append latency, store counters: server-wide, for the admin only.
     func serverSeries() -> String {
         var out = ""
-        if let meter {
-            let snapshot = meter.snapshot
-            out += "# HELP kiothc_pings_total Pings stored since the server started, by kind.\n# TYPE kiothc_pings_total counter\n"
-            for kind in Ping.Kind.allCases {
-                out += "kiothc_pings_total{kind=\"\(kind.rawValue)\"} \(snapshot.pings[kind] ?? 0)\n"
-            }
-            out += "# HELP kiothc_ping_store_failures_total Pings the store could not take (answered 503).\n# TYPE kiothc_ping_store_failures_total counter\n"
-            out += "kiothc_ping_store_failures_total \(snapshot.failedAppends)\n"
-            let name = "kiothc_store_append_duration_seconds"
-            out += "# HELP \(name) Time from handing a ping to the store to its acknowledgement (durable per --durability).\n# TYPE \(name) histogram\n"
-            var cumulative = 0
-            for (index, bound) in PingMeter.bounds.enumerated() {
-                cumulative += snapshot.buckets[index]
-                out += "\(name)_bucket{le=\"\(Self.number(bound))\"} \(cumulative)\n"
-            }
-            out += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
-            out += "\(name)_sum \(Self.number(Double(snapshot.sumMicroseconds) / 1_000_000))\n"
-            out += "\(name)_count \(snapshot.count)\n"
+        let snapshot = meter.snapshot
+        out += "# HELP kiothc_pings_total Pings stored since the server started, by kind.\n# TYPE kiothc_pings_total counter\n"
+        for kind in Ping.Kind.allCases {
+            out += "kiothc_pings_total{kind=\"\(kind.rawValue)\"} \(snapshot.pings[kind] ?? 0)\n"
         }
-        if let store {
-            let statistics = store.statistics
-            func counter(_ name: String, _ help: String, _ value: Int) {
-                out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
-            }
-            counter("kiothc_store_batches_total", "Group-commit batches written.", statistics.batches)
-            counter("kiothc_store_records_total", "Records (pings and flips) acknowledged by the store.", statistics.records)
-            counter("kiothc_store_journal_syncs_total", "fdatasync calls on the journal.", statistics.journalSyncs)
-            let syncTime = "kiothc_store_journal_sync_seconds_total"
-            out += "# HELP \(syncTime) Time spent in fdatasync calls on the journal (pings of a batch wait for its one).\n"
-            out += "# TYPE \(syncTime) counter\n\(syncTime) \(Self.number(Self.seconds(statistics.journalSyncTime)))\n"
-            let slowest = "kiothc_store_journal_sync_max_seconds"
-            out += "# HELP \(slowest) The slowest fdatasync on the journal since the server started: a disk stall shows here.\n"
-            out += "# TYPE \(slowest) gauge\n\(slowest) \(Self.number(Self.seconds(statistics.slowestJournalSync)))\n"
-            counter("kiothc_store_failed_batches_total", "Batches the store could not write.", statistics.failedBatches)
-            counter("kiothc_store_compactions_total", "Ping files compacted.", statistics.compactions)
+        out += "# HELP kiothc_ping_store_failures_total Pings the store could not take (answered 503).\n# TYPE kiothc_ping_store_failures_total counter\n"
+        out += "kiothc_ping_store_failures_total \(snapshot.failedAppends)\n"
+        let name = "kiothc_store_append_duration_seconds"
+        out += "# HELP \(name) Time from handing a ping to the store to its acknowledgement (durable per --durability).\n# TYPE \(name) histogram\n"
+        var cumulative = 0
+        for (index, bound) in PingMeter.bounds.enumerated() {
+            cumulative += snapshot.buckets[index]
+            out += "\(name)_bucket{le=\"\(Self.number(bound))\"} \(cumulative)\n"
         }
+        out += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
+        out += "\(name)_sum \(Self.number(Double(snapshot.sumMicroseconds) / 1_000_000))\n"
+        out += "\(name)_count \(snapshot.count)\n"
+        let statistics = store.statistics
+        func counter(_ name: String, _ help: String, _ value: Int) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+        }
+        counter("kiothc_store_batches_total", "Group-commit batches written.", statistics.batches)
+        counter("kiothc_store_records_total", "Records (pings and flips) acknowledged by the store.", statistics.records)
+        counter("kiothc_store_journal_syncs_total", "fdatasync calls on the journal.", statistics.journalSyncs)
+        let syncTime = "kiothc_store_journal_sync_seconds_total"
+        out += "# HELP \(syncTime) Time spent in fdatasync calls on the journal (pings of a batch wait for its one).\n"
+        out += "# TYPE \(syncTime) counter\n\(syncTime) \(Self.number(Self.seconds(statistics.journalSyncTime)))\n"
+        let slowest = "kiothc_store_journal_sync_max_seconds"
+        out += "# HELP \(slowest) The slowest fdatasync on the journal since the server started: a disk stall shows here.\n"
+        out += "# TYPE \(slowest) gauge\n\(slowest) \(Self.number(Self.seconds(statistics.slowestJournalSync)))\n"
+        counter("kiothc_store_failed_batches_total", "Batches the store could not write.", statistics.failedBatches)
+        counter("kiothc_store_compactions_total", "Ping files compacted.", statistics.compactions)
         return out
     }
 

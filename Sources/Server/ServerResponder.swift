@@ -12,26 +12,20 @@ struct ServerResponder: HTTPResponder {
     let scheme: String
     private let routes: RouterResponder<ServerContext>
 
-    /// Without `reload`, `metrics`, `api` or `dashboard` their paths are not found (tests of the
-    /// ping path alone); without `ready`, `/-/ready` answers ready.
     init(
-        pings: PingEndpoint, scheme: String, reload: ReloadEndpoint? = nil, metrics: MetricsEndpoint? = nil, api: ManagementAPI? = nil,
-        dashboard: Dashboard? = nil, ready: (@Sendable () -> Bool)? = nil
+        pings: PingEndpoint, scheme: String, reload: ReloadEndpoint, metrics: MetricsEndpoint, api: ManagementAPI, dashboard: Dashboard,
+        ready: @escaping @Sendable () -> Bool
     ) {
         self.pings = pings
         self.scheme = scheme
         let router = Router(context: ServerContext.self)
         // First, so that it also answers the routes' own "not found" (a path spelled otherwise).
-        router.add(middleware: NotFound(api: api != nil, dashboard: dashboard))
+        router.add(middleware: NotFound(dashboard: dashboard))
         router.addRoutes(Self.adminRoutes(reload: reload, metrics: metrics, ready: ready))
-        if let api {
-            for version in 1...3 {
-                router.addRoutes(api.routes(version: version, scheme: scheme), atPath: "\(ManagementAPI.prefix)\(version)")
-            }
+        for version in 1...3 {
+            router.addRoutes(api.routes(version: version, scheme: scheme), atPath: "\(ManagementAPI.prefix)\(version)")
         }
-        if let dashboard {
-            router.addRoutes(dashboard.routes(scheme: scheme))
-        }
+        router.addRoutes(dashboard.routes(scheme: scheme))
         routes = router.buildResponder()
     }
 
@@ -53,21 +47,17 @@ struct ServerResponder: HTTPResponder {
     }
 
     /// The probes (every method), `POST /-/reload` and `GET /metrics`.
-    private static func adminRoutes(reload: ReloadEndpoint?, metrics: MetricsEndpoint?, ready: (@Sendable () -> Bool)?) -> RouteCollection<ServerContext> {
+    private static func adminRoutes(reload: ReloadEndpoint, metrics: MetricsEndpoint, ready: @escaping @Sendable () -> Bool) -> RouteCollection<ServerContext> {
         let routes = RouteCollection(context: ServerContext.self)
         routes.on(spelled: "/-/healthy", HTTPRequest.Method.routed) { _, _ in PingResponses.error(.ok, "OK").response }
         routes.on(spelled: "/-/ready", HTTPRequest.Method.routed) { _, _ in
-            ready?() ?? true ? PingResponses.error(.ok, "OK").response : PingResponses.error(.serviceUnavailable, "not ready").response
+            ready() ? PingResponses.error(.ok, "OK").response : PingResponses.error(.serviceUnavailable, "not ready").response
         }
-        if let reload {
-            routes.on(spelled: ReloadEndpoint.path, [.post]) { request, _ in await reload.respond(to: request) } otherwise: { _, _ in
-                ReloadEndpoint.methodNotAllowed()
-            }
+        routes.on(spelled: ReloadEndpoint.path, [.post]) { request, _ in await reload.respond(to: request) } otherwise: { _, _ in
+            ReloadEndpoint.methodNotAllowed()
         }
-        if let metrics {
-            routes.on(spelled: MetricsEndpoint.path, [.get, .head]) { request, _ in metrics.respond(to: request) } otherwise: { _, _ in
-                MetricsEndpoint.methodNotAllowed()
-            }
+        routes.on(spelled: MetricsEndpoint.path, [.get, .head]) { request, _ in metrics.respond(to: request) } otherwise: { _, _ in
+            MetricsEndpoint.methodNotAllowed()
         }
         return routes
     }
@@ -75,8 +65,7 @@ struct ServerResponder: HTTPResponder {
     /// Where no route matches, or a route's spelling does not (`on(spelled:)`): under `/api/v`
     /// the API's JSON error, under `/checks/` the dashboard's page, elsewhere "not found".
     struct NotFound: RouterMiddleware {
-        let api: Bool
-        let dashboard: Dashboard?
+        let dashboard: Dashboard
 
         func handle(
             _ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response
@@ -85,8 +74,8 @@ struct ServerResponder: HTTPResponder {
                 return try await next(request, context)
             } catch let error as HTTPError where error.status == .notFound {
                 let path = request.uri.path
-                if api, path.hasPrefix(ManagementAPI.prefix) { return APIResponses.notFound() }
-                if let dashboard, path.hasPrefix(Dashboard.checksPrefix) { return try dashboard.unknownPage(request) }
+                if path.hasPrefix(ManagementAPI.prefix) { return APIResponses.notFound() }
+                if path.hasPrefix(Dashboard.checksPrefix) { return try dashboard.unknownPage(request) }
                 return PingResponses.error(.notFound, PingResponses.notFound).response
             }
         }
