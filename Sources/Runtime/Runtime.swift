@@ -37,8 +37,7 @@ public final class Runtime: Sendable {
     /// Loads and validates everything, takes the data directory, opens the store and rebuilds
     /// state. `baseURL` only shapes the ping URLs printed in logs.
     public static func open(
-        options: RuntimeOptions, baseURL: String?, environment: [String: String], logger: Logger, clock: RuntimeClock = .system,
-        testTimeScale: Int64 = 1
+        options: RuntimeOptions, baseURL: String?, environment: [String: String], logger: Logger, clock: RuntimeClock = .system
     ) throws(StartFailure) -> Runtime {
         let result: LoadResult
         let fingerprint: ConfigFingerprint
@@ -93,11 +92,8 @@ public final class Runtime: Sendable {
             let status = ReloadStatus(
                 lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: fingerprint.hash, attemptedHash: fingerprint.hash,
                 diagnostics: checked.diagnostics, failure: nil)
-            if testTimeScale > 1 {
-                logger.warning("\(Runtime.timeScaleVariable)=\(testTimeScale): check durations and alert retries are divided by \(testTimeScale); for tests only")
-            }
             let outbox = try Outbox(
-                directory: data.path + "/alerts", policy: RetryPolicy.standard.scaled(by: testTimeScale), now: now,
+                directory: data.path + "/alerts", policy: .standard, now: now,
                 flipStored: { store.hasFlip(of: $0) })
             if outbox.linesSkipped > 0 {
                 logger.warning("skipped unreadable lines of the alert outbox", metadata: ["lines": "\(outbox.linesSkipped)", "file": "\(outbox.path)"])
@@ -107,7 +103,7 @@ public final class Runtime: Sendable {
                 channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
             return Runtime(
                 options: options, clock: clock, catalog: current, states: states, store: store, dispatcher: dispatcher, urls: urls,
-                applier: applier, status: status, logger: logger, lock: lock, testTimeScale: testTimeScale)
+                applier: applier, status: status, logger: logger, lock: lock)
         } catch let error as StartFailure {
             throw error
         } catch {
@@ -118,7 +114,7 @@ public final class Runtime: Sendable {
     private init(
         options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: PingStore,
         dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus, logger: Logger,
-        lock: DataDirectoryLock, testTimeScale: Int64
+        lock: DataDirectoryLock
     ) {
         self.options = options
         self.clock = clock
@@ -132,7 +128,7 @@ public final class Runtime: Sendable {
         self.logger = logger
         self.lock = lock
         let engine = StatusEngine(
-            states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, timeScale: testTimeScale, clock: clock.now)
+            states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, clock: clock.now)
         self.engine = engine
         clock.wake(engine.wakeup)
         clock.wake(dispatcher.wakeup)

@@ -45,8 +45,3 @@ public struct AlertService: Service {
         try? await dispatcher.outbox.close()
     }
 }
-
-extension Runtime {
-    /// Test only: check durations and alert retry delays are divided by its value.
-    public static let timeScaleVariable = "KIOTHC_TEST_TIME_SCALE"
-}
