@@ -81,21 +81,38 @@ final class RunningRuntime: Sendable {
     let root: String
     let clock: ManualClock
     let app: TestApplication
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
 
-    init(root: String, yaml: String, clock: ManualClock) throws {
+    private init(root: String, yaml: String, clock: ManualClock) throws {
         self.root = root
         self.clock = clock
         app = try TestApplication(root: root, yaml: yaml, clock: clock.clock)
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: app.runtime.services.map { .init(service: $0) }, logger: logger))
-        self.group = group
-        running = Task { try await group.run() }
     }
 
-    /// A test that failed half-way leaves nothing running.
-    deinit { running.cancel() }
+    /// Opens the runtime on `root` (its config written from `yaml`), runs its services during
+    /// `body`, then stops gracefully, as SIGTERM does, also when `body` throws: the services stop
+    /// (pending alerts stay in the outbox), the store is flushed and closed, the data
+    /// directory's lock released for the next runtime.
+    static func run<T: Sendable>(
+        root: String, yaml: String, clock: ManualClock, _ body: (RunningRuntime) async throws -> T
+    ) async throws -> T {
+        let server = try RunningRuntime(root: root, yaml: yaml, clock: clock)
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let services = server.runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body(server))
+            } catch {
+                result = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            server.runtime.lock.release()
+            return try result.get()
+        }
+    }
 
     var runtime: Runtime { app.runtime }
     var data: URL { URL(fileURLWithPath: root + "/data") }
@@ -114,14 +131,6 @@ final class RunningRuntime: Sendable {
     func status(_ key: String) throws -> CheckState.Status { runtime.states.state(of: try uuid(key)).status }
 
     func flips(_ key: String) throws -> [Flip] { try runtime.store.flips(of: uuid(key), limit: 100).map(\.flip).reversed() }
-
-    /// A graceful stop, as SIGTERM: the services stop (pending alerts stay in the outbox), the
-    /// store is flushed and closed, the data directory's lock released.
-    func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await running.value
-        runtime.lock.release()
-    }
 
     /// The data directory as a kill -9 now would leave it (every write has reached the OS;
     /// nothing was closed or flushed), copied under `root` for another runtime to start from.
@@ -228,6 +237,8 @@ struct AlertEndToEndTests {
         """
     }
 
+    static func data(_ root: String) -> URL { URL(fileURLWithPath: root + "/data") }
+
     static func temporaryRoot() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-alerts-\(UUID().uuidString)").path
     }
@@ -287,77 +298,84 @@ struct AlertEndToEndTests {
         }
     }
 
-    @Test("checks that miss their pings (timeout, cron, OnCalendar) go down at their deadline; the receiver, failing twice, gets one down alert each; a success gets one up alert")
+    @Test(
+        "checks that miss their pings (timeout, cron, OnCalendar) go down at their deadline; the receiver, failing twice, gets one down alert each; a success gets one up alert"
+    )
     func downThenUp() async throws {
         let receiver = AlertReceiver(failFirst: 2)
         let root = Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
+        // Pinged at 15:00:30.5; down at the next expected ping plus the 1m grace, in this order.
+        let checks: [(key: String, slug: String, name: String, down: Int64)] = [
+            ("minutely", "every-minute", "Every Minute", t0 - 30 * s - 500_000 + 2 * minute),
+            ("beat", "heart-beat", "Heart Beat", t0 + 6 * minute),
+            ("calendar", "on-calendar", "On Calendar", t0 - 30 * s - 500_000 + 11 * minute),
+        ]
         try await receiver.run { base in
-            let clock = ManualClock(at: t0)
-            let server = try RunningRuntime(
-                root: root,
-                yaml: Self.config(
-                    base,
-                    checks: """
-                          beat: {name: Heart Beat, timeout: 5m, grace: 1m}
-                          minutely: {name: Every Minute, schedule: "* * * * *", grace: 1m}
-                          calendar: {name: On Calendar, schedule: "*:0/10", grace: 1m}
-                        """),
-                clock: clock)
-            // Pinged at 15:00:30.5; down at the next expected ping plus the 1m grace, in this order.
-            let checks: [(key: String, slug: String, name: String, down: Int64)] = [
-                ("minutely", "every-minute", "Every Minute", t0 - 30 * s - 500_000 + 2 * minute),
-                ("beat", "heart-beat", "Heart Beat", t0 + 6 * minute),
-                ("calendar", "on-calendar", "On Calendar", t0 - 30 * s - 500_000 + 11 * minute),
-            ]
-            for check in checks {
-                #expect(try await server.ping(check.key) == .ok)
-                #expect(try server.status(check.key) == .up)
-            }
-
-            for (index, check) in checks.enumerated() {
-                clock.set(check.down)
-                // The state goes down first, then the flip is stored: wait for the store.
-                try await eventually("the down flip of \(check.key) was stored") { try server.flips(check.key).count == 2 }
-                #expect(try server.status(check.key) == .down)
-                let down = try #require(try server.flips(check.key).last)
-                #expect(down == Flip(time: check.down, old: .up, new: .down, reason: .timeout), "\(check.key) down at its deadline")
-                for later in checks[(index + 1)...] {
-                    #expect(try server.status(later.key) == .up, "\(later.key) is not due yet")
+            let yaml = Self.config(
+                base,
+                checks: """
+                      beat: {name: Heart Beat, timeout: 5m, grace: 1m}
+                      minutely: {name: Every Minute, schedule: "* * * * *", grace: 1m}
+                      calendar: {name: On Calendar, schedule: "*:0/10", grace: 1m}
+                    """)
+            let uuids = try await RunningRuntime.run(root: root, yaml: yaml, clock: ManualClock(at: t0)) { server in
+                for check in checks {
+                    #expect(try await server.ping(check.key) == .ok)
+                    #expect(try server.status(check.key) == .up)
                 }
-                let path = "/hook/\(check.slug)"
-                try await server.deliver("the down alert of \(check.key) was delivered") { !receiver.delivered(to: path).isEmpty }
-                let requests = receiver.requests(to: path)
-                #expect(requests.map(\.answered) == [500, 500, 200], "\(check.key): failed twice, then delivered")
-                #expect(requests.allSatisfy { $0.body == requests[0].body }, "\(check.key): the same alert three times")
-                #expect(requests.first?.status == "down")
-                #expect(requests.first?.now == Self.iso(check.down))
-                #expect(requests.first?.body["name"] == check.name)
-                #expect(requests.first?.body["code"] == (try server.uuid(check.key)).uuidString.lowercased())
-            }
+                for (index, check) in checks.enumerated() {
+                    server.clock.set(check.down)
+                    // The state goes down first, then the flip is stored: wait for the store.
+                    try await eventually("the down flip of \(check.key) was stored") { try server.flips(check.key).count == 2 }
+                    #expect(try server.status(check.key) == .down)
+                    let down = try #require(try server.flips(check.key).last)
+                    #expect(down == Flip(time: check.down, old: .up, new: .down, reason: .timeout), "\(check.key) down at its deadline")
+                    for later in checks[(index + 1)...] {
+                        #expect(try server.status(later.key) == .up, "\(later.key) is not due yet")
+                    }
+                    let path = "/hook/\(check.slug)"
+                    try await server.deliver("the down alert of \(check.key) was delivered") { !receiver.delivered(to: path).isEmpty }
+                    let requests = receiver.requests(to: path)
+                    #expect(requests.map(\.answered) == [500, 500, 200], "\(check.key): failed twice, then delivered")
+                    #expect(requests.allSatisfy { $0.body == requests[0].body }, "\(check.key): the same alert three times")
+                    #expect(requests.first?.status == "down")
+                    #expect(requests.first?.now == Self.iso(check.down))
+                    #expect(requests.first?.body["name"] == check.name)
+                    #expect(requests.first?.body["code"] == (try server.uuid(check.key)).uuidString.lowercased())
+                }
 
-            // Up again: one up alert each.
-            for check in checks {
-                #expect(try await server.ping(check.key) == .ok)
+                // Up again: one up alert each.
+                for check in checks {
+                    #expect(try await server.ping(check.key) == .ok)
+                }
+                let upAt = Self.iso(server.clock.now)
+                for check in checks {
+                    let path = "/hook/\(check.slug)"
+                    try await server.deliver("the up alert of \(check.key) was delivered") { receiver.delivered(to: path).count == 2 }
+                    #expect(receiver.delivered(to: path) == ["down@\(Self.iso(check.down))", "up@\(upAt)"])
+                }
+                return try checks.map { try server.uuid($0.key) }
             }
-            let upAt = Self.iso(clock.now)
-            for check in checks {
-                let path = "/hook/\(check.slug)"
-                try await server.deliver("the up alert of \(check.key) was delivered") { receiver.delivered(to: path).count == 2 }
-                #expect(receiver.delivered(to: path) == ["down@\(Self.iso(check.down))", "up@\(upAt)"])
-            }
-            try await server.stop()
-            for check in checks {
-                try Self.expectEachFlipAlertedOnce(data: server.data, uuid: try server.uuid(check.key), path: "/hook/\(check.slug)", receiver: receiver)
+            for (check, uuid) in zip(checks, uuids) {
+                try Self.expectEachFlipAlertedOnce(data: Self.data(root), uuid: uuid, path: "/hook/\(check.slug)", receiver: receiver)
             }
         }
     }
 
-    @Test("across restarts: checks that went down while stopped flip at the start, timestamped at their deadline, and alert; an alert pending at a stop is delivered once after the next start")
+    @Test(
+        "across restarts: checks that went down while stopped flip at the start, timestamped at their deadline, and alert; an alert pending at a stop is delivered once after the next start"
+    )
     func acrossRestarts() async throws {
         let receiver = AlertReceiver(failFirst: 2)
         let root = Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
+        let checks: [(key: String, slug: String, down: Int64)] = [
+            ("beat", "heart-beat", t0 + 10 * minute),
+            ("ten", "every-ten", t0 - 30 * s - 500_000 + 11 * minute),
+            ("calendar", "on-calendar", t0 - 30 * s - 500_000 + 11 * minute),
+        ]
+        let paths = Set(checks.map { "/hook/\($0.slug)" })
         try await receiver.run { base in
             let yaml = Self.config(
                 base,
@@ -366,67 +384,64 @@ struct AlertEndToEndTests {
                       ten: {name: Every Ten, schedule: "*/10 * * * *", grace: 1m}
                       calendar: {name: On Calendar, schedule: "*:0/10", grace: 1m}
                     """)
-            let checks: [(key: String, slug: String, down: Int64)] = [
-                ("beat", "heart-beat", t0 + 10 * minute),
-                ("ten", "every-ten", t0 - 30 * s - 500_000 + 11 * minute),
-                ("calendar", "on-calendar", t0 - 30 * s - 500_000 + 11 * minute),
-            ]
-            let paths = Set(checks.map { "/hook/\($0.slug)" })
+            let data = Self.data(root)
 
-            let first = try RunningRuntime(root: root, yaml: yaml, clock: ManualClock(at: t0))
-            var uuids: [String: UUID] = [:]
-            for check in checks {
-                uuids[check.key] = try first.uuid(check.key)
-                #expect(try await first.ping(check.key) == .ok)
+            let uuids = try await RunningRuntime.run(root: root, yaml: yaml, clock: ManualClock(at: t0)) { first in
+                for check in checks {
+                    #expect(try await first.ping(check.key) == .ok)
+                }
+                first.clock.set(t0 + 5 * minute)
+                return try checks.map { try first.uuid($0.key) }
             }
-            first.clock.set(t0 + 5 * minute)
-            try await first.stop()
-            for check in checks {
-                #expect(Self.flips(first.data, uuids[check.key]!).count == 1, "\(check.key) still up at the stop")
+            for uuid in uuids {
+                #expect(Self.flips(data, uuid).count == 1, "still up at the stop")
             }
 
             // Started again an hour later, past every deadline, while the receiver is down.
             receiver.refusing.withLock { $0 = paths }
-            let second = try RunningRuntime(root: root, yaml: yaml, clock: ManualClock(at: t0 + 60 * minute))
-            try await eventually("every check flipped down and its alert was tried") {
-                try checks.allSatisfy { Self.flips(second.data, uuids[$0.key]!).count == 2 }
-                    && paths.allSatisfy { !receiver.requests(to: $0).isEmpty }
-                    && second.outbox().filter { $0["type"] as? String == "attempt" }.count == checks.count
+            try await RunningRuntime.run(root: root, yaml: yaml, clock: ManualClock(at: t0 + 60 * minute)) { second in
+                try await eventually("every check flipped down and its alert was tried") {
+                    try uuids.allSatisfy { Self.flips(data, $0).count == 2 }
+                        && paths.allSatisfy { !receiver.requests(to: $0).isEmpty }
+                        && second.outbox().filter { $0["type"] as? String == "attempt" }.count == checks.count
+                }
+                for check in checks {
+                    let down = try #require(try second.flips(check.key).last)
+                    #expect(
+                        down == Flip(time: check.down, old: .up, new: .down, reason: .timeout),
+                        "\(check.key) flipped at the start, timestamped at its deadline")
+                }
             }
-            for check in checks {
-                let down = try #require(try second.flips(check.key).last)
-                #expect(down == Flip(time: check.down, old: .up, new: .down, reason: .timeout), "\(check.key) flipped at the start, timestamped at its deadline")
-            }
-            try await second.stop()
 
             // The receiver answers again, failing twice per check first; a third runtime delivers.
             receiver.refusing.withLock { $0 = [] }
-            let third = try RunningRuntime(root: root, yaml: yaml, clock: ManualClock(at: t0 + 61 * minute))
-            for check in checks {
-                let path = "/hook/\(check.slug)"
-                try await third.deliver("the pending alert of \(check.key) was delivered") { !receiver.delivered(to: path).isEmpty }
-                #expect(receiver.requests(to: path).map(\.answered) == [503, 500, 500, 200])
-                #expect(receiver.delivered(to: path) == ["down@\(Self.iso(check.down))"])
-                #expect(try third.flips(check.key).count == 2, "no second down flip after the restart")
+            try await RunningRuntime.run(root: root, yaml: yaml, clock: ManualClock(at: t0 + 61 * minute)) { third in
+                for check in checks {
+                    let path = "/hook/\(check.slug)"
+                    try await third.deliver("the pending alert of \(check.key) was delivered") { !receiver.delivered(to: path).isEmpty }
+                    #expect(receiver.requests(to: path).map(\.answered) == [503, 500, 500, 200])
+                    #expect(receiver.delivered(to: path) == ["down@\(Self.iso(check.down))"])
+                    #expect(try third.flips(check.key).count == 2, "no second down flip after the restart")
+                }
+                for check in checks {
+                    #expect(try await third.ping(check.key) == .ok)
+                }
+                let upAt = Self.iso(third.clock.now)
+                for check in checks {
+                    let path = "/hook/\(check.slug)"
+                    try await third.deliver("the up alert of \(check.key) was delivered") { receiver.delivered(to: path).count == 2 }
+                    #expect(receiver.delivered(to: path) == ["down@\(Self.iso(check.down))", "up@\(upAt)"])
+                }
             }
-
-            for check in checks {
-                #expect(try await third.ping(check.key) == .ok)
-            }
-            let upAt = Self.iso(third.clock.now)
-            for check in checks {
-                let path = "/hook/\(check.slug)"
-                try await third.deliver("the up alert of \(check.key) was delivered") { receiver.delivered(to: path).count == 2 }
-                #expect(receiver.delivered(to: path) == ["down@\(Self.iso(check.down))", "up@\(upAt)"])
-            }
-            try await third.stop()
-            for check in checks {
-                try Self.expectEachFlipAlertedOnce(data: third.data, uuid: uuids[check.key]!, path: "/hook/\(check.slug)", receiver: receiver)
+            for (check, uuid) in zip(checks, uuids) {
+                try Self.expectEachFlipAlertedOnce(data: data, uuid: uuid, path: "/hook/\(check.slug)", receiver: receiver)
             }
         }
     }
 
-    @Test("kill -9 around deadline flips: an alert accepted but not yet recorded is sent again (once), a failed one once, a check that went down while dead flips at the start and alerts")
+    @Test(
+        "kill -9 around deadline flips: an alert accepted but not yet recorded is sent again (once), a failed one once, a check that went down while dead flips at the start and alerts"
+    )
     func acrossACrash() async throws {
         let receiver = AlertReceiver()
         let root = Self.temporaryRoot()
@@ -435,6 +450,8 @@ struct AlertEndToEndTests {
             try? FileManager.default.removeItem(atPath: root)
             try? FileManager.default.removeItem(atPath: crashed)
         }
+        let down: [String: Int64] = ["pending": t0 + 2 * minute, "sent": t0 + 3 * minute, "late": t0 + 6 * minute]
+        let keys = ["pending", "sent", "late"]
         try await receiver.run { base in
             let yaml = Self.config(
                 base,
@@ -443,63 +460,66 @@ struct AlertEndToEndTests {
                       sent: {name: Sent, timeout: 2m, grace: 1m}
                       late: {name: Late, timeout: 5m, grace: 1m}
                     """)
-            let down: [String: Int64] = ["pending": t0 + 2 * minute, "sent": t0 + 3 * minute, "late": t0 + 6 * minute]
-            let keys = ["pending", "sent", "late"]
 
-            let first = try RunningRuntime(root: root, yaml: yaml, clock: ManualClock(at: t0))
-            for key in keys {
-                #expect(try await first.ping(key) == .ok)
-            }
-            // `pending` goes down; the receiver is down for it.
-            receiver.refusing.withLock { $0 = ["/hook/pending"] }
-            first.clock.set(t0 + 2 * minute)
-            try await eventually("the down alert of pending failed once") { !receiver.requests(to: "/hook/pending").isEmpty }
-            try await eventually("the failed attempt is in the outbox") {
-                try first.outbox().contains { $0["type"] as? String == "attempt" && $0["outcome"] as? String == "failed" }
-            }
-            // `sent` goes down; the process dies while the receiver takes its alert, before the
-            // answer reaches the outbox.
             let crash = CrashPoint()
-            receiver.beforeAnswer.withLock {
-                $0 = { path in
-                    if path == "/hook/sent" { crash.once { try first.crashCopy(to: crashed) } }
+            try await RunningRuntime.run(root: root, yaml: yaml, clock: ManualClock(at: t0)) { first in
+                for key in keys {
+                    #expect(try await first.ping(key) == .ok)
                 }
+                // `pending` goes down; the receiver is down for it.
+                receiver.refusing.withLock { $0 = ["/hook/pending"] }
+                first.clock.set(t0 + 2 * minute)
+                try await eventually("the down alert of pending failed once, in the outbox") {
+                    try first.outbox().contains { $0["type"] as? String == "attempt" && $0["outcome"] as? String == "failed" }
+                }
+                // `sent` goes down; the process dies while the receiver takes its alert, before
+                // the answer reaches the outbox.
+                receiver.beforeAnswer.withLock {
+                    $0 = { path in
+                        if path == "/hook/sent" { crash.once { try first.crashCopy(to: crashed) } }
+                    }
+                }
+                first.clock.set(t0 + 3 * minute)
+                try await eventually("the down alert of sent was accepted") { receiver.delivered(to: "/hook/sent").count == 1 }
+                receiver.beforeAnswer.withLock { $0 = nil }
             }
-            first.clock.set(t0 + 3 * minute)
-            try await eventually("the down alert of sent was accepted") { receiver.delivered(to: "/hook/sent").count == 1 }
             try #require(crash.outcome).get()
-            try await first.stop()
 
             // Half an hour later, on the crashed copy, with the receiver up for every check.
-            receiver.beforeAnswer.withLock { $0 = nil }
             receiver.refusing.withLock { $0 = [] }
-            let second = try RunningRuntime(root: crashed, yaml: yaml, clock: ManualClock(at: t0 + 30 * minute))
-            for key in keys {
-                #expect(try second.runtime.store.pings(of: second.uuid(key), limit: 10).count == 1, "the acknowledged ping of \(key) survived")
-            }
-            try await second.deliver("every down alert was delivered") {
-                keys.allSatisfy { !receiver.delivered(to: "/hook/\($0)").isEmpty } && receiver.delivered(to: "/hook/sent").count == 2
-            }
-            for key in keys {
-                let flips = try second.flips(key)
-                #expect(flips.count == 2, "\(key): one down flip, none again after the restart")
-                #expect(flips.last == Flip(time: down[key]!, old: .up, new: .down, reason: .timeout), "\(key) down at its deadline")
-            }
-            #expect(receiver.delivered(to: "/hook/pending") == ["down@\(Self.iso(down["pending"]!))"], "failed before the crash, delivered once after")
-            #expect(receiver.delivered(to: "/hook/sent") == Array(repeating: "down@\(Self.iso(down["sent"]!))", count: 2), "in flight at the crash: sent again, once")
-            #expect(receiver.delivered(to: "/hook/late") == ["down@\(Self.iso(down["late"]!))"], "down while dead: flipped at the start, alerted once")
+            let uuids = try await RunningRuntime.run(root: crashed, yaml: yaml, clock: ManualClock(at: t0 + 30 * minute)) { second in
+                for key in keys {
+                    #expect(try second.runtime.store.pings(of: second.uuid(key), limit: 10).count == 1, "the acknowledged ping of \(key) survived")
+                }
+                try await second.deliver("every down alert was delivered") {
+                    keys.allSatisfy { !receiver.delivered(to: "/hook/\($0)").isEmpty } && receiver.delivered(to: "/hook/sent").count == 2
+                }
+                for key in keys {
+                    let flips = try second.flips(key)
+                    #expect(flips.count == 2, "\(key): one down flip, none again after the restart")
+                    #expect(flips.last == Flip(time: down[key]!, old: .up, new: .down, reason: .timeout), "\(key) down at its deadline")
+                }
+                #expect(receiver.delivered(to: "/hook/pending") == ["down@\(Self.iso(down["pending"]!))"], "failed before the crash, delivered once after")
+                #expect(
+                    receiver.delivered(to: "/hook/sent") == Array(repeating: "down@\(Self.iso(down["sent"]!))", count: 2),
+                    "in flight at the crash: sent again, once")
+                #expect(receiver.delivered(to: "/hook/late") == ["down@\(Self.iso(down["late"]!))"], "down while dead: flipped at the start, alerted once")
 
-            for key in keys {
-                #expect(try await second.ping(key) == .ok)
+                for key in keys {
+                    #expect(try await second.ping(key) == .ok)
+                }
+                let upAt = Self.iso(second.clock.now)
+                try await second.deliver("every up alert was delivered") {
+                    keys.allSatisfy { receiver.delivered(to: "/hook/\($0)").last == "up@\(upAt)" }
+                }
+                return try keys.map { try second.uuid($0) }
             }
-            let upAt = Self.iso(second.clock.now)
-            try await second.deliver("every up alert was delivered") { keys.allSatisfy { receiver.delivered(to: "/hook/\($0)").last == "up@\(upAt)" } }
-            try await second.stop()
-            for key in ["pending", "late"] {
-                try Self.expectEachFlipAlertedOnce(data: second.data, uuid: try second.uuid(key), path: "/hook/\(key)", receiver: receiver)
+            let data = Self.data(crashed)
+            for (key, uuid) in zip(keys, uuids) where key != "sent" {
+                try Self.expectEachFlipAlertedOnce(data: data, uuid: uuid, path: "/hook/\(key)", receiver: receiver)
             }
-            let sent = try second.uuid("sent").uuidString.lowercased()
-            let sentAlerts = try Self.outbox(second.data).filter { $0["type"] as? String == "alert" && $0["check"] as? String == sent }
+            let sent = uuids[1].uuidString.lowercased()
+            let sentAlerts = try Self.outbox(data).filter { $0["type"] as? String == "alert" && $0["check"] as? String == sent }
             #expect(sentAlerts.compactMap { $0["direction"] as? String } == ["down", "up"], "one alert per flip in the outbox")
         }
     }
