@@ -27,41 +27,6 @@ public final class AlertDispatcher: Sendable {
         self.deliver = deliver ?? { alert, channel, now in await courier.deliver(alert, via: channel, at: now) }
     }
 
-    /// Queues alerts durably and wakes the loop.
-    public func enqueue(_ alerts: [Alert]) async throws {
-        guard !alerts.isEmpty else { return }
-        try await outbox.enqueue(alerts)
-        wakeup.signal()
-    }
-
-    /// Queues the alerts of flips about to be stored, held until `confirm` (the flip is stored)
-    /// or `withdraw` (it is not): with the outbox's check at open, a crash anywhere in between
-    /// neither loses nor invents an alert.
-    public func hold(_ alerts: [Alert]) async throws {
-        try await outbox.enqueue(alerts, held: true)
-    }
-
-    /// The flips of these held alerts are stored: send them.
-    public func confirm(_ ids: [UUID], at time: Int64) async {
-        guard !ids.isEmpty else { return }
-        do {
-            try await outbox.confirm(ids, at: time)
-        } catch {
-            logger.warning("cannot record confirmed alerts in the outbox; they are sent, and confirmed again at the next start: \(error)")
-        }
-        wakeup.signal()
-    }
-
-    /// The flips of these held alerts were not stored: never send them.
-    public func withdraw(_ ids: [UUID], at time: Int64) async {
-        guard !ids.isEmpty else { return }
-        do {
-            try await outbox.withdraw(ids, at: time)
-        } catch {
-            logger.warning("cannot record withdrawn alerts in the outbox; the next start withdraws them again: \(error)")
-        }
-    }
-
     /// Sends every alert due at `now` and waits for the attempts; returns when the next one is
     /// due. Tests call this directly instead of `run`.
     @discardableResult

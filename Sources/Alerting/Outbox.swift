@@ -9,10 +9,17 @@ import Glibc
 /// start. Delivery is therefore at least once: a crash between a successful send and its record
 /// sends the alert again.
 ///
-/// The alerts of a flip are written *held* before the flip is stored and confirmed (or withdrawn)
-/// once the store answered, so no stored flip is without its alerts and no alert goes out for a
-/// flip that was not stored. After a crash in between, the next open asks whether each held
-/// alert's flip is stored (`flipStored`) and confirms or withdraws it.
+/// The alerts of a flip are written by the ping store in the flip's own batch
+/// (`alerts/queued.jsonl`, `PingStore.append(_:to:flip:alerts:)`), so no stored flip is without
+/// its alerts and no alert goes out for a flip that was not stored. The outbox learns them twice
+/// over, and keeps each once: in the running process from `accept` once the store acknowledged
+/// them, and at open from the store's log (`queued`), for those a crash kept from `accept`. An
+/// `ingested` line records up to which number the log is in the outbox; the store may drop the
+/// lines up to `ingestedThrough()`.
+///
+/// Servers before issue 19 wrote a flip's alerts *held* here before storing the flip and then
+/// confirmed or withdrew them; the next open still resolves what such a server left held by
+/// asking whether the flip is stored (`flipStored`).
 ///
 /// One file, `<data>/alerts/outbox.jsonl`, appended to; docs/alerts.md documents it. An actor:
 /// writes are serialized without holding a lock across I/O. It runs on a queue of its own
@@ -39,16 +46,31 @@ public actor Outbox {
         public var held: Bool
         /// Its flip was not stored: never sent.
         public var withdrawn: Bool
+        /// Its number in the store's queued alerts, when it came from there (in this process).
+        public var queued: Int?
         public var delivered: Bool { attempts.last?.outcome == .delivered }
 
-        init(alert: Alert, held: Bool = false) {
+        init(alert: Alert, held: Bool = false, queued: Int? = nil) {
             self.alert = alert
             attempts = []
             nextAttempt = alert.created
             gaveUp = false
             self.held = held
             withdrawn = false
+            self.queued = queued
         }
+    }
+
+    /// What the open took from the store's queued alerts.
+    public struct Ingestion: Sendable, Equatable {
+        /// Alerts new to the outbox, now pending.
+        public var alerts = 0
+        /// Records that are not an alert (damaged by hand): skipped, for the log.
+        public var skipped = 0
+        /// The log's numbers ended below what the outbox had ingested: it was deleted or
+        /// restored from an older copy. Every alert in it the outbox did not know was taken, and
+        /// the count starts again from the log's.
+        public var logRestarted = false
     }
 
     /// Finished alerts leave the outbox for `history/` (OutboxCompaction) after this long at
@@ -69,12 +91,33 @@ public actor Outbox {
     private var inFlight: Set<UUID> = []
     /// Lines skipped at open because they could not be read (a torn last line after a crash).
     public nonisolated let linesSkipped: Int
+    public nonisolated let ingestion: Ingestion
+    /// The store's queued alerts up to this number are pending here or finished, in memory
+    /// (`ingested`), in the file (`ingestedWritten`) and on disk (`ingestedSynced`). Numbers
+    /// accepted beyond a gap wait in `acceptedAhead`: the mark only moves over contiguous ones.
+    private var ingested: Int
+    private var ingestedWritten: Int
+    private var ingestedSynced: Int
+    private var acceptedAhead: Set<Int> = []
+    /// A write of accepted alerts failed: the mark stops moving in this process, so the store
+    /// keeps their lines and the next open takes them again.
+    private var ingestionStalled = false
 
     /// Opens (creating) `<directory>/outbox.jsonl`, repairs a torn last line and reloads what
-    /// was pending. Alerts still held (a crash came between writing them and storing their
-    /// flip) are confirmed when `flipStored` says their flip is in the store, else withdrawn;
-    /// without a `flipStored`, they are all confirmed (at least once).
-    public init(directory: String, policy: RetryPolicy = .standard, now: Int64, flipStored: (Alert) -> Bool = { _ in true }) throws {
+    /// was pending.
+    ///
+    /// `queued`: the store's queued alerts (`PingStore.queuedAlerts()`, numbers ascending, the
+    /// log's last line included), read after the store's recovery. Those beyond the outbox's
+    /// `ingested` mark that it does not know yet become pending, due at once, and the mark moves
+    /// to the log's last number, fsynced. nil: the log is not looked at.
+    ///
+    /// Alerts held by a server before issue 19 (a crash came between writing them and storing
+    /// their flip) are confirmed when `flipStored` says their flip is in the store, else
+    /// withdrawn; without a `flipStored`, they are all confirmed (at least once).
+    public init(
+        directory: String, policy: RetryPolicy = .standard, now: Int64, queued: [(n: Int, record: [UInt8])]? = nil,
+        flipStored: (Alert) -> Bool = { _ in true }
+    ) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/outbox.jsonl"
         self.policy = policy
@@ -97,7 +140,7 @@ public actor Outbox {
             try truncating.synchronize()
             try truncating.close()
         }
-        let (entries, skipped) = Self.replay(data, policy: policy)
+        let (entries, skipped, mark) = Self.replay(data, policy: policy)
         linesSkipped = skipped
         var resolutions = Data()
         for var entry in entries where entry.nextAttempt != nil {
@@ -110,6 +153,33 @@ public actor Outbox {
             pending[entry.alert.id] = entry
             order.append(entry.alert.id)
         }
+        var ingestion = Ingestion()
+        var through = mark
+        if let queued {
+            let last = queued.last?.n ?? 0
+            ingestion.logRestarted = last < mark
+            var known = Set(entries.map(\.alert.id))
+            for item in queued where ingestion.logRestarted || item.n > mark {
+                guard let alert = Alert(queueRecord: item.record) else {
+                    ingestion.skipped += 1
+                    continue
+                }
+                // Known: written by `accept` before a crash that came before its mark.
+                guard known.insert(alert.id).inserted else { continue }
+                resolutions.append(try OutboxLine(alert: alert).encoded())
+                pending[alert.id] = Entry(alert: alert)
+                order.append(alert.id)
+                ingestion.alerts += 1
+            }
+            if last != mark {
+                resolutions.append(try OutboxLine(ingestedThrough: last).encoded())
+                through = last
+            }
+        }
+        self.ingestion = ingestion
+        ingested = through
+        ingestedWritten = through
+        ingestedSynced = through
         size = data.count
         if data.count > OutboxCompaction.threshold {
             let compaction = OutboxCompaction(directory: directory, now: now, retention: Self.retention)
@@ -131,13 +201,23 @@ public actor Outbox {
         return replay(data, policy: policy).entries
     }
 
-    static func replay(_ data: Data, policy: RetryPolicy) -> (entries: [Entry], skipped: Int) {
+    /// The entries, the lines skipped, and the last `ingested` mark (0 without one).
+    static func replay(_ data: Data, policy: RetryPolicy) -> (entries: [Entry], skipped: Int, ingested: Int) {
         var entries: [UUID: Entry] = [:]
         var order: [UUID] = []
         var skipped = 0
+        var ingested = 0
         let decoder = JSONDecoder()
         for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            guard let record = try? decoder.decode(OutboxLine.self, from: Data(line)), let id = UUID(uuidString: record.id) else {
+            guard let record = try? decoder.decode(OutboxLine.self, from: Data(line)) else {
+                skipped += 1
+                continue
+            }
+            if record.type == .ingested {
+                if let n = record.n, n >= 0 { ingested = n } else { skipped += 1 }
+                continue
+            }
+            guard let id = record.id.flatMap(UUID.init(uuidString:)) else {
                 skipped += 1
                 continue
             }
@@ -168,47 +248,71 @@ public actor Outbox {
                 entries[id]?.held = false
                 entries[id]?.nextAttempt = nil
                 entries[id]?.withdrawn = true
+            case .ingested:
+                break
             }
         }
-        return (order.compactMap { entries[$0] }, skipped)
+        return (order.compactMap { entries[$0] }, skipped, ingested)
     }
 
-    /// Queues alerts durably (fsynced); they are due at once, or, `held`, once confirmed.
-    public func enqueue(_ alerts: [Alert], held: Bool = false) throws {
+    /// Queues alerts durably (fsynced), due at once. (The server's alerts come with their
+    /// flips, through the store: `accept` and the queue taken at open.)
+    public func enqueue(_ alerts: [Alert]) throws {
         guard !alerts.isEmpty else { return }
         var data = Data()
-        for alert in alerts { data.append(try OutboxLine(alert: alert, held: held).encoded()) }
+        for alert in alerts { data.append(try OutboxLine(alert: alert).encoded()) }
         try append(data, sync: true)
         for alert in alerts {
-            pending[alert.id] = Entry(alert: alert, held: held)
+            pending[alert.id] = Entry(alert: alert)
             order.append(alert.id)
         }
     }
 
-    /// Held alerts whose flip is now stored become due. The line is not fsynced: if it is lost,
-    /// the next open finds the flip stored and confirms again. Memory is updated even when the
-    /// write fails (the error is for the log).
-    public func confirm(_ ids: [UUID], at time: Int64) throws {
-        var data = Data()
-        for id in ids where pending[id]?.held == true {
-            pending[id]?.held = false
-            data.append(try OutboxLine(.confirmed, id, at: time).encoded())
+    /// Alerts the store acknowledged with their flip: `n` is the number it gave the last (the
+    /// others come just before it, in order). They become pending, due at once, without reading
+    /// the store's log. Written without an fsync: the store's log holds them until
+    /// `ingestedThrough()` (which syncs) lets it drop them; a crash before that and the next
+    /// open takes them from the log. Alerts already ingested (at open, or by an earlier call)
+    /// are ignored. Calls may come out of order: each alert takes its place among the accepted
+    /// ones by its number, and the mark moves only over contiguous numbers. Memory is updated
+    /// even when the write fails (the error is for the log); the mark then stops moving until
+    /// the next open.
+    public func accept(_ alerts: [Alert], through n: Int) throws {
+        guard !alerts.isEmpty, n >= alerts.count else { return }
+        let first = n - alerts.count + 1
+        var lines = Data()
+        for (offset, alert) in alerts.enumerated() {
+            let number = first + offset
+            guard number > ingested, acceptedAhead.insert(number).inserted else { continue }
+            guard pending[alert.id] == nil else { continue }
+            pending[alert.id] = Entry(alert: alert, queued: number)
+            var index = order.endIndex
+            while index > order.startIndex, let before = pending[order[index - 1]]?.queued, before > number { index -= 1 }
+            order.insert(alert.id, at: index)
+            lines.append(try OutboxLine(alert: alert).encoded())
         }
-        if !data.isEmpty { try append(data, sync: false) }
+        let before = ingested
+        while acceptedAhead.remove(ingested + 1) != nil { ingested += 1 }
+        if ingested != before && !ingestionStalled { lines.append(try OutboxLine(ingestedThrough: ingested).encoded()) }
+        guard !lines.isEmpty else { return }
+        do {
+            try append(lines, sync: false)
+            if !ingestionStalled { ingestedWritten = ingested }
+        } catch {
+            ingestionStalled = true
+            throw error
+        }
     }
 
-    /// Held alerts whose flip was not stored are dropped (not fsynced, as `confirm`).
-    public func withdraw(_ ids: [UUID], at time: Int64) throws {
-        let withdrawn = Set(ids.filter { pending[$0]?.held == true })
-        guard !withdrawn.isEmpty else { return }
-        order.removeAll { withdrawn.contains($0) }
-        var data = Data()
-        for id in withdrawn {
-            pending[id] = nil
-            data.append(try OutboxLine(.withdrawn, id, at: time).encoded())
+    /// The store's queued alerts up to this number are durably in the outbox (fsynced here
+    /// first when needed): `PingStore.trimQueuedAlerts(through:)` may drop them.
+    public func ingestedThrough() throws -> Int {
+        if ingestedSynced < ingestedWritten {
+            let written = ingestedWritten
+            try handle.synchronize()
+            ingestedSynced = written
         }
-        try append(data, sync: false)
-        compactIfLarge(at: time)
+        return ingestedSynced
     }
 
     /// Alerts to try now: due, not being tried, and the oldest pending of their check and
@@ -277,7 +381,11 @@ public actor Outbox {
         let end = try handle.offset()
         do {
             try handle.write(contentsOf: tornLine ? Data([0x0A]) + data : data)
-            if sync { try handle.synchronize() }
+            let written = ingestedWritten
+            if sync {
+                try handle.synchronize()
+                ingestedSynced = written
+            }
             size = Int(end) + data.count + (tornLine ? 1 : 0)
             tornLine = false
         } catch {

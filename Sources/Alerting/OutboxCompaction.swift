@@ -31,10 +31,16 @@ struct OutboxCompaction {
         let decoder = JSONDecoder()
         var lines: [(id: String?, bytes: Data)] = []
         var created: [String: Int64] = [:]
+        var lastMark: Data?
         for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
             // An unreadable line (skipped at open) stays where it is, for a person to look at.
             let record = try? decoder.decode(OutboxLine.self, from: Data(line))
-            if let record, record.type == .alert, let time = record.created { created[record.id] = time }
+            if let record, record.type == .alert, let id = record.id, let time = record.created { created[id] = time }
+            // Only the last `ingested` mark counts; it is kept, at the end, the others dropped.
+            if record?.type == .ingested {
+                lastMark = line + [0x0A]
+                continue
+            }
             lines.append((record?.id, line + [0x0A]))
         }
         var kept = Data()
@@ -46,6 +52,7 @@ struct OutboxCompaction {
                 kept.append(line.bytes)
             }
         }
+        if let lastMark { kept.append(lastMark) }
         if !finished.isEmpty {
             try FileManager.default.createDirectory(atPath: historyDirectory, withIntermediateDirectories: true)
             for (month, lines) in finished.sorted(by: { $0.key < $1.key }) {

@@ -2,17 +2,20 @@ import CheckCatalog
 import Foundation
 
 /// The line schema of `alerts/outbox.jsonl`, version 1 (docs/alerts.md): an `alert` line when a
-/// notification is queued (`held` until its flip is stored), `confirmed` or `withdrawn` when the
-/// flip was stored or not, an `attempt` line for every try, a `gave_up` line when retries end.
+/// notification is queued (`held` until its flip is stored: servers before issue 19), `confirmed`
+/// or `withdrawn` when the flip was stored or not, an `attempt` line for every try, a `gave_up`
+/// line when retries end, an `ingested` line when the alerts the store queued with their flips
+/// (`alerts/queued.jsonl`) are in the outbox up to its `n`.
 struct OutboxLine: Codable, Sendable {
     enum Kind: String, Codable, Sendable {
-        case alert, attempt, confirmed, withdrawn
+        case alert, attempt, confirmed, withdrawn, ingested
         case gaveUp = "gave_up"
     }
 
     var v = 1
     var type: Kind
-    var id: String
+    /// The alert's; nil only on an `ingested` line.
+    var id: String?
     // alert
     var check: String?
     var project: String?
@@ -24,6 +27,8 @@ struct OutboxLine: Codable, Sendable {
     /// alert: not to be sent before a `confirmed` line (its flip is being stored).
     var held: Bool?
     // attempt
+    /// attempt: its number (1, 2, ...); ingested: the store's queued alerts up to this number
+    /// are in the outbox.
     var n: Int?
     var time: Int64?
     var outcome: Attempt.Outcome?
@@ -71,6 +76,11 @@ struct OutboxLine: Codable, Sendable {
         self.nextAttempt = nextAttempt
     }
 
+    init(ingestedThrough n: Int) {
+        type = .ingested
+        self.n = n
+    }
+
     /// A `gave_up`, `confirmed` or `withdrawn` line.
     init(_ type: Kind, _ id: UUID, at time: Int64) {
         self.type = type
@@ -79,7 +89,7 @@ struct OutboxLine: Codable, Sendable {
     }
 
     var alert: Alert? {
-        guard type == .alert, let uuid = UUID(uuidString: id), let checkText = check, let check = UUID(uuidString: checkText),
+        guard type == .alert, let id, let uuid = UUID(uuidString: id), let checkText = check, let check = UUID(uuidString: checkText),
             let project, let channel, let directionText = direction, let direction = Channel.Direction(rawValue: directionText),
             let flipTime, let created, let values
         else { return nil }

@@ -15,6 +15,11 @@ public struct DataDirectory: Sendable, Hashable {
     var flips: String { "\(path)/flips" }
     var journal: String { "\(path)/journal" }
     var retired: String { "\(path)/retired" }
+    /// Shared with the outbox (module Alerting), which keeps `outbox.jsonl` there.
+    var alerts: String { "\(path)/alerts" }
+    /// The alerts of stored flips, written by the store in the flip's own batch; the outbox
+    /// ingests them (docs/storage.md).
+    public var queuedAlerts: String { "\(alerts)/queued.jsonl" }
     var registry: String { "\(path)/registry.json" }
     var pingKeys: String { "\(path)/ping-keys.json" }
     /// Present only between a complete `close()` in fsync mode and the next open.
@@ -26,6 +31,15 @@ public struct DataDirectory: Sendable, Hashable {
     func flipFile(_ check: UUID) -> String { "\(flips)/\(Self.name(check)).jsonl" }
     func retiredPingFile(_ check: UUID) -> String { "\(retired)/\(Self.name(check)).jsonl" }
     func retiredFlipFile(_ check: UUID) -> String { "\(retired)/\(Self.name(check)).flips.jsonl" }
+    /// The file a journal record of `log` belongs to.
+    func file(of log: Journal.Log, _ check: UUID) -> String {
+        switch log {
+        case .pings: pingFile(check)
+        case .flips: flipFile(check)
+        case .alerts: queuedAlerts
+        }
+    }
+
     func journalSegment(_ sequence: Int) -> String {
         "\(journal)/\(String(repeating: "0", count: max(0, 12 - String(sequence).count)))\(sequence).wal"
     }
@@ -44,6 +58,6 @@ public struct DataDirectory: Sendable, Hashable {
     /// Create the directory and its subdirectories if missing.
     func create() throws {
         try FileSystem.makeDirectory(path)
-        for sub in [pings, flips, journal, retired] { try FileSystem.makeDirectory(sub) }
+        for sub in [pings, flips, journal, retired, alerts] { try FileSystem.makeDirectory(sub) }
     }
 }

@@ -4,13 +4,16 @@ import Foundation
 /// check, is appended here and made durable by one fdatasync; the per-check files get the same
 /// lines with plain writes and are synced later, at a checkpoint.
 ///
-/// A journal line is `P <uuid> <ping line>` or `F <uuid> <flip line>`: the record exactly as
-/// its per-check file holds it, prefixed with where it belongs. Replay copies records whose
-/// `n` is beyond the last one in their file.
+/// A journal line is `P <uuid> <ping line>`, `F <uuid> <flip line>` or `A <uuid> <queued alert
+/// line>`: the record exactly as its file holds it, prefixed with where it belongs (for `A`,
+/// the check whose flip queued the alert; the line goes to `alerts/queued.jsonl`). Replay copies
+/// records whose `n` is beyond the last one in their file.
 enum Journal {
     enum Log: UInt8, Sendable {
         case pings = 0x50  // "P"
         case flips = 0x46  // "F"
+        /// `alerts/queued.jsonl`, one file for all checks.
+        case alerts = 0x41  // "A"
     }
 
     struct Entry: Equatable {

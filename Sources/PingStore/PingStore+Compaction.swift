@@ -41,7 +41,7 @@ extension PingStore {
         guard claimed else { return 0 }
         defer { _ = shared.withLock { $0.compacting.remove(CompactionTarget(check: check, log: log)) } }
 
-        let path = log == .pings ? data.pingFile(check) : data.flipFile(check)
+        let path = data.file(of: log, check)
         // Read before the file: a rotation after this point is seen by the swap.
         let segment = shared.withLock { $0.journalSegment }
         guard let file = try RawFile.openIfExists(path, O_RDONLY) else { return 0 }
@@ -69,7 +69,7 @@ extension PingStore {
             try? FileSystem.remove(temp)
             throw error
         }
-        _ = try control(.swapCompacted(check: check, log: log, temp: temp, readUpTo: complete, segment: segment))
+        _ = try control(.swapCompacted(path: path, temp: temp, readUpTo: complete, segment: segment))
         shared.withLock { $0.statistics.compactions += 1 }
         return dropped
     }

@@ -4,8 +4,9 @@ import Foundation
 import Monitoring
 import Synchronization
 
-/// The JSON-lines ping store of SPEC §4: one file of pings and one of flips per check, written
-/// by a single writer thread with group commit.
+/// The JSON-lines ping store of SPEC §4: one file of pings and one of flips per check, and the
+/// alerts of stored flips in one log (`alerts/queued.jsonl`), written by a single writer thread
+/// with group commit.
 ///
 /// Appends from any number of tasks queue up; the writer takes everything queued, appends it
 /// to the journal in one write, writes each record to its check's file with plain writes,
@@ -62,6 +63,8 @@ public final class PingStore: Sendable {
         public var batches = 0
         /// Records (pings and flips) acknowledged.
         public var records = 0
+        /// Alerts queued with their flips (`alerts/queued.jsonl`) and acknowledged.
+        public var queuedAlerts = 0
         /// fdatasync calls on the journal: one per successful batch in `fsync` mode.
         public var journalSyncs = 0
         /// Time spent in those fdatasyncs, and the slowest one: what the disk's flushes cost
@@ -145,7 +148,7 @@ public final class PingStore: Sendable {
     public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil, queued: @Sendable () -> Void = {}) async throws {
         let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip)
         if let written = commitOnCallerThread(entry, queued: queued) { return try written.get() }
-        try await enqueue(entry, queued: queued)
+        _ = try await enqueue(entry, queued: queued)
     }
 
     /// `append` for a caller that must not suspend or touch the disk (an event loop): the
@@ -190,11 +193,63 @@ public final class PingStore: Sendable {
 
     /// Store a flip that no ping caused (timeout, pause, resume).
     public func append(_ flip: Flip, to check: UUID) async throws {
-        try await enqueue(AppendEntry(check: check, pingLine: nil, flip: flip))
+        _ = try await enqueue(AppendEntry(check: check, pingLine: nil, flip: flip))
     }
 
-    private func enqueue(_ entry: AppendEntry, queued: @Sendable () -> Void = {}) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    // MARK: Appending a flip with its alerts
+
+    /// `append` for a ping whose flip has alerts: the ping, the flip and one line per alert in
+    /// `alerts/queued.jsonl` are written in the same batch, covered by the same journal write and
+    /// fdatasync, acknowledged together and cut back together when the batch fails. So a stored
+    /// flip always has its alerts queued, and no alert is queued for a flip that was not stored.
+    ///
+    /// `alerts`: one record per alert, each one JSON object on one line (Alerting encodes
+    /// them; the store does not read them). Like the callback `append` above, this only queues
+    /// the entry for the writer thread, whatever the durability: the entry's place in the
+    /// order is fixed when this returns, and nothing is written on this thread. `completion`
+    /// gets the number `n` of the last of these alerts in the log (the others are numbered just
+    /// before it, in order; 0 when `alerts` is empty), or the error (then nothing of this call
+    /// is stored); at once on this thread when a record is refused or the store is closed.
+    /// Completions are called one at a time, in the order the appends were acknowledged, on
+    /// the thread that wrote the batch (the writer thread; in `write` durability possibly an
+    /// appender writing its own ping with the queue before it): feeding them into one
+    /// `AsyncStream` keeps that order for the outbox (`Outbox.accept`).
+    public func append(
+        _ ping: Ping, to check: UUID, flip: Flip?, alerts: [[UInt8]],
+        completion: @escaping @Sendable (Result<Int, any Error>) -> Void
+    ) {
+        if let problem = problem(alerts) { return completion(.failure(problem)) }
+        let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip, alerts: alerts)
+        enqueue(entry, waiter: .numbered(completion), queued: {})
+    }
+
+    /// The async form of the `append` above: returns the number of the last alert (0 when
+    /// `alerts` is empty) once the batch is durable as the durability mode promises.
+    @discardableResult
+    public func append(_ ping: Ping, to check: UUID, flip: Flip?, alerts: [[UInt8]]) async throws -> Int {
+        if let problem = problem(alerts) { throw problem }
+        return try await enqueue(AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip, alerts: alerts))
+    }
+
+    /// Store a flip that no ping caused with its alerts, in one batch as above; returns the
+    /// number of its last alert (0 when `alerts` is empty).
+    @discardableResult
+    public func append(_ flip: Flip, to check: UUID, alerts: [[UInt8]]) async throws -> Int {
+        if let problem = problem(alerts) { throw problem }
+        return try await enqueue(AppendEntry(check: check, pingLine: nil, flip: flip, alerts: alerts))
+    }
+
+    private func problem(_ alerts: [[UInt8]]) -> StoreError? {
+        for record in alerts {
+            if let problem = QueuedAlertLine.problem(record) {
+                return StoreError(.invalid, operation: "append", path: data.queuedAlerts, detail: problem)
+            }
+        }
+        return nil
+    }
+
+    private func enqueue(_ entry: AppendEntry, queued: @Sendable () -> Void = {}) async throws -> Int {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
             enqueue(entry, waiter: .task(continuation), queued: queued)
         }
     }
@@ -326,6 +381,7 @@ public final class PingStore: Sendable {
         // New files' names must be durable too before the journal stops vouching for them.
         try FileSystem.syncDirectory(data.pings)
         try FileSystem.syncDirectory(data.flips)
+        if synced.contains(data.queuedAlerts) { try FileSystem.syncDirectory(data.alerts) }
         for group in pending { try FileSystem.remove(data.journalSegment(group.segment)) }
         let done = Set(pending.map(\.segment))
         shared.withLock { state in
@@ -357,12 +413,15 @@ struct AppendEntry: Sendable {
     /// Encoded by the caller, off the writer thread.
     var pingLine: [UInt8]?
     var flip: Flip?
+    /// Records for `alerts/queued.jsonl`, numbered by the writer; empty for most appends (an
+    /// empty array allocates nothing).
+    var alerts: [[UInt8]] = []
 }
 
 enum ControlJob: Sendable, CustomStringConvertible {
     case rotateJournal
     /// `segment`: the journal segment current when the compactor began reading the file.
-    case swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int, segment: Int)
+    case swapCompacted(path: String, temp: String, readUpTo: Int, segment: Int)
     case retire(UUID)
 
     var description: String {
@@ -397,6 +456,7 @@ struct SharedState: Sendable {
     var compactionWanted: Set<UUID> = []
     var flipCompactionWanted: Set<UUID> = []
     var compacting: Set<CompactionTarget> = []
+    var trimmingQueuedAlerts = false
     var stopping = false
     var lastMaintenanceError: String?
 }

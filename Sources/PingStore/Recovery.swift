@@ -35,6 +35,14 @@ struct Recovery {
                 }
             }
         }
+        // A trim of the queued alerts that never reached its rename (the outbox's own temp
+        // files in alerts/ are the outbox's business).
+        let trim = "\(data.alerts)/.queued.jsonl.compact"
+        if FileSystem.exists(trim) { try FileSystem.remove(trim) }
+        if !clean, FileSystem.exists(data.queuedAlerts), try repairTornLine(data.queuedAlerts) {
+            report.tornLinesRepaired += 1
+            report.repairedFiles.append(data.queuedAlerts)
+        }
 
         let segments = try Journal.segments(in: data)
         report.journalSegments = segments.count
@@ -47,9 +55,12 @@ struct Recovery {
             let (entries, skipped) = Journal.parse(bytes)
             report.journalLinesSkipped += skipped
             for entry in entries {
-                let target = entry.log == .pings ? data.pingFile(entry.check) : data.flipFile(entry.check)
-                // A retired check keeps its files in retired/; do not bring them back.
-                if FileSystem.exists(data.retiredPingFile(entry.check)) || FileSystem.exists(data.retiredFlipFile(entry.check)) {
+                let target = data.file(of: entry.log, entry.check)
+                // A retired check keeps its files in retired/; do not bring them back. Its
+                // queued alerts were acknowledged with their flip, and stay.
+                if entry.log != .alerts,
+                    FileSystem.exists(data.retiredPingFile(entry.check)) || FileSystem.exists(data.retiredFlipFile(entry.check))
+                {
                     continue
                 }
                 let body = entry.line.dropLast()  // the newline
@@ -77,6 +88,7 @@ struct Recovery {
         }
         try FileSystem.syncDirectory(data.pings)
         try FileSystem.syncDirectory(data.flips)
+        try FileSystem.syncDirectory(data.alerts)
         // Everything the journal held is now durable in the per-check files.
         for segment in segments { try FileSystem.remove(data.journalSegment(segment)) }
         try FileSystem.syncDirectory(data.journal)
@@ -113,6 +125,7 @@ struct Recovery {
         switch log {
         case .pings: try? PingLine.decode(line).n
         case .flips: try? FlipLine.number(line)
+        case .alerts: QueuedAlertLine.number(line)
         }
     }
 }

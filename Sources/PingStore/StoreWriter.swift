@@ -8,10 +8,12 @@ import Monitoring
 
 /// Who waits for an append: a task suspended until the writer resumes it, a callback the
 /// writer calls (an event loop answering the ping), or (in `write` durability) the caller
-/// itself, committing its own append on its own thread.
+/// itself, committing its own append on its own thread. A task and a `numbered` callback get
+/// the number of the entry's last queued alert (0 without alerts).
 enum AppendWaiter: Sendable {
-    case task(CheckedContinuation<Void, any Error>)
+    case task(CheckedContinuation<Int, any Error>)
     case callback(@Sendable ((any Error)?) -> Void)
+    case numbered(@Sendable (Result<Int, any Error>) -> Void)
     case caller
 }
 
@@ -42,6 +44,8 @@ struct StoreWriter {
     /// Per-check files written since the journal segment began.
     var touched: Set<String> = []
     var flipNumbers: [UUID: Int] = [:]
+    /// The last `n` of `alerts/queued.jsonl`, read at the first append with alerts.
+    var alertNumber: Int?
     /// Pings appended per check since its last compaction check.
     var appendedSinceCompaction: [UUID: Int] = [:]
     /// Flips appended per check since its last compaction check.
@@ -137,6 +141,9 @@ struct StoreWriter {
         var journalBefore = journalSize
         var records = 0
         var syncTook = Duration.zero
+        // `admit` loaded the number when the batch has alerts.
+        var lastAlert = alertNumber ?? 0
+        var alerts = 0
 
         func add(_ path: String, _ line: [UInt8]) {
             if perFile[path] == nil { order.append(path) }
@@ -157,6 +164,15 @@ struct StoreWriter {
                 add(data.flipFile(entry.check), line)
                 if fsyncMode { Journal.append(.flips, entry.check, line, to: &journalBytes) }
                 records += 1
+            }
+            if !entry.alerts.isEmpty {
+                for record in entry.alerts {
+                    lastAlert += 1
+                    let line = QueuedAlertLine.encode(n: lastAlert, record: record)
+                    add(data.queuedAlerts, line)
+                    if fsyncMode { Journal.append(.alerts, entry.check, line, to: &journalBytes) }
+                }
+                alerts += entry.alerts.count
             }
         }
 
@@ -193,6 +209,7 @@ struct StoreWriter {
         }
 
         for (check, n) in newFlipNumbers { flipNumbers[check] = n }
+        if alerts > 0 { alertNumber = lastAlert }
         touched.formUnion(order)
         let wanted = noteAppends(batch.map(\.0))
         let flipsWanted = noteFlips(batch.map(\.0))
@@ -202,6 +219,7 @@ struct StoreWriter {
             if journalFull { state.checkpointWanted = true }
             state.statistics.batches += 1
             state.statistics.records += records
+            state.statistics.queuedAlerts += alerts
             if fsyncMode {
                 state.statistics.journalSyncs += 1
                 state.statistics.journalSyncTime += syncTook
@@ -211,7 +229,11 @@ struct StoreWriter {
             state.compactionWanted.formUnion(wanted)
             state.flipCompactionWanted.formUnion(flipsWanted)
         }
-        for (_, waiter) in batch { Self.finish(waiter, nil, caller: &callerError) }
+        var through = lastAlert - alerts
+        for (entry, waiter) in batch {
+            through += entry.alerts.count
+            Self.finish(waiter, nil, through: entry.alerts.isEmpty ? 0 : through, caller: &callerError)
+        }
         if journalFull { store.maintenanceWake.signal() }
         if fsyncMode { prepareJournal() }
         return callerError
@@ -241,11 +263,14 @@ struct StoreWriter {
     static let journalChunk = 1 << 20
     private static let zeros = [UInt8](repeating: 0, count: journalChunk)
 
-    static func finish(_ waiter: AppendWaiter, _ error: (any Error)?, caller: inout (any Error)?) {
+    /// `through`: the number of the entry's last queued alert, 0 without alerts.
+    static func finish(_ waiter: AppendWaiter, _ error: (any Error)?, through: Int = 0, caller: inout (any Error)?) {
         switch (waiter, error) {
-        case (.task(let continuation), nil): continuation.resume()
+        case (.task(let continuation), nil): continuation.resume(returning: through)
         case (.task(let continuation), let error?): continuation.resume(throwing: error)
         case (.callback(let done), let error): done(error)
+        case (.numbered(let done), nil): done(.success(through))
+        case (.numbered(let done), let error?): done(.failure(error))
         case (.caller, let error): caller = error
         }
     }
@@ -265,6 +290,10 @@ struct StoreWriter {
                 if entry.flip != nil {
                     _ = try flipNumber(entry.check)
                     _ = try openLog(store.data.flipFile(entry.check))
+                }
+                if !entry.alerts.isEmpty {
+                    _ = try lastAlertNumber()
+                    _ = try openLog(store.data.queuedAlerts)
                 }
                 admitted.append((entry, waiter))
             } catch {
@@ -366,6 +395,27 @@ struct StoreWriter {
         return last
     }
 
+    /// The last alert number in `alerts/queued.jsonl`, read once. A trim always keeps the last
+    /// line, so the numbering never starts again.
+    private mutating func lastAlertNumber() throws -> Int {
+        if let alertNumber { return alertNumber }
+        let path = store.data.queuedAlerts
+        var last = 0
+        if let file = try RawFile.openIfExists(path, O_RDONLY) {
+            defer { file.close() }
+            var reader = try TailReader(file: file, size: try file.size())
+            if let line = try reader.previousLine() {
+                guard let n = QueuedAlertLine.number(line) else {
+                    throw StoreError(.corrupt, operation: "read", path: path,
+                                     detail: "its last line is not a queued alert the store wrote; move the file aside and restart")
+                }
+                last = n
+            }
+        }
+        alertNumber = last
+        return last
+    }
+
     /// Counts one more; at `limit`, starts again from 0 and returns true. In place: one
     /// dictionary lookup per append.
     private static func countUp(_ count: inout Int, to limit: Int) -> Bool {
@@ -414,8 +464,8 @@ struct StoreWriter {
             checkpointRequested = false
             touched = []
             return .rotated(segment: closing, touched: closingTouched)
-        case .swapCompacted(let check, let log, let temp, let readUpTo, let segment):
-            try swapCompacted(check: check, log: log, temp: temp, readUpTo: readUpTo, segmentAtRead: segment)
+        case .swapCompacted(let path, let temp, let readUpTo, let segment):
+            try swapCompacted(path: path, temp: temp, readUpTo: readUpTo, segmentAtRead: segment)
             return .done
         case .retire(let check):
             try retire(check)
@@ -432,8 +482,7 @@ struct StoreWriter {
     /// segment holds it, and the checkpoint that deletes the segment first fdatasyncs this path
     /// (now the new file) and fsyncs `pings/` and `flips/` (the rename). Only after a rotation
     /// may the tail belong to a segment already deleted: then it is synced before the rename.
-    private mutating func swapCompacted(check: UUID, log: Journal.Log, temp: String, readUpTo: Int, segmentAtRead: Int) throws {
-        let path = log == .pings ? store.data.pingFile(check) : store.data.flipFile(check)
+    private mutating func swapCompacted(path: String, temp: String, readUpTo: Int, segmentAtRead: Int) throws {
         guard logs[path] != nil || FileSystem.exists(path) else {
             try? FileSystem.remove(temp)
             throw StoreError(.invalid, operation: "compact", path: path, detail: "the check's file was moved away meanwhile (retired)")

@@ -16,7 +16,11 @@ public final class Runtime: Sendable {
     public let clock: RuntimeClock
     public let catalog: CurrentCatalog
     public let states: CheckStates
-    public let store: PingStore
+    /// The store, as the runtime uses it.
+    public let store: any CheckStore
+    /// The same store as files under the data directory: its journal statistics for
+    /// `/metrics`.
+    public let files: FileStore
     public let recorder: PingRecorder
     public let pause: RuntimePause
     public let dispatcher: AlertDispatcher
@@ -27,12 +31,15 @@ public final class Runtime: Sendable {
     /// Successful reloads, for services that keep per-check state (subscribe before `run`).
     public let catalogChanges = CatalogChangeFeed()
     public let urls: PingURLFormat
-    public let engine: StatusEngine
+    /// Authorizes `/-/reload`, `/metrics` and the dashboard's admin login.
+    public let adminToken: AdminToken
+    public let adminTokenOrigin: AdminToken.Origin
+    let engine: StatusEngine
     /// The loader of every later reload, after it applied the configuration at start.
-    public let applier: CatalogApplier
-    public let logger: Logger
+    let applier: CatalogApplier
+    let logger: Logger
     /// `serve.lock`, held while this runtime lives: one server per data directory.
-    public let lock: DataDirectoryLock
+    let lock: DataDirectoryLock
 
     /// Loads and validates everything, takes the data directory, opens the store and rebuilds
     /// state. `baseURL` only shapes the ping URLs printed in logs.
@@ -71,49 +78,54 @@ public final class Runtime: Sendable {
         do {
             let now = clock.now()
             // Opening the store creates the data directory and recovers it after a crash.
-            let store = try PingStore.open(data, options: PingStore.Options(durability: options.durability, keepPings: options.keepPings, faults: options.storeFaults))
-            if store.recovery.tornLinesRepaired > 0 || store.recovery.recordsReplayed > 0 {
+            let store = try FileStore.open(
+                data, options: PingStore.Options(durability: options.durability, keepPings: options.keepPings, faults: options.storeFaults),
+                policy: .standard, now: now, logger: logger)
+            let recovery = store.pingStore.recovery
+            if recovery.tornLinesRepaired > 0 || recovery.recordsReplayed > 0 {
                 logger.notice(
                     "recovered the store after an unclean stop",
                     metadata: [
-                        "torn_lines_repaired": "\(store.recovery.tornLinesRepaired)",
-                        "journal_records_replayed": "\(store.recovery.recordsReplayed)",
+                        "torn_lines_repaired": "\(recovery.tornLinesRepaired)",
+                        "journal_records_replayed": "\(recovery.recordsReplayed)",
                     ])
             }
+            if store.outbox.linesSkipped > 0 {
+                logger.warning(
+                    "skipped unreadable lines of the alert outbox", metadata: ["lines": "\(store.outbox.linesSkipped)", "file": "\(store.outbox.path)"])
+            }
+            let (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
             let states = CheckStates(try store.loadStates())
             let current = CurrentCatalog(ServingCatalog.empty)
             // The start is the first reload: the same validation, change set, registry
             // writes and swap as every later one.
             var applier = try CatalogApplier(
-                data: data, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger)
+                location: data.path, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger)
             guard case .applied = try applier.apply(result, now: now) else {
                 throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
             }
             let status = ReloadStatus(
                 lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: fingerprint.hash, attemptedHash: fingerprint.hash,
                 diagnostics: checked.diagnostics, failure: nil)
-            let outbox = try Outbox(
-                directory: data.path + "/alerts", policy: .standard, now: now,
-                flipStored: { store.hasFlip(of: $0) })
-            if outbox.linesSkipped > 0 {
-                logger.warning("skipped unreadable lines of the alert outbox", metadata: ["lines": "\(outbox.linesSkipped)", "file": "\(outbox.path)"])
-            }
             let dispatcher = AlertDispatcher(
-                outbox: outbox, courier: Courier(environment: environment),
+                outbox: store.outbox, courier: Courier(environment: environment),
                 channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
             return Runtime(
                 options: options, clock: clock, catalog: current, states: states, store: store, dispatcher: dispatcher, urls: urls,
-                applier: applier, status: status, logger: logger, lock: lock)
+                applier: applier, status: status, token: (token, origin), logger: logger, lock: lock)
         } catch let error as StartFailure {
             throw error
+        } catch let error as AdminToken.Failure where error.errno == nil {
+            throw StartFailure(error.message)
         } catch {
             throw StartFailure(DataDirectoryFailure(directory: options.dataDirectory, error: error).message)
         }
     }
 
     private init(
-        options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: PingStore,
-        dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus, logger: Logger,
+        options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: FileStore,
+        dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus,
+        token: (AdminToken, AdminToken.Origin), logger: Logger,
         lock: DataDirectoryLock
     ) {
         self.options = options
@@ -121,8 +133,10 @@ public final class Runtime: Sendable {
         self.catalog = catalog
         self.states = states
         self.store = store
+        self.files = store
         self.dispatcher = dispatcher
         self.urls = urls
+        (adminToken, adminTokenOrigin) = token
         self.applier = applier
         self.reloadStatus = CurrentReloadStatus(status)
         self.logger = logger
@@ -144,6 +158,7 @@ public final class Runtime: Sendable {
         var services: [any Service] = [
             StoreService(store: store),
             AlertService(dispatcher: dispatcher, clock: clock),
+            QueuedAlertTrimming(store: files, logger: logger),
             DeadlineService(engine: engine, changes: catalogChanges.subscribe()),
             Reloader(
                 queue: reloads, applier: applier, configDirectory: options.configDirectory, status: reloadStatus, feed: catalogChanges,
@@ -187,10 +202,10 @@ public struct StartFailure: Error, Sendable, CustomStringConvertible {
 /// Closes the store when the service group shuts down; it is the first service, so the last
 /// to stop, after every listener has finished its in-flight pings. The close waits for the
 /// writer and fsyncs every touched file: on a thread of its own, not the cooperative pool.
-public struct StoreService: Service {
-    public let store: PingStore
+struct StoreService: Service {
+    let store: any CheckStore
 
-    public func run() async throws {
+    func run() async throws {
         try? await gracefulShutdown()
         let store = store
         try await blocking(named: "kiothc-close") { Result { try store.close() } }.get()

@@ -14,6 +14,8 @@ public struct RuntimeOptions: Sendable {
     public var watchConfig = true
     /// File events this close together become one reload.
     public var reloadDebounce: Duration = .milliseconds(150)
+    /// The admin token's file; nil: `<data>/admin-token`, generated at the first start.
+    public var adminTokenFile: String?
     /// Test seam: system calls of the store fail as this says (PingStore.FaultInjector).
     public var storeFaults: FaultInjector?
 

@@ -20,12 +20,8 @@ struct MetricsEndpoint: Sendable {
     var store: PingStore? = nil
     var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 
+    /// GET and HEAD; other methods are refused.
     func respond(to request: Request) -> Response {
-        guard request.method == .get || request.method == .head else {
-            var response = PingResponses.error(.methodNotAllowed, "method not allowed").response
-            response.headers[.allow] = "GET, HEAD"
-            return response
-        }
         let viewer: Viewer
         if token.authorizes(request.headers[.authorization]) {
             viewer = .admin
@@ -43,6 +39,12 @@ struct MetricsEndpoint: Sendable {
             text += serverSeries()
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func methodNotAllowed() -> Response {
+        var response = PingResponses.error(.methodNotAllowed, "method not allowed").response
+        response.headers[.allow] = "GET, HEAD"
+        return response
     }
 
     static func projectKey(_ request: Request) -> String? {

@@ -120,25 +120,19 @@ struct PingEndpoint: Sendable {
             return PingResponses.error(.badRequest, "could not read the request body", head: ping.head).response
         }
 
-        let recording = apply(ping, body: body, headers: request.headers, peer: context.remoteAddress, scheme: scheme)
-        do {
-            try await recorder.record(recording)
-            return stored(recording, ping: ping, error: nil, logger: context.logger).response
-        } catch {
-            return stored(recording, ping: ping, error: error, logger: context.logger).response
-        }
+        let received = received(ping, body: body, headers: request.headers, peer: context.remoteAddress, scheme: scheme)
+        let (recording, error) = await recorder.record(received, to: ping.entry)
+        return stored(recording, ping: ping, error: error, logger: context.logger).response
     }
 
-    /// Applies the ping to its check's state, with what the request says about its sender.
-    /// Pass the result to the recorder and then to `stored`, always.
-    func apply(_ ping: AdmittedPing, body: PingBody, headers: HTTPFields, peer: SocketAddress?, scheme: String) -> PingRecorder.Recording {
-        let received = ReceivedPing(
+    /// The ping as the recorder takes it, with what the request says about its sender.
+    func received(_ ping: AdmittedPing, body: PingBody, headers: HTTPFields, peer: SocketAddress?, scheme: String) -> ReceivedPing {
+        ReceivedPing(
             signal: ping.signal, method: ping.method.rawValue,
             scheme: headers[.xForwardedProto] ?? scheme,
             remoteAddress: Self.remoteAddress(headers, peer: peer),
             userAgent: headers[.userAgent] ?? "",
             body: body.text, bodySize: body.size, rid: ping.rid)
-        return recorder.apply(received, to: ping.entry)
     }
 
     /// The answer once the store has spoken: "OK" when stored; else the client is told to

@@ -31,15 +31,7 @@ public final class PingServer: Sendable {
         } catch {
             throw ServeError(error.message, report: error.report)
         }
-        let token: AdminToken
-        let origin: AdminToken.Origin
-        do throws(AdminToken.Failure) {
-            (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
-        } catch {
-            guard error.errno != nil else { throw ServeError(error.message) }
-            throw ServeError(DataDirectoryFailure(directory: options.dataDirectory, error: error).message)
-        }
-        let application = buildApplication(runtime: runtime, options: options, adminToken: token, tokenOrigin: origin)
+        let application = buildApplication(runtime: runtime, options: options)
         return PingServer(options: options, runtime: runtime, application: application, logger: logger, tls: tls)
     }
 
@@ -51,7 +43,7 @@ public final class PingServer: Sendable {
         self.tls = tls
     }
 
-    public var adminToken: AdminToken { application.adminToken }
+    public var adminToken: AdminToken { runtime.adminToken }
 
     private static func tlsConfiguration(_ options: ServeOptions) throws(ServeError) -> TLSConfiguration? {
         switch (options.tlsCertificate, options.tlsKey) {
@@ -87,7 +79,7 @@ public final class PingServer: Sendable {
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
-        let statistics = runtime.store.statistics
+        let statistics = runtime.files.pingStore.statistics
         var stopped: Logger.Metadata = ["pings_stored": "\(statistics.records)"]
         if statistics.journalSyncs > 0 {
             // What the disk's flushes cost the pings (BENCHMARKS.md reads it beside wrk's p99).
@@ -134,7 +126,7 @@ public final class PingServer: Sendable {
         }
         let responder = application.responder(scheme: scheme.rawValue)
         let logger = logger
-        let announceToken = application.tokenOrigin == .generated ? application.adminToken : nil
+        let announceToken = runtime.adminTokenOrigin == .generated ? runtime.adminToken : nil
         let announced = tokenAnnounced
         let baseURL = options.baseURL
         return Application(

@@ -14,12 +14,8 @@ struct ReloadEndpoint: Sendable {
     let queue: ReloadQueue
     let urls: PingURLFormat
 
+    /// POST; other methods are refused.
     func respond(to request: Request) async -> Response {
-        guard request.method == .post else {
-            var response = Self.json(.methodNotAllowed, #"{"error": "use POST /-/reload"}"# + "\n")
-            response.headers[.allow] = "POST"
-            return response
-        }
         guard token.authorizes(request.headers[.authorization]) else { return Self.unauthorized() }
         switch await queue.request() {
         case .applied(let change, let hash, let checks):
@@ -46,6 +42,12 @@ struct ReloadEndpoint: Sendable {
         headers[.contentType] = "application/json"
         headers[.cacheControl] = PingResponses.neverCache
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func methodNotAllowed() -> Response {
+        var response = json(.methodNotAllowed, #"{"error": "use POST /-/reload"}"# + "\n")
+        response.headers[.allow] = "POST"
+        return response
     }
 
     static func unauthorized() -> Response {

@@ -43,6 +43,7 @@ public struct ServeOptions: Sendable {
         options.reloadPoll = reloadPoll
         options.watchConfig = watchConfig
         options.reloadDebounce = reloadDebounce
+        options.adminTokenFile = adminTokenFile
         return options
     }
 }

@@ -10,31 +10,27 @@ struct ServerApplication: Sendable {
     let pings: PingEndpoint
     let api: ManagementAPI
     let dashboard: Dashboard
-    let adminToken: AdminToken
-    let tokenOrigin: AdminToken.Origin
 
     /// The routes for a listener of `scheme` ("http" or "https": cookies and links follow it).
     func responder(scheme: String) -> ServerResponder {
         ServerResponder(
             pings: pings, scheme: scheme,
-            reload: ReloadEndpoint(token: adminToken, queue: runtime.reloads, urls: runtime.urls),
+            reload: ReloadEndpoint(token: runtime.adminToken, queue: runtime.reloads, urls: runtime.urls),
             metrics: MetricsEndpoint(
-                token: adminToken, status: runtime.reloadStatus, catalog: runtime.catalog, states: runtime.states,
-                meter: runtime.recorder.meter, store: runtime.store, clock: runtime.clock.now),
+                token: runtime.adminToken, status: runtime.reloadStatus, catalog: runtime.catalog, states: runtime.states,
+                meter: runtime.recorder.meter, store: runtime.files.pingStore, clock: runtime.clock.now),
             api: api, dashboard: dashboard, ready: { [runtime] in runtime.isReady })
     }
 }
 
-/// The composition root of the HTTP side. The clock is the runtime's: deadlines, the API's
-/// "now" and the dashboard's ages read the same one, manual in tests.
-func buildApplication(
-    runtime: Runtime, options: ServeOptions, adminToken: AdminToken, tokenOrigin: AdminToken.Origin = .configured
-) -> ServerApplication {
+/// The composition root of the HTTP side. The clock and the admin token are the runtime's:
+/// deadlines, the API's "now" and the dashboard's ages read the same clock, manual in tests.
+func buildApplication(runtime: Runtime, options: ServeOptions) -> ServerApplication {
     var pings = PingEndpoint(catalog: runtime.catalog, recorder: runtime.recorder, maxRequestBody: options.maxRequestBody)
     pings.bodyTimeout = .seconds(options.idleTimeoutSeconds)
     let api = ManagementAPI(
-        catalog: runtime.catalog, states: runtime.states, reader: runtime.store.reader, pause: runtime.pause,
+        catalog: runtime.catalog, states: runtime.states, reader: runtime.store, pause: runtime.pause,
         clock: runtime.clock.now, baseURL: options.baseURL, pingLimit: options.keepPings)
-    let dashboard = Dashboard(api: api, token: adminToken, status: runtime.reloadStatus, sessions: DashboardSessions())
-    return ServerApplication(runtime: runtime, pings: pings, api: api, dashboard: dashboard, adminToken: adminToken, tokenOrigin: tokenOrigin)
+    let dashboard = Dashboard(api: api, token: runtime.adminToken, status: runtime.reloadStatus, sessions: DashboardSessions())
+    return ServerApplication(runtime: runtime, pings: pings, api: api, dashboard: dashboard)
 }

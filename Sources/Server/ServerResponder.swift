@@ -1,41 +1,94 @@
+import HTTPTypes
 import Hummingbird
 import Runtime
 
-/// Dispatches requests: the Pinging API first, on its lean path, then the probes. One
-/// responder per listener, because it knows the listener's scheme.
+/// Answers a listener's requests: the Pinging API first, on its lean path (a prefix test, no
+/// router), then Hummingbird's router: the probes, `/-/reload`, `/metrics`, the management API
+/// and the dashboard. One responder per listener, because it knows the listener's scheme.
 struct ServerResponder: HTTPResponder {
     typealias Context = ServerContext
 
     let pings: PingEndpoint
     let scheme: String
-    /// The admin routes; nil in tests of the ping path alone.
-    var reload: ReloadEndpoint? = nil
-    var metrics: MetricsEndpoint? = nil
-    var api: ManagementAPI? = nil
-    var dashboard: Dashboard? = nil
-    /// `/-/ready`: configuration loaded and store open; nil answers ready (ping-path tests).
-    var ready: (@Sendable () -> Bool)? = nil
+    private let routes: RouterResponder<ServerContext>
+
+    /// Without `reload`, `metrics`, `api` or `dashboard` their paths are not found (tests of the
+    /// ping path alone); without `ready`, `/-/ready` answers ready.
+    init(
+        pings: PingEndpoint, scheme: String, reload: ReloadEndpoint? = nil, metrics: MetricsEndpoint? = nil, api: ManagementAPI? = nil,
+        dashboard: Dashboard? = nil, ready: (@Sendable () -> Bool)? = nil
+    ) {
+        self.pings = pings
+        self.scheme = scheme
+        let router = Router(context: ServerContext.self)
+        // First, so that it also answers the routes' own "not found" (a path spelled otherwise).
+        router.add(middleware: NotFound(api: api != nil, dashboard: dashboard))
+        router.addRoutes(Self.adminRoutes(reload: reload, metrics: metrics, ready: ready))
+        if let api {
+            for version in 1...3 {
+                router.addRoutes(api.routes(version: version, scheme: scheme), atPath: "\(ManagementAPI.prefix)\(version)")
+            }
+        }
+        if let dashboard {
+            router.addRoutes(dashboard.routes(scheme: scheme))
+        }
+        routes = router.buildResponder()
+    }
 
     func respond(to request: Request, context: ServerContext) async throws -> Response {
-        let path = request.uri.path
-        if path.hasPrefix(PingEndpoint.prefix) {
+        if request.uri.path.hasPrefix(PingEndpoint.prefix) {
             return await pings.respond(to: request, context: context, scheme: scheme)
         }
-        if let api, path.hasPrefix(ManagementAPI.prefix) {
-            return await api.respond(to: request, scheme: scheme)
+        return try await routes.respond(to: Self.routable(request), context: context)
+    }
+
+    /// The router matches methods exactly. A method no route names (WebDAV's PROPFIND, any token
+    /// an HTTP/2 client sends) is routed as TRACE, which no route serves: it gets the answer
+    /// every route gives a method it does not serve.
+    private static func routable(_ request: Request) -> Request {
+        guard !HTTPRequest.Method.routed.contains(request.method) else { return request }
+        var head = request.head
+        head.method = .trace
+        return Request(head: head, body: request.body)
+    }
+
+    /// The probes (every method), `POST /-/reload` and `GET /metrics`.
+    private static func adminRoutes(reload: ReloadEndpoint?, metrics: MetricsEndpoint?, ready: (@Sendable () -> Bool)?) -> RouteCollection<ServerContext> {
+        let routes = RouteCollection(context: ServerContext.self)
+        routes.on(spelled: "/-/healthy", HTTPRequest.Method.routed) { _, _ in PingResponses.error(.ok, "OK").response }
+        routes.on(spelled: "/-/ready", HTTPRequest.Method.routed) { _, _ in
+            ready?() ?? true ? PingResponses.error(.ok, "OK").response : PingResponses.error(.serviceUnavailable, "not ready").response
         }
-        switch path {
-        case "/-/healthy":
-            return PingResponses.error(.ok, "OK").response
-        case "/-/ready":
-            return ready?() ?? true ? PingResponses.error(.ok, "OK").response : PingResponses.error(.serviceUnavailable, "not ready").response
-        case ReloadEndpoint.path where reload != nil:
-            return await reload?.respond(to: request) ?? PingResponses.error(.notFound, PingResponses.notFound).response
-        case MetricsEndpoint.path where metrics != nil:
-            return metrics?.respond(to: request) ?? PingResponses.error(.notFound, PingResponses.notFound).response
-        default:
-            if let dashboard, let response = await dashboard.respond(to: request, scheme: scheme) { return response }
-            return PingResponses.error(.notFound, PingResponses.notFound).response
+        if let reload {
+            routes.on(spelled: ReloadEndpoint.path, [.post]) { request, _ in await reload.respond(to: request) } otherwise: { _, _ in
+                ReloadEndpoint.methodNotAllowed()
+            }
+        }
+        if let metrics {
+            routes.on(spelled: MetricsEndpoint.path, [.get, .head]) { request, _ in metrics.respond(to: request) } otherwise: { _, _ in
+                MetricsEndpoint.methodNotAllowed()
+            }
+        }
+        return routes
+    }
+
+    /// Where no route matches, or a route's spelling does not (`on(spelled:)`): under `/api/v`
+    /// the API's JSON error, under `/checks/` the dashboard's page, elsewhere "not found".
+    struct NotFound: RouterMiddleware {
+        let api: Bool
+        let dashboard: Dashboard?
+
+        func handle(
+            _ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response
+        ) async throws -> Response {
+            do {
+                return try await next(request, context)
+            } catch let error as HTTPError where error.status == .notFound {
+                let path = request.uri.path
+                if api, path.hasPrefix(ManagementAPI.prefix) { return APIResponses.notFound() }
+                if let dashboard, path.hasPrefix(Dashboard.checksPrefix) { return try dashboard.unknownPage(request) }
+                return PingResponses.error(.notFound, PingResponses.notFound).response
+            }
         }
     }
 }

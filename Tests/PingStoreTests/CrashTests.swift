@@ -33,8 +33,17 @@ struct CrashTests {
                         let n = next[index, default: 0] + 1
                         next[index] = n
                         do {
-                            try await store.append(samplePing(n, body: String(repeating: "x", count: n % 200)), to: Self.checks[index])
-                            out.write(Data("ACK \(index) \(n)\n".utf8))
+                            let ping = samplePing(n, body: String(repeating: "x", count: n % 200))
+                            if n % 10 == 0 {
+                                // A flip with its alert, in the ping's batch.
+                                let flip = Flip(time: ping.time, old: .up, new: .down, reason: .fail)
+                                let record = Array(#"{"check":\#(index),"ping":\#(n)}"#.utf8)
+                                let alert = try await store.append(ping, to: Self.checks[index], flip: flip, alerts: [record])
+                                out.write(Data("ACK \(index) \(n) \(alert)\n".utf8))
+                            } else {
+                                try await store.append(ping, to: Self.checks[index])
+                                out.write(Data("ACK \(index) \(n)\n".utf8))
+                            }
                         } catch {
                             out.write(Data("ERR \(error)\n".utf8))
                             return
@@ -45,7 +54,7 @@ struct CrashTests {
         }
     }
 
-    @Test("every acknowledged ping survives kill -9, and no torn line remains",
+    @Test("every acknowledged ping, flip and queued alert survives kill -9, and no torn line remains",
           .enabled(if: ProcessInfo.processInfo.environment["KIOTHC_STORE_CRASH"] != nil), arguments: [1, 2, 3])
     func killNine(round: Int) async throws {
         try await TemporaryDirectory.with { dir in
@@ -65,8 +74,9 @@ struct CrashTests {
             // and the wait block, so they run on a thread of their own: a test holding a thread
             // of Swift's small cooperative pool would delay the suites running beside it.
             let reader = pipe.fileHandleForReading
-            let (acked, count, killed) = try await onOwnThread {
+            let (acked, alerts, count, killed) = try await onOwnThread {
                 var acked: [Int: Int] = [:]
+                var alerts: [Int: String] = [:]  // n -> record
                 var count = 0
                 var pending = Data()
                 var killed = false
@@ -78,8 +88,9 @@ struct CrashTests {
                         let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                         pending.removeSubrange(pending.startIndex...newline)
                         let parts = line.split(separator: " ")
-                        guard parts.count == 3, parts[0] == "ACK", let index = Int(parts[1]), let n = Int(parts[2]) else { continue }
+                        guard parts.count >= 3, parts[0] == "ACK", let index = Int(parts[1]), let n = Int(parts[2]) else { continue }
                         acked[index] = max(acked[index] ?? 0, n)
+                        if parts.count == 4, let alert = Int(parts[3]) { alerts[alert] = #"{"check":\#(index),"ping":\#(n)}"# }
                         count += 1
                     }
                     if !killed && count >= 3_000 * round {
@@ -88,7 +99,7 @@ struct CrashTests {
                     }
                 }
                 _ = child.waitForExit()
-                return (acked, count, killed)
+                return (acked, alerts, count, killed)
             }
             #expect(killed, "the child stopped before it was killed")
 
@@ -106,7 +117,18 @@ struct CrashTests {
                 // Every line parses.
                 for line in bytes.split(separator: 0x0A) { _ = try PingLine.decode(line) }
             }
-            print("kill -9 round \(round): \(count) acknowledged before the kill, all present; recovery \(store.recovery)")
+            // Every acknowledged alert is in the queued log with its own record; numbers run
+            // without a gap (a batch cut back gives its numbers back).
+            let queued = try store.queuedAlerts()
+            #expect(queued.skipped == 0)
+            #expect(queued.alerts.map(\.n) == Array(stride(from: 1, through: queued.alerts.count, by: 1)))
+            let records = Dictionary(queued.alerts.map { ($0.n, String(decoding: $0.record, as: UTF8.self)) }, uniquingKeysWith: { first, _ in first })
+            for (n, record) in alerts { #expect(records[n] == record, "alert \(n)") }
+            for (index, n) in acked where n >= 10 {
+                let newest = try store.flips(of: Self.checks[index], limit: 1).first?.flip.time ?? 0
+                #expect(newest >= samplePing(n / 10 * 10).time, "check \(index): the flip of ping \(n / 10 * 10)")
+            }
+            print("kill -9 round \(round): \(count) acknowledged before the kill (\(alerts.count) with an alert), all present; recovery \(store.recovery)")
         }
     }
 }

@@ -48,7 +48,9 @@ final class EngineFixture: Sendable {
         let result = try ConfigLoader.load(directory: config)
         #expect(result.isValid, "\(result.diagnostics.map(\.message))")
         let data = DataDirectory(root + "/data")
-        store = try PingStore.open(data, options: PingStore.Options(durability: .write, maintenanceInterval: nil, faults: faults))
+        let files = try FileStore.open(data, options: PingStore.Options(durability: .write, maintenanceInterval: nil, faults: faults), now: t0)
+        store = files.pingStore
+        outbox = files.outbox
         var registry = try Registry.load(from: data)
         let assigned = try registry.assign(result.catalog.checks.map(\.id))
         var ids: [CheckDefinition.ID: UUID] = [:]
@@ -60,15 +62,13 @@ final class EngineFixture: Sendable {
         uuids = byKey
         catalog = CurrentCatalog(ServingCatalog(catalog: result.catalog, uuids: ids, pingKeys: ["default": "k"]))
         states = CheckStates(try store.loadStates())
-        let store = store
-        outbox = try Outbox(directory: root + "/data/alerts", now: t0, flipStored: { store.hasFlip(of: $0) })
         let dispatcher = AlertDispatcher(
             outbox: outbox, courier: Courier(environment: [:]), channel: { _, _ in nil }, logger: Logger(label: "test"))
         let clock = clock
         engine = StatusEngine(
-            states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: Logger(label: "test"), clock: { clock.now })
+            states: states, catalog: catalog, store: files, dispatcher: dispatcher, logger: Logger(label: "test"), clock: { clock.now })
         recorder = PingRecorder(
-            states: states, store: store, catalog: catalog, dispatcher: dispatcher, deadlines: engine,
+            states: states, store: files, catalog: catalog, dispatcher: dispatcher, deadlines: engine,
             clock: clock.clock)
     }
 
@@ -80,14 +80,9 @@ final class EngineFixture: Sendable {
         clock.set(time)
         let uuid = uuid(key)
         guard let entry = catalog.snapshot.check(uuid) else { throw CancellationError() }
-        let recording = recorder.apply(ReceivedPing(signal: signal, method: "GET"), to: entry)
-        do {
-            try await recorder.record(recording)
-            _ = recorder.finish(recording, error: nil, logger: Logger(label: "test"))
-        } catch {
-            _ = recorder.finish(recording, error: error, logger: Logger(label: "test"))
-            throw error
-        }
+        let (recording, error) = await recorder.record(ReceivedPing(signal: signal, method: "GET"), to: entry)
+        _ = recorder.finish(recording, error: error, logger: Logger(label: "test"))
+        if let error { throw error }
     }
 
     /// The data directory as a `kill -9` now would leave it (the store's writes reach the OS
@@ -98,13 +93,22 @@ final class EngineFixture: Sendable {
         return copy
     }
 
-    /// Removes the outbox's `confirmed` lines, as a crash after the store answered and before
-    /// they were written (or, unsynced, reached the disk) leaves the file: alerts still held.
-    func loseConfirmations() throws {
+    /// Removes what the outbox learned of the store's queued alerts (their `alert` lines and
+    /// the `ingested` mark), as a crash after the store acknowledged a flip and before the
+    /// outbox's unsynced lines reached the disk leaves the file.
+    func loseAcceptance() throws {
         let path = root + "/data/alerts/outbox.jsonl"
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
-        try (lines.filter { !$0.contains(#""type":"confirmed""#) }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(try outboxLines("confirmed").isEmpty)
+        let kept = lines.filter { !$0.contains(#""type":"alert""#) && !$0.contains(#""type":"ingested""#) }
+        try (kept.map { $0 + "\n" }.joined()).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try outboxLines("alert").isEmpty)
+    }
+
+    /// The store's queued alerts (`alerts/queued.jsonl`), in file order.
+    func queuedAlertLines() throws -> [Substring] {
+        let path = root + "/data/alerts/queued.jsonl"
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
     }
 
     /// Outbox lines of a type, in file order.
@@ -390,13 +394,14 @@ func eventually(_ condition: () async throws -> Bool) async rethrows -> Bool {
     return try await condition()
 }
 
-/// At least once, and no more (SPEC §6): a crash anywhere between a flip and the record of its
-/// alerts neither loses the alerts of a stored flip nor sends alerts for a flip that was not
-/// stored. The crash is a copy of the data directory taken in the window (what `kill -9` leaves:
-/// every write has reached the OS), started from by a second fixture.
+/// At least once, and no more (SPEC §6): a flip and its alerts are one write of the store, so
+/// a crash leaves both or neither; a crash after the write and before the outbox took the
+/// alerts in memory loses nothing (the outbox takes them from the store's queue at the next
+/// start, once). The crash is a copy of the data directory taken in the window (what `kill -9`
+/// leaves: every write has reached the OS), started from by a second fixture.
 @Suite("Status engine: alerts across a crash")
 struct AlertCrashWindowTests {
-    @Test("crash after a ping's flip alerts were written, before the ping was stored: withdrawn at start; the retried ping alerts once")
+    @Test("crash while a ping's flip and its alerts wait for the writer: neither is stored; the retried ping alerts once")
     func pingFlipNotStored() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
@@ -405,24 +410,24 @@ struct AlertCrashWindowTests {
         try await fixture.ping("backup", .fail, at: t0 + 10 * s)
         fixture.faults.holdWriter()
         let pinging = Task { try await fixture.ping("backup", at: t0 + 20 * s) }
-        #expect(await eventually { await fixture.outbox.pendingEntries.contains { $0.held } })
+        // The state changes under the lock the store's queue is entered in.
+        #expect(await eventually { fixture.states.state(of: uuid).status == .up })
         let crashed = try fixture.crashCopy()
         fixture.faults.releaseWriter()
         try await pinging.value
-        #expect(await fixture.alerts().map(\.1) == [.down, .up, .up], "without a crash: confirmed and due")
+        #expect(await fixture.alerts().map(\.1) == [.down, .up, .up], "without a crash: stored with its alerts, due")
         try fixture.close()
 
         let restarted = try EngineFixture(root: crashed)
         defer { restarted.remove() }
         #expect(restarted.states.state(of: uuid).status == .down, "the success was not stored (nor acknowledged)")
         #expect(await restarted.alerts().map(\.1) == [.down], "no alert for the flip that was not stored")
-        #expect(try restarted.outboxLines("withdrawn").count == 2)
+        #expect(try restarted.queuedAlertLines().count == 1)
         try await restarted.ping("backup", at: t0 + 30 * s)  // the client retries
         #expect(await restarted.alerts().map(\.1) == [.down, .up, .up])
-        #expect(await restarted.outbox.pendingEntries.allSatisfy { !$0.held })
     }
 
-    @Test("crash after a ping's flip was stored, before its alerts were confirmed: sent after the start, once")
+    @Test("crash after a ping's flip was stored, before the outbox took its alerts: sent after the start, once")
     func pingFlipStored() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
@@ -430,22 +435,25 @@ struct AlertCrashWindowTests {
         try await fixture.ping("backup", at: t0)
         try await fixture.ping("backup", .fail, at: t0 + 10 * s)
         try fixture.close()
-        #expect(try fixture.outboxLines("alert").count == 1)
-        try fixture.loseConfirmations()
+        #expect(try fixture.queuedAlertLines().count == 1)
+        try fixture.loseAcceptance()
 
         let restarted = try EngineFixture(root: fixture.root)
         #expect(restarted.states.state(of: uuid).status == .down)
         let pending = await restarted.outbox.pendingEntries
         #expect(pending.map(\.alert.direction) == [.down])
         #expect(pending.map(\.alert.flipTime) == [t0 + 10 * s])
-        #expect(pending.allSatisfy { !$0.held })
         // The client, never acknowledged, retries: the check is already down, nothing more.
         try await restarted.ping("backup", .fail, at: t0 + 20 * s)
         #expect(await restarted.alerts().map(\.1) == [.down])
         try restarted.close()
+
+        let again = try EngineFixture(root: fixture.root)
+        #expect(await again.alerts().map(\.1) == [.down], "taken once: not again at the next start")
+        try again.close()
     }
 
-    @Test("crash after a down flip's alerts were written, before the flip was stored: withdrawn, and the check flips and alerts once at start")
+    @Test("crash while a down flip and its alerts wait for the writer: neither is stored; the check flips and alerts once at start")
     func deadlineFlipNotStored() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
@@ -454,7 +462,7 @@ struct AlertCrashWindowTests {
         await fixture.tick(at: t0 + 1)
         fixture.faults.holdWriter()
         let ticking = Task { await fixture.tick(at: t0 + 121 * s) }
-        #expect(await eventually { await fixture.outbox.pendingEntries.contains { $0.held } })
+        #expect(await eventually { fixture.states.state(of: uuid).status == .down })
         let crashed = try fixture.crashCopy()
         fixture.faults.releaseWriter()
         _ = await ticking.value
@@ -463,7 +471,7 @@ struct AlertCrashWindowTests {
         let restarted = try EngineFixture(root: crashed)
         defer { restarted.remove() }
         #expect(await restarted.alerts().isEmpty)
-        #expect(try restarted.outboxLines("withdrawn").count == 1)
+        #expect(try restarted.queuedAlertLines().isEmpty)
         await restarted.tick(at: t0 + 3_600 * s)
         #expect(try restarted.flips("backup").last == Flip(time: t0 + 120 * s, old: .up, new: .down, reason: .timeout))
         let pending = await restarted.outbox.pendingEntries
@@ -473,25 +481,24 @@ struct AlertCrashWindowTests {
         try restarted.close()
     }
 
-    @Test("crash after a down flip was stored, before its alerts were confirmed: sent after the start, and the check does not flip again")
+    @Test("crash after a down flip was stored, before the outbox took its alerts: sent after the start, and the check does not flip again")
     func deadlineFlipStored() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
         try await fixture.ping("backup", at: t0)
         await fixture.tick(at: t0 + 121 * s)
         try fixture.close()
-        try fixture.loseConfirmations()
+        try fixture.loseAcceptance()
 
         let restarted = try EngineFixture(root: fixture.root)
         #expect(await restarted.tick(at: t0 + 3_600 * s) == nil)
         #expect(try restarted.flips("backup").count == 2)
         let pending = await restarted.outbox.pendingEntries
         #expect(pending.map(\.alert.flipTime) == [t0 + 120 * s])
-        #expect(pending.allSatisfy { !$0.held })
         try restarted.close()
     }
 
-    @Test("a ping whose flip the store refuses withdraws its alerts and answers an error; nothing is sent for it")
+    @Test("a ping whose flip the store refuses stores none of its alerts and answers an error; nothing is sent for it")
     func storeRefusesPing() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
@@ -502,10 +509,11 @@ struct AlertCrashWindowTests {
         await #expect(throws: (any Error).self) { try await fixture.ping("backup", .fail, at: t0 + 10 * s) }
         #expect(fixture.states.state(of: uuid).status == .up)
         #expect(await fixture.alerts().isEmpty)
-        #expect(try fixture.outboxLines("withdrawn").count == 1)
+        #expect(try fixture.queuedAlertLines().isEmpty)
         fixture.faults.heal()
         try await fixture.ping("backup", .fail, at: t0 + 11 * s)
         #expect(await fixture.alerts().map(\.1) == [.down])
+        #expect(try fixture.queuedAlertLines().count == 1)
     }
 }
 

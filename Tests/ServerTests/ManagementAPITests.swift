@@ -52,7 +52,7 @@ struct ManagementAPITests {
             app = try TestApplication(root: root.path, yaml: yaml, clock: clock.clock, adminToken: token, baseURL: "http://hc.test")
         }
 
-        var store: PingStore { app.runtime.store }
+        var store: PingStore { app.runtime.files.pingStore }
         var states: CheckStates { app.runtime.states }
         var status: CurrentReloadStatus { app.runtime.reloadStatus }
         var application: some ApplicationProtocol { Application(responder: app.application.responder(scheme: "http")) }

@@ -27,7 +27,7 @@ struct PingEndpointTests {
             uuid = try #require(app.runtime.catalog.snapshot.entries.first?.uuid)
         }
 
-        var store: PingStore { app.runtime.store }
+        var store: PingStore { app.runtime.files.pingStore }
         var states: CheckStates { app.runtime.states }
 
         var application: some ApplicationProtocol {

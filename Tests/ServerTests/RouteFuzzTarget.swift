@@ -76,7 +76,7 @@ final class RouteFuzzTarget: Sendable {
         responder = app.application.responder(scheme: "http")
     }
 
-    var store: PingStore { app.runtime.store }
+    var store: PingStore { app.runtime.files.pingStore }
 
     /// The status the server answers `input` with. The responder never throws (every path
     /// answers), so an error is a bug too and is passed on.

@@ -37,13 +37,16 @@ struct TestApplication: Sendable {
         options.keepPings = keepPings
         options.maxRequestBody = maxRequestBody
         options.baseURL = baseURL
+        try FileManager.default.createDirectory(atPath: root + "/secrets", withIntermediateDirectories: true)
+        try Data(adminToken.text.utf8).write(to: URL(fileURLWithPath: root + "/secrets/admin-token"))
+        options.adminTokenFile = root + "/secrets/admin-token"
         options.watchConfig = false
         options.reloadPoll = nil
         var runtimeOptions = options.runtime
         runtimeOptions.storeFaults = faults
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         runtime = try Runtime.open(options: runtimeOptions, baseURL: options.baseURL, environment: environment, logger: logger, clock: clock)
-        application = buildApplication(runtime: runtime, options: options, adminToken: adminToken)
+        application = buildApplication(runtime: runtime, options: options)
     }
 
     /// The UUID the runtime serves `project/key` under.

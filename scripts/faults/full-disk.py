@@ -371,10 +371,13 @@ def main():
         missing = [rid for rid in acked if rids.get(rid) != acked[rid]]
         tally.check(not missing and not corrupt, f"at the end: {len(acked) - len(missing)}/{len(acked)} acknowledged pings found, {len(corrupt)} corrupt lines")
 
-        # Every stored flip that alerts has its alert in the outbox (issue 5: held, then confirmed).
+        # Every stored flip that alerts has its alert: in the outbox, or in the store's queue of
+        # alerts written with the flip (issue 19), which the outbox takes at the next start.
         server.terminate()
         alerts, _ = read_jsonl(os.path.join(data, "alerts", "outbox.jsonl"))
         queued = {(a["check"], a["direction"], a["flip_time_us"]) for a in alerts if a.get("type") == "alert"}
+        lines, _ = read_jsonl(os.path.join(data, "alerts", "queued.jsonl"))
+        queued |= {(a["alert"]["check"], a["alert"]["direction"], a["alert"]["flip_time_us"]) for a in lines if isinstance(a.get("alert"), dict)}
         flips = []
         for check in checks:
             lines, _ = read_jsonl(os.path.join(data, "flips", check + ".jsonl"))

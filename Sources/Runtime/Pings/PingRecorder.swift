@@ -2,25 +2,26 @@ import Alerting
 import Foundation
 import Logging
 import Monitoring
-import PingStore
+import Synchronization
 
 /// Records pings: applies each to its check's state, stores it with the flip it caused and
-/// that flip's alerts, and moves the check's deadline. One core, `record(_:completion:)`,
-/// for the event loop (it never suspends); `record(_:)` is the same for async callers.
+/// that flip's alerts (one write), and moves the check's deadline. One core,
+/// `record(_:to:completion:)`, which never suspends (the event loop's ping path); the async
+/// `record(_:to:)` wraps it for the responder's.
 public final class PingRecorder: Sendable {
-    public let states: CheckStates
-    public let store: PingStore
-    public let catalog: CurrentCatalog
-    public let dispatcher: AlertDispatcher?
-    public let deadlines: StatusEngine
-    public let clock: RuntimeClock
+    let states: CheckStates
+    let store: any CheckStore
+    let catalog: CurrentCatalog
+    let dispatcher: AlertDispatcher?
+    let deadlines: StatusEngine
+    let clock: RuntimeClock
     /// Pings stored and append latency, for `/metrics`.
     public let meter = PingMeter()
     /// "ping not stored" lines: the first of a run of failures, then one per 10 s.
-    public let storeFailures = ThrottledLog(interval: .seconds(10))
+    let storeFailures = ThrottledLog(interval: .seconds(10))
 
-    public init(
-        states: CheckStates, store: PingStore, catalog: CurrentCatalog, dispatcher: AlertDispatcher?, deadlines: StatusEngine,
+    init(
+        states: CheckStates, store: any CheckStore, catalog: CurrentCatalog, dispatcher: AlertDispatcher?, deadlines: StatusEngine,
         clock: RuntimeClock
     ) {
         self.states = states
@@ -31,81 +32,51 @@ public final class PingRecorder: Sendable {
         self.clock = clock
     }
 
-    /// A ping applied to its check's state, on its way to the store.
+    /// A ping applied to its check's state and handed to the store.
     public struct Recording: Sendable {
         public let entry: ServingCatalog.Entry
-        public let outcome: CheckState.PingOutcome
-        public let previous: CheckState
-        public let turn: AppendTurn
-        public let started: ContinuousClock.Instant
+        let outcome: CheckState.PingOutcome
+        let previous: CheckState
+        let started: ContinuousClock.Instant
     }
 
-    /// Applies the ping to its check's state, in its turn among the check's appends. Pass the
-    /// result to `record` and then to `finish`, always.
-    public func apply(_ received: ReceivedPing, to entry: ServingCatalog.Entry) -> Recording {
+    /// Applies the ping to its check's state and gives it to the store with its flip and the
+    /// flip's alerts, under the state's lock so a check's records reach the store in the order
+    /// they were numbered. `completion` gets the recording and nil once stored, or the error:
+    /// on the store's thread, or on this one after the lock is released. Pass both to
+    /// `finish`, always.
+    public func record(_ received: ReceivedPing, to entry: ServingCatalog.Entry, completion: @escaping @Sendable (Recording, (any Error)?) -> Void) {
         let definition = entry.definition
-        let (outcome, previous, turn) = states.applyInTurn(
-            received, to: entry.uuid, at: clock.now(), postOnly: definition.methods == .post, manualResume: definition.manualResume)
-        return Recording(entry: entry, outcome: outcome, previous: previous, turn: turn, started: ContinuousClock.now)
-    }
-
-    /// Stores the ping without suspending: `completion` gets nil once stored, or the error, on
-    /// this thread, the store's writer thread or a task's. The common case, a ping that flips
-    /// nothing and whose check has no earlier append still to queue, goes straight to the
-    /// store; anything else runs `record(_:)` in a task.
-    public func record(_ recording: Recording, completion: @escaping @Sendable ((any Error)?) -> Void) {
-        guard recording.outcome.flip == nil, recording.turn.isClear else {
-            Task {
-                do {
-                    try await record(recording)
-                    completion(nil)
-                } catch {
-                    completion(error)
+        let uuid = entry.uuid
+        let started = ContinuousClock.now
+        // A store that refuses at once (closed) calls back on this thread, inside the lock:
+        // that answer waits until the lock is released (`finish` takes the lock to undo).
+        let afterLock = AfterLock()
+        states.apply(received, to: uuid, at: clock.now(), postOnly: definition.methods == .post, manualResume: definition.manualResume) {
+            outcome, previous in
+            let recording = Recording(entry: entry, outcome: outcome, previous: previous, started: started)
+            let alerts = outcome.flip.map { deadlines.alerts(for: $0, of: entry, lastPing: outcome.ping, snapshot: catalog.snapshot) } ?? []
+            store.record(outcome.ping, of: uuid, flip: outcome.flip, alerts: alerts) { [deadlines, dispatcher] error in
+                if error == nil {
+                    deadlines.moved(uuid)
+                    if !alerts.isEmpty { dispatcher?.wakeup.signal() }
                 }
+                afterLock.run { completion(recording, error) }
             }
-            return
         }
-        let uuid = recording.entry.uuid
-        store.append(recording.outcome.ping, to: uuid, queued: recording.turn.done) { [deadlines] error in
-            if error == nil { deadlines.moved(uuid) }
-            completion(error)
-        }
+        afterLock.release()
     }
 
-    /// Stores the ping (and its flip): the flip's alerts are written to the outbox, held,
-    /// before the ping is stored, and confirmed after; so an acknowledged flip always has its
-    /// alerts, even across a crash (the outbox resolves held alerts at open). Then the check's
-    /// deadline moves. Throws when the outbox or the store refuses: nothing of the ping is
-    /// acknowledged then. The turn keeps the check's pings in the store in the order they were
-    /// numbered: the alerts are held first, then the ping waits for the one before it.
-    public func record(_ recording: Recording) async throws {
-        let outcome = recording.outcome
-        let entry = recording.entry
-        var held: [Alert.ID] = []
-        if let flip = outcome.flip, let dispatcher {
-            let alerts = deadlines.alerts(for: flip, of: entry, lastPing: outcome.ping, snapshot: catalog.snapshot)
-            do {
-                try await dispatcher.hold(alerts)
-            } catch {
-                throw StatusEngine.AlertsNotQueued(reason: "\(error)")
-            }
-            held = alerts.map(\.id)
+    /// `record(_:to:completion:)` for a caller that may suspend.
+    public func record(_ received: ReceivedPing, to entry: ServingCatalog.Entry) async -> (Recording, (any Error)?) {
+        await withCheckedContinuation { continuation in
+            record(received, to: entry) { recording, error in continuation.resume(returning: (recording, error)) }
         }
-        await recording.turn.wait()
-        do {
-            try await store.append(outcome.ping, to: entry.uuid, flip: outcome.flip, queued: { recording.turn.done() })
-        } catch {
-            await dispatcher?.withdraw(held, at: clock.now())
-            throw error
-        }
-        await dispatcher?.confirm(held, at: clock.now())
-        deadlines.moved(entry.uuid)
     }
 
     /// Once the store has spoken: true when the ping is stored; when not, the check's state is
     /// put back and the failure is logged (throttled): the client should be told to retry.
     public func finish(_ recording: Recording, error: (any Error)?, logger: Logger) -> Bool {
-        recording.turn.done()
         guard let error else {
             meter.stored(recording.outcome.ping.kind, after: ContinuousClock.now - recording.started)
             return true
@@ -118,5 +89,28 @@ public final class PingRecorder: Sendable {
                 metadata: ["check.uuid": "\(recording.entry.uuid.uuidString.lowercased())", "not_stored_since_last_line": "\(skipped)"])
         }
         return false
+    }
+}
+
+/// Work that must not run while a lock is held: run at once after `release`, or, when it
+/// comes before, at `release`.
+final class AfterLock: Sendable {
+    private let state = Mutex<(released: Bool, waiting: (@Sendable () -> Void)?)>((false, nil))
+
+    func run(_ work: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            if !state.released { state.waiting = work }
+            return state.released
+        }
+        if now { work() }
+    }
+
+    func release() {
+        let waiting = state.withLock { state -> (@Sendable () -> Void)? in
+            state.released = true
+            defer { state.waiting = nil }
+            return state.waiting
+        }
+        waiting?()
     }
 }

@@ -31,8 +31,9 @@ public struct CatalogApplier: Sendable {
         public var description: String { message }
     }
 
-    public let data: DataDirectory
-    public let store: PingStore
+    /// Where the store keeps its data, for messages (the data directory).
+    let location: String
+    let store: any CheckStore
     public let current: CurrentCatalog
     public let states: CheckStates
     public let environment: [String: String]
@@ -46,19 +47,19 @@ public struct CatalogApplier: Sendable {
     private var appliedOnce = false
 
     public init(
-        data: DataDirectory, store: PingStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
+        location: String, store: any CheckStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
         urls: PingURLFormat, logger: Logger
     ) throws {
-        self.data = data
+        self.location = location
         self.store = store
         self.current = current
         self.states = states
         self.environment = environment
         self.urls = urls
         self.logger = logger
-        registry = try Registry.load(from: data)
+        registry = try store.loadRegistry()
         do {
-            snapshotAtStart = try AppliedCatalog.load(from: data)
+            snapshotAtStart = try store.loadAppliedCatalog()
         } catch {
             // Only the rename/settings comparison depends on it; it is rewritten below.
             logger.warning("ignoring the snapshot of the last applied catalog: \(error)")
@@ -75,13 +76,13 @@ public struct CatalogApplier: Sendable {
         let pingKeys: [String: String]
         var next = registry
         do {
-            pingKeys = try Self.pingKeys(catalog, data: data, environment: environment)
+            pingKeys = try Self.pingKeys(catalog, generated: try store.loadPingKeys(), environment: environment)
             let assigned = try next.assign(catalog.checks.map(\.id))
             change = change.assigning(assigned)
             // Every removed check, in one registry write; only the log is cut at `logLimit`.
             try next.retire(change.removed.map(\.id), at: now)
         } catch {
-            throw Failure(message: "cannot write the data directory '\(data.path)': \(error)", cause: error as? StoreError)
+            throw Failure(message: "cannot write the data directory '\(location)': \(error)", cause: error as? StoreError)
         }
         registry = next
 
@@ -106,9 +107,9 @@ public struct CatalogApplier: Sendable {
         }
         let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
         do {
-            try snapshot.save(to: data)
+            try store.save(snapshot)
         } catch {
-            logger.error("cannot write \(AppliedCatalog.path(in: data)); the next plan cannot see renames: \(error)")
+            logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
         }
         snapshotAtStart = nil
         appliedOnce = true
@@ -177,13 +178,13 @@ public struct CatalogApplier: Sendable {
     }
 
     /// Every project's ping key: the configured one, resolved, or one generated once and kept.
-    public static func pingKeys(_ catalog: Catalog, data: DataDirectory, environment: [String: String]) throws -> [String: String] {
+    static func pingKeys(_ catalog: Catalog, generated: PingKeys, environment: [String: String]) throws -> [String: String] {
         let resolver = SecretResolver(environment: environment)
         var keys: [String: String] = [:]
         for project in catalog.projects {
             if let secret = project.pingKey, case .success(let value) = resolver.resolve(secret) { keys[project.id] = value }
         }
-        var generated = try PingKeys.load(from: data)
+        var generated = generated
         let configured = Set(keys.values)
         for project in catalog.projects where keys[project.id] == nil {
             keys[project.id] = try generated.key(for: project.id, avoiding: configured)

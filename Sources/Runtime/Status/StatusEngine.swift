@@ -16,7 +16,7 @@ import Synchronization
 public final class StatusEngine: Sendable {
     public let states: CheckStates
     public let catalog: CurrentCatalog
-    public let store: PingStore
+    public let store: any CheckStore
     public let dispatcher: AlertDispatcher?
     public let logger: Logger
     /// Microseconds since the epoch (wall time).
@@ -38,7 +38,7 @@ public final class StatusEngine: Sendable {
     private let rulesCache = Mutex(RulesCache())
 
     public init(
-        states: CheckStates, catalog: CurrentCatalog, store: PingStore, dispatcher: AlertDispatcher?, logger: Logger,
+        states: CheckStates, catalog: CurrentCatalog, store: any CheckStore, dispatcher: AlertDispatcher?, logger: Logger,
         clock: @escaping @Sendable () -> Int64
     ) {
         self.states = states
@@ -73,11 +73,6 @@ public final class StatusEngine: Sendable {
         if queue.touch(uuid) { wakeup.signal() }
     }
 
-    /// The outbox could not take a flip's alerts, so the flip is not made.
-    public struct AlertsNotQueued: Error, CustomStringConvertible {
-        public let reason: String
-        public var description: String { "cannot queue the alerts of the flip in the outbox: \(reason)" }
-    }
 
     // MARK: deadlines
 
@@ -113,31 +108,13 @@ public final class StatusEngine: Sendable {
     }
 
     private func wentDown(_ flips: [(entry: ServingCatalog.Entry, transition: CheckStates.Transition)], snapshot: ServingCatalog) async {
-        // Alerts are written held before the flips are stored, confirmed for the flips stored and
-        // withdrawn for the others; a crash in between is resolved when the outbox opens.
+        // Each flip is stored with its alerts in one write, concurrently so group commit shares
+        // flushes; the indexes of refused flips come back.
         var alertsByFlip: [[Alert]] = []
         for (entry, transition) in flips {
             let lastPing = wantsAlerts(entry, snapshot) ? (try? store.pings(of: entry.uuid, limit: 1))?.first : nil
             alertsByFlip.append(alerts(for: transition.flip, of: entry, lastPing: lastPing, snapshot: snapshot))
         }
-        if let dispatcher {
-            do {
-                try await dispatcher.hold(alertsByFlip.flatMap { $0 })
-            } catch {
-                // No flip without its alerts: all of them are retried.
-                let now = clock()
-                for (entry, transition) in flips {
-                    states.undo(transition, of: entry.uuid)
-                    queue.set(entry.uuid, deadline: now + Self.retryAfterStoreFailure)
-                }
-                logger.error(
-                    "cannot queue alerts in the outbox; the checks stay as they were and are tried again in 5 s: \(error)",
-                    metadata: ["checks": "\(flips.count)"])
-                return
-            }
-        }
-
-        // Stored concurrently so group commit shares flushes; the indexes of refused flips come back.
         var failed: [(index: Int, error: String)] = []
         await withTaskGroup(of: (Int, String)?.self) { group in
             var running = 0
@@ -147,9 +124,10 @@ public final class StatusEngine: Sendable {
                     if let result { failed.append(result) }
                 }
                 running += 1
+                let alerts = alertsByFlip[index]
                 group.addTask {
                     do {
-                        try await self.store.append(transition.flip, to: entry.uuid)
+                        try await self.store.record(transition.flip, of: entry.uuid, alerts: alerts)
                         return nil
                     } catch {
                         return (index, "\(error)")
@@ -171,14 +149,7 @@ public final class StatusEngine: Sendable {
                     "deadline": "\(UTCTime.secondsZ(transition.flip.time))", "old": "\(transition.flip.old.rawValue)",
                 ])
         }
-        let refused = Set(failed.map(\.index))
-        var confirmed: [Alert.ID] = []
-        var withdrawn: [Alert.ID] = []
-        for (index, alerts) in alertsByFlip.enumerated() {
-            if refused.contains(index) { withdrawn += alerts.map(\.id) } else { confirmed += alerts.map(\.id) }
-        }
-        await dispatcher?.withdraw(withdrawn, at: stored)
-        await dispatcher?.confirm(confirmed, at: stored)
+        if failed.count < flips.count { dispatcher?.wakeup.signal() }
         for (index, error) in failed {
             let (entry, transition) = flips[index]
             states.undo(transition, of: entry.uuid)
@@ -271,7 +242,7 @@ public final class StatusEngine: Sendable {
 
     private func store(_ transition: CheckStates.Transition, of uuid: UUID) async throws(PauseError) -> Flip {
         do {
-            try await store.append(transition.flip, to: uuid)
+            try await store.record(transition.flip, of: uuid, alerts: [])
         } catch {
             states.undo(transition, of: uuid)
             throw .notStored("\(error)")

@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import Logging
 import ServiceLifecycle
 
 /// Runs the deadline scheduler until the service group shuts down; every successful reload
@@ -43,5 +44,28 @@ public struct AlertService: Service {
             await dispatcher.run(now: clock.now)
         }
         try? await dispatcher.outbox.close()
+    }
+}
+
+/// Keeps the store's queue of alerts small: once a minute, the alerts the outbox has taken
+/// (and synced) leave `alerts/queued.jsonl`. A failure is logged and tried again next time;
+/// nothing is lost meanwhile, the queue only grows.
+struct QueuedAlertTrimming: Service {
+    let store: FileStore
+    let logger: Logger
+    static let interval: Duration = .seconds(60)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.interval)
+                if Task.isCancelled { return }
+                do {
+                    try await store.trimQueuedAlerts()
+                } catch {
+                    logger.warning("cannot trim the store's queue of alerts; it is tried again in a minute: \(error)")
+                }
+            }
+        }
     }
 }

@@ -31,16 +31,16 @@ enum APIResponses {
         Response(status: .noContent, headers: cors(list(methods)))
     }
 
-    static func methodNotAllowed(_ route: ManagementAPI.Route, _ method: HTTPRequest.Method) -> Response {
+    static func methodNotAllowed(_ methods: [HTTPRequest.Method], _ method: HTTPRequest.Method, managesChecks: Bool) -> Response {
         let message: String
-        if route.managesChecks && [.post, .delete, .put, .patch].contains(method) {
+        if managesChecks && [.post, .delete, .put, .patch].contains(method) {
             message = "checks are managed in configuration files: edit the YAML under the config directory (checks.d/) and the server reloads it; the API cannot create, update or delete checks"
         } else {
-            message = "method not allowed: use \(list(route.methods))"
+            message = "method not allowed: use \(list(methods))"
         }
         var response = error(.methodNotAllowed, message)
-        response.headers[.allow] = list(route.methods)
-        response.headers[.accessControlAllowMethods] = list(route.methods)
+        response.headers[.allow] = list(methods)
+        response.headers[.accessControlAllowMethods] = list(methods)
         return response
     }
 
@@ -56,5 +56,20 @@ enum APIResponses {
         headers[.accessControlMaxAge] = "600"
         headers[.cacheControl] = PingResponses.neverCache
         return headers
+    }
+}
+
+/// An API error, answered as Healthchecks answers them: `{"error": "..."}` with the CORS headers.
+struct APIError: HTTPResponseError {
+    let status: HTTPResponse.Status
+    let message: String
+
+    init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    func response(from request: Request, context: some RequestContext) -> Response {
+        APIResponses.error(status, message)
     }
 }

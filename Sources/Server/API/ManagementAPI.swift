@@ -21,11 +21,12 @@ import Runtime
 ///
 /// Checks are declared in files: creating, updating or deleting one answers 405.
 struct ManagementAPI: Sendable {
+    /// Where the API answers, in JSON, for every path, routed or not.
     static let prefix = "/api/v"
 
     let catalog: CurrentCatalog
     let states: CheckStates
-    let reader: StoreReader
+    let reader: any CheckStore
     let pause: RuntimePause
     let clock: @Sendable () -> Int64
     /// `--base-url`; nil: built from the request's Host header and scheme.
@@ -33,178 +34,104 @@ struct ManagementAPI: Sendable {
     /// Pings listed at most (Healthchecks: the account's ping log limit); `--keep-pings`.
     let pingLimit: Int
 
-    func respond(to request: Request, scheme: String) async -> Response {
-        let path = request.uri.path
-        guard path.hasPrefix(Self.prefix) else { return APIResponses.notFound() }
-        var rest = path.dropFirst(Self.prefix.count)
-        guard let version = rest.first, let v = Int(String(version)), (1...3).contains(v), rest.dropFirst().first == "/" else {
-            return APIResponses.notFound()
-        }
-        rest = rest.dropFirst(2)
-        let parts = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard let route = Route(parts) else { return APIResponses.notFound() }
-        if request.method == .options { return APIResponses.preflight(route.methods) }
-        guard route.methods.contains(request.method) || (request.method == .head && route.methods.contains(.get)) else {
-            return APIResponses.methodNotAllowed(route, request.method)
-        }
-        if case .status = route { return APIResponses.text(.ok, "OK") }
-
-        let snapshot = catalog.snapshot
-        let given = request.headers[.xAPIKey] ?? ""
-        guard !given.isEmpty else { return APIResponses.error(.unauthorized, "missing api key") }
-        guard let viewer = snapshot.viewer(apiKey: given) else { return APIResponses.error(.unauthorized, "wrong api key") }
-        if route.needsReadWrite && !viewer.canWrite {
-            return APIResponses.error(.unauthorized, "wrong api key: this needs the project's read_write key, not its read_only key")
-        }
-        let urls = APIURLs(base: baseURL ?? Self.origin(request, scheme: scheme), version: v)
-        let now = clock()
-        let context = Context(snapshot: snapshot, viewer: viewer, urls: urls, now: now)
-
-        switch route {
-        case .status: return APIResponses.text(.ok, "OK")
-        case .checks:
-            return list(request, context)
-        case .channels:
-            return APIResponses.json(.ok, .object([("channels", .array(channels(context)))]))
-        case .check(let id):
-            switch resolve(id, context) {
-            case .failure(let error): return error.response
-            case .success(let entry): return APIResponses.json(.ok, document(entry, context))
-            }
-        case .pings(let id):
-            switch resolve(id, context) {
-            case .failure(let error): return error.response
-            case .success(let entry): return pings(entry, context)
-            }
-        case .body(let id, let n):
-            switch resolve(id, context) {
-            case .failure(let error): return error.response
-            case .success(let entry): return body(entry, n: n)
-            }
-        case .flips(let id):
-            switch resolve(id, context) {
-            case .failure(let error): return error.response
-            case .success(let entry): return flips(entry, request, context)
-            }
-        case .pause(let id), .resume(let id):
-            switch resolve(id, context) {
-            case .failure(let error): return error.response
-            case .success(let entry): return await pauseOrResume(entry, route: route, context)
+    /// The routes of one version, added under `/api/v<version>` (`ServerResponder`). A route
+    /// answers OPTIONS with its CORS preflight and methods other than its own with 405.
+    func routes(version: Int, scheme: String) -> RouteCollection<ServerContext> {
+        let routes = RouteCollection(context: ServerContext.self)
+        func add(
+            _ spelling: String, _ method: HTTPRequest.Method, readWrite: Bool = false, managesChecks: Bool = false,
+            _ handler: @escaping @Sendable (Request, Call) async throws -> Response
+        ) {
+            routes.on(spelled: spelling, method == .get ? [.get, .head] : [method]) { request, context in
+                try await handler(request, try call(request, context, readWrite: readWrite, version: version, scheme: scheme))
+            } otherwise: { request, _ in
+                Self.refusal(request, [method], managesChecks: managesChecks)
             }
         }
+        add("checks/", .get, managesChecks: true) { request, call in list(request, call) }
+        add("checks/{id}", .get, managesChecks: true) { _, call in APIResponses.json(.ok, document(try resolve(call), call)) }
+        add("checks/{id}/pings/", .get, readWrite: true) { _, call in pings(try resolve(call), call) }
+        add("checks/{id}/pings/{n}/body", .get, readWrite: true) { _, call in body(try resolve(call), n: call.parameters.get("n") ?? "") }
+        add("checks/{id}/flips/", .get) { request, call in flips(try resolve(call), request, call) }
+        add("checks/{id}/pause", .post, readWrite: true) { _, call in await pauseOrResume(try resolve(call), pause: true, call) }
+        add("checks/{id}/resume", .post, readWrite: true) { _, call in await pauseOrResume(try resolve(call), pause: false, call) }
+        add("channels/", .get, readWrite: true) { _, call in APIResponses.json(.ok, .object([("channels", .array(channels(call)))])) }
+        // No key: a liveness check for clients.
+        routes.on(spelled: "status/", [.get, .head]) { _, _ in APIResponses.text(.ok, "OK") } otherwise: { request, _ in Self.refusal(request, [.get]) }
+        return routes
     }
 
-    struct Context {
+    /// A route's answer to a method it does not serve: OPTIONS is a CORS preflight, the rest 405.
+    private static func refusal(_ request: Request, _ methods: [HTTPRequest.Method], managesChecks: Bool = false) -> Response {
+        request.method == .options ? APIResponses.preflight(methods) : APIResponses.methodNotAllowed(methods, request.method, managesChecks: managesChecks)
+    }
+
+    /// One authorized request: who asks, the catalog and time it is answered from, its URLs.
+    struct Call {
         let snapshot: ServingCatalog
         let viewer: Viewer
         let urls: APIURLs
         let now: Int64
+        let parameters: Parameters
     }
 
-    // MARK: Routes
-
-    enum Route: Equatable {
-        case checks, channels, status
-        case check(String), pings(String), body(String, n: String), flips(String), pause(String), resume(String)
-
-        init?(_ parts: [String]) {
-            switch parts.count {
-            case 2 where parts[1] == "":
-                switch parts[0] {
-                case "checks": self = .checks
-                case "channels": self = .channels
-                case "status": self = .status
-                default: return nil
-                }
-            case 2 where parts[0] == "checks": self = .check(parts[1])
-            case 3 where parts[0] == "checks":
-                switch parts[2] {
-                case "pause": self = .pause(parts[1])
-                case "resume": self = .resume(parts[1])
-                default: return nil
-                }
-            case 4 where parts[0] == "checks" && parts[3] == "":
-                switch parts[2] {
-                case "pings": self = .pings(parts[1])
-                case "flips": self = .flips(parts[1])
-                default: return nil
-                }
-            case 5 where parts[0] == "checks" && parts[2] == "pings" && parts[4] == "body":
-                self = .body(parts[1], n: parts[3])
-            default: return nil
-            }
+    private func call(_ request: Request, _ context: ServerContext, readWrite: Bool, version: Int, scheme: String) throws(APIError) -> Call {
+        let snapshot = catalog.snapshot
+        let given = request.headers[.xAPIKey] ?? ""
+        guard !given.isEmpty else { throw APIError(.unauthorized, "missing api key") }
+        guard let viewer = snapshot.viewer(apiKey: given) else { throw APIError(.unauthorized, "wrong api key") }
+        if readWrite && !viewer.canWrite {
+            throw APIError(.unauthorized, "wrong api key: this needs the project's read_write key, not its read_only key")
         }
-
-        /// Methods the route answers (HEAD too where GET is).
-        var methods: [HTTPRequest.Method] {
-            switch self {
-            case .pause, .resume: [.post]
-            default: [.get]
-            }
-        }
-
-        /// Where Healthchecks creates, updates or deletes checks.
-        var managesChecks: Bool {
-            switch self {
-            case .checks, .check: true
-            default: false
-            }
-        }
-
-        var needsReadWrite: Bool {
-            switch self {
-            case .pings, .body, .pause, .resume, .channels: true
-            default: false
-            }
-        }
+        let urls = APIURLs(base: baseURL ?? Self.origin(request, scheme: scheme), version: version)
+        return Call(snapshot: snapshot, viewer: viewer, urls: urls, now: clock(), parameters: context.parameters)
     }
 
     // MARK: Handlers
 
-    private func list(_ request: Request, _ context: Context) -> Response {
+    private func list(_ request: Request, _ call: Call) -> Response {
         let tags = Set(request.uri.queryParameters.getAll("tag").map { String($0) })
         let slug = request.uri.queryParameters.get("slug")
         var checks: [JSONValue] = []
-        for entry in context.snapshot.entries(visibleTo: context.viewer) {
+        for entry in call.snapshot.entries(visibleTo: call.viewer) {
             if let slug, entry.definition.slug != slug { continue }
             if !tags.isSubset(of: Set(entry.definition.tags)) { continue }
-            checks.append(document(entry, context))
+            checks.append(document(entry, call))
         }
         return APIResponses.json(.ok, .object([("checks", .array(checks))]))
     }
 
-    /// A check by UUID (canonical lower-case, as the ping URLs) or, as Healthchecks, by its
-    /// `unique_key` within the viewer's project.
-    private func resolve(_ id: String, _ context: Context) -> Result<ServingCatalog.Entry, ErrorResponse> {
+    /// The route's check, by UUID (canonical lower-case, as the ping URLs) or, as Healthchecks, by
+    /// its `unique_key` within the viewer's project.
+    private func resolve(_ call: Call) throws(APIError) -> ServingCatalog.Entry {
+        let id = call.parameters.get("id") ?? ""
         if let uuid = UUID(uuidString: id), uuid.uuidString.lowercased() == id {
-            guard let entry = context.snapshot.check(uuid) else { return .failure(ErrorResponse(APIResponses.error(.notFound, "check not found"))) }
-            guard context.viewer.canSee(entry.definition.id.project) else {
-                return .failure(ErrorResponse(APIResponses.error(.forbidden, "this check belongs to another project than the api key's")))
+            guard let entry = call.snapshot.check(uuid) else { throw APIError(.notFound, "check not found") }
+            guard call.viewer.canSee(entry.definition.id.project) else {
+                throw APIError(.forbidden, "this check belongs to another project than the api key's")
             }
-            return .success(entry)
+            return entry
         }
         if id.count == 40, id.allSatisfy(\.isHexDigit) {
-            for entry in context.snapshot.entries(visibleTo: context.viewer) where CheckView.uniqueKey(entry.uuid) == id {
-                return .success(entry)
+            for entry in call.snapshot.entries(visibleTo: call.viewer) where CheckView.uniqueKey(entry.uuid) == id {
+                return entry
             }
-            return .failure(ErrorResponse(APIResponses.error(.notFound, "check not found")))
+            throw APIError(.notFound, "check not found")
         }
-        return .failure(ErrorResponse(APIResponses.error(.badRequest, "'\(id.prefix(64))' is neither a check UUID (lower-case) nor a unique_key")))
+        throw APIError(.badRequest, "'\(id.prefix(64))' is neither a check UUID (lower-case) nor a unique_key")
     }
 
-    struct ErrorResponse: Error { let response: Response; init(_ response: Response) { self.response = response } }
-
-    private func view(_ entry: ServingCatalog.Entry, _ context: Context) -> CheckView {
-        CheckView(uuid: entry.uuid, definition: entry.definition, state: states.state(of: entry.uuid), now: context.now)
+    private func view(_ entry: ServingCatalog.Entry, _ call: Call) -> CheckView {
+        CheckView(uuid: entry.uuid, definition: entry.definition, state: states.state(of: entry.uuid), now: call.now)
     }
 
     /// Healthchecks' `Check.to_dict(readonly:)` plus `project` and `key`.
-    func document(_ entry: ServingCatalog.Entry, _ context: Context) -> JSONValue {
-        APIDocuments.check(view(entry, context), readOnly: !context.viewer.canWrite, urls: context.urls, snapshot: context.snapshot)
+    func document(_ entry: ServingCatalog.Entry, _ call: Call) -> JSONValue {
+        APIDocuments.check(view(entry, call), readOnly: !call.viewer.canWrite, urls: call.urls, snapshot: call.snapshot)
     }
 
-    private func channels(_ context: Context) -> [JSONValue] {
-        context.snapshot.catalog.projects.filter { context.viewer.canSee($0.id) }.flatMap { project in
+    private func channels(_ call: Call) -> [JSONValue] {
+        call.snapshot.catalog.projects.filter { call.viewer.canSee($0.id) }.flatMap { project in
             project.channels.map { channel in
                 JSONValue.object([
                     ("id", .string(APIDocuments.channelID(project: project.id, channel: channel.name))),
@@ -215,10 +142,10 @@ struct ManagementAPI: Sendable {
         }
     }
 
-    private func pings(_ entry: ServingCatalog.Entry, _ context: Context) -> Response {
+    private func pings(_ entry: ServingCatalog.Entry, _ call: Call) -> Response {
         do {
             let pings = try reader.pings(of: entry.uuid, limit: pingLimit)
-            let documents = pings.map { APIDocuments.ping($0, bodyURL: context.urls.body(entry.uuid, n: $0.n)) }
+            let documents = pings.map { APIDocuments.ping($0, bodyURL: call.urls.body(entry.uuid, n: $0.n)) }
             return APIResponses.json(.ok, .object([("pings", .array(documents))]))
         } catch {
             return APIResponses.error(.serviceUnavailable, "the pings of this check cannot be read now: \(error)")
@@ -240,7 +167,7 @@ struct ManagementAPI: Sendable {
         }
     }
 
-    private func flips(_ entry: ServingCatalog.Entry, _ request: Request, _ context: Context) -> Response {
+    private func flips(_ entry: ServingCatalog.Entry, _ request: Request, _ call: Call) -> Response {
         var start: Int64?
         var end: Int64?
         let query = request.uri.queryParameters
@@ -257,7 +184,7 @@ struct ManagementAPI: Sendable {
         }
         if let startValue { start = startValue * 1_000_000 }
         if let endValue { end = endValue * 1_000_000 }
-        if let secondsValue { start = max(start ?? .min, context.now - secondsValue * 1_000_000) }
+        if let secondsValue { start = max(start ?? .min, call.now - secondsValue * 1_000_000) }
         do {
             // Flips are few (status changes); 93 days of them are kept at most.
             let flips = try reader.flips(of: entry.uuid, limit: 10_000).filter { stored in
@@ -270,12 +197,12 @@ struct ManagementAPI: Sendable {
         }
     }
 
-    private func pauseOrResume(_ entry: ServingCatalog.Entry, route: Route, _ context: Context) async -> Response {
-        if case .resume = route, entry.definition.paused {
+    private func pauseOrResume(_ entry: ServingCatalog.Entry, pause paused: Bool, _ call: Call) async -> Response {
+        if !paused, entry.definition.paused {
             return APIResponses.error(.conflict, "check is paused in its configuration file (paused: true); remove that line to resume it")
         }
         do {
-            if case .pause = route {
+            if paused {
                 _ = try await pause.pause(entry.uuid)
             } else {
                 _ = try await pause.resume(entry.uuid)
@@ -286,7 +213,8 @@ struct ManagementAPI: Sendable {
             case .notStored(let reason): return APIResponses.error(.serviceUnavailable, "not stored, try again: \(reason)")
             }
         }
-        return APIResponses.json(.ok, document(entry, Context(snapshot: context.snapshot, viewer: context.viewer, urls: context.urls, now: clock())))
+        let after = Call(snapshot: call.snapshot, viewer: call.viewer, urls: call.urls, now: clock(), parameters: call.parameters)
+        return APIResponses.json(.ok, document(entry, after))
     }
 
     /// `scheme://host` of the request, for the URLs in responses when no `--base-url` is set.

@@ -169,17 +169,17 @@ final class PingChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func record(_ reading: Reading, context: ChannelHandlerContext) {
-        let recording = endpoint.apply(
+        let received = endpoint.received(
             reading.ping, body: reading.body, headers: reading.headers, peer: context.channel.remoteAddress, scheme: scheme)
         let eventLoop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
-        let (endpoint, logger) = (endpoint, logger)
-        endpoint.recorder.record(recording) { error in
+        let (endpoint, logger, ping) = (endpoint, logger, reading.ping)
+        endpoint.recorder.record(received, to: ping.entry) { recording, error in
             // The answer is made on the event loop, not on the store's writer thread, which
             // every ping of a batch waits for.
             let answer: @Sendable () -> Void = {
-                handler.value.answered(endpoint.stored(recording, ping: reading.ping, error: error, logger: logger), context: boundContext.value)
+                handler.value.answered(endpoint.stored(recording, ping: ping, error: error, logger: logger), context: boundContext.value)
             }
             if eventLoop.inEventLoop { answer() } else { eventLoop.execute(answer) }
         }

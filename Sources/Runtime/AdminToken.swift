@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import Runtime
 
 /// The admin token (SPEC §7): it authorizes `POST /-/reload`, `/metrics` and the dashboard's
 /// admin login. Generated at the first start into `<data>/admin-token` (mode 0600, 43
@@ -17,7 +16,7 @@ public struct AdminToken: Sendable {
     /// The token's text, only for the one log line at first generation and the login URL.
     public var text: String { String(decoding: value, as: UTF8.self) }
 
-    init(_ text: String) {
+    public init(_ text: String) {
         value = Array(text.utf8)
     }
 
