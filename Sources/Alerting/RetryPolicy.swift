@@ -26,12 +26,4 @@ public struct RetryPolicy: Sendable, Hashable {
         let next = lastAttempt + min(delay, maximumDelay)
         return next - created > giveUpAfter ? nil : next
     }
-
-    /// Every duration divided by `factor` (the test-only time scale of `serve`).
-    public func scaled(by factor: Int64) -> RetryPolicy {
-        guard factor > 1 else { return self }
-        return RetryPolicy(
-            initialDelay: max(1, initialDelay / factor), maximumDelay: max(1, maximumDelay / factor), maximumAttempts: maximumAttempts,
-            giveUpAfter: max(1, giveUpAfter / factor))
-    }
 }

@@ -20,14 +20,6 @@ public struct CheckRules: Sendable, Hashable {
     public var manualResume: Bool
     /// `paused: true` in config: wins over the stored status while it is set.
     public var paused: Bool
-    /// Test only (`KIOTHC_TEST_TIME_SCALE`): the schedule is evaluated on a clock running this
-    /// many times faster than real time from the UTC midnight before the last ping (where the
-    /// two agree), so at 60 a `* * * * *` schedule is due every second. A point fixed by the
-    /// last ping makes a restarted server compute the same deadline; a midnight keeps scaled
-    /// minutes on whole real seconds; a recent one keeps scaled time within the years OnCalendar
-    /// accepts. 1 in production.
-    public var scheduleTimeScale: Int64 = 1
-
     public init(expectation: Expectation, grace: Int64, timeZone: TimeZone, manualResume: Bool = false, paused: Bool = false) {
         self.expectation = expectation
         self.grace = grace

@@ -83,17 +83,9 @@ extension CheckState {
             let (late, overflow) = lastPing.addingReportingOverflow(timeout)
             return overflow ? nil : late
         case .schedule(let schedule):
-            let scale = max(1, rules.scheduleTimeScale)
-            let day: Int64 = 86_400 * 1_000_000
-            let epoch = scale == 1 ? lastPing : lastPing - ((lastPing % day) + day) % day
-            let (scaled, overflow) = (lastPing - epoch).multipliedReportingOverflow(by: scale)
-            if overflow { return nil }
-            let instant = Date(timeIntervalSince1970: Double(epoch + scaled) / 1_000_000)
+            let instant = Date(timeIntervalSince1970: Double(lastPing) / 1_000_000)
             guard let next = schedule.next(after: instant, in: rules.timeZone) else { return nil }
-            let due = Int64(next.timeIntervalSince1970.rounded()) * 1_000_000
-            // Back to real time, rounded up: never before the scheduled instant.
-            let sinceEpoch = due - epoch
-            return epoch + sinceEpoch / scale + (sinceEpoch % scale > 0 ? 1 : 0)
+            return Int64(next.timeIntervalSince1970.rounded()) * 1_000_000
         }
     }
 }

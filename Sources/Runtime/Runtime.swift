@@ -44,8 +44,7 @@ public final class Runtime: Sendable {
     /// Loads and validates everything, takes the data directory, opens the store and rebuilds
     /// state. `baseURL` only shapes the ping URLs printed in logs.
     public static func open(
-        options: RuntimeOptions, baseURL: String?, environment: [String: String], logger: Logger, clock: RuntimeClock = .system,
-        testTimeScale: Int64 = 1
+        options: RuntimeOptions, baseURL: String?, environment: [String: String], logger: Logger, clock: RuntimeClock = .system
     ) throws(StartFailure) -> Runtime {
         let result: LoadResult
         let fingerprint: ConfigFingerprint
@@ -78,13 +77,10 @@ public final class Runtime: Sendable {
         }
         do {
             let now = clock.now()
-            if testTimeScale > 1 {
-                logger.warning("\(Runtime.timeScaleVariable)=\(testTimeScale): check durations and alert retries are divided by \(testTimeScale); for tests only")
-            }
             // Opening the store creates the data directory and recovers it after a crash.
             let store = try FileStore.open(
                 data, options: PingStore.Options(durability: options.durability, keepPings: options.keepPings, faults: options.storeFaults),
-                policy: RetryPolicy.standard.scaled(by: testTimeScale), now: now, logger: logger)
+                policy: .standard, now: now, logger: logger)
             let recovery = store.pingStore.recovery
             if recovery.tornLinesRepaired > 0 || recovery.recordsReplayed > 0 {
                 logger.notice(
@@ -116,7 +112,7 @@ public final class Runtime: Sendable {
                 channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
             return Runtime(
                 options: options, clock: clock, catalog: current, states: states, store: store, dispatcher: dispatcher, urls: urls,
-                applier: applier, status: status, token: (token, origin), logger: logger, lock: lock, testTimeScale: testTimeScale)
+                applier: applier, status: status, token: (token, origin), logger: logger, lock: lock)
         } catch let error as StartFailure {
             throw error
         } catch let error as AdminToken.Failure where error.errno == nil {
@@ -130,7 +126,7 @@ public final class Runtime: Sendable {
         options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: FileStore,
         dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus,
         token: (AdminToken, AdminToken.Origin), logger: Logger,
-        lock: DataDirectoryLock, testTimeScale: Int64
+        lock: DataDirectoryLock
     ) {
         self.options = options
         self.clock = clock
@@ -146,7 +142,7 @@ public final class Runtime: Sendable {
         self.logger = logger
         self.lock = lock
         let engine = StatusEngine(
-            states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, timeScale: testTimeScale, clock: clock.now)
+            states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, clock: clock.now)
         self.engine = engine
         clock.wake(engine.wakeup)
         clock.wake(dispatcher.wakeup)

@@ -27,10 +27,7 @@ public final class PingServer: Sendable {
         let tls = try Self.tlsConfiguration(options)
         let runtime: Runtime
         do {
-            var scale: Int64 = 1
-            if let given = environment[Runtime.timeScaleVariable].flatMap({ Int64($0) }), given > 1 { scale = given }
-            runtime = try Runtime.open(
-                options: options.runtime, baseURL: options.baseURL, environment: environment, logger: logger, testTimeScale: scale)
+            runtime = try Runtime.open(options: options.runtime, baseURL: options.baseURL, environment: environment, logger: logger)
         } catch {
             throw ServeError(error.message, report: error.report)
         }

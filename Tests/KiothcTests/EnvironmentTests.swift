@@ -37,7 +37,7 @@ struct EnvironmentTests {
     @Test("no --help prints the value of any KIOTHC_* variable, and each help names the variables it reads")
     func helpShowsNoValues() async throws {
         let names = try Self.knownVariables()
-        for name in ["KIOTHC_API_KEY", "KIOTHC_PING_KEY", "KIOTHC_CONFIG", "KIOTHC_MAX_REQUEST_BODY", "KIOTHC_TEST_TIME_SCALE"] {
+        for name in ["KIOTHC_API_KEY", "KIOTHC_PING_KEY", "KIOTHC_CONFIG", "KIOTHC_MAX_REQUEST_BODY"] {
             #expect(names.contains(name), "the scan of Sources/ finds \(name)")
         }
         let markers = Dictionary(uniqueKeysWithValues: names.map { ($0, "SECRET-MARKER-\($0)") })

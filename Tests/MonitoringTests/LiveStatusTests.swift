@@ -164,27 +164,13 @@ struct LiveStatusTests {
         #expect(row.state.liveStatus(under: row.rules, at: row.now).status == row.status)
     }
 
-    @Test("test time scale: at 60, `* * * * *` is due on the next whole second, `*/10` and OnCalendar `*:0/10` on the next ten")
-    func scaledSchedule() throws {
-        var rules = CheckRules(expectation: .schedule(schedule("* * * * *")), grace: second, timeZone: zone("UTC"))
-        rules.scheduleTimeScale = 60
+    @Test("a `* * * * *` schedule is due at the next whole minute, strictly after the last ping")
+    func everyMinute() throws {
+        let rules = CheckRules(expectation: .schedule(schedule("* * * * *")), grace: second, timeZone: zone("UTC"))
         let base = utc("2026-11-27T15:00:00Z")
-        #expect(CheckState(status: .up, lastPing: base + 500_000).deadlines(under: rules) == Deadlines(late: base + second, down: base + 2 * second))
-        #expect(CheckState(status: .up, lastPing: base).deadlines(under: rules)?.late == base + second, "strictly after")
-        var everyTen = rules
-        everyTen.expectation = .schedule(schedule("*/10 * * * *"))
-        #expect(CheckState(status: .up, lastPing: base + 3 * second).deadlines(under: everyTen)?.late == base + 10 * second)
-        // Scaled time runs from the midnight before the ping: 15:00 is scaled 2027-01-03 (37.5
-        // days later), a year OnCalendar accepts (a fixed epoch years ago would not be).
-        everyTen.expectation = .schedule(schedule("*:0/10"))
-        #expect(CheckState(status: .up, lastPing: base + 3 * second).deadlines(under: everyTen)?.late == base + 10 * second)
-        #expect(CheckState(status: .up, lastPing: utc("2026-11-27T23:59:59Z")).deadlines(under: everyTen)?.late == utc("2026-11-28T00:00:00Z"))
-        // Unscaled, the same schedule is due at the next whole minute.
-        rules.scheduleTimeScale = 1
-        #expect(CheckState(status: .up, lastPing: base + 500_000).deadlines(under: rules)?.late == base + 60 * second)
+        #expect(CheckState(status: .up, lastPing: base + 500_000).deadlines(under: rules) == Deadlines(late: base + 60 * second, down: base + 61 * second))
+        #expect(CheckState(status: .up, lastPing: base).deadlines(under: rules)?.late == base + 60 * second, "strictly after")
     }
-
-
 
     @Test("an OnCalendar schedule with no future time never goes late")
     func noFutureTime() throws {

@@ -21,7 +21,6 @@ public final class StatusEngine: Sendable {
     public let logger: Logger
     /// Microseconds since the epoch (wall time).
     public let clock: @Sendable () -> Int64
-    public let timeScale: Int64
     public let queue = DeadlineQueue()
     public let wakeup = Wakeup()
     /// A failed flip write is retried after this long.
@@ -40,14 +39,13 @@ public final class StatusEngine: Sendable {
 
     public init(
         states: CheckStates, catalog: CurrentCatalog, store: any CheckStore, dispatcher: AlertDispatcher?, logger: Logger,
-        timeScale: Int64 = 1, clock: @escaping @Sendable () -> Int64
+        clock: @escaping @Sendable () -> Int64
     ) {
         self.states = states
         self.catalog = catalog
         self.store = store
         self.dispatcher = dispatcher
         self.logger = logger
-        self.timeScale = max(1, timeScale)
         self.clock = clock
         queue.touch(all: catalog.snapshot.entries.map(\.uuid))
     }
@@ -60,7 +58,7 @@ public final class StatusEngine: Sendable {
     public func rules(_ entry: ServingCatalog.Entry, in snapshot: ServingCatalog) -> CheckRules {
         let id = ObjectIdentifier(snapshot)
         if let cached = rulesCache.withLock({ $0.catalog == id ? $0.rules[entry.uuid] : nil }) { return cached }
-        let rules = CheckRules(entry.definition, timeScale: timeScale)
+        let rules = CheckRules(entry.definition)
         rulesCache.withLock { cache in
             if cache.catalog != id { cache = RulesCache(catalog: id) }
             cache.rules[entry.uuid] = rules

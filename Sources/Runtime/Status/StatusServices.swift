@@ -47,11 +47,6 @@ public struct AlertService: Service {
     }
 }
 
-extension Runtime {
-    /// Test only: check durations and alert retry delays are divided by its value.
-    public static let timeScaleVariable = "KIOTHC_TEST_TIME_SCALE"
-}
-
 /// Keeps the store's queue of alerts small: once a minute, the alerts the outbox has taken
 /// (and synced) leave `alerts/queued.jsonl`. A failure is logged and tried again next time;
 /// nothing is lost meanwhile, the queue only grows.
