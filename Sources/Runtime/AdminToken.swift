@@ -25,7 +25,7 @@ public struct AdminToken: Sendable {
     public struct Failure: FailedFileOperation, Sendable, CustomStringConvertible {
         public let message: String
         /// The errno and file of a failed system call, for the start's advice.
-        public var errno: Int32? = nil
+        var errno: Int32? = nil
         public var path: String? = nil
         public var description: String { message }
     }

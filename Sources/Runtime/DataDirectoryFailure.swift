@@ -6,14 +6,14 @@ import PingStore
 /// failed on which file, and what to do. The server then exits without listening: a check
 /// whose UUID cannot be stored would get another one at the next start, so it is not served
 /// under one that would not last (docs/reliability.md, "Full disk").
-public struct DataDirectoryFailure {
-    public var directory: String
-    public var errno: Int32?
-    public var operation: String?
-    public var path: String?
-    public var text: String
+struct DataDirectoryFailure {
+    var directory: String
+    var errno: Int32?
+    var operation: String?
+    var path: String?
+    var text: String
 
-    public init(directory: String, error: any Error) {
+    init(directory: String, error: any Error) {
         self.directory = directory
         text = "\(error)"
         switch error {
@@ -37,7 +37,7 @@ public struct DataDirectoryFailure {
         }
     }
 
-    public var message: String {
+    var message: String {
         let failed = path.map { "\(operation ?? "writing") '\($0)': " } ?? ""
         let reason = errno.map { String(cString: strerror($0)) } ?? text
         let again = "then start kiothc again; what this start wrote is kept and used then. Nothing is listening."
@@ -60,7 +60,7 @@ public struct DataDirectoryFailure {
 
 /// An error from a system call on a file, with its errno: `DataDirectoryFailure` gives its
 /// advice from them (the HTTP side's admin token file, for one).
-public protocol FailedFileOperation: Error {
+protocol FailedFileOperation: Error {
     var errno: Int32? { get }
     var path: String? { get }
 }

@@ -23,13 +23,13 @@ public final class Runtime: Sendable {
     public let files: FileStore
     public let recorder: PingRecorder
     public let pause: RuntimePause
-    public let dispatcher: AlertDispatcher
+    let dispatcher: AlertDispatcher
     /// Reload requests (SIGHUP, inotify, the poll, `/-/reload`).
     public let reloads = ReloadQueue()
     /// The outcome of the last load, for `/metrics`, `/-/reload` and the dashboard.
     public let reloadStatus: CurrentReloadStatus
     /// Successful reloads, for services that keep per-check state (subscribe before `run`).
-    public let catalogChanges = CatalogChangeFeed()
+    let catalogChanges = CatalogChangeFeed()
     public let urls: PingURLFormat
     /// Authorizes `/-/reload`, `/metrics` and the dashboard's admin login.
     public let adminToken: AdminToken
@@ -180,7 +180,7 @@ public final class Runtime: Sendable {
     /// One round of deadlines at the clock's time now: checks whose deadline passed go down
     /// (with their alerts). For tests on a manual clock; the deadline service does it by itself.
     @discardableResult
-    public func checkDeadlines() async -> Int64? {
+    func checkDeadlines() async -> Int64? {
         await engine.tick(at: clock.now())
     }
 }

@@ -9,7 +9,7 @@ public struct RuntimeClock: Sendable {
     /// Microseconds since the epoch.
     public let now: @Sendable () -> Int64
     /// Set for a manual clock: the loops that sleep until a deadline register their wakeup.
-    public let manual: ManualClock?
+    let manual: ManualClock?
 
     public static let system = RuntimeClock(now: { Int64(Date().timeIntervalSince1970 * 1_000_000) })
 
@@ -25,33 +25,33 @@ public struct RuntimeClock: Sendable {
 
     /// Wakes `wakeup` whenever a manual clock moves (nothing on the system clock, whose time
     /// passes by itself).
-    public func wake(_ wakeup: Wakeup) {
+    func wake(_ wakeup: Wakeup) {
         manual?.observers.withLock { $0.append(wakeup) }
     }
 }
 
 /// A clock for tests: stands still until `advance(by:)` or `set(_:)` moves it; every move
 /// wakes the runtime's deadline and delivery loops.
-public final class ManualClock: Sendable {
+final class ManualClock: Sendable {
     private let time: Mutex<Int64>
-    public let observers = Mutex<[Wakeup]>([])
+    let observers = Mutex<[Wakeup]>([])
 
-    public init(at start: Int64) {
+    init(at start: Int64) {
         time = Mutex(start)
     }
 
-    public var now: Int64 { time.withLock { $0 } }
+    var now: Int64 { time.withLock { $0 } }
 
     /// Moves the clock forward by `microseconds`.
-    public func advance(by microseconds: Int64) {
+    func advance(by microseconds: Int64) {
         set(now + microseconds)
     }
 
-    public func set(_ microseconds: Int64) {
+    func set(_ microseconds: Int64) {
         time.withLock { $0 = microseconds }
         for wakeup in observers.withLock({ $0 }) { wakeup.signal() }
     }
 
     /// The runtime's view of this clock.
-    public var clock: RuntimeClock { RuntimeClock(now: { [self] in now }, manual: self) }
+    var clock: RuntimeClock { RuntimeClock(now: { [self] in now }, manual: self) }
 }

@@ -17,7 +17,7 @@ public struct RuntimeOptions: Sendable {
     /// The admin token's file; nil: `<data>/admin-token`, generated at the first start.
     public var adminTokenFile: String?
     /// Test seam: system calls of the store fail as this says (PingStore.FaultInjector).
-    public var storeFaults: FaultInjector?
+    var storeFaults: FaultInjector?
 
     public init() {}
 }

@@ -3,13 +3,13 @@ import Foundation
 
 /// A project's resolved API keys (SPEC §1.2 `api_keys`), resolved once per (re)load with the
 /// ping keys and swapped in with the catalog. Secrets: never logged, rendered or returned.
-public struct ProjectAPIKeys: Sendable {
-    public var readOnly: [UInt8]?
-    public var readWrite: [UInt8]?
+struct ProjectAPIKeys: Sendable {
+    var readOnly: [UInt8]?
+    var readWrite: [UInt8]?
 
     /// Every project's keys that resolve; the applier validated them before (a missing secret
     /// rejects the configuration), so a failure here leaves that key unusable, not open.
-    public static func resolve(_ catalog: Catalog, environment: [String: String]) -> [String: ProjectAPIKeys] {
+    static func resolve(_ catalog: Catalog, environment: [String: String]) -> [String: ProjectAPIKeys] {
         let resolver = SecretResolver(environment: environment)
         var keys: [String: ProjectAPIKeys] = [:]
         for project in catalog.projects {
@@ -49,9 +49,9 @@ public enum Viewer: Sendable, Hashable {
     }
 }
 
-public enum ConstantTime {
+enum ConstantTime {
     /// Equal byte strings, in time that depends on the lengths only, not on where they differ.
-    public static func equal(_ given: some Collection<UInt8>, _ expected: [UInt8]) -> Bool {
+    static func equal(_ given: some Collection<UInt8>, _ expected: [UInt8]) -> Bool {
         let given = Array(given)
         var difference = given.count ^ expected.count
         for index in expected.indices {

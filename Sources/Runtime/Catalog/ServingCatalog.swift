@@ -17,16 +17,16 @@ public final class ServingCatalog: Sendable {
     }
 
     public let catalog: Catalog
-    public let pingKeys: [String: String]
+    let pingKeys: [String: String]
     /// Every project's resolved API keys, for the management API, dashboard and `/metrics`.
-    public let apiKeys: [String: ProjectAPIKeys]
+    let apiKeys: [String: ProjectAPIKeys]
     /// Each check's position in `catalog.checks`: a definition is held once, not copied into
     /// every index (copies cost about 0.8 KB per check, measured with heaptrack).
     private let byUUID: [UUID: Int]
     /// ping key -> slug -> the check with that slug, or `.several` (a conflict, answered 409).
     private let bySlug: [String: [String: SlugTarget]]
     /// The registry's UUID of every check of `catalog`.
-    public let uuidsByID: [CheckDefinition.ID: UUID]
+    let uuidsByID: [CheckDefinition.ID: UUID]
 
     private enum SlugTarget {
         case check(UUID)
@@ -36,7 +36,7 @@ public final class ServingCatalog: Sendable {
     /// - Parameters:
     ///   - uuids: the registry's UUID of every check of the catalog.
     ///   - pingKeys: every project's resolved (or generated) ping key, by project id.
-    public init(catalog: Catalog, uuids: [CheckDefinition.ID: UUID], pingKeys: [String: String], apiKeys: [String: ProjectAPIKeys] = [:]) {
+    init(catalog: Catalog, uuids: [CheckDefinition.ID: UUID], pingKeys: [String: String], apiKeys: [String: ProjectAPIKeys] = [:]) {
         self.catalog = catalog
         self.pingKeys = pingKeys
         self.apiKeys = apiKeys

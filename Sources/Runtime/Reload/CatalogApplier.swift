@@ -17,28 +17,28 @@ import PingStore
 /// 6. write `catalog.json` and log what changed.
 ///
 /// A value owned by one task at a time (the start, then the reloader), never shared.
-public struct CatalogApplier: Sendable {
-    public enum Outcome: Sendable {
+struct CatalogApplier: Sendable {
+    enum Outcome: Sendable {
         case applied(CatalogUpdate, warnings: [Diagnostic])
         case rejected(LoadResult)
     }
 
     /// An I/O failure before the swap: the old configuration keeps serving.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public let message: String
+    struct Failure: Error, Sendable, CustomStringConvertible {
+        let message: String
         /// The store's error behind it, if that is what failed (its errno and file).
-        public var cause: StoreError? = nil
-        public var description: String { message }
+        var cause: StoreError? = nil
+        var description: String { message }
     }
 
     /// Where the store keeps its data, for messages (the data directory).
     let location: String
     let store: any CheckStore
-    public let current: CurrentCatalog
-    public let states: CheckStates
-    public let environment: [String: String]
-    public let urls: PingURLFormat
-    public let logger: Logger
+    let current: CurrentCatalog
+    let states: CheckStates
+    let environment: [String: String]
+    let urls: PingURLFormat
+    let logger: Logger
     private(set) var registry: Registry
     /// `catalog.json` as found at start, until the first apply. From then on the previous
     /// snapshot is rebuilt from the serving catalog when a reload compares against it, rather
@@ -46,7 +46,7 @@ public struct CatalogApplier: Sendable {
     private var snapshotAtStart: AppliedCatalog?
     private var appliedOnce = false
 
-    public init(
+    init(
         location: String, store: any CheckStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
         urls: PingURLFormat, logger: Logger
     ) throws {
@@ -67,7 +67,7 @@ public struct CatalogApplier: Sendable {
         }
     }
 
-    public mutating func apply(_ loaded: LoadResult, now: Int64) throws(Failure) -> Outcome {
+    mutating func apply(_ loaded: LoadResult, now: Int64) throws(Failure) -> Outcome {
         let checked = loaded.adding(SecretResolver(environment: environment).check(loaded.catalog))
         guard checked.isValid else { return .rejected(checked) }
         let catalog = checked.catalog
@@ -126,7 +126,7 @@ public struct CatalogApplier: Sendable {
 
     /// At most this many lines per kind of change: a first start with 10,000 checks must not
     /// flood the log.
-    public static let logLimit = 50
+    static let logLimit = 50
 
     /// One line per change, each with the check's identity and UUID as metadata.
     private func log(_ change: CatalogChange) {

@@ -8,79 +8,79 @@ import PingStore
 /// conflicts that did not exist before. Computed the same way by the reloader, at start and by
 /// `kiothc plan`; delivered to `CatalogChangeFeed` subscribers after every successful load.
 public struct CatalogChange: Sendable {
-    public struct Added: Sendable {
-        public var id: CheckDefinition.ID
+    struct Added: Sendable {
+        var id: CheckDefinition.ID
         /// nil in a plan: the server assigns it when it loads the check.
-        public var uuid: UUID?
-        public var name: String
-        public var slug: String
+        var uuid: UUID?
+        var name: String
+        var slug: String
     }
 
-    public struct Removed: Sendable {
-        public var id: CheckDefinition.ID
-        public var uuid: UUID
+    struct Removed: Sendable {
+        var id: CheckDefinition.ID
+        var uuid: UUID
         /// From the last applied catalog; nil when the data directory has no snapshot of it.
-        public var slug: String?
+        var slug: String?
         /// The checks that answer that slug URL after the change (it shared the slug, or a
         /// check took it); nil when the slug URL answers 404.
-        public var slugSuccessor: SlugSuccessor? = nil
+        var slugSuccessor: SlugSuccessor? = nil
     }
 
     /// Who answers a slug URL that a removed or renamed check leaves behind: the URL keeps
     /// answering, so "now answers 404" would be false.
-    public struct SlugSuccessor: Sendable, Equatable {
+    struct SlugSuccessor: Sendable, Equatable {
         /// Sorted; several: the slug URL answers 409 ambiguous slug.
-        public var checks: [CheckDefinition.ID]
+        var checks: [CheckDefinition.ID]
         /// Several checks shared the slug before the change (it answered 409).
-        public var wasShared: Bool
+        var wasShared: Bool
 
         /// `tour/b (no longer ambiguous)`, `409 (ambiguous: tour/b, tour/c)`: what the slug URL
         /// answers now, after "now answers ".
-        public var answer: String {
+        var answer: String {
             if checks.count == 1 { return "\(checks[0])" + (wasShared ? " (no longer ambiguous)" : "") }
             return "409 (ambiguous: \(checks.map { "\($0)" }.joined(separator: ", ")))"
         }
     }
 
-    public struct Renamed: Sendable {
-        public var id: CheckDefinition.ID
-        public var uuid: UUID
-        public var oldName: String
-        public var oldSlug: String
-        public var newName: String
-        public var newSlug: String
+    struct Renamed: Sendable {
+        var id: CheckDefinition.ID
+        var uuid: UUID
+        var oldName: String
+        var oldSlug: String
+        var newName: String
+        var newSlug: String
         /// The checks that answer the old slug URL after the change; nil: it answers 404.
-        public var oldSlugSuccessor: SlugSuccessor? = nil
+        var oldSlugSuccessor: SlugSuccessor? = nil
     }
 
-    public struct SettingChange: Sendable {
-        public var id: CheckDefinition.ID
-        public var uuid: UUID
-        public var field: String
+    struct SettingChange: Sendable {
+        var id: CheckDefinition.ID
+        var uuid: UUID
+        var field: String
         /// nil: the field did not apply before (e.g. `schedule` replacing `timeout`).
-        public var old: String?
-        public var new: String?
+        var old: String?
+        var new: String?
     }
 
-    public struct Conflict: Sendable, Hashable {
-        public var project: String
-        public var slug: String
+    struct Conflict: Sendable, Hashable {
+        var project: String
+        var slug: String
         /// Keys of the checks sharing the slug, sorted.
-        public var keys: [String]
+        var keys: [String]
     }
 
-    public var added: [Added] = []
-    public var removed: [Removed] = []
-    public var renamed: [Renamed] = []
-    public var changed: [SettingChange] = []
-    public var newConflicts: [Conflict] = []
+    var added: [Added] = []
+    var removed: [Removed] = []
+    var renamed: [Renamed] = []
+    var changed: [SettingChange] = []
+    var newConflicts: [Conflict] = []
 
     public var isEmpty: Bool {
         added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && newConflicts.isEmpty
     }
 
     /// UUIDs of every check whose definition changed in a way a scheduler cares about.
-    public var changedUUIDs: Set<UUID> { Set(changed.map(\.uuid)) }
+    var changedUUIDs: Set<UUID> { Set(changed.map(\.uuid)) }
 
     /// Compares `catalog` against what the data directory says was applied last.
     /// - Parameters:
@@ -127,13 +127,13 @@ public struct CatalogChange: Sendable {
     }
 
     /// A project's slug: one slug URL.
-    public struct SlugURL: Hashable {
-        public var project: String
-        public var slug: String
+    struct SlugURL: Hashable {
+        var project: String
+        var slug: String
     }
 
     /// The checks on each slug URL.
-    public static func slugOwners(_ checks: [CheckDefinition.ID], slugs: [String]) -> [SlugURL: [CheckDefinition.ID]] {
+    static func slugOwners(_ checks: [CheckDefinition.ID], slugs: [String]) -> [SlugURL: [CheckDefinition.ID]] {
         var owners: [SlugURL: [CheckDefinition.ID]] = [:]
         for (check, slug) in zip(checks, slugs) where !slug.isEmpty {
             owners[SlugURL(project: check.project, slug: slug), default: []].append(check)
@@ -142,7 +142,7 @@ public struct CatalogChange: Sendable {
     }
 
     /// Slugs shared by several checks of one project.
-    public static func conflicts(_ checks: [(project: String, key: String, slug: String)]) -> [Conflict] {
+    static func conflicts(_ checks: [(project: String, key: String, slug: String)]) -> [Conflict] {
         var groups: [String: [String: [String]]] = [:]
         for check in checks where !check.slug.isEmpty {
             groups[check.project, default: [:]][check.slug, default: []].append(check.key)
@@ -157,7 +157,7 @@ public struct CatalogChange: Sendable {
     }
 
     /// The same change with the UUIDs the registry assigned to created checks.
-    public func assigning(_ uuids: [CheckIdentity: UUID]) -> CatalogChange {
+    func assigning(_ uuids: [CheckIdentity: UUID]) -> CatalogChange {
         var change = self
         for index in change.added.indices {
             let id = change.added[index].id
@@ -169,7 +169,7 @@ public struct CatalogChange: Sendable {
 
 extension AppliedCatalog {
     /// The snapshot of a catalog as served: every check with its UUID.
-    public init(_ catalog: Catalog, uuids: [CheckDefinition.ID: UUID], at time: Int64) {
+    init(_ catalog: Catalog, uuids: [CheckDefinition.ID: UUID], at time: Int64) {
         let checks = catalog.checks.compactMap { definition -> AppliedCatalog.Check? in
             guard let uuid = uuids[definition.id] else { return nil }
             return AppliedCatalog.Check(

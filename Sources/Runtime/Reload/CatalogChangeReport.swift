@@ -14,68 +14,68 @@ public struct CatalogChangeReport: Sendable {
     // MARK: JSON
 
     public struct Document: Encodable {
-        public struct Created: Encodable {
-            public var project: String
-            public var key: String
-            public var name: String
-            public var uuid: String?
-            public var slug_url: String?
+        struct Created: Encodable {
+            var project: String
+            var key: String
+            var name: String
+            var uuid: String?
+            var slug_url: String?
         }
-        public struct Deleted: Encodable {
-            public var project: String
-            public var key: String
-            public var uuid: String
+        struct Deleted: Encodable {
+            var project: String
+            var key: String
+            var uuid: String
             /// URLs that answer 404 once the change is applied.
-            public var broken_urls: [String]
+            var broken_urls: [String]
             /// Its slug URL when other checks answer it after the change (absent otherwise).
-            public var kept_urls: [KeptURL]?
+            var kept_urls: [KeptURL]?
         }
-        public struct KeptURL: Encodable {
-            public var url: String
+        struct KeptURL: Encodable {
+            var url: String
             /// project/key of the checks answering it; several: it answers 409 ambiguous slug.
-            public var answered_by: [String]
+            var answered_by: [String]
         }
-        public struct Renamed: Encodable {
-            public var project: String
-            public var key: String
-            public var uuid: String
-            public var old_name: String
-            public var new_name: String
-            public var old_slug_url: String?
-            public var new_slug_url: String?
+        struct Renamed: Encodable {
+            var project: String
+            var key: String
+            var uuid: String
+            var old_name: String
+            var new_name: String
+            var old_slug_url: String?
+            var new_slug_url: String?
             /// project/key of the checks that answer the old slug URL after the change; absent
             /// when it answers 404.
-            public var old_slug_url_answered_by: [String]?
+            var old_slug_url_answered_by: [String]?
         }
-        public struct Changed: Encodable {
-            public var project: String
-            public var key: String
-            public var uuid: String
-            public var field: String
-            public var old: String?
-            public var new: String?
+        struct Changed: Encodable {
+            var project: String
+            var key: String
+            var uuid: String
+            var field: String
+            var old: String?
+            var new: String?
         }
-        public struct Conflict: Encodable {
-            public var project: String
-            public var slug: String
-            public var keys: [String]
-            public var slug_url: String?
+        struct Conflict: Encodable {
+            var project: String
+            var slug: String
+            var keys: [String]
+            var slug_url: String?
         }
         public struct Summary: Encodable {
             public var created: Int
             public var deleted: Int
             public var renamed: Int
             public var changed: Int
-            public var new_conflicts: Int
+            var new_conflicts: Int
         }
 
         public var changes: Bool
         public var summary: Summary
-        public var created: [Created]
-        public var deleted: [Deleted]
-        public var renamed: [Renamed]
-        public var changed: [Changed]
-        public var new_conflicts: [Conflict]
+        var created: [Created]
+        var deleted: [Deleted]
+        var renamed: [Renamed]
+        var changed: [Changed]
+        var new_conflicts: [Conflict]
     }
 
     public var document: Document {
@@ -189,7 +189,7 @@ public struct CatalogChangeReport: Sendable {
         return out
     }
 
-    public static func quoted(_ value: String?) -> String {
+    static func quoted(_ value: String?) -> String {
         value.map { "\"\($0)\"" } ?? "(none)"
     }
 }

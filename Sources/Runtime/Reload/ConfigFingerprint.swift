@@ -9,7 +9,7 @@ public struct ConfigFingerprint: Sendable, Equatable {
     public struct File: Sendable, Equatable {
         public var path: String
         public var size: Int
-        public var modified: Double
+        var modified: Double
     }
 
     public var files: [File]
@@ -18,7 +18,7 @@ public struct ConfigFingerprint: Sendable, Equatable {
 
     /// Reads every YAML file the loader would read. A file that vanishes while being read
     /// counts as empty: the next event or poll sees the tree settled.
-    public static func compute(directory: String) throws(ConfigDirectoryError) -> ConfigFingerprint {
+    static func compute(directory: String) throws(ConfigDirectoryError) -> ConfigFingerprint {
         let paths = try ConfigDirectory.yamlFiles(under: directory)
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var files: [File] = []

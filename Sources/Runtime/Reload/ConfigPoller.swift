@@ -5,13 +5,13 @@ import ServiceLifecycle
 /// The fallback for file systems where inotify sees nothing (NFS, some container mounts, a
 /// ConfigMap on an exotic volume): every `interval`, fingerprint the config tree (paths,
 /// sizes, mtimes, content hash) and wake the reloader when it differs from the last one.
-public struct ConfigPoller: Service {
-    public let directory: String
-    public let interval: Duration
-    public let queue: ReloadQueue
-    public let logger: Logger
+struct ConfigPoller: Service {
+    let directory: String
+    let interval: Duration
+    let queue: ReloadQueue
+    let logger: Logger
 
-    public func run() async throws {
+    func run() async throws {
         await cancelWhenGracefulShutdown {
             // nil, not the tree as it is now: a change made after the start loaded the
             // configuration and before this service ran would otherwise never be noticed. The

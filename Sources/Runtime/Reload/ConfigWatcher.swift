@@ -13,12 +13,12 @@ import Synchronization
 ///
 /// Every event only wakes the reloader, which debounces and compares content hashes: a
 /// spurious event costs one fingerprint, never a reload.
-public struct ConfigWatcher: Service {
-    public let directory: String
-    public let queue: ReloadQueue
-    public let logger: Logger
+struct ConfigWatcher: Service {
+    let directory: String
+    let queue: ReloadQueue
+    let logger: Logger
 
-    public func run() async throws {
+    func run() async throws {
         let fd = inotify_init1(Int32(IN_NONBLOCK) | Int32(IN_CLOEXEC))
         guard fd >= 0 else {
             logger.warning("inotify is not available (\(String(cString: strerror(errno)))); config changes are noticed by the poll only")
@@ -34,27 +34,27 @@ public struct ConfigWatcher: Service {
 }
 
 /// The blocking side: one thread waiting in poll(2) on the inotify descriptor.
-public final class InotifyLoop: Sendable {
-    public static let mask = UInt32(IN_MODIFY) | UInt32(IN_ATTRIB) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO)
+final class InotifyLoop: Sendable {
+    static let mask = UInt32(IN_MODIFY) | UInt32(IN_ATTRIB) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO)
         | UInt32(IN_CREATE) | UInt32(IN_DELETE) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
 
-    public let fd: Int32
-    public let directory: String
-    public let queue: ReloadQueue
-    public let logger: Logger
+    let fd: Int32
+    let directory: String
+    let queue: ReloadQueue
+    let logger: Logger
     private let stopped = Mutex(false)
 
-    public init(fd: Int32, directory: String, queue: ReloadQueue, logger: Logger) {
+    init(fd: Int32, directory: String, queue: ReloadQueue, logger: Logger) {
         self.fd = fd
         self.directory = directory
         self.queue = queue
         self.logger = logger
     }
 
-    public func stop() { stopped.withLock { $0 = true } }
+    func stop() { stopped.withLock { $0 = true } }
 
     /// Starts the thread; the task completes when it has exited.
-    public func start() -> Task<Void, Never> {
+    func start() -> Task<Void, Never> {
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         startThread(named: "kiothc-inotify") { [self] in
             loop()
@@ -94,7 +94,7 @@ public final class InotifyLoop: Sendable {
 
     /// Number of records in a read of `count` bytes (the names are not needed: any change in
     /// a watched directory is a reason to look).
-    public static func countEvents(_ buffer: [UInt8], _ count: Int) -> Int {
+    static func countEvents(_ buffer: [UInt8], _ count: Int) -> Int {
         let header = MemoryLayout<inotify_event>.size
         var offset = 0
         var events = 0
@@ -126,7 +126,7 @@ public final class InotifyLoop: Sendable {
     /// Real paths of: the config directory, every directory below it (following symlinks,
     /// skipping names starting with `.` as the loader does), and the directory of the target
     /// of every symlink met on the way, so edits behind a link are seen.
-    public static func directoriesToWatch(_ root: String) -> Set<String> {
+    static func directoriesToWatch(_ root: String) -> Set<String> {
         var result: Set<String> = []
         var stack = [root]
         let files = FileManager.default

@@ -5,7 +5,7 @@ import Synchronization
 public enum ReloadTrigger: String, Sendable, Hashable, Comparable {
     case file, poll, signal, request
 
-    public var isExplicit: Bool { self == .signal || self == .request }
+    var isExplicit: Bool { self == .signal || self == .request }
 
     public static func < (a: ReloadTrigger, b: ReloadTrigger) -> Bool { a.rawValue < b.rawValue }
 }
@@ -23,14 +23,14 @@ public enum ReloadResult: Sendable {
 /// Collects reload requests from every trigger; the reloader takes them all at once, so a
 /// burst of events becomes one reload and every waiting `POST /-/reload` gets its result.
 public final class ReloadQueue: Sendable {
-    public struct Pending: Sendable {
-        public var triggers: Set<ReloadTrigger> = []
-        public var waiters: [CheckedContinuation<ReloadResult, Never>] = []
+    struct Pending: Sendable {
+        var triggers: Set<ReloadTrigger> = []
+        var waiters: [CheckedContinuation<ReloadResult, Never>] = []
     }
 
     private let pending = Mutex(Pending())
     private let closed = Mutex(false)
-    public let wakeups: AsyncStream<Void>
+    let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
     public init() {
@@ -63,7 +63,7 @@ public final class ReloadQueue: Sendable {
         }
     }
 
-    public func take() -> Pending {
+    func take() -> Pending {
         pending.withLock { pending in
             defer { pending = Pending() }
             return pending

@@ -12,7 +12,7 @@ public struct ReloadStatus: Sendable {
     /// `ConfigFingerprint.hash` of the configuration serving now.
     public var servingHash: UInt64
     /// Hash of the configuration last attempted (equal to `servingHash` after a success).
-    public var attemptedHash: UInt64
+    var attemptedHash: UInt64
     /// The rejected configuration's diagnostics (errors and warnings) when the last attempt
     /// failed; the warnings of the serving one when it succeeded.
     public var diagnostics: [Diagnostic]

@@ -8,19 +8,19 @@ import ServiceLifecycle
 /// cooperative pool (it reads files and may take half a second for 100,000 checks), applies
 /// it through `CatalogApplier`, records the outcome in `CurrentReloadStatus` and tells
 /// `CatalogChangeFeed` subscribers. One reload at a time, in order.
-public struct Reloader: Service {
-    public let queue: ReloadQueue
-    public let applier: CatalogApplier
-    public let configDirectory: String
-    public let status: CurrentReloadStatus
-    public let feed: CatalogChangeFeed
-    public let logger: Logger
+struct Reloader: Service {
+    let queue: ReloadQueue
+    let applier: CatalogApplier
+    let configDirectory: String
+    let status: CurrentReloadStatus
+    let feed: CatalogChangeFeed
+    let logger: Logger
     /// File events within this window after the first become one reload (an editor's save
     /// is a write, a rename and a chmod).
-    public let debounce: Duration
-    public let clock: @Sendable () -> Int64
+    let debounce: Duration
+    let clock: @Sendable () -> Int64
 
-    public func run() async throws {
+    func run() async throws {
         var applier = applier
         var loggedRejection: UInt64?
         await withGracefulShutdownHandler {
@@ -54,7 +54,7 @@ public struct Reloader: Service {
     }
 
     /// Loads and applies; blocking.
-    public static func reload(
+    static func reload(
         _ applier: inout CatalogApplier, directory: String, skipIfUnchanged lastAttempted: UInt64?, now: Int64
     ) -> (ReloadResult, LoadResult?) {
         let fingerprint: ConfigFingerprint
@@ -149,7 +149,7 @@ public struct Reloader: Service {
         CatalogUpdate(change: change, serving: applier.current.snapshot)
     }
 
-    public static func metadata(_ diagnostic: Diagnostic) -> Logger.Metadata {
+    static func metadata(_ diagnostic: Diagnostic) -> Logger.Metadata {
         ["config.file": "\(diagnostic.location.file):\(diagnostic.location.line)", "code": "\(diagnostic.code.rawValue)"]
     }
 }
@@ -159,5 +159,5 @@ public struct Reloader: Service {
 /// every check): a fifth of the start-up CPU time and a dump of the catalog kept in memory for the
 /// life of the process (10,000 checks; scripts/bench/run.sh, BENCHMARKS.md).
 extension Reloader: CustomStringConvertible {
-    public var description: String { "Reloader" }
+    var description: String { "Reloader" }
 }

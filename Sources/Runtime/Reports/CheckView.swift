@@ -49,7 +49,7 @@ public struct CheckView: Sendable {
     /// The one place where a status is computed from state, rules and time: the domain's
     /// `liveStatus(under:at:)` (SPEC §3, as Healthchecks' `get_status`) and, for `next_ping`,
     /// the start of grace from `deadlines(under:)` (Healthchecks' `get_grace_start`).
-    public static func evaluate(_ state: CheckState, _ definition: CheckDefinition, now: Int64) -> (Status, Bool, Int64?) {
+    static func evaluate(_ state: CheckState, _ definition: CheckDefinition, now: Int64) -> (Status, Bool, Int64?) {
         let rules = CheckRules(definition)
         let live = state.liveStatus(under: rules, at: now)
         let status = Status(rawValue: live.status.rawValue) ?? .new

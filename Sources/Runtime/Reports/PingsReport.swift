@@ -10,12 +10,12 @@ public struct PingsReport: Sendable {
     public let uuid: UUID
     public let identity: CheckIdentity?
     /// When the check left the configuration; nil for a check that is in it.
-    public let retiredAt: Int64?
+    let retiredAt: Int64?
     /// Earlier checks of the same project/key, removed before (other UUIDs, pings kept).
     public let earlier: [Registry.Retired]
     public let pings: [Ping]
 
-    public var isRetired: Bool { retiredAt != nil }
+    var isRetired: Bool { retiredAt != nil }
 
     /// `check` is a UUID or `project/key` (looked up in the registry, so no config is needed).
     /// A project/key that is no longer configured shows its last retired UUID.
@@ -74,7 +74,7 @@ public struct PingsReport: Sendable {
     }
 
     /// For a retired check, the line above its table: which check it was, since when it is gone.
-    public var retiredLine: String? {
+    var retiredLine: String? {
         guard let retiredAt else { return nil }
         return "retired check \(identity.map { "\($0)" } ?? "?") (\(PingURLFormat.name(uuid))), removed from the configuration \(UTCTime.readable(retiredAt)); its pings are kept in retired/"
     }

@@ -26,10 +26,10 @@ public struct StatusReport: Sendable {
     /// server last applied (`data/catalog.json`) instead: what a running server still serves.
     public struct Fallback: Sendable {
         /// The first error of the files on disk: `checks.d/x.yaml:3:5: message`.
-        public let firstError: String
-        public let errorCount: Int
+        let firstError: String
+        let errorCount: Int
         /// When the server applied the configuration shown, microseconds since the Unix epoch.
-        public let appliedAt: Int64
+        let appliedAt: Int64
 
         /// For stderr, after `warning: `.
         public var warning: String {
@@ -161,8 +161,8 @@ public struct StatusReport: Sendable {
 
 /// Left-aligned columns separated by two spaces; control characters shown as `?` so a name or
 /// body cannot move the cursor of the terminal reading it.
-public enum TextTable {
-    public static func render(_ rows: [[String]]) -> String {
+enum TextTable {
+    static func render(_ rows: [[String]]) -> String {
         let clean = rows.map { $0.map(sanitize) }
         var widths: [Int] = []
         for row in clean {
@@ -178,7 +178,7 @@ public enum TextTable {
         }.joined(separator: "\n") + "\n"
     }
 
-    public static func sanitize(_ text: String) -> String {
+    static func sanitize(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
     }
 }

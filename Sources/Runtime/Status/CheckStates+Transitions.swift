@@ -5,13 +5,13 @@ import Monitoring
 /// the state lock from the state as it is then (a ping may have come in since the deadline was
 /// computed), and returns the state before, so a flip the store refuses can be undone.
 extension CheckStates {
-    public struct Transition: Sendable {
-        public let flip: Flip
-        public let previous: CheckState
-        public let next: CheckState
+    struct Transition: Sendable {
+        let flip: Flip
+        let previous: CheckState
+        let next: CheckState
     }
 
-    public enum DeadlineCheck: Sendable {
+    enum DeadlineCheck: Sendable {
         /// The check went down: store the flip, alert.
         case wentDown(Transition)
         /// Not (or no longer) due: its deadline now, if any.
@@ -20,8 +20,8 @@ extension CheckStates {
 
     /// Flips the check to down, timestamped at its deadline, if the deadline computed from its
     /// current state under `rules` has passed at `now`.
-    public func goDownIfDue(_ uuid: UUID, rules: CheckRules, at now: Int64) -> DeadlineCheck {
-        states.withLock { states in
+    func goDownIfDue(_ uuid: UUID, rules: CheckRules, at now: Int64) -> DeadlineCheck {
+        locked(uuid) { states in
             let state = states[uuid] ?? .new
             guard let deadline = state.deadlines(under: rules)?.down else { return .notDue(nil) }
             guard deadline <= now, let (next, flip) = state.goingDown(at: deadline) else { return .notDue(deadline) }
@@ -31,8 +31,8 @@ extension CheckStates {
     }
 
     /// Pause, as Healthchecks: the run is cleared; nil when already paused.
-    public func pause(_ uuid: UUID, at now: Int64) -> Transition? {
-        states.withLock { states in
+    func pause(_ uuid: UUID, at now: Int64) -> Transition? {
+        locked(uuid) { states in
             let state = states[uuid] ?? .new
             guard let (next, flip) = state.pausing(at: now) else { return nil }
             states[uuid] = next
@@ -41,8 +41,8 @@ extension CheckStates {
     }
 
     /// Resume, as Healthchecks: back to `new`; nil when not paused.
-    public func resume(_ uuid: UUID, at now: Int64) -> Transition? {
-        states.withLock { states in
+    func resume(_ uuid: UUID, at now: Int64) -> Transition? {
+        locked(uuid) { states in
             let state = states[uuid] ?? .new
             guard let (next, flip) = state.resuming(at: now) else { return nil }
             states[uuid] = next
@@ -51,14 +51,14 @@ extension CheckStates {
     }
 
     /// Undoes a transition whose flip was not stored, unless something changed the check since.
-    public func undo(_ transition: Transition, of uuid: UUID) {
-        states.withLock { states in
+    func undo(_ transition: Transition, of uuid: UUID) {
+        locked(uuid) { states in
             if states[uuid] == transition.next { states[uuid] = transition.previous }
         }
     }
 
     /// The deadline at which the check goes down, from its state now.
-    public func downDeadline(of uuid: UUID, rules: CheckRules) -> Int64? {
-        states.withLock { $0[uuid] ?? .new }.deadlines(under: rules)?.down
+    func downDeadline(of uuid: UUID, rules: CheckRules) -> Int64? {
+        locked(uuid) { $0[uuid] ?? .new }.deadlines(under: rules)?.down
     }
 }

@@ -2,13 +2,31 @@ import Foundation
 import Monitoring
 import Synchronization
 
-/// The runtime state of every check, updated by each ping under one short lock (never held
-/// across I/O or an await).
+/// The runtime state of every check, updated by each ping under a short lock (never held
+/// across I/O or an await). The checks are spread over `shardCount` locks by UUID, so pings of
+/// different checks on different event loops do not wait for each other (a ping's lock also
+/// covers handing it to the store's queue, `apply(…then:)`).
 public final class CheckStates: Sendable {
-    let states: Mutex<[UUID: CheckState]>
+    private final class Shard: Sendable {
+        let states: Mutex<[UUID: CheckState]>
+        init(_ states: [UUID: CheckState]) { self.states = Mutex(states) }
+    }
+
+    static let shardCount = 64
+    private let shards: [Shard]
 
     public init(_ initial: [UUID: CheckState]) {
-        states = Mutex(initial)
+        var split = [[UUID: CheckState]](repeating: [:], count: Self.shardCount)
+        for (uuid, state) in initial { split[Self.shard(of: uuid)][uuid] = state }
+        shards = split.map(Shard.init)
+    }
+
+    /// A v4 UUID's last byte is random; any UUID's spreads well enough.
+    private static func shard(of uuid: UUID) -> Int { Int(uuid.uuid.15) % shardCount }
+
+    /// `body` on the states of the shard holding `uuid`, under its lock.
+    func locked<T>(_ uuid: UUID, _ body: (inout [UUID: CheckState]) -> T) -> T {
+        shards[Self.shard(of: uuid)].states.withLock { body(&$0) }
     }
 
     /// Applies a ping to a check's state and returns the outcome to store, plus the state
@@ -16,7 +34,7 @@ public final class CheckStates: Sendable {
     public func apply(
         _ received: ReceivedPing, to uuid: UUID, at now: Int64, postOnly: Bool, manualResume: Bool
     ) -> (outcome: CheckState.PingOutcome, previous: CheckState) {
-        states.withLock { states in
+        locked(uuid) { states in
             Self.applying(received, to: &states[uuid, default: .new], at: now, postOnly: postOnly, manualResume: manualResume)
         }
     }
@@ -29,7 +47,7 @@ public final class CheckStates: Sendable {
         _ received: ReceivedPing, to uuid: UUID, at now: Int64, postOnly: Bool, manualResume: Bool,
         then record: (CheckState.PingOutcome, CheckState) -> Void
     ) {
-        states.withLock { states in
+        locked(uuid) { states in
             // One hash lookup (the ping path's profile showed UUID lookups at ~1 %).
             let (outcome, previous) = Self.applying(received, to: &states[uuid, default: .new], at: now, postOnly: postOnly, manualResume: manualResume)
             record(outcome, previous)
@@ -37,7 +55,7 @@ public final class CheckStates: Sendable {
     }
 
     /// `apply` on the state in place (one dictionary lookup through `subscript(_:default:)`).
-    public static func applying(
+    static func applying(
         _ received: ReceivedPing, to state: inout CheckState, at now: Int64, postOnly: Bool, manualResume: Bool
     ) -> (outcome: CheckState.PingOutcome, previous: CheckState) {
         let previous = state
@@ -48,19 +66,19 @@ public final class CheckStates: Sendable {
 
     /// Restores `previous` when nothing else changed the check since `outcome` was applied,
     /// so a ping that was not stored leaves no trace in memory either.
-    public func undo(_ outcome: CheckState.PingOutcome, previous: CheckState, of uuid: UUID) {
-        states.withLock { states in
+    func undo(_ outcome: CheckState.PingOutcome, previous: CheckState, of uuid: UUID) {
+        locked(uuid) { states in
             if states[uuid] == outcome.state { states[uuid] = previous }
         }
     }
 
     /// Drops a removed check's state (its UUID never comes back).
-    public func forget(_ uuid: UUID) {
-        _ = states.withLock { $0.removeValue(forKey: uuid) }
+    func forget(_ uuid: UUID) {
+        _ = locked(uuid) { $0.removeValue(forKey: uuid) }
     }
 
     public func state(of uuid: UUID) -> CheckState {
-        states.withLock { $0[uuid] ?? .new }
+        locked(uuid) { $0[uuid] ?? .new }
     }
 }
 
@@ -68,7 +86,7 @@ extension CheckStates {
     /// Replaces a check's state with `change(state)` when that returns a new state; returns the
     /// state before and after, so a change the store refuses can be undone.
     public func update(_ uuid: UUID, _ change: (CheckState) -> CheckState?) -> (previous: CheckState, next: CheckState)? {
-        states.withLock { states in
+        locked(uuid) { states in
             let previous = states[uuid] ?? .new
             guard let next = change(previous) else { return nil }
             states[uuid] = next
@@ -77,8 +95,8 @@ extension CheckStates {
     }
 
     /// Puts `previous` back when the state is still `next`.
-    public func restore(_ previous: CheckState, ifStill next: CheckState, of uuid: UUID) {
-        states.withLock { states in
+    func restore(_ previous: CheckState, ifStill next: CheckState, of uuid: UUID) {
+        locked(uuid) { states in
             if states[uuid] == next { states[uuid] = previous }
         }
     }

@@ -10,17 +10,17 @@ import Synchronization
 /// deadline is pushed anew and the old heap entry is left behind (lazy deletion): `current` says
 /// which entry is live. The heap is rebuilt when stale entries outnumber live ones, so memory
 /// stays O(checks) and every change O(log n).
-public final class DeadlineQueue: Sendable {
-    public struct Item: Comparable {
-        public let deadline: Int64
-        public let uuid: UUID
-        public static func < (a: Item, b: Item) -> Bool { a.deadline < b.deadline }
+final class DeadlineQueue: Sendable {
+    struct Item: Comparable {
+        let deadline: Int64
+        let uuid: UUID
+        static func < (a: Item, b: Item) -> Bool { a.deadline < b.deadline }
     }
 
     private struct State {
-        public var heap = Heap<Item>()
-        public var current: [UUID: Int64] = [:]
-        public var touched: Set<UUID> = []
+        var heap = Heap<Item>()
+        var current: [UUID: Int64] = [:]
+        var touched: Set<UUID> = []
     }
 
     private let state = Mutex(State())
@@ -28,7 +28,7 @@ public final class DeadlineQueue: Sendable {
     /// Marks a check whose deadline may have changed; true when it is the first since the last
     /// `takeTouched` (the caller then wakes the scheduler once).
     @discardableResult
-    public func touch(_ uuid: UUID) -> Bool {
+    func touch(_ uuid: UUID) -> Bool {
         state.withLock { state in
             let wasEmpty = state.touched.isEmpty
             state.touched.insert(uuid)
@@ -37,7 +37,7 @@ public final class DeadlineQueue: Sendable {
     }
 
     @discardableResult
-    public func touch<S: Sequence>(all uuids: S) -> Bool where S.Element == UUID {
+    func touch<S: Sequence>(all uuids: S) -> Bool where S.Element == UUID {
         state.withLock { state in
             let wasEmpty = state.touched.isEmpty
             state.touched.formUnion(uuids)
@@ -45,7 +45,7 @@ public final class DeadlineQueue: Sendable {
         }
     }
 
-    public func takeTouched() -> Set<UUID> {
+    func takeTouched() -> Set<UUID> {
         state.withLock { state in
             defer { state.touched = [] }
             return state.touched
@@ -53,7 +53,7 @@ public final class DeadlineQueue: Sendable {
     }
 
     /// Sets (or clears, with nil) a check's deadline.
-    public func set(_ deadlines: [(UUID, Int64?)]) {
+    func set(_ deadlines: [(UUID, Int64?)]) {
         state.withLock { state in
             for (uuid, deadline) in deadlines {
                 if state.current[uuid] == deadline { continue }
@@ -66,10 +66,10 @@ public final class DeadlineQueue: Sendable {
         }
     }
 
-    public func set(_ uuid: UUID, deadline: Int64?) { set([(uuid, deadline)]) }
+    func set(_ uuid: UUID, deadline: Int64?) { set([(uuid, deadline)]) }
 
     /// Removes and returns the checks whose deadline is at or before `now`, earliest first.
-    public func popDue(at now: Int64) -> [(uuid: UUID, deadline: Int64)] {
+    func popDue(at now: Int64) -> [(uuid: UUID, deadline: Int64)] {
         state.withLock { state in
             var due: [(uuid: UUID, deadline: Int64)] = []
             while let top = state.heap.min, top.deadline <= now {
@@ -83,7 +83,7 @@ public final class DeadlineQueue: Sendable {
     }
 
     /// The earliest live deadline.
-    public var nextDeadline: Int64? {
+    var nextDeadline: Int64? {
         state.withLock { state in
             while let top = state.heap.min {
                 if state.current[top.uuid] == top.deadline { return top.deadline }
@@ -93,8 +93,8 @@ public final class DeadlineQueue: Sendable {
         }
     }
 
-    public func deadline(of uuid: UUID) -> Int64? { state.withLock { $0.current[uuid] } }
+    func deadline(of uuid: UUID) -> Int64? { state.withLock { $0.current[uuid] } }
 
     /// Live deadlines and heap entries (live + stale), for tests.
-    public var counts: (live: Int, heap: Int) { state.withLock { ($0.current.count, $0.heap.count) } }
+    var counts: (live: Int, heap: Int) { state.withLock { ($0.current.count, $0.heap.count) } }
 }

@@ -2,8 +2,8 @@
 /// tick at start, and after each reload. glibc keeps freed memory for reuse; after a start with
 /// 10,000 checks that was 1-1.5 KB per check of resident memory an idle server never needed
 /// again (SPEC §9: ≤ 2 KB per idle check).
-public enum HeapTrim {
-    public static func afterLoad() {
+enum HeapTrim {
+    static func afterLoad() {
         #if os(Linux)
         _ = malloc_trim(0)
         #endif

@@ -12,7 +12,7 @@ public struct RuntimePause: Sendable {
         case notStored(String)
     }
 
-    public let engine: StatusEngine
+    let engine: StatusEngine
 
     /// Pauses; nil when the check already was paused (nothing stored).
     public func pause(_ uuid: UUID) async throws(Failure) -> Flip? {

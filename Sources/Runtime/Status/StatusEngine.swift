@@ -13,31 +13,31 @@ import Synchronization
 ///
 /// `tick(at:)` does one round and is what tests call; `run()` loops it, sleeping until the next
 /// deadline or until a ping moves one.
-public final class StatusEngine: Sendable {
-    public let states: CheckStates
-    public let catalog: CurrentCatalog
-    public let store: any CheckStore
-    public let dispatcher: AlertDispatcher?
-    public let logger: Logger
+final class StatusEngine: Sendable {
+    let states: CheckStates
+    let catalog: CurrentCatalog
+    let store: any CheckStore
+    let dispatcher: AlertDispatcher?
+    let logger: Logger
     /// Microseconds since the epoch (wall time).
-    public let clock: @Sendable () -> Int64
-    public let queue = DeadlineQueue()
-    public let wakeup = Wakeup()
+    let clock: @Sendable () -> Int64
+    let queue = DeadlineQueue()
+    let wakeup = Wakeup()
     /// A failed flip write is retried after this long.
-    public static let retryAfterStoreFailure: Int64 = 5_000_000
+    static let retryAfterStoreFailure: Int64 = 5_000_000
     /// Flips stored at once: group commit gives each batch one journal flush, so a round of
     /// many flips should reach the store as one batch (with 512, 100,000 checks going down in
     /// 30 s needed ~200 flushes and fell seconds behind on a busy disk). Bounds the memory of
     /// the appends in flight (about 1 KB each).
-    public static let concurrentFlips = 16_384
+    static let concurrentFlips = 16_384
 
     private struct RulesCache {
-        public var catalog: ObjectIdentifier?
-        public var rules: [UUID: CheckRules] = [:]
+        var catalog: ObjectIdentifier?
+        var rules: [UUID: CheckRules] = [:]
     }
     private let rulesCache = Mutex(RulesCache())
 
-    public init(
+    init(
         states: CheckStates, catalog: CurrentCatalog, store: any CheckStore, dispatcher: AlertDispatcher?, logger: Logger,
         clock: @escaping @Sendable () -> Int64
     ) {
@@ -51,11 +51,11 @@ public final class StatusEngine: Sendable {
     }
 
     /// The catalog was swapped (reload): every check's deadline is recomputed on the next tick.
-    public func catalogChanged() {
+    func catalogChanged() {
         if queue.touch(all: catalog.snapshot.entries.map(\.uuid)) { wakeup.signal() }
     }
 
-    public func rules(_ entry: ServingCatalog.Entry, in snapshot: ServingCatalog) -> CheckRules {
+    func rules(_ entry: ServingCatalog.Entry, in snapshot: ServingCatalog) -> CheckRules {
         let id = ObjectIdentifier(snapshot)
         if let cached = rulesCache.withLock({ $0.catalog == id ? $0.rules[entry.uuid] : nil }) { return cached }
         let rules = CheckRules(entry.definition)
@@ -69,7 +69,7 @@ public final class StatusEngine: Sendable {
     // MARK: pings
 
     /// A ping moved the check's deadline: recomputed on the next tick.
-    public func moved(_ uuid: UUID) {
+    func moved(_ uuid: UUID) {
         if queue.touch(uuid) { wakeup.signal() }
     }
 
@@ -79,7 +79,7 @@ public final class StatusEngine: Sendable {
     /// One round: recompute the deadlines of touched checks, flip every check whose deadline
     /// is at or before `now`. Returns the next deadline.
     @discardableResult
-    public func tick(at now: Int64) async -> Int64? {
+    func tick(at now: Int64) async -> Int64? {
         let snapshot = catalog.snapshot
         let touched = queue.takeTouched()
         if !touched.isEmpty {
@@ -171,7 +171,7 @@ public final class StatusEngine: Sendable {
         }
     }
 
-    public func alerts(for flip: Flip, of entry: ServingCatalog.Entry, lastPing: Ping?, snapshot: ServingCatalog) -> [Alert] {
+    func alerts(for flip: Flip, of entry: ServingCatalog.Entry, lastPing: Ping?, snapshot: ServingCatalog) -> [Alert] {
         guard dispatcher != nil else { return [] }
         let project = snapshot.catalog.project(entry.definition.id.project)
         return Alert.alerts(for: flip, of: entry.uuid, definition: entry.definition, project: project, lastPing: lastPing, now: clock())
@@ -182,7 +182,7 @@ public final class StatusEngine: Sendable {
     /// are handled at most every `touchedInterval`: under load a wakeup per ping cost a
     /// task switch, a timer and a tick each (profile of the ping benchmark); a deadline a ping
     /// moved is then seen at most that much later.
-    public func run() async {
+    func run() async {
         var first = true
         while !Task.isCancelled {
             let started = ContinuousClock.now
@@ -205,16 +205,16 @@ public final class StatusEngine: Sendable {
     }
 
     /// The shortest time between two ticks started by touched checks (see `run`).
-    public static let touchedInterval: Duration = .milliseconds(100)
+    static let touchedInterval: Duration = .milliseconds(100)
 
     // MARK: pause and resume
 
-    public enum PauseError: Error, Sendable, CustomStringConvertible {
+    enum PauseError: Error, Sendable, CustomStringConvertible {
         case unknownCheck
         case notPaused
         case notStored(String)
 
-        public var description: String {
+        var description: String {
             switch self {
             case .unknownCheck: "no such check"
             case .notPaused: "the check is not paused"
@@ -226,7 +226,7 @@ public final class StatusEngine: Sendable {
     /// Pauses a check at runtime (stored as a `pause` flip in its flips file, which is what
     /// a restart reads back). Returns nil when it was already paused.
     @discardableResult
-    public func pause(_ uuid: UUID) async throws(PauseError) -> Flip? {
+    func pause(_ uuid: UUID) async throws(PauseError) -> Flip? {
         guard catalog.snapshot.check(uuid) != nil else { throw .unknownCheck }
         guard let transition = states.pause(uuid, at: clock()) else { return nil }
         return try await store(transition, of: uuid)
@@ -234,7 +234,7 @@ public final class StatusEngine: Sendable {
 
     /// Resumes a paused check: it becomes `new` (no deadline until its next ping).
     @discardableResult
-    public func resume(_ uuid: UUID) async throws(PauseError) -> Flip {
+    func resume(_ uuid: UUID) async throws(PauseError) -> Flip {
         guard catalog.snapshot.check(uuid) != nil else { throw .unknownCheck }
         guard let transition = states.resume(uuid, at: clock()) else { throw .notPaused }
         return try await store(transition, of: uuid)

@@ -5,11 +5,11 @@ import ServiceLifecycle
 
 /// Runs the deadline scheduler until the service group shuts down; every successful reload
 /// makes it recompute all deadlines (schedules, timeouts, grace or `paused` may have changed).
-public struct DeadlineService: Service {
-    public let engine: StatusEngine
-    public let changes: AsyncStream<CatalogUpdate>
+struct DeadlineService: Service {
+    let engine: StatusEngine
+    let changes: AsyncStream<CatalogUpdate>
 
-    public func run() async throws {
+    func run() async throws {
         let engine = engine
         let changes = changes
         enum Ended { case changes, engine }
@@ -35,11 +35,11 @@ public struct DeadlineService: Service {
 
 /// Sends alerts from the outbox until the service group shuts down; what is still pending
 /// stays in the outbox for the next start.
-public struct AlertService: Service {
-    public let dispatcher: AlertDispatcher
-    public let clock: RuntimeClock
+struct AlertService: Service {
+    let dispatcher: AlertDispatcher
+    let clock: RuntimeClock
 
-    public func run() async throws {
+    func run() async throws {
         await cancelWhenGracefulShutdown {
             await dispatcher.run(now: clock.now)
         }
