@@ -13,8 +13,8 @@
 #            --strict (exit 2 if a target is missed), --markdown FILE, --duration S, --warmup S,
 #            --rounds N, --durability write|fsync (with --only pings)
 # Exit: 0 when everything ran, 1 on any failure (non-2xx answer, server not starting, ...).
-# Needs: swift, python3, wrk (Debian: apt-get install -y wrk), hyperfine (optional, for the
-# config load figures), GNU time. Data and configs go to a temp dir under $KIOTHC_BENCH_DIR
+# Needs: swift, python3, wrk and hyperfine (Debian: apt-get install -y wrk hyperfine; installed
+# when missing and run as root), GNU time. Data and configs go to a temp dir under $KIOTHC_BENCH_DIR
 # (default $TMPDIR or /tmp); it must be a real disk for fsync mode to mean anything.
 set -euo pipefail
 
@@ -32,13 +32,16 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== wrk is missing: apt-get install -y wrk" >&2
-        apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+# wrk for the ping rows; hyperfine for the config-load rows (bench.py reads its mean ± sd).
+for tool in wrk hyperfine; do
+    if ! command -v "$tool" >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "== $tool is missing: apt-get install -y $tool" >&2
+            apt-get install -y "$tool" >/dev/null || { apt-get update >/dev/null && apt-get install -y "$tool" >/dev/null; }
+        fi
+        command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed: apt-get install -y $tool (Debian/Ubuntu)" >&2; exit 1; }
     fi
-    command -v wrk >/dev/null || { echo "run.sh: wrk is needed: apt-get install -y wrk (Debian/Ubuntu)" >&2; exit 1; }
-fi
+done
 command -v python3 >/dev/null || { echo "run.sh: python3 is needed" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "run.sh: GNU time is needed (apt-get install -y time)" >&2; exit 1; }
 
