@@ -2,11 +2,11 @@ import CheckCatalog
 import Foundation
 import Logging
 
-/// Sends what the outbox holds: due alerts go out (several at once), each attempt is recorded,
-/// failures are retried with the outbox's backoff. Woken when alerts are queued; otherwise it
-/// sleeps until the next retry is due.
+/// Sends what the alert queue holds (the file store's outbox): due alerts go out (several at
+/// once), each attempt is recorded, failures are retried with the queue's backoff. Woken when
+/// alerts are queued; otherwise it sleeps until the next retry is due.
 public final class AlertDispatcher: Sendable {
-    public let outbox: Outbox
+    let queue: any AlertQueue
     let courier: Courier
     /// The channel as configured now (nil when it was removed), so a reload's new URL is used.
     let channel: @Sendable (_ project: String, _ name: String) -> Channel?
@@ -17,10 +17,10 @@ public final class AlertDispatcher: Sendable {
     static let concurrency = 8
 
     public init(
-        outbox: Outbox, courier: Courier, channel: @escaping @Sendable (String, String) -> Channel?, logger: Logger,
+        queue: any AlertQueue, courier: Courier, channel: @escaping @Sendable (String, String) -> Channel?, logger: Logger,
         deliver: (@Sendable (Alert, Channel, Int64) async -> Attempt)? = nil
     ) {
-        self.outbox = outbox
+        self.queue = queue
         self.courier = courier
         self.channel = channel
         self.logger = logger
@@ -31,7 +31,7 @@ public final class AlertDispatcher: Sendable {
     /// due. Tests call this directly instead of `run`.
     @discardableResult
     public func tick(at now: Int64) async -> Int64? {
-        let due = await outbox.takeDue(at: now)
+        let due = await queue.claimDue(at: now)
         if !due.isEmpty {
             await withTaskGroup(of: Void.self) { group in
                 var running = 0
@@ -45,7 +45,7 @@ public final class AlertDispatcher: Sendable {
                 }
             }
         }
-        return await outbox.nextDue()
+        return await queue.nextDue()
     }
 
     private func attempt(_ alert: Alert, at now: Int64) async {
@@ -62,7 +62,7 @@ public final class AlertDispatcher: Sendable {
         if let code = attempt.statusCode { metadata["status_code"] = "\(code)" }
         if let code = attempt.exitStatus { metadata["exit_status"] = "\(code)" }
         do {
-            switch try await outbox.record(attempt, for: alert.id) {
+            switch try await queue.complete(alert.id, with: attempt) {
             case .delivered:
                 logger.info("alert delivered", metadata: metadata)
             case .retry(let next):
@@ -74,7 +74,7 @@ public final class AlertDispatcher: Sendable {
         } catch {
             // Not recorded: the alert stays in flight-free pending state in memory and will be
             // tried again; on a restart, the file says it is still pending.
-            await outbox.release(alert.id)
+            await queue.release(alert.id)
             logger.error("cannot record an alert attempt in the outbox: \(error)", metadata: metadata)
         }
     }

@@ -41,7 +41,15 @@ extension PingStore {
         guard claimed else { return 0 }
         defer { _ = shared.withLock { $0.compacting.remove(CompactionTarget(check: check, log: log)) } }
 
-        let path = data.file(of: log, check)
+        let directory = log == .pings ? data.pings : data.flips
+        return try rewrite(data.file(of: log, check), through: "\(directory)/.\(DataDirectory.name(check)).jsonl.compact", dropping: dropping)
+    }
+
+    /// Rewrites the file at `path` without its first `dropping(lines)` whole lines: written to
+    /// `temp` and synced on this thread while appends go on, then swapped in by the writer,
+    /// which first copies what was appended meanwhile (compactions and the trim of the queued
+    /// alerts). Returns the lines dropped.
+    func rewrite(_ path: String, through temp: String, dropping: ([ArraySlice<UInt8>]) -> Int) throws -> Int {
         // Read before the file: a rotation after this point is seen by the swap.
         let segment = shared.withLock { $0.journalSegment }
         guard let file = try RawFile.openIfExists(path, O_RDONLY) else { return 0 }
@@ -58,8 +66,6 @@ extension PingStore {
         guard dropped > 0 else { return 0 }
         let keepFrom = lines[dropped].startIndex
 
-        let directory = log == .pings ? data.pings : data.flips
-        let temp = "\(directory)/.\(DataDirectory.name(check)).jsonl.compact"
         do {
             let out = try RawFile.open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
             defer { out.close() }

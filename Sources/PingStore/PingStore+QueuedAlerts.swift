@@ -56,38 +56,12 @@ extension PingStore {
         guard claimed else { return 0 }
         defer { shared.withLock { $0.trimmingQueuedAlerts = false } }
 
-        let path = data.queuedAlerts
-        // Read before the file: a rotation after this point is seen by the swap.
-        let segment = shared.withLock { $0.journalSegment }
-        guard let file = try RawFile.openIfExists(path, O_RDONLY) else { return 0 }
-        let bytes: [UInt8]
-        do {
-            defer { file.close() }
-            bytes = try file.read(at: 0, count: try file.size())
+        return try rewrite(data.queuedAlerts, through: "\(data.alerts)/.queued.jsonl.compact") { lines in
+            var dropped = 0
+            for (index, line) in lines.dropLast().enumerated() {
+                if let number = QueuedAlertLine.number(line), number <= n { dropped = index + 1 }
+            }
+            return dropped
         }
-        // Only whole lines: the writer may be halfway through an append.
-        guard let lastNewline = bytes.lastIndex(of: 0x0A) else { return 0 }
-        let complete = lastNewline + 1
-        let lines = bytes[..<lastNewline].split(separator: 0x0A, omittingEmptySubsequences: false)
-        var dropped = 0
-        for (index, line) in lines.dropLast().enumerated() {
-            if let number = QueuedAlertLine.number(line), number <= n { dropped = index + 1 }
-        }
-        guard dropped > 0 else { return 0 }
-        let keepFrom = lines[dropped].startIndex
-
-        let temp = "\(data.alerts)/.queued.jsonl.compact"
-        do {
-            let out = try RawFile.open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-            defer { out.close() }
-            try bytes[keepFrom..<complete].withUnsafeBytes { try out.write($0) }
-            try out.syncData()
-        } catch {
-            try? FileSystem.remove(temp)
-            throw error
-        }
-        _ = try control(.swapCompacted(path: path, temp: temp, readUpTo: complete, segment: segment))
-        shared.withLock { $0.statistics.compactions += 1 }
-        return dropped
     }
 }

@@ -108,7 +108,7 @@ public final class Runtime: Sendable {
                 lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: fingerprint.hash, attemptedHash: fingerprint.hash,
                 diagnostics: checked.diagnostics, failure: nil)
             let dispatcher = AlertDispatcher(
-                outbox: store.outbox, courier: Courier(environment: environment),
+                queue: store.alerts, courier: Courier(environment: environment),
                 channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
             return Runtime(
                 options: options, clock: clock, catalog: current, states: states, store: store, dispatcher: dispatcher, urls: urls,
@@ -157,7 +157,7 @@ public final class Runtime: Sendable {
     public var services: [any Service] {
         var services: [any Service] = [
             StoreService(store: store),
-            AlertService(dispatcher: dispatcher, clock: clock),
+            AlertService(dispatcher: dispatcher, outbox: files.outbox, clock: clock),
             QueuedAlertTrimming(store: files, logger: logger),
             DeadlineService(engine: engine, changes: catalogChanges.subscribe()),
             Reloader(

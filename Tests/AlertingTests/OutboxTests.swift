@@ -30,7 +30,7 @@ final class ScriptedDelivery: Sendable {
 
 func dispatcher(_ outbox: Outbox, _ delivery: ScriptedDelivery, channel: Channel? = webhook("http://127.0.0.1:1/")) -> AlertDispatcher {
     AlertDispatcher(
-        outbox: outbox, courier: Courier(environment: [:]), channel: { _, _ in channel }, logger: Logger(label: "test"),
+        queue: outbox, courier: Courier(environment: [:]), channel: { _, _ in channel }, logger: Logger(label: "test"),
         deliver: { await delivery.deliver($0, $1, $2) })
 }
 

@@ -63,7 +63,7 @@ final class EngineFixture: Sendable {
         catalog = CurrentCatalog(ServingCatalog(catalog: result.catalog, uuids: ids, pingKeys: ["default": "k"]))
         states = CheckStates(try store.loadStates())
         let dispatcher = AlertDispatcher(
-            outbox: outbox, courier: Courier(environment: [:]), channel: { _, _ in nil }, logger: Logger(label: "test"))
+            queue: outbox, courier: Courier(environment: [:]), channel: { _, _ in nil }, logger: Logger(label: "test"))
         let clock = clock
         engine = StatusEngine(
             states: states, catalog: catalog, store: files, dispatcher: dispatcher, logger: Logger(label: "test"), clock: { clock.now })

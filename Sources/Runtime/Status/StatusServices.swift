@@ -37,13 +37,14 @@ struct DeadlineService: Service {
 /// stays in the outbox for the next start.
 struct AlertService: Service {
     let dispatcher: AlertDispatcher
+    let outbox: Outbox
     let clock: RuntimeClock
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await dispatcher.run(now: clock.now)
         }
-        try? await dispatcher.outbox.close()
+        try? await outbox.close()
     }
 }
 
