@@ -47,9 +47,6 @@ public final class FaultInjector: Sendable {
         if wake { opened.signal() }
     }
 
-    /// Appenders do not write their own pings while the writer is held (see `PingStore.append`).
-    var writerHeld: Bool { gate.withLock { $0.held } }
-
     func waitIfHeld() {
         let wait = gate.withLock { state -> Bool in
             if state.held { state.writerWaiting = true }

@@ -143,12 +143,8 @@ public final class PingStore: Sendable {
     /// Store `ping` (and the flip it caused) for `check`; returns once it is durable as the
     /// durability mode promises. Throws a `StoreError` (disk full, I/O error, closed store):
     /// then nothing of this call is acknowledged, and later appends are unaffected.
-    /// `queued` is called once the append's place is fixed, in front of any later one: in the
-    /// writer's queue, or taken by the caller writing it itself.
-    public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil, queued: @Sendable () -> Void = {}) async throws {
-        let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip)
-        if let written = commitOnCallerThread(entry, queued: queued) { return try written.get() }
-        _ = try await enqueue(entry, queued: queued)
+    public func append(_ ping: Ping, to check: UUID, flip: Flip? = nil) async throws {
+        _ = try await enqueue(AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip))
     }
 
     /// `append` for a caller that must not suspend or touch the disk (an event loop): the
@@ -159,36 +155,10 @@ public final class PingStore: Sendable {
     /// event loop writing its own pings contended for the writer lock (get-1000 in write mode:
     /// 44–45 against 52–62 µs of CPU per ping, BENCHMARKS.md).
     public func append(
-        _ ping: Ping, to check: UUID, flip: Flip? = nil, queued: @Sendable () -> Void = {},
-        completion: @escaping @Sendable ((any Error)?) -> Void
+        _ ping: Ping, to check: UUID, flip: Flip? = nil, completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
         let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip)
-        enqueue(entry, waiter: .callback(completion), queued: queued)
-    }
-
-    /// In `write` durability, when no one is writing, the appender writes its own entry (after
-    /// anything queued before it) on its own thread: write(2) into the page cache takes
-    /// microseconds, less than handing the entry to the writer thread and being resumed by it
-    /// (context switches per ping 0.6 -> 0.33 with 1,000 checks, perf stat).
-    /// nil: someone else is writing, a control job is queued, the store is closing, or the
-    /// durability is `fsync` (whose fdatasync must not block a request thread) — then the
-    /// entry goes through the queue as always, and `queued` has not been called.
-    private func commitOnCallerThread(_ entry: AppendEntry, queued: @Sendable () -> Void) -> Result<Void, any Error>? {
-        guard options.durability == .write, options.faults?.writerHeld != true else { return nil }
-        let outcome = writer.withLockIfAvailable { writer -> Result<Void, any Error>? in
-            guard writer != nil else { return nil }
-            let jobs = queue.withLock { queue -> [WriterJob]? in
-                guard !queue.closing, !queue.jobs.contains(where: \.isControl) else { return nil }
-                defer { queue.jobs.removeAll(keepingCapacity: true) }
-                return queue.jobs
-            }
-            guard let jobs else { return nil }
-            // Anything appended from now on queues behind this lock, so after this entry.
-            queued()
-            if let error = writer?.process(jobs, caller: entry) { return .failure(error) }
-            return .success(())
-        }
-        return outcome ?? nil
+        enqueue(entry, waiter: .callback(completion))
     }
 
     /// Store a flip that no ping caused (timeout, pause, resume).
@@ -220,7 +190,7 @@ public final class PingStore: Sendable {
     ) {
         if let problem = problem(alerts) { return completion(.failure(problem)) }
         let entry = AppendEntry(check: check, pingLine: PingLine.encode(ping), flip: flip, alerts: alerts)
-        enqueue(entry, waiter: .numbered(completion), queued: {})
+        enqueue(entry, waiter: .numbered(completion))
     }
 
     /// The async form of the `append` above: returns the number of the last alert (0 when
@@ -248,14 +218,14 @@ public final class PingStore: Sendable {
         return nil
     }
 
-    private func enqueue(_ entry: AppendEntry, queued: @Sendable () -> Void = {}) async throws -> Int {
+    private func enqueue(_ entry: AppendEntry) async throws -> Int {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
-            enqueue(entry, waiter: .task(continuation), queued: queued)
+            enqueue(entry, waiter: .task(continuation))
         }
     }
 
     /// Queues the entry for the writer thread, which ends `waiter` after the batch.
-    private func enqueue(_ entry: AppendEntry, waiter: AppendWaiter, queued: @Sendable () -> Void) {
+    private func enqueue(_ entry: AppendEntry, waiter: AppendWaiter) {
         let outcome = queue.withLock { queue -> (accepted: Bool, wake: Bool) in
             guard !queue.closing else { return (false, false) }
             queue.jobs.append(.append(entry, waiter))
@@ -263,10 +233,8 @@ public final class PingStore: Sendable {
             queue.writerSleeping = false
             return (true, wake)
         }
-        queued()
         if !outcome.accepted {
-            var ignored: (any Error)?
-            StoreWriter.finish(waiter, StoreError(.closed, operation: "append", path: data.path), caller: &ignored)
+            StoreWriter.finish(waiter, StoreError(.closed, operation: "append", path: data.path))
         } else if outcome.wake {
             wake.signal()
         }

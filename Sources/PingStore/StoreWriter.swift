@@ -6,21 +6,18 @@ import Darwin
 import Foundation
 import Monitoring
 
-/// Who waits for an append: a task suspended until the writer resumes it, a callback the
-/// writer calls (an event loop answering the ping), or (in `write` durability) the caller
-/// itself, committing its own append on its own thread. A task and a `numbered` callback get
-/// the number of the entry's last queued alert (0 without alerts).
+/// Who waits for an append: a task suspended until the writer resumes it, or a callback the
+/// writer calls (an event loop answering the ping). A task and a `numbered` callback get the
+/// number of the entry's last queued alert (0 without alerts).
 enum AppendWaiter: Sendable {
     case task(CheckedContinuation<Int, any Error>)
     case callback(@Sendable ((any Error)?) -> Void)
     case numbered(@Sendable (Result<Int, any Error>) -> Void)
-    case caller
 }
 
 /// The writer's state: open files, the current journal segment, flip numbers. It lives in
-/// `PingStore.writer`; holding that lock is the writer role. The writer thread takes it to
-/// write each batch; an appender in `write` durability only ever tries it
-/// (`withLockIfAvailable`), so no request thread waits for another's I/O.
+/// `PingStore.writer`; holding that lock is the writer role, which only the writer thread takes
+/// (to write each batch): no request thread does I/O or waits for another's.
 struct StoreWriter {
     /// A per-check file open for appending.
     struct OpenLog {
@@ -88,7 +85,7 @@ struct StoreWriter {
                     return nil
                 }
                 if jobs.isEmpty { return true }
-                _ = writer?.process(jobs)
+                writer?.process(jobs)
                 return false
             }
             guard let sleep else { return }
@@ -97,17 +94,15 @@ struct StoreWriter {
     }
 
     /// Appends are batched up to the next control job, which sees everything queued before it.
-    /// `caller`: the appender's own entry, written last; returns its error, if any.
-    mutating func process(_ jobs: [WriterJob], caller: AppendEntry? = nil) -> (any Error)? {
+    mutating func process(_ jobs: [WriterJob]) {
         var batch: [(AppendEntry, AppendWaiter)] = []
-        var callerError: (any Error)?
         for job in jobs {
             switch job {
             case .append(let entry, let waiter):
                 batch.append((entry, waiter))
             case .control(let control, let reply):
                 if !batch.isEmpty {
-                    _ = commit(batch)
+                    commit(batch)
                     batch.removeAll()
                 }
                 do {
@@ -119,20 +114,17 @@ struct StoreWriter {
                 }
             }
         }
-        if let caller { batch.append((caller, .caller)) }
-        if !batch.isEmpty { callerError = commit(batch) }
-        return callerError
+        if !batch.isEmpty { commit(batch) }
     }
 
     // MARK: Group commit
 
-    /// Writes a batch and resumes its waiting tasks; returns the `.caller` entry's error.
-    private mutating func commit(_ queued: [(AppendEntry, AppendWaiter)]) -> (any Error)? {
+    /// Writes a batch and resumes its waiting tasks.
+    private mutating func commit(_ queued: [(AppendEntry, AppendWaiter)]) {
         let data = store.data
         let fsyncMode = store.options.durability == .fsync
-        var callerError: (any Error)?
-        let batch = admit(queued, callerError: &callerError)
-        guard !batch.isEmpty else { return callerError }
+        let batch = admit(queued)
+        guard !batch.isEmpty else { return }
         var journalBytes: [UInt8] = []
         var order: [String] = []
         var perFile: [String: [UInt8]] = [:]
@@ -204,8 +196,8 @@ struct StoreWriter {
             let failure = error as? StoreError
                 ?? StoreError(.invalid, operation: "append", path: data.path, detail: "\(error)")
             store.shared.withLock { $0.statistics.failedBatches += 1 }
-            for (_, waiter) in batch { Self.finish(waiter, failure, caller: &callerError) }
-            return callerError
+            for (_, waiter) in batch { Self.finish(waiter, failure) }
+            return
         }
 
         for (check, n) in newFlipNumbers { flipNumbers[check] = n }
@@ -232,11 +224,10 @@ struct StoreWriter {
         var through = lastAlert - alerts
         for (entry, waiter) in batch {
             through += entry.alerts.count
-            Self.finish(waiter, nil, through: entry.alerts.isEmpty ? 0 : through, caller: &callerError)
+            Self.finish(waiter, nil, through: entry.alerts.isEmpty ? 0 : through)
         }
         if journalFull { store.maintenanceWake.signal() }
         if fsyncMode { prepareJournal() }
-        return callerError
     }
 
     /// Zero-fills the journal segment ahead of the batches, `journalChunk` at a time, after a
@@ -264,23 +255,20 @@ struct StoreWriter {
     private static let zeros = [UInt8](repeating: 0, count: journalChunk)
 
     /// `through`: the number of the entry's last queued alert, 0 without alerts.
-    static func finish(_ waiter: AppendWaiter, _ error: (any Error)?, through: Int = 0, caller: inout (any Error)?) {
+    static func finish(_ waiter: AppendWaiter, _ error: (any Error)?, through: Int = 0) {
         switch (waiter, error) {
         case (.task(let continuation), nil): continuation.resume(returning: through)
         case (.task(let continuation), let error?): continuation.resume(throwing: error)
         case (.callback(let done), let error): done(error)
         case (.numbered(let done), nil): done(.success(through))
         case (.numbered(let done), let error?): done(.failure(error))
-        case (.caller, let error): caller = error
         }
     }
 
     /// Open every file the batch needs and learn flip numbers first: an entry whose own file
     /// is unusable (damaged flips file, permissions) fails alone instead of failing every
     /// check's pings in every batch it lands in.
-    private mutating func admit(
-        _ queued: [(AppendEntry, AppendWaiter)], callerError: inout (any Error)?
-    ) -> [(AppendEntry, AppendWaiter)] {
+    private mutating func admit(_ queued: [(AppendEntry, AppendWaiter)]) -> [(AppendEntry, AppendWaiter)] {
         var admitted: [(AppendEntry, AppendWaiter)] = []
         admitted.reserveCapacity(queued.count)
         var failed = 0
@@ -298,7 +286,7 @@ struct StoreWriter {
                 admitted.append((entry, waiter))
             } catch {
                 failed += 1
-                Self.finish(waiter, error, caller: &callerError)
+                Self.finish(waiter, error)
             }
         }
         if failed > 0 { store.shared.withLock { $0.statistics.failedBatches += 1 } }
