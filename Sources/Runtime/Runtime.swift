@@ -176,13 +176,6 @@ public final class Runtime: Sendable {
 
     /// Whether pings can be taken: configuration loaded and store open (`/-/ready`).
     public var isReady: Bool { store.isOpen && catalog.snapshot !== ServingCatalog.empty }
-
-    /// One round of deadlines at the clock's time now: checks whose deadline passed go down
-    /// (with their alerts). For tests on a manual clock; the deadline service does it by itself.
-    @discardableResult
-    func checkDeadlines() async -> Int64? {
-        await engine.tick(at: clock.now())
-    }
 }
 
 /// Why `serve` could not start, for a person: what is wrong and, when the config is invalid,

@@ -81,23 +81,3 @@ public final class CheckStates: Sendable {
         locked(uuid) { $0[uuid] ?? .new }
     }
 }
-
-extension CheckStates {
-    /// Replaces a check's state with `change(state)` when that returns a new state; returns the
-    /// state before and after, so a change the store refuses can be undone.
-    public func update(_ uuid: UUID, _ change: (CheckState) -> CheckState?) -> (previous: CheckState, next: CheckState)? {
-        locked(uuid) { states in
-            let previous = states[uuid] ?? .new
-            guard let next = change(previous) else { return nil }
-            states[uuid] = next
-            return (previous, next)
-        }
-    }
-
-    /// Puts `previous` back when the state is still `next`.
-    func restore(_ previous: CheckState, ifStill next: CheckState, of uuid: UUID) {
-        locked(uuid) { states in
-            if states[uuid] == next { states[uuid] = previous }
-        }
-    }
-}
