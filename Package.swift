@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // Already in the graph through swift-nio-extras and swift-certificates; for SHA-1.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The PostgreSQL store of several instances (SPEC §11).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libyaml, through pkg-config; Debian: apt-get install libyaml-dev
@@ -57,6 +59,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The store of several instances on one PostgreSQL (SPEC §11): schema and migrations,
+        // pings, flips and check state decided under row locks with group commit, identity,
+        // the alert queue claimed with SKIP LOCKED, state changes between instances (NOTIFY).
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Alerting",
+                "Monitoring",
+                "PingStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         // What runs behind the HTTP surface, without HTTP: the serving catalog and its reloads,
         // check states, the ping recorder, deadlines, pause, alert delivery's wiring, and the
         // reports `kiothc status` and `pings` print.
@@ -68,6 +86,7 @@ let package = Package(
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",
+                "PostgresStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

@@ -84,7 +84,7 @@ public final class AlertDispatcher: Sendable {
         while !Task.isCancelled {
             let current = now()
             let next = await tick(at: current)
-            let wait = next.map { max(0, $0 - current) } ?? 3_600_000_000
+            let wait = min(next.map { max(0, $0 - current) } ?? 3_600_000_000, queue.pollInterval ?? .max)
             if wait == 0 { continue }
             await wakeup.wait(upTo: .microseconds(wait))
         }

@@ -14,6 +14,13 @@ public protocol AlertQueue: Sendable {
     func release(_ id: UUID) async
     /// The earliest time an unclaimed alert is due; nil when nothing is pending.
     func nextDue() async -> Int64?
+    /// How often delivery looks without being woken: a queue other processes add to (a shared
+    /// database) is polled; nil for one only this process fills.
+    var pollInterval: Int64? { get }
+}
+
+extension AlertQueue {
+    public var pollInterval: Int64? { nil }
 }
 
 extension Outbox: AlertQueue {

@@ -176,3 +176,43 @@ public struct CheckState: Sendable, Hashable {
         return max(0, now - start.start)  // a clock stepped back yields 0, not a negative run
     }
 }
+
+extension CheckState {
+    /// The state after a ping someone else already applied and numbered (a store that keeps
+    /// the state itself records what it is given this way): counters, the last ping, the run,
+    /// and the status of `flip` when one came with it. Replays what `applying` decided; it
+    /// decides nothing.
+    public func recording(_ ping: Ping, flip: Flip?) -> CheckState {
+        var next = self
+        next.nPings = max(next.nPings, ping.n)
+        next.lastReceived = ping.time
+        next.lastReceivedKind = ping.kind
+        switch ping.kind {
+        case .start:
+            next.run = OpenRun(start: ping.time, rid: ping.rid)
+            next.rememberStart(OpenRun(start: ping.time, rid: ping.rid))
+        case .log, .ign:
+            break
+        case .success, .fail:
+            _ = next.takeStart(rid: ping.rid, now: ping.time)
+            next.lastPing = ping.time
+            next.lastDuration = ping.duration
+            if let run = next.run, run.rid == ping.rid || ping.kind == .fail || ping.rid == nil { next.run = nil }
+        }
+        if let flip { next = next.recording(flip) }
+        return next
+    }
+
+    /// The state after a flip someone else decided: its new status (a pause or resume also
+    /// clears the run, as `pausing` and `resuming` do).
+    public func recording(_ flip: Flip) -> CheckState {
+        var next = self
+        next.status = flip.new
+        if flip.reason == .pause || flip.reason == .resume {
+            next.run = nil
+            next.recentStarts = []
+        }
+        if flip.reason == .resume { next.lastPing = nil }
+        return next
+    }
+}

@@ -42,6 +42,11 @@ public struct AppliedCatalog: Sendable, Equatable {
     public static func load(from data: DataDirectory) throws -> AppliedCatalog? {
         let path = path(in: data)
         guard let bytes = try FileSystem.readAll(path) else { return nil }
+        return try decode(bytes, source: path)
+    }
+
+    /// The snapshot `encoded()` wrote; `source` names where it was read, for errors.
+    public static func decode(_ bytes: [UInt8], source path: String) throws -> AppliedCatalog {
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))
@@ -67,6 +72,11 @@ public struct AppliedCatalog: Sendable, Equatable {
     /// 10,000 checks and left ~30 MB of freed heap behind (heaptrack), most of an idle
     /// server's memory.
     public func save(to data: DataDirectory) throws {
+        try FileSystem.writeAtomically(encoded(), to: Self.path(in: data))
+    }
+
+    /// `catalog.json`'s bytes.
+    public func encoded() -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + checks.count * 400)
         bytes.append(contentsOf: "{\n  \"applied_us\" : \(appliedAt),\n  \"checks\" : [".utf8)
@@ -82,7 +92,7 @@ public struct AppliedCatalog: Sendable, Equatable {
             bytes.append(contentsOf: object.object())
         }
         bytes.append(contentsOf: (checks.isEmpty ? "],\n  \"v\" : 1\n}\n" : "\n  ],\n  \"v\" : 1\n}\n").utf8)
-        try FileSystem.writeAtomically(bytes, to: Self.path(in: data))
+        return bytes
     }
 
     private struct Document: Decodable {

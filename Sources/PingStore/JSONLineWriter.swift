@@ -3,38 +3,62 @@ import Monitoring
 
 /// Builds one flat JSON object as bytes, fields in the order written. Hand-rolled because the
 /// hot path writes one per ping and Foundation's encoder costs microseconds we do not have.
-struct JSONLineWriter {
+public struct JSONLineWriter {
     private(set) var bytes: [UInt8] = []
     private var first = true
 
-    init(capacity: Int = 256) {
+    public init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
         bytes.append(UInt8(ascii: "{"))
     }
 
-    mutating func field(_ name: StaticString, _ value: Int64) {
+    public mutating func field(_ name: StaticString, _ value: Int64) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func field(_ name: StaticString, _ value: Int) {
+    public mutating func field(_ name: StaticString, _ value: Int) {
         field(name, Int64(value))
     }
 
-    mutating func field(_ name: StaticString, _ value: String) {
+    public mutating func field(_ name: StaticString, _ value: String) {
         key(name)
         appendString(value)
     }
 
-    mutating func field(_ name: StaticString, _ value: UUID) {
+    public mutating func field(_ name: StaticString, _ value: UUID) {
         key(name)
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: value.lowercasedText.utf8)
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// `null` when the value is absent (the PostgreSQL store's records).
+    public mutating func field(_ name: StaticString, _ value: Int64?) {
+        if let value { field(name, value) } else { null(name) }
+    }
+
+    public mutating func field(_ name: StaticString, _ value: String?) {
+        if let value { field(name, value) } else { null(name) }
+    }
+
+    public mutating func field(_ name: StaticString, _ value: UUID?) {
+        if let value { field(name, value) } else { null(name) }
+    }
+
+    public mutating func null(_ name: StaticString) {
+        key(name)
+        bytes.append(contentsOf: "null".utf8)
+    }
+
+    /// A nested JSON value written as is.
+    public mutating func field(_ name: StaticString, json: [UInt8]) {
+        key(name)
+        bytes.append(contentsOf: json)
+    }
+
     /// A nested object of strings, keys sorted (as `catalog.json` holds check settings).
-    mutating func field(_ name: StaticString, strings: [String: String]) {
+    public mutating func field(_ name: StaticString, strings: [String: String]) {
         key(name)
         bytes.append(UInt8(ascii: "{"))
         for (index, (key, value)) in strings.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -47,13 +71,13 @@ struct JSONLineWriter {
     }
 
     /// The object so far, closed, without a newline (an element of a larger document).
-    mutating func object() -> [UInt8] {
+    public mutating func object() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))
         return bytes
     }
 
     /// The finished line, with its newline.
-    mutating func line() -> [UInt8] {
+    public mutating func line() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))
         bytes.append(UInt8(ascii: "\n"))
         return bytes

@@ -46,6 +46,11 @@ public struct PingKeys: Sendable, Equatable {
         return key
     }
 
+    /// Takes a key generated elsewhere (by another instance on a shared store) over this one's.
+    public mutating func adopt(_ key: String, for project: String) {
+        keys[project] = key
+    }
+
     static func generate<G: RandomNumberGenerator>(using generator: inout G) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(length)

@@ -12,6 +12,12 @@ public struct Registry: Sendable, Equatable {
         public var identity: CheckIdentity
         /// Microseconds since the Unix epoch.
         public var time: Int64
+
+        public init(uuid: UUID, identity: CheckIdentity, time: Int64) {
+            self.uuid = uuid
+            self.identity = identity
+            self.time = time
+        }
     }
 
     public private(set) var checks: [CheckIdentity: UUID]
@@ -92,6 +98,12 @@ public struct Registry: Sendable, Equatable {
             self = next
         }
         return result
+    }
+
+    /// Takes UUIDs assigned elsewhere (by another instance on a shared store) over those this
+    /// registry proposed: the first assignment wins everywhere.
+    public mutating func adopt(_ uuids: [CheckIdentity: UUID]) {
+        for (identity, uuid) in uuids { checks[identity] = uuid }
     }
 
     /// Forget `identity` (its check was removed from config): its UUID joins the retired list

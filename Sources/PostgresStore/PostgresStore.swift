@@ -1,0 +1,185 @@
+import Alerting
+import Foundation
+import Logging
+import Monitoring
+import PingStore
+import PostgresNIO
+import Synchronization
+
+/// The store of several instances on one PostgreSQL (SPEC §11). Every instance loads the same
+/// `checks.d/`; identity (the UUID of each project/key, generated ping keys), pings, flips, the
+/// check states (pause included) and the alert queue live in the database.
+///
+/// State transitions are decided in the database's transaction, with the check's row locked,
+/// from the state stored there (`update`): two instances receiving pings for one check never
+/// lose a flip, ping numbers stay gapless, and a deadline's flip happens once however many
+/// instances watch it. Concurrent updates share transactions (group commit, `UpdateBatcher`).
+/// Each instance keeps the states in memory as a cache, refreshed from its own commits and,
+/// through NOTIFY, from the other instances' (`changes`).
+public final class PostgresStore: Sendable {
+    public let location: PostgresLocation
+    let client: PostgresClient
+    private let running: Task<Void, Never>
+    let logger: Logger
+    /// Pings kept per check (`--keep-pings`).
+    let keepPings: Int
+    /// This instance's name in notifications, so it skips its own.
+    let instance: String
+    private let closed = Atomic<Bool>(false)
+    let batcher: UpdateBatcher
+    public let alertQueue: PostgresAlertQueue
+    /// The schema versions the open went from and to (0: a new database).
+    public let migration: (from: Int, to: Int)
+
+    /// Connections per instance: batches in flight, reads, delivery.
+    static let maximumConnections = 12
+    /// How long the start waits for the database before it gives up.
+    static let startTimeout: Duration = .seconds(15)
+
+    private init(
+        location: PostgresLocation, client: PostgresClient, running: Task<Void, Never>, keepPings: Int, policy: RetryPolicy,
+        migration: (Int, Int), logger: Logger
+    ) {
+        self.location = location
+        self.client = client
+        self.running = running
+        self.keepPings = keepPings
+        self.migration = migration
+        self.logger = logger
+        instance = UUID().lowercasedText
+        batcher = UpdateBatcher(client: client, logger: logger, keepPings: keepPings, instance: instance)
+        alertQueue = PostgresAlertQueue(client: client, policy: policy, logger: logger)
+    }
+
+    /// Connects, and creates or migrates the schema (under an advisory lock: instances
+    /// starting together take turns).
+    public static func open(_ location: PostgresLocation, keepPings: Int, policy: RetryPolicy = .standard, logger: Logger) async throws
+        -> PostgresStore
+    {
+        let configuration: PostgresClient.Configuration
+        do {
+            configuration = try location.clientConfiguration(maximumConnections: maximumConnections)
+        } catch {
+            throw DatabaseError(operation: "connect to \(location)", message: "the TLS settings cannot be used: \(error)")
+        }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let running = Task { await client.run() }
+        do {
+            let migration = try await within(startTimeout, "connect to \(location) and prepare its schema") {
+                try await client.withConnection { try await Schema.migrate($0, logger: logger) }
+            }
+            let store = PostgresStore(
+                location: location, client: client, running: running, keepPings: keepPings, policy: policy, migration: migration, logger: logger)
+            return store
+        } catch {
+            running.cancel()
+            throw DatabaseError("connect to \(location) and prepare its schema", error)
+        }
+    }
+
+    public var isOpen: Bool { !closed.load(ordering: .acquiring) }
+
+    /// Stops taking updates, waits (bounded) for the transactions in flight, and closes the
+    /// connections.
+    public func closeConnections() async {
+        guard closed.exchange(true, ordering: .acquiringAndReleasing) == false else { return }
+        await batcher.drain(upTo: .seconds(10))
+        running.cancel()
+    }
+
+    // MARK: transitions
+
+    /// Decides and stores one transition in a transaction shared with the others waiting
+    /// (group commit); `completion` runs once it committed, or with the error (nothing of it
+    /// stored). Never suspends.
+    public func update(_ update: CheckUpdate, completion: @escaping @Sendable (Result<CheckUpdate.Outcome, any Error>) -> Void) {
+        guard isOpen else {
+            return completion(.failure(DatabaseError(operation: "store an update", message: "the store is closed (the server is stopping)")))
+        }
+        batcher.submit(update, completion: completion)
+    }
+
+    // MARK: reads
+
+    public func pings(of check: UUID, limit: Int) async throws -> [Ping] {
+        try await read("read the pings of \(check.lowercasedText)") { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: PingRecords.pingColumns) FROM kiothc_pings WHERE check_uuid = \(check) ORDER BY n DESC LIMIT \(Int64(max(0, limit)))",
+                logger: logger)
+            var pings: [Ping] = []
+            for try await row in rows { pings.append(try PingRecords.ping(row)) }
+            return pings
+        }
+    }
+
+    public func ping(of check: UUID, n: Int) async throws -> Ping? {
+        try await read("read ping \(n) of \(check.lowercasedText)") { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: PingRecords.pingColumns) FROM kiothc_pings WHERE check_uuid = \(check) AND n = \(Int64(n))", logger: logger)
+            for try await row in rows { return try PingRecords.ping(row) }
+            return nil
+        }
+    }
+
+    public func flips(of check: UUID, limit: Int) async throws -> [StoredFlip] {
+        try await read("read the flips of \(check.lowercasedText)") { connection in
+            let rows = try await connection.query(
+                "SELECT n, time_us, old, new, reason FROM kiothc_flips WHERE check_uuid = \(check) ORDER BY n DESC LIMIT \(Int64(max(0, limit)))",
+                logger: logger)
+            var flips: [StoredFlip] = []
+            for try await row in rows { flips.append(try PingRecords.flip(row)) }
+            return flips
+        }
+    }
+
+    /// Every live check's state with its version (what a start and a reconnected listener
+    /// load), or only those of `checks`.
+    public func states(of checks: [UUID]? = nil) async throws -> [VersionedState] {
+        try await read("read the checks' states") { connection in
+            let rows: PostgresRowSequence
+            if let checks {
+                rows = try await connection.query(
+                    "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE uuid = ANY(\(checks))", logger: logger)
+            } else {
+                rows = try await connection.query(
+                    "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE retired_us IS NULL", logger: logger)
+            }
+            var states: [VersionedState] = []
+            for try await row in rows {
+                let state = try StateRow(row: row)
+                states.append(VersionedState(check: state.check, state: state.state, version: state.version))
+            }
+            return states
+        }
+    }
+
+    public func loadStates() async throws -> [UUID: CheckState] {
+        Dictionary(try await states().map { ($0.check, $0.state) }, uniquingKeysWith: { $1 })
+    }
+
+    /// A query on a pooled connection, its failure said for a person.
+    @discardableResult
+    func read<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { try await body($0) }
+        } catch {
+            throw DatabaseError(what, error)
+        }
+    }
+
+    /// `body`, failing with a timeout after `limit` (the pool waits for a connection forever).
+    static func within<T: Sendable>(_ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw DatabaseError(operation: what, message: "no answer within \(limit) (is the database running and reachable?)")
+            }
+            return value
+        }
+    }
+}

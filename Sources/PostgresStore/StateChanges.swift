@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import NIOPosix
+import PostgresNIO
+
+/// What the other instances change, as it happens: every transaction that changes checks
+/// sends `NOTIFY kiothc_checks '<instance> <uuid>:<version> …'` as it commits; this listens on a
+/// connection of its own and reads back the states of the checks others changed. After every
+/// (re)connect it yields every live check's state (notifications sent while it was away are
+/// lost), so a cache fed from here stays complete; versions make stale copies harmless.
+extension PostgresStore {
+    /// Delay between attempts to reconnect the listener.
+    static let relistenDelay: Duration = .seconds(1)
+
+    /// Until cancelled: batches of states others changed (the first one: every live check).
+    public func changes() -> AsyncStream<[VersionedState]> {
+        AsyncStream { continuation in
+            let task = Task {
+                var failures = 0
+                while !Task.isCancelled {
+                    do {
+                        try await listen(continuation, connected: {
+                            if failures > 0 { self.logger.notice("listening to the other instances' changes again") }
+                            failures = 0
+                        })
+                    } catch is CancellationError {
+                        break
+                    } catch {
+                        if failures == 0 {
+                            logger.warning("lost the notifications of the other instances' changes; reconnecting: \(DatabaseError("listen", error))")
+                        }
+                        failures += 1
+                    }
+                    try? await Task.sleep(for: Self.relistenDelay)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func listen(_ continuation: AsyncStream<[VersionedState]>.Continuation, connected: () -> Void) async throws {
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try location.connectionConfiguration(), id: 1, logger: logger)
+        defer { Task { try? await connection.close() } }
+        try await connection.listen(on: UpdateBatcher.channel) { notifications in
+            // Listening now: whatever changed before is read once, whole.
+            continuation.yield(try await states())
+            connected()
+            for try await notification in notifications {
+                let others = Self.changedByOthers(notification.payload, instance: instance)
+                guard !others.isEmpty else { continue }
+                continuation.yield(try await states(of: others))
+            }
+        }
+    }
+
+    /// The checks a notification names, unless this instance sent it.
+    static func changedByOthers(_ payload: String, instance: String) -> [UUID] {
+        let parts = payload.split(separator: " ")
+        guard let sender = parts.first, sender != instance else { return [] }
+        return parts.dropFirst().compactMap { item in
+            item.split(separator: ":").first.flatMap { UUID(uuidString: String($0)) }
+        }
+    }
+}
