@@ -40,10 +40,15 @@ public struct AdminToken: Sendable {
         if FileManager.default.fileExists(atPath: path) {
             return (try read(path, what: "the admin token file"), .stored)
         }
-        var generator = SystemRandomNumberGenerator()
-        let token = AdminToken(String(decoding: (0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }, as: UTF8.self))
+        let token = generated()
         try create(path, Array(token.text.utf8) + [0x0A])
         return (token, .generated)
+    }
+
+    /// A fresh random token.
+    static func generated() -> AdminToken {
+        var generator = SystemRandomNumberGenerator()
+        return AdminToken(String(decoding: (0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }, as: UTF8.self))
     }
 
     private static func read(_ path: String, what: String) throws(Failure) -> AdminToken {

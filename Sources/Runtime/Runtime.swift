@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Monitoring
 import PingStore
+import PostgresStore
 import ServiceLifecycle
 
 /// Everything `kiothc serve` runs behind its HTTP surface: the serving catalog and its
@@ -18,9 +19,9 @@ public final class Runtime: Sendable {
     public let states: CheckStates
     /// The store, as the runtime uses it.
     public let store: any CheckStore
-    /// The same store as files under the data directory: its journal statistics for
-    /// `/metrics`.
-    public let files: FileStore
+    /// The same store as files under the data directory (its journal statistics for
+    /// `/metrics`); nil with a shared store.
+    public let files: FileStore?
     public let recorder: PingRecorder
     public let pause: RuntimePause
     let dispatcher: AlertDispatcher
@@ -38,14 +39,16 @@ public final class Runtime: Sendable {
     /// The loader of every later reload, after it applied the configuration at start.
     let applier: CatalogApplier
     let logger: Logger
-    /// `serve.lock`, held while this runtime lives: one server per data directory.
-    let lock: DataDirectoryLock
+    /// `serve.lock`, held while this runtime lives: one server per data directory (none with
+    /// a shared store: several instances use it at once).
+    let lock: DataDirectoryLock?
 
-    /// Loads and validates everything, takes the data directory, opens the store and rebuilds
-    /// state. `baseURL` only shapes the ping URLs printed in logs.
+    /// Loads and validates everything, takes the data directory (or connects to the shared
+    /// store), opens the store and rebuilds state. `baseURL` only shapes the ping URLs printed
+    /// in logs.
     public static func open(
         options: RuntimeOptions, baseURL: String?, environment: [String: String], logger: Logger, clock: RuntimeClock = .system
-    ) throws(StartFailure) -> Runtime {
+    ) async throws(StartFailure) -> Runtime {
         let result: LoadResult
         let fingerprint: ConfigFingerprint
         do {
@@ -63,6 +66,10 @@ public final class Runtime: Sendable {
             logger.warning("\(diagnostic.message)", metadata: Reloader.metadata(diagnostic))
         }
         let urls = PingURLFormat(base: baseURL)
+        if case .postgres(let location) = options.store {
+            return try await openShared(
+                location, options: options, loaded: (result, checked, fingerprint), urls: urls, environment: environment, logger: logger, clock: clock)
+        }
         let data = DataDirectory(options.dataDirectory)
         // Before anything under --data is written (recovery, registry, token): a second server
         // on the same directory stops here, naming the first.
@@ -95,24 +102,9 @@ public final class Runtime: Sendable {
                     "skipped unreadable lines of the alert outbox", metadata: ["lines": "\(store.outbox.linesSkipped)", "file": "\(store.outbox.path)"])
             }
             let (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
-            let states = CheckStates(try store.loadStates())
-            let current = CurrentCatalog(ServingCatalog.empty)
-            // The start is the first reload: the same validation, change set, registry
-            // writes and swap as every later one.
-            var applier = try CatalogApplier(
-                location: data.path, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger)
-            guard case .applied = try applier.apply(result, now: now) else {
-                throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
-            }
-            let status = ReloadStatus(
-                lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: fingerprint.hash, attemptedHash: fingerprint.hash,
-                diagnostics: checked.diagnostics, failure: nil)
-            let dispatcher = AlertDispatcher(
-                queue: store.alerts, courier: Courier(environment: environment),
-                channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
-            return Runtime(
-                options: options, clock: clock, catalog: current, states: states, store: store, dispatcher: dispatcher, urls: urls,
-                applier: applier, status: status, token: (token, origin), logger: logger, lock: lock)
+            return try await start(
+                store: store, files: store, location: "the data directory '\(data.path)'", loaded: (result, checked, fingerprint), now: now,
+                options: options, urls: urls, token: (token, origin), environment: environment, logger: logger, clock: clock, lock: lock)
         } catch let error as StartFailure {
             throw error
         } catch let error as AdminToken.Failure where error.errno == nil {
@@ -122,18 +114,52 @@ public final class Runtime: Sendable {
         }
     }
 
+    typealias Loaded = (result: LoadResult, checked: LoadResult, fingerprint: ConfigFingerprint)
+
+    /// What every start does once its store is open: rebuild the states, apply the
+    /// configuration as the first reload, and put the services together.
+    static func start(
+        store: any CheckStore, files: FileStore?, location: String, loaded: Loaded, now: Int64, options: RuntimeOptions, urls: PingURLFormat,
+        token: (AdminToken, AdminToken.Origin), environment: [String: String], logger: Logger, clock: RuntimeClock, lock: DataDirectoryLock?
+    ) async throws -> Runtime {
+        let states: CheckStates
+        if let shared = store as? any SharedCheckStore {
+            states = CheckStates([:])
+            for versioned in try await shared.states(of: nil) { states.refresh(versioned.check, to: versioned.state, version: versioned.version) }
+        } else {
+            states = CheckStates(try await store.loadStates())
+        }
+        let current = CurrentCatalog(ServingCatalog.empty)
+        // The start is the first reload: the same validation, change set, registry
+        // writes and swap as every later one.
+        var applier = try await CatalogApplier(
+            location: location, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger)
+        guard case .applied = try await applier.apply(loaded.result, now: now) else {
+            throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(loaded.checked, strict: false).render(.text))
+        }
+        let status = ReloadStatus(
+            lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: loaded.fingerprint.hash, attemptedHash: loaded.fingerprint.hash,
+            diagnostics: loaded.checked.diagnostics, failure: nil)
+        let dispatcher = AlertDispatcher(
+            queue: store.alerts, courier: Courier(environment: environment),
+            channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
+        return Runtime(
+            options: options, clock: clock, catalog: current, states: states, store: store, files: files, dispatcher: dispatcher, urls: urls,
+            applier: applier, status: status, token: token, logger: logger, lock: lock)
+    }
+
     private init(
-        options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: FileStore,
+        options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: any CheckStore, files: FileStore?,
         dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus,
         token: (AdminToken, AdminToken.Origin), logger: Logger,
-        lock: DataDirectoryLock
+        lock: DataDirectoryLock?
     ) {
         self.options = options
         self.clock = clock
         self.catalog = catalog
         self.states = states
         self.store = store
-        self.files = store
+        self.files = files
         self.dispatcher = dispatcher
         self.urls = urls
         (adminToken, adminTokenOrigin) = token
@@ -157,8 +183,15 @@ public final class Runtime: Sendable {
     public var services: [any Service] {
         var services: [any Service] = [
             StoreService(store: store),
-            AlertService(dispatcher: dispatcher, outbox: files.outbox, clock: clock),
-            QueuedAlertTrimming(store: files, logger: logger),
+            AlertService(dispatcher: dispatcher, outbox: files?.outbox, clock: clock),
+        ]
+        if let files {
+            services.append(QueuedAlertTrimming(store: files, logger: logger))
+        }
+        if let shared = store as? any SharedCheckStore {
+            services.append(SharedStateService(store: shared, states: states, engine: engine))
+        }
+        services += [
             DeadlineService(engine: engine, changes: catalogChanges.subscribe()),
             Reloader(
                 queue: reloads, applier: applier, configDirectory: options.configDirectory, status: reloadStatus, feed: catalogChanges,
@@ -200,7 +233,10 @@ struct StoreService: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
-        let store = store
-        try await blocking(named: "kiothc-close") { Result { try store.close() } }.get()
+        if let files = store as? FileStore {
+            try await blocking(named: "kiothc-close") { Result { try files.close() } }.get()
+        } else {
+            try await store.close()
+        }
     }
 }

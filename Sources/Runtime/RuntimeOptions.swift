@@ -1,10 +1,14 @@
 import PingStore
+import PostgresStore
 
 /// What the runtime of `kiothc serve` is told: where the configuration and the data live, how
 /// the store writes, and how reloads are noticed. The HTTP side's options are `ServeOptions`.
 public struct RuntimeOptions: Sendable {
     public var configDirectory = "checks.d"
     public var dataDirectory = "data"
+    /// Where pings, flips, states, identity and the alert queue live (`--store`): the data
+    /// directory's files, or a PostgreSQL database several instances share (SPEC §11).
+    public var store: StoreChoice = .files
     public var durability: PingStore.Durability = .fsync
     /// Pings kept per check (`--keep-pings`).
     public var keepPings = 1_000
@@ -20,4 +24,21 @@ public struct RuntimeOptions: Sendable {
     var storeFaults: FaultInjector?
 
     public init() {}
+}
+
+/// `--store`: `file` (the data directory) or `postgres://…`.
+public enum StoreChoice: Sendable, Equatable {
+    case files
+    case postgres(PostgresLocation)
+
+    /// `file`, or a PostgreSQL URL; anything else is refused with what is accepted.
+    public init(_ text: String) throws(PostgresLocation.Invalid) {
+        if text == "file" {
+            self = .files
+        } else if PostgresLocation.isPostgres(text) {
+            self = .postgres(try PostgresLocation(text))
+        } else {
+            throw PostgresLocation.Invalid(description: "--store must be 'file' (the data directory) or a postgres:// URL, not '\(PostgresLocation.redacted(text))'")
+        }
+    }
 }

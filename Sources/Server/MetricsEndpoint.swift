@@ -17,7 +17,8 @@ struct MetricsEndpoint: Sendable {
     let catalog: CurrentCatalog
     let states: CheckStates
     let meter: PingMeter
-    let store: PingStore
+    /// The file store's journal, for its series; nil with a shared store (PostgreSQL).
+    let store: PingStore?
     let clock: @Sendable () -> Int64
 
     /// GET and HEAD; other methods are refused.
@@ -103,7 +104,7 @@ struct MetricsEndpoint: Sendable {
         out += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
         out += "\(name)_sum \(Self.number(Double(snapshot.sumMicroseconds) / 1_000_000))\n"
         out += "\(name)_count \(snapshot.count)\n"
-        let statistics = store.statistics
+        guard let statistics = store?.statistics else { return out }
         func counter(_ name: String, _ help: String, _ value: Int) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
         }

@@ -23,11 +23,11 @@ public final class PingServer: Sendable {
     let tls: TLSConfiguration?
 
     /// Loads and validates everything, opens the store and rebuilds state; binds nothing yet.
-    public static func open(options: ServeOptions, environment: [String: String], logger: Logger) throws(ServeError) -> PingServer {
+    public static func open(options: ServeOptions, environment: [String: String], logger: Logger) async throws(ServeError) -> PingServer {
         let tls = try Self.tlsConfiguration(options)
         let runtime: Runtime
         do {
-            runtime = try Runtime.open(options: options.runtime, baseURL: options.baseURL, environment: environment, logger: logger)
+            runtime = try await Runtime.open(options: options.runtime, baseURL: options.baseURL, environment: environment, logger: logger)
         } catch {
             throw ServeError(error.message, report: error.report)
         }
@@ -79,7 +79,10 @@ public final class PingServer: Sendable {
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
-        let statistics = runtime.files.pingStore.statistics
+        guard let statistics = runtime.files?.pingStore.statistics else {
+            logger.notice("stopped: listeners closed, store closed", metadata: ["pings_stored": "\(runtime.recorder.meter.snapshot.count)"])
+            return
+        }
         var stopped: Logger.Metadata = ["pings_stored": "\(statistics.records)"]
         if statistics.journalSyncs > 0 {
             // What the disk's flushes cost the pings (BENCHMARKS.md reads it beside wrk's p99).
@@ -145,8 +148,9 @@ public final class PingServer: Sendable {
                 logger.notice("serving pings at \(url)")
                 if let announceToken, announced.first() {
                     // The only time the token is logged: at its generation.
+                    let kept = self.runtime.files == nil ? "and kept in the database" : "into \(AdminToken.fileName) in the data directory (mode 0600)"
                     logger.notice(
-                        "admin token generated into \(AdminToken.fileName) in the data directory (mode 0600); it is not logged again. Log in at \(baseURL ?? url)/login?token=\(announceToken.text)")
+                        "admin token generated \(kept); it is not logged again. Log in at \(baseURL ?? url)/login?token=\(announceToken.text)")
                 }
                 onListening(url)
             },

@@ -5,6 +5,8 @@ import Runtime
 public struct ServeOptions: Sendable {
     public var configDirectory = "checks.d"
     public var dataDirectory = "data"
+    /// `--store`: the data directory's files, or a PostgreSQL database (SPEC §11).
+    public var store: StoreChoice = .files
     public var listen: [ListenAddress] = ListenAddress.defaults
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -38,6 +40,7 @@ public struct ServeOptions: Sendable {
         var options = RuntimeOptions()
         options.configDirectory = configDirectory
         options.dataDirectory = dataDirectory
+        options.store = store
         options.durability = durability
         options.keepPings = keepPings
         options.reloadPoll = reloadPoll

@@ -18,7 +18,7 @@ struct ServerApplication: Sendable {
             reload: ReloadEndpoint(token: runtime.adminToken, queue: runtime.reloads, urls: runtime.urls),
             metrics: MetricsEndpoint(
                 token: runtime.adminToken, status: runtime.reloadStatus, catalog: runtime.catalog, states: runtime.states,
-                meter: runtime.recorder.meter, store: runtime.files.pingStore, clock: runtime.clock.now),
+                meter: runtime.recorder.meter, store: runtime.files?.pingStore, clock: runtime.clock.now),
             api: api, dashboard: dashboard, ready: { [runtime] in runtime.isReady })
     }
 }

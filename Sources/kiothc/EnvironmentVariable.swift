@@ -4,6 +4,7 @@
 enum EnvironmentVariable: String, CaseIterable, Sendable {
     case config = "KIOTHC_CONFIG"
     case data = "KIOTHC_DATA"
+    case store = "KIOTHC_STORE"
     case baseURL = "KIOTHC_BASE_URL"
     case listen = "KIOTHC_LISTEN"
     case tlsCert = "KIOTHC_TLS_CERT"
@@ -32,7 +33,8 @@ enum EnvironmentVariable: String, CaseIterable, Sendable {
     /// rejects it. A check's UUID and ping URL count, as in Healthchecks: either is enough to ping.
     var isSecret: Bool {
         switch self {
-        case .apiKey, .pingKey, .pingURL, .uuid: true
+        // A store URL may hold the database's password.
+        case .apiKey, .pingKey, .pingURL, .uuid, .store: true
         default: false
         }
     }

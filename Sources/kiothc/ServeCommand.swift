@@ -35,16 +35,26 @@ struct ServeCommand: AsyncParsableCommand {
             directory exits 1 naming the pid of the first. status, pings and plan only read \
             and work beside it.
 
+            Several instances on one PostgreSQL (--store postgres://…, docs/storage.md): every \
+            instance loads the same --config, any accepts any ping (200 once its transaction \
+            committed; 503 while the database is unreachable), every one watches deadlines and a \
+            flip happens once, claimed in the database. The schema is created or migrated at \
+            start. No data directory is used; the admin token is --admin-token-file or one \
+            generated and kept in the database. Put them behind a load balancer \
+            (examples/load-balancer/).
+
             Examples:
               kiothc serve
               kiothc serve --config /etc/kiothc/checks.d --data /var/lib/kiothc --listen 0.0.0.0:8000
               kiothc serve --listen https://[::]:8443 --tls-cert cert.pem --tls-key key.pem
+              KIOTHC_STORE='postgres://kiothc:secret@db.internal/kiothc?sslmode=verify-full' kiothc serve
             """
     )
 
     @OptionGroup var config: ConfigOption
 
     @OptionGroup var data: DataOption
+    @OptionGroup var store: StoreOption
 
     @Option(
         name: .long,
@@ -122,6 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
         var options = ServeOptions()
         options.configDirectory = try config.resolved(environment)
         options.dataDirectory = try data.resolved(environment)
+        options.store = try store.resolved(environment)
         if listen.isEmpty {
             options.listen = try environment.value(nil, Settings.listen)
         } else {
@@ -159,13 +170,13 @@ struct ServeCommand: AsyncParsableCommand {
 
         let server: PingServer
         do {
-            server = try PingServer.open(options: options, environment: environment.variables, logger: logger)
+            server = try await PingServer.open(options: options, environment: environment.variables, logger: logger)
         } catch {
             if let report = error.report { FileHandle.standardError.write(Data(report.utf8)) }
             Terminal.error(error.message)
             throw ExitCode.failure
         }
-        logger.notice("loaded \(server.checkCount) checks from \(options.configDirectory); data in \(options.dataDirectory)")
+        logger.notice("loaded \(server.checkCount) checks from \(options.configDirectory); data in \(Self.storeName(options))")
         logger.notice("settings: \(Self.summary(options, logLevel: logLevel))")
         let printed = PrintedOnce()
         do {
@@ -183,6 +194,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The settings in effect, for the start log, as flags: what the environment changed is
     /// visible. Nothing here is a secret.
+    /// Where the data is, for the start's log line (a database URL without its password).
+    static func storeName(_ options: ServeOptions) -> String {
+        switch options.store {
+        case .files: options.dataDirectory
+        case .postgres(let location): "\(location)"
+        }
+    }
+
     static func summary(_ options: ServeOptions, logLevel: LogLevelOption) -> String {
         let seconds = options.reloadPoll.map(Settings.seconds) ?? 0
         let poll = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"

@@ -12,6 +12,7 @@ enum Settings {
 
     static let config = Setting<String>(flag: "--config", variable: .config, expected: "a directory", default: serve.configDirectory)
     static let data = Setting<String>(flag: "--data", variable: .data, expected: "a directory", default: serve.dataDirectory)
+    static let store = Setting<String>(flag: "--store", variable: .store, expected: "file, or a postgres:// URL", default: "file")
     static let baseURL = Setting<String>(flag: "--base-url", variable: .baseURL, expected: "a URL")
     static let server = Setting<String>(
         flag: "--server", variable: .server, expected: "an http:// or https:// URL", default: "http://127.0.0.1:8000", accepts: { isWebURL($0) })

@@ -37,6 +37,6 @@ struct FileStoreTests {
         let reopened = try subject.open()
         let due = await reopened.alerts.claimDue(at: time)
         #expect(due.map(\.direction) == [.up], "the delivered alerts are not taken again; the new one is pending once")
-        try reopened.close()
+        try await reopened.close()
     }
 }

@@ -82,10 +82,10 @@ final class RunningRuntime: Sendable {
     let clock: ManualClock
     let app: TestApplication
 
-    private init(root: String, yaml: String, clock: ManualClock) throws {
+    private init(root: String, yaml: String, clock: ManualClock) async throws {
         self.root = root
         self.clock = clock
-        app = try TestApplication(root: root, yaml: yaml, clock: clock.clock)
+        app = try await TestApplication(root: root, yaml: yaml, clock: clock.clock)
     }
 
     /// Opens the runtime on `root` (its config written from `yaml`), runs its services during
@@ -95,7 +95,7 @@ final class RunningRuntime: Sendable {
     static func run<T: Sendable>(
         root: String, yaml: String, clock: ManualClock, _ body: (RunningRuntime) async throws -> T
     ) async throws -> T {
-        let server = try RunningRuntime(root: root, yaml: yaml, clock: clock)
+        let server = try await RunningRuntime(root: root, yaml: yaml, clock: clock)
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let services = server.runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
@@ -109,7 +109,7 @@ final class RunningRuntime: Sendable {
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            server.runtime.lock.release()
+            server.runtime.lock?.release()
             return try result.get()
         }
     }
@@ -130,7 +130,7 @@ final class RunningRuntime: Sendable {
 
     func status(_ key: String) throws -> CheckState.Status { runtime.states.state(of: try uuid(key)).status }
 
-    func flips(_ key: String) throws -> [Flip] { try runtime.store.flips(of: uuid(key), limit: 100).map(\.flip).reversed() }
+    func flips(_ key: String) async throws -> [Flip] { try await runtime.store.flips(of: uuid(key), limit: 100).map(\.flip).reversed() }
 
     /// The data directory as a kill -9 now would leave it (every write has reached the OS;
     /// nothing was closed or flushed), copied under `root` for another runtime to start from.
@@ -327,9 +327,9 @@ struct AlertEndToEndTests {
                 for (index, check) in checks.enumerated() {
                     server.clock.set(check.down)
                     // The state goes down first, then the flip is stored: wait for the store.
-                    try await eventually("the down flip of \(check.key) was stored") { try server.flips(check.key).count == 2 }
+                    try await eventually("the down flip of \(check.key) was stored") { try await server.flips(check.key).count == 2 }
                     #expect(try server.status(check.key) == .down)
-                    let down = try #require(try server.flips(check.key).last)
+                    let down = try #require(try await server.flips(check.key).last)
                     #expect(down == Flip(time: check.down, old: .up, new: .down, reason: .timeout), "\(check.key) down at its deadline")
                     for later in checks[(index + 1)...] {
                         #expect(try server.status(later.key) == .up, "\(later.key) is not due yet")
@@ -406,7 +406,7 @@ struct AlertEndToEndTests {
                         && second.outbox().filter { $0["type"] as? String == "attempt" }.count == checks.count
                 }
                 for check in checks {
-                    let down = try #require(try second.flips(check.key).last)
+                    let down = try #require(try await second.flips(check.key).last)
                     #expect(
                         down == Flip(time: check.down, old: .up, new: .down, reason: .timeout),
                         "\(check.key) flipped at the start, timestamped at its deadline")
@@ -421,7 +421,7 @@ struct AlertEndToEndTests {
                     try await third.deliver("the pending alert of \(check.key) was delivered") { !receiver.delivered(to: path).isEmpty }
                     #expect(receiver.requests(to: path).map(\.answered) == [503, 500, 500, 200])
                     #expect(receiver.delivered(to: path) == ["down@\(Self.iso(check.down))"])
-                    #expect(try third.flips(check.key).count == 2, "no second down flip after the restart")
+                    #expect(try await third.flips(check.key).count == 2, "no second down flip after the restart")
                 }
                 for check in checks {
                     #expect(try await third.ping(check.key) == .ok)
@@ -489,13 +489,13 @@ struct AlertEndToEndTests {
             receiver.refusing.withLock { $0 = [] }
             let uuids = try await RunningRuntime.run(root: crashed, yaml: yaml, clock: ManualClock(at: t0 + 30 * minute)) { second in
                 for key in keys {
-                    #expect(try second.runtime.store.pings(of: second.uuid(key), limit: 10).count == 1, "the acknowledged ping of \(key) survived")
+                    #expect(try await second.runtime.store.pings(of: second.uuid(key), limit: 10).count == 1, "the acknowledged ping of \(key) survived")
                 }
                 try await second.deliver("every down alert was delivered") {
                     keys.allSatisfy { !receiver.delivered(to: "/hook/\($0)").isEmpty } && receiver.delivered(to: "/hook/sent").count == 2
                 }
                 for key in keys {
-                    let flips = try second.flips(key)
+                    let flips = try await second.flips(key)
                     #expect(flips.count == 2, "\(key): one down flip, none again after the restart")
                     #expect(flips.last == Flip(time: down[key]!, old: .up, new: .down, reason: .timeout), "\(key) down at its deadline")
                 }

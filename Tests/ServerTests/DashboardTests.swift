@@ -28,7 +28,7 @@ struct DashboardTests {
 
     @Test("without a session every page is the login form; a wrong key is refused with 401")
     func loginRequired() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
@@ -52,7 +52,7 @@ struct DashboardTests {
 
     @Test("a project key sees its project's checks with names escaped; the admin token sees all")
     func overview() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             let cookie = try await Self.login(client, key: "ops-read-write-key-0001")
             try await client.execute(uri: "/", method: .get, headers: [.cookie: cookie]) { response in
@@ -78,7 +78,7 @@ struct DashboardTests {
 
     @Test("a ping body shows HTML-escaped; read-only keys see neither pings nor bodies")
     func bodies() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let queue = fixture.uuid("queue")
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "/ping/\(queue)", method: .post, body: ByteBuffer(string: "<script>alert('x')</script> & done")) { #expect($0.status == .ok) }
@@ -103,7 +103,7 @@ struct DashboardTests {
 
     @Test("pause from the dashboard needs a same-origin POST; cross-site or origin-less POSTs are 403")
     func csrf() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let queue = fixture.uuid("queue")
         try await fixture.application.test(.router) { client in
             let cookie = try await Self.login(client, key: "ops-read-write-key-0001")
@@ -131,7 +131,7 @@ struct DashboardTests {
 
     @Test("behind a TLS-terminating proxy (X-Forwarded-Proto: https) the session cookie is Secure")
     func secureCookie() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             try await client.execute(
                 uri: "/login", method: .post,
@@ -146,7 +146,7 @@ struct DashboardTests {
 
     @Test("the failed-reload banner shows the rejected configuration's errors, escaped")
     func banner() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         fixture.status.update { status in
             status.lastSucceeded = false
             status.failure = "cannot read <config>"

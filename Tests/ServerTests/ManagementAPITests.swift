@@ -48,11 +48,11 @@ struct ManagementAPITests {
         let token = AdminToken("admin-token-for-tests-0123456789")
         let app: TestApplication
 
-        init(yaml: String = ManagementAPITests.yaml) throws {
-            app = try TestApplication(root: root.path, yaml: yaml, clock: clock.clock, adminToken: token, baseURL: "http://hc.test")
+        init(yaml: String = ManagementAPITests.yaml) async throws {
+            app = try await TestApplication(root: root.path, yaml: yaml, clock: clock.clock, adminToken: token, baseURL: "http://hc.test")
         }
 
-        var store: PingStore { app.runtime.files.pingStore }
+        var store: PingStore { app.runtime.files!.pingStore }
         var states: CheckStates { app.runtime.states }
         var status: CurrentReloadStatus { app.runtime.reloadStatus }
         var application: some ApplicationProtocol { Application(responder: app.application.responder(scheme: "http")) }
@@ -79,7 +79,7 @@ struct ManagementAPITests {
 
     @Test("listing checks with a read-write key gives Healthchecks' fields, UUID URLs, project and key; other projects are not listed")
     func listReadWrite() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         fixture.clock.set(1_700_000_000_000_000)
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "/ping/\(fixture.uuid("queue"))", method: .get) { #expect($0.status == .ok) }
@@ -116,7 +116,7 @@ struct ManagementAPITests {
 
     @Test("a read-only key sees unique_key instead of UUIDs and URLs, and the unique key finds the check")
     func listReadOnly() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             var uniqueKey = ""
             try await client.execute(uri: "/api/v3/checks/?slug=queue-worker-b", method: .get, headers: Self.ro) { response in
@@ -155,7 +155,7 @@ struct ManagementAPITests {
 
     @Test("tag filters must all match; slug filters exactly")
     func filters() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             for (query, expected) in [("tag=prod", 2), ("tag=prod&tag=db", 1), ("tag=db&tag=nope", 0), ("slug=database-backup", 1), ("slug=Database-Backup", 0)] {
                 try await client.execute(uri: "/api/v3/checks/?\(query)", method: .get, headers: Self.rw) { response in
@@ -168,7 +168,7 @@ struct ManagementAPITests {
 
     @Test("missing, wrong and read-only keys are refused with 401 JSON errors; another project's check is 403; unknown UUID 404")
     func authorization() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "/api/v3/checks/", method: .get) { response in
                 #expect(response.status == .unauthorized)
@@ -207,7 +207,7 @@ struct ManagementAPITests {
 
     @Test("creating, updating and deleting checks answer 405 saying checks live in configuration files")
     func writesRefused() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             for (path, method) in [("/api/v3/checks/", HTTPRequest.Method.post), ("/api/v3/checks/\(fixture.uuid("queue"))", .post), ("/api/v3/checks/\(fixture.uuid("queue"))", .delete)] {
                 try await client.execute(uri: path, method: method, headers: Self.rw, body: ByteBuffer(string: #"{"name": "x"}"#)) { response in
@@ -227,7 +227,7 @@ struct ManagementAPITests {
 
     @Test("pings are listed newest first with bodies by URL; a body is served as text; bad or unknown n is 404")
     func pingsAndBodies() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let queue = fixture.uuid("queue")
         fixture.clock.set(1_700_000_000_000_000)
         try await fixture.application.test(.router) { client in
@@ -264,7 +264,7 @@ struct ManagementAPITests {
 
     @Test("pause and resume change the status, store flips, and answer as Healthchecks (resume of a running check: 409)")
     func pauseResume() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let queue = fixture.uuid("queue")
         fixture.clock.set(1_700_000_000_000_000)
         try await fixture.application.test(.router) { client in
@@ -307,7 +307,7 @@ struct ManagementAPITests {
 
     @Test("a start on a paused check: still paused, started true, next_ping the start, as Healthchecks; down once grace is over")
     func startWhilePaused() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let queue = fixture.uuid("queue")  // timeout 5m, grace 1m
         fixture.clock.set(1_700_000_000_000_000)
         try await fixture.application.test(.router) { client in
@@ -336,7 +336,7 @@ struct ManagementAPITests {
 
     @Test("a late check is grace then down in the API and in /metrics, from the domain's status at the request's time")
     func graceAndDown() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let queue = fixture.uuid("queue")  // timeout 5m, grace 1m
         fixture.clock.set(1_700_000_000_000_000)
         try await fixture.application.test(.router) { client in
@@ -357,7 +357,7 @@ struct ManagementAPITests {
 
     @Test("channels list id, name and kind; status/ answers OK without a key")
     func channelsAndStatus() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "/api/v3/channels/", method: .get, headers: Self.rw) { response in
                 let channels = try #require(try Self.json(response.body)["channels"] as? [[String: Any]])
@@ -375,7 +375,7 @@ struct ManagementAPITests {
 
     @Test("/metrics: the admin sees every check and the server series; a project key only its checks; label values are escaped")
     func metrics() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "/ping/\(fixture.uuid("queue"))/fail", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer admin-token-for-tests-0123456789"]) { response in
@@ -405,7 +405,7 @@ struct ManagementAPITests {
 
     @Test("/-/healthy is 200; /-/ready is 200 while the store is open and 503 after it closed")
     func probes() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "/-/healthy", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/-/ready", method: .get) { #expect($0.status == .ok) }

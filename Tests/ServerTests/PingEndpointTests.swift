@@ -21,13 +21,13 @@ struct PingEndpointTests {
         let app: TestApplication
         let uuid: UUID
 
-        init(yaml: String = "projects:\n  default: {ping_key: test-ping-key}\nchecks:\n  backup: {name: Backup}\n") throws {
-            app = try TestApplication(
+        init(yaml: String = "projects:\n  default: {ping_key: test-ping-key}\nchecks:\n  backup: {name: Backup}\n") async throws {
+            app = try await TestApplication(
                 root: root.path, yaml: yaml, durability: .fsync, faults: faults, clock: clock.clock, maxRequestBody: 100)
             uuid = try #require(app.runtime.catalog.snapshot.entries.first?.uuid)
         }
 
-        var store: PingStore { app.runtime.files.pingStore }
+        var store: PingStore { app.runtime.files!.pingStore }
         var states: CheckStates { app.runtime.states }
 
         var application: some ApplicationProtocol {
@@ -42,7 +42,7 @@ struct PingEndpointTests {
 
     @Test("a ping the store cannot take gets 503 and changes nothing; the store recovers and the next ping is 200")
     func storeFailure() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let path = "/ping/\(fixture.uuid.uuidString.lowercased())"
         try await fixture.application.test(.router) { client in
             fixture.faults.fail(.journalSync, with: ENOSPC)
@@ -66,7 +66,7 @@ struct PingEndpointTests {
 
     @Test("concurrent pings of one check reach its file in the order they were numbered")
     func appendOrder() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let path = "/ping/\(fixture.uuid.uuidString.lowercased())"
         try await fixture.application.test(.router) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -87,7 +87,7 @@ struct PingEndpointTests {
 
     @Test("start then success with the same rid stores the run's duration, from the injected clock")
     func duration() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let rid = "0b0e4a5e-3f2c-4c8e-9a21-5d1f6e7a8b9c"
         let base = "/ping/\(fixture.uuid.uuidString.lowercased())"
         try await fixture.application.test(.router) { client in
@@ -104,7 +104,7 @@ struct PingEndpointTests {
 
     @Test("a rid in upper case is the same run as in lower case; a rid that is no UUID is a 400 and nothing is stored")
     func ridForms() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let base = "/ping/\(fixture.uuid.uuidString.lowercased())"
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: "\(base)/start?rid=0b0e4a5e-3f2c-4c8e-9a21-5d1f6e7a8b9c", method: .get) { #expect($0.status == .ok) }
@@ -125,7 +125,7 @@ struct PingEndpointTests {
 
     @Test("a body over --max-request-body is refused with 413, announced or streamed, and nothing is stored")
     func tooLarge() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         let path = "/ping/\(fixture.uuid.uuidString.lowercased())"
         try await fixture.application.test(.router) { client in
             try await client.execute(uri: path, method: .post, body: ByteBuffer(string: String(repeating: "x", count: 101))) { response in
@@ -141,7 +141,7 @@ struct PingEndpointTests {
 
     @Test("a non-UTF-8 body is not stored, its size is")
     func binaryBody() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             var buffer = ByteBuffer()
             buffer.writeBytes([0xFF, 0xFE, 0xFD])
@@ -154,7 +154,7 @@ struct PingEndpointTests {
 
     @Test("X-Forwarded-For and X-Forwarded-Proto are recorded as Healthchecks records them")
     func forwarded() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             try await client.execute(
                 uri: "/ping/test-ping-key/backup", method: .get,

@@ -17,7 +17,7 @@ struct RouteCorpusTests {
         #expect(names.count >= 50, "the corpus is missing or was emptied")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-route-corpus-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let target = try RouteFuzzTarget(root: root, keepPings: 1_000_000)
+        let target = try await RouteFuzzTarget(root: root, keepPings: 1_000_000)
         defer { try? target.store.close() }
 
         var statuses: [Int: Int] = [:]

@@ -66,17 +66,17 @@ final class RouteFuzzTarget: Sendable {
 
     /// Builds it in `root` (created; the caller removes it), keeping `keepPings` per check (the
     /// store's maintenance thread compacts beyond that, so a long fuzzing run stays small).
-    init(root: String, keepPings: Int = 20) throws {
+    init(root: String, keepPings: Int = 20) async throws {
         self.root = root
         let clock = clock
-        app = try TestApplication(
+        app = try await TestApplication(
             root: root, yaml: Self.yaml, uuids: Self.uuids, keepPings: keepPings, clock: RuntimeClock(now: { clock.tick() }),
             maxRequestBody: Self.maxRequestBody)
         precondition(app.runtime.catalog.snapshot.count == Self.uuids.count)
         responder = app.application.responder(scheme: "http")
     }
 
-    var store: PingStore { app.runtime.files.pingStore }
+    var store: PingStore { app.runtime.files!.pingStore }
 
     /// The status the server answers `input` with. The responder never throws (every path
     /// answers), so an error is a bug too and is passed on.

@@ -78,7 +78,7 @@ struct RoutingTests {
 
     @Test("paths are spelled exactly, other methods are refused or not found as each area says, per area 404s")
     func table() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             let cookie = try await DashboardTests.login(client, key: "ops-read-write-key-0001")
             for row in Self.rows(queue: fixture.uuid("queue")) {
@@ -98,7 +98,7 @@ struct RoutingTests {
 
     @Test("the session is the first kiothc_session cookie; spaces before the next ';' do not matter")
     func sessionCookie() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.application.test(.router) { client in
             let cookie = try await DashboardTests.login(client, key: "ops-read-write-key-0001")
             let loggedIn = ["\(cookie) ; x=1", "x=1; \(cookie)", " \(cookie)"]

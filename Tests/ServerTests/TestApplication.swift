@@ -17,7 +17,7 @@ struct TestApplication: Sendable {
         root: String, yaml: String, uuids: [String: String] = [:], durability: PingStore.Durability = .write,
         keepPings: Int = 1_000, faults: FaultInjector? = nil, clock: RuntimeClock, environment: [String: String] = [:],
         adminToken: AdminToken = AdminToken("admin-token-for-tests-0123456789"), maxRequestBody: Int = 10 * 1024 * 1024, baseURL: String? = nil
-    ) throws {
+    ) async throws {
         let config = root + "/checks.d"
         try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: config + "/checks.yaml"))
@@ -45,7 +45,7 @@ struct TestApplication: Sendable {
         var runtimeOptions = options.runtime
         runtimeOptions.storeFaults = faults
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        runtime = try Runtime.open(options: runtimeOptions, baseURL: options.baseURL, environment: environment, logger: logger, clock: clock)
+        runtime = try await Runtime.open(options: runtimeOptions, baseURL: options.baseURL, environment: environment, logger: logger, clock: clock)
         application = buildApplication(runtime: runtime, options: options)
     }
 
@@ -56,6 +56,6 @@ struct TestApplication: Sendable {
     }
 
     func close() {
-        try? runtime.store.close()
+        try? runtime.files?.close()
     }
 }

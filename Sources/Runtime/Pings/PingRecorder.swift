@@ -2,15 +2,21 @@ import Alerting
 import Foundation
 import Logging
 import Monitoring
+import PostgresStore
 import Synchronization
 
 /// Records pings: applies each to its check's state, stores it with the flip it caused and
 /// that flip's alerts (one write), and moves the check's deadline. One core,
 /// `record(_:to:completion:)`, which never suspends (the event loop's ping path); the async
 /// `record(_:to:)` wraps it for the responder's.
+///
+/// With the file store the states here are the authority: the ping is applied under their
+/// lock and handed to the store. With a shared store (PostgreSQL) the store's are: the ping is
+/// applied in its transaction to the state it holds, and the outcome refreshes the cache here.
 public final class PingRecorder: Sendable {
     let states: CheckStates
     let store: any CheckStore
+    let shared: (any SharedCheckStore)?
     let catalog: CurrentCatalog
     let dispatcher: AlertDispatcher?
     let deadlines: StatusEngine
@@ -26,6 +32,7 @@ public final class PingRecorder: Sendable {
     ) {
         self.states = states
         self.store = store
+        shared = store as? any SharedCheckStore
         self.catalog = catalog
         self.dispatcher = dispatcher
         self.deadlines = deadlines
@@ -35,8 +42,10 @@ public final class PingRecorder: Sendable {
     /// A ping applied to its check's state and handed to the store.
     public struct Recording: Sendable {
         public let entry: ServingCatalog.Entry
-        let outcome: CheckState.PingOutcome
-        let previous: CheckState
+        /// The kind it was stored as; nil when a shared store did not store it.
+        let kind: Ping.Kind?
+        /// The change to the states here, undone when the file store refuses the ping.
+        let applied: (outcome: CheckState.PingOutcome, previous: CheckState)?
         let started: ContinuousClock.Instant
     }
 
@@ -46,6 +55,7 @@ public final class PingRecorder: Sendable {
     /// on the store's thread, or on this one after the lock is released. Pass both to
     /// `finish`, always.
     public func record(_ received: ReceivedPing, to entry: ServingCatalog.Entry, completion: @escaping @Sendable (Recording, (any Error)?) -> Void) {
+        if let shared { return record(received, to: entry, in: shared, completion: completion) }
         let definition = entry.definition
         let uuid = entry.uuid
         let started = ContinuousClock.now
@@ -54,7 +64,7 @@ public final class PingRecorder: Sendable {
         let afterLock = AfterLock()
         states.apply(received, to: uuid, at: clock.now(), postOnly: definition.methods == .post, manualResume: definition.manualResume) {
             outcome, previous in
-            let recording = Recording(entry: entry, outcome: outcome, previous: previous, started: started)
+            let recording = Recording(entry: entry, kind: outcome.ping.kind, applied: (outcome, previous), started: started)
             let alerts = outcome.flip.map { deadlines.alerts(for: $0, of: entry, lastPing: outcome.ping, snapshot: catalog.snapshot) } ?? []
             store.record(outcome.ping, of: uuid, flip: outcome.flip, alerts: alerts) { [deadlines, dispatcher] error in
                 if error == nil {
@@ -65,6 +75,37 @@ public final class PingRecorder: Sendable {
             }
         }
         afterLock.release()
+    }
+
+    /// The shared store's path: the ping is applied to the state the store holds, in its
+    /// transaction; once committed, the outcome replaces the cached state (unless a newer one
+    /// came meanwhile).
+    private func record(
+        _ received: ReceivedPing, to entry: ServingCatalog.Entry, in shared: any SharedCheckStore,
+        completion: @escaping @Sendable (Recording, (any Error)?) -> Void
+    ) {
+        let uuid = entry.uuid
+        let started = ContinuousClock.now
+        let now = clock.now()
+        let postOnly = entry.definition.methods == .post
+        let manualResume = entry.definition.manualResume
+        let snapshot = catalog.snapshot
+        let update = CheckUpdate(check: uuid) { [deadlines] state, _ in
+            let outcome = state.applying(received, at: now, postOnly: postOnly, manualResume: manualResume)
+            let alerts = outcome.flip.map { deadlines.alerts(for: $0, of: entry, lastPing: outcome.ping, snapshot: snapshot) } ?? []
+            return CheckUpdate.Decision(state: outcome.state, ping: outcome.ping, flip: outcome.flip, alerts: alerts)
+        }
+        shared.update(update) { [states, deadlines, dispatcher] result in
+            switch result {
+            case .success(let outcome):
+                states.refresh(uuid, to: outcome.state, version: outcome.version)
+                deadlines.moved(uuid)
+                if outcome.decision?.alerts.isEmpty == false { dispatcher?.wakeup.signal() }
+                completion(Recording(entry: entry, kind: outcome.decision?.ping?.kind, applied: nil, started: started), nil)
+            case .failure(let error):
+                completion(Recording(entry: entry, kind: nil, applied: nil, started: started), error)
+            }
+        }
     }
 
     /// `record(_:to:completion:)` for a caller that may suspend.
@@ -78,11 +119,11 @@ public final class PingRecorder: Sendable {
     /// put back and the failure is logged (throttled): the client should be told to retry.
     public func finish(_ recording: Recording, error: (any Error)?, logger: Logger) -> Bool {
         guard let error else {
-            meter.stored(recording.outcome.ping.kind, after: ContinuousClock.now - recording.started)
+            meter.stored(recording.kind ?? .success, after: ContinuousClock.now - recording.started)
             return true
         }
         meter.failed()
-        states.undo(recording.outcome, previous: recording.previous, of: recording.entry.uuid)
+        if let (outcome, previous) = recording.applied { states.undo(outcome, previous: previous, of: recording.entry.uuid) }
         if let skipped = storeFailures.admit() {
             logger.error(
                 "ping not stored: \(error)",

@@ -31,7 +31,7 @@ struct CatalogApplier: Sendable {
         var description: String { message }
     }
 
-    /// Where the store keeps its data, for messages (the data directory).
+    /// Where the store keeps its data, for messages ("the data directory 'data'").
     let location: String
     let store: any CheckStore
     let current: CurrentCatalog
@@ -49,7 +49,7 @@ struct CatalogApplier: Sendable {
     init(
         location: String, store: any CheckStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
         urls: PingURLFormat, logger: Logger
-    ) throws {
+    ) async throws {
         self.location = location
         self.store = store
         self.current = current
@@ -57,9 +57,9 @@ struct CatalogApplier: Sendable {
         self.environment = environment
         self.urls = urls
         self.logger = logger
-        registry = try store.loadRegistry()
+        registry = try await store.loadRegistry()
         do {
-            snapshotAtStart = try store.loadAppliedCatalog()
+            snapshotAtStart = try await store.loadAppliedCatalog()
         } catch {
             // Only the rename/settings comparison depends on it; it is rewritten below.
             logger.warning("ignoring the snapshot of the last applied catalog: \(error)")
@@ -67,7 +67,7 @@ struct CatalogApplier: Sendable {
         }
     }
 
-    mutating func apply(_ loaded: LoadResult, now: Int64) throws(Failure) -> Outcome {
+    mutating func apply(_ loaded: LoadResult, now: Int64) async throws(Failure) -> Outcome {
         let checked = loaded.adding(SecretResolver(environment: environment).check(loaded.catalog))
         guard checked.isValid else { return .rejected(checked) }
         let catalog = checked.catalog
@@ -76,13 +76,13 @@ struct CatalogApplier: Sendable {
         let pingKeys: [String: String]
         var next = registry
         do {
-            pingKeys = try Self.pingKeys(catalog, generated: try store.loadPingKeys(), environment: environment)
-            let assigned = try next.assign(catalog.checks.map(\.id))
+            pingKeys = try await Self.pingKeys(catalog, store: store, environment: environment)
+            let assigned = try await store.assign(catalog.checks.map(\.id), in: &next, at: now)
             change = change.assigning(assigned)
             // Every removed check, in one registry write; only the log is cut at `logLimit`.
-            try next.retire(change.removed.map(\.id), at: now)
+            try await store.retire(change.removed.map(\.id), in: &next, at: now)
         } catch {
-            throw Failure(message: "cannot write the data directory '\(location)': \(error)", cause: error as? StoreError)
+            throw Failure(message: "cannot write \(location): \(error)", cause: error as? StoreError)
         }
         registry = next
 
@@ -98,7 +98,7 @@ struct CatalogApplier: Sendable {
         for removed in change.removed {
             states.forget(removed.uuid)
             do {
-                try store.retire(removed.uuid)
+                try await store.retire(removed.uuid)
             } catch {
                 logger.error(
                     "check removed, but its ping files could not be moved to retired/; they stay in pings/",
@@ -107,7 +107,7 @@ struct CatalogApplier: Sendable {
         }
         let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
         do {
-            try store.save(snapshot)
+            try await store.save(snapshot)
         } catch {
             logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
         }
@@ -178,16 +178,16 @@ struct CatalogApplier: Sendable {
     }
 
     /// Every project's ping key: the configured one, resolved, or one generated once and kept.
-    static func pingKeys(_ catalog: Catalog, generated: PingKeys, environment: [String: String]) throws -> [String: String] {
+    static func pingKeys(_ catalog: Catalog, store: any CheckStore, environment: [String: String]) async throws -> [String: String] {
         let resolver = SecretResolver(environment: environment)
         var keys: [String: String] = [:]
         for project in catalog.projects {
             if let secret = project.pingKey, case .success(let value) = resolver.resolve(secret) { keys[project.id] = value }
         }
-        var generated = generated
+        var generated = try await store.loadPingKeys()
         let configured = Set(keys.values)
         for project in catalog.projects where keys[project.id] == nil {
-            keys[project.id] = try generated.key(for: project.id, avoiding: configured)
+            keys[project.id] = try await store.pingKey(for: project.id, avoiding: configured, in: &generated)
         }
         return keys
     }

@@ -7,9 +7,15 @@ import Synchronization
 /// different checks on different event loops do not wait for each other (a ping's lock also
 /// covers handing it to the store's queue, `apply(…then:)`).
 public final class CheckStates: Sendable {
+    private struct Entries {
+        var states: [UUID: CheckState]
+        /// With a shared store: the version of each cached state (`refresh`).
+        var versions: [UUID: Int64] = [:]
+    }
+
     private final class Shard: Sendable {
-        let states: Mutex<[UUID: CheckState]>
-        init(_ states: [UUID: CheckState]) { self.states = Mutex(states) }
+        let entries: Mutex<Entries>
+        init(_ states: [UUID: CheckState]) { entries = Mutex(Entries(states: states)) }
     }
 
     static let shardCount = 64
@@ -26,7 +32,20 @@ public final class CheckStates: Sendable {
 
     /// `body` on the states of the shard holding `uuid`, under its lock.
     func locked<T>(_ uuid: UUID, _ body: (inout [UUID: CheckState]) -> T) -> T {
-        shards[Self.shard(of: uuid)].states.withLock { body(&$0) }
+        shards[Self.shard(of: uuid)].entries.withLock { body(&$0.states) }
+    }
+
+    /// With a shared store (SPEC §11), these states are a cache of the store's: each update's
+    /// outcome and each change another instance made comes here with its version, and only a
+    /// newer version replaces what is cached. Returns whether it did.
+    @discardableResult
+    func refresh(_ uuid: UUID, to state: CheckState, version: Int64) -> Bool {
+        shards[Self.shard(of: uuid)].entries.withLock { entries in
+            if let cached = entries.versions[uuid], cached >= version { return false }
+            entries.versions[uuid] = version
+            entries.states[uuid] = state
+            return true
+        }
     }
 
     /// Applies a ping to a check's state and returns the outcome to store, plus the state

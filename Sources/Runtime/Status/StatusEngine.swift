@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Monitoring
 import PingStore
+import PostgresStore
 import Synchronization
 
 /// Status changes that do not come from pings, and what every flip sets off (SPEC §3, §6):
@@ -17,6 +18,8 @@ final class StatusEngine: Sendable {
     let states: CheckStates
     let catalog: CurrentCatalog
     let store: any CheckStore
+    /// With a shared store, flips are claimed in its transactions (`claimDown`).
+    let shared: (any SharedCheckStore)?
     let dispatcher: AlertDispatcher?
     let logger: Logger
     /// Microseconds since the epoch (wall time).
@@ -44,6 +47,7 @@ final class StatusEngine: Sendable {
         self.states = states
         self.catalog = catalog
         self.store = store
+        shared = store as? any SharedCheckStore
         self.dispatcher = dispatcher
         self.logger = logger
         self.clock = clock
@@ -95,6 +99,17 @@ final class StatusEngine: Sendable {
             queue.set(deadlines)
         }
 
+        if let shared {
+            var due: [ServingCatalog.Entry] = []
+            for (uuid, _) in queue.popDue(at: now) {
+                guard let entry = snapshot.check(uuid) else { continue }
+                let deadline = states.downDeadline(of: uuid, rules: rules(entry, in: snapshot))
+                if let deadline, deadline <= now { due.append(entry) } else { queue.set(uuid, deadline: deadline) }
+            }
+            if !due.isEmpty { await claimDown(due, at: now, in: shared, snapshot: snapshot) }
+            return queue.nextDeadline
+        }
+
         var flips: [(entry: ServingCatalog.Entry, transition: CheckStates.Transition)] = []
         for (uuid, _) in queue.popDue(at: now) {
             guard let entry = snapshot.check(uuid) else { continue }
@@ -112,7 +127,7 @@ final class StatusEngine: Sendable {
         // flushes; the indexes of refused flips come back.
         var alertsByFlip: [[Alert]] = []
         for (entry, transition) in flips {
-            let lastPing = wantsAlerts(entry, snapshot) ? (try? store.pings(of: entry.uuid, limit: 1))?.first : nil
+            let lastPing = wantsAlerts(entry, snapshot) ? (try? await store.pings(of: entry.uuid, limit: 1))?.first : nil
             alertsByFlip.append(alerts(for: transition.flip, of: entry, lastPing: lastPing, snapshot: snapshot))
         }
         var failed: [(index: Int, error: String)] = []
@@ -139,28 +154,82 @@ final class StatusEngine: Sendable {
             }
         }
         let stored = clock()
-        var maxLag: Int64 = 0
-        for (entry, transition) in flips {
-            maxLag = max(maxLag, stored - transition.flip.time)
-            logger.info(
-                "check went down: no ping in time",
-                metadata: [
-                    "check.uuid": "\(entry.uuid.uuidString.lowercased())", "check": "\(entry.definition.id)",
-                    "deadline": "\(UTCTime.secondsZ(transition.flip.time))", "old": "\(transition.flip.old.rawValue)",
-                ])
-        }
         if failed.count < flips.count { dispatcher?.wakeup.signal() }
         for (index, error) in failed {
             let (entry, transition) = flips[index]
             states.undo(transition, of: entry.uuid)
-            queue.set(entry.uuid, deadline: stored + Self.retryAfterStoreFailure)
-            logger.error(
-                "cannot store a down flip; retrying in 5 s: \(error)",
-                metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())", "check": "\(entry.definition.id)"])
+            notStored(entry, error, at: stored)
+        }
+        let failedIndexes = Set(failed.map(\.index))
+        logWentDown(flips.enumerated().filter { !failedIndexes.contains($0.offset) }.map { ($0.element.entry, $0.element.transition.flip) }, failures: failed.count, at: stored)
+    }
+
+    /// The shared store's deadlines: each due check's flip is decided again in the store's
+    /// transaction, from the state it holds there. Another instance may have flipped it
+    /// already, or a ping it took may have moved the deadline: then nothing is stored, and
+    /// the refreshed state gives the deadline from here on. So a flip happens once, however
+    /// many instances watch it.
+    private func claimDown(_ due: [ServingCatalog.Entry], at now: Int64, in shared: any SharedCheckStore, snapshot: ServingCatalog) async {
+        let results = await withTaskGroup(of: (ServingCatalog.Entry, Result<CheckUpdate.Outcome, any Error>).self) { group in
+            for entry in due {
+                let rules = rules(entry, in: snapshot)
+                let update = CheckUpdate(check: entry.uuid, wantsLastPing: wantsAlerts(entry, snapshot)) { [self] state, lastPing in
+                    guard let deadline = state.deadlines(under: rules)?.down, deadline <= now, let (next, flip) = state.goingDown(at: deadline) else {
+                        return nil
+                    }
+                    return CheckUpdate.Decision(state: next, flip: flip, alerts: alerts(for: flip, of: entry, lastPing: lastPing, snapshot: snapshot))
+                }
+                group.addTask {
+                    do {
+                        return (entry, .success(try await shared.update(update)))
+                    } catch {
+                        return (entry, .failure(error))
+                    }
+                }
+            }
+            var results: [(ServingCatalog.Entry, Result<CheckUpdate.Outcome, any Error>)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        let stored = clock()
+        var flips: [(ServingCatalog.Entry, Flip)] = []
+        var failures = 0
+        for (entry, result) in results {
+            switch result {
+            case .success(let outcome):
+                states.refresh(entry.uuid, to: outcome.state, version: outcome.version)
+                moved(entry.uuid)
+                if let flip = outcome.decision?.flip { flips.append((entry, flip)) }
+            case .failure(let error):
+                failures += 1
+                notStored(entry, error, at: stored)
+            }
+        }
+        if !flips.isEmpty { dispatcher?.wakeup.signal() }
+        if !flips.isEmpty || failures > 0 { logWentDown(flips, failures: failures, at: stored) }
+    }
+
+    private func notStored(_ entry: ServingCatalog.Entry, _ error: Any, at now: Int64) {
+        queue.set(entry.uuid, deadline: now + Self.retryAfterStoreFailure)
+        logger.error(
+            "cannot store a down flip; retrying in 5 s: \(error)",
+            metadata: ["check.uuid": "\(entry.uuid.uuidString.lowercased())", "check": "\(entry.definition.id)"])
+    }
+
+    private func logWentDown(_ flips: [(ServingCatalog.Entry, Flip)], failures: Int, at stored: Int64) {
+        var maxLag: Int64 = 0
+        for (entry, flip) in flips {
+            maxLag = max(maxLag, stored - flip.time)
+            logger.info(
+                "check went down: no ping in time",
+                metadata: [
+                    "check.uuid": "\(entry.uuid.uuidString.lowercased())", "check": "\(entry.definition.id)",
+                    "deadline": "\(UTCTime.secondsZ(flip.time))", "old": "\(flip.old.rawValue)",
+                ])
         }
         logger.notice(
             "checks went down at their deadline",
-            metadata: ["count": "\(flips.count)", "max_lag_ms": "\(maxLag / 1_000)", "store_failures": "\(failed.count)"])
+            metadata: ["count": "\(flips.count)", "max_lag_ms": "\(maxLag / 1_000)", "store_failures": "\(failures)"])
     }
 
     private func wantsAlerts(_ entry: ServingCatalog.Entry, _ snapshot: ServingCatalog) -> Bool {
@@ -228,6 +297,10 @@ final class StatusEngine: Sendable {
     @discardableResult
     func pause(_ uuid: UUID) async throws(PauseError) -> Flip? {
         guard catalog.snapshot.check(uuid) != nil else { throw .unknownCheck }
+        if let shared {
+            let now = clock()
+            return try await transition(uuid, in: shared) { $0.pausing(at: now) }
+        }
         guard let transition = states.pause(uuid, at: clock()) else { return nil }
         return try await store(transition, of: uuid)
     }
@@ -236,8 +309,31 @@ final class StatusEngine: Sendable {
     @discardableResult
     func resume(_ uuid: UUID) async throws(PauseError) -> Flip {
         guard catalog.snapshot.check(uuid) != nil else { throw .unknownCheck }
+        if let shared {
+            let now = clock()
+            guard let flip = try await transition(uuid, in: shared, { $0.resuming(at: now) }) else { throw .notPaused }
+            return flip
+        }
         guard let transition = states.resume(uuid, at: clock()) else { throw .notPaused }
         return try await store(transition, of: uuid)
+    }
+
+    /// Pause or resume decided in the shared store's transaction; nil when it changed nothing.
+    private func transition(
+        _ uuid: UUID, in shared: any SharedCheckStore, _ decide: @escaping @Sendable (CheckState) -> (state: CheckState, flip: Flip)?
+    ) async throws(PauseError) -> Flip? {
+        let outcome: CheckUpdate.Outcome
+        do {
+            outcome = try await shared.update(
+                CheckUpdate(check: uuid) { state, _ in decide(state).map { CheckUpdate.Decision(state: $0.state, flip: $0.flip) } })
+        } catch {
+            throw .notStored("\(error)")
+        }
+        states.refresh(uuid, to: outcome.state, version: outcome.version)
+        guard let flip = outcome.decision?.flip else { return nil }
+        if queue.touch(uuid) { wakeup.signal() }
+        logger.notice("check \(flip.reason == .pause ? "paused" : "resumed")", metadata: ["check.uuid": "\(uuid.uuidString.lowercased())"])
+        return flip
     }
 
     private func store(_ transition: CheckStates.Transition, of uuid: UUID) async throws(PauseError) -> Flip {

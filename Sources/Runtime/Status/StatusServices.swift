@@ -37,14 +37,15 @@ struct DeadlineService: Service {
 /// stays in the outbox for the next start.
 struct AlertService: Service {
     let dispatcher: AlertDispatcher
-    let outbox: Outbox
+    /// The file store's outbox, closed at the end (a shared store's queue is its database's).
+    let outbox: Outbox?
     let clock: RuntimeClock
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await dispatcher.run(now: clock.now)
         }
-        try? await outbox.close()
+        try? await outbox?.close()
     }
 }
 

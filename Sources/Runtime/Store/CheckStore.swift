@@ -2,6 +2,7 @@ import Alerting
 import Foundation
 import Monitoring
 import PingStore
+import PostgresStore
 
 /// What the runtime needs from a store, whatever keeps the data: the file store of one host
 /// (`FileStore`, SPEC §4) today, PostgreSQL for several instances next (SPEC §11). Every
@@ -24,34 +25,44 @@ public protocol CheckStore: AnyObject, Sendable {
     func record(_ flip: Flip, of check: UUID, alerts: [Alert]) async throws
 
     /// The newest `limit` pings of a check, newest first.
-    func pings(of check: UUID, limit: Int) throws -> [Ping]
+    func pings(of check: UUID, limit: Int) async throws -> [Ping]
 
     /// One stored ping by its number; nil when it is not (or no longer) stored.
-    func ping(of check: UUID, n: Int) throws -> Ping?
+    func ping(of check: UUID, n: Int) async throws -> Ping?
 
     /// The newest `limit` flips of a check, newest first.
-    func flips(of check: UUID, limit: Int) throws -> [StoredFlip]
+    func flips(of check: UUID, limit: Int) async throws -> [StoredFlip]
 
     /// Every stored check's state as its pings and flips leave it (a runtime pause included):
     /// what a start serves from.
-    func loadStates() throws -> [UUID: CheckState]
+    func loadStates() async throws -> [UUID: CheckState]
 
     /// A removed check's data leaves the live set (its UUID never comes back).
-    func retire(_ check: UUID) throws
+    func retire(_ check: UUID) async throws
 
     // MARK: identity
 
-    /// The UUID of every check ever seen; changes to it are durable once `assign`/`retire`
-    /// on it return.
-    func loadRegistry() throws -> Registry
+    /// The UUID of every check ever seen, and the retired ones.
+    func loadRegistry() async throws -> Registry
+
+    /// UUIDs for the identities `registry` does not know, durable before this returns; the
+    /// UUID of every identity comes back (on a shared store, the one the first instance
+    /// assigned, which `registry` adopts).
+    func assign(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID]
+
+    /// Retires identities whose checks left the configuration (their UUIDs never come back).
+    func retire(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws
 
     /// The ping keys generated for projects that configure none.
-    func loadPingKeys() throws -> PingKeys
+    func loadPingKeys() async throws -> PingKeys
+
+    /// The project's generated ping key, generated and stored on first use.
+    func pingKey(for project: String, avoiding taken: Set<String>, in keys: inout PingKeys) async throws -> String
 
     /// The catalog as last applied (for renames in plans and reloads); nil before the first.
-    func loadAppliedCatalog() throws -> AppliedCatalog?
+    func loadAppliedCatalog() async throws -> AppliedCatalog?
 
-    func save(_ applied: AppliedCatalog) throws
+    func save(_ applied: AppliedCatalog) async throws
 
     // MARK: alerts and lifecycle
 
@@ -62,7 +73,31 @@ public protocol CheckStore: AnyObject, Sendable {
     var isOpen: Bool { get }
 
     /// Finishes what is queued and stops; records after this fail.
-    func close() throws
+    func close() async throws
+}
+
+/// A store several instances share (PostgreSQL, SPEC §11): it holds the check states itself,
+/// and every transition (a ping, a deadline, pause, resume) is decided in its transaction from
+/// the state it holds (`update`). The runtime's states are then a cache, refreshed from each
+/// update's outcome and from `changes`.
+public protocol SharedCheckStore: CheckStore {
+    /// Decides and stores one transition; never suspends (the ping path's event loop).
+    func update(_ update: CheckUpdate, completion: @escaping @Sendable (Result<CheckUpdate.Outcome, any Error>) -> Void)
+
+    /// The states of `checks` (every live check for nil), with their versions.
+    func states(of checks: [UUID]?) async throws -> [VersionedState]
+
+    /// Until cancelled: batches of states the other instances changed; after every
+    /// (re)connect, every live check's.
+    func changes() -> AsyncStream<[VersionedState]>
+}
+
+extension SharedCheckStore {
+    public func update(_ update: CheckUpdate) async throws -> CheckUpdate.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            self.update(update) { continuation.resume(with: $0) }
+        }
+    }
 }
 
 extension CheckStore {

@@ -110,17 +110,54 @@ public final class FileStore: CheckStore {
 
     public func loadStates() throws -> [UUID: CheckState] { try pingStore.loadStates() }
 
-    public func retire(_ check: UUID) throws { try pingStore.retire(check) }
+    /// Moves its files to `retired/`, on a thread of its own.
+    public func retire(_ check: UUID) async throws {
+        try await offPool("kiothc-retire") { [pingStore] in try pingStore.retire(check) }
+    }
 
-    // MARK: identity
+    // MARK: identity (the files are written on a thread of their own, off the cooperative pool)
 
     public func loadRegistry() throws -> Registry { try Registry.load(from: data) }
 
+    /// Written to `registry.json` before this returns.
+    public func assign(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID] {
+        let (assigned, next) = try await offPool("kiothc-registry") { [registry] in
+            var next = registry
+            return (try next.assign(identities), next)
+        }
+        registry = next
+        return assigned
+    }
+
+    public func retire(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws {
+        registry = try await offPool("kiothc-registry") { [registry] in
+            var next = registry
+            try next.retire(identities, at: now)
+            return next
+        }
+    }
+
     public func loadPingKeys() throws -> PingKeys { try PingKeys.load(from: data) }
+
+    /// Written to `ping-keys.json` before this returns.
+    public func pingKey(for project: String, avoiding taken: Set<String>, in keys: inout PingKeys) async throws -> String {
+        let (key, next) = try await offPool("kiothc-pingkeys") { [keys] in
+            var next = keys
+            return (try next.key(for: project, avoiding: taken), next)
+        }
+        keys = next
+        return key
+    }
 
     public func loadAppliedCatalog() throws -> AppliedCatalog? { try AppliedCatalog.load(from: data) }
 
-    public func save(_ applied: AppliedCatalog) throws { try applied.save(to: data) }
+    public func save(_ applied: AppliedCatalog) async throws {
+        try await offPool("kiothc-catalog") { [data] in try applied.save(to: data) }
+    }
+
+    private func offPool<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await blocking(named: name) { Result { try work() } }.get()
+    }
 
     // MARK: alerts and lifecycle
 

@@ -50,9 +50,9 @@ struct ManagementAPI: Sendable {
         }
         add("checks/", .get, managesChecks: true) { request, call in list(request, call) }
         add("checks/{id}", .get, managesChecks: true) { _, call in APIResponses.json(.ok, document(try resolve(call), call)) }
-        add("checks/{id}/pings/", .get, readWrite: true) { _, call in pings(try resolve(call), call) }
-        add("checks/{id}/pings/{n}/body", .get, readWrite: true) { _, call in body(try resolve(call), n: call.parameters.get("n") ?? "") }
-        add("checks/{id}/flips/", .get) { request, call in flips(try resolve(call), request, call) }
+        add("checks/{id}/pings/", .get, readWrite: true) { _, call in await pings(try resolve(call), call) }
+        add("checks/{id}/pings/{n}/body", .get, readWrite: true) { _, call in await body(try resolve(call), n: call.parameters.get("n") ?? "") }
+        add("checks/{id}/flips/", .get) { request, call in await flips(try resolve(call), request, call) }
         add("checks/{id}/pause", .post, readWrite: true) { _, call in await pauseOrResume(try resolve(call), pause: true, call) }
         add("checks/{id}/resume", .post, readWrite: true) { _, call in await pauseOrResume(try resolve(call), pause: false, call) }
         add("channels/", .get, readWrite: true) { _, call in APIResponses.json(.ok, .object([("channels", .array(channels(call)))])) }
@@ -142,9 +142,9 @@ struct ManagementAPI: Sendable {
         }
     }
 
-    private func pings(_ entry: ServingCatalog.Entry, _ call: Call) -> Response {
+    private func pings(_ entry: ServingCatalog.Entry, _ call: Call) async -> Response {
         do {
-            let pings = try reader.pings(of: entry.uuid, limit: pingLimit)
+            let pings = try await reader.pings(of: entry.uuid, limit: pingLimit)
             let documents = pings.map { APIDocuments.ping($0, bodyURL: call.urls.body(entry.uuid, n: $0.n)) }
             return APIResponses.json(.ok, .object([("pings", .array(documents))]))
         } catch {
@@ -152,14 +152,14 @@ struct ManagementAPI: Sendable {
         }
     }
 
-    private func body(_ entry: ServingCatalog.Entry, n text: String) -> Response {
+    private func body(_ entry: ServingCatalog.Entry, n text: String) async -> Response {
         guard let n = Int(text), n > 0, String(n) == text else {
             return APIResponses.error(.notFound, "'\(text.prefix(32))' is not a ping number")
         }
         let newest = states.state(of: entry.uuid).nPings
         guard n <= newest, n > newest - pingLimit else { return APIResponses.error(.notFound, "ping \(n) is not stored") }
         do {
-            guard let ping = try reader.ping(of: entry.uuid, n: n) else { return APIResponses.error(.notFound, "ping \(n) is not stored") }
+            guard let ping = try await reader.ping(of: entry.uuid, n: n) else { return APIResponses.error(.notFound, "ping \(n) is not stored") }
             guard let body = ping.body, !body.isEmpty else { return APIResponses.error(.notFound, "ping \(n) has no stored body") }
             return APIResponses.text(.ok, body)
         } catch {
@@ -167,7 +167,7 @@ struct ManagementAPI: Sendable {
         }
     }
 
-    private func flips(_ entry: ServingCatalog.Entry, _ request: Request, _ call: Call) -> Response {
+    private func flips(_ entry: ServingCatalog.Entry, _ request: Request, _ call: Call) async -> Response {
         var start: Int64?
         var end: Int64?
         let query = request.uri.queryParameters
@@ -187,7 +187,7 @@ struct ManagementAPI: Sendable {
         if let secondsValue { start = max(start ?? .min, call.now - secondsValue * 1_000_000) }
         do {
             // Flips are few (status changes); 93 days of them are kept at most.
-            let flips = try reader.flips(of: entry.uuid, limit: 10_000).filter { stored in
+            let flips = try await reader.flips(of: entry.uuid, limit: 10_000).filter { stored in
                 (start.map { stored.flip.time >= $0 } ?? true) && (end.map { stored.flip.time < $0 } ?? true)
             }
             // A bare list, as Healthchecks (its docs and its clients): not {"flips": [...]}.

@@ -37,10 +37,10 @@ struct Dashboard: Sendable {
         routes.on(spelled: "/logout", [.post]) { request, _ in logOut(request, scheme: scheme(request)) }
         // Every method: without a session the login form (401 for a method but GET and HEAD), with one 405.
         routes.on(spelled: "/", HTTPRequest.Method.routed) { request, _ in try overview(request) }
-        routes.on(spelled: "/checks/{id}", [.get, .head]) { request, context in try checkPage(request, context) }
-        routes.on(spelled: "/checks/{id}/pings/{n}", [.get, .head]) { request, context in try pingPage(request, context) }
+        routes.on(spelled: "/checks/{id}", [.get, .head]) { request, context in try await checkPage(request, context) }
+        routes.on(spelled: "/checks/{id}/pings/{n}", [.get, .head]) { request, context in try await pingPage(request, context) }
         // `pings/` is ping number "": no such ping.
-        routes.on(spelled: "/checks/{id}/pings/", [.get, .head]) { request, context in try pingPage(request, context) }
+        routes.on(spelled: "/checks/{id}/pings/", [.get, .head]) { request, context in try await pingPage(request, context) }
         routes.on(spelled: "/checks/{id}/pause", [.post]) { request, context in try await pauseOrResume(request, context, pause: true, scheme: scheme(request)) }
         routes.on(spelled: "/checks/{id}/resume", [.post]) { request, context in try await pauseOrResume(request, context, pause: false, scheme: scheme(request)) }
         return routes
@@ -59,7 +59,7 @@ struct Dashboard: Sendable {
         return page(.ok, DashboardPages.overview(views, viewer: viewer, banner: banner, now: now))
     }
 
-    private func checkPage(_ request: Request, _ context: ServerContext) throws(DashboardAnswer) -> Response {
+    private func checkPage(_ request: Request, _ context: ServerContext) async throws(DashboardAnswer) -> Response {
         let visit = try visit(request, check: context.parameters.get("id") ?? "")
         var pings: [Ping] = []
         var flips: [Flip] = []
@@ -67,8 +67,8 @@ struct Dashboard: Sendable {
         // Pings and bodies carry job output: read-write keys only, as in the API.
         if visit.viewer.canWrite {
             do {
-                pings = try api.reader.pings(of: visit.view.uuid, limit: 100)
-                flips = try api.reader.flips(of: visit.view.uuid, limit: 50).map(\.flip)
+                pings = try await api.reader.pings(of: visit.view.uuid, limit: 100)
+                flips = try await api.reader.flips(of: visit.view.uuid, limit: 50).map(\.flip)
             } catch {
                 problem = "The history of this check cannot be read now: \(error)"
             }
@@ -77,7 +77,7 @@ struct Dashboard: Sendable {
             .ok, DashboardPages.check(visit.view, pings: pings, flips: flips, viewer: visit.viewer, problem: problem, banner: visit.banner, now: visit.now))
     }
 
-    private func pingPage(_ request: Request, _ context: ServerContext) throws(DashboardAnswer) -> Response {
+    private func pingPage(_ request: Request, _ context: ServerContext) async throws(DashboardAnswer) -> Response {
         let visit = try visit(request, check: context.parameters.get("id") ?? "")
         guard visit.viewer.canWrite else {
             return page(.forbidden, DashboardPages.message("Forbidden", "Ping bodies need the project's read_write key or the admin token.", banner: visit.banner))
@@ -87,7 +87,7 @@ struct Dashboard: Sendable {
         }
         let ping: Ping?
         do {
-            ping = try api.reader.ping(of: visit.view.uuid, n: n)
+            ping = try await api.reader.ping(of: visit.view.uuid, n: n)
         } catch {
             return page(.serviceUnavailable, DashboardPages.message("Unavailable", "The ping cannot be read now.", banner: visit.banner))
         }
