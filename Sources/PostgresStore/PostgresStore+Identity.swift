@@ -11,7 +11,7 @@ import PostgresNIO
 extension PostgresStore {
     public func loadRegistry() async throws -> Registry {
         try await read("read the check registry") { connection in
-            let rows = try await connection.query("SELECT uuid, project, key, retired_us FROM kiothc_checks", logger: logger)
+            let rows = try await connection.query("SELECT uuid, project, key, retired_us FROM kiothc_checks", logger: self.logger)
             var checks: [CheckIdentity: UUID] = [:]
             var retired: [Registry.Retired] = []
             for try await (uuid, project, key, retiredAt) in rows.decode((UUID, String, String, Int64?).self) {
@@ -42,13 +42,13 @@ extension PostgresStore {
                 INSERT INTO kiothc_checks (uuid, project, key, created_us)
                 SELECT u, p, k, \(now) FROM unnest(\(uuids)::uuid[], \(projects)::text[], \(keys)::text[]) AS t(u, p, k)
                 ON CONFLICT (project, key) WHERE retired_us IS NULL DO NOTHING
-                """, logger: logger)
+                """, logger: self.logger)
             let rows = try await connection.query(
                 """
                 SELECT c.uuid, c.project, c.key FROM kiothc_checks c
                 JOIN unnest(\(projects)::text[], \(keys)::text[]) AS t(p, k) ON c.project = t.p AND c.key = t.k
                 WHERE c.retired_us IS NULL
-                """, logger: logger)
+                """, logger: self.logger)
             var held: [CheckIdentity: UUID] = [:]
             for try await (uuid, project, key) in rows.decode((UUID, String, String).self) {
                 held[CheckIdentity(project: project, key: key)] = uuid
@@ -72,7 +72,7 @@ extension PostgresStore {
         let uuids = Array(retired.values)
         try await read("retire \(uuids.count) removed checks") { connection in
             try await connection.query(
-                "UPDATE kiothc_checks SET retired_us = \(now) WHERE uuid = ANY(\(uuids)) AND retired_us IS NULL", logger: logger)
+                "UPDATE kiothc_checks SET retired_us = \(now) WHERE uuid = ANY(\(uuids)) AND retired_us IS NULL", logger: self.logger)
         }
         registry = next
     }
@@ -80,7 +80,7 @@ extension PostgresStore {
     public func loadPingKeys() async throws -> PingKeys {
         try await read("read the generated ping keys") { connection in
             var keys: [String: String] = [:]
-            for try await (project, key) in try await connection.query("SELECT project, key FROM kiothc_ping_keys", logger: logger).decode(
+            for try await (project, key) in try await connection.query("SELECT project, key FROM kiothc_ping_keys", logger: self.logger).decode(
                 (String, String).self)
             {
                 keys[project] = key
@@ -97,8 +97,8 @@ extension PostgresStore {
         let key = try proposed.key(for: project, avoiding: taken)
         let held = try await read("record the generated ping key of project '\(project)'") { connection in
             try await connection.query(
-                "INSERT INTO kiothc_ping_keys (project, key) VALUES (\(project), \(key)) ON CONFLICT (project) DO NOTHING", logger: logger)
-            for try await (stored) in try await connection.query("SELECT key FROM kiothc_ping_keys WHERE project = \(project)", logger: logger)
+                "INSERT INTO kiothc_ping_keys (project, key) VALUES (\(project), \(key)) ON CONFLICT (project) DO NOTHING", logger: self.logger)
+            for try await (stored) in try await connection.query("SELECT key FROM kiothc_ping_keys WHERE project = \(project)", logger: self.logger)
                 .decode(String.self)
             {
                 return stored
@@ -124,8 +124,8 @@ extension PostgresStore {
     public func adminToken(generated: String) async throws -> (token: String, generated: Bool) {
         try await read("read the admin token") { connection in
             try await connection.query(
-                "INSERT INTO kiothc_settings (name, value) VALUES ('admin_token', \(generated)) ON CONFLICT (name) DO NOTHING", logger: logger)
-            for try await (stored) in try await connection.query("SELECT value FROM kiothc_settings WHERE name = 'admin_token'", logger: logger)
+                "INSERT INTO kiothc_settings (name, value) VALUES ('admin_token', \(generated)) ON CONFLICT (name) DO NOTHING", logger: self.logger)
+            for try await (stored) in try await connection.query("SELECT value FROM kiothc_settings WHERE name = 'admin_token'", logger: self.logger)
                 .decode(String.self)
             {
                 return (stored, stored == generated)
@@ -136,7 +136,7 @@ extension PostgresStore {
 
     func setting(_ name: String) async throws -> String? {
         try await read("read setting \(name)") { connection in
-            for try await (value) in try await connection.query("SELECT value FROM kiothc_settings WHERE name = \(name)", logger: logger).decode(
+            for try await (value) in try await connection.query("SELECT value FROM kiothc_settings WHERE name = \(name)", logger: self.logger).decode(
                 String.self)
             {
                 return value
@@ -149,7 +149,7 @@ extension PostgresStore {
         try await read("write setting \(name)") { connection in
             try await connection.query(
                 "INSERT INTO kiothc_settings (name, value) VALUES (\(name), \(value)) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                logger: logger)
+                logger: self.logger)
         }
     }
 }

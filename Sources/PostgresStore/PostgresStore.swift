@@ -33,6 +33,8 @@ public final class PostgresStore: Sendable {
 
     /// Connections per instance: batches in flight, reads, delivery.
     static let maximumConnections = 12
+    /// A read (the API's, the dashboard's, a reload's) not answered by then fails.
+    static let readTimeout: Duration = .seconds(10)
     /// How long the start waits for the database before it gives up.
     static let startTimeout: Duration = .seconds(15)
 
@@ -105,7 +107,7 @@ public final class PostgresStore: Sendable {
         try await read("read the pings of \(check.lowercasedText)") { connection in
             let rows = try await connection.query(
                 "SELECT \(unescaped: PingRecords.pingColumns) FROM kiothc_pings WHERE check_uuid = \(check) ORDER BY n DESC LIMIT \(Int64(max(0, limit)))",
-                logger: logger)
+                logger: self.logger)
             var pings: [Ping] = []
             for try await row in rows { pings.append(try PingRecords.ping(row)) }
             return pings
@@ -115,7 +117,7 @@ public final class PostgresStore: Sendable {
     public func ping(of check: UUID, n: Int) async throws -> Ping? {
         try await read("read ping \(n) of \(check.lowercasedText)") { connection in
             let rows = try await connection.query(
-                "SELECT \(unescaped: PingRecords.pingColumns) FROM kiothc_pings WHERE check_uuid = \(check) AND n = \(Int64(n))", logger: logger)
+                "SELECT \(unescaped: PingRecords.pingColumns) FROM kiothc_pings WHERE check_uuid = \(check) AND n = \(Int64(n))", logger: self.logger)
             for try await row in rows { return try PingRecords.ping(row) }
             return nil
         }
@@ -125,7 +127,7 @@ public final class PostgresStore: Sendable {
         try await read("read the flips of \(check.lowercasedText)") { connection in
             let rows = try await connection.query(
                 "SELECT n, time_us, old, new, reason FROM kiothc_flips WHERE check_uuid = \(check) ORDER BY n DESC LIMIT \(Int64(max(0, limit)))",
-                logger: logger)
+                logger: self.logger)
             var flips: [StoredFlip] = []
             for try await row in rows { flips.append(try PingRecords.flip(row)) }
             return flips
@@ -139,10 +141,10 @@ public final class PostgresStore: Sendable {
             let rows: PostgresRowSequence
             if let checks {
                 rows = try await connection.query(
-                    "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE uuid = ANY(\(checks))", logger: logger)
+                    "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE uuid = ANY(\(checks))", logger: self.logger)
             } else {
                 rows = try await connection.query(
-                    "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE retired_us IS NULL", logger: logger)
+                    "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE retired_us IS NULL", logger: self.logger)
             }
             var states: [VersionedState] = []
             for try await row in rows {
@@ -159,9 +161,9 @@ public final class PostgresStore: Sendable {
 
     /// A query on a pooled connection, its failure said for a person.
     @discardableResult
-    func read<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { try await body($0) }
+            return try await Self.within(Self.readTimeout, what) { [client] in try await client.withConnection { try await body($0) } }
         } catch {
             throw DatabaseError(what, error)
         }

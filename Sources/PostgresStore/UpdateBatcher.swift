@@ -33,6 +33,9 @@ final class UpdateBatcher: Sendable {
     /// NOTIFY payloads stay under PostgreSQL's 8,000 bytes.
     static let notifyPayloadLimit = 7_000
     static let channel = "kiothc_checks"
+    /// A transaction not committed by then fails (the pings in it are answered 503; one that
+    /// committed after all is stored, never lost).
+    static let timeout: Duration = .seconds(5)
 
     private let queue = Mutex(Queue())
     let client: PostgresClient
@@ -87,8 +90,13 @@ final class UpdateBatcher: Sendable {
         while true {
             attempt += 1
             do {
-                let outcomes = try await client.withConnection { connection in
-                    try await connection.withTransaction(logger: self.logger) { try await self.transaction(items.map(\.update), on: $0) }
+                // Bounded: while the database is away the pool waits for a connection; the pings
+                // waiting here are answered 503 instead of hanging.
+                let updates = items.map(\.update)
+                let outcomes = try await PostgresStore.within(Self.timeout, "store updates") {
+                    try await self.client.withConnection { connection in
+                        try await connection.withTransaction(logger: self.logger) { try await self.transaction(updates, on: $0) }
+                    }
                 }
                 for (item, outcome) in zip(items, outcomes) { item.completion(outcome) }
                 return
