@@ -1,5 +1,7 @@
 import Foundation
 import Synchronization
+import Testing
+import TestSupport
 
 /// A private PostgreSQL server for a test run (issue 20): a throwaway cluster in a temporary
 /// directory, started by `scripts/pg-cluster` (real PostgreSQL from the distribution's package,
@@ -8,11 +10,11 @@ import Synchronization
 ///
 /// Every call here blocks its thread for as long as the script runs (a start takes about a
 /// second, more on a busy machine) and every wait is bounded. From an async test call it
-/// through `onOwnThread` (TestSupport), so no thread of the cooperative pool is parked:
+/// through `onOwnThread` (TestSupport), so no thread of the cooperative pool is parked, or take
+/// `startForTest()`, which does that and cancels (skips) the test when PostgreSQL is missing:
 ///
-///     guard let cluster = try await onOwnThread({ try PostgresCluster.start() }) else {
-///         try Test.cancel(PostgresCluster.notInstalled)
-///     }
+///     let cluster = try await PostgresCluster.startForTest()
+///     let url = try await onOwnThread { try cluster.createDatabase("pings_order") }
 final class PostgresCluster: Sendable {
     struct Failed: Error, CustomStringConvertible {
         let description: String
@@ -73,6 +75,15 @@ final class PostgresCluster: Sendable {
             removeCluster()
             throw Failed(description: "scripts/pg-cluster start \(directory) failed (exit \(result.status)):\n\(result.errors)")
         }
+    }
+
+    /// `start` for an async test: off the cooperative pool, and the test is cancelled (reported
+    /// as skipped, with the reason) when PostgreSQL is not installed; under CI=true it fails.
+    static func startForTest(tcp: Bool = false) async throws -> PostgresCluster {
+        guard let cluster = try await onOwnThread({ try start(tcp: tcp) }) else {
+            try Test.cancel(Comment(rawValue: notInstalled))
+        }
+        return cluster
     }
 
     /// Stops the server (fast shutdown) and starts it again on the same socket and port, as a

@@ -7,18 +7,9 @@ import TestSupport
 /// and leaves nothing running once stopped; bad usage is refused.
 @Suite("PostgreSQL cluster for tests")
 struct PostgresClusterTests {
-    /// A started cluster, or the test is cancelled (skipped) when PostgreSQL is not installed;
-    /// under CI=true `start` throws instead.
-    func startCluster(tcp: Bool = false) async throws -> PostgresCluster {
-        guard let cluster = try await onOwnThread({ try PostgresCluster.start(tcp: tcp) }) else {
-            try Test.cancel(Comment(rawValue: PostgresCluster.notInstalled))
-        }
-        return cluster
-    }
-
     @Test("a cluster serves fresh databases, keeps what was committed across a restart, and leaves no process once stopped")
     func lifecycle() async throws {
-        let cluster = try await startCluster()
+        let cluster = try await PostgresCluster.startForTest()
         let directory = cluster.socketDirectory
         #expect(cluster.url == "postgres://postgres@/kiothc?host=\(directory)")
         let settings = try await onOwnThread {
@@ -29,7 +20,7 @@ struct PostgresClusterTests {
         let first = try await onOwnThread { try cluster.createDatabase("harness_first") }
         #expect(first == "postgres://postgres@/harness_first?host=\(directory)")
         #expect(try await onOwnThread { try cluster.psql(database: "harness_first", command: "select 1") } == "1\n")
-        try await onOwnThread {
+        _ = try await onOwnThread {
             try cluster.psql(database: "harness_first", command: "create table kept (n int); insert into kept values (42)")
         }
         _ = try await onOwnThread { try cluster.createDatabase("harness_second") }
@@ -56,7 +47,7 @@ struct PostgresClusterTests {
 
     @Test("with --tcp it also listens on 127.0.0.1, on a free port; a taken port fails with the server's log")
     func tcp() async throws {
-        let cluster = try await startCluster(tcp: true)
+        let cluster = try await PostgresCluster.startForTest(tcp: true)
         let tcpURL = try #require(cluster.tcpURL)
         let port = try #require(URLComponents(string: tcpURL)?.port)
         #expect(tcpURL == "postgres://postgres@127.0.0.1:\(port)/kiothc?sslmode=disable")
