@@ -6,6 +6,7 @@ import Monitoring
 import PingStore
 import PostgresStore
 import Testing
+import TestSupport
 
 @testable import Runtime
 

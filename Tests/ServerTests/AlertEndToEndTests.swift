@@ -82,10 +82,10 @@ final class RunningRuntime: Sendable {
     let clock: ManualClock
     let app: TestApplication
 
-    private init(root: String, yaml: String, clock: ManualClock) async throws {
+    private init(root: String, yaml: String, clock: ManualClock, store: StoreChoice) async throws {
         self.root = root
         self.clock = clock
-        app = try await TestApplication(root: root, yaml: yaml, clock: clock.clock)
+        app = try await TestApplication(root: root, yaml: yaml, clock: clock.clock, store: store)
     }
 
     /// Opens the runtime on `root` (its config written from `yaml`), runs its services during
@@ -93,9 +93,9 @@ final class RunningRuntime: Sendable {
     /// (pending alerts stay in the outbox), the store is flushed and closed, the data
     /// directory's lock released for the next runtime.
     static func run<T: Sendable>(
-        root: String, yaml: String, clock: ManualClock, _ body: (RunningRuntime) async throws -> T
+        root: String, yaml: String, clock: ManualClock, store: StoreChoice = .files, _ body: (RunningRuntime) async throws -> T
     ) async throws -> T {
-        let server = try await RunningRuntime(root: root, yaml: yaml, clock: clock)
+        let server = try await RunningRuntime(root: root, yaml: yaml, clock: clock, store: store)
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let services = server.runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))

@@ -16,7 +16,8 @@ struct TestApplication: Sendable {
     init(
         root: String, yaml: String, uuids: [String: String] = [:], durability: PingStore.Durability = .write,
         keepPings: Int = 1_000, faults: FaultInjector? = nil, clock: RuntimeClock, environment: [String: String] = [:],
-        adminToken: AdminToken = AdminToken("admin-token-for-tests-0123456789"), maxRequestBody: Int = 10 * 1024 * 1024, baseURL: String? = nil
+        adminToken: AdminToken = AdminToken("admin-token-for-tests-0123456789"), maxRequestBody: Int = 10 * 1024 * 1024, baseURL: String? = nil,
+        store: StoreChoice = .files
     ) async throws {
         let config = root + "/checks.d"
         try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
@@ -33,6 +34,7 @@ struct TestApplication: Sendable {
         var options = ServeOptions()
         options.configDirectory = config
         options.dataDirectory = root + "/data"
+        options.store = store
         options.durability = durability
         options.keepPings = keepPings
         options.maxRequestBody = maxRequestBody

@@ -1,13 +1,12 @@
 import Foundation
 import Synchronization
-import TestSupport
 
 /// One private PostgreSQL cluster for the whole test process, started at first use (each
 /// test then takes a database of its own) and stopped when the process exits.
-enum SharedPostgres {
+public enum SharedPostgres {
     /// PostgreSQL is not installed here (and this is not CI): the tests that need it skip.
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String { PostgresCluster.notInstalled }
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String { PostgresCluster.notInstalled }
     }
 
     private enum State {
@@ -20,7 +19,7 @@ enum SharedPostgres {
     private static let state = Mutex(State.notStarted)
 
     /// The cluster; starts it on first use (blocking: call from `onOwnThread`).
-    static func cluster() throws -> PostgresCluster {
+    public static func cluster() throws -> PostgresCluster {
         try state.withLock { state in
             switch state {
             case .running(let cluster): return cluster
@@ -46,7 +45,7 @@ enum SharedPostgres {
     }
 
     /// A fresh empty database's URL (blocking for the first start).
-    static func database(_ prefix: String) async throws -> String {
+    public static func database(_ prefix: String) async throws -> String {
         try await onOwnThread { try cluster().createDatabase("\(prefix)_\(UUID().uuidString.prefix(8).lowercased())") }
     }
 

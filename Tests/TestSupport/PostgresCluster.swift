@@ -1,7 +1,6 @@
 import Foundation
 import Synchronization
 import Testing
-import TestSupport
 
 /// A private PostgreSQL server for a test run (issue 20): a throwaway cluster in a temporary
 /// directory, started by `scripts/pg-cluster` (real PostgreSQL from the distribution's package,
@@ -15,22 +14,22 @@ import TestSupport
 ///
 ///     let cluster = try await PostgresCluster.startForTest()
 ///     let url = try await onOwnThread { try cluster.createDatabase("pings_order") }
-final class PostgresCluster: Sendable {
-    struct Failed: Error, CustomStringConvertible {
-        let description: String
+public final class PostgresCluster: Sendable {
+    public struct Failed: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let script = repository.appendingPathComponent("scripts/pg-cluster").path
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let script = repository.appendingPathComponent("scripts/pg-cluster").path
     /// Why a test that needs PostgreSQL did not run when `start` gave nil.
-    static let notInstalled = "PostgreSQL is not installed (apt-get install -y postgresql)"
+    public static let notInstalled = "PostgreSQL is not installed (apt-get install -y postgresql)"
 
     /// The database `kiothc`, through the socket: `postgres://postgres@/kiothc?host=DIR`.
-    let url: String
+    public let url: String
     /// The same database on 127.0.0.1, when started with `tcp: true`.
-    let tcpURL: String?
+    public let tcpURL: String?
     /// The cluster's directory, which holds its socket (and `data/`, `server.log`).
-    let socketDirectory: String
+    public let socketDirectory: String
     private let stopped = Mutex(false)
 
     private init(url: String, tcpURL: String?, socketDirectory: String) {
@@ -43,7 +42,7 @@ final class PostgresCluster: Sendable {
     /// installed (the caller skips). Under `CI=true` a missing PostgreSQL throws instead, as the
     /// test scripts fail there rather than skip (scripts/skips.sh): CI never passes on less than
     /// it says. `environment` is added to the script's (the tests of this helper use it).
-    static func start(tcp: Bool = false, environment: [String: String] = [:]) throws -> PostgresCluster? {
+    public static func start(tcp: Bool = false, environment: [String: String] = [:]) throws -> PostgresCluster? {
         let environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         // Short: the socket's path (DIR/.s.PGSQL.PORT) must fit in 107 bytes.
         let name = "kiothc-pg-" + UUID().uuidString.prefix(8).lowercased()
@@ -79,7 +78,7 @@ final class PostgresCluster: Sendable {
 
     /// `start` for an async test: off the cooperative pool, and the test is cancelled (reported
     /// as skipped, with the reason) when PostgreSQL is not installed; under CI=true it fails.
-    static func startForTest(tcp: Bool = false) async throws -> PostgresCluster {
+    public static func startForTest(tcp: Bool = false) async throws -> PostgresCluster {
         guard let cluster = try await onOwnThread({ try start(tcp: tcp) }) else {
             try Test.cancel(Comment(rawValue: notInstalled))
         }
@@ -88,7 +87,7 @@ final class PostgresCluster: Sendable {
 
     /// Stops the server (fast shutdown) and starts it again on the same socket and port, as a
     /// database restarted under load; returns once it accepts connections again.
-    func restart() throws {
+    public func restart() throws {
         let result = try Self.runScript(["restart", socketDirectory], timeout: 240)
         guard result.status == 0 else {
             throw Failed(description: "scripts/pg-cluster restart \(socketDirectory) failed (exit \(result.status)):\n\(result.errors)")
@@ -96,7 +95,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// Stops the server and removes its directory. Once: later calls (and `deinit`) do nothing.
-    func stop() throws {
+    public func stop() throws {
         guard stopped.withLock({ stopped in defer { stopped = true }; return !stopped }) else { return }
         let result = try Self.runScript(["stop", "--remove", socketDirectory], timeout: 180)
         guard result.status == 0 else {
@@ -110,7 +109,7 @@ final class PostgresCluster: Sendable {
 
     /// Creates an empty database `name` (lower-case letters, digits and _, as PostgreSQL folds
     /// an unquoted name) and returns its URL, through the socket.
-    func createDatabase(_ name: String) throws -> String {
+    public func createDatabase(_ name: String) throws -> String {
         let allowed = name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0.isDigit || $0 == UInt8(ascii: "_") }
         guard let first = name.utf8.first, !first.isDigit, name.utf8.count <= 63, allowed else {
             throw Failed(description: "database name '\(name)' must be 1-63 of a-z, 0-9 and _, not starting with a digit")
@@ -121,7 +120,7 @@ final class PostgresCluster: Sendable {
 
     /// Runs one SQL command with psql through the socket; returns its unaligned output.
     @discardableResult
-    func psql(database: String = "kiothc", command: String) throws -> String {
+    public func psql(database: String = "kiothc", command: String) throws -> String {
         guard let psql = Self.program("psql") else { throw Failed(description: "psql is missing: \(Self.notInstalled)") }
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
         environment["PGCONNECT_TIMEOUT"] = "10"
@@ -136,7 +135,7 @@ final class PostgresCluster: Sendable {
 
     /// A PostgreSQL program of the newest version under /usr/lib/postgresql (as the script
     /// picks its own), else from PATH.
-    static func program(_ name: String) -> String? {
+    public static func program(_ name: String) -> String? {
         let lib = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? []
         let newest = versions.compactMap { version -> (key: [Int], path: String)? in
@@ -150,20 +149,20 @@ final class PostgresCluster: Sendable {
     }
 
     /// Runs `scripts/pg-cluster` (through /bin/bash, so it needs no PATH to find bash).
-    static func runScript(_ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval) throws -> Result {
+    public static func runScript(_ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval) throws -> Result {
         try run("/bin/bash", [script] + arguments, environment: environment, timeout: timeout)
     }
 
-    struct Result {
-        var status: Int32
-        var output: String
-        var errors: String
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+        public var errors: String
     }
 
     /// Runs a program to its end, at most `timeout` seconds (then SIGTERM, SIGKILL 5 s later,
     /// and an error). Its output goes to temporary files rather than pipes: nothing has to read
     /// while it runs, and a server it leaves running cannot hold a pipe open.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval) throws -> Result {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval) throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-pg-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }

@@ -1,0 +1,207 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Monitoring
+import PostgresStore
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import Runtime
+@testable import Server
+
+private let s: Int64 = 1_000_000
+/// 2026-11-27T15:00:30.5Z.
+private let t0: Int64 = 1_795_791_600 * s + 30 * s + 500_000
+
+/// Several instances on one PostgreSQL (SPEC §11), in process: two real runtimes and
+/// applications of `serve` on one database of the tests' private cluster, each on its own
+/// manual clock, with all their services running (deadlines, delivery, the listener of the
+/// other's changes). What must hold whatever the interleaving: one UUID per check everywhere,
+/// pings numbered without gaps, a flip decided once, its alert sent once.
+@Suite("Several instances on one PostgreSQL", .timeLimit(.minutes(3)))
+struct SharedStoreTests {
+    static func config(_ receiver: String) -> String {
+        """
+        projects:
+          default:
+            channels:
+              hook:
+                kind: webhook
+                url: \(receiver)/hook/$SLUG
+                body: '{"name": "$NAME", "status": "$STATUS", "now": "$NOW"}'
+        checks:
+          backup: {name: Backup, timeout: 1m, grace: 1m}
+          worker: {name: Worker, timeout: 1h, grace: 1h}
+        """
+    }
+
+    /// A fresh database, or nil where PostgreSQL is not installed (the test then skips; under
+    /// CI=true that is a failure, raised by the cluster's start).
+    static func database() async throws -> StoreChoice? {
+        do {
+            return .postgres(try PostgresLocation(try await SharedPostgres.database("shared")))
+        } catch is SharedPostgres.Unavailable {
+            return nil
+        }
+    }
+
+    static func root() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-shared-\(UUID().uuidString)").path }
+
+    /// Instances A and B on `store`, both at `t0`, running until `body` returns.
+    static func twoInstances<T: Sendable>(
+        _ store: StoreChoice, receiver: String, _ body: (RunningRuntime, RunningRuntime) async throws -> T
+    ) async throws -> T {
+        let (rootA, rootB) = (root(), root())
+        defer {
+            try? FileManager.default.removeItem(atPath: rootA)
+            try? FileManager.default.removeItem(atPath: rootB)
+        }
+        return try await RunningRuntime.run(root: rootA, yaml: config(receiver), clock: ManualClock(at: t0), store: store) { a in
+            try await RunningRuntime.run(root: rootB, yaml: config(receiver), clock: ManualClock(at: t0), store: store) { b in
+                try await body(a, b)
+            }
+        }
+    }
+
+    @Test("both instances serve each check under one UUID; a ping through either is stored once, numbered in order, and the other sees it")
+    func pingsThroughEither() async throws {
+        guard let store = try await Self.database() else { return }
+        try await AlertReceiver().run { receiver in
+            try await Self.twoInstances(store, receiver: receiver) { a, b in
+                let uuid = try a.uuid("backup")
+                #expect(try b.uuid("backup") == uuid, "the second instance adopted the first one's UUID")
+                #expect(try await a.ping("backup", "/start") == .ok)
+                #expect(try await b.ping("backup") == .ok)
+                #expect(try await a.ping("backup", "/log") == .ok)
+                let pings = try await b.runtime.store.pings(of: uuid, limit: 10)
+                #expect(pings.map(\.n) == [3, 2, 1])
+                #expect(pings.map(\.kind) == [.log, .success, .start])
+                #expect(pings[1].duration != nil, "the success through B closed the run A's start opened (one state, in the database)")
+                // A's cache learns B's ping from the notification.
+                try await eventually("A sees the 3 pings") { a.runtime.states.state(of: uuid).nPings == 3 }
+                #expect(a.runtime.states.state(of: uuid).status == .up)
+                #expect(b.runtime.states.state(of: uuid).status == .up)
+            }
+        }
+    }
+
+    @Test("a deadline flips once however many instances watch it, and its alert goes out once")
+    func deadlineOnce() async throws {
+        guard let store = try await Self.database() else { return }
+        let alerts = AlertReceiver()
+        try await alerts.run { receiver in
+            try await Self.twoInstances(store, receiver: receiver) { a, b in
+                let uuid = try a.uuid("backup")
+                #expect(try await b.ping("backup") == .ok)
+                try await eventually("A sees the ping") { a.runtime.states.state(of: uuid).status == .up }
+                // Past timeout and grace on both clocks at once: both engines find it due.
+                let late = t0 + 2 * 60 * s + s
+                a.clock.set(late)
+                b.clock.set(late)
+                try await eventually("both instances see the check down") {
+                    a.runtime.states.state(of: uuid).status == .down && b.runtime.states.state(of: uuid).status == .down
+                }
+                let flips = try await a.runtime.store.flips(of: uuid, limit: 10).map(\.flip)
+                #expect(flips.map(\.new) == [.down, .up], "one down flip, not one per instance")
+                try await eventually("the down alert was delivered") { alerts.delivered(to: "/hook/backup").count == 1 }
+                // Both dispatchers have looked at the queue since (they poll it): still one.
+                a.clock.set(late + 10 * s)
+                b.clock.set(late + 10 * s)
+                let shared = try #require(a.runtime.store as? PostgresStore)
+                try await eventually("nothing is pending") { try await shared.alertQueue.pendingCount() == 0 }
+                #expect(alerts.delivered(to: "/hook/backup").map { $0.hasPrefix("down@") } == [true])
+            }
+        }
+    }
+
+    @Test("fail and success pings of one check through two instances at once lose no flip")
+    func concurrentFlips() async throws {
+        guard let store = try await Self.database() else { return }
+        try await AlertReceiver().run { receiver in
+            try await Self.twoInstances(store, receiver: receiver) { a, b in
+                let uuid = try a.uuid("backup")
+                let count = 120
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for i in 0..<count {
+                        let instance = i % 2 == 0 ? a : b
+                        let suffix = i % 3 == 0 ? "/fail" : ""
+                        group.addTask { try await instance.ping("backup", suffix) }
+                    }
+                    var statuses: [HTTPResponse.Status] = []
+                    for try await status in group { statuses.append(status) }
+                    return statuses
+                }
+                #expect(statuses.allSatisfy { $0 == .ok })
+                let pings = try await a.runtime.store.pings(of: uuid, limit: 1_000).reversed()
+                #expect(pings.map(\.n) == Array(1...count), "numbers are gapless and unique")
+                // The flips the pings imply, in number order, are the flips stored.
+                var status = CheckState.Status.new
+                var implied: [String] = []
+                for ping in pings {
+                    let next: CheckState.Status = ping.kind == .fail ? .down : .up
+                    if next != status { implied.append("\(status.rawValue)>\(next.rawValue)") }
+                    status = next
+                }
+                let stored = try await a.runtime.store.flips(of: uuid, limit: 1_000).reversed().map { "\($0.flip.old.rawValue)>\($0.flip.new.rawValue)" }
+                #expect(stored == implied)
+                try await eventually("both caches end on the stored status") {
+                    a.runtime.states.state(of: uuid).status == status && b.runtime.states.state(of: uuid).status == status
+                }
+            }
+        }
+    }
+
+    @Test("PostgreSQL restarted under load: pings get 503 while it is away, never a 200 that was not stored, and service resumes by itself")
+    func databaseRestart() async throws {
+        // A cluster of its own: the restart would disturb the other tests' database.
+        guard let cluster = try await onOwnThread({ try PostgresCluster.start() }) else { return }
+        defer { try? cluster.stop() }
+        let store = StoreChoice.postgres(try PostgresLocation(cluster.url))
+        let root = Self.root()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try await AlertReceiver().run { receiver in
+            try await RunningRuntime.run(root: root, yaml: Self.config(receiver), clock: ManualClock(at: t0), store: store) { a in
+                let uuid = try a.uuid("worker")
+                let tally = PingTally()
+                let pingers = (0..<4).map { _ in
+                    Task {
+                        while !Task.isCancelled { tally.count(try await a.ping("worker")) }
+                    }
+                }
+                try await eventually("pings are stored before the restart") { tally.counts.acknowledged >= 50 }
+                try await onOwnThread { try cluster.restart() }
+                let before = tally.counts.acknowledged
+                try await eventually("pings are stored again after the restart, without a restart of the server", timeout: .seconds(60)) {
+                    tally.counts.acknowledged >= before + 50
+                }
+                for pinger in pingers { pinger.cancel() }
+                for pinger in pingers { _ = await pinger.result }
+                let (acknowledged, refused, other) = tally.counts
+                let stored = try await a.runtime.store.pings(of: uuid, limit: 100_000).count
+                #expect(other == 0, "only 200 and 503")
+                #expect(refused > 0, "pings while the database was away were refused, not acknowledged")
+                #expect(stored >= acknowledged, "every acknowledged ping is stored: \(stored) stored, \(acknowledged) acknowledged")
+                #expect(stored <= acknowledged + refused, "nothing is stored that was not sent")
+            }
+        }
+    }
+}
+
+/// Answers to pings, counted from several tasks.
+final class PingTally: Sendable {
+    private let state = Mutex((acknowledged: 0, refused: 0, other: 0))
+
+    func count(_ status: HTTPResponse.Status) {
+        state.withLock { tally in
+            switch status {
+            case .ok: tally.acknowledged += 1
+            case .serviceUnavailable: tally.refused += 1
+            default: tally.other += 1
+            }
+        }
+    }
+
+    var counts: (acknowledged: Int, refused: Int, other: Int) { state.withLock { $0 } }
+}
