@@ -72,7 +72,10 @@ extension PostgresStore {
         let uuids = Array(retired.values)
         try await read("retire \(uuids.count) removed checks") { connection in
             try await connection.query(
-                "UPDATE kiothc_checks SET retired_us = \(now) WHERE uuid = ANY(\(uuids)) AND retired_us IS NULL", logger: self.logger)
+                // A new version: an instance still deciding from the live row must read it again
+                // (and learn that the check alerts no more).
+                "UPDATE kiothc_checks SET retired_us = \(now), version = version + 1 WHERE uuid = ANY(\(uuids)) AND retired_us IS NULL",
+                logger: self.logger)
         }
         registry = next
     }

@@ -146,12 +146,11 @@ public final class PostgresStore: Sendable {
                 rows = try await connection.query(
                     "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE retired_us IS NULL", logger: self.logger)
             }
-            var states: [VersionedState] = []
-            for try await row in rows {
-                let state = try StateRow(row: row)
-                states.append(VersionedState(check: state.check, state: state.state, version: state.version))
-            }
-            return states
+            var read: [StateRow] = []
+            for try await row in rows { read.append(try StateRow(row: row)) }
+            // What was read is the newest seen: the next batch decides from it.
+            self.batcher.saw(read)
+            return read.map { VersionedState(check: $0.check, state: $0.state, version: $0.version) }
         }
     }
 

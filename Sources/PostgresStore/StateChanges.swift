@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// What the other instances change, as it happens: every transaction that changes checks
 /// sends `NOTIFY kiothc_checks '<instance> <uuid>:<version> …'` as it commits; this listens on a
@@ -11,6 +12,9 @@ import PostgresNIO
 extension PostgresStore {
     /// Delay between attempts to reconnect the listener.
     static let relistenDelay: Duration = .seconds(1)
+    /// Changes others made are read back at most this often (a deadline they moved is seen
+    /// that much later at most).
+    static let coalescing: Duration = .milliseconds(50)
 
     /// Until cancelled: batches of states others changed (the first one: every live check).
     public func changes() -> AsyncStream<[VersionedState]> {
@@ -47,10 +51,26 @@ extension PostgresStore {
             // Listening now: whatever changed before is read once, whole.
             continuation.yield(try await states())
             connected()
-            for try await notification in notifications {
-                let others = Self.changedByOthers(notification.payload, instance: instance)
-                guard !others.isEmpty else { continue }
-                continuation.yield(try await states(of: others))
+            // Notifications come per batch, hundreds a second under load: the checks they name
+            // are gathered and read back together, at most every `coalescing`.
+            let changed = ChangedChecks()
+            let wakeup = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in wakeup.stream {
+                        try await Task.sleep(for: Self.coalescing)
+                        let checks = changed.take()
+                        if !checks.isEmpty { continuation.yield(try await self.states(of: checks)) }
+                    }
+                }
+                for try await notification in notifications {
+                    let others = Self.changedByOthers(notification.payload, instance: instance)
+                    guard !others.isEmpty else { continue }
+                    changed.add(others)
+                    wakeup.continuation.yield()
+                }
+                wakeup.continuation.finish()
+                try await group.waitForAll()
             }
         }
     }
@@ -61,6 +81,20 @@ extension PostgresStore {
         guard let sender = parts.first, sender != instance else { return [] }
         return parts.dropFirst().compactMap { item in
             item.split(separator: ":").first.flatMap { UUID(uuidString: String($0)) }
+        }
+    }
+}
+
+/// Checks named by notifications and not read back yet.
+private final class ChangedChecks: Sendable {
+    private let checks = Mutex<Set<UUID>>([])
+
+    func add(_ more: [UUID]) { checks.withLock { $0.formUnion(more) } }
+
+    func take() -> [UUID] {
+        checks.withLock { checks in
+            defer { checks = [] }
+            return Array(checks)
         }
     }
 }

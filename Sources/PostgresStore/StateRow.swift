@@ -36,8 +36,9 @@ struct StateRow: Sendable {
         self.retired = retired != nil
     }
 
-    /// The row's new values as one JSON object of `jsonb_to_recordset` (the batch's update).
-    func record() -> [UInt8] {
+    /// The row's new values as one JSON object of `jsonb_to_recordset` (the batch's update),
+    /// written only where the stored version is still `expected`.
+    func record(expected: Int64) -> [UInt8] {
         var object = JSONLineWriter()
         object.field("uuid", check)
         object.field("status", state.status.rawValue)
@@ -51,6 +52,7 @@ struct StateRow: Sendable {
         object.field("last_duration_us", state.lastDuration)
         object.field("recent_starts", Self.startsText(state.recentStarts))
         object.field("version", version)
+        object.field("expected", expected)
         return object.object()
     }
 

@@ -6,13 +6,17 @@ import PingStore
 import PostgresNIO
 import Synchronization
 
-/// Group commit on PostgreSQL: updates wait in one queue; up to `maximumInFlight`
-/// transactions run at once, each taking everything waiting (up to `maximumBatch`). Under a
-/// light load a ping has a transaction of its own; under a heavy one, hundreds share one
-/// commit. A transaction locks its checks' rows in UUID order (two transactions never wait for
-/// each other in a cycle), decides each update from the stored state, writes states, pings,
-/// flips and alerts in one statement, and notifies the other instances; completions run once
-/// it committed, or with its error (then nothing of it is stored).
+/// Group commit on PostgreSQL with compare-and-set: updates wait in one queue; up to
+/// `maximumInFlight` batches run at once, each taking what is waiting (up to `maximumBatch`),
+/// never a check another batch of this instance has in flight. A batch decides each update
+/// from the check's row as this instance last saw it (its own commits, reads, and the other
+/// instances' notifications keep that copy current), then writes everything in ONE statement,
+/// one round trip and one commit: each check's row changes only if its version is still the
+/// one decided from (rows locked in UUID order, so two instances never deadlock), and its
+/// pings, flips, alerts and the NOTIFY go in only for the rows that changed. A check whose
+/// version moved (another instance wrote it meanwhile) is read again and decided again.
+/// Completions run once their rows committed, or with the error (then nothing of them is
+/// stored).
 final class UpdateBatcher: Sendable {
     typealias Completion = @Sendable (Result<CheckUpdate.Outcome, any Error>) -> Void
 
@@ -24,20 +28,23 @@ final class UpdateBatcher: Sendable {
     private struct Queue {
         var pending: [Item] = []
         var running = 0
+        /// Checks in a batch now: their later updates wait for the next batch, so this
+        /// instance's own batches never race each other on a row.
+        var inFlight: Set<UUID> = []
     }
 
     static let maximumBatch = 256
-    static let maximumInFlight = 4
-    /// A deadlock or serialization failure runs the transaction again, this many times at most.
-    static let attempts = 5
-    /// NOTIFY payloads stay under PostgreSQL's 8,000 bytes.
-    static let notifyPayloadLimit = 7_000
-    static let channel = "kiothc_checks"
-    /// A transaction not committed by then fails (the pings in it are answered 503; one that
+    static let maximumInFlight = 2
+    /// A check whose version keeps moving is decided again at most this many times.
+    static let attempts = 8
+    static let channel = BatchWrite.channel
+    /// A batch not committed by then fails (the pings in it are answered 503; one that
     /// committed after all is stored, never lost).
     static let timeout: Duration = .seconds(5)
 
     private let queue = Mutex(Queue())
+    /// Each check's row as this instance last saw it committed.
+    private let rows = Mutex<[UUID: StateRow]>([:])
     let client: PostgresClient
     let logger: Logger
     let keepPings: Int
@@ -60,6 +67,13 @@ final class UpdateBatcher: Sendable {
         if start { Task { await self.run() } }
     }
 
+    /// Rows read elsewhere (a start, a notification): kept when newer than the copy here.
+    func saw(_ seen: [StateRow]) {
+        rows.withLock { rows in
+            for row in seen where (rows[row.check]?.version ?? -1) < row.version { rows[row.check] = row }
+        }
+    }
+
     /// Waits until nothing is queued or in flight, at most `limit`.
     func drain(upTo limit: Duration) async {
         let deadline = ContinuousClock.now + limit
@@ -71,39 +85,53 @@ final class UpdateBatcher: Sendable {
     private func run() async {
         while true {
             let items = queue.withLock { queue -> [Item] in
-                guard !queue.pending.isEmpty else {
-                    queue.running -= 1
-                    return []
+                var taken: [Item] = []
+                var left: [Item] = []
+                var checks: Set<UUID> = []
+                for item in queue.pending {
+                    let check = item.update.check
+                    if taken.count < Self.maximumBatch, !queue.inFlight.contains(check) || checks.contains(check) {
+                        taken.append(item)
+                        checks.insert(check)
+                        queue.inFlight.insert(check)
+                    } else {
+                        left.append(item)
+                    }
                 }
-                let count = min(queue.pending.count, Self.maximumBatch)
-                let items = Array(queue.pending.prefix(count))
-                queue.pending.removeFirst(count)
-                return items
+                queue.pending = left
+                if taken.isEmpty { queue.running -= 1 }
+                return taken
             }
             if items.isEmpty { return }
             await commit(items)
+            queue.withLock { queue in
+                for item in items { queue.inFlight.remove(item.update.check) }
+            }
         }
     }
 
     private func commit(_ items: [Item]) async {
+        var remaining = items
         var attempt = 0
-        while true {
+        while !remaining.isEmpty {
             attempt += 1
             do {
-                // Bounded: while the database is away the pool waits for a connection; the pings
-                // waiting here are answered 503 instead of hanging.
-                let updates = items.map(\.update)
-                let outcomes = try await PostgresStore.within(Self.timeout, "store updates") {
-                    try await self.client.withConnection { connection in
-                        try await connection.withTransaction(logger: self.logger) { try await self.transaction(updates, on: $0) }
-                    }
+                let batch = remaining
+                let (done, lost) = try await PostgresStore.within(Self.timeout, "store updates") {
+                    try await self.client.withConnection { try await self.attempt(batch, on: $0) }
                 }
-                for (item, outcome) in zip(items, outcomes) { item.completion(outcome) }
-                return
+                for (item, outcome) in done { item.completion(outcome) }
+                remaining = lost
+                if !lost.isEmpty && attempt >= Self.attempts {
+                    let failure = DatabaseError(operation: "store updates", message: "another instance kept changing the check; try again")
+                    for item in lost { item.completion(.failure(failure)) }
+                    return
+                }
             } catch {
-                let failure = DatabaseError("store \(items.count) update\(items.count == 1 ? "" : "s")", error)
-                if failure.isRetryable && attempt < Self.attempts { continue }
-                for item in items { item.completion(.failure(failure)) }
+                // The rows' state is unknown now: read again next time.
+                rows.withLock { rows in for item in remaining { rows[item.update.check] = nil } }
+                let failure = DatabaseError("store \(remaining.count) update\(remaining.count == 1 ? "" : "s")", error)
+                for item in remaining { item.completion(.failure(failure)) }
                 return
             }
         }
@@ -114,18 +142,28 @@ final class UpdateBatcher: Sendable {
         var description: String { "check \(check.lowercasedText) is not in the database (was it created by this configuration?)" }
     }
 
-    /// One transaction's work: lock, decide, write, notify. Returns each update's outcome.
-    private func transaction(_ updates: [CheckUpdate], on connection: PostgresConnection) async throws -> [Result<CheckUpdate.Outcome, any Error>] {
-        let checks = Array(Set(updates.map(\.check)))
-        var rows: [UUID: StateRow] = [:]
-        for try await row in try await connection.query(
-            "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE uuid = ANY(\(checks)) ORDER BY uuid FOR UPDATE", logger: logger)
-        {
-            let state = try StateRow(row: row)
-            rows[state.check] = state
+    /// One round: decide every item from the rows as last seen (reading those not seen yet),
+    /// write in one statement. Returns the outcomes of the items whose rows changed (or that
+    /// changed nothing), and the items of checks whose version moved, to decide again.
+    private func attempt(_ items: [Item], on connection: PostgresConnection) async throws
+        -> (done: [(Item, Result<CheckUpdate.Outcome, any Error>)], lost: [Item])
+    {
+        let checks = Set(items.map(\.update.check))
+        var known = rows.withLock { rows in checks.compactMap { rows[$0] } }
+        let missing = checks.subtracting(known.map(\.check))
+        if !missing.isEmpty {
+            var read: [StateRow] = []
+            for try await row in try await connection.query(
+                "SELECT \(unescaped: StateRow.columns) FROM kiothc_checks WHERE uuid = ANY(\(Array(missing)))", logger: logger)
+            {
+                read.append(try StateRow(row: row))
+            }
+            saw(read)
+            known += read
         }
+        var current = Dictionary(known.map { ($0.check, $0) }, uniquingKeysWith: { $1 })
         var lastPings: [UUID: Ping] = [:]
-        for check in Set(updates.filter(\.wantsLastPing).map(\.check)) {
+        for check in Set(items.filter(\.update.wantsLastPing).map(\.update.check)) {
             for try await row in try await connection.query(
                 "SELECT \(unescaped: PingRecords.pingColumns) FROM kiothc_pings WHERE check_uuid = \(check) ORDER BY n DESC LIMIT 1", logger: logger)
             {
@@ -133,56 +171,55 @@ final class UpdateBatcher: Sendable {
             }
         }
 
-        let before = rows.mapValues(\.state.nPings)
-        var decisions: [Result<CheckUpdate.Decision?, any Error>] = []
+        let before = current
+        var decisions: [(Item, Result<CheckUpdate.Decision?, any Error>)] = []
         var pings: [[UInt8]] = []
         var flips: [[UInt8]] = []
         var alerts: [[UInt8]] = []
-        var changed: Set<UUID> = []
-        for update in updates {
-            guard var row = rows[update.check] else {
-                decisions.append(.failure(UnknownCheck(check: update.check)))
+        var counts: [UUID: (pings: Int, flips: Int, alerts: Int)] = [:]
+        for item in items {
+            let check = item.update.check
+            guard var row = current[check] else {
+                decisions.append((item, .failure(UnknownCheck(check: check))))
                 continue
             }
-            guard var decision = update.decide(row.state, lastPings[update.check]) else {
-                decisions.append(.success(nil))
+            guard var decision = item.update.decide(row.state, lastPings[check]) else {
+                decisions.append((item, .success(nil)))
                 continue
             }
+            var count = counts[check] ?? (0, 0, 0)
             if let ping = decision.ping {
                 precondition(ping.n == row.state.nPings + 1, "a ping is numbered after the stored state's last")
-                pings.append(PingRecords.record(ping, of: update.check))
-                lastPings[update.check] = ping
+                pings.append(PingRecords.record(ping, of: check))
+                lastPings[check] = ping
+                count.pings += 1
             }
             if let flip = decision.flip {
                 row.flips += 1
-                flips.append(PingRecords.record(flip, n: row.flips, of: update.check))
+                flips.append(PingRecords.record(flip, n: row.flips, of: check))
+                count.flips += 1
             }
             // A check some instance retired (its config dropped it) stores what still comes
             // from instances on the old config, and alerts no more.
             if row.retired { decision.alerts = [] }
             for alert in decision.alerts { alerts.append(try Self.record(alert)) }
+            count.alerts += decision.alerts.count
+            counts[check] = count
             row.state = decision.state
-            rows[update.check] = row
-            changed.insert(update.check)
-            decisions.append(.success(decision))
+            current[check] = row
+            decisions.append((item, .success(decision)))
         }
-        func outcomes() -> [Result<CheckUpdate.Outcome, any Error>] {
-            decisions.enumerated().map { index, result in
-                result.map { decision in
-                    let row = rows[updates[index].check]!
-                    return CheckUpdate.Outcome(decision: decision, state: row.state, version: row.version)
-                }
-            }
-        }
-        guard !changed.isEmpty else { return outcomes() }
 
+        var changed: [UUID] = []
         var states: [[UInt8]] = []
         var prunes: [[UInt8]] = []
-        for check in changed {
-            rows[check]!.version += 1
-            let row = rows[check]!
-            states.append(row.record())
-            let low = max(0, before[check]! - keepPings)
+        for (check, _) in counts {
+            guard var row = current[check], let old = before[check] else { continue }
+            row.version = old.version + 1
+            current[check] = row
+            changed.append(check)
+            states.append(row.record(expected: old.version))
+            let low = max(0, old.state.nPings - keepPings)
             let high = row.state.nPings - keepPings
             if keepPings > 0, high > low {
                 var object = JSONLineWriter(capacity: 96)
@@ -192,41 +229,64 @@ final class UpdateBatcher: Sendable {
                 prunes.append(object.object())
             }
         }
-        let notifications = Self.payloads(instance: instance, changed.map { ($0, rows[$0]!.version) })
-        let written = try await connection.query(
-            """
-            WITH s AS (
-                UPDATE kiothc_checks c SET status = x.status, n_pings = x.n_pings, n_flips = x.n_flips, last_ping_us = x.last_ping_us,
-                    last_received_us = x.last_received_us, last_received_kind = x.last_received_kind, run_start_us = x.run_start_us,
-                    run_rid = x.run_rid, last_duration_us = x.last_duration_us, recent_starts = x.recent_starts, version = x.version
-                FROM jsonb_to_recordset(\(PingRecords.array(states))::jsonb) AS x(\(unescaped: StateRow.recordColumns))
-                WHERE c.uuid = x.uuid RETURNING 1),
-            p AS (
-                INSERT INTO kiothc_pings (check_uuid, n, time_us, kind, method, scheme, remote_addr, user_agent, body, body_size, exit_status, rid, duration_us)
-                SELECT check_uuid, n, time_us, kind, method, scheme, remote_addr, user_agent, decode(body, 'base64'), body_size, exit_status, rid, duration_us
-                FROM jsonb_to_recordset(\(PingRecords.array(pings))::jsonb) AS x(\(unescaped: PingRecords.pingRecordColumns)) RETURNING 1),
-            d AS (
-                DELETE FROM kiothc_pings o USING jsonb_to_recordset(\(PingRecords.array(prunes))::jsonb) AS x(check_uuid uuid, lo bigint, hi bigint)
-                WHERE o.check_uuid = x.check_uuid AND o.n > x.lo AND o.n <= x.hi RETURNING 1),
-            f AS (
-                INSERT INTO kiothc_flips (check_uuid, n, time_us, old, new, reason)
-                SELECT * FROM jsonb_to_recordset(\(PingRecords.array(flips))::jsonb) AS x(\(unescaped: PingRecords.flipRecordColumns)) RETURNING 1),
-            a AS (
-                INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us)
-                SELECT id, check_uuid, project, channel, record, created_us, created_us
-                FROM jsonb_to_recordset(\(PingRecords.array(alerts))::jsonb)
-                    AS x(id uuid, check_uuid uuid, project text, channel text, record text, created_us bigint) RETURNING 1)
-            SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM p), (SELECT count(*) FROM f), (SELECT count(*) FROM a),
-                (SELECT count(pg_notify(\(Self.channel), t)) FROM unnest(\(notifications)::text[]) AS t)
-            """, logger: logger)
-        for try await (stored, storedPings, storedFlips, storedAlerts, _) in written.decode((Int64, Int64, Int64, Int64, Int64).self) {
-            guard stored == states.count, storedPings == pings.count, storedFlips == flips.count, storedAlerts == alerts.count else {
-                throw DatabaseError(
-                    operation: "store updates",
-                    message: "the database wrote \(stored) states, \(storedPings) pings, \(storedFlips) flips and \(storedAlerts) alerts, not what was asked")
+        var won: Set<UUID> = []
+        if !changed.isEmpty {
+            let written = try await write(states: states, pings: pings, prunes: prunes, flips: flips, alerts: alerts, on: connection)
+            won = written.checks
+            let expected = won.reduce(into: (pings: 0, flips: 0, alerts: 0)) { total, check in
+                total.pings += counts[check]?.pings ?? 0
+                total.flips += counts[check]?.flips ?? 0
+                total.alerts += counts[check]?.alerts ?? 0
+            }
+            if !won.isEmpty, written.pings != expected.pings || written.flips != expected.flips || written.alerts != expected.alerts {
+                // Committed already: said loudly, as it would be a bug of this store.
+                logger.critical(
+                    "the database stored other rows than a batch decided",
+                    metadata: [
+                        "pings": "\(written.pings)/\(expected.pings)", "flips": "\(written.flips)/\(expected.flips)",
+                        "alerts": "\(written.alerts)/\(expected.alerts)",
+                    ])
             }
         }
-        return outcomes()
+        rows.withLock { rows in
+            for check in changed {
+                if won.contains(check) { rows[check] = current[check] } else { rows[check] = nil }
+            }
+        }
+        var done: [(Item, Result<CheckUpdate.Outcome, any Error>)] = []
+        var lost: [Item] = []
+        for (item, decision) in decisions {
+            let check = item.update.check
+            if counts[check] != nil, !won.contains(check) {
+                lost.append(item)
+                continue
+            }
+            done.append(
+                (
+                    item,
+                    decision.map { decision in
+                        let row = won.contains(check) ? current[check]! : before[check]!
+                        return CheckUpdate.Outcome(decision: decision, state: row.state, version: row.version)
+                    }
+                ))
+        }
+        return (done, lost)
+    }
+
+    /// The one statement of a batch (`BatchWrite`), prepared once per connection. Returns the
+    /// checks whose rows changed and what was inserted for them.
+    private func write(
+        states: [[UInt8]], pings: [[UInt8]], prunes: [[UInt8]], flips: [[UInt8]], alerts: [[UInt8]], on connection: PostgresConnection
+    ) async throws -> (checks: Set<UUID>, pings: Int, flips: Int, alerts: Int) {
+        let statement = BatchWrite(
+            states: PingRecords.array(states), pings: PingRecords.array(pings), prunes: PingRecords.array(prunes),
+            flips: PingRecords.array(flips), alerts: PingRecords.array(alerts), instance: instance)
+        var written: (checks: Set<UUID>, pings: Int, flips: Int, alerts: Int) = ([], 0, 0, 0)
+        for try await (check, pings, flips, alerts, _) in try await connection.execute(statement, logger: logger) {
+            written.checks.insert(check)
+            (written.pings, written.flips, written.alerts) = (Int(pings), Int(flips), Int(alerts))
+        }
+        return written
     }
 
     /// An alert as `kiothc_alerts` takes it: its queue record (the outbox's line) and the
@@ -240,21 +300,5 @@ final class UpdateBatcher: Sendable {
         object.field("record", String(decoding: try alert.queueRecord(), as: UTF8.self))
         object.field("created_us", alert.created)
         return object.object()
-    }
-
-    /// `"<instance> <uuid>:<version> …"`, split to stay under the NOTIFY payload limit.
-    static func payloads(instance: String, _ versions: [(UUID, Int64)]) -> [String] {
-        var payloads: [String] = []
-        var current = instance
-        for (check, version) in versions {
-            let item = " \(check.lowercasedText):\(version)"
-            if current.utf8.count + item.utf8.count > notifyPayloadLimit {
-                payloads.append(current)
-                current = instance
-            }
-            current += item
-        }
-        payloads.append(current)
-        return payloads
     }
 }

@@ -121,7 +121,12 @@ final class RunningRuntime: Sendable {
 
     /// A GET of `/ping/<uuid><suffix>` through the application's routes; its status.
     func ping(_ key: String, _ suffix: String = "") async throws -> HTTPResponse.Status {
-        let path = "/ping/\(try uuid(key).uuidString.lowercased())\(suffix)"
+        try await ping(uuid: try uuid(key), suffix)
+    }
+
+    /// A GET of `/ping/<uuid><suffix>`, for a UUID this runtime may not serve.
+    func ping(uuid: UUID, _ suffix: String = "") async throws -> HTTPResponse.Status {
+        let path = "/ping/\(uuid.uuidString.lowercased())\(suffix)"
         let application = Application(responder: app.application.responder(scheme: "http"))
         return try await application.test(.router) { client in
             try await client.execute(uri: path, method: .get) { $0.status }

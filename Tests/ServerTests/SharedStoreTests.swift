@@ -153,7 +153,39 @@ struct SharedStoreTests {
         }
     }
 
-    @Test("PostgreSQL restarted under load: pings get 503 while it is away, never a 200 that was not stored, and service resumes by itself")
+    @Test("a rolling config change: the instance still on the old config keeps storing a dropped check's pings; the check is retired once, and alerts no more")
+    func rollingChange() async throws {
+        guard let store = try await Self.database() else { return }
+        let alerts = AlertReceiver()
+        try await alerts.run { receiver in
+            try await Self.twoInstances(store, receiver: receiver) { a, b in
+                let worker = try a.uuid("worker")
+                #expect(try await b.ping("worker") == .ok)
+                // A is deployed first: its config drops `worker`.
+                let dropped = Self.config(receiver).replacingOccurrences(of: "  worker: {name: Worker, timeout: 1h, grace: 1h}", with: "")
+                try Data(dropped.utf8).write(to: URL(fileURLWithPath: a.root + "/checks.d/checks.yaml"))
+                guard case .applied = await a.runtime.reloads.request() else {
+                    Issue.record("A did not apply the config that drops worker")
+                    return
+                }
+                #expect(a.runtime.catalog.snapshot.check(worker) == nil)
+                #expect(try await a.ping(uuid: worker) == .notFound, "A no longer serves the dropped check")
+                // B, still on the old config, takes its pings: none is lost in the rollout.
+                #expect(try await b.ping("worker", "/fail") == .ok)
+                #expect(try await b.ping("worker") == .ok)
+                let pings = try await b.runtime.store.pings(of: worker, limit: 10)
+                #expect(pings.map(\.n) == [3, 2, 1])
+                // Its flips are stored, but a check dropped from the configuration alerts no more.
+                #expect(try await b.runtime.store.flips(of: worker, limit: 10).map(\.flip.new) == [.up, .down, .up])
+                let shared = try #require(a.runtime.store as? PostgresStore)
+                #expect(try await shared.alertQueue.pendingCount() == 0, "no alert was queued for the retired check")
+                #expect(try await shared.loadRegistry().isRetired(worker), "retired at the first apply of the config that drops it")
+                #expect(alerts.requests(to: "/hook/worker").isEmpty)
+            }
+        }
+    }
+
+    @Test("PostgreSQL stopped and started under load: pings get 503 while it is away, never a 200 that was not stored, and service resumes by itself")
     func databaseRestart() async throws {
         // A cluster of its own: the restart would disturb the other tests' database.
         guard let cluster = try await onOwnThread({ try PostgresCluster.start() }) else { return }
@@ -170,7 +202,10 @@ struct SharedStoreTests {
                         while !Task.isCancelled { tally.count(try await a.ping("worker")) }
                     }
                 }
-                try await eventually("pings are stored before the restart") { tally.counts.acknowledged >= 50 }
+                try await eventually("pings are stored before the database stops") { tally.counts.acknowledged >= 50 }
+                // Away for longer than a batch waits for it (5 s): the waiting pings get 503.
+                try await onOwnThread { try cluster.stopServer() }
+                try await eventually("pings are refused while the database is away") { tally.counts.refused >= 4 }
                 try await onOwnThread { try cluster.restart() }
                 let before = tally.counts.acknowledged
                 try await eventually("pings are stored again after the restart, without a restart of the server", timeout: .seconds(60)) {

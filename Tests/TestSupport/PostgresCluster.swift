@@ -94,6 +94,15 @@ public final class PostgresCluster: Sendable {
         }
     }
 
+    /// Stops the server and keeps its directory (`restart` starts it again): the database
+    /// away for as long as a test wants.
+    public func stopServer() throws {
+        let result = try Self.runScript(["stop", socketDirectory], timeout: 180)
+        guard result.status == 0 else {
+            throw Failed(description: "scripts/pg-cluster stop \(socketDirectory) failed (exit \(result.status)):\n\(result.errors)")
+        }
+    }
+
     /// Stops the server and removes its directory. Once: later calls (and `deinit`) do nothing.
     public func stop() throws {
         guard stopped.withLock({ stopped in defer { stopped = true }; return !stopped }) else { return }

@@ -9,7 +9,9 @@
 #   scripts/bench/run.sh              # full: 10 s per run after a 2 s warm-up, ~12 min
 #   scripts/bench/run.sh --quick      # 3 s per run, 100,000 stored pings: ~4 min, indicative only
 #   scripts/bench/run.sh --rounds 3   # each ping row 3 times, the median ratio shown (noisy machines)
-#   options: --no-build (use the binaries already in .build/release), --only pings,
+#   scripts/bench/run.sh --only postgres   # the PostgreSQL rows (issue 20): bare route, file store,
+#                                          # 1 and 2 instances on a private cluster, pgbench; ~2 min
+#   options: --no-build (use the binaries already in .build/release), --only pings|postgres,
 #            --strict (exit 2 if a target is missed), --markdown FILE, --duration S, --warmup S,
 #            --rounds N, --durability write|fsync (with --only pings)
 # Exit: 0 when everything ran, 1 on any failure (non-2xx answer, server not starting, ...).
@@ -57,5 +59,18 @@ for tool in kiothc kiothc-bare-route; do
 done
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load average $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD 2>/dev/null || echo "?")"
-# bench.py cleans up its servers and temp dir itself (also on SIGTERM/SIGINT).
+# bench.py and postgres.py clean up their servers and temp dir themselves (also on SIGTERM/SIGINT).
+for ((i = 0; i < ${#pass[@]}; i++)); do
+    if [ "${pass[$i]}" = --only ] && [ "${pass[$((i + 1))]:-}" = postgres ]; then
+        rest=()
+        for ((j = 0; j < ${#pass[@]}; j++)); do
+            case "${pass[$j]}" in
+                --only|--durability) j=$((j + 1)) ;;  # postgres.py: fsync only
+                --quick|--strict) ;;
+                *) rest+=("${pass[$j]}") ;;
+            esac
+        done
+        exec python3 "$here/postgres.py" --kiothc "$bin/kiothc" --bare "$bin/kiothc-bare-route" ${rest[@]+"${rest[@]}"}
+    fi
+done
 exec python3 "$here/bench.py" --kiothc "$bin/kiothc" --bare "$bin/kiothc-bare-route" ${pass[@]+"${pass[@]}"}
