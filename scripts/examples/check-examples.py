@@ -420,6 +420,313 @@ def check_channels():
                 receiver.shutdown()
 
 
+# ---- Load balancer: nginx and HAProxy in front of two instances -------------------------------
+
+def replacing(source, target, replacements):
+    """Writes `source` to `target` with each (old, new) applied; every `old` must occur."""
+    with open(source) as file:
+        text = file.read()
+    for old, new in replacements:
+        assert old in text, f"{old!r} not in {source}"
+        text = text.replace(old, new)
+    with open(target, "w") as file:
+        file.write(text)
+
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=20):
+    import socket
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def lb_request(port, method, target, body=None, headers=None, tls=False):
+    """One request from 127.0.0.2 (so the balancer's client address differs from its own
+    address towards the instances, 127.0.0.1): (status, body) or (error text, "")."""
+    import http.client
+    import ssl
+    try:
+        if tls:
+            connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, source_address=("127.0.0.2", 0),
+                                                     context=ssl._create_unverified_context())
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=("127.0.0.2", 0))
+        connection.request(method, target, body=body, headers=headers or {})
+        response = connection.getresponse()
+        text = response.read().decode(errors="replace")
+        connection.close()
+        return response.status, text
+    except Exception as error:  # noqa: BLE001 - reported as the status
+        return repr(error), ""
+
+
+def lb_oversized(port):
+    """A ping declaring a body one byte over the limit, without sending it: the status."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"POST /ping/x/y HTTP/1.1\r\nHost: hc.example.com\r\nContent-Length: 10485761\r\n\r\n")
+        head = b""
+        while b"\r\n" not in head:
+            chunk = connection.recv(1024)
+            if not chunk:
+                break
+            head += chunk
+    found = re.match(rb"HTTP/1\.[01] (\d{3})", head)
+    return int(found.group(1)) if found else head[:80]
+
+
+class Unstored(http.server.ThreadingHTTPServer):
+    """Stands in for an instance that cannot store: /-/ready 200, every ping 503 (as kiothc
+    answers when its transaction failed). Counts the pings it answered, by method."""
+
+    def __init__(self):
+        self.pings = {"GET": 0, "POST": 0}
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self, status, text):
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(text)))
+                    self.end_headers()
+                    self.wfile.write(text)
+                except BrokenPipeError:
+                    pass  # HAProxy retrying on a 503 closes the connection once it read the status
+
+            def do_GET(self):
+                if self.path == "/-/ready":
+                    return self.answer(200, b"OK")
+                outer.pings["GET"] += 1
+                self.answer(503, b"ping not stored, try again")
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.pings["POST"] += 1
+                self.answer(503, b"ping not stored, try again")
+
+            def log_message(self, *arguments):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class Balancer:
+    """nginx or HAProxy running a copy of the example with its listeners moved to free loopback
+    ports (plain and TLS, a throwaway certificate) and its two instances replaced by `backends`."""
+
+    def __init__(self, kind, scratch, backends, extra=()):
+        self.kind, self.scratch, self.backends, self.extra = kind, scratch, backends, extra
+
+    def __enter__(self):
+        self.http, self.https = free_port(), free_port()
+        cert, key, pem = (os.path.join(self.scratch, name) for name in ("cert.pem", "key.pem", "both.pem"))
+        a, b = (f"127.0.0.1:{port}" for port in self.backends)
+        if self.kind == "nginx":
+            config = os.path.join(self.scratch, "kiothc.conf")
+            replacing(path("load-balancer", "nginx.conf"), config, [
+                ("127.0.0.1:8001", a), ("127.0.0.1:8002", b),
+                ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https} ssl http2;"), ("listen [::]:443 ssl http2;", ""),
+                ("listen 80;", f"listen 127.0.0.1:{self.http};"), ("listen [::]:80;", ""),
+                ("/etc/ssl/certs/hc.example.com.pem", cert), ("/etc/ssl/private/hc.example.com.key", key), *self.extra])
+            main = nginx_main(self.scratch, config, foreground=True)
+            command = ["nginx", "-p", self.scratch + "/", "-e", os.path.join(self.scratch, "error.log"), "-c", main]
+        else:
+            config = os.path.join(self.scratch, "haproxy.cfg")
+            replacing(path("load-balancer", "haproxy.cfg"), config, [
+                ("127.0.0.1:8001", a), ("127.0.0.1:8002", b),
+                ("    bind :80\n", f"    bind 127.0.0.1:{self.http}\n"), ("    bind :::80 v6only\n", ""),
+                ("    bind :443 ssl", f"    bind 127.0.0.1:{self.https} ssl"),
+                ("    bind :::443 v6only ssl crt /etc/haproxy/certs/hc.example.com.pem alpn h2,http/1.1\n", ""),
+                ("/etc/haproxy/certs/hc.example.com.pem", pem),
+                # Run unprivileged-free in the foreground: no chroot, user switch, socket or syslog.
+                ("    chroot /var/lib/haproxy\n", ""), ("    user haproxy\n", ""), ("    group haproxy\n", ""),
+                ("    stats socket /run/haproxy/admin.sock mode 660 level admin\n", ""), ("    log /dev/log local0\n", ""),
+                ("    log global\n", ""), ("    option httplog\n", ""),
+                # Two file descriptors per connection: within a container's limit.
+                ("maxconn 20000", "maxconn 1000"), *self.extra])
+            command = ["haproxy", "-db", "-f", config]
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=self.log)
+        if not (wait_for_port(self.http, self.process) and wait_for_port(self.https, self.process)):
+            self.__exit__()
+            self.log.seek(0)
+            raise RuntimeError(f"{self.kind} did not start:\n" + self.log.read().decode(errors="replace"))
+        return self
+
+    def __exit__(self, *exception):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+def nginx_main(scratch, site, foreground=False):
+    """A main nginx.conf holding `site` in its http block, everything under `scratch`."""
+    main = os.path.join(scratch, "main.conf")
+    temp = "".join(f"    {name}_temp_path {os.path.join(scratch, name)};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    with open(main, "w") as file:
+        file.write(("daemon off;\nmaster_process off;\n" if foreground else "")
+                   + f"error_log {os.path.join(scratch, 'error.log')};\npid {os.path.join(scratch, 'nginx.pid')};\n"
+                   + f"events {{ worker_connections 256; }}\nhttp {{\n    access_log off;\n{temp}    include {site};\n}}\n")
+    return main
+
+
+def stored_pings(server):
+    """The pings an instance stored (file store): a list of JSON objects."""
+    try:
+        uuid = server.uuid("ops", "nightly")
+    except (OSError, StopIteration):
+        return []
+    pings_file = os.path.join(server.data, "pings", f"{uuid}.jsonl")
+    if not os.path.exists(pings_file):
+        return []
+    with open(pings_file) as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+LB_PING_KEY = "lbexamplepingkey012345"
+LB_CONFIG = {"projects.yaml": "projects:\n  ops:\n    ping_key: {env: LB_PING_KEY}\n",
+             "nightly.yaml": "project: ops\nchecks:\n  nightly:\n    name: Nightly\n    timeout: 1d\n"}
+
+
+def check_balancer_end_to_end(kind, scratch):
+    """Pings through the balancer to two real instances (file stores of their own: what is
+    checked here is the balancer, not the shared store), then to one that cannot store."""
+    config = os.path.join(scratch, "checks.d")
+    os.makedirs(config, exist_ok=True)
+    for name, text in LB_CONFIG.items():
+        with open(os.path.join(config, name), "w") as file:
+            file.write(text)
+    ping = f"/ping/{LB_PING_KEY}/nightly"
+    environment = {"LB_PING_KEY": LB_PING_KEY}
+    with Server(config, os.path.join(scratch, f"{kind}-a"), environment) as first, Server(config, os.path.join(scratch, f"{kind}-b"), environment) as second:
+        ports = [int(s.base.rsplit(":", 1)[1]) for s in (first, second)]
+        with Balancer(kind, scratch, ports) as balancer:
+            spoofed = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+            plain = [lb_request(balancer.http, "GET", ping, headers=spoofed)[0] for _ in range(6)]
+            secure = [lb_request(balancer.https, "GET", ping, tls=True)[0] for _ in range(2)]
+            posted = lb_request(balancer.http, "POST", ping, body=b"x" * 1024, headers={"Content-Type": "text/plain"})[0]
+            stored = [stored_pings(first), stored_pings(second)]
+            everything = stored[0] + stored[1]
+            check(f"{kind}: pings through it get 200 (HTTP, HTTPS, POST with a body)", plain + secure + [posted] == [200] * 9,
+                  f"HTTP {plain}, HTTPS {secure}, POST {posted}")
+            check(f"{kind}: both instances take pings", len(stored[0]) > 0 and len(stored[1]) > 0 and len(everything) == 9,
+                  f"{len(stored[0])} and {len(stored[1])} stored")
+            check(f"{kind}: X-Forwarded-For is set to the client's address, not appended to the client's header",
+                  everything and all(p.get("remote_addr") == "127.0.0.2" for p in everything), str([p.get("remote_addr") for p in everything]))
+            schemes = sorted(p.get("scheme") for p in everything)
+            check(f"{kind}: X-Forwarded-Proto says the listener's scheme (the client's header replaced)",
+                  schemes == ["http"] * 7 + ["https"] * 2, str(schemes))
+            oversized = lb_oversized(balancer.http)
+            check(f"{kind}: a body over --max-request-body gets 413 at the balancer", oversized == 413
+                  and len(stored_pings(first) + stored_pings(second)) == 9, f"got {oversized}")
+            first.__exit__()
+            after = [lb_request(balancer.http, "GET", ping)[0] for _ in range(4)]
+            check(f"{kind}: with one instance stopped, pings still get 200 from the other", after == [200] * 4, str(after))
+        # An instance that cannot store (503) next to one that can: GET pings are retried on the
+        # other instance; a POST that got 503 is not (it is answered 503), as the comments say.
+        unstored = Unstored()
+        try:
+            # nginx: no passive failure accounting here, so the 503 instance stays in the rotation.
+            extra = [("max_fails=2 fail_timeout=10s", "max_fails=0")] if kind == "nginx" else []
+            with Balancer(kind, scratch, [unstored.server_address[1], ports[1]], extra) as balancer:
+                gets = [lb_request(balancer.http, "GET", ping)[0] for _ in range(6)]
+                posts = [lb_request(balancer.http, "POST", ping, body=b"done")[0] for _ in range(6)]
+            check(f"{kind}: a GET ping answered 503 by one instance is retried on the other",
+                  gets == [200] * 6 and unstored.pings["GET"] > 0, f"answers {gets}, GETs that reached the 503 instance {unstored.pings['GET']}")
+            check(f"{kind}: a POST ping answered 503 is not retried (the client gets the 503)",
+                  unstored.pings["POST"] > 0 and posts.count(503) == unstored.pings["POST"] and posts.count(200) == 6 - unstored.pings["POST"],
+                  f"answers {posts}, POSTs that reached the 503 instance {unstored.pings['POST']}")
+        finally:
+            unstored.shutdown()
+
+
+def check_load_balancer():
+    unit = path("load-balancer", "kiothc@.service")
+    with open(path("load-balancer", "nginx.conf")) as file:
+        nginx = file.read()
+    with open(path("load-balancer", "haproxy.cfg")) as file:
+        haproxy = file.read()
+    with open(unit) as file:
+        unit_text = file.read()
+    # The three files describe one setup: the same two ports, the same body limit.
+    check("load-balancer: nginx and HAProxy send to 127.0.0.1:8001 and :8002, the unit listens on 127.0.0.1:%i",
+          re.findall(r"server (127\.0\.0\.1:\d+)", nginx) == ["127.0.0.1:8001", "127.0.0.1:8002"]
+          and re.findall(r"server kiothc-\d+ (127\.0\.0\.1:\d+)", haproxy) == ["127.0.0.1:8001", "127.0.0.1:8002"]
+          and "--listen 127.0.0.1:%i" in unit_text)
+    limit = re.search(r"--max-request-body (\d+)", unit_text)
+    check("load-balancer: the body limit is the unit's --max-request-body (10m in nginx, the 413 rule in HAProxy)",
+          limit is not None and int(limit.group(1)) == 10 * 1024 * 1024 and "client_max_body_size 10m;" in nginx
+          and f"gt {limit.group(1)} }}" in haproxy)
+    check("load-balancer: KIOTHC_STORE comes from an EnvironmentFile, not the command line",
+          "EnvironmentFile=/etc/kiothc/store.env" in unit_text
+          and not any("postgres" in line for line in unit_text.splitlines() if not line.startswith("#")))
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chmod(scratch, 0o755)
+        certificate = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=hc.example.com",
+                           "-keyout", os.path.join(scratch, "key.pem"), "-out", os.path.join(scratch, "cert.pem")]) \
+            if shutil.which("openssl") else None
+        if certificate is None or certificate.returncode != 0:
+            return report("skip", "load-balancer configurations", "no openssl for a throwaway certificate (apt-get install openssl)")
+        with open(os.path.join(scratch, "both.pem"), "w") as file:
+            for name in ("cert.pem", "key.pem"):
+                with open(os.path.join(scratch, name)) as part:
+                    file.write(part.read())
+        cert_paths = [("/etc/ssl/certs/hc.example.com.pem", os.path.join(scratch, "cert.pem")),
+                      ("/etc/ssl/private/hc.example.com.key", os.path.join(scratch, "key.pem"))]
+
+        # The unit: as the others (the binary pointed at the build under test).
+        if shutil.which("systemd-analyze") is None:
+            report("skip", "kiothc@.service", "no systemd-analyze (apt-get install systemd)")
+        else:
+            units = os.path.join(scratch, "units")
+            os.makedirs(units)
+            replacing(unit, os.path.join(units, "kiothc@.service"), [("/usr/local/bin/kiothc", KIOTHC)])
+            result = run(["systemd-analyze", "verify", "kiothc@8001.service"], cwd=units)
+            check("systemd-analyze verify kiothc@8001.service (kiothc@.service)", result.returncode == 0 and not result.stderr.strip(),
+                  result.stdout + result.stderr)
+            security = run(["systemd-analyze", "security", "--offline=true", "--threshold=20", "kiothc@8001.service"], cwd=units)
+            level = re.search(r"Overall exposure level for kiothc@8001.service: ([0-9.]+)", security.stdout)
+            check(f"systemd-analyze security kiothc@8001.service: exposure {level.group(1) if level else '?'} <= 2",
+                  security.returncode == 0 and level is not None, security.stdout[-400:] + security.stderr)
+
+        # nginx -t on the file as shipped (certificate paths pointed at the throwaway one).
+        if shutil.which("nginx") is None:
+            report("skip", "nginx.conf", "nginx not installed (apt-get install nginx)")
+        else:
+            for name, extra in (("nginx -t (load-balancer/nginx.conf)", []), ("nginx -t refuses a broken copy", [("proxy_next_upstream ", "proxy_next_upstreams ")])):
+                site = os.path.join(scratch, "site.conf")
+                replacing(path("load-balancer", "nginx.conf"), site, cert_paths + extra)
+                main = nginx_main(scratch, site)
+                result = run(["nginx", "-t", "-p", scratch + "/", "-e", os.path.join(scratch, "error.log"), "-c", main])
+                check(name, (result.returncode == 0) == (not extra), result.stdout + result.stderr)
+            check_balancer_end_to_end("nginx", scratch)
+
+        if shutil.which("haproxy") is None:
+            report("skip", "haproxy.cfg", "haproxy not installed (apt-get install haproxy)")
+        else:
+            for name, extra in (("haproxy -c (load-balancer/haproxy.cfg)", []), ("haproxy -c refuses a broken copy", [("option httpchk", "option httpcheck")])):
+                config = os.path.join(scratch, "haproxy-check.cfg")
+                replacing(path("load-balancer", "haproxy.cfg"), config, [("/etc/haproxy/certs/hc.example.com.pem", os.path.join(scratch, "both.pem"))] + extra)
+                result = run(["haproxy", "-c", "-f", config])
+                check(name, (result.returncode == 0) == (not extra), result.stdout + result.stderr)
+            check_balancer_end_to_end("haproxy", scratch)
+
+
 def check_swift_versions():
     """The Swift version the project states (Package.swift's swift-tools-version, the README,
     container images in examples/) is at least what the dependencies' own manifests declare
@@ -462,7 +769,8 @@ def main():
     if not os.access(KIOTHC, os.X_OK):
         print(f"examples: {KIOTHC} is not executable; run swift build first", file=sys.stderr)
         return 1
-    for section in (check_swift_versions, check_configurations, check_crontab, check_systemd, check_kubernetes, check_workflow, check_channels):
+    for section in (check_swift_versions, check_configurations, check_crontab, check_systemd, check_kubernetes, check_workflow, check_channels,
+                    check_load_balancer):
         try:
             section()
         except Exception as error:  # noqa: BLE001 - a crashing section is a failure, with its reason

@@ -4,7 +4,9 @@
 # kiothc check on each configuration, the crontab's and the systemd timer's schedules against
 # their checks, systemd-analyze verify and security on the units, the Kubernetes manifests
 # against the API schema, the GitHub workflow against its schema (and its steps run locally),
-# and the Slack, Discord and ntfy channels end to end against a local receiver.
+# the Slack, Discord and ntfy channels end to end against a local receiver, and the load
+# balancer example: nginx -t and haproxy -c (Debian's nginx and haproxy), its systemd template
+# unit, and pings through each balancer to two real instances.
 # Validators are pip-installed into .build-venv-examples/ (gitignored); each check whose tool is
 # missing is skipped, saying why (under CI=true a skip is a failure). Prints 'examples: N passed,
 # M failed, K skipped'.
