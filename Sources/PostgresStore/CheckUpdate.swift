@@ -49,10 +49,13 @@ public struct VersionedState: Sendable, Equatable {
     public let check: UUID
     public let state: CheckState
     public let version: Int64
+    /// A configuration some instance applied dropped the check.
+    public let retired: Bool
 
-    public init(check: UUID, state: CheckState, version: Int64) {
+    public init(check: UUID, state: CheckState, version: Int64, retired: Bool = false) {
         self.check = check
         self.state = state
         self.version = version
+        self.retired = retired
     }
 }

@@ -53,6 +53,13 @@ extension PostgresStore {
             for try await (uuid, project, key) in rows.decode((UUID, String, String).self) {
                 held[CheckIdentity(project: project, key: key)] = uuid
             }
+            // The other instances learn the new checks at once: one still on an older
+            // configuration answers their pings 503 (try again) rather than 404.
+            let items = held.values.map { "\($0.lowercasedText):0" }
+            for chunk in stride(from: 0, to: items.count, by: BatchWrite.notifyChunk) {
+                let payload = ([self.instance] + items[chunk..<min(items.count, chunk + BatchWrite.notifyChunk)]).joined(separator: " ")
+                try await connection.query("SELECT pg_notify(\(BatchWrite.channel), \(payload))", logger: self.logger)
+            }
             return held
         }
         guard held.count == fresh.count else {
@@ -74,7 +81,13 @@ extension PostgresStore {
             try await connection.query(
                 // A new version: an instance still deciding from the live row must read it again
                 // (and learn that the check alerts no more).
-                "UPDATE kiothc_checks SET retired_us = \(now), version = version + 1 WHERE uuid = ANY(\(uuids)) AND retired_us IS NULL",
+                """
+                WITH r AS (
+                    UPDATE kiothc_checks SET retired_us = \(now), version = version + 1 WHERE uuid = ANY(\(uuids)) AND retired_us IS NULL
+                    RETURNING uuid, version)
+                SELECT pg_notify(\(BatchWrite.channel), \(self.instance) || ' ' || string_agg(r.uuid::text || ':' || r.version, ' ')) FROM r
+                HAVING count(*) > 0
+                """,
                 logger: self.logger)
         }
         registry = next

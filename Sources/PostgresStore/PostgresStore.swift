@@ -150,7 +150,7 @@ public final class PostgresStore: Sendable {
             for try await row in rows { read.append(try StateRow(row: row)) }
             // What was read is the newest seen: the next batch decides from it.
             self.batcher.saw(read)
-            return read.map { VersionedState(check: $0.check, state: $0.state, version: $0.version) }
+            return read.map { VersionedState(check: $0.check, state: $0.state, version: $0.version, retired: $0.retired) }
         }
     }
 

@@ -5,6 +5,7 @@ import Logging
 import PingStore
 import PostgresStore
 import ServiceLifecycle
+import Synchronization
 
 extension Runtime {
     /// The start on a shared store (PostgreSQL): connect and migrate (instances starting
@@ -49,15 +50,41 @@ struct SharedStateService: Service {
     let store: any SharedCheckStore
     let states: CheckStates
     let engine: StatusEngine
+    let live: LiveChecks
 
     func run() async throws {
         let changes = store.changes()
         await cancelWhenGracefulShutdown {
             for await batch in changes {
+                live.saw(batch)
                 for versioned in batch where states.refresh(versioned.check, to: versioned.state, version: versioned.version) {
                     engine.moved(versioned.check)
                 }
             }
         }
     }
+}
+
+/// With a shared store: the checks live in the database, whichever instance's configuration
+/// added them. A ping for one this instance does not serve (yet: a rolling deploy has not
+/// reached it) is answered 503, try again, rather than 404: a load balancer or the client's
+/// retry takes it to an instance that serves it, and no ping is lost to the rollout.
+public final class LiveChecks: Sendable {
+    private let checks = Mutex<Set<UUID>>([])
+
+    /// Checks this instance's configuration dropped (and so retired).
+    func forget(_ retired: [UUID]) {
+        checks.withLock { checks in for check in retired { checks.remove(check) } }
+    }
+
+    func saw(_ states: [VersionedState]) {
+        checks.withLock { checks in
+            for state in states {
+                if state.retired { checks.remove(state.check) } else { checks.insert(state.check) }
+            }
+        }
+    }
+
+    /// Whether `check` is live in the shared store.
+    public func contains(_ check: UUID) -> Bool { checks.withLock { $0.contains(check) } }
 }

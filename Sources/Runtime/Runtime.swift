@@ -39,6 +39,8 @@ public final class Runtime: Sendable {
     /// The loader of every later reload, after it applied the configuration at start.
     let applier: CatalogApplier
     let logger: Logger
+    /// With a shared store, every check live in it (`LiveChecks`); empty with files.
+    public let liveChecks: LiveChecks
     /// `serve.lock`, held while this runtime lives: one server per data directory (none with
     /// a shared store: several instances use it at once).
     let lock: DataDirectoryLock?
@@ -123,17 +125,22 @@ public final class Runtime: Sendable {
         token: (AdminToken, AdminToken.Origin), environment: [String: String], logger: Logger, clock: RuntimeClock, lock: DataDirectoryLock?
     ) async throws -> Runtime {
         let states: CheckStates
+        var live: [VersionedState] = []
         if let shared = store as? any SharedCheckStore {
             states = CheckStates([:])
-            for versioned in try await shared.states(of: nil) { states.refresh(versioned.check, to: versioned.state, version: versioned.version) }
+            live = try await shared.states(of: nil)
+            for versioned in live { states.refresh(versioned.check, to: versioned.state, version: versioned.version) }
         } else {
             states = CheckStates(try await store.loadStates())
         }
         let current = CurrentCatalog(ServingCatalog.empty)
         // The start is the first reload: the same validation, change set, registry
         // writes and swap as every later one.
+        let liveChecks = LiveChecks()
+        liveChecks.saw(live)
         var applier = try await CatalogApplier(
-            location: location, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger)
+            location: location, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger,
+            live: files == nil ? liveChecks : nil)
         guard case .applied = try await applier.apply(loaded.result, now: now) else {
             throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(loaded.checked, strict: false).render(.text))
         }
@@ -145,15 +152,16 @@ public final class Runtime: Sendable {
             channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
         return Runtime(
             options: options, clock: clock, catalog: current, states: states, store: store, files: files, dispatcher: dispatcher, urls: urls,
-            applier: applier, status: status, token: token, logger: logger, lock: lock)
+            applier: applier, status: status, token: token, logger: logger, lock: lock, liveChecks: liveChecks)
     }
 
     private init(
         options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: any CheckStore, files: FileStore?,
         dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus,
         token: (AdminToken, AdminToken.Origin), logger: Logger,
-        lock: DataDirectoryLock?
+        lock: DataDirectoryLock?, liveChecks: LiveChecks
     ) {
+        self.liveChecks = liveChecks
         self.options = options
         self.clock = clock
         self.catalog = catalog
@@ -189,7 +197,7 @@ public final class Runtime: Sendable {
             services.append(QueuedAlertTrimming(store: files, logger: logger))
         }
         if let shared = store as? any SharedCheckStore {
-            services.append(SharedStateService(store: shared, states: states, engine: engine))
+            services.append(SharedStateService(store: shared, states: states, engine: engine, live: liveChecks))
         }
         services += [
             DeadlineService(engine: engine, changes: catalogChanges.subscribe()),

@@ -16,6 +16,9 @@ struct PingEndpoint: Sendable {
     /// Applies, stores and accounts for the pings this endpoint admits.
     let recorder: PingRecorder
     let maxRequestBody: Int
+    /// With a shared store: checks live in the database that this instance's configuration
+    /// does not hold yet (a rolling deploy): their pings get 503, try again, not 404.
+    var liveElsewhere: @Sendable (UUID) -> Bool = { _ in false }
     /// A ping's body must arrive within this long of its head (a body trickling in a byte at a
     /// time never trips the idle timeout); `--idle-timeout`.
     var bodyTimeout: Duration = .seconds(60)
@@ -56,7 +59,10 @@ struct PingEndpoint: Sendable {
         let entry: ServingCatalog.Entry
         switch route.target {
         case .uuid(let uuid):
-            guard let found = snapshot.check(uuid) else { return .answer(PingResponses.error(.notFound, PingResponses.notFound, head: head)) }
+            guard let found = snapshot.check(uuid) else {
+                if liveElsewhere(uuid) { return .answer(PingResponses.error(.serviceUnavailable, PingResponses.notLoadedHere, head: head)) }
+                return .answer(PingResponses.error(.notFound, PingResponses.notFound, head: head))
+            }
             entry = found
         case .slug(let pingKey, let slug):
             switch snapshot.check(pingKey: pingKey, slug: slug) {

@@ -41,6 +41,8 @@ enum PingResponses {
     }
 
     static let notFound = "not found"
+    /// A check another instance's newer configuration added (a rolling deploy): not stored.
+    static let notLoadedHere = "check not loaded on this instance yet, try again"
     static let invalidURLFormat = "invalid url format"
     static let invalidUUIDFormat = "invalid uuid format"
     static let ambiguousSlug = "ambiguous slug"

@@ -27,6 +27,7 @@ struct ServerApplication: Sendable {
 /// deadlines, the API's "now" and the dashboard's ages read the same clock, manual in tests.
 func buildApplication(runtime: Runtime, options: ServeOptions) -> ServerApplication {
     var pings = PingEndpoint(catalog: runtime.catalog, recorder: runtime.recorder, maxRequestBody: options.maxRequestBody)
+    if runtime.files == nil { pings.liveElsewhere = { [live = runtime.liveChecks] in live.contains($0) } }
     pings.bodyTimeout = .seconds(options.idleTimeoutSeconds)
     let api = ManagementAPI(
         catalog: runtime.catalog, states: runtime.states, reader: runtime.store, pause: runtime.pause,

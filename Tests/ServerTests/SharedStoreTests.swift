@@ -153,7 +153,7 @@ struct SharedStoreTests {
         }
     }
 
-    @Test("a rolling config change: the instance still on the old config keeps storing a dropped check's pings; the check is retired once, and alerts no more")
+    @Test("a rolling config change: the instance still on the old config keeps storing a dropped check's pings (retired once, alerting no more) and answers 503 for an added one until it loads it")
     func rollingChange() async throws {
         guard let store = try await Self.database() else { return }
         let alerts = AlertReceiver()
@@ -161,13 +161,21 @@ struct SharedStoreTests {
             try await Self.twoInstances(store, receiver: receiver) { a, b in
                 let worker = try a.uuid("worker")
                 #expect(try await b.ping("worker") == .ok)
-                // A is deployed first: its config drops `worker`.
-                let dropped = Self.config(receiver).replacingOccurrences(of: "  worker: {name: Worker, timeout: 1h, grace: 1h}", with: "")
-                try Data(dropped.utf8).write(to: URL(fileURLWithPath: a.root + "/checks.d/checks.yaml"))
+                // A is deployed first: its config drops `worker` and adds `extra`.
+                let next = Self.config(receiver).replacingOccurrences(
+                    of: "  worker: {name: Worker, timeout: 1h, grace: 1h}", with: "  extra: {name: Extra, timeout: 1h, grace: 1h}")
+                try Data(next.utf8).write(to: URL(fileURLWithPath: a.root + "/checks.d/checks.yaml"))
                 guard case .applied = await a.runtime.reloads.request() else {
                     Issue.record("A did not apply the config that drops worker")
                     return
                 }
+                // B does not serve `extra` yet: its pings get 503 there (try again: a balancer
+                // retries them on A), not 404; an unknown UUID is still 404.
+                let extra = try a.uuid("extra")
+                #expect(try await a.ping(uuid: extra) == .ok)
+                try await eventually("B learns that extra is live in the database") { b.runtime.liveChecks.contains(extra) }
+                #expect(try await b.ping(uuid: extra) == .serviceUnavailable)
+                #expect(try await b.ping(uuid: UUID()) == .notFound)
                 #expect(a.runtime.catalog.snapshot.check(worker) == nil)
                 #expect(try await a.ping(uuid: worker) == .notFound, "A no longer serves the dropped check")
                 // B, still on the old config, takes its pings: none is lost in the rollout.
@@ -181,6 +189,16 @@ struct SharedStoreTests {
                 #expect(try await shared.alertQueue.pendingCount() == 0, "no alert was queued for the retired check")
                 #expect(try await shared.loadRegistry().isRetired(worker), "retired at the first apply of the config that drops it")
                 #expect(alerts.requests(to: "/hook/worker").isEmpty)
+                // B is deployed: it serves `extra` under the same UUID, and `worker` is gone.
+                try Data(next.utf8).write(to: URL(fileURLWithPath: b.root + "/checks.d/checks.yaml"))
+                guard case .applied = await b.runtime.reloads.request() else {
+                    Issue.record("B did not apply the new config")
+                    return
+                }
+                #expect(try b.uuid("extra") == extra)
+                #expect(try await b.ping(uuid: extra) == .ok)
+                #expect(try await b.ping(uuid: worker) == .notFound, "a check every instance dropped answers 404, not 503")
+                #expect(try await b.runtime.store.pings(of: extra, limit: 10).map(\.n) == [2, 1])
             }
         }
     }

@@ -39,6 +39,8 @@ struct CatalogApplier: Sendable {
     let environment: [String: String]
     let urls: PingURLFormat
     let logger: Logger
+    /// With a shared store, the checks live in it: removed ones leave it here.
+    let live: LiveChecks?
     private(set) var registry: Registry
     /// `catalog.json` as found at start, until the first apply. From then on the previous
     /// snapshot is rebuilt from the serving catalog when a reload compares against it, rather
@@ -48,7 +50,7 @@ struct CatalogApplier: Sendable {
 
     init(
         location: String, store: any CheckStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
-        urls: PingURLFormat, logger: Logger
+        urls: PingURLFormat, logger: Logger, live: LiveChecks? = nil
     ) async throws {
         self.location = location
         self.store = store
@@ -57,6 +59,7 @@ struct CatalogApplier: Sendable {
         self.environment = environment
         self.urls = urls
         self.logger = logger
+        self.live = live
         registry = try await store.loadRegistry()
         do {
             snapshotAtStart = try await store.loadAppliedCatalog()
@@ -95,6 +98,7 @@ struct CatalogApplier: Sendable {
             catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
         current.swap(serving)
 
+        live?.forget(change.removed.map(\.uuid))
         for removed in change.removed {
             states.forget(removed.uuid)
             do {
