@@ -169,18 +169,51 @@ public final class PostgresStore: Sendable {
     }
 
     /// `body`, failing with a timeout after `limit` (the pool waits for a connection forever).
+    /// Not a task group: a group waits for its cancelled child, and a query stuck on a dead
+    /// connection would keep the caller waiting anyway. At the timeout `body` is cancelled (a
+    /// connection it waits for is no longer wanted); a result it still gives is dropped (a
+    /// batch that committed after all is stored, its pings having been answered 503).
     static func within<T: Sendable>(_ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
+        try await withCheckedThrowingContinuation { continuation in
+            let race = Race(continuation)
+            let work = Task {
+                do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
+            }
+            race.timer = Task {
                 try await Task.sleep(for: limit)
-                return nil
+                race.finish(.failure(DatabaseError(operation: what, message: "no answer within \(limit) (is the database running and reachable?)")))
+                work.cancel()
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw DatabaseError(operation: what, message: "no answer within \(limit) (is the database running and reachable?)")
-            }
-            return value
         }
+    }
+}
+
+/// The first of a result and a timeout resumes the caller; the timer stops with the result.
+private final class Race<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, any Error>?>
+    private let timerTask = Mutex<Task<Void, any Error>?>(nil)
+
+    init(_ continuation: CheckedContinuation<Value, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    var timer: Task<Void, any Error>? {
+        get { timerTask.withLock { $0 } }
+        set {
+            // The result may have come first: then the new timer stops at once.
+            let finished = continuation.withLock { $0 == nil }
+            timerTask.withLock { $0 = newValue }
+            if finished { newValue?.cancel() }
+        }
+    }
+
+    func finish(_ result: Result<Value, any Error>) {
+        let waiting = continuation.withLock { continuation in
+            defer { continuation = nil }
+            return continuation
+        }
+        guard let waiting else { return }
+        waiting.resume(with: result)
+        timerTask.withLock { $0 }?.cancel()
     }
 }

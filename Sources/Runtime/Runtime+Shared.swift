@@ -70,21 +70,36 @@ struct SharedStateService: Service {
 /// reached it) is answered 503, try again, rather than 404: a load balancer or the client's
 /// retry takes it to an instance that serves it, and no ping is lost to the rollout.
 public final class LiveChecks: Sendable {
-    private let checks = Mutex<Set<UUID>>([])
+    private struct Checks {
+        var live: Set<UUID> = []
+        /// Retirement is for good (a UUID never comes back): a late notification that still
+        /// shows one live changes nothing.
+        var retired: Set<UUID> = []
+    }
+
+    private let checks = Mutex(Checks())
 
     /// Checks this instance's configuration dropped (and so retired).
     func forget(_ retired: [UUID]) {
-        checks.withLock { checks in for check in retired { checks.remove(check) } }
+        checks.withLock { checks in
+            checks.retired.formUnion(retired)
+            checks.live.subtract(retired)
+        }
     }
 
     func saw(_ states: [VersionedState]) {
         checks.withLock { checks in
             for state in states {
-                if state.retired { checks.remove(state.check) } else { checks.insert(state.check) }
+                if state.retired {
+                    checks.retired.insert(state.check)
+                    checks.live.remove(state.check)
+                } else if !checks.retired.contains(state.check) {
+                    checks.live.insert(state.check)
+                }
             }
         }
     }
 
     /// Whether `check` is live in the shared store.
-    public func contains(_ check: UUID) -> Bool { checks.withLock { $0.contains(check) } }
+    public func contains(_ check: UUID) -> Bool { checks.withLock { $0.live.contains(check) } }
 }

@@ -60,7 +60,7 @@ struct PingEndpoint: Sendable {
         switch route.target {
         case .uuid(let uuid):
             guard let found = snapshot.check(uuid) else {
-                if liveElsewhere(uuid) { return .answer(PingResponses.error(.serviceUnavailable, PingResponses.notLoadedHere, head: head)) }
+                if liveElsewhere(uuid) { return .answer(PingResponses.notLoadedHere(head: head)) }
                 return .answer(PingResponses.error(.notFound, PingResponses.notFound, head: head))
             }
             entry = found

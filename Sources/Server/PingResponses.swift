@@ -65,6 +65,14 @@ enum PingResponses {
         return response
     }
 
+    /// A check another instance's newer configuration added (several instances on PostgreSQL,
+    /// mid-deploy): not stored here; a retry reaches an instance that serves it.
+    static func notLoadedHere(head: Bool) -> PingAnswer {
+        var response = error(.serviceUnavailable, notLoadedHere, head: head)
+        response.headers[.retryAfter] = "1"
+        return response
+    }
+
     static func unavailable() -> PingAnswer {
         var response = error(.serviceUnavailable, "ping not stored, try again")
         response.headers[.retryAfter] = "1"
