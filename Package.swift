@@ -103,6 +103,7 @@ let package = Package(
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",
+                "PostgresStore",
                 "Runtime",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -81,6 +81,20 @@ public final class PostgresStore: Sendable {
 
     public var isOpen: Bool { !closed.load(ordering: .acquiring) }
 
+    /// Counters of the batches since the start, for `/metrics`.
+    public struct Statistics: Sendable, Equatable {
+        /// Batch statements run (each one round trip and one commit).
+        public var statements = 0
+        /// Updates (pings, flips, pauses) they stored or found nothing to do for.
+        public var updates = 0
+        /// Updates decided again because another instance had changed their check.
+        public var conflicts = 0
+        /// Statements that failed (their pings answered 503).
+        public var failedStatements = 0
+    }
+
+    public var statistics: Statistics { batcher.statistics }
+
     /// Stops taking updates, waits (bounded) for the transactions in flight, and closes the
     /// connections.
     public func closeConnections() async {

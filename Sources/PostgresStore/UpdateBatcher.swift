@@ -43,6 +43,9 @@ final class UpdateBatcher: Sendable {
     static let timeout: Duration = .seconds(5)
 
     private let queue = Mutex(Queue())
+    private let counters = Mutex(PostgresStore.Statistics())
+
+    var statistics: PostgresStore.Statistics { counters.withLock { $0 } }
     /// Each check's row as this instance last saw it committed.
     private let rows = Mutex<[UUID: StateRow]>([:])
     let client: PostgresClient
@@ -121,6 +124,11 @@ final class UpdateBatcher: Sendable {
                     try await self.client.withConnection { try await self.attempt(batch, on: $0) }
                 }
                 for (item, outcome) in done { item.completion(outcome) }
+                counters.withLock { counters in
+                    counters.statements += 1
+                    counters.updates += done.count
+                    counters.conflicts += lost.count
+                }
                 remaining = lost
                 if !lost.isEmpty && attempt >= Self.attempts {
                     let failure = DatabaseError(operation: "store updates", message: "another instance kept changing the check; try again")
@@ -130,6 +138,7 @@ final class UpdateBatcher: Sendable {
             } catch {
                 // The rows' state is unknown now: read again next time.
                 rows.withLock { rows in for item in remaining { rows[item.update.check] = nil } }
+                counters.withLock { $0.failedStatements += 1 }
                 let failure = DatabaseError("store \(remaining.count) update\(remaining.count == 1 ? "" : "s")", error)
                 for item in remaining { item.completion(.failure(failure)) }
                 return

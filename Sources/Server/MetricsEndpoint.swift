@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Monitoring
 import PingStore
+import PostgresStore
 import Runtime
 
 /// `GET /metrics` in the Prometheus text exposition format (SPEC §7). With the admin token
@@ -19,6 +20,8 @@ struct MetricsEndpoint: Sendable {
     let meter: PingMeter
     /// The file store's journal, for its series; nil with a shared store (PostgreSQL).
     let store: PingStore?
+    /// The PostgreSQL store's batch counters; nil with the file store.
+    var shared: (@Sendable () -> PostgresStore.Statistics)? = nil
     let clock: @Sendable () -> Int64
 
     /// GET and HEAD; other methods are refused.
@@ -104,6 +107,18 @@ struct MetricsEndpoint: Sendable {
         out += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
         out += "\(name)_sum \(Self.number(Double(snapshot.sumMicroseconds) / 1_000_000))\n"
         out += "\(name)_count \(snapshot.count)\n"
+        if let shared {
+            let statistics = shared()
+            func counter(_ name: String, _ help: String, _ value: Int) {
+                out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+            }
+            counter("kiothc_store_batches_total", "Group-commit batches written (PostgreSQL: statements, each one commit).", statistics.statements)
+            counter("kiothc_store_records_total", "Updates (pings, flips, pauses) the batches stored.", statistics.updates)
+            counter(
+                "kiothc_store_conflicts_total", "Updates decided again because another instance changed their check first (compare-and-set).",
+                statistics.conflicts)
+            counter("kiothc_store_failed_batches_total", "Batches the store could not write.", statistics.failedStatements)
+        }
         guard let statistics = store?.statistics else { return out }
         func counter(_ name: String, _ help: String, _ value: Int) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"

@@ -1,4 +1,5 @@
 import Hummingbird
+import PostgresStore
 import Runtime
 
 /// The HTTP surface over a runtime: the ping endpoint, the API, the dashboard, `/metrics`,
@@ -13,12 +14,15 @@ struct ServerApplication: Sendable {
 
     /// The routes for a listener of `scheme` ("http" or "https": cookies and links follow it).
     func responder(scheme: String) -> ServerResponder {
-        ServerResponder(
+        var shared: (@Sendable () -> PostgresStore.Statistics)?
+        if let store = runtime.store as? PostgresStore { shared = { store.statistics } }
+        return ServerResponder(
             pings: pings, scheme: scheme,
             reload: ReloadEndpoint(token: runtime.adminToken, queue: runtime.reloads, urls: runtime.urls),
             metrics: MetricsEndpoint(
                 token: runtime.adminToken, status: runtime.reloadStatus, catalog: runtime.catalog, states: runtime.states,
-                meter: runtime.recorder.meter, store: runtime.files?.pingStore, clock: runtime.clock.now),
+                meter: runtime.recorder.meter, store: runtime.files?.pingStore,
+                shared: shared, clock: runtime.clock.now),
             api: api, dashboard: dashboard, ready: { [runtime] in runtime.isReady })
     }
 }

@@ -83,6 +83,22 @@ struct SharedStoreTests {
                 try await eventually("A sees the 3 pings") { a.runtime.states.state(of: uuid).nPings == 3 }
                 #expect(a.runtime.states.state(of: uuid).status == .up)
                 #expect(b.runtime.states.state(of: uuid).status == .up)
+                // /metrics counts the batches of each instance; the file store's journal series
+                // are not there.
+                let metrics = try await Self.metrics(a)
+                #expect(metrics.contains("kiothc_store_records_total 2\n"), "A stored 2 of the 3 pings")
+                #expect(metrics.contains("kiothc_store_failed_batches_total 0\n"))
+                #expect(!metrics.contains("kiothc_store_journal_syncs_total"))
+            }
+        }
+    }
+
+    /// `GET /metrics` with the admin token, its text.
+    static func metrics(_ instance: RunningRuntime) async throws -> String {
+        let application = Application(responder: instance.app.application.responder(scheme: "http"))
+        return try await application.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer admin-token-for-tests-0123456789"]) {
+                String(buffer: $0.body)
             }
         }
     }
