@@ -15,10 +15,12 @@ public final class PostgresAlertQueue: AlertQueue {
     let client: PostgresClient
     let policy: RetryPolicy
     let logger: Logger
-    /// How long a claim holds: an attempt takes at most a webhook's or command's timeout.
-    static let lease: Int64 = 300_000_000
-    /// Alerts taken per claim.
-    static let claimLimit = 100
+    /// How long a claim holds: the claimed alerts are tried 8 at a time, each within a webhook's
+    /// or command's timeout (10 s), so 16 of them are done within 20 s; an instance killed
+    /// while holding claims leaves them to the others a minute later at most.
+    static let lease: Int64 = 60_000_000
+    /// Alerts taken per claim (two rounds of the dispatcher's 8 at a time).
+    static let claimLimit = 16
     /// Without a wakeup, delivery looks again this often: alerts queued by another instance
     /// that stopped before sending them, or whose claim (lease) ran out.
     public var pollInterval: Int64? { 5_000_000 }
