@@ -105,31 +105,42 @@ class SharedLoad(kill9.Load):
         pass
 
 
+def json_rows(cluster, database, sql):
+    """The rows of a query that selects one JSON object each."""
+    return [json.loads(line) for line in cluster.psql(sql, database=database).splitlines() if line]
+
+
 def read_store(cluster, database, checks):
-    """{uuid: (pings, flips)} as kill9.py's verify functions take them, from the database."""
+    """{uuid: (pings, flips)}, each in number order, from the database."""
     stored = {c["uuid"]: ([], []) for group in checks.values() for c in group}
-    rows = cluster.psql(
-        "SELECT json_build_object('c', check_uuid, 'n', n, 'kind', kind, 'rid', rid, 'time_us', time_us, "
-        "'body', convert_from(body, 'UTF8'))::text FROM kiothc_pings ORDER BY check_uuid, n", database=database)
-    for line in rows.splitlines():
-        if line:
-            ping = json.loads(line)
-            if ping["c"] in stored:
-                stored[ping["c"]][0].append(ping)
-    rows = cluster.psql(
-        "SELECT json_build_object('c', check_uuid, 'n', n, 'time_us', time_us, 'old', old, 'new', new)::text "
-        "FROM kiothc_flips ORDER BY check_uuid, n", database=database)
-    for line in rows.splitlines():
-        if line:
-            flip = json.loads(line)
-            if flip["c"] in stored:
-                stored[flip["c"]][1].append(flip)
+    pings = json_rows(cluster, database,
+                      "SELECT json_build_object('c', check_uuid, 'n', n, 'kind', kind, 'rid', rid, 'time_us', time_us, "
+                      "'body', convert_from(body, 'UTF8'))::text FROM kiothc_pings ORDER BY check_uuid, n")
+    flips = json_rows(cluster, database,
+                      "SELECT json_build_object('c', check_uuid, 'n', n, 'time_us', time_us, 'old', old, 'new', new)::text "
+                      "FROM kiothc_flips ORDER BY check_uuid, n")
+    for index, rows in ((0, pings), (1, flips)):
+        for row in rows:
+            if row["c"] in stored:
+                stored[row["c"]][index].append(row)
     return stored
 
 
+def transitions(pings):
+    """The status changes the pings imply, in number order: (old, new, the deciding ping)."""
+    status, changes = "new", []
+    for ping in pings:
+        if ping["kind"] in ("success", "fail"):
+            new = "up" if ping["kind"] == "success" else "down"
+            if new != status:
+                changes.append((status, new, ping))
+            status = new
+    return changes
+
+
 def states(cluster, database):
-    rows = cluster.psql("SELECT json_build_object('c', uuid, 'status', status, 'n', n_pings)::text FROM kiothc_checks", database=database)
-    return {row["c"]: row for row in map(json.loads, filter(None, rows.splitlines()))}
+    rows = json_rows(cluster, database, "SELECT json_build_object('c', uuid, 'status', status, 'n', n_pings)::text FROM kiothc_checks")
+    return {row["c"]: row for row in rows}
 
 
 def verify(cluster, database, checks, acked):
@@ -141,13 +152,8 @@ def verify(cluster, database, checks, acked):
             numbers = [line["n"] for line in lines]
             if numbers != list(range(1, len(lines) + 1)):
                 problems.append(f"{name} of {uuid_}: n is {numbers[:3]}...{numbers[-3:]}, not 1..{len(lines)}")
-        status, implied = "new", []
-        for ping in pings:
-            if ping["kind"] in ("success", "fail"):
-                new = "up" if ping["kind"] == "success" else "down"
-                if new != status:
-                    implied.append((status, new))
-                status = new
+        implied = [(old, new) for old, new, _ in transitions(pings)]
+        status = implied[-1][1] if implied else "new"
         got = [(flip["old"], flip["new"]) for flip in flips]
         if got != implied:
             problems.append(f"flips of {uuid_}: stored {got[:6]}..., the pings imply {implied[:6]}...")
@@ -173,14 +179,7 @@ def expected_alerts(stored):
     is the k-th status change the pings imply, in number order."""
     expected = collections.defaultdict(list)
     for uuid_, (pings, flips) in stored.items():
-        status, deciding = "new", []
-        for ping in pings:
-            if ping["kind"] in ("success", "fail"):
-                new = "up" if ping["kind"] == "success" else "down"
-                if new != status:
-                    deciding.append(ping)
-                status = new
-        for flip, ping in zip(flips, deciding):
+        for flip, (_, _, ping) in zip(flips, transitions(pings)):
             if flip["new"] == "down" or (flip["new"] == "up" and flip["old"] == "down"):
                 expected[(uuid_, flip["new"], ping.get("body") or "")].append(flip["time_us"] / 1e6)
     return expected, collections.Counter()
