@@ -168,6 +168,18 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// Whether a pooled connection runs over TLS (`pg_stat_ssl`): what `sslmode` negotiated.
+    public func connectionIsEncrypted() async throws -> Bool {
+        try await read("ask whether the connection is encrypted") { connection in
+            for try await (ssl) in try await connection.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: self.logger)
+                .decode(Bool.self)
+            {
+                return ssl
+            }
+            return false
+        }
+    }
+
     public func loadStates() async throws -> [UUID: CheckState] {
         Dictionary(try await states().map { ($0.check, $0.state) }, uniquingKeysWith: { $1 })
     }

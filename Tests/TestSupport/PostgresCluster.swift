@@ -17,6 +17,7 @@ import Testing
 public final class PostgresCluster: Sendable {
     public struct Failed: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -124,7 +125,12 @@ public final class PostgresCluster: Sendable {
             throw Failed(description: "database name '\(name)' must be 1-63 of a-z, 0-9 and _, not starting with a digit")
         }
         try psql(database: "kiothc", command: "CREATE DATABASE \(name)")
-        return "postgres://postgres@/\(name)?host=\(socketDirectory)"
+        return "postgres://postgres@/\(name)?host=\(socketDirectory)" + (port == "5432" ? "" : "&port=\(port)")
+    }
+
+    /// The port the socket is named after (`.s.PGSQL.<port>`): 5432 unless started with TCP.
+    private var port: String {
+        URLComponents(string: url)?.queryItems?.first { $0.name == "port" }?.value ?? "5432"
     }
 
     /// Runs one SQL command with psql through the socket; returns its unaligned output.
@@ -134,7 +140,7 @@ public final class PostgresCluster: Sendable {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
         environment["PGCONNECT_TIMEOUT"] = "10"
         let result = try Self.run(
-            psql, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory, "-U", "postgres", "-d", database, "-c", command],
+            psql, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory, "-p", port, "-U", "postgres", "-d", database, "-c", command],
             environment: environment, timeout: 60)
         guard result.status == 0 else {
             throw Failed(description: "psql -d \(database) -c '\(command)' failed (exit \(result.status)): \(result.errors)")

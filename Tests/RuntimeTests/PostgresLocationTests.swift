@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import PostgresStore
+import Testing
+import TestSupport
+
+@testable import Runtime
+
+/// `--store` URLs (libpq's forms) and `sslmode`, parsed and used against a real server.
+@Suite("PostgreSQL URLs and TLS")
+struct PostgresLocationTests {
+    @Test("the URL forms libpq reads: host and port, a Unix socket's directory, parameters, percent-encoding")
+    func forms() throws {
+        let tcp = try PostgresLocation("postgres://kiothc:s%40cret@db.internal:6543/checks?sslmode=verify-full&application_name=hc-1")
+        #expect(tcp.endpoint == .tcp(host: "db.internal", port: 6543))
+        #expect(tcp.user == "kiothc")
+        #expect(tcp.password == "s@cret")
+        #expect(tcp.database == "checks")
+        #expect(tcp.sslMode == .verifyFull)
+        #expect(tcp.applicationName == "hc-1")
+        let socket = try PostgresLocation("postgresql://postgres@/kiothc?host=/run/postgresql&port=5433")
+        #expect(socket.endpoint == .socket(path: "/run/postgresql/.s.PGSQL.5433"))
+        #expect(socket.sslMode == .prefer, "libpq's default")
+        #expect(try PostgresLocation("postgres://u@h/d").endpoint == .tcp(host: "h", port: 5432))
+        #expect(try PostgresLocation("postgres://h/d?user=u&dbname=other").database == "other")
+    }
+
+    @Test("bad URLs are refused naming what is wrong, and never show the password", arguments: [
+        ("postgres://u:pw@h:0/d", "port '0' is not 1-65535"),
+        ("postgres://u:pw@h/d?sslmode=maybe", "sslmode 'maybe' is not one of disable, allow, prefer, require, verify-ca, verify-full"),
+        ("postgres://u:pw@h/d?sslmod=require", "unknown parameter 'sslmod'"),
+        ("postgres://u:pw@h/", "no database name"),
+        ("postgres://h/d", "no user name"),
+        ("postgres://u:pw@/d", "no host (for a Unix socket, add ?host=/path/to/socket/directory)"),
+        ("mysql://u:pw@h/d", "it must start with postgres:// or postgresql://"),
+    ])
+    func refused(url: String, reason: String) {
+        #expect {
+            _ = try PostgresLocation(url)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains(reason) && !text.contains("pw") && text.contains("***") == url.contains(":pw@")
+        }
+    }
+
+    @Test("--store takes file or a PostgreSQL URL, nothing else")
+    func choice() throws {
+        #expect(try StoreChoice("file") == .files)
+        #expect(try StoreChoice("postgres://u@h/d") == .postgres(try PostgresLocation("postgres://u@h/d")))
+        #expect(throws: PostgresLocation.Invalid.self) { try StoreChoice("/var/lib/kiothc") }
+    }
+
+    @Test("a URL in a message shows no password")
+    func redacted() throws {
+        #expect(PostgresLocation.redacted("postgres://u:secret@h/d?password=other") == "postgres://u:***@h/d?password=***")
+        #expect("\(try PostgresLocation("postgres://u:secret@h/d"))" == "postgres://u:***@h:5432/d?sslmode=prefer")
+    }
+
+    /// A private cluster on 127.0.0.1 with TLS on, its certificate for 127.0.0.1 signed by a
+    /// throwaway CA made with openssl. Nil when PostgreSQL or openssl is missing (skips, except
+    /// under CI=true, where the cluster's start fails).
+    static func tlsCluster(in directory: String) throws -> (PostgresCluster, ca: String, port: String)? {
+        guard let cluster = try PostgresCluster.start(tcp: true), let tcp = cluster.tcpURL,
+            let port = URLComponents(string: tcp)?.port.map(String.init)
+        else { return nil }
+        let script = """
+            set -e
+            cd '\(directory)'
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kiothc-test-ca -keyout ca.key -out ca.crt 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null
+            printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.crt 2>/dev/null
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout other.key -out other.crt 2>/dev/null
+            cp server.crt server.key '\(cluster.socketDirectory)/'
+            chmod 0600 '\(cluster.socketDirectory)/server.key'
+            chown --reference='\(cluster.socketDirectory)/data' '\(cluster.socketDirectory)/server.crt' '\(cluster.socketDirectory)/server.key'
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            try cluster.stop()
+            throw PostgresCluster.Failed(description: "openssl could not make the test certificates (is openssl installed?)")
+        }
+        try cluster.psql(command: "ALTER SYSTEM SET ssl_cert_file = '\(cluster.socketDirectory)/server.crt'")
+        try cluster.psql(command: "ALTER SYSTEM SET ssl_key_file = '\(cluster.socketDirectory)/server.key'")
+        try cluster.psql(command: "ALTER SYSTEM SET ssl = on")
+        try cluster.psql(command: "SELECT pg_reload_conf()")
+        return (cluster, "\(directory)/ca.crt", port)
+    }
+
+    @Test("sslmode against a real server with TLS: require and verify-full connect (verify-full only with the right root); disable connects in clear")
+    func tls() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-tls-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        guard let (cluster, ca, port) = try await onOwnThread({ try Self.tlsCluster(in: directory) }) else { return }
+        defer { try? cluster.stop() }
+        let logger = Logger(label: "tls-test")
+        func open(_ query: String) async throws -> PostgresStore {
+            try await PostgresStore.open(PostgresLocation("postgres://postgres@127.0.0.1:\(port)/kiothc?\(query)"), keepPings: 10, logger: logger)
+        }
+        func encrypted(_ store: PostgresStore) async throws -> Bool {
+            try await store.connectionIsEncrypted()
+        }
+        for query in ["sslmode=require", "sslmode=verify-ca&sslrootcert=\(ca)", "sslmode=verify-full&sslrootcert=\(ca)"] {
+            let store = try await open(query)
+            #expect(try await encrypted(store), "\(query): TLS in use")
+            await store.closeConnections()
+        }
+        let clear = try await open("sslmode=disable")
+        #expect(try await encrypted(clear) == false, "sslmode=disable: no TLS")
+        await clear.closeConnections()
+        await #expect(throws: (any Error).self, "a certificate from another CA is refused") {
+            _ = try await open("sslmode=verify-full&sslrootcert=\(directory)/other.crt")
+        }
+    }
+}
