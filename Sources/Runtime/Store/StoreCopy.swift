@@ -66,6 +66,41 @@ public enum StoreCopy {
         }
     }
 
+    /// Compares a store with its copy again (what `run` does after copying), writing nothing:
+    /// a directory is read under its `serve.lock`, a database opened without migrating.
+    public static func verify(_ source: Endpoint, against target: Endpoint, logger: Logger) async throws(Failure) -> Verification {
+        var locks: [DataDirectoryLock] = []
+        var databases: [PostgresStore] = []
+        defer { for lock in locks { lock.release() } }
+        func side(_ endpoint: Endpoint) async throws(Failure) -> any StoreSide {
+            switch endpoint {
+            case .directory(let path):
+                let data = DataDirectory(path)
+                locks.append(try holdSource(data))
+                return FileSide(data: data)
+            case .database(var location):
+                if location.applicationName == "kiothc" { location.applicationName = applicationName }
+                do {
+                    let database = try await PostgresStore.openExisting(location, logger: logger)
+                    databases.append(database)
+                    return DatabaseSide(store: database)
+                } catch {
+                    throw Failure(description: "\(error)")
+                }
+            }
+        }
+        do {
+            let from = try await side(source)
+            let to = try await side(target)
+            let verification = try await Verification.compare(try await Content.read(from), from, with: to)
+            for database in databases { await database.closeConnections() }
+            return verification
+        } catch {
+            for database in databases { await database.closeConnections() }
+            throw error as? Failure ?? Failure(description: "\(error)")
+        }
+    }
+
     // MARK: directions
 
     static func filesToDatabase(_ data: DataDirectory, _ location: PostgresLocation, now: Int64, logger: Logger) async throws(Failure) -> Verification {
@@ -371,7 +406,7 @@ struct Content: Sendable {
 
     func isRetired(_ uuid: UUID) -> Bool { registry.isRetired(uuid) }
 
-    static func read(_ side: some StoreSide) async throws -> Content {
+    static func read(_ side: any StoreSide) async throws -> Content {
         let registry = try await side.registry()
         let states = try await side.states(registry)
         var checks = registry.checks.map { identity, uuid in
@@ -420,7 +455,7 @@ public struct Verification: Sendable {
         problems + rows.flatMap { row in row.problems.map { "\(row.check) (\(row.uuid.lowercasedText)): \($0)" } }
     }
 
-    static func compare(_ content: Content, _ source: some StoreSide, with target: some StoreSide) async throws -> Verification {
+    static func compare(_ content: Content, _ source: any StoreSide, with target: any StoreSide) async throws -> Verification {
         var problems: [String] = []
         let registry = try await target.registry()
         if registry != content.registry {
