@@ -41,8 +41,8 @@ struct StoreCopyCommand: AsyncParsableCommand {
             difference; 64 usage.
 
             Examples:
-              kiothc store copy --from /var/lib/kiothc --to postgres://kiothc:secret@db.example.com/kiothc?sslmode=require
-              kiothc store copy --from postgres://kiothc@/kiothc?host=/run/postgresql --to /var/lib/kiothc-restored
+              kiothc store copy --from /var/lib/kiothc --to postgres://kiothc@db.example.com/kiothc
+              kiothc store copy --from postgres://kiothc@/kiothc?host=/run/postgresql --to /srv/kiothc
             """
     )
 
