@@ -62,6 +62,11 @@ extension PostgresStore {
                     throw error
                 }
             }
+        } catch let error as PSQLError where error.code == .connectionError {
+            // Never connected: "lost" (DatabaseError's word for a dropped connection) would mislead.
+            throw DatabaseError(
+                operation: "connect to \(location)",
+                message: "the database cannot be reached (\(error.underlying.map { "\($0)" } ?? "no connection")); is PostgreSQL running there, and the URL right?")
         } catch {
             throw DatabaseError("connect to \(location)", error)
         }

@@ -112,4 +112,21 @@ struct StoreCommandTests {
         #expect(sameKind.status == 64)
         #expect(sameKind.stderr.contains("--from and --to must be a data directory and a postgres:// URL (either way round)"))
     }
+
+    @Test("an unreachable database is named without its password; a --store that is not a URL is a usage error")
+    func unreachable() async throws {
+        let url = "postgres://kiothc:SECRET-pw-0001@127.0.0.1:1/kiothc?sslmode=disable"
+        for arguments in [["status"], ["pings", "ops/backup"], ["plan"]] {
+            let output = try await CLI.run(arguments + ["--store", url])
+            #expect(output.status == 1, "\(arguments)")
+            #expect(output.stderr.hasPrefix("kiothc: error: cannot connect to postgres://kiothc:***@127.0.0.1:1/kiothc?sslmode=disable in PostgreSQL: the database cannot be reached ("), "\(output.stderr)")
+            #expect(!output.stderr.contains("SECRET") && !output.stdout.contains("SECRET"))
+        }
+        let copy = try await CLI.run(["store", "copy", "--from", url, "--to", FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-never-\(UUID().uuidString)").path])
+        #expect(copy.status == 1)
+        #expect(copy.stderr.contains("postgres://kiothc:***@127.0.0.1:1/kiothc") && !copy.stderr.contains("SECRET"), "\(copy.stderr)")
+        let usage = try await CLI.run(["status", "--store", "mysql://x@y/z"])
+        #expect(usage.status == 64)
+        #expect(usage.stderr.contains("--store must be 'file' (the data directory) or a postgres:// URL"))
+    }
 }
