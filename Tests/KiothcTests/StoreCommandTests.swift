@@ -104,6 +104,13 @@ struct StoreCommandTests {
         #expect(try await CLI.run(["status", "--config", config, "--data", back, "--format", "json"]).stdout == original.stdout)
         #expect(try await CLI.run(["pings", "ops/gone", "--data", back]).stdout == (try await CLI.run(["pings", "ops/gone", "--data", data]).stdout))
 
+        // Invalid files: both show the configuration last applied, with the same warning.
+        try server.write("checks.yaml", Self.config + "  broken: {scheduel: daily}\n")
+        try await same(["status", "--config", config, "--format", "json"], data)
+        let fallback = try await CLI.run(["status", "--config", config, "--store", url])
+        #expect(fallback.status == 0)
+        #expect(fallback.stderr.contains("kiothc: warning: ") && fallback.stderr.contains("showing the configuration last applied by the server"), "\(fallback.stderr)")
+
         // Usage errors and a refused target.
         let twice = try await CLI.run(["store", "copy", "--from", data, "--to", url])
         #expect(twice.status == 1)
