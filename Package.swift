@@ -140,6 +140,7 @@ let package = Package(
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",
+                "PostgresStore",
                 "Runtime",
                 "Server",
                 "PingClient",

@@ -58,7 +58,7 @@ public struct PingKeys: Sendable, Equatable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private func save() throws {
+    func save() throws {
         guard let path else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

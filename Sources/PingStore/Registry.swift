@@ -131,7 +131,7 @@ public struct Registry: Sendable, Equatable {
         return result
     }
 
-    private func save() throws {
+    func save() throws {
         guard let path else { return }
         let document = RegistryDocument(
             v: 1,

@@ -2,9 +2,10 @@ import ArgumentParser
 import CheckCatalog
 import Foundation
 import PingStore
+import PostgresStore
 import Runtime
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show what loading the configuration into the data directory would do.",
@@ -12,17 +13,20 @@ struct PlanCommand: ParsableCommand {
             Compares the configuration under --config with what the server last applied from \
             the data directory (registry.json, catalog.json): checks created, deleted (with the \
             UUID and slug URLs that will answer 404), renamed (old slug URL -> new), changed \
-            settings, new slug conflicts. Reads the data directory, never writes it; resolves no \
-            secrets (ping keys appear as <PROJECT-ping-key>).
+            settings, new slug conflicts. Reads the data directory (or with --store \
+            postgres://… the database), never writes it; resolves no secrets (ping keys appear \
+            as <PROJECT-ping-key>).
 
             Exit status: 0 nothing would change; 2 something would (as terraform plan \
-            -detailed-exitcode); 1 the configuration is invalid or the data directory cannot be \
-            read; 64 usage error.
+            -detailed-exitcode); 1 the configuration is invalid or the data directory or \
+            database cannot be read (also a database without the kiothc schema: nothing is \
+            created); 64 usage error.
 
             Examples:
               kiothc plan --config checks.d --data /var/lib/kiothc
               kiothc plan --format json | jq '.deleted[].broken_urls[]'
               kiothc plan --base-url https://hc.example.com
+              kiothc plan --store postgres://kiothc@db.example.com/kiothc?sslmode=require
             """
     )
 
@@ -30,15 +34,18 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var data: DataOption
 
+    @OptionGroup var store: StoreOption
+
     @Option(name: .long, help: "Output format: text or json.")
     var format: PlanFormat = .text
 
     @OptionGroup var baseURL: BaseURLOption
 
-    func run() throws {
+    func run() async throws {
         let environment = Environment()
         let config = try self.config.resolved(environment)
         let data = try self.data.resolved(environment)
+        let store = try self.store.resolved(environment)
         let baseURL = try self.baseURL.resolved(environment)
         let result: LoadResult
         do {
@@ -59,20 +66,45 @@ struct PlanCommand: ParsableCommand {
                     + "serving the configuration it last applied ('kiothc status' shows that one). Fix the errors above ('kiothc check' lists them)")
             throw ExitCode.failure
         }
-        let directory = DataDirectory(data)
         let registry: Registry
         let applied: AppliedCatalog?
-        do {
-            registry = try Registry.load(from: directory)
-            applied = try AppliedCatalog.load(from: directory)
-        } catch {
-            Terminal.error("cannot read the data directory '\(data)': \(error)")
-            throw ExitCode.failure
-        }
-        if !FileManager.default.fileExists(atPath: "\(directory.path)/registry.json") {
-            FileHandle.standardError.write(Data("kiothc: note: no registry.json in '\(data)': every check would be created (is --data right?)\n".utf8))
-        } else if applied == nil {
-            FileHandle.standardError.write(Data("kiothc: note: no catalog.json in '\(data)' (written by servers since hot reload): renames and setting changes cannot be shown\n".utf8))
+        switch store {
+        case .files:
+            let directory = DataDirectory(data)
+            do {
+                registry = try Registry.load(from: directory)
+                applied = try AppliedCatalog.load(from: directory)
+            } catch {
+                Terminal.error("cannot read the data directory '\(data)': \(error)")
+                throw ExitCode.failure
+            }
+            if !FileManager.default.fileExists(atPath: "\(directory.path)/registry.json") {
+                Terminal.note("no registry.json in '\(data)': every check would be created (is --data right?)")
+            } else if applied == nil {
+                Terminal.note("no catalog.json in '\(data)' (written by servers since hot reload): renames and setting changes cannot be shown")
+            }
+        case .postgres(let location):
+            let database: PostgresStore
+            do throws(StatusReport.Failure) {
+                database = try await ReportDatabase.open(location)
+            } catch {
+                Terminal.error(error.message)
+                throw ExitCode.failure
+            }
+            do {
+                registry = try await database.loadRegistry()
+                applied = try await database.loadAppliedCatalog()
+            } catch {
+                await database.closeConnections()
+                Terminal.error("cannot read \(database.location): \(error)")
+                throw ExitCode.failure
+            }
+            await database.closeConnections()
+            if registry.checks.isEmpty && registry.retired.isEmpty {
+                Terminal.note("no checks in \(location) yet: every check would be created (is --store right?)")
+            } else if applied == nil {
+                Terminal.note("no applied configuration in \(location): renames and setting changes cannot be shown")
+            }
         }
         let change = CatalogChange.between(previous: applied, registry: registry, catalog: result.catalog)
         let report = CatalogChangeReport(change, urls: PingURLFormat(base: baseURL))

@@ -30,6 +30,15 @@ generate() {
     echo '```'
     "${help[@]}" "$command" --help
     echo '```'
+    # A command group's own subcommands (kiothc store copy), each with its help.
+    for sub in $("${help[@]}" "$command" --help | awk '/^SUBCOMMANDS:/ {on = 1; next} on && /^  [a-z][a-z-]* / {print $1}'); do
+      echo
+      echo "## kiothc $command $sub"
+      echo
+      echo '```'
+      "${help[@]}" "$command" "$sub" --help
+      echo '```'
+    done
   done
 }
 

@@ -2,6 +2,7 @@ import CheckCatalog
 import Foundation
 import Monitoring
 import PingStore
+import PostgresStore
 
 /// `kiothc status` and `kiothc pings` (SPEC §8): checks and pings read from the config and data
 /// directories alone, while a server may be running on them. Nothing is written: no registry
@@ -52,17 +53,57 @@ public struct StatusReport: Sendable {
     /// - Parameters:
     ///   - baseURL: printed in front of ping URLs (`/ping/...` paths without it).
     public static func load(config: String, data: String, project: String?, tags: [String], baseURL: String?, now: Int64) throws(Failure) -> StatusReport {
+        let directory = DataDirectory(data)
+        let reader = StoreReader(directory)
+        let source = Source(
+            registry: { () throws(Failure) -> Registry in try Self.registry(directory, data: data) },
+            // Only an applied snapshot that reads back whole is shown; otherwise the errors are.
+            applied: { FileManager.default.fileExists(atPath: directory.path) ? (try? AppliedCatalog.load(from: directory)) ?? nil : nil },
+            state: { try reader.loadState(of: $0) }, appliedPath: AppliedCatalog.path(in: directory))
+        return try build(config: config, source: source, project: project, tags: tags, baseURL: baseURL, now: now)
+    }
+
+    /// The same report from a PostgreSQL store (`--store postgres://…`), read in a few queries.
+    public static func load(config: String, store: PostgresStore, project: String?, tags: [String], baseURL: String?, now: Int64) async throws(Failure)
+        -> StatusReport
+    {
+        let registry: Registry
+        let states: [UUID: CheckState]
+        let applied: AppliedCatalog?
+        do {
+            registry = try await store.loadRegistry()
+            applied = try? await store.loadAppliedCatalog()
+            states = Dictionary(try await store.states(of: Array(registry.checks.values)).map { ($0.check, $0.state) }, uniquingKeysWith: { $1 })
+        } catch {
+            throw Failure(message: "cannot read \(store.location): \(error)", report: nil)
+        }
+        let source = Source(registry: { () throws(Failure) -> Registry in registry }, applied: { applied }, state: { states[$0] ?? .new },
+            appliedPath: "\(store.location) (kiothc_settings.applied_catalog)")
+        return try build(config: config, source: source, project: project, tags: tags, baseURL: baseURL, now: now)
+    }
+
+    /// Where the registry, the applied catalog and the states come from.
+    private struct Source {
+        let registry: () throws(Failure) -> Registry
+        let applied: () -> AppliedCatalog?
+        let state: (UUID) throws -> CheckState
+        /// Where the applied catalog is, for its checks' locations.
+        let appliedPath: String
+    }
+
+    private static func build(config: String, source: Source, project: String?, tags: [String], baseURL: String?, now: Int64) throws(Failure)
+        -> StatusReport
+    {
         let result: LoadResult
         do {
             result = try ConfigLoader.load(directory: config)
         } catch {
             throw Failure(message: error.message, report: nil)
         }
-        let directory = DataDirectory(data)
         var checks: [(definition: CheckDefinition, uuid: UUID?)] = []
         var fallback: Fallback?
         if result.isValid {
-            let registry = try Self.registry(directory, data: data)
+            let registry = try source.registry()
             checks = result.catalog.checks.map { ($0, registry.uuid(for: $0.id)) }
             if let project, result.catalog.project(project) == nil {
                 throw Failure(message: "no project '\(project)' in the configuration (projects: \(result.catalog.projects.map(\.id).joined(separator: ", ")))", report: nil)
@@ -70,11 +111,10 @@ public struct StatusReport: Sendable {
         } else {
             let invalid = Failure(
                 message: "the configuration is invalid ('kiothc check' shows the same problems)", report: DiagnosticReport(result, strict: false).render(.text))
-            // Only an applied snapshot that reads back whole is shown; otherwise the errors are.
-            guard FileManager.default.fileExists(atPath: directory.path), let applied = try? AppliedCatalog.load(from: directory) else { throw invalid }
-            let source = Diagnostic.Location(file: AppliedCatalog.path(in: directory), line: 0, column: 0)
+            guard let applied = source.applied() else { throw invalid }
+            let location = Diagnostic.Location(file: source.appliedPath, line: 0, column: 0)
             for check in applied.checks {
-                guard let definition = try? CheckDefinition(id: check.identity, name: check.name, settings: check.settings, location: source) else { throw invalid }
+                guard let definition = try? CheckDefinition(id: check.identity, name: check.name, settings: check.settings, location: location) else { throw invalid }
                 checks.append((definition, check.uuid))
             }
             let errors = result.diagnostics.filter { $0.severity == .error }
@@ -85,7 +125,6 @@ public struct StatusReport: Sendable {
                 throw Failure(message: "no project '\(project)' with checks in the configuration last applied (projects: \(projects))", report: nil)
             }
         }
-        let reader = StoreReader(directory)
         let urls = PingURLFormat(base: baseURL)
         var rows: [Row] = []
         for (definition, uuid) in checks {
@@ -94,7 +133,7 @@ public struct StatusReport: Sendable {
             var state = CheckState.new
             if let uuid {
                 do {
-                    state = try reader.loadState(of: uuid)
+                    state = try source.state(uuid)
                 } catch {
                     throw Failure(message: "cannot read the pings of \(definition.id): \(error)", report: nil)
                 }
