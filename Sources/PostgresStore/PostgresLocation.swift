@@ -126,8 +126,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         return configuration
     }
 
-    /// The single-connection form of the same settings (the listener of state changes).
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    /// The single-connection form of the same settings (the start's migration, the listener of
+    /// state changes), named `<application_name><suffix>` in `pg_stat_activity`.
+    func connectionConfiguration(nameSuffix: String = "-listen") throws -> PostgresConnection.Configuration {
         var configuration: PostgresConnection.Configuration
         switch endpoint {
         case .socket(let path):
@@ -141,7 +142,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             }
             configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
         }
-        configuration.options.additionalStartupParameters = [("application_name", applicationName + "-listen")]
+        configuration.options.additionalStartupParameters = [("application_name", applicationName + nameSuffix)]
         return configuration
     }
 

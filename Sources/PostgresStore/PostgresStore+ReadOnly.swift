@@ -34,7 +34,7 @@ extension PostgresStore {
     public static func schemaVersion(_ location: PostgresLocation, logger: Logger) async throws -> Int? {
         var configuration: PostgresConnection.Configuration
         do {
-            configuration = try location.connectionConfiguration()
+            configuration = try location.connectionConfiguration(nameSuffix: "")
         } catch {
             throw DatabaseError(operation: "connect to \(location)", message: "the TLS settings cannot be used: \(error)")
         }

@@ -1,6 +1,7 @@
 import Alerting
 import Foundation
 import Logging
+import NIOPosix
 import Monitoring
 import PingStore
 import PostgresNIO
@@ -64,19 +65,30 @@ public final class PostgresStore: Sendable {
         } catch {
             throw DatabaseError(operation: "connect to \(location)", message: "the TLS settings cannot be used: \(error)")
         }
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let running = Task { await client.run() }
+        // The schema on a connection of its own first: a refused login or certificate is said
+        // as such at once (the pool would retry it quietly until the start's timeout).
+        let migration: (from: Int, to: Int)
         do {
-            let migration = try await within(startTimeout, "connect to \(location) and prepare its schema") {
-                try await client.withConnection { try await Schema.migrate($0, logger: logger) }
+            migration = try await within(startTimeout, "connect to \(location) and prepare its schema") {
+                let connection = try await PostgresConnection.connect(
+                    on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try location.connectionConfiguration(nameSuffix: ""), id: 0,
+                    logger: logger)
+                do {
+                    let migration = try await Schema.migrate(connection, logger: logger)
+                    try? await connection.close()
+                    return migration
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
             }
-            let store = PostgresStore(
-                location: location, client: client, running: running, keepPings: keepPings, policy: policy, migration: migration, logger: logger)
-            return store
         } catch {
-            running.cancel()
             throw DatabaseError("connect to \(location) and prepare its schema", error)
         }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let running = Task { await client.run() }
+        return PostgresStore(
+            location: location, client: client, running: running, keepPings: keepPings, policy: policy, migration: migration, logger: logger)
     }
 
     public var isOpen: Bool { !closed.load(ordering: .acquiring) }
