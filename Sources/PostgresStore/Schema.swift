@@ -112,14 +112,14 @@ enum Schema {
                     try await connection.query("INSERT INTO kiothc_schema (version) VALUES (\(next))", logger: logger)
                     try await connection.query("COMMIT", logger: logger)
                 } catch {
-                    try? await connection.query("ROLLBACK", logger: logger)
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
                     throw error
                 }
             }
             try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
             return (found, version)
         } catch {
-            try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
             throw error
         }
     }
