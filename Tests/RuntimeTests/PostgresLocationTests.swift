@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Monitoring
 import PostgresStore
 import Testing
 import TestSupport
@@ -121,5 +122,68 @@ struct PostgresLocationTests {
             "\(error)".contains("CERTIFICATE_VERIFY_FAILED") || "\(error)".contains("certificate")
         }
         #expect(ContinuousClock.now - started < .seconds(10))
+    }
+}
+
+/// The schema at start, and retention, on a real PostgreSQL.
+@Suite("PostgreSQL schema and retention")
+struct PostgresSchemaTests {
+    static let logger = Logger(label: "schema-test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static func database() async throws -> PostgresLocation? {
+        do {
+            return try PostgresLocation(try await SharedPostgres.database("schema"))
+        } catch is SharedPostgres.Unavailable {
+            return nil
+        }
+    }
+
+    @Test("instances starting together on a new database take turns: one creates the schema, all open it")
+    func concurrentStart() async throws {
+        guard let location = try await Self.database() else { return }
+        let migrations = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let store = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
+                    await store.closeConnections()
+                    return store.migration
+                }
+            }
+            var migrations: [(Int, Int)] = []
+            for try await migration in group { migrations.append(migration) }
+            return migrations
+        }
+        #expect(migrations.filter { $0 == (0, 1) }.count == 1, "exactly one created it: \(migrations)")
+        #expect(migrations.filter { $0 == (1, 1) }.count == 3)
+    }
+
+    @Test("a database whose schema is newer than this kiothc is refused, saying what to do")
+    func newerSchema() async throws {
+        guard let location = try await Self.database() else { return }
+        let store = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
+        await store.closeConnections()
+        let cluster = try await onOwnThread { try SharedPostgres.cluster() }
+        _ = try await onOwnThread { try cluster.psql(database: location.database, command: "UPDATE kiothc_schema SET version = 99") }
+        await #expect {
+            _ = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
+        } throws: { error in
+            "\(error)".contains("schema is version 99, newer than this kiothc knows (1); run the newer kiothc")
+        }
+    }
+
+    @Test("each check keeps its newest --keep-pings pings: older ones are pruned as new ones are stored")
+    func retention() async throws {
+        guard let location = try await Self.database() else { return }
+        let store = try await PostgresStore.open(location, keepPings: 5, logger: Self.logger)
+        var registry = try await store.loadRegistry()
+        let identity = CheckIdentity(project: "ops", key: "backup")
+        let check = try #require(try await store.assign([identity], in: &registry, at: 0)[identity])
+        for n in 1...12 {
+            let ping = Ping(n: n, time: Int64(n), kind: .success, method: "GET", scheme: "http", remoteAddress: "", userAgent: "", body: nil, bodySize: 0)
+            try await store.record(ping, of: check)
+        }
+        #expect(try await store.pings(of: check, limit: 100).map(\.n) == [12, 11, 10, 9, 8])
+        #expect(try await store.loadStates()[check]?.nPings == 12, "numbering goes on")
+        await store.closeConnections()
     }
 }
