@@ -237,7 +237,7 @@ def main():
     os.chmod(root, 0o755)  # the cluster runs as the postgres user when we are root
     receiver = kill9.Receiver()
     passed = failed = 0
-    instances = None
+    instances = load = None
     try:
         try:
             cluster = pgcluster.PostgresCluster(os.path.join(root, "pg"), remove=True).start()
@@ -255,7 +255,7 @@ def main():
             for round_number in range(1, args.rounds + 1):
                 victim = (round_number - 1) % args.instances
                 load = SharedLoad(instances, checks)
-                threads = [threading.Thread(target=load.run) for _ in range(kill9.THREADS)]
+                threads = [threading.Thread(target=load.run, daemon=True) for _ in range(kill9.THREADS)]
                 for thread in threads:
                     thread.start()
                 time.sleep(args.seconds * random.uniform(0.5, 1.0))
@@ -310,6 +310,8 @@ def main():
                     print("   ", problem)
             print(f"total acknowledged and verified: {len(total_acked)} in {args.rounds} kill -9 rounds over {args.instances} instances")
         finally:
+            if load is not None:
+                load.stop.set()  # Ctrl-C in a round: the load threads stop with the servers
             if instances is not None:
                 instances.stop()
             cluster.stop()
