@@ -194,15 +194,19 @@ def deadline_round(instances, cluster, database, uuid_, receiver):
         assert reply.status == 200
     pinged = time.time()
     instances.kill(victim)
-    deadline = pinged + 120
-    seen = None
+    # The deadline is the stored ping's time (the instance's clock, this host's) + 1m + 1m, not
+    # the time the answer reached the script (later by the round trip).
+    stamp = cluster.psql(f"SELECT max(time_us) FROM kiothc_pings WHERE check_uuid = '{uuid_}'", database=database).strip()
+    deadline = int(stamp) / 1e6 + 120 if stamp else pinged + 120
+    seen, problems = None, []
     while time.time() < deadline + 10:
-        rows = cluster.psql(f"SELECT count(*) FROM kiothc_flips WHERE check_uuid = '{uuid_}' AND new = 'down'", database=database).strip()
-        if rows != "0":
+        rows = cluster.psql(f"SELECT time_us FROM kiothc_flips WHERE check_uuid = '{uuid_}' AND new = 'down'", database=database).split()
+        if rows:
             seen = time.time()
+            if abs(int(rows[0]) / 1e6 - deadline) > 0.001:
+                problems.append(f"the down flip's time is {int(rows[0]) / 1e6 - deadline:+.3f} s from the deadline, not the deadline")
             break
         time.sleep(0.1)
-    problems = []
     if seen is None:
         problems.append(f"no down flip of the 1-minute check within 10 s of its deadline on {survivor_count} survivors")
     elif seen - deadline > 2.0:
@@ -237,7 +241,7 @@ def main():
     os.chmod(root, 0o755)  # the cluster runs as the postgres user when we are root
     receiver = kill9.Receiver()
     passed = failed = 0
-    instances = None
+    instances = load = None
     try:
         try:
             cluster = pgcluster.PostgresCluster(os.path.join(root, "pg"), remove=True).start()
@@ -255,7 +259,7 @@ def main():
             for round_number in range(1, args.rounds + 1):
                 victim = (round_number - 1) % args.instances
                 load = SharedLoad(instances, checks)
-                threads = [threading.Thread(target=load.run) for _ in range(kill9.THREADS)]
+                threads = [threading.Thread(target=load.run, daemon=True) for _ in range(kill9.THREADS)]
                 for thread in threads:
                     thread.start()
                 time.sleep(args.seconds * random.uniform(0.5, 1.0))
@@ -310,6 +314,8 @@ def main():
                     print("   ", problem)
             print(f"total acknowledged and verified: {len(total_acked)} in {args.rounds} kill -9 rounds over {args.instances} instances")
         finally:
+            if load is not None:
+                load.stop.set()  # Ctrl-C in a round: the load threads stop with the servers
             if instances is not None:
                 instances.stop()
             cluster.stop()
