@@ -55,7 +55,4 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         self.message = message
         sqlState = nil
     }
-
-    /// A deadlock or a serialization failure: the transaction may simply be run again.
-    var isRetryable: Bool { sqlState == "40P01" || sqlState == "40001" }
 }

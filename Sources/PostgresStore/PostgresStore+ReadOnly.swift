@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import PostgresNIO
 
 /// Opening a database for commands that only read it (`kiothc status`, `pings`, `plan`, and the
@@ -32,35 +31,23 @@ extension PostgresStore {
 
     /// The version of the kiothc schema in the database, nil when it has none. Reads only.
     public static func schemaVersion(_ location: PostgresLocation, logger: Logger) async throws -> Int? {
-        var configuration: PostgresConnection.Configuration
         do {
-            configuration = try location.connectionConfiguration(nameSuffix: "")
+            _ = try location.connectionConfiguration(nameSuffix: "")
         } catch {
             throw DatabaseError(operation: "connect to \(location)", message: "the TLS settings cannot be used: \(error)")
         }
-        configuration.options.additionalStartupParameters = [("application_name", location.applicationName)]
-        let settings = configuration
         do {
-            return try await within(startTimeout, "connect to \(location)") {
-                let connection = try await PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.next(), configuration: settings, id: 1, logger: logger)
-                do {
-                    var exists = false
-                    for try await (value) in try await connection.query("SELECT to_regclass('kiothc_schema') IS NOT NULL", logger: logger).decode(Bool.self) {
-                        exists = value
-                    }
-                    var version: Int?
-                    if exists {
-                        for try await (value) in try await connection.query("SELECT max(version) FROM kiothc_schema", logger: logger).decode(Int?.self) {
-                            version = value
-                        }
-                    }
-                    try? await connection.close()
-                    return version
-                } catch {
-                    try? await connection.close()
-                    throw error
+            return try await onConnectionOfItsOwn(location, "connect to \(location)", logger: logger) { connection in
+                var exists = false
+                for try await (value) in try await connection.query("SELECT to_regclass('kiothc_schema') IS NOT NULL", logger: logger).decode(Bool.self) {
+                    exists = value
                 }
+                guard exists else { return nil }
+                var version: Int?
+                for try await (value) in try await connection.query("SELECT max(version) FROM kiothc_schema", logger: logger).decode(Int?.self) {
+                    version = value
+                }
+                return version
             }
         } catch let error as PSQLError where error.code == .connectionError {
             // Never connected: "lost" (DatabaseError's word for a dropped connection) would mislead.

@@ -69,18 +69,8 @@ public final class PostgresStore: Sendable {
         // as such at once (the pool would retry it quietly until the start's timeout).
         let migration: (from: Int, to: Int)
         do {
-            migration = try await within(startTimeout, "connect to \(location) and prepare its schema") {
-                let connection = try await PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try location.connectionConfiguration(nameSuffix: ""), id: 0,
-                    logger: logger)
-                do {
-                    let migration = try await Schema.migrate(connection, logger: logger)
-                    try? await connection.close()
-                    return migration
-                } catch {
-                    try? await connection.close()
-                    throw error
-                }
+            migration = try await onConnectionOfItsOwn(location, "connect to \(location) and prepare its schema", logger: logger) {
+                try await Schema.migrate($0, logger: logger)
             }
         } catch {
             throw DatabaseError("connect to \(location) and prepare its schema", error)
@@ -203,6 +193,26 @@ public final class PostgresStore: Sendable {
             return try await Self.within(Self.readTimeout, what) { [client] in try await client.withConnection { try await body($0) } }
         } catch {
             throw DatabaseError(what, error)
+        }
+    }
+
+    /// `body` on a connection of its own (not the pool's), closed after it, within the start's
+    /// timeout: what is wrong with a login or a certificate comes back at once, as it is.
+    static func onConnectionOfItsOwn<T: Sendable>(
+        _ location: PostgresLocation, _ what: String, logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let configuration = try location.connectionConfiguration(nameSuffix: "")
+        return try await within(startTimeout, what) {
+            let connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 0, logger: logger)
+            do {
+                let result = try await body(connection)
+                try? await connection.close()
+                return result
+            } catch {
+                try? await connection.close()
+                throw error
+            }
         }
     }
 
