@@ -8,22 +8,23 @@ extension StoreReader {
     /// Every kept ping of `check`, oldest first; from `retired/` for a retired check (or from
     /// `pings/` when its file was not moved there).
     public func allPings(of check: UUID, retired: Bool) throws -> [Ping] {
-        let path = retired && FileSystem.exists(data.retiredPingFile(check)) ? data.retiredPingFile(check) : data.pingFile(check)
-        var result: [Ping] = []
-        try readBackwards(path) { line, path in
-            result.append(try decodePing(line, path: path))
-            return true
-        }
-        return result.reversed()
+        try allLines(retired ? data.retiredPingFile(check) : nil, else: data.pingFile(check), decodePing)
     }
 
     /// Every flip of `check`, oldest first; from `retired/` for a retired check (or from
     /// `flips/` when its file was not moved there).
     public func allFlips(of check: UUID, retired: Bool) throws -> [StoredFlip] {
-        let path = retired && FileSystem.exists(data.retiredFlipFile(check)) ? data.retiredFlipFile(check) : data.flipFile(check)
-        var result: [StoredFlip] = []
+        try allLines(retired ? data.retiredFlipFile(check) : nil, else: data.flipFile(check), decodeFlip)
+    }
+
+    /// Every line of `preferred` when that file exists, else of `fallback`, decoded, oldest first.
+    private func allLines<T>(
+        _ preferred: String?, else fallback: String, _ decode: (ArraySlice<UInt8>, String) throws -> T
+    ) throws -> [T] {
+        let path = preferred.map { FileSystem.exists($0) ? $0 : fallback } ?? fallback
+        var result: [T] = []
         try readBackwards(path) { line, path in
-            result.append(try decodeFlip(line, path: path))
+            result.append(try decode(line, path))
             return true
         }
         return result.reversed()
