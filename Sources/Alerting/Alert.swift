@@ -56,13 +56,16 @@ public struct Attempt: Sendable, Hashable {
     public var error: String?
     /// Microseconds the attempt took.
     public var duration: Int64
+    /// The receiver refused for good (an SMTP 5xx reply): no retry follows.
+    public var permanent: Bool
 
-    public init(time: Int64, outcome: Outcome, statusCode: Int? = nil, exitStatus: Int32? = nil, error: String? = nil, duration: Int64 = 0) {
+    public init(time: Int64, outcome: Outcome, statusCode: Int? = nil, exitStatus: Int32? = nil, error: String? = nil, duration: Int64 = 0, permanent: Bool = false) {
         self.time = time
         self.outcome = outcome
         self.statusCode = statusCode
         self.exitStatus = exitStatus
         self.error = error
         self.duration = duration
+        self.permanent = permanent
     }
 }
