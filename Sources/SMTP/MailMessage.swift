@@ -93,9 +93,12 @@ public struct MailHeader: Sendable, Equatable {
     public let value: String
 
     public init(_ name: String, _ value: String) throws(InvalidMailHeader) {
-        let standard = ["date", "from", "to", "cc", "bcc", "subject", "message-id", "mime-version", "content-type", "content-transfer-encoding", "auto-submitted"]
+        let standard = [
+            "date", "from", "to", "cc", "bcc", "subject", "message-id", "mime-version", "content-type", "content-transfer-encoding", "auto-submitted",
+        ]
         guard !name.isEmpty, name.utf8.count <= 76, name.utf8.allSatisfy({ (33...126).contains($0) && $0 != UInt8(ascii: ":") }) else {
-            throw InvalidMailHeader(description: "invalid header name '\(HeaderText.withoutControlCharacters(name, replacement: "?").prefix(80))': use 1 to 76 printable ASCII characters without ':' or spaces")
+            let shown = HeaderText.withoutControlCharacters(name, replacement: "?").prefix(80)
+            throw InvalidMailHeader(description: "invalid header name '\(shown)': use 1 to 76 printable ASCII characters without ':' or spaces")
         }
         guard !standard.contains(name.lowercased()) else {
             throw InvalidMailHeader(description: "the header '\(name)' is set by the message itself and cannot be added")

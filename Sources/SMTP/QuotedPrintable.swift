@@ -35,7 +35,9 @@ enum QuotedPrintable {
         var current = ""
         for (offset, byte) in zip(line.indices, line) {
             let isLast = offset == line.index(before: line.endIndex)
-            let literal = (33...126).contains(byte) && byte != UInt8(ascii: "=") || (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) && !isLast
+            let blank = byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+            // A blank at the end of a line would be lost in transit (RFC 2045 §6.7 rule 3).
+            let literal = (33...126).contains(byte) && byte != UInt8(ascii: "=") || blank && !isLast
             let piece = literal ? String(UnicodeScalar(byte)) : "=" + hex(byte)
             // A soft break ("=" at the end) keeps each encoded line within 76 characters.
             if current.utf8.count + piece.utf8.count > (isLast ? 76 : 75) {

@@ -18,7 +18,9 @@ public struct SMTPClient: Sendable {
         /// Sending the message and the reply to its final ".".
         public var endOfData: Duration
 
-        public init(connect: Duration = .seconds(10), greeting: Duration = .seconds(10), command: Duration = .seconds(30), endOfData: Duration = .seconds(60)) {
+        public init(
+            connect: Duration = .seconds(10), greeting: Duration = .seconds(10), command: Duration = .seconds(30), endOfData: Duration = .seconds(60)
+        ) {
             self.connect = connect
             self.greeting = greeting
             self.command = command
@@ -52,7 +54,9 @@ public struct SMTPClient: Sendable {
     /// recipient not in the headers). Returns the server's reply to the end of the data
     /// (`250 2.0.0 Ok: queued as …`); throws only `SMTPError`.
     @discardableResult
-    public func send(_ message: MailMessage, relay: SMTPRelay, from sender: MailAddress? = nil, to recipients: [MailAddress]? = nil) async throws(SMTPError) -> SMTPReply {
+    public func send(
+        _ message: MailMessage, relay: SMTPRelay, from sender: MailAddress? = nil, to recipients: [MailAddress]? = nil
+    ) async throws(SMTPError) -> SMTPReply {
         try await send(data: message.rendered(), relay: relay, from: sender ?? message.from, to: recipients ?? message.recipients)
     }
 

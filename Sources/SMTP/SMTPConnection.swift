@@ -85,7 +85,7 @@ struct SMTPConnection: Sendable {
         try await Self.failure {
             try await channel.eventLoop.submit {
                 guard !handler.value.hasUnreadInput else {
-                    throw ConnectionFailure.malformed("the server sent more after its reply to STARTTLS, before TLS began")
+                    throw ConnectionFailure.malformed("more after its reply to STARTTLS, before TLS began")
                 }
                 let tlsHandler = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverHostname)
                 try channel.pipeline.syncOperations.addHandler(tlsHandler, position: .first)

@@ -63,10 +63,10 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
 
     public var isPermanent: Bool { permanence == .permanent }
 
-    /// `SMTP RCPT TO <a@b> failed at smtp://u@host:587: refused: 550 5.1.1 unknown user (permanent)`
+    /// `SMTP RCPT TO <a@b> failed at smtp://u@host:587: the server replied 550 5.1.1 unknown
+    /// user (permanent failure)`
     public var description: String {
-        let permanence = permanence == .permanent ? "permanent: not retried" : "transient: worth retrying"
-        return "SMTP \(step) failed at \(relay): \(reason) (\(permanence))"
+        "SMTP \(step) failed at \(relay): \(reason) (\(permanence == .permanent ? "permanent" : "transient") failure)"
     }
 
     /// The server answered `reply` where `step` needed something else: 5xx permanent, the rest

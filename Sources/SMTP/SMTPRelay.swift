@@ -97,7 +97,9 @@ public struct SMTPRelay: Sendable, Equatable, CustomStringConvertible {
         self.port = port
         self.security = security
         if security == .plain, !Self.isLoopback(host) {
-            throw invalid("smtp+plain:// sends mail and credentials unencrypted, so it is only allowed to a loopback host (localhost, 127.0.0.0/8, ::1), not '\(host)'; use smtp:// (STARTTLS) or smtps:// (TLS)")
+            throw invalid(
+                "smtp+plain:// sends mail and credentials unencrypted, so it is only allowed to a loopback host (localhost, 127.0.0.0/8, ::1), "
+                    + "not '\(host)'; use smtp:// (STARTTLS) or smtps:// (TLS)")
         }
     }
 

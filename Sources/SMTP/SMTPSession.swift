@@ -65,7 +65,8 @@ struct SMTPSession: Sendable {
         guard extensions["STARTTLS"] != nil else {
             throw SMTPError(
                 step: .startTLS, relay: relay.description,
-                reason: "the server does not offer STARTTLS, which smtp:// requires; nothing was sent (use smtps:// for a relay with implicit TLS, or smtp+plain:// for a relay on loopback)",
+                reason: "the server does not offer STARTTLS, which smtp:// requires; nothing was sent "
+                    + "(use smtps:// for a relay with implicit TLS, or smtp+plain:// for a relay on loopback)",
                 permanence: .permanent)
         }
         try await command("STARTTLS", step: .startTLS, expecting: 220)
@@ -174,12 +175,15 @@ struct SMTPSession: Sendable {
             guard case .handshakeFailed = error else {
                 return SMTPError(step: step, relay: relay.description, reason: "TLS failed: \(error)", permanence: .transient)
             }
+            let reason =
+                "\(error)".contains("CERTIFICATE_VERIFY_FAILED")
+                ? "the relay's certificate does not verify: it is not signed by a trusted CA, or it has expired (CERTIFICATE_VERIFY_FAILED)"
+                : "the TLS handshake failed: \(error)"
+            return SMTPError(step: step, relay: relay.description, reason: reason, permanence: .permanent)
+        case .transport(let error as NIOSSLExtraError) where error == .failedToValidateHostname:
+            let name = tls?.serverHostname ?? relay.host
             return SMTPError(
-                step: step, relay: relay.description, reason: "the TLS handshake failed (does the certificate verify?): \(error)", permanence: .permanent)
-        case .transport(let error as NIOSSLExtraError):
-            return SMTPError(
-                step: step, relay: relay.description, reason: "TLS failed: \(error) (the certificate does not hold the relay's name)",
-                permanence: .permanent)
+                step: step, relay: relay.description, reason: "the relay's certificate does not hold the name '\(name)'", permanence: .permanent)
         case .transport(let error):
             return SMTPError(step: step, relay: relay.description, reason: Self.describe(error), permanence: .transient)
         }
@@ -191,10 +195,11 @@ struct SMTPSession: Sendable {
     }
 
     private static func describe(_ error: any Error) -> String {
-        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
-            return "\(first.error)"
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            if error.dnsAError ?? error.dnsAAAAError != nil { return "the name does not resolve" }
         }
-        if let error = error as? IOError { return error.description }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
         return "\(error)"
     }
 

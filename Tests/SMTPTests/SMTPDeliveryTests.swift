@@ -10,7 +10,9 @@ import TestSupport
 struct SMTPDeliveryTests {
     private static let quick = SMTPClient.Timeouts(connect: .seconds(5), greeting: .seconds(5), command: .seconds(5), endOfData: .seconds(5))
 
-    private func client(_ server: SMTPTestServer, timeouts: SMTPClient.Timeouts = quick, trust caFile: String? = nil, name: String? = nil) -> SMTPClient {
+    private func client(
+        _ server: SMTPTestServer, timeouts: SMTPClient.Timeouts = quick, trust caFile: String? = nil, name: String? = nil
+    ) -> SMTPClient {
         SMTPClient(timeouts: timeouts, trustRoots: .file(caFile ?? server.caFile), tlsServerName: name, heloName: "client.example.com")
     }
 
@@ -19,7 +21,8 @@ struct SMTPDeliveryTests {
     }
 
     private func message(to: [String] = ["ops@example.com"], text: String = "down\n", html: String? = "<p>down</p>") throws -> MailMessage {
-        MailMessage(from: try MailAddress("alerts@example.com"), to: try to.map { try MailAddress($0) }, subject: "DOWN | backup", text: text, html: html)
+        MailMessage(
+            from: try MailAddress("alerts@example.com"), to: try to.map { try MailAddress($0) }, subject: "DOWN | backup", text: text, html: html)
     }
 
     /// The error `work` throws, or nil (recorded as an issue) when it succeeds.
@@ -39,7 +42,9 @@ struct SMTPDeliveryTests {
         try server.commands().map(\.command)
     }
 
-    @Test("a message arrives through STARTTLS and AUTH PLAIN with its headers and parts intact") func aMessageArrivesThroughStarttlsAndAuthPlainWithItsHeadersAndPartsIntact() async throws {
+    @Test("a message arrives through STARTTLS and AUTH PLAIN with its headers and parts intact")
+
+    func aMessageArrivesThroughStarttlsAndAuthPlainWithItsHeadersAndPartsIntact() async throws {
         let server = try await SMTPTestServer.startForTest()
         defer { server.stop() }
         let longLine = (1...300).map(String.init).joined(separator: "-")
@@ -72,7 +77,8 @@ struct SMTPDeliveryTests {
         #expect(parsed.defects.isEmpty)
         #expect(parsed.subject == "DOWN | Sauvegarde de nuit — très importante 🚨")
         #expect(parsed.from == [.init(displayName: "Kiot Überwachung", addrSpec: "alerts@example.com")])
-        #expect(parsed.to == [.init(displayName: "Smith, John", addrSpec: "ops@example.com"), .init(displayName: "Zoë Ø", addrSpec: "zoe@example.com")])
+        #expect(
+            parsed.to == [.init(displayName: "Smith, John", addrSpec: "ops@example.com"), .init(displayName: "Zoë Ø", addrSpec: "zoe@example.com")])
         #expect(parsed.cc == [.init(displayName: "", addrSpec: "lead@example.com")])
         #expect(parsed.headers["bcc"] == nil)
         #expect(parsed.date == "2026-12-06T16:44:25+00:00")
@@ -94,7 +100,9 @@ struct SMTPDeliveryTests {
         #expect(received.raw.allSatisfy { $0 < 128 })
     }
 
-    @Test("AUTH LOGIN is used when the server offers no PLAIN") func authLoginIsUsedWhenTheServerOffersNoPlain() async throws {
+    @Test("AUTH LOGIN is used when the server offers no PLAIN")
+
+    func authLoginIsUsedWhenTheServerOffersNoPlain() async throws {
         let server = try await SMTPTestServer.startForTest(auth: ["LOGIN"])
         defer { server.stop() }
         try await client(server).send(try message(), relay: relay("smtp", server))
@@ -102,7 +110,9 @@ struct SMTPDeliveryTests {
         #expect(try server.commands().first { $0.command == "AUTH" }?.argument == "LOGIN")
     }
 
-    @Test("smtps speaks TLS from the first byte and checks the certificate by host name") func smtpsSpeaksTlsFromTheFirstByteAndChecksTheCertificateByHostName() async throws {
+    @Test("smtps speaks TLS from the first byte and checks the certificate by host name")
+
+    func smtpsSpeaksTlsFromTheFirstByteAndChecksTheCertificateByHostName() async throws {
         let server = try await SMTPTestServer.startForTest(tls: .implicit)
         defer { server.stop() }
         let reply = try await client(server).send(try message(), relay: relay("smtps", server, host: "localhost"))
@@ -111,7 +121,9 @@ struct SMTPDeliveryTests {
         #expect(try verbs(server) == ["EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"])
     }
 
-    @Test("smtp+plain delivers to loopback without TLS or AUTH") func smtpPlainDeliversToLoopbackWithoutTlsOrAuth() async throws {
+    @Test("smtp+plain delivers to loopback without TLS or AUTH")
+
+    func smtpPlainDeliversToLoopbackWithoutTlsOrAuth() async throws {
         let server = try await SMTPTestServer.startForTest(tls: .none, auth: [])
         defer { server.stop() }
         try await client(server).send(try message(html: nil), relay: relay("smtp+plain", server, credentials: false))
@@ -121,7 +133,9 @@ struct SMTPDeliveryTests {
         #expect(received.parsed.parts.first?.content.replacingOccurrences(of: "\r\n", with: "\n") == "down\n")
     }
 
-    @Test("a refused AUTH is permanent with the 535, and no mail is sent") func aRefusedAuthIsPermanentWithThe535AndNoMailIsSent() async throws {
+    @Test("a refused AUTH is permanent with the 535, and no mail is sent")
+
+    func aRefusedAuthIsPermanentWithThe535AndNoMailIsSent() async throws {
         let server = try await SMTPTestServer.startForTest(mode: .refuseAuth)
         defer { server.stop() }
         let relay = try relay("smtp", server)
@@ -132,12 +146,16 @@ struct SMTPDeliveryTests {
         let description = error.map { "\($0)" } ?? ""
         #expect(description.contains("AUTH PLAIN") && description.contains("535"))
         let plainResponse = Data(([0] + Array(SMTPTestServer.user.utf8) + [0] + Array(SMTPTestServer.password.utf8))).base64EncodedString()
-        #expect(!description.contains(SMTPTestServer.password) && !description.contains(SMTPTestServer.encodedPassword) && !description.contains(plainResponse))
+        for secret in [SMTPTestServer.password, SMTPTestServer.encodedPassword, plainResponse] {
+            #expect(!description.contains(secret))
+        }
         #expect(!(try verbs(server)).contains("MAIL"))
         #expect(try server.messages().isEmpty)
     }
 
-    @Test("a 4xx is transient with its code, and the next attempt delivers") func a4xxIsTransientWithItsCodeAndTheNextAttemptDelivers() async throws {
+    @Test("a 4xx is transient with its code, and the next attempt delivers")
+
+    func a4xxIsTransientWithItsCodeAndTheNextAttemptDelivers() async throws {
         let server = try await SMTPTestServer.startForTest(mode: .tempfailOnce)
         defer { server.stop() }
         let relay = try relay("smtp", server)
@@ -150,7 +168,9 @@ struct SMTPDeliveryTests {
         #expect(try server.messages().count == 1)
     }
 
-    @Test("a refused recipient is permanent and named, and no data is sent") func aRefusedRecipientIsPermanentAndNamedAndNoDataIsSent() async throws {
+    @Test("a refused recipient is permanent and named, and no data is sent")
+
+    func aRefusedRecipientIsPermanentAndNamedAndNoDataIsSent() async throws {
         let server = try await SMTPTestServer.startForTest(mode: .rejectRecipient)
         defer { server.stop() }
         let relay = try relay("smtp", server)
@@ -162,7 +182,9 @@ struct SMTPDeliveryTests {
         #expect(!(try verbs(server)).contains("DATA"))
     }
 
-    @Test("a 5xx at the end of the data is permanent") func a5xxAtTheEndOfTheDataIsPermanent() async throws {
+    @Test("a 5xx at the end of the data is permanent")
+
+    func a5xxAtTheEndOfTheDataIsPermanent() async throws {
         let server = try await SMTPTestServer.startForTest(mode: .rejectData)
         defer { server.stop() }
         let relay = try relay("smtp", server)
@@ -172,7 +194,9 @@ struct SMTPDeliveryTests {
         #expect(error?.isPermanent == true)
     }
 
-    @Test("a server that stalls mid-DATA times out naming DATA within the configured time") func aServerThatStallsMidDataTimesOutNamingDataWithinTheConfiguredTime() async throws {
+    @Test("a server that stalls mid-DATA times out naming DATA within the configured time")
+
+    func aServerThatStallsMidDataTimesOutNamingDataWithinTheConfiguredTime() async throws {
         let server = try await SMTPTestServer.startForTest(mode: .stallData)
         defer { server.stop() }
         let relay = try relay("smtp", server)
@@ -189,7 +213,9 @@ struct SMTPDeliveryTests {
         #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(5), "\(elapsed)")
     }
 
-    @Test("a server that never greets times out at the greeting") func aServerThatNeverGreetsTimesOutAtTheGreeting() async throws {
+    @Test("a server that never greets times out at the greeting")
+
+    func aServerThatNeverGreetsTimesOutAtTheGreeting() async throws {
         let server = try await SMTPTestServer.startForTest(mode: .silent)
         defer { server.stop() }
         var timeouts = Self.quick
@@ -222,10 +248,18 @@ struct SMTPDeliveryTests {
         let error = await failure { try await client.send(try message(), relay: relay) }
         #expect(error?.step == .startTLS)
         #expect(error?.isPermanent == true, "\(String(describing: error))")
+        let reason = switch mismatch {
+        case .otherCA: "the relay's certificate does not verify"
+        case .otherName: "the relay's certificate does not hold the name 'mail.example.com'"
+        case .otherAddress: "the relay's certificate does not hold the name '127.0.0.1'"
+        }
+        #expect(error?.reason.hasPrefix(reason) == true, "\(String(describing: error))")
         #expect(try verbs(server) == ["EHLO", "STARTTLS"])
     }
 
-    @Test("an implicit TLS certificate that does not verify is refused at the handshake") func anImplicitTlsCertificateThatDoesNotVerifyIsRefusedAtTheHandshake() async throws {
+    @Test("an implicit TLS certificate that does not verify is refused at the handshake")
+
+    func anImplicitTlsCertificateThatDoesNotVerifyIsRefusedAtTheHandshake() async throws {
         let server = try await SMTPTestServer.startForTest(tls: .implicit)
         defer { server.stop() }
         let relay = try relay("smtps", server)
@@ -235,7 +269,9 @@ struct SMTPDeliveryTests {
         #expect(try verbs(server).isEmpty)
     }
 
-    @Test("smtp to a server without STARTTLS is refused before credentials or mail") func smtpToAServerWithoutStarttlsIsRefusedBeforeCredentialsOrMail() async throws {
+    @Test("smtp to a server without STARTTLS is refused before credentials or mail")
+
+    func smtpToAServerWithoutStarttlsIsRefusedBeforeCredentialsOrMail() async throws {
         let server = try await SMTPTestServer.startForTest(tls: .none)
         defer { server.stop() }
         let relay = try relay("smtp", server)
@@ -246,7 +282,9 @@ struct SMTPDeliveryTests {
         #expect(try verbs(server) == ["EHLO"])
     }
 
-    @Test("a reply injected after the 220 to STARTTLS is refused") func aReplyInjectedAfterThe220ToStarttlsIsRefused() async throws {
+    @Test("a reply injected after the 220 to STARTTLS is refused")
+
+    func aReplyInjectedAfterThe220ToStarttlsIsRefused() async throws {
         let server = try await SMTPTestServer.startForTest(mode: .startTLSInjection)
         defer { server.stop() }
         let relay = try relay("smtp", server)
@@ -256,7 +294,9 @@ struct SMTPDeliveryTests {
         #expect(try verbs(server) == ["EHLO", "STARTTLS"])
     }
 
-    @Test("credentials with no AUTH offered are refused before any mail") func credentialsWithNoAuthOfferedAreRefusedBeforeAnyMail() async throws {
+    @Test("credentials with no AUTH offered are refused before any mail")
+
+    func credentialsWithNoAuthOfferedAreRefusedBeforeAnyMail() async throws {
         let server = try await SMTPTestServer.startForTest(auth: [])
         defer { server.stop() }
         let relay = try relay("smtp", server)
@@ -266,7 +306,9 @@ struct SMTPDeliveryTests {
         #expect(try verbs(server) == ["EHLO", "STARTTLS", "EHLO"])
     }
 
-    @Test("a closed port is a transient connect error") func aClosedPortIsATransientConnectError() async throws {
+    @Test("a closed port is a transient connect error")
+
+    func aClosedPortIsATransientConnectError() async throws {
         let server = try await SMTPTestServer.startForTest()
         let relay = try relay("smtp", server)
         let client = client(server)
@@ -275,5 +317,17 @@ struct SMTPDeliveryTests {
         #expect(error?.step == .connect)
         #expect(error?.permanence == .transient)
         #expect(error?.reply == nil)
+        #expect(error?.reason == "cannot connect to 127.0.0.1 port \(server.port): connection refused")
+    }
+
+    @Test("a host that does not resolve is a transient connect error")
+    func aHostThatDoesNotResolveIsATransientConnectError() async throws {
+        let relay = try SMTPRelay(url: "smtp://kiothc-test.invalid:587")
+        let client = SMTPClient(timeouts: Self.quick)
+        let error = await failure { try await client.send(try message(), relay: relay) }
+        #expect(error?.step == .connect)
+        #expect(error?.permanence == .transient)
+        // "the name does not resolve" where DNS answers; a timeout where it does not.
+        #expect(error?.reason.hasPrefix("cannot connect to kiothc-test.invalid port 587: ") == true)
     }
 }

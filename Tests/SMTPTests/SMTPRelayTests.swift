@@ -3,7 +3,8 @@ import Testing
 @testable import SMTP
 
 @Suite struct SMTPRelayTests {
-    @Test("smtp URL requires STARTTLS on port 587 and decodes the credentials") func smtpUrlRequiresStarttlsOnPort587AndDecodesTheCredentials() throws {
+    @Test("smtp URL requires STARTTLS on port 587 and decodes the credentials")
+    func smtpUrlRequiresStarttlsOnPort587AndDecodesTheCredentials() throws {
         let relay = try SMTPRelay(url: "smtp://al%40ice:p%40ss%3Aw%2Frd%20%C3%A9@Mail.Example.com")
         #expect(relay.security == .startTLS)
         #expect(relay.host == "mail.example.com")
@@ -11,7 +12,9 @@ import Testing
         #expect(relay.credentials == SMTPRelay.Credentials(user: "al@ice", password: "p@ss:w/rd é"))
     }
 
-    @Test("smtps URL is implicit TLS on port 465") func smtpsUrlIsImplicitTlsOnPort465() throws {
+    @Test("smtps URL is implicit TLS on port 465")
+
+    func smtpsUrlIsImplicitTlsOnPort465() throws {
         let relay = try SMTPRelay(url: "SMTPS://relay.example.net:2465/")
         #expect(relay.security == .implicitTLS)
         #expect(relay.port == 2465)
@@ -32,13 +35,17 @@ import Testing
         #expect(error?.reason.contains("only allowed to a loopback host") == true)
     }
 
-    @Test("an IPv6 host keeps its brackets in the description only") func anIpv6HostKeepsItsBracketsInTheDescriptionOnly() throws {
+    @Test("an IPv6 host keeps its brackets in the description only")
+
+    func anIpv6HostKeepsItsBracketsInTheDescriptionOnly() throws {
         let relay = try SMTPRelay(url: "smtps://u:p@[2001:DB8::1]:465")
         #expect(relay.host == "2001:db8::1")
         #expect(relay.description == "smtps://u@[2001:db8::1]:465")
     }
 
-    @Test("the description shows the user and never the password") func theDescriptionShowsTheUserAndNeverThePassword() throws {
+    @Test("the description shows the user and never the password")
+
+    func theDescriptionShowsTheUserAndNeverThePassword() throws {
         let relay = try SMTPRelay(url: "smtp://ops%40example.com:hunter2@mail.example.com")
         #expect(relay.description == "smtp://ops%40example.com@mail.example.com:587")
         #expect(!"\(relay)".contains("hunter2"))
@@ -67,7 +74,9 @@ import Testing
         #expect(error?.description.contains("accepted forms: smtp://[user[:password]@]host[:port]") == true)
     }
 
-    @Test("no message about a bad URL holds its password") func noMessageAboutABadUrlHoldsItsPassword() {
+    @Test("no message about a bad URL holds its password")
+
+    func noMessageAboutABadUrlHoldsItsPassword() {
         for url in ["smtp://user:hunter2@bad_host", "smtp+plain://user:hunter2@mail.example.com", "smtp://user:hunter2@host:70000"] {
             let error = #expect(throws: InvalidSMTPRelay.self) { try SMTPRelay(url: url) }
             #expect(error.map { !"\($0)".contains("hunter2") } == true, "\(url)")

@@ -12,7 +12,8 @@ import TestSupport
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         for tool in ["dirname", "openssl"] {
-            let path = try #require(["/usr/bin/\(tool)", "/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) }, "\(tool) is missing")
+            let found = ["/usr/bin/\(tool)", "/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+            let path = try #require(found, "\(tool) is missing")
             try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(tool).path, withDestinationPath: path)
         }
         let environment = ["PATH": bin.path, "KIOTHC_SMTP_VENV": scratch.appendingPathComponent("venv").path]

@@ -236,7 +236,8 @@ public final class SMTPTestServer: Sendable {
                 throw Failed(description: "scripts/smtp/test-server prepare failed (exit \(prepared.status)):\n\(prepared.errors)")
             }
             let python = prepared.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-smtp-ca-\(UUID().uuidString.prefix(8).lowercased())")
+            let name = "kiothc-smtp-ca-\(UUID().uuidString.prefix(8).lowercased())"
+            let certificates = FileManager.default.temporaryDirectory.appendingPathComponent(name)
             let made = try PostgresCluster.run(python, [pythonScript, "certificates", certificates.path], timeout: 120)
             guard made.status == 0 else {
                 throw Failed(description: "making the SMTP test certificates failed (exit \(made.status)):\n\(made.errors)")
