@@ -13,9 +13,9 @@ struct SMTPConnection: Sendable {
     }
 
     private let channel: any Channel
-    private let handler: NIOLoopBound<SMTPReplyHandler>
+    private let handler: NIOLoopBoundBox<SMTPReplyHandler>
 
-    private init(channel: any Channel, handler: NIOLoopBound<SMTPReplyHandler>) {
+    private init(channel: any Channel, handler: NIOLoopBoundBox<SMTPReplyHandler>) {
         self.channel = channel
         self.handler = handler
     }
@@ -24,7 +24,11 @@ struct SMTPConnection: Sendable {
     static func connect(
         host: String, port: Int, implicitTLS: TLS?, timeout: TimeAmount, group: any EventLoopGroup
     ) async throws -> SMTPConnection {
-        let bootstrap = ClientBootstrap(group: group)
+        // The handler is made here, not looked up after the connect: by then a failed handshake
+        // may have closed the channel and emptied its pipeline.
+        let eventLoop = group.next()
+        let handler = NIOLoopBoundBox.makeBoxSendingValue(SMTPReplyHandler(), eventLoop: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -32,13 +36,10 @@ struct SMTPConnection: Sendable {
                         let tls = try NIOSSLClientHandler(context: implicitTLS.context, serverHostname: implicitTLS.serverHostname)
                         try channel.pipeline.syncOperations.addHandler(tls)
                     }
-                    try channel.pipeline.syncOperations.addHandler(SMTPReplyHandler())
+                    try channel.pipeline.syncOperations.addHandler(handler.value)
                 }
             }
         let channel = try await bootstrap.connect(host: host, port: port).get()
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: SMTPReplyHandler.self), eventLoop: channel.eventLoop)
-        }.get()
         return SMTPConnection(channel: channel, handler: handler)
     }
 
