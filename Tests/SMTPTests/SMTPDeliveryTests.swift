@@ -330,4 +330,15 @@ struct SMTPDeliveryTests {
         // "the name does not resolve" where DNS answers; a timeout where it does not.
         #expect(error?.reason.hasPrefix("cannot connect to kiothc-test.invalid port 587: ") == true)
     }
+
+    @Test("a CA file that cannot be read fails before connecting")
+    func aCAFileThatCannotBeReadFailsBeforeConnecting() async throws {
+        // Port 9 on loopback: were a connection tried, it would be refused (step connect).
+        let relay = try SMTPRelay(url: "smtp://127.0.0.1:9")
+        let client = SMTPClient(timeouts: Self.quick, trustRoots: .file("/nonexistent/kiothc-ca.pem"))
+        let error = await failure { try await client.send(try message(), relay: relay) }
+        #expect(error?.step == .startTLS)
+        #expect(error?.isPermanent == true)
+        #expect(error?.reason.hasPrefix("cannot load the TLS trust roots") == true, "\(String(describing: error))")
+    }
 }
