@@ -58,8 +58,13 @@ public struct Attempt: Sendable, Hashable {
     public var duration: Int64
     /// The receiver refused for good (an SMTP 5xx reply): no retry follows.
     public var permanent: Bool
+    /// The SMTP relay's last reply (`250 2.0.0 Ok: queued as 4F2A1`, `550 5.1.1 no such user`).
+    public var reply: String?
 
-    public init(time: Int64, outcome: Outcome, statusCode: Int? = nil, exitStatus: Int32? = nil, error: String? = nil, duration: Int64 = 0, permanent: Bool = false) {
+    public init(
+        time: Int64, outcome: Outcome, statusCode: Int? = nil, exitStatus: Int32? = nil, error: String? = nil, duration: Int64 = 0, permanent: Bool = false,
+        reply: String? = nil
+    ) {
         self.time = time
         self.outcome = outcome
         self.statusCode = statusCode
@@ -67,5 +72,6 @@ public struct Attempt: Sendable, Hashable {
         self.error = error
         self.duration = duration
         self.permanent = permanent
+        self.reply = reply
     }
 }

@@ -61,13 +61,18 @@ public final class AlertDispatcher: Sendable {
         ]
         if let code = attempt.statusCode { metadata["status_code"] = "\(code)" }
         if let code = attempt.exitStatus { metadata["exit_status"] = "\(code)" }
+        if let reply = attempt.reply { metadata["smtp_reply"] = "\(reply)" }
         do {
             switch try await queue.complete(alert.id, with: attempt) {
             case .delivered:
-                logger.info("alert delivered", metadata: metadata)
+                logger.info(alert.test ? "test notification delivered" : "alert delivered", metadata: metadata)
             case .retry(let next):
                 metadata["retry_in_s"] = "\((next - now) / 1_000_000)"
                 logger.warning("alert not delivered, will retry: \(attempt.error ?? "failed")", metadata: metadata)
+            case .gaveUp where alert.test:
+                logger.warning("test notification not delivered: \(attempt.error ?? "failed")", metadata: metadata)
+            case .gaveUp where attempt.permanent:
+                logger.error("alert not delivered, giving up: refused for good, a retry would be refused too: \(attempt.error ?? "failed")", metadata: metadata)
             case .gaveUp:
                 logger.error("alert not delivered, giving up after its last retry: \(attempt.error ?? "failed")", metadata: metadata)
             }

@@ -42,9 +42,11 @@ struct OutboxLine: Codable, Sendable {
     var nextAttempt: Int64?
     /// attempt: the receiver refused for good; no retry follows.
     var permanent: Bool?
+    /// attempt: the SMTP relay's last reply.
+    var reply: String?
 
     enum CodingKeys: String, CodingKey {
-        case v, type, id, check, project, channel, direction, values, held, test, n, outcome, error, permanent
+        case v, type, id, check, project, channel, direction, values, held, test, n, outcome, error, permanent, reply
         case flipTime = "flip_time_us"
         case created = "created_us"
         case time = "time_us"
@@ -79,6 +81,7 @@ struct OutboxLine: Codable, Sendable {
         error = attempt.error
         duration = attempt.duration
         permanent = attempt.permanent ? true : nil
+        reply = attempt.reply
         self.nextAttempt = nextAttempt
     }
 
@@ -106,7 +109,7 @@ struct OutboxLine: Codable, Sendable {
     var attempt: Attempt? {
         guard type == .attempt, let time, let outcome else { return nil }
         return Attempt(time: time, outcome: outcome, statusCode: statusCode, exitStatus: exitStatus, error: error, duration: duration ?? 0,
-            permanent: permanent == true)
+            permanent: permanent == true, reply: reply)
     }
 
     func encoded() throws -> Data {

@@ -195,6 +195,7 @@ public final class PostgresAlertQueue: AlertQueue {
         object.field("error", attempt.error.map(PingRecords.text))
         object.field("duration_us", attempt.duration)
         if attempt.permanent { object.field("permanent", json: Array("true".utf8)) }
+        if let reply = attempt.reply { object.field("reply", PingRecords.text(reply)) }
         return "[" + String(decoding: object.object(), as: UTF8.self) + "]"
     }
 
@@ -208,12 +209,13 @@ public final class PostgresAlertQueue: AlertQueue {
             var error: String?
             var duration_us: Int64?
             var permanent: Bool?
+            var reply: String?
         }
         let stored = (try? JSONDecoder().decode([Stored].self, from: Data(text.utf8))) ?? []
         return stored.map {
             Attempt(
                 time: $0.time_us, outcome: $0.outcome, statusCode: $0.status_code, exitStatus: $0.exit_status, error: $0.error,
-                duration: $0.duration_us ?? 0, permanent: $0.permanent == true)
+                duration: $0.duration_us ?? 0, permanent: $0.permanent == true, reply: $0.reply)
         }
     }
 

@@ -147,8 +147,18 @@ public final class Runtime: Sendable {
         let status = ReloadStatus(
             lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: loaded.fingerprint.hash, attemptedHash: loaded.fingerprint.hash,
             diagnostics: loaded.checked.diagnostics, failure: nil)
+        if options.mailer == nil {
+            for project in current.snapshot.catalog.projects {
+                for channel in project.channels {
+                    guard case .email = channel.kind else { continue }
+                    logger.warning(
+                        "channel \(project.id)/\(channel.name) is an email channel but the server has no SMTP relay: its alerts will fail; start with --smtp URL --smtp-from ADDRESS",
+                        metadata: ["file": "\(channel.location)"])
+                }
+            }
+        }
         let dispatcher = AlertDispatcher(
-            queue: store.alerts, courier: Courier(environment: environment, baseURL: urls.base.isEmpty ? nil : urls.base),
+            queue: store.alerts, courier: Courier(environment: environment, baseURL: urls.base.isEmpty ? nil : urls.base, mailer: options.mailer),
             channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
         return Runtime(
             options: options, clock: clock, catalog: current, states: states, store: store, files: files, dispatcher: dispatcher, urls: urls,

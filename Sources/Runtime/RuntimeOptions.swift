@@ -1,3 +1,4 @@
+import Alerting
 import PingStore
 import PostgresStore
 
@@ -20,6 +21,8 @@ public struct RuntimeOptions: Sendable {
     public var reloadDebounce: Duration = .milliseconds(150)
     /// The admin token's file; nil: `<data>/admin-token`, generated at the first start.
     public var adminTokenFile: String?
+    /// How email channels send (`--smtp`); nil: they fail, saying the server has no relay.
+    public var mailer: (any Mailer)?
     /// Test seam: system calls of the store fail as this says (PingStore.FaultInjector).
     var storeFaults: FaultInjector?
 

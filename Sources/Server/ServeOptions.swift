@@ -1,3 +1,4 @@
+import Alerting
 import PingStore
 import Runtime
 
@@ -33,6 +34,8 @@ public struct ServeOptions: Sendable {
     public var watchConfig = true
     /// File events this close together become one reload.
     public var reloadDebounce: Duration = .milliseconds(150)
+    /// How email channels send (`--smtp`); nil: they fail, saying the server has no relay.
+    public var mailer: (any Mailer)?
     public init() {}
 
     /// The part the runtime takes.
@@ -47,6 +50,7 @@ public struct ServeOptions: Sendable {
         options.watchConfig = watchConfig
         options.reloadDebounce = reloadDebounce
         options.adminTokenFile = adminTokenFile
+        options.mailer = mailer
         return options
     }
 }

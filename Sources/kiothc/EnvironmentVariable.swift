@@ -19,6 +19,9 @@ enum EnvironmentVariable: String, CaseIterable, Sendable {
     case reloadPoll = "KIOTHC_RELOAD_POLL"
     case watchConfig = "KIOTHC_WATCH_CONFIG"
     case logLevel = "KIOTHC_LOG_LEVEL"
+    case smtp = "KIOTHC_SMTP"
+    case smtpFrom = "KIOTHC_SMTP_FROM"
+    case smtpCAFile = "KIOTHC_SMTP_CA_FILE"
     case server = "KIOTHC_SERVER"
     case apiKey = "KIOTHC_API_KEY"
     case pingURL = "KIOTHC_PING_URL"
@@ -35,6 +38,8 @@ enum EnvironmentVariable: String, CaseIterable, Sendable {
         switch self {
         // A store URL may hold the database's password.
         case .apiKey, .pingKey, .pingURL, .uuid, .store: true
+        // The relay's URL holds its password.
+        case .smtp: true
         default: false
         }
     }

@@ -1,3 +1,4 @@
+import Alerting
 import ArgumentParser
 import Foundation
 import Logging
@@ -122,6 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: Settings.logLevel.help("trace, debug, info, notice, warning, error or critical."))
     var logLevel: LogLevelOption?
 
+    @OptionGroup var smtp: SMTPOptions
+
     func validate() throws {
         _ = try settings(Environment())
     }
@@ -151,6 +154,7 @@ struct ServeCommand: AsyncParsableCommand {
         let poll = try environment.value(reloadPoll, Settings.reloadPoll)
         options.reloadPoll = poll > 0 ? .milliseconds(Int64(poll * 1000)) : nil
         options.watchConfig = try environment.value(watchConfig, Settings.watchConfig)
+        options.mailer = try smtp.resolved(environment)
         return (options, try environment.value(logLevel, Settings.logLevel))
     }
 
@@ -178,6 +182,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.notice("loaded \(server.checkCount) checks from \(options.configDirectory); data in \(Self.storeName(options))")
         logger.notice("settings: \(Self.summary(options, logLevel: logLevel))")
+        if let mailer = options.mailer as? SMTPMailer {
+            logger.notice("email channels send through \(mailer.relay) from \(mailer.sender.address)")
+        }
         let printed = PrintedOnce()
         do {
             try await server.run { url in
