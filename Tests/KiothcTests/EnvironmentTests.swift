@@ -141,6 +141,22 @@ struct EnvironmentTests {
         }
     }
 
+    @Test("--smtp and its companions are checked before anything starts; the relay's password is never printed", arguments: [
+        (["--smtp", "smtp://u:SECRET-MARKER@mail.example.com:587"], [:], "--smtp needs --smtp-from (or KIOTHC_SMTP_FROM), the sender of alert emails"),
+        (["--smtp-from", "kiothc@example.com"], [:], "--smtp-from and --smtp-ca-file need --smtp (or KIOTHC_SMTP)"),
+        (["--smtp", "smtp+plain://u:SECRET-MARKER@mail.example.com:25", "--smtp-from", "a@example.com"], [:], "--smtp: "),
+        (["--smtp", "http://u:SECRET-MARKER@mail.example.com", "--smtp-from", "a@example.com"], [:], "--smtp: "),
+        (["--smtp-from", "not an address"], ["KIOTHC_SMTP": "smtps://u:SECRET-MARKER@mail.example.com"], "--smtp-from: "),
+        (["--smtp-from", "a@example.com", "--smtp-ca-file", "/nonexistent/ca.pem"], ["KIOTHC_SMTP": "smtps://u:SECRET-MARKER@mail.example.com"],
+         "--smtp-ca-file: '/nonexistent/ca.pem' cannot be read"),
+    ] as [([String], [String: String], String)])
+    func smtpOptions(flags: [String], environment: [String: String], message: String) async throws {
+        let output = try await CLI.run(Self.serveNowhere + flags, environment: environment)
+        #expect(output.status == 64, "\(flags): \(output.stderr)")
+        #expect(output.stderr.contains(message), "\(output.stderr)")
+        #expect(!(output.stdout + output.stderr).contains("SECRET-MARKER"), "\(output.stderr)")
+    }
+
     @Test("serve honours its variables, KIOTHC_MAX_REQUEST_BODY and KIOTHC_WATCH_CONFIG=no included; its flags win")
     func serveHonoursVariables() async throws {
         let files = ["checks.yaml": "projects:\n  ops: {}\nchecks:\n  backup: {project: ops, name: Backup, timeout: 1h}\n"]
