@@ -4,9 +4,11 @@
 Load: 16 threads ping 2 groups of checks on one server:
 - `f*` (flappy): POSTs with a unique body each: success, fail, exit statuses 0-255,
   start + success and start + fail pairs (same rid), log, by UUID or by ping key + slug;
-  their flips (fail -> down, success -> up) alert a webhook channel;
+  their flips (fail -> down, success -> up) alert a webhook channel and an email channel;
 - `q*` (quiet): GET and HEAD successes by UUID, no body; they only ever flip new -> up.
-The webhook channel points at a receiver in this script that counts every delivery.
+The webhook channel points at a receiver in this script that counts every delivery; the email
+channel at a real SMTP server (aiosmtpd, scripts/smtp/test-server) with STARTTLS and AUTH,
+whose received messages the script reads back (check, direction, and the body excerpt).
 Flips at a deadline (no ping in time) need a minute at least (config bounds); they are
 crash-tested in process on a manual clock (Tests/ServerTests/AlertEndToEndTests.swift,
 "kill -9 around deadline flips"), not here.
@@ -17,13 +19,15 @@ After each kill -9 the server restarts on the same data directory and the script
 - each f*/q* check's status, `started` flag and `n_pings`, from the API and from
   `kiothc status --format json`, is what its stored pings imply (SPEC §3 rules);
 and at the end, with the server up until the outbox drains:
-- every stored flip that notifies (to down; to up from down) reached the receiver (no alert
-  lost) and no alert arrived that matches no stored flip;
+- every stored flip that notifies (to down; to up from down) reached the receiver and was
+  mailed (no alert lost), and no alert arrived that matches no stored flip;
 - an alert arrived twice only if a kill -9 fell between its flip (or first delivery) and the
   repeat (at least once, not more).
 With --keep-pings N compactions race the kills; what they may drop is allowed (see verify_store).
 
-Usage: kill9.py KIOTHC_BINARY [--durability fsync|write] [--seconds N] [--rounds N] [--keep-pings N] [--keep]
+Usage: kill9.py KIOTHC_BINARY [--durability fsync|write] [--seconds N] [--rounds N] [--keep-pings N] [--no-email] [--keep]
+Without the SMTP server's tools (Python's venv, openssl, PyPI) the email part is skipped, saying
+so; under CI=true that is a failure.
 Prints one line per round and 'crash: N passed, M failed'; exit 1 on any failure.
 """
 import argparse
@@ -39,11 +43,15 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "compat"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 from common import Server  # noqa: E402
+from skips import under_ci  # noqa: E402
 
 FLAPPY, QUIET = 24, 16
 THREADS = 16
@@ -52,21 +60,22 @@ API_KEY = "crash-test-api-key-0123456789ab"
 STABLE = "timeout: 365d, grace: 365d"  # never late
 
 
-def config(hook):
+def config(hook, email):
     checks = "".join(f"  f{i}: {{{STABLE}}}\n" for i in range(FLAPPY))
+    mail = "      mail: {kind: email, to: [oncall@example.com]}\n" if email else ""
     checks += "".join(f"  q{i}: {{{STABLE}, channels: []}}\n" for i in range(QUIET))
     return f"""\
 projects:
   default:
     ping_key: {PING_KEY}
     api_keys: {{read_write: {API_KEY}}}
-    defaults: {{channels: [hook]}}
+    defaults: {{channels: [{"hook, mail" if email else "hook"}]}}
     channels:
       hook:
         kind: webhook
         url: {hook}
         body: '{{"code": "$CODE", "status": "$STATUS", "body": "$BODY"}}'
-checks:
+{mail}checks:
 {checks}"""
 
 
@@ -97,6 +106,70 @@ class Receiver:
     def snapshot(self):
         with self.lock:
             return list(self.deliveries)
+
+
+class MailReceiver:
+    """The email channel's relay: aiosmtpd with STARTTLS and AUTH (scripts/smtp/test-server), on
+    a certificate of a throwaway CA. `deliveries()` reads back (arrival time, code, status, body
+    excerpt) of every message it accepted. `start()` is None when its tools are missing."""
+
+    SCRIPT = os.path.join(HERE, "..", "smtp", "test-server")
+    USER, PASSWORD = "kiothc", "p@ss:w/rd é"
+
+    def __init__(self, directory, process, port):
+        self.directory, self.process, self.port = directory, process, port
+
+    @classmethod
+    def start(cls, root):
+        directory = os.path.join(root, "smtp")
+        made = subprocess.run([cls.SCRIPT, "certificates", os.path.join(directory, "certs")], capture_output=True, text=True, timeout=600)
+        if made.returncode == 3:
+            return None, made.stderr.strip()
+        if made.returncode != 0:
+            raise RuntimeError(f"scripts/smtp/test-server certificates failed: {made.stderr}")
+        certs = os.path.join(directory, "certs")
+        process = subprocess.Popen(
+            [cls.SCRIPT, "serve", directory, "--tls", "starttls", "--cert", os.path.join(certs, "server.pem"),
+             "--key", os.path.join(certs, "server.key")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with open(os.path.join(directory, "port")) as f:
+                    return cls(directory, process, int(f.read())), None
+            except (FileNotFoundError, ValueError):
+                if process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        process.kill()
+        raise RuntimeError("the SMTP server did not start within 30 s")
+
+    def arguments(self):
+        password = urllib.parse.quote(self.PASSWORD, safe="")
+        return ["--smtp", f"smtp://{self.USER}:{password}@localhost:{self.port}", "--smtp-from", "kiothc@example.com",
+                "--smtp-ca-file", os.path.join(self.directory, "certs", "ca.pem")]
+
+    def deliveries(self):
+        found, n = [], 1
+        while True:
+            path = os.path.join(self.directory, f"message-{n}.json")
+            try:
+                with open(path) as f:
+                    record = json.load(f)
+            except FileNotFoundError:
+                return found
+            headers = record["parsed"]["headers"]
+            text = record["parsed"]["parts"][0]["content"].replace("\r\n", "\n")
+            # The text part quotes the deciding ping's body (its first 500 characters).
+            # The text part ends with the excerpt's line and a newline (no link: no --base-url).
+            body = ""
+            if "\nLast ping body:\n" in text:
+                body = text.split("\nLast ping body:\n", 1)[1].removesuffix("\n").removesuffix("…")
+            found.append((os.path.getmtime(path), headers["x-kiothc-check"][0], headers["x-kiothc-status"][0], body))
+            n += 1
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait(timeout=10)
 
 
 class Load:
@@ -266,6 +339,15 @@ def expected_alerts(checks, stored):
     return expected, unidentified
 
 
+def mailed(expected, unidentified):
+    """The alerts an email channel should have carried: the same flips, the body cut to the 500
+    characters a message quotes."""
+    cut, counts = collections.defaultdict(list), collections.Counter(unidentified)
+    for (code, status, body), times in expected.items():
+        cut[(code, status, body[:500])] += times
+    return cut, counts
+
+
 def verify_alerts(deliveries, expected, unidentified, kills):
     """Lost alerts, alerts for no stored flip, and repeats a crash does not explain: a repeat is
     allowed when a kill -9 fell between the flip (or its first delivery) and the repeat."""
@@ -308,6 +390,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0, help="longest load phase before a kill -9 (each is 0.5-1x this)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the data directory and print where")
+    parser.add_argument("--no-email", action="store_true", help="no email channel (no SMTP server)")
     parser.add_argument("--keep-pings", type=int, default=1_000_000,
                         help="the server's --keep-pings; a small value (40) makes compactions race the kills")
     args = parser.parse_args()
@@ -316,10 +399,18 @@ def main():
     root = tempfile.mkdtemp(prefix="kiothc-crash-")
     passed = failed = 0
     total_acked, kills = [], []
-    server = None
+    server = mail = None
     try:
-        server = Server(args.binary, config=config(receiver.url), root=root,
-                        arguments=["--durability", args.durability, "--keep-pings", str(args.keep_pings)],
+        if not args.no_email:
+            mail, missing = MailReceiver.start(root)
+            if mail is None:
+                if under_ci():
+                    print(f"email: FAILED: no SMTP test server ({missing}); under CI=true a skipped part fails")
+                    failed += 1
+                else:
+                    print(f"email: skipped ({missing})")
+        server = Server(args.binary, config=config(receiver.url, mail is not None), root=root,
+                        arguments=["--durability", args.durability, "--keep-pings", str(args.keep_pings)] + (mail.arguments() if mail else []),
                         log_level="notice")
         checks = {g: [{"key": f"{g}{i}", "slug": f"{g}{i}", "uuid": server.uuid("default", f"{g}{i}")} for i in range(n)]
                   for g, n in (("f", FLAPPY), ("q", QUIET))}
@@ -360,8 +451,12 @@ def main():
             expected, unidentified = expected_alerts(checks, stored)
             deliveries = receiver.snapshot()
             problems, summary = verify_alerts(deliveries, expected, unidentified, kills)
-            if len(deliveries) != last_count:
-                last_count, last_progress = len(deliveries), time.time()
+            messages = mail.deliveries() if mail else []
+            if mail:
+                mail_problems, mail_summary = verify_alerts(messages, *mailed(expected, unidentified), kills)
+                problems += [f"email: {problem}" for problem in mail_problems]
+            if len(deliveries) + len(messages) != last_count:
+                last_count, last_progress = len(deliveries) + len(messages), time.time()
             if not problems or time.time() - last_progress > 15 or time.time() - started > 300:
                 break
             time.sleep(0.5)
@@ -373,6 +468,8 @@ def main():
         passed += ok
         failed += not ok
         print(f"alerts: {summary}")
+        if mail:
+            print(f"emails: {mail_summary}")
         for problem in problems[:8]:
             print("   ", problem)
         print(f"total acknowledged and verified: {len(total_acked)} in {args.rounds} kill -9 rounds ({args.durability})")
@@ -380,6 +477,8 @@ def main():
         if server is not None and server.process.poll() is None:
             server.kill()
         receiver.server.shutdown()
+        if mail:
+            mail.stop()
         if args.keep:
             with open(os.path.join(root, "deliveries.json"), "w") as f:
                 json.dump({"kills": kills, "deliveries": receiver.snapshot()}, f)
