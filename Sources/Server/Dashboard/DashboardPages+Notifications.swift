@@ -67,7 +67,7 @@ extension DashboardPages {
                 <td>\(e(alert.direction.rawValue))\(alert.test ? " <span class=\"tag\">test</span>" : "")</td>\
                 <td>\(e(alert.channel))</td>\
                 <td>\(state)</td>\
-                <td>\(attempts.isEmpty ? "<span class=\"muted\">not tried yet</span>" : "<ol class=\"attempts\">\(attempts)</ol>")</td>\
+                <td>\(attempts.isEmpty ? "<span class=\"muted\">not tried yet</span>" : "<ul class=\"attempts\">\(attempts)</ul>")</td>\
                 </tr>
 
                 """
