@@ -245,12 +245,14 @@ struct ManagementAPI: Sendable {
         do {
             let record = try await alerts.sendTest(project: found.project, channel: found.channel, check: check)
             return APIResponses.json(.ok, APIDocuments.notification(record, snapshot: catalog.snapshot))
-        } catch {
-            // A reload removed the channel (or its project) meanwhile; else the outbox refused.
+        } catch let refusal as TestNotificationRefused {
+            // A reload removed the channel (or the check) since the request was read.
             if catalog.snapshot.catalog.project(found.project)?.channel(named: found.channel) == nil {
-                return APIResponses.error(.notFound, "channel not found: \(error)")
+                return APIResponses.error(.notFound, "channel not found: \(refusal)")
             }
-            return APIResponses.error(.serviceUnavailable, "the test notification could not be sent, try again: \(error)")
+            return APIResponses.error(.badRequest, "\(refusal)")
+        } catch {
+            return APIResponses.error(.serviceUnavailable, "the test notification could not be queued, try again: \(error)")
         }
     }
 
