@@ -1,4 +1,3 @@
-import Alerting
 import CheckCatalog
 import Foundation
 import HTTPTypes
