@@ -234,7 +234,8 @@ struct ManagementAPI: Sendable {
             }
         }
         guard let found else {
-            return APIResponses.error(.notFound, "channel not found: no channel of this key's project has the id '\(id.prefix(64))' (GET /api/v3/channels/ lists them)")
+            return APIResponses.error(
+                .notFound, "channel not found: no channel of this key's project has the id '\(id.prefix(64))' (GET /api/v3/channels/ lists them)")
         }
         let check: UUID?
         switch await Self.testedCheck(request, project: found.project, snapshot: call.snapshot) {
