@@ -34,7 +34,7 @@ func buildApplication(runtime: Runtime, options: ServeOptions) -> ServerApplicat
     if runtime.files == nil { pings.liveElsewhere = { [live = runtime.liveChecks] in live.contains($0) } }
     pings.bodyTimeout = .seconds(options.idleTimeoutSeconds)
     let api = ManagementAPI(
-        catalog: runtime.catalog, states: runtime.states, reader: runtime.store, pause: runtime.pause,
+        catalog: runtime.catalog, states: runtime.states, reader: runtime.store, pause: runtime.pause, alerts: runtime,
         clock: runtime.clock.now, baseURL: options.baseURL, pingLimit: options.keepPings)
     let dashboard = Dashboard(api: api, token: runtime.adminToken, status: runtime.reloadStatus, sessions: DashboardSessions())
     return ServerApplication(runtime: runtime, pings: pings, api: api, dashboard: dashboard)

@@ -26,6 +26,7 @@ struct KiotHC: AsyncParsableCommand {
             PingsCommand.self,
             PauseCommand.self,
             ResumeCommand.self,
+            NotifyCommand.self,
             StoreCommand.self,
         ]
     )

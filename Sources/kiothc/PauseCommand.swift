@@ -55,10 +55,13 @@ struct PauseRequest: ParsableArguments {
         }
     }
 
-    /// The server and the API key, from the flags or else the variables.
-    private func settings() throws -> (server: String, key: String) {
+    private func settings() throws -> (server: String, key: String) { try Self.settings(server: server, apiKey: apiKey) }
+
+    /// The server and the API key, from the flags or else the variables (`pause`, `resume`,
+    /// `notify`).
+    static func settings(server: String?, apiKey: String?) throws -> (server: String, key: String) {
         let environment = Environment()
-        let server = try environment.value(self.server, Settings.server)
+        let server = try environment.value(server, Settings.server)
         guard let key = try environment.optional(apiKey, Settings.apiKey), !key.isEmpty else {
             throw ValidationError("give the project's read_write API key with --api-key or KIOTHC_API_KEY")
         }

@@ -1,25 +1,28 @@
 """The dashboard in a real headless Chromium, driven over the DevTools protocol: log in with a
 project key, see a check go from new to up after a ping (by the page's own live refresh, without
-reloading), open its ping body (a <script> in it must show as text and not run), the admin login
-URL, logout, and a cross-site POST refused.
+reloading), open its ping body (a <script> in it must show as text and not run), pause it, send a
+test notification with "Send test" to a real receiver and see it delivered on the page, the admin
+login URL, logout, and a cross-site POST refused.
 
     python3 scripts/compat/dashboard-browser.py KIOTHC_BINARY CHROMIUM
 Screenshots go to $KIOTHC_SCREENSHOTS (default /tmp/kiothc-dashboard-*.png), never into git.
 """
 
 import base64
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
 import websocket
 
-from common import RW, Server, Tally
+from common import CONFIG, RW, Server, Tally
 
 binary, chromium = sys.argv[1], sys.argv[2]
 shots = os.environ.get("KIOTHC_SCREENSHOTS", "/tmp")
@@ -95,7 +98,27 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
 
-server = Server(binary)
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver on loopback: 200 to every POST, each path recorded."""
+    received = []
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        Receiver.received.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+threading.Thread(target=receiver.serve_forever, daemon=True).start()
+oncall = '      oncall: {kind: webhook, url: "http://127.0.0.1:9/alerts"}\n'
+assert oncall in CONFIG
+config = CONFIG.replace(oncall, oncall + f'      pager: {{kind: webhook, url: "http://127.0.0.1:{receiver.server_port}/pager"}}\n')
+server = Server(binary, config=config)
 browser = None
 try:
     queue = server.uuid("ops", "queue")
@@ -137,11 +160,21 @@ try:
     browser.goto(server.url + f"/checks/{queue}")
     browser.evaluate("document.querySelector('form[action$=\"/pause\"] button').click(); 1")
     tally.check(browser.wait_for("document.querySelector('h1 .status') && document.querySelector('h1 .status').textContent === 'paused'"), "the Pause button (same-origin POST) pauses the check")
+    # "Send test" (a same-origin form POST) through the pager channel: tried at once, then the
+    # check page shows it with its attempt.
+    browser.evaluate("document.querySelector('form.send-test[data-channel=\"pager\"] button').click(); 1")
+    tally.check(browser.wait_for("!!document.querySelector('tr.notification[data-test][data-status=\"delivered\"] li.attempt[data-outcome=\"delivered\"]')", seconds=30),
+                "Send test delivers a test notification and the check page shows it, delivered, with its attempt")
+    tally.check(Receiver.received == ["/pager"], f"the receiver got the test once: {Receiver.received}")
+    tally.check("HTTP 200" in (browser.evaluate("document.querySelector('tr.notification li.attempt').textContent") or ""), "the attempt shows the receiver's HTTP 200")
+    browser.screenshot("4-notifications")
+    status, _ = server.request(f"/checks/{queue}/channels/x/test", method="POST", headers={"Cookie": f"kiothc_session={session['value']}", "Origin": "http://evil.example"})
+    tally.check(status == 403 and Receiver.received == ["/pager"], "a Send test POST from another origin: 403, nothing sent")
     browser.evaluate("document.querySelector('form[action=\"/logout\"] button').click(); 1")
     tally.check(browser.wait_for("!!document.querySelector('form.login')"), "logout returns to the login form")
     browser.goto(server.url + f"/login?token={server.token}")
     tally.check(browser.wait_for("document.querySelectorAll('tr.check').length === 3"), "the admin login URL shows every project's checks")
-    browser.screenshot("4-admin")
+    browser.screenshot("5-admin")
     status, text = server.request("/")
     tally.check(server.token not in text and RW not in text, "no key or token in a page")
     tally.check(server.log.count(server.token) == 1 and RW not in server.log, "no API key in the log; the token only in its one generation line")
@@ -149,4 +182,5 @@ finally:
     if browser:
         browser.close()
     server.stop()
+    receiver.shutdown()
 tally.finish()

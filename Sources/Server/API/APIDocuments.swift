@@ -1,3 +1,4 @@
+import Alerting
 import CheckCatalog
 import Crypto
 import Foundation
@@ -93,6 +94,39 @@ enum APIDocuments {
     /// `Flip.to_dict`.
     static func flip(_ flip: Flip) -> JSONValue {
         .object([("timestamp", .string(UTCTime.seconds(flip.time))), ("up", .int(flip.new == .up ? 1 : 0))])
+    }
+
+    /// An alert with what became of it (SPEC §12), for `GET checks/<uuid>/notifications/` and
+    /// `POST channels/<id>/test`. No Healthchecks counterpart (its notifications are not in its
+    /// API); the times are written as its others are. `kind` is the channel's as configured
+    /// now: null once the channel is gone.
+    static func notification(_ record: AlertRecord, snapshot: ServingCatalog) -> JSONValue {
+        let alert = record.alert
+        let attempts = record.attempts.enumerated().map { index, attempt in
+            JSONValue.object([
+                ("n", .int(index + 1)),
+                ("time", .string(UTCTime.seconds(attempt.time))),
+                ("outcome", .string(attempt.outcome.rawValue)),
+                ("status_code", attempt.statusCode.map { .int($0) } ?? .null),
+                ("exit_status", attempt.exitStatus.map { .int(Int64($0)) } ?? .null),
+                ("error", .string(attempt.error)),
+                ("duration", .double(Double(attempt.duration) / 1_000_000)),
+                ("permanent", .bool(attempt.permanent)),
+            ])
+        }
+        return .object([
+            ("id", .string(alert.id.uuidString.lowercased())),
+            ("channel", .string(alert.channel)),
+            ("channel_id", .string(channelID(project: alert.project, channel: alert.channel))),
+            ("kind", .string(snapshot.catalog.project(alert.project)?.channel(named: alert.channel)?.kindName)),
+            ("direction", .string(alert.direction.rawValue)),
+            ("test", .bool(alert.test)),
+            ("created", .string(UTCTime.seconds(alert.created))),
+            ("flip_time", .string(UTCTime.seconds(alert.flipTime))),
+            ("status", .string(record.state.rawValue)),
+            ("next_attempt", .string(record.nextAttempt.map(UTCTime.seconds))),
+            ("attempts", .array(attempts)),
+        ])
     }
 
     /// Channels have names, not UUIDs, in configuration; their API id is a name-based UUID

@@ -15,8 +15,10 @@ import Runtime
 /// | `GET checks/<uuid>` or `checks/<unique_key>` | read-only or read-write |
 /// | `GET checks/<uuid>/pings/`, `GET checks/<uuid>/pings/<n>/body` | read-write |
 /// | `GET checks/<uuid>/flips/` | read-only or read-write |
+/// | `GET checks/<uuid>/notifications/` (`?limit=`) | read-only or read-write |
 /// | `POST checks/<uuid>/pause`, `POST checks/<uuid>/resume` | read-write |
 /// | `GET channels/` | read-write |
+/// | `POST channels/<channel id>/test` (`{"check": "<uuid>"}` optional) | read-write |
 /// | `GET status/` | none |
 ///
 /// Checks are declared in files: creating, updating or deleting one answers 405.
@@ -28,6 +30,8 @@ struct ManagementAPI: Sendable {
     let states: CheckStates
     let reader: any CheckStore
     let pause: RuntimePause
+    /// The alert history and test notifications (SPEC §12), as the runtime keeps and sends them.
+    let alerts: Runtime
     let clock: @Sendable () -> Int64
     /// `--base-url`; nil: built from the request's Host header and scheme.
     let baseURL: String?
@@ -53,9 +57,11 @@ struct ManagementAPI: Sendable {
         add("checks/{id}/pings/", .get, readWrite: true) { _, call in await pings(try resolve(call), call) }
         add("checks/{id}/pings/{n}/body", .get, readWrite: true) { _, call in await body(try resolve(call), n: call.parameters.get("n") ?? "") }
         add("checks/{id}/flips/", .get) { request, call in await flips(try resolve(call), request, call) }
+        add("checks/{id}/notifications/", .get) { request, call in await notifications(try resolve(call), request, call) }
         add("checks/{id}/pause", .post, readWrite: true) { _, call in await pauseOrResume(try resolve(call), pause: true, call) }
         add("checks/{id}/resume", .post, readWrite: true) { _, call in await pauseOrResume(try resolve(call), pause: false, call) }
         add("channels/", .get, readWrite: true) { _, call in APIResponses.json(.ok, .object([("channels", .array(channels(call)))])) }
+        add("channels/{id}/test", .post, readWrite: true) { request, call in await sendTest(request, call) }
         // No key: a liveness check for clients.
         routes.on(spelled: "status/", [.get, .head]) { _, _ in APIResponses.text(.ok, "OK") } otherwise: { request, _ in Self.refusal(request, [.get]) }
         return routes
@@ -137,6 +143,9 @@ struct ManagementAPI: Sendable {
                     ("id", .string(APIDocuments.channelID(project: project.id, channel: channel.name))),
                     ("name", .string(channel.name)),
                     ("kind", .string(channel.kindName)),
+                    // Not in Healthchecks' document (an account's channels are one project's
+                    // there); `kiothc notify PROJECT/CHANNEL` finds a channel's id by it.
+                    ("project", .string(project.id)),
                 ])
             }
         }
@@ -195,6 +204,85 @@ struct ManagementAPI: Sendable {
         } catch {
             return APIResponses.error(.serviceUnavailable, "the flips of this check cannot be read now: \(error)")
         }
+    }
+
+    private func notifications(_ entry: ServingCatalog.Entry, _ request: Request, _ call: Call) async -> Response {
+        var limit = 50
+        if let text = request.uri.queryParameters.get("limit") {
+            guard let value = Int(text), (1...100).contains(value), String(value) == String(text) else {
+                return APIResponses.error(.badRequest, "limit must be a whole number from 1 to 100 (default 50)")
+            }
+            limit = value
+        }
+        do {
+            let records = try await alerts.notifications(of: entry.uuid, limit: limit)
+            let documents = records.map { APIDocuments.notification($0, snapshot: call.snapshot) }
+            return APIResponses.json(.ok, .object([("notifications", .array(documents))]))
+        } catch {
+            return APIResponses.error(.serviceUnavailable, "the notifications of this check cannot be read now: \(error)")
+        }
+    }
+
+    /// Sends a test notification through a channel of the key's project, optionally about one
+    /// of its checks, and answers once it was tried (its `status` says how that went).
+    private func sendTest(_ request: Request, _ call: Call) async -> Response {
+        let id = (call.parameters.get("id") ?? "").lowercased()
+        var found: (project: String, channel: String)?
+        for project in call.snapshot.catalog.projects where call.viewer.canSee(project.id) {
+            for channel in project.channels where APIDocuments.channelID(project: project.id, channel: channel.name) == id {
+                found = (project.id, channel.name)
+            }
+        }
+        guard let found else {
+            return APIResponses.error(
+                .notFound, "channel not found: no channel of this key's project has the id '\(id.prefix(64))' (GET /api/v3/channels/ lists them)")
+        }
+        let check: UUID?
+        switch await Self.testedCheck(request, project: found.project, snapshot: call.snapshot) {
+        case .success(let uuid): check = uuid
+        case .failure(let refusal): return APIResponses.error(refusal.status, refusal.message)
+        }
+        do {
+            let record = try await alerts.sendTest(project: found.project, channel: found.channel, check: check)
+            return APIResponses.json(.ok, APIDocuments.notification(record, snapshot: catalog.snapshot))
+        } catch let refusal as TestNotificationRefused {
+            // A reload removed the channel (or the check) since the request was read.
+            if catalog.snapshot.catalog.project(found.project)?.channel(named: found.channel) == nil {
+                return APIResponses.error(.notFound, "channel not found: \(refusal)")
+            }
+            return APIResponses.error(.badRequest, "\(refusal)")
+        } catch {
+            return APIResponses.error(.serviceUnavailable, "the test notification could not be queued, try again: \(error)")
+        }
+    }
+
+    /// The check a test notification is about: none without a body (or with `{}`), else the
+    /// body's `{"check": "<uuid>"}`, a check of the channel's project.
+    private static func testedCheck(_ request: Request, project: String, snapshot: ServingCatalog) async -> Result<UUID?, APIError> {
+        let usage = "send no body, or a JSON object naming a check of project '\(project)': {\"check\": \"<uuid>\"}"
+        var request = request
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.collectBody(upTo: 16 * 1024)
+        } catch {
+            return .failure(APIError(.contentTooLarge, "the body is larger than 16 KiB; \(usage)"))
+        }
+        let data = Data(bytes.readableBytesView)
+        if data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return .success(nil) }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            return .failure(APIError(.badRequest, "the body is not a JSON object; \(usage)"))
+        }
+        if let unknown = object.keys.sorted().first(where: { $0 != "check" }) {
+            return .failure(APIError(.badRequest, "unknown field '\(unknown.prefix(64))' in the body; \(usage)"))
+        }
+        guard let value = object["check"], !(value is NSNull) else { return .success(nil) }
+        guard let text = value as? String, let uuid = UUID(uuidString: text) else {
+            return .failure(APIError(.badRequest, "\"check\" must be a check's UUID; \(usage)"))
+        }
+        guard let entry = snapshot.check(uuid), entry.definition.id.project == project else {
+            return .failure(APIError(.badRequest, "no check \(uuid.uuidString.lowercased()) in project '\(project)'; \(usage)"))
+        }
+        return .success(uuid)
     }
 
     private func pauseOrResume(_ entry: ServingCatalog.Entry, pause paused: Bool, _ call: Call) async -> Response {

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -43,6 +44,7 @@ struct Dashboard: Sendable {
         routes.on(spelled: "/checks/{id}/pings/", [.get, .head]) { request, context in try await pingPage(request, context) }
         routes.on(spelled: "/checks/{id}/pause", [.post]) { request, context in try await pauseOrResume(request, context, pause: true, scheme: scheme(request)) }
         routes.on(spelled: "/checks/{id}/resume", [.post]) { request, context in try await pauseOrResume(request, context, pause: false, scheme: scheme(request)) }
+        routes.on(spelled: "/checks/{id}/channels/{channel}/test", [.post]) { request, context in try await sendTest(request, context, scheme: scheme(request)) }
         return routes
     }
 
@@ -73,8 +75,22 @@ struct Dashboard: Sendable {
                 problem = "The history of this check cannot be read now: \(error)"
             }
         }
+        // Alerts carry no job output: every key of the project sees them, as in the API.
+        var alerts: [AlertRecord] = []
+        var alertsProblem: String?
+        do {
+            alerts = try await api.alerts.notifications(of: visit.view.uuid, limit: 20)
+        } catch {
+            alertsProblem = "The notifications of this check cannot be read now: \(error)"
+        }
+        let notifications = DashboardPages.notifications(
+            alerts, channels: DashboardPages.channels(of: visit.view.definition, snapshot: api.catalog.snapshot), check: visit.view.code,
+            canWrite: visit.viewer.canWrite, problem: alertsProblem, now: visit.now)
         return page(
-            .ok, DashboardPages.check(visit.view, pings: pings, flips: flips, viewer: visit.viewer, problem: problem, banner: visit.banner, now: visit.now))
+            .ok,
+            DashboardPages.check(
+                visit.view, pings: pings, flips: flips, notifications: notifications, viewer: visit.viewer, problem: problem, banner: visit.banner,
+                now: visit.now))
     }
 
     private func pingPage(_ request: Request, _ context: ServerContext) async throws(DashboardAnswer) -> Response {
@@ -116,6 +132,31 @@ struct Dashboard: Sendable {
             }
         }
         return redirect("/checks/\(id)")
+    }
+
+    /// "Send test": a test notification about this check through one of its channels, tried
+    /// once before the answer; the check page it redirects to shows how it went.
+    private func sendTest(_ request: Request, _ context: ServerContext, scheme: String) async throws(DashboardAnswer) -> Response {
+        let id = context.parameters.get("id") ?? ""
+        let visit = try visit(request, check: id)
+        guard sameOrigin(request, scheme: scheme) else { return forbiddenCrossSite() }
+        guard visit.viewer.canWrite else {
+            return page(
+                .forbidden, DashboardPages.message("Forbidden", "Sending a test notification needs the project's read_write key or the admin token.", banner: visit.banner))
+        }
+        let channelID = context.parameters.get("channel") ?? ""
+        let channels = DashboardPages.channels(of: visit.view.definition, snapshot: api.catalog.snapshot)
+        guard let channel = channels.first(where: { $0.id == channelID }) else {
+            return page(.notFound, DashboardPages.message("Not found", "This check notifies no such channel (any more).", banner: visit.banner))
+        }
+        do {
+            _ = try await api.alerts.sendTest(project: visit.view.definition.id.project, channel: channel.name, check: visit.view.uuid)
+        } catch {
+            return page(
+                .serviceUnavailable,
+                DashboardPages.message("Not sent", "The test notification through '\(channel.name)' could not be sent: \(error)", banner: visit.banner))
+        }
+        return redirect("/checks/\(id)#notifications")
     }
 
     /// Any other path under `/checks/`, or another method: "No such page." for a check the

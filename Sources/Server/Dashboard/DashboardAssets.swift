@@ -65,6 +65,10 @@ enum DashboardAssets {
         dl { display: grid; grid-template-columns: max-content auto; gap: 0.3rem 1rem; }
         dt { color: #555; }
         dd { margin: 0; }
+        form.send-test { margin: 0.3rem 0; }
+        ul.attempts { margin: 0; padding: 0; list-style: none; }
+        .alert-state { font-weight: 600; } .alert-delivered { color: #2e7d32; } .alert-gave_up { color: #c62828; }
+        .alert-pending { color: #ef6c00; } .alert-withdrawn { color: #777; }
 
         """
 }

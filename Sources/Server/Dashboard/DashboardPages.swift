@@ -125,7 +125,10 @@ enum DashboardPages {
             refresh: true)
     }
 
-    static func check(_ view: CheckView, pings: [Ping], flips: [Flip], viewer: Viewer, problem: String?, banner: String, now: Int64) -> String {
+    /// `notifications`: the section `notifications(_:channels:check:canWrite:problem:now:)` renders.
+    static func check(
+        _ view: CheckView, pings: [Ping], flips: [Flip], notifications: String, viewer: Viewer, problem: String?, banner: String, now: Int64
+    ) -> String {
         let e = HTML.escape
         let definition = view.definition
         var pingRows = ""
@@ -195,6 +198,7 @@ enum DashboardPages {
                 <table><thead><tr><th>Time</th><th>Change</th><th>Reason</th></tr></thead>
                 <tbody>
                 \(flipRows.isEmpty ? "<tr><td colspan=\"3\">No status changes yet.</td></tr>" : flipRows)</tbody></table>
+                \(notifications)
                 """,
             refresh: true)
     }
