@@ -36,6 +36,8 @@ public struct Courier: Sendable {
             attempt = await webhook(request, alert: alert, channel: channel.name, at: now)
         case .command(let command):
             attempt = await run(command, alert: alert, at: now)
+        case .integration(let integration):
+            attempt = Attempt(time: now, outcome: .failed, error: "channel kind '\(integration.service.rawValue)' cannot send yet")
         }
         let elapsed = ContinuousClock.now - started
         attempt.duration = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000

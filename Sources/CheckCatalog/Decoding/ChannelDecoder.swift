@@ -7,6 +7,8 @@ struct ChannelDecoder {
     static let commandKeys = ["kind", "command", "on"]
     static let requestKeys = ["url", "method", "headers", "body"]
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    /// Every channel kind, for messages and suggestions.
+    static let kinds = ["webhook", "command"] + Integration.Service.allCases.map(\.rawValue)
 
     var reader: FieldReader
 
@@ -19,7 +21,7 @@ struct ChannelDecoder {
         let context = "channel '\(name)' of project '\(project)'"
         guard let pairs = reader.mapping(entry.value, what: context) else { return nil }
         guard let kindPair = pairs.first(where: { reader.keyText($0.key) == "kind" }) else {
-            reader.report(.missingKey, "\(context) needs 'kind: webhook' or 'kind: command'", at: entry.key.mark)
+            reader.report(.missingKey, "\(context) needs 'kind', one of \(Self.kinds.joined(separator: ", "))", at: entry.key.mark)
             return nil
         }
         let kind = reader.string(kindPair.value, what: "'kind' of \(context)")
@@ -29,9 +31,14 @@ struct ChannelDecoder {
         case "command":
             return decodeCommand(entry, name: name, context: context)
         case let other?:
+            if let service = Integration.Service(rawValue: other) {
+                return decodeIntegration(entry, service: service, name: name, context: context)
+            }
             var notes: [Diagnostic.Note] = []
-            if let close = Suggestion.closest(to: other, in: ["webhook", "command"]) { notes.append(Diagnostic.Note("did you mean '\(close)'?")) }
-            reader.report(.invalidValue, "unknown channel kind '\(other)' in \(context); kinds are webhook and command", at: kindPair.value.mark, notes: notes)
+            if let close = Suggestion.closest(to: other, in: Self.kinds) { notes.append(Diagnostic.Note("did you mean '\(close)'?")) }
+            reader.report(
+                .invalidValue, "unknown channel kind '\(other)' in \(context); kinds are \(Self.kinds.joined(separator: ", "))", at: kindPair.value.mark,
+                notes: notes)
             return nil
         case nil:
             return nil
@@ -69,6 +76,16 @@ struct ChannelDecoder {
         }
         let on = decodeDirections(fields["on"], context: context)
         return Channel(name: name, kind: .command(command), on: on, location: reader.location(entry.key.mark))
+    }
+
+    private mutating func decodeIntegration(_ entry: Node.Pair, service: Integration.Service, name: String, context: String) -> Channel? {
+        guard let fields = reader.fields(of: entry.value, in: context, known: IntegrationDecoder.keys(of: service)) else { return nil }
+        var decoder = IntegrationDecoder(reader: reader)
+        let integration = decoder.decode(service, fields, at: entry.key.mark, context: context)
+        reader = decoder.reader
+        let on = decodeDirections(fields["on"], context: context)
+        guard let integration else { return nil }
+        return Channel(name: name, kind: .integration(integration), on: on, location: reader.location(entry.key.mark))
     }
 
     private mutating func decodeRequestBlock(_ node: Node, context: String) -> Channel.Request? {
@@ -121,7 +138,7 @@ struct ChannelDecoder {
         return directions
     }
 
-    private static func isHTTPURL(_ text: String) -> Bool {
+    static func isHTTPURL(_ text: String) -> Bool {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else { return false }
         return (scheme == "http" || scheme == "https") && !(components.host ?? "").isEmpty
     }

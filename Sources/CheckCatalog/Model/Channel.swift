@@ -20,6 +20,8 @@ public struct Channel: Sendable {
     public enum Kind: Sendable {
         case webhook(base: Request, down: Request?, up: Request?)
         case command(String)
+        /// A service's own API (SPEC §12).
+        case integration(Integration)
     }
 
     public var name: String
@@ -38,6 +40,7 @@ public struct Channel: Sendable {
         switch kind {
         case .webhook: "webhook"
         case .command: "command"
+        case .integration(let integration): integration.service.rawValue
         }
     }
 }
