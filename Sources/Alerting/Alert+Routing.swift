@@ -27,9 +27,19 @@ extension Alert {
         let values = AlertValues(
             name: definition.name, slug: definition.slug, code: check.uuidString.lowercased(), status: direction.rawValue,
             now: UTCTime.secondsZ(flip.time), tags: definition.tags.joined(separator: " "), project: project.name,
-            exitStatus: lastPing?.exitStatus.map { String($0) } ?? "", body: lastPing?.body ?? "")
+            exitStatus: lastPing?.exitStatus.map { String($0) } ?? "", body: lastPing?.body ?? "",
+            schedule: scheduleText(definition), lastPing: lastPing.map { UTCTime.secondsZ($0.time) } ?? "")
         return channels.map { channel in
             Alert(check: check, project: project.id, channel: channel.name, direction: direction, flipTime: flip.time, created: now, values: values)
+        }
+    }
+
+    /// `every 1 day, grace 1 hour`; `0 2 * * * (Europe/Riga), grace 30 minutes`.
+    static func scheduleText(_ definition: CheckDefinition) -> String {
+        let grace = "grace \(TimeText.duration(definition.grace))"
+        switch definition.expectation {
+        case .timeout(let seconds): return "every \(TimeText.duration(seconds)), \(grace)"
+        case .schedule(let schedule): return "\(schedule.expression) (\(definition.tz)), \(grace)"
         }
     }
 }

@@ -17,10 +17,13 @@ public struct Alert: Sendable, Hashable, Identifiable {
     /// When the alert was queued.
     public var created: Int64
     public var values: AlertValues
+    /// A test notification (`kiothc notify`, the dashboard's "send test"): no flip behind it,
+    /// tried once, never retried.
+    public var test: Bool
 
     public init(
         id: UUID = UUID(), check: UUID, project: String, channel: String, direction: Channel.Direction, flipTime: Int64, created: Int64,
-        values: AlertValues
+        values: AlertValues, test: Bool = false
     ) {
         self.id = id
         self.check = check
@@ -30,6 +33,7 @@ public struct Alert: Sendable, Hashable, Identifiable {
         self.flipTime = flipTime
         self.created = created
         self.values = values
+        self.test = test
     }
 }
 
@@ -52,13 +56,16 @@ public struct Attempt: Sendable, Hashable {
     public var error: String?
     /// Microseconds the attempt took.
     public var duration: Int64
+    /// The receiver refused for good (an SMTP 5xx reply): no retry follows.
+    public var permanent: Bool
 
-    public init(time: Int64, outcome: Outcome, statusCode: Int? = nil, exitStatus: Int32? = nil, error: String? = nil, duration: Int64 = 0) {
+    public init(time: Int64, outcome: Outcome, statusCode: Int? = nil, exitStatus: Int32? = nil, error: String? = nil, duration: Int64 = 0, permanent: Bool = false) {
         self.time = time
         self.outcome = outcome
         self.statusCode = statusCode
         self.exitStatus = exitStatus
         self.error = error
         self.duration = duration
+        self.permanent = permanent
     }
 }

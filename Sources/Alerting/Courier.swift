@@ -17,12 +17,15 @@ import Glibc
 /// attempt's error or a log.
 public struct Courier: Sendable {
     public var timeout: Duration
+    /// The server's public URL (`--base-url`), for links to the dashboard in messages.
+    public var baseURL: String?
     /// Environment for `{env: …}` secrets and the base environment of commands.
     public var environment: [String: String]
     let client: HTTPClient
 
-    public init(timeout: Duration = .seconds(10), environment: [String: String], client: HTTPClient = .shared) {
+    public init(timeout: Duration = .seconds(10), environment: [String: String], baseURL: String? = nil, client: HTTPClient = .shared) {
         self.timeout = timeout
+        self.baseURL = baseURL
         self.environment = environment
         self.client = client
     }
@@ -60,8 +63,7 @@ public struct Courier: Sendable {
         else {
             return Attempt(time: now, outcome: .failed, error: "the url of channel '\(channel)' is not an http(s) URL after substitution")
         }
-        var request = HTTPClientRequest(url: url)
-        request.method = .init(rawValue: (template.method ?? "POST").uppercased())
+        var request = OutgoingRequest(method: (template.method ?? "POST").uppercased(), url: url)
         var contentType: String?
         for header in template.headers {
             guard case .success(let rawValue) = resolver.resolve(header.value) else {
@@ -69,39 +71,58 @@ public struct Courier: Sendable {
             }
             // A value from a ping body must not split the header: line breaks become spaces.
             let value = Template.render(rawValue, alert.values, escaping: .none)
-                .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
             if header.name.lowercased() == "content-type" { contentType = value }
-            request.headers.add(name: header.name, value: value)
+            request.headers.append((header.name, value))
         }
         if let body = template.body {
             let json = Template.isJSON(body: body, contentType: contentType)
             let rendered = Template.render(body, alert.values, escaping: json ? .json : .none)
             if contentType == nil {
-                request.headers.add(name: "Content-Type", value: json ? "application/json" : "text/plain; charset=utf-8")
+                request.headers.append(("Content-Type", json ? "application/json" : "text/plain; charset=utf-8"))
             }
-            request.body = .bytes(ByteBuffer(string: rendered))
+            request.body = Array(rendered.utf8)
         }
+        return await send(request, at: now)
+    }
+
+    /// Sends one request within `timeout`: a 2xx answer is a delivery. The error of a failed
+    /// attempt quotes the start of the receiver's answer (services explain a refusal there).
+    public func send(_ outgoing: OutgoingRequest, at now: Int64) async -> Attempt {
+        var request = HTTPClientRequest(url: outgoing.url)
+        request.method = .init(rawValue: outgoing.method)
+        for (name, value) in outgoing.headers {
+            request.headers.add(name: name, value: value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " "))
+        }
+        if let body = outgoing.body { request.body = .bytes(ByteBuffer(bytes: body)) }
         request.headers.add(name: "User-Agent", value: "kiothc")
 
         let client = client
         let timeout = timeout
         let prepared = request
-        let result: Result<Int, any Error> = await withTimeout(timeout) {
+        let result: Result<(Int, ByteBuffer), any Error> = await withTimeout(timeout) {
             // The client's own deadline is a backstop a second later: with both at `timeout`
             // the two raced, and a refused connection was reported either way.
             let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.components.seconds + 1) * 1_000_000_000))
             // Drain (a little of) the answer so the connection can be reused.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            return Int(response.status.code)
+            let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+            return (Int(response.status.code), body)
         }
         switch result {
-        case .success(let code) where (200..<300).contains(code):
+        case .success(let (code, _)) where (200..<300).contains(code):
             return Attempt(time: now, outcome: .delivered, statusCode: code)
-        case .success(let code):
-            return Attempt(time: now, outcome: .failed, statusCode: code, error: "the receiver answered HTTP \(code)")
+        case .success(let (code, body)):
+            return Attempt(time: now, outcome: .failed, statusCode: code, error: "the receiver answered HTTP \(code)\(Self.quote(body))")
         case .failure(let error):
             return Attempt(time: now, outcome: .failed, error: Self.describe(error, timeout: timeout))
         }
+    }
+
+    /// `: <the start of the answer>` on one line, or nothing for an empty answer.
+    static func quote(_ body: ByteBuffer) -> String {
+        let text = String(decoding: body.readableBytesView.prefix(300), as: UTF8.self)
+        let line = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard !line.isEmpty else { return "" }
+        return ": " + (line.count > 200 ? String(line.prefix(200)) + "…" : line)
     }
 
     /// The HTTP client keeps retrying a refused connection until the deadline, so a receiver
@@ -229,5 +250,28 @@ extension CheckCatalog.Channel.Request {
         return CheckCatalog.Channel.Request(
             url: override.url ?? url, method: override.method ?? method,
             headers: override.headers.isEmpty ? headers : override.headers, body: override.body ?? body)
+    }
+}
+
+/// One HTTP request a channel sends, its secrets resolved and its placeholders rendered: what
+/// webhooks and the native kinds build, and `Courier.send` sends.
+public struct OutgoingRequest: Sendable {
+    public var method: String
+    public var url: String
+    /// Line breaks in values are sent as spaces (a value must not split its header).
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+
+    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON body with its Content-Type.
+    public init(method: String = "POST", url: String, headers: [(name: String, value: String)] = [], json: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .withoutEscapingSlashes])
+        self.init(method: method, url: url, headers: headers + [("Content-Type", "application/json")], body: [UInt8](data))
     }
 }

@@ -26,6 +26,8 @@ struct OutboxLine: Codable, Sendable {
     var values: AlertValues?
     /// alert: not to be sent before a `confirmed` line (its flip is being stored).
     var held: Bool?
+    /// alert: a test notification, tried once.
+    var test: Bool?
     // attempt
     /// attempt: its number (1, 2, ...); ingested: the store's queued alerts up to this number
     /// are in the outbox.
@@ -40,7 +42,7 @@ struct OutboxLine: Codable, Sendable {
     var nextAttempt: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case v, type, id, check, project, channel, direction, values, held, n, outcome, error
+        case v, type, id, check, project, channel, direction, values, held, test, n, outcome, error
         case flipTime = "flip_time_us"
         case created = "created_us"
         case time = "time_us"
@@ -61,6 +63,7 @@ struct OutboxLine: Codable, Sendable {
         flipTime = alert.flipTime
         created = alert.created
         values = alert.values
+        test = alert.test ? true : nil
     }
 
     init(attempt: Attempt, n: Int, of id: UUID, nextAttempt: Int64?) {
@@ -93,7 +96,8 @@ struct OutboxLine: Codable, Sendable {
             let project, let channel, let directionText = direction, let direction = Channel.Direction(rawValue: directionText),
             let flipTime, let created, let values
         else { return nil }
-        return Alert(id: uuid, check: check, project: project, channel: channel, direction: direction, flipTime: flipTime, created: created, values: values)
+        return Alert(id: uuid, check: check, project: project, channel: channel, direction: direction, flipTime: flipTime, created: created, values: values,
+            test: test == true)
     }
 
     var attempt: Attempt? {

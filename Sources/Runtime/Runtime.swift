@@ -148,7 +148,7 @@ public final class Runtime: Sendable {
             lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: loaded.fingerprint.hash, attemptedHash: loaded.fingerprint.hash,
             diagnostics: loaded.checked.diagnostics, failure: nil)
         let dispatcher = AlertDispatcher(
-            queue: store.alerts, courier: Courier(environment: environment),
+            queue: store.alerts, courier: Courier(environment: environment, baseURL: urls.base.isEmpty ? nil : urls.base),
             channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
         return Runtime(
             options: options, clock: clock, catalog: current, states: states, store: store, files: files, dispatcher: dispatcher, urls: urls,
