@@ -40,7 +40,7 @@ public struct Courier: Sendable {
         case .command(let command):
             attempt = await run(command, alert: alert, at: now)
         case .integration(let integration):
-            attempt = Attempt(time: now, outcome: .failed, error: "channel kind '\(integration.service.rawValue)' cannot send yet")
+            attempt = await send(integration, alert: alert, channel: channel.name, at: now)
         }
         let elapsed = ContinuousClock.now - started
         attempt.duration = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
@@ -81,6 +81,28 @@ public struct Courier: Sendable {
                 request.headers.append(("Content-Type", json ? "application/json" : "text/plain; charset=utf-8"))
             }
             request.body = Array(rendered.utf8)
+        }
+        return await send(request, at: now)
+    }
+
+    // MARK: integrations
+
+    /// The service's request, its credentials resolved now (a rotated token is picked up);
+    /// an error names a credential by its key and reference, never its value.
+    func send(_ integration: Integration, alert: Alert, channel: String, at now: Int64) async -> Attempt {
+        let resolver = SecretResolver(environment: environment)
+        let request: OutgoingRequest
+        do {
+            request = try integration.request(for: alert, message: AlertMessage(alert, baseURL: baseURL)) { secret, field in
+                guard case .success(let value) = resolver.resolve(secret) else { throw UnresolvedCredential(field: field, reference: secret.reference) }
+                return value
+            }
+        } catch let error as UnresolvedCredential {
+            return Attempt(time: now, outcome: .failed, error: "'\(error.field)' of channel '\(channel)' (\(error.reference)) cannot be resolved")
+        } catch let error as UnusableCredential {
+            return Attempt(time: now, outcome: .failed, error: "channel '\(channel)' cannot send: \(error.description)")
+        } catch {
+            return Attempt(time: now, outcome: .failed, error: "channel '\(channel)' cannot build its request: \(type(of: error))")
         }
         return await send(request, at: now)
     }
