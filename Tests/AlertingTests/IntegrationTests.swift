@@ -389,7 +389,7 @@ struct IntegrationTests {
         #expect(json["client_url"] as? String == Self.link)
         #expect((json["links"] as? [[String: String]])?.first?["href"] == Self.link)
         let payload = try #require(json["payload"] as? [String: Any])
-        #expect(payload["summary"] as? String == "DOWN | Backup <db> & co: Backup <db> & co is down.")
+        #expect(payload["summary"] as? String == "DOWN | Backup <db> & co")
         #expect(payload["source"] as? String == "Backup <db> & co (Ops Team)")
         #expect(payload["severity"] as? String == "error")
         #expect(payload["timestamp"] as? String == "2026-03-29T23:00:00Z")

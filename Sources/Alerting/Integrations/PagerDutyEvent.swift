@@ -17,8 +17,8 @@ enum PagerDutyEvent {
         for fact in message.facts { details[fact.label] = fact.value }
         if let excerpt = message.excerpt { details["Last ping body"] = excerpt }
         var payload: [String: Any] = [
-            // PagerDuty's limit for the summary: 1024 characters.
-            "summary": MessageText.clipped("\(message.subject): \(message.headline)", to: 1024),
+            // The incident's title; PagerDuty's limit is 1024 characters.
+            "summary": MessageText.clipped(message.subject, to: 1024),
             "source": alert.values.project.isEmpty ? alert.values.name : "\(alert.values.name) (\(alert.values.project))",
             "severity": severity.rawValue,
             "component": alert.values.name,
