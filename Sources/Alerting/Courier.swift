@@ -92,9 +92,11 @@ public struct Courier: Sendable {
     func send(_ integration: Integration, alert: Alert, channel: String, at now: Int64) async -> Attempt {
         let resolver = SecretResolver(environment: environment)
         let request: OutgoingRequest
+        var credentials: [String] = []
         do {
             request = try integration.request(for: alert, message: AlertMessage(alert, baseURL: baseURL)) { secret, field in
                 guard case .success(let value) = resolver.resolve(secret) else { throw UnresolvedCredential(field: field, reference: secret.reference) }
+                credentials.append(value)
                 return value
             }
         } catch let error as UnresolvedCredential {
@@ -104,7 +106,30 @@ public struct Courier: Sendable {
         } catch {
             return Attempt(time: now, outcome: .failed, error: "channel '\(channel)' cannot build its request: \(type(of: error))")
         }
-        return await send(request, at: now)
+        var attempt = await send(request, at: now)
+        attempt.error = attempt.error.map { Self.redacting(credentials, in: $0) }
+        return attempt
+    }
+
+    /// `text` with every credential cut out: a gateway's error page may echo the request's
+    /// path (Telegram's token, a webhook's secret path) and the attempt quotes the answer.
+    static func redacting(_ credentials: [String], in text: String) -> String {
+        var secrets: [String] = []
+        for credential in credentials {
+            secrets.append(credential)
+            // A URL's secret part is its path and query; an echo may show them alone.
+            if let components = URLComponents(string: credential), components.scheme != nil {
+                secrets.append(components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? ""))
+                secrets.append(components.path)
+            }
+        }
+        var text = text
+        // Longest first, so a value is cut whole before a part of it is; values under 4
+        // characters are not cut (they would mangle the text and hide nothing).
+        for secret in Set(secrets).sorted(by: { $0.count > $1.count }) where secret.count >= 4 {
+            text = text.replacingOccurrences(of: secret, with: "[redacted]")
+        }
+        return text
     }
 
     /// Sends one request within `timeout`: a 2xx answer is a delivery. The error of a failed

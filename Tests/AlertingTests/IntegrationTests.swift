@@ -506,6 +506,29 @@ struct IntegrationTests {
         }
     }
 
+    @Test("a gateway whose error page echoes the request's path and headers: the attempt's error has the credentials cut out")
+    func echoedCredentials() async throws {
+        let receiver = ServiceReceiver { request in (404, "Cannot POST \(request.uri) (auth \(request.headers["authorization"] ?? "-"))") }
+        let secrets = ["TG_TOKEN": "777:TopSecretToken", "SLACK_URL": "", "OG_KEY": "GenieSecretKey"]
+        let attempts = try await receiver.run { base in
+            var environment = secrets
+            environment["SLACK_URL"] = "\(base)/services/T0/B0/SlackSecretPath"
+            let courier = courier(environment)
+            return [
+                await courier.deliver(alert(.down), via: channel(.telegram(botToken: env("TG_TOKEN"), chatID: "1", threadID: nil, apiURL: base)), at: 5),
+                await courier.deliver(alert(.down), via: channel(.slack(url: env("SLACK_URL"))), at: 5),
+                await courier.deliver(alert(.down), via: channel(.opsgenie(apiKey: env("OG_KEY"), region: .us, priority: nil, apiURL: base)), at: 5),
+            ]
+        }
+        #expect(receiver.requests.count == 3)
+        #expect(
+            attempts.map(\.error) == [
+                "the receiver answered HTTP 404: Cannot POST /bot[redacted]/sendMessage (auth -)",
+                "the receiver answered HTTP 404: Cannot POST [redacted] (auth -)",
+                "the receiver answered HTTP 404: Cannot POST /v2/alerts (auth GenieKey [redacted])",
+            ])
+    }
+
     @Test("a receiver that is not there is a failed attempt whose error names no token (the token is in the path)")
     func noReceiver() async throws {
         // Port 9 (discard) on loopback: nothing listens there.

@@ -208,6 +208,20 @@ struct IntegrationConfigTests {
         #expect(result.diagnostics[1].message == "channel 'b' of project 'ops' needs 'kind', one of \(kinds)")
     }
 
+    @Test("a literal bot token that is not one is reported without quoting it; room IDs of room version 12 have no server part")
+    func botTokenAndRoomID() throws {
+        let (result, project) = try load(
+            #"""
+            tg: {kind: telegram, bot_token: "hunter2secret", chat_id: 1}
+            mx: {kind: matrix, homeserver: "https://m.example.org", room: "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM", access_token: t}
+            mx2: {kind: matrix, homeserver: "https://m.example.org", room: "!abc:", access_token: t}
+            """#)
+        #expect(positions(result) == ["4:39 invalid-value", "6:70 invalid-value"])
+        #expect(!result.diagnostics[0].message.contains("hunter2secret"))
+        #expect(result.diagnostics[0].message == "'bot_token' of channel 'tg' of project 'ops' is not a bot token: it is digits, ':', then letters (as @BotFather gives it)")
+        #expect(project?.channels.map(\.name) == ["mx"])
+    }
+
     @Test("ntfy takes a token or a username with a password, not both")
     func ntfyAuthConflict() throws {
         let (result, _) = try load(#"n: {kind: ntfy, url: "https://ntfy.sh/t", token: t, username: u, password: p}"#)

@@ -59,6 +59,10 @@ struct IntegrationDecoder {
 
         case .telegram:
             let token = secret("bot_token", &d, hint: "the bot's token from @BotFather")
+            if let token, case .literal(let text) = token.source, !Self.looksLikeBotToken(text), let pair = d.fields["bot_token"] {
+                // Not quoted: it is a credential, even when written in the file.
+                fail(&d, .invalidValue, "'bot_token' of \(d.context) is not a bot token: it is digits, ':', then letters (as @BotFather gives it)", at: pair.value.mark)
+            }
             let chat = chatID(&d)
             let thread = d.fields["thread_id"].flatMap { integer($0, &d, what: "'thread_id' of \(d.context)", range: 1...Int.max) }
             let api = apiURL(&d)
@@ -293,9 +297,8 @@ struct IntegrationDecoder {
             d.failed = true
             return nil
         }
-        guard text.hasPrefix("!"), let colon = text.firstIndex(of: ":"), colon > text.index(after: text.startIndex),
-            text.index(after: colon) < text.endIndex, !text.contains(where: \.isWhitespace)
-        else {
+        // `!opaque:server`, or `!opaque` alone from room version 12 on.
+        guard text.hasPrefix("!"), text.count > 1, !text.hasSuffix(":"), !text.contains(where: \.isWhitespace) else {
             var notes = [Diagnostic.Note("a room ID looks like '!abcdef:example.org' (Element: room settings, Advanced)")]
             if text.hasPrefix("#") { notes.insert(Diagnostic.Note("'\(text)' is an alias; messages are sent to the room's ID"), at: 0) }
             fail(&d, .invalidValue, "\(what) must be a room ID, not '\(text)'", at: pair.value.mark, notes: notes)
@@ -330,6 +333,13 @@ struct IntegrationDecoder {
             }
             return secret("password", &d, hint: "").map { .basic(username: name, password: $0) }
         }
+    }
+
+    /// `123456:ABC-def_…`: the bot's id, a colon, the secret.
+    static func looksLikeBotToken(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy(\.isASCII), parts[0].allSatisfy(\.isNumber) else { return false }
+        return !parts[1].isEmpty && parts[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
     /// The topic of an ntfy topic URL: its single path segment.
