@@ -44,6 +44,9 @@ let package = Package(
         .target(name: "BlockingWork"),
         // JSON-lines ping store: group commit, recovery, registry of UUIDs. Foundation + Glibc.
         .target(name: "PingStore", dependencies: ["BlockingWork", "Monitoring"]),
+        // The proxy a URL is reached through, from the environment (HTTPS_PROXY, NO_PROXY, …):
+        // for `kiothc run`/`pause` and for alerts.
+        .target(name: "HTTPProxy", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         // posix_spawn with a clean signal mask, for alert commands and `kiothc run`'s job.
         .target(name: "ChildProcess"),
         // Channels, placeholders, the persisted outbox and delivery (webhook, command).
@@ -53,10 +56,12 @@ let package = Package(
                 "BlockingWork",
                 "CheckCatalog",
                 "ChildProcess",
+                "HTTPProxy",
                 "Monitoring",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The store of several instances on one PostgreSQL (SPEC §11): schema and migrations,
@@ -129,6 +134,7 @@ let package = Package(
             dependencies: [
                 "BlockingWork",
                 "ChildProcess",
+                "HTTPProxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -170,11 +176,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "PingClientTests",
             dependencies: [
+                "HTTPProxy",
                 "PingClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

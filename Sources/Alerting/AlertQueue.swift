@@ -1,12 +1,15 @@
+import BlockingWork
 import Foundation
 
 /// Where alerts wait to be sent, as delivery sees it: claim what is due, record each attempt,
-/// give back what was not tried. The file store's `Outbox` is one; a database store gives its
-/// own (claims across instances, SPEC §11). Alerts enter the queue with their flip, through the
-/// store that writes the flip.
+/// give back what was not tried; and what the API and the dashboard read back. The file
+/// store's `Outbox` is one; a database store gives its own (claims across instances, SPEC §11).
+/// Alerts enter the queue with their flip, through the store that writes the flip; test
+/// notifications through `enqueue`.
 public protocol AlertQueue: Sendable {
     /// Alerts due at `now` and not claimed, oldest first, one per check and channel (an `up`
-    /// never overtakes the `down` before it); claimed until `complete` or `release`.
+    /// never overtakes the `down` before it; tests neither wait nor block); claimed until
+    /// `complete` or `release`.
     func claimDue(at now: Int64) async -> [Alert]
     /// Records an attempt at a claimed alert (durably) and says what comes next.
     func complete(_ id: UUID, with attempt: Attempt) async throws -> Outbox.Disposition
@@ -17,6 +20,12 @@ public protocol AlertQueue: Sendable {
     /// How often delivery looks without being woken: a queue other processes add to (a shared
     /// database) is polled; nil for one only this process fills.
     var pollInterval: Int64? { get }
+    /// Queues an alert that has no flip (a test notification), durably, due at once.
+    func enqueue(_ alert: Alert) async throws
+    /// An alert queued not long ago, with its attempts so far; nil when it is not known.
+    func record(of id: UUID) async throws -> AlertRecord?
+    /// A check's alerts, newest first, at most `limit`.
+    func history(of check: UUID, limit: Int) async throws -> [AlertRecord]
 }
 
 extension AlertQueue {
@@ -27,4 +36,14 @@ extension Outbox: AlertQueue {
     public func claimDue(at now: Int64) -> [Alert] { takeDue(at: now) }
 
     public func complete(_ id: UUID, with attempt: Attempt) throws -> Disposition { try record(attempt, for: id) }
+
+    public func enqueue(_ alert: Alert) throws { try enqueue([alert]) }
+
+    public func record(of id: UUID) -> AlertRecord? { entry(id)?.record }
+
+    public nonisolated func history(of check: UUID, limit: Int) async -> [AlertRecord] {
+        let directory = (path as NSString).deletingLastPathComponent
+        let policy = policy
+        return await blocking(named: "kiothc-alerts") { OutboxHistory.records(directory: directory, check: check, limit: limit, policy: policy) }
+    }
 }

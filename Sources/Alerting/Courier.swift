@@ -3,6 +3,7 @@ import BlockingWork
 import CheckCatalog
 import ChildProcess
 import Foundation
+import HTTPProxy
 import NIOCore
 import Synchronization
 
@@ -143,7 +144,17 @@ public struct Courier: Sendable {
         if let body = outgoing.body { request.body = .bytes(ByteBuffer(bytes: body)) }
         request.headers.add(name: "User-Agent", value: "kiothc")
 
-        let client = client
+        let client: HTTPClient
+        let proxy: ProxySetting?
+        switch ProxySetting.forServer(outgoing.url, environment: environment, upperCaseHTTPProxy: true) {
+        case .failure(let unusable): return Attempt(time: now, outcome: .failed, error: unusable.reason)
+        case .success(nil):
+            client = self.client
+            proxy = nil
+        case .success(let setting?):
+            client = ProxiedClients.shared.client(for: setting)
+            proxy = setting
+        }
         let timeout = timeout
         let prepared = request
         let result: Result<(Int, ByteBuffer), any Error> = await withTimeout(timeout) {
@@ -160,7 +171,8 @@ public struct Courier: Sendable {
         case .success(let (code, body)):
             return Attempt(time: now, outcome: .failed, statusCode: code, error: "the receiver answered HTTP \(code)\(Self.quote(body))")
         case .failure(let error):
-            return Attempt(time: now, outcome: .failed, error: Self.describe(error, timeout: timeout))
+            let through = proxy.map { " (through \($0.name))" } ?? ""
+            return Attempt(time: now, outcome: .failed, error: Self.describe(error, timeout: timeout) + through)
         }
     }
 
@@ -185,6 +197,8 @@ public struct Courier: Sendable {
             switch client {
             case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
                 return Self.noAnswer(timeout)
+            case .invalidProxyResponse: return "the proxy refused to open a connection to the receiver"
+            case .proxyAuthenticationRequired: return "the proxy asks for credentials (give them as http://user:password@host:port)"
             default: return "request failed: \(client)"
             }
         }

@@ -235,9 +235,11 @@ public actor Outbox {
                     continue
                 }
                 entry.attempts.append(attempt)
+                // The time the line says (it was drawn with jitter); computed only for lines
+                // that lack it (a failure written without one is followed by `gave_up`).
                 entry.nextAttempt =
                     attempt.outcome == .delivered
-                    ? nil : policy.nextAttempt(after: entry.attempts.count, lastAttempt: attempt.time, created: entry.alert.created)
+                    ? nil : record.nextAttempt ?? policy.next(after: attempt, number: entry.attempts.count, of: entry.alert)
                 entries[id] = entry
             case .gaveUp:
                 entries[id]?.nextAttempt = nil
@@ -255,8 +257,8 @@ public actor Outbox {
         return (order.compactMap { entries[$0] }, skipped, ingested)
     }
 
-    /// Queues alerts durably (fsynced), due at once. (The server's alerts come with their
-    /// flips, through the store: `accept` and the queue taken at open.)
+    /// Queues alerts durably (fsynced), due at once: test notifications. (The server's alerts
+    /// come with their flips, through the store: `accept` and the queue taken at open.)
     public func enqueue(_ alerts: [Alert]) throws {
         guard !alerts.isEmpty else { return }
         var data = Data()
@@ -323,8 +325,9 @@ public actor Outbox {
         var due: [Alert] = []
         for id in order {
             guard let entry = pending[id] else { continue }
+            // A test has no flip to keep in order with: it neither waits nor blocks.
             let key = "\(entry.alert.check)/\(entry.alert.project)/\(entry.alert.channel)"
-            guard blocked.insert(key).inserted else { continue }
+            guard entry.alert.test || blocked.insert(key).inserted else { continue }
             if inFlight.contains(id) || entry.held { continue }
             if let next = entry.nextAttempt, next <= now {
                 due.append(entry.alert)
@@ -340,9 +343,7 @@ public actor Outbox {
         inFlight.remove(id)
         guard var entry = pending[id] else { return .gaveUp }
         entry.attempts.append(attempt)
-        let next =
-            attempt.outcome == .delivered
-            ? nil : policy.nextAttempt(after: entry.attempts.count, lastAttempt: attempt.time, created: entry.alert.created)
+        let next = policy.next(after: attempt, number: entry.attempts.count, of: entry.alert)
         var data = try OutboxLine(attempt: attempt, n: entry.attempts.count, of: id, nextAttempt: next).encoded()
         if attempt.outcome == .failed && next == nil { data.append(try OutboxLine(.gaveUp, id, at: attempt.time).encoded()) }
         try append(data, sync: true)
@@ -350,6 +351,7 @@ public actor Outbox {
         if next == nil {
             pending[id] = nil
             order.removeAll { $0 == id }
+            remember(entry)
             compactIfLarge(at: attempt.time)
             return attempt.outcome == .delivered ? .delivered : .gaveUp
         }
@@ -368,6 +370,21 @@ public actor Outbox {
     }
 
     public var pendingEntries: [Entry] { order.compactMap { pending[$0] } }
+
+    /// An alert pending, or finished in this process not long ago (the last `finishedKept`).
+    public func entry(_ id: UUID) -> Entry? {
+        pending[id] ?? finished.first { $0.alert.id == id }
+    }
+
+    private func remember(_ entry: Entry) {
+        finished.append(entry)
+        if finished.count > Self.finishedKept { finished.removeFirst(finished.count - Self.finishedKept) }
+    }
+
+    /// Finished alerts kept in memory: enough for a test notification's sender to see its
+    /// outcome; the history is the files (`OutboxHistory`).
+    static let finishedKept = 256
+    private var finished: [Entry] = []
 
     public func close() throws {
         try handle.close()

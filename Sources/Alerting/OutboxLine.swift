@@ -40,9 +40,11 @@ struct OutboxLine: Codable, Sendable {
     var duration: Int64?
     /// attempt: when the next try is due, when there is one.
     var nextAttempt: Int64?
+    /// attempt: the receiver refused for good; no retry follows.
+    var permanent: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case v, type, id, check, project, channel, direction, values, held, test, n, outcome, error
+        case v, type, id, check, project, channel, direction, values, held, test, n, outcome, error, permanent
         case flipTime = "flip_time_us"
         case created = "created_us"
         case time = "time_us"
@@ -76,6 +78,7 @@ struct OutboxLine: Codable, Sendable {
         exitStatus = attempt.exitStatus
         error = attempt.error
         duration = attempt.duration
+        permanent = attempt.permanent ? true : nil
         self.nextAttempt = nextAttempt
     }
 
@@ -102,7 +105,8 @@ struct OutboxLine: Codable, Sendable {
 
     var attempt: Attempt? {
         guard type == .attempt, let time, let outcome else { return nil }
-        return Attempt(time: time, outcome: outcome, statusCode: statusCode, exitStatus: exitStatus, error: error, duration: duration ?? 0)
+        return Attempt(time: time, outcome: outcome, statusCode: statusCode, exitStatus: exitStatus, error: error, duration: duration ?? 0,
+            permanent: permanent == true)
     }
 
     func encoded() throws -> Data {

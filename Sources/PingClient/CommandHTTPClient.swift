@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import HTTPProxy
 import Foundation
 import NIOCore
 import NIOPosix
@@ -47,7 +48,7 @@ public final class CommandHTTPClient: Sendable {
             configuration.proxy = setting?.proxy
         case .failure(let failure):
             proxy = nil
-            unusable = failure
+            unusable = Failure(reason: failure.reason)
         }
         configuration.timeout = .init(connect: Self.amount(timeout), read: Self.amount(timeout))
         // By default a refused connection is retried until the deadline: a server that is down

@@ -41,10 +41,10 @@ public final class PostgresAlertQueue: AlertQueue {
                     UPDATE kiothc_alerts SET claimed_until_us = \(now + Self.lease) WHERE id IN (
                         SELECT a.id FROM kiothc_alerts a
                         WHERE a.next_attempt_us <= \(now) AND (a.claimed_until_us IS NULL OR a.claimed_until_us < \(now))
-                          AND NOT EXISTS (
+                          AND (a.test OR NOT EXISTS (
                               SELECT 1 FROM kiothc_alerts b
                               WHERE b.check_uuid = a.check_uuid AND b.project = a.project AND b.channel = a.channel
-                                AND b.next_attempt_us IS NOT NULL AND b.seq < a.seq)
+                                AND b.next_attempt_us IS NOT NULL AND NOT b.test AND b.seq < a.seq))
                         ORDER BY a.seq LIMIT \(Int64(Self.claimLimit))
                         FOR UPDATE SKIP LOCKED)
                     RETURNING seq, record
@@ -74,15 +74,14 @@ public final class PostgresAlertQueue: AlertQueue {
         do {
             return try await client.withConnection { connection in
                 try await connection.withTransaction(logger: self.logger) { connection in
-                    var found: (Int, Int64)?
-                    for try await (count, created) in try await connection.query(
-                        "SELECT jsonb_array_length(attempts::jsonb), created_us FROM kiothc_alerts WHERE id = \(id) FOR UPDATE", logger: self.logger
-                    ).decode((Int, Int64).self) {
-                        found = (count, created)
+                    var found: (Int, String)?
+                    for try await (count, record) in try await connection.query(
+                        "SELECT jsonb_array_length(attempts::jsonb), record FROM kiothc_alerts WHERE id = \(id) FOR UPDATE", logger: self.logger
+                    ).decode((Int, String).self) {
+                        found = (count, record)
                     }
-                    guard let (count, created) = found else { return Outbox.Disposition.gaveUp }
-                    let attempts = count + 1
-                    let next = attempt.outcome == .delivered ? nil : policy.nextAttempt(after: attempts, lastAttempt: attempt.time, created: created)
+                    guard let (count, record) = found, let alert = Alert(queueRecord: Array(record.utf8)) else { return Outbox.Disposition.gaveUp }
+                    let next = policy.next(after: attempt, number: count + 1, of: alert)
                     let outcome: String? = next != nil ? nil : attempt.outcome == .delivered ? "delivered" : "gave_up"
                     try await connection.query(
                         """
@@ -117,10 +116,10 @@ public final class PostgresAlertQueue: AlertQueue {
                     """
                     SELECT min(GREATEST(a.next_attempt_us, COALESCE(a.claimed_until_us, 0))) FROM kiothc_alerts a
                     WHERE a.next_attempt_us IS NOT NULL
-                      AND NOT EXISTS (
+                      AND (a.test OR NOT EXISTS (
                           SELECT 1 FROM kiothc_alerts b
                           WHERE b.check_uuid = a.check_uuid AND b.project = a.project AND b.channel = a.channel
-                            AND b.next_attempt_us IS NOT NULL AND b.seq < a.seq)
+                            AND b.next_attempt_us IS NOT NULL AND NOT b.test AND b.seq < a.seq))
                     """, logger: self.logger)
                 for try await (value) in rows.decode(Int64?.self) { return value }
                 return nil
@@ -128,6 +127,50 @@ public final class PostgresAlertQueue: AlertQueue {
         } catch {
             failed("look for due alerts", error)
             return nil
+        }
+    }
+
+    public func enqueue(_ alert: Alert) async throws {
+        let record = String(decoding: try alert.queueRecord(), as: UTF8.self)
+        do {
+            _ = try await client.withConnection { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us, test)
+                    VALUES (\(alert.id), \(alert.check), \(alert.project), \(alert.channel), \(record), \(alert.created), \(alert.created), \(alert.test))
+                    """, logger: self.logger)
+            }
+        } catch {
+            throw DatabaseError("queue a notification", error)
+        }
+    }
+
+    public func record(of id: UUID) async throws -> AlertRecord? {
+        try await records("read a notification", "WHERE id = \(id)").first
+    }
+
+    public func history(of check: UUID, limit: Int) async throws -> [AlertRecord] {
+        try await records("read a check's notifications", "WHERE check_uuid = \(check) ORDER BY seq DESC LIMIT \(Int64(limit))")
+    }
+
+    private func records(_ what: String, _ selection: PostgresQuery) async throws -> [AlertRecord] {
+        var query = PostgresQuery(unsafeSQL: "SELECT record, attempts, outcome, next_attempt_us FROM kiothc_alerts ")
+        query.sql += selection.sql
+        query.binds = selection.binds
+        do {
+            return try await client.withConnection { connection in
+                var records: [AlertRecord] = []
+                for try await (record, attempts, outcome, next) in try await connection.query(query, logger: self.logger).decode(
+                    (String, String, String?, Int64?).self)
+                {
+                    guard let alert = Alert(queueRecord: Array(record.utf8)) else { continue }
+                    let state: AlertRecord.State = outcome == "delivered" ? .delivered : outcome == nil ? .pending : .gaveUp
+                    records.append(AlertRecord(alert: alert, attempts: Self.attempts(attempts), state: state, nextAttempt: next))
+                }
+                return records
+            }
+        } catch {
+            throw DatabaseError(what, error)
         }
     }
 
@@ -151,7 +194,27 @@ public final class PostgresAlertQueue: AlertQueue {
         object.field("exit_status", attempt.exitStatus.map(Int64.init))
         object.field("error", attempt.error.map(PingRecords.text))
         object.field("duration_us", attempt.duration)
+        if attempt.permanent { object.field("permanent", json: Array("true".utf8)) }
         return "[" + String(decoding: object.object(), as: UTF8.self) + "]"
+    }
+
+    /// The `attempts` column read back (what `json` appended, one object per attempt).
+    static func attempts(_ text: String) -> [Attempt] {
+        struct Stored: Decodable {
+            var time_us: Int64
+            var outcome: Attempt.Outcome
+            var status_code: Int?
+            var exit_status: Int32?
+            var error: String?
+            var duration_us: Int64?
+            var permanent: Bool?
+        }
+        let stored = (try? JSONDecoder().decode([Stored].self, from: Data(text.utf8))) ?? []
+        return stored.map {
+            Attempt(
+                time: $0.time_us, outcome: $0.outcome, statusCode: $0.status_code, exitStatus: $0.exit_status, error: $0.error,
+                duration: $0.duration_us ?? 0, permanent: $0.permanent == true)
+        }
     }
 
     private func failed(_ what: String, _ error: any Error) {

@@ -79,7 +79,13 @@ enum Schema {
             "CREATE INDEX kiothc_alerts_pending ON kiothc_alerts (next_attempt_us) WHERE next_attempt_us IS NOT NULL",
             "CREATE TABLE kiothc_ping_keys (project text PRIMARY KEY, key text NOT NULL UNIQUE)",
             "CREATE TABLE kiothc_settings (name text PRIMARY KEY, value text NOT NULL)",
-        ]
+        ],
+        // Issue 21: test notifications (tried once, outside the per-channel order) and a
+        // check's alerts read back for the API and the dashboard.
+        [
+            "ALTER TABLE kiothc_alerts ADD COLUMN test boolean NOT NULL DEFAULT false",
+            "CREATE INDEX kiothc_alerts_check ON kiothc_alerts (check_uuid, seq)",
+        ],
     ]
 
     static var version: Int { steps.count }

@@ -42,7 +42,7 @@ struct OutboxTests {
     func failTwice() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outbox = try Outbox(directory: directory, now: 0)
+        let outbox = try Outbox(directory: directory, policy: .withoutJitter, now: 0)
         let delivery = ScriptedDelivery([.failed, .failed])
         let alerts = dispatcher(outbox, delivery)
         let alert = sampleAlert(created: 100 * s)
@@ -67,7 +67,7 @@ struct OutboxTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let alert = sampleAlert(created: 100 * s)
         do {
-            let outbox = try Outbox(directory: directory, now: 0)
+            let outbox = try Outbox(directory: directory, policy: .withoutJitter, now: 0)
             let delivery = ScriptedDelivery([.failed])
             let alerts = dispatcher(outbox, delivery)
             try await outbox.enqueue([alert, sampleAlert(.down, created: 100 * s)])
@@ -75,7 +75,7 @@ struct OutboxTests {
             try await outbox.close()
         }
         // The second alert was delivered; the first failed once and is pending.
-        let reopened = try Outbox(directory: directory, now: 105 * s)
+        let reopened = try Outbox(directory: directory, policy: .withoutJitter, now: 105 * s)
         let pending = await reopened.pendingEntries
         #expect(pending.map(\.alert.id) == [alert.id])
         #expect(pending.first?.attempts.count == 1)
@@ -94,7 +94,7 @@ struct OutboxTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         do {
-            let outbox = try Outbox(directory: directory, now: 0)
+            let outbox = try Outbox(directory: directory, policy: .withoutJitter, now: 0)
             try await outbox.enqueue([sampleAlert()])
             try await outbox.close()
         }
@@ -102,7 +102,7 @@ struct OutboxTests {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(#"{"v":1,"type":"attempt","id":"#.utf8))
         try handle.close()
-        let outbox = try Outbox(directory: directory, now: 0)
+        let outbox = try Outbox(directory: directory, policy: .withoutJitter, now: 0)
         try await outbox.enqueue([sampleAlert()])
         #expect(await outbox.pendingEntries.count == 2)
         #expect(try Outbox.entries(directory: directory).count == 2)
@@ -112,7 +112,7 @@ struct OutboxTests {
     func ordering() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outbox = try Outbox(directory: directory, now: 0)
+        let outbox = try Outbox(directory: directory, policy: .withoutJitter, now: 0)
         let delivery = ScriptedDelivery([.failed])
         let alerts = dispatcher(outbox, delivery)
         let check = UUID()
@@ -147,7 +147,7 @@ struct OutboxTests {
     func fileFormat() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outbox = try Outbox(directory: directory, now: 0)
+        let outbox = try Outbox(directory: directory, policy: .withoutJitter, now: 0)
         let alert = sampleAlert()
         try await outbox.enqueue([alert])
         _ = await outbox.takeDue(at: 0)
@@ -179,7 +179,7 @@ struct OutboxTests {
         for alert in [stored, lost] { held.append(try OutboxLine(alert: alert, held: true).encoded()) }
         try held.write(to: URL(fileURLWithPath: directory + "/outbox.jsonl"))
         let asked = Mutex<[UUID]>([])
-        let reopened = try Outbox(directory: directory, now: 10) { alert in
+        let reopened = try Outbox(directory: directory, policy: .withoutJitter, now: 10) { alert in
             asked.withLock { $0.append(alert.id) }
             return alert.flipTime == 1_000
         }
@@ -193,7 +193,7 @@ struct OutboxTests {
         try await reopened.close()
 
         // The resolution is in the file: the next open asks nothing and sends nothing again.
-        let again = try Outbox(directory: directory, now: 20) { _ in
+        let again = try Outbox(directory: directory, policy: .withoutJitter, now: 20) { _ in
             Issue.record("asked again about a resolved alert")
             return true
         }
@@ -204,4 +204,13 @@ struct OutboxTests {
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect(first["held"] as? Bool == true)
     }
+}
+
+extension RetryPolicy {
+    /// The standard delays exactly (10 s, 20 s, …): tests that check when a retry is due.
+    static let withoutJitter: RetryPolicy = {
+        var policy = RetryPolicy.standard
+        policy.jitter = 0
+        return policy
+    }()
 }

@@ -69,10 +69,11 @@ struct RetryPolicyTests {
     func standard() {
         let policy = RetryPolicy.standard
         let s: Int64 = 1_000_000
-        #expect(policy.nextAttempt(after: 1, lastAttempt: 0, created: 0) == 10 * s)
-        #expect(policy.nextAttempt(after: 2, lastAttempt: 0, created: 0) == 20 * s)
-        #expect(policy.nextAttempt(after: 3, lastAttempt: 0, created: 0) == 40 * s)
-        #expect(policy.nextAttempt(after: 12, lastAttempt: 0, created: 0) == 3_600 * s)
+        // The middle of the jitter band: the delays themselves.
+        #expect(policy.nextAttempt(after: 1, lastAttempt: 0, created: 0, spread: 0.5) == 10 * s)
+        #expect(policy.nextAttempt(after: 2, lastAttempt: 0, created: 0, spread: 0.5) == 20 * s)
+        #expect(policy.nextAttempt(after: 3, lastAttempt: 0, created: 0, spread: 0.5) == 40 * s)
+        #expect(policy.nextAttempt(after: 12, lastAttempt: 0, created: 0, spread: 0.5) == 3_600 * s)
         #expect(policy.nextAttempt(after: 30, lastAttempt: 0, created: 0) == nil)
         #expect(policy.nextAttempt(after: 5, lastAttempt: 86_400 * s, created: 0) == nil)
         var total: Int64 = 0
@@ -83,5 +84,31 @@ struct RetryPolicyTests {
         }
         #expect(attempts >= 20)
         #expect(total <= 86_400 * s)
+    }
+
+    @Test("each delay is spread by ±20 %, at random: retries of alerts that failed together drift apart")
+    func jitter() {
+        let policy = RetryPolicy.standard
+        let s: Int64 = 1_000_000
+        #expect(policy.nextAttempt(after: 1, lastAttempt: 0, created: 0, spread: 0) == 8 * s)
+        #expect(policy.nextAttempt(after: 12, lastAttempt: 0, created: 0, spread: 0) == 2_880 * s)
+        #expect(policy.nextAttempt(after: 12, lastAttempt: 0, created: 0, spread: 0.999_999)! > 4_319 * s)
+        let draws = (0..<200).compactMap { _ in policy.nextAttempt(after: 1, lastAttempt: 0, created: 0) }
+        #expect(draws.count == 200)
+        #expect(draws.allSatisfy { (8 * s)...(12 * s) ~= $0 })
+        #expect(Set(draws).count > 100)
+        #expect(draws.contains { $0 < 9 * s } && draws.contains { $0 > 11 * s })
+    }
+
+    @Test("no retry after a delivery, a permanent refusal or a test; a plain failure is retried")
+    func whatFollows() {
+        let policy = RetryPolicy.standard
+        let alert = Alert(check: UUID(), project: "ops", channel: "mail", direction: .down, flipTime: 0, created: 0, values: sampleValues)
+        var test = alert
+        test.test = true
+        #expect(policy.next(after: Attempt(time: 0, outcome: .delivered), number: 1, of: alert) == nil)
+        #expect(policy.next(after: Attempt(time: 0, outcome: .failed, permanent: true), number: 1, of: alert) == nil)
+        #expect(policy.next(after: Attempt(time: 0, outcome: .failed), number: 1, of: test) == nil)
+        #expect(policy.next(after: Attempt(time: 0, outcome: .failed), number: 1, of: alert) != nil)
     }
 }

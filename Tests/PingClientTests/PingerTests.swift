@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HTTPProxy
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

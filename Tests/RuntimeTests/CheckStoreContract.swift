@@ -189,6 +189,42 @@ struct CheckStoreContract {
         }
     }
 
+    @Test("a check's alerts come back newest first with their attempts; a test is tried once, outside its channel's order")
+    func notifications() async throws {
+        try await withEachStore { subject in
+            let store = try await subject.open()
+            let check = try await register(in: store)
+            let flipTime = contractT0 + 20_000_000
+            let down = contractAlert("hook", .down, flipTime: flipTime, check: check)
+            try await store.record(Flip(time: flipTime, old: .up, new: .down, reason: .timeout), of: check, alerts: [down])
+            #expect(await store.alerts.claimDue(at: flipTime).map(\.id) == [down.id], "\(subject.name)")
+            let failed = Attempt(time: flipTime, outcome: .failed, statusCode: 502, error: "the receiver answered HTTP 502", duration: 1_500)
+            guard case .retry(let at) = try await store.alerts.complete(down.id, with: failed) else {
+                Issue.record("a failed first attempt is retried (\(subject.name))")
+                return
+            }
+            // The down alert waits for its retry; a test through the same channel goes out now.
+            var test = contractAlert("hook", .down, flipTime: flipTime + 1, check: check)
+            test.test = true
+            try await store.alerts.enqueue(test)
+            #expect(await store.alerts.claimDue(at: flipTime + 1).map(\.id) == [test.id], "\(subject.name)")
+            let refused = Attempt(time: flipTime + 2, outcome: .failed, error: "535 authentication failed", permanent: true)
+            #expect(try await store.alerts.complete(test.id, with: refused) == .gaveUp, "a test is tried once")
+            #expect(try await store.alerts.record(of: test.id)?.state == .gaveUp, "\(subject.name)")
+            #expect(try await store.alerts.record(of: test.id)?.attempts == [refused], "\(subject.name)")
+            #expect(try await store.alerts.record(of: UUID()) == nil)
+            let history = try await store.alerts.history(of: check, limit: 10)
+            #expect(history.map(\.alert.id) == [test.id, down.id], "newest first (\(subject.name))")
+            #expect(history.map(\.state) == [.gaveUp, .pending])
+            #expect(history.last?.attempts == [failed])
+            #expect(history.last?.nextAttempt == at)
+            #expect(history.first?.alert.test == true)
+            #expect(try await store.alerts.history(of: check, limit: 1).map(\.alert.id) == [test.id])
+            #expect(try await store.alerts.history(of: UUID(), limit: 10).isEmpty)
+            try await store.close()
+        }
+    }
+
     @Test("a start rebuilds each check's state from its records: last ping, status, a runtime pause")
     func states() async throws {
         try await withEachStore { subject in

@@ -153,8 +153,37 @@ struct PostgresSchemaTests {
             for try await migration in group { migrations.append(migration) }
             return migrations
         }
-        #expect(migrations.filter { $0 == (0, 1) }.count == 1, "exactly one created it: \(migrations)")
-        #expect(migrations.filter { $0 == (1, 1) }.count == 3)
+        #expect(migrations.filter { $0 == (0, 2) }.count == 1, "exactly one created it: \(migrations)")
+        #expect(migrations.filter { $0 == (2, 2) }.count == 3)
+    }
+
+    @Test("a version 1 database (issue 20) is migrated to version 2 at start, keeping its alerts: they are not tests")
+    func migratesFromVersion1() async throws {
+        guard let location = try await Self.database() else { return }
+        let store = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
+        await store.closeConnections()
+        let cluster = try await onOwnThread { try SharedPostgres.cluster() }
+        // Back to what issue 20's kiothc created, with an alert it queued.
+        _ = try await onOwnThread {
+            try cluster.psql(
+                database: location.database,
+                command: """
+                    DROP INDEX kiothc_alerts_check; ALTER TABLE kiothc_alerts DROP COLUMN test; UPDATE kiothc_schema SET version = 1;
+                    INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us)
+                    VALUES ('7d7c4a5e-0000-4000-8000-00000000000b', '0b7c4a5e-0000-4000-8000-00000000000a', 'ops', 'hook',
+                      '{"channel":"hook","check":"0b7c4a5e-0000-4000-8000-00000000000a","created_us":2,"direction":"down","flip_time_us":1,"id":"7d7c4a5e-0000-4000-8000-00000000000b","project":"ops","type":"alert","v":1,"values":{"body":"","code":"0b7c4a5e-0000-4000-8000-00000000000a","exit_status":"","name":"Backup","now":"2026-03-29T23:00:00Z","project":"Ops","slug":"backup","status":"down","tags":""}}',
+                      2, 2)
+                    """)
+        }
+        let migrated = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
+        #expect(migrated.migration == (1, 2))
+        let history = try await migrated.alerts.history(of: UUID(uuidString: "0b7c4a5e-0000-4000-8000-00000000000a")!, limit: 10)
+        #expect(history.map(\.alert.values.name) == ["Backup"])
+        #expect(history.first?.alert.test == false)
+        #expect(history.first?.state == .pending)
+        let due = await migrated.alerts.claimDue(at: 10)
+        #expect(due.map(\.id.uuidString) == ["7D7C4A5E-0000-4000-8000-00000000000B"])
+        await migrated.closeConnections()
     }
 
     @Test("a database whose schema is newer than this kiothc is refused, saying what to do")
@@ -167,7 +196,7 @@ struct PostgresSchemaTests {
         await #expect {
             _ = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
         } throws: { error in
-            "\(error)".contains("schema is version 99, newer than this kiothc knows (1); run the newer kiothc")
+            "\(error)".contains("schema is version 99, newer than this kiothc knows (2); run the newer kiothc")
         }
     }
 
