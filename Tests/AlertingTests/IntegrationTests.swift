@@ -529,6 +529,20 @@ struct IntegrationTests {
             ])
     }
 
+    @Test("a kind's public endpoint is reached through HTTPS_PROXY: a tunnel to the service's host")
+    func throughProxy() async throws {
+        // The proxy refuses the tunnel, so nothing leaves the machine.
+        let proxy = RecordingProxy(answer: "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        let attempt = try await proxy.run { port in
+            let courier = Courier(timeout: .seconds(5), environment: ["HTTPS_PROXY": "http://127.0.0.1:\(port)", "PD_KEY": "PdSecretKey"])
+            return await courier.deliver(alert(.down), via: channel(.pagerduty(routingKey: env("PD_KEY"), severity: .critical, apiURL: nil)), at: 0)
+        }
+        let heads = proxy.heads.withLock { $0 }
+        #expect(heads.first?.hasPrefix("CONNECT events.pagerduty.com:443 HTTP/1.1") == true, "\(heads)")
+        #expect(attempt.outcome == .failed)
+        #expect(attempt.error?.contains("PdSecretKey") == false)
+    }
+
     @Test("a receiver that is not there is a failed attempt whose error names no token (the token is in the path)")
     func noReceiver() async throws {
         // Port 9 (discard) on loopback: nothing listens there.
