@@ -119,19 +119,19 @@ struct IntegrationDecoder {
 
         case .pagerduty:
             let key = secret("routing_key", &d, hint: "the integration key of the service's Events API v2 integration")
-            let severity = d.fields["severity"].map { choice($0, &d, Integration.PagerDutySeverity.allCases.map(\.rawValue)) }
+            let severity = d.fields["severity"].flatMap { choice($0, &d, Integration.PagerDutySeverity.allCases.map(\.rawValue)) }
             let api = apiURL(&d)
             guard let key else { return nil }
-            return .pagerduty(routingKey: key, severity: severity.flatMap { $0.flatMap(Integration.PagerDutySeverity.init(rawValue:)) } ?? .critical, apiURL: api)
+            return .pagerduty(routingKey: key, severity: severity.flatMap(Integration.PagerDutySeverity.init(rawValue:)) ?? .critical, apiURL: api)
 
         case .opsgenie:
             let key = secret("api_key", &d, hint: "the API key of an API integration")
-            let region = d.fields["region"].map { choice($0, &d, Integration.OpsgenieRegion.allCases.map(\.rawValue)) }
+            let region = d.fields["region"].flatMap { choice($0, &d, Integration.OpsgenieRegion.allCases.map(\.rawValue)) }
             let priority = d.fields["priority"].flatMap { choice($0, &d, Self.opsgeniePriorities) }
             let api = apiURL(&d)
             guard let key else { return nil }
             return .opsgenie(
-                apiKey: key, region: region.flatMap { $0.flatMap(Integration.OpsgenieRegion.init(rawValue:)) } ?? .us, priority: priority, apiURL: api)
+                apiKey: key, region: region.flatMap(Integration.OpsgenieRegion.init(rawValue:)) ?? .us, priority: priority, apiURL: api)
         }
     }
 
