@@ -164,6 +164,7 @@ struct IntegrationConfigTests {
             ], "\(result.diagnostics.map(\.message))")
         let messages = result.diagnostics.map(\.message)
         #expect(messages[0] == "'url' of channel 'a' of project 'ops' must be an http:// or https:// URL, not 'hooks.slack.com/services/x'")
+        #expect(messages[1] == "'bot_token' of channel 'b' of project 'ops' must be a string, {env: NAME} or {file: PATH}, not a list")
         #expect(messages[3] == "'thread_id' of channel 'b' of project 'ops' must be an integer, not '7'")
         #expect(messages[4] == "'url' of channel 'c' of project 'ops' has no topic: write the topic's URL, e.g. https://ntfy.sh/backups")
         #expect(messages[5] == "'priority' of channel 'c' of project 'ops' must be 1 to 5 or min, low, default, high, max, not '6'")
