@@ -140,6 +140,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // A small SMTP client (RFC 5321: STARTTLS, AUTH PLAIN/LOGIN, timeouts on every step) and
+        // the mail it sends (RFC 5322, MIME): the transport of `kind: email`. Nothing of ours.
+        .target(
+            name: "SMTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "kiothc",
             dependencies: [
@@ -188,6 +199,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .testTarget(
+            name: "SMTPTests",
+            dependencies: [
+                "SMTP",
+                "TestSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(name: "PingStoreTests", dependencies: ["PingStore", "Monitoring", "TestSupport"]),

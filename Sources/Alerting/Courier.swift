@@ -20,13 +20,18 @@ public struct Courier: Sendable {
     public var timeout: Duration
     /// The server's public URL (`--base-url`), for links to the dashboard in messages.
     public var baseURL: String?
+    /// How email channels send (`--smtp`, `--smtp-from`); nil when the server has no relay.
+    public var mailer: (any Mailer)?
     /// Environment for `{env: …}` secrets and the base environment of commands.
     public var environment: [String: String]
     let client: HTTPClient
 
-    public init(timeout: Duration = .seconds(10), environment: [String: String], baseURL: String? = nil, client: HTTPClient = .shared) {
+    public init(
+        timeout: Duration = .seconds(10), environment: [String: String], baseURL: String? = nil, mailer: (any Mailer)? = nil, client: HTTPClient = .shared
+    ) {
         self.timeout = timeout
         self.baseURL = baseURL
+        self.mailer = mailer
         self.environment = environment
         self.client = client
     }
@@ -40,6 +45,8 @@ public struct Courier: Sendable {
             attempt = await webhook(request, alert: alert, channel: channel.name, at: now)
         case .command(let command):
             attempt = await run(command, alert: alert, at: now)
+        case .email(let recipients):
+            attempt = await mail(recipients, alert: alert, at: now)
         case .integration(let integration):
             attempt = await send(integration, alert: alert, channel: channel.name, at: now)
         }
@@ -206,6 +213,15 @@ public struct Courier: Sendable {
         return "request failed: \(String(describing: error).prefix(300))"
     }
 
+    // MARK: email
+
+    func mail(_ recipients: CheckCatalog.Channel.Email, alert: Alert, at now: Int64) async -> Attempt {
+        guard let mailer else {
+            return Attempt(time: now, outcome: .failed, error: "the server has no SMTP relay for email channels: start it with --smtp URL (or KIOTHC_SMTP)")
+        }
+        return await mailer.send(AlertMessage(alert, baseURL: baseURL), alert: alert, to: recipients, at: now)
+    }
+
     // MARK: command
 
     func run(_ command: String, alert: Alert, at now: Int64) async -> Attempt {
@@ -335,4 +351,9 @@ public struct OutgoingRequest: Sendable {
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .withoutEscapingSlashes])
         self.init(method: method, url: url, headers: headers + [("Content-Type", "application/json")], body: [UInt8](data))
     }
+}
+
+/// Sends an alert's message by email: the SMTP relay of the server (`SMTPMailer`).
+public protocol Mailer: Sendable {
+    func send(_ message: AlertMessage, alert: Alert, to recipients: CheckCatalog.Channel.Email, at now: Int64) async -> Attempt
 }

@@ -203,10 +203,10 @@ struct IntegrationConfigTests {
     func unknownKind() throws {
         let (result, _) = try load("a: {kind: pagerduty2, routing_key: k}\nb: {url: x}")
         #expect(positions(result) == ["4:17 invalid-value", "5:7 missing-key"])
-        let kinds = "webhook, command, slack, discord, mattermost, msteams, telegram, ntfy, pushover, gotify, matrix, pagerduty, opsgenie"
+        let kinds = "webhook, command, email, slack, discord, mattermost, msteams, telegram, ntfy, pushover, gotify, matrix, pagerduty, opsgenie"
         #expect(result.diagnostics[0].message == "unknown channel kind 'pagerduty2' in channel 'a' of project 'ops'; kinds are \(kinds)")
         #expect(result.diagnostics[0].notes.first?.message == "did you mean 'pagerduty'?")
-        #expect(result.diagnostics[1].message == "channel 'b' of project 'ops' needs 'kind', one of \(kinds)")
+        #expect(result.diagnostics[1].message == "channel 'b' of project 'ops' needs 'kind:' (\(kinds))")
     }
 
     @Test("a literal bot token that is not one is reported without quoting it; room IDs of room version 12 have no server part")

@@ -5,10 +5,11 @@ import YAMLParser
 struct ChannelDecoder {
     static let webhookKeys = ["kind", "url", "method", "headers", "body", "on", "down", "up"]
     static let commandKeys = ["kind", "command", "on"]
+    static let emailKeys = ["kind", "to", "cc", "on"]
     static let requestKeys = ["url", "method", "headers", "body"]
-    static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     /// Every channel kind, for messages and suggestions.
-    static let kinds = ["webhook", "command"] + Integration.Service.allCases.map(\.rawValue)
+    static let kinds = ["webhook", "command", "email"] + Integration.Service.allCases.map(\.rawValue)
+    static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
     var reader: FieldReader
 
@@ -21,7 +22,7 @@ struct ChannelDecoder {
         let context = "channel '\(name)' of project '\(project)'"
         guard let pairs = reader.mapping(entry.value, what: context) else { return nil }
         guard let kindPair = pairs.first(where: { reader.keyText($0.key) == "kind" }) else {
-            reader.report(.missingKey, "\(context) needs 'kind', one of \(Self.kinds.joined(separator: ", "))", at: entry.key.mark)
+            reader.report(.missingKey, "\(context) needs 'kind:' (\(Self.kinds.joined(separator: ", ")))", at: entry.key.mark)
             return nil
         }
         let kind = reader.string(kindPair.value, what: "'kind' of \(context)")
@@ -30,6 +31,8 @@ struct ChannelDecoder {
             return decodeWebhook(entry, name: name, context: context)
         case "command":
             return decodeCommand(entry, name: name, context: context)
+        case "email":
+            return decodeEmail(entry, name: name, context: context)
         case let other?:
             if let service = Integration.Service(rawValue: other) {
                 return decodeIntegration(entry, service: service, name: name, context: context)
@@ -86,6 +89,39 @@ struct ChannelDecoder {
         let on = decodeDirections(fields["on"], context: context)
         guard let integration else { return nil }
         return Channel(name: name, kind: .integration(integration), on: on, location: reader.location(entry.key.mark))
+    }
+
+    private mutating func decodeEmail(_ entry: Node.Pair, name: String, context: String) -> Channel? {
+        guard let fields = reader.fields(of: entry.value, in: context, known: Self.emailKeys) else { return nil }
+        guard let toPair = fields["to"] else {
+            reader.report(.missingKey, "\(context) needs 'to', the addresses to write to (a list, or one address)", at: entry.key.mark)
+            return nil
+        }
+        let to = decodeAddresses(toPair, context: context)
+        let cc = fields["cc"].map { decodeAddresses($0, context: context) } ?? []
+        guard !to.isEmpty else {
+            reader.report(.invalidValue, "'to' of \(context) lists no address", at: toPair.value.mark)
+            return nil
+        }
+        let on = decodeDirections(fields["on"], context: context)
+        return Channel(name: name, kind: .email(Channel.Email(to: to, cc: cc)), on: on, location: reader.location(entry.key.mark))
+    }
+
+    /// `to:` or `cc:`: a list of addresses, or one; each a plain `local@domain`.
+    private mutating func decodeAddresses(_ pair: Node.Pair, context: String) -> [String] {
+        let field = reader.keyText(pair.key)
+        guard let items = reader.stringList(pair.value, what: "'\(field)' of \(context)", splittingString: true) else { return [] }
+        var addresses: [String] = []
+        for (text, mark) in items {
+            if EmailAddress.isValid(text) {
+                addresses.append(text)
+            } else {
+                reader.report(
+                    .invalidValue, "'\(text)' in '\(field)' of \(context) is not an email address; write it as name@example.com, without a display name",
+                    at: mark)
+            }
+        }
+        return addresses
     }
 
     private mutating func decodeRequestBlock(_ node: Node, context: String) -> Channel.Request? {

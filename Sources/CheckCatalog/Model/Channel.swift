@@ -17,9 +17,21 @@ public struct Channel: Sendable {
         }
     }
 
+    /// Who an email channel writes to (SPEC §12); the relay and the sender are the server's.
+    public struct Email: Sendable, Hashable {
+        public var to: [String]
+        public var cc: [String]
+
+        public init(to: [String], cc: [String] = []) {
+            self.to = to
+            self.cc = cc
+        }
+    }
+
     public enum Kind: Sendable {
         case webhook(base: Request, down: Request?, up: Request?)
         case command(String)
+        case email(Email)
         /// A service's own API (SPEC §12).
         case integration(Integration)
     }
@@ -40,6 +52,7 @@ public struct Channel: Sendable {
         switch kind {
         case .webhook: "webhook"
         case .command: "command"
+        case .email: "email"
         case .integration(let integration): integration.service.rawValue
         }
     }

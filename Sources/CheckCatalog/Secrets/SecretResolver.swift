@@ -88,7 +88,7 @@ extension Project {
                 }
             case .integration(let integration):
                 secrets += integration.secrets
-            case .command:
+            case .command, .email:
                 break
             }
         }
