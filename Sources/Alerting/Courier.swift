@@ -47,6 +47,8 @@ public struct Courier: Sendable {
             attempt = await run(command, alert: alert, at: now)
         case .email(let recipients):
             attempt = await mail(recipients, alert: alert, at: now)
+        case .integration(let integration):
+            attempt = await send(integration, alert: alert, channel: channel.name, at: now)
         }
         let elapsed = ContinuousClock.now - started
         attempt.duration = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
@@ -89,6 +91,53 @@ public struct Courier: Sendable {
             request.body = Array(rendered.utf8)
         }
         return await send(request, at: now)
+    }
+
+    // MARK: integrations
+
+    /// The service's request, its credentials resolved now (a rotated token is picked up);
+    /// an error names a credential by its key and reference, never its value.
+    func send(_ integration: Integration, alert: Alert, channel: String, at now: Int64) async -> Attempt {
+        let resolver = SecretResolver(environment: environment)
+        let request: OutgoingRequest
+        var credentials: [String] = []
+        do {
+            request = try integration.request(for: alert, message: AlertMessage(alert, baseURL: baseURL)) { secret, field in
+                guard case .success(let value) = resolver.resolve(secret) else { throw UnresolvedCredential(field: field, reference: secret.reference) }
+                credentials.append(value)
+                return value
+            }
+        } catch let error as UnresolvedCredential {
+            return Attempt(time: now, outcome: .failed, error: "'\(error.field)' of channel '\(channel)' (\(error.reference)) cannot be resolved")
+        } catch let error as UnusableCredential {
+            return Attempt(time: now, outcome: .failed, error: "channel '\(channel)' cannot send: \(error.description)")
+        } catch {
+            return Attempt(time: now, outcome: .failed, error: "channel '\(channel)' cannot build its request: \(type(of: error))")
+        }
+        var attempt = await send(request, at: now)
+        attempt.error = attempt.error.map { Self.redacting(credentials, in: $0) }
+        return attempt
+    }
+
+    /// `text` with every credential cut out: a gateway's error page may echo the request's
+    /// path (Telegram's token, a webhook's secret path) and the attempt quotes the answer.
+    static func redacting(_ credentials: [String], in text: String) -> String {
+        var secrets: [String] = []
+        for credential in credentials {
+            secrets.append(credential)
+            // A URL's secret part is its path and query; an echo may show them alone.
+            if let components = URLComponents(string: credential), components.scheme != nil {
+                secrets.append(components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? ""))
+                secrets.append(components.path)
+            }
+        }
+        var text = text
+        // Longest first, so a value is cut whole before a part of it is; values under 4
+        // characters are not cut (they would mangle the text and hide nothing).
+        for secret in Set(secrets).sorted(by: { $0.count > $1.count }) where secret.count >= 4 {
+            text = text.replacingOccurrences(of: secret, with: "[redacted]")
+        }
+        return text
     }
 
     /// Sends one request within `timeout`: a 2xx answer is a delivery. The error of a failed

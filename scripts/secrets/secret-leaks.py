@@ -4,8 +4,10 @@ secret, then a grep of everything a person or a client can see.
 
 Secrets used: project ping keys (literal, {env:}, and one generated into the data directory),
 API keys (literal, {env:}, {file:}), webhook URLs carrying a token (from {env:}, and a literal one
-that cannot be reached so its failures are logged), a webhook header from {file:}, and the admin
-token from --admin-token-file.
+that cannot be reached so its failures are logged), a webhook header from {file:}, native channel
+kinds' credentials (a Telegram bot token from {env:}, sent to a gateway whose 404 page echoes the
+request's path, token included, so the logged failure must have it cut out; a PagerDuty routing
+key from {file:}), and the admin token from --admin-token-file.
 
 The run: pings by UUID and by slug URL with each ping key, a fail and a success (down and up
 alerts to both channels), every API route with the read-write and read-only keys and a wrong
@@ -46,6 +48,8 @@ SECRETS = {
     "webhook URL token (env)": "hookUrlTokenFromEnv8d2c6a4f",
     "unreachable webhook URL token (literal)": "deadUrlTokenLiteral3f7b1e9d",
     "webhook header token (file)": "headerTokenFromFile6c4a2e8b",
+    "telegram bot token (env)": "123456:tgBotTokenFromEnv5e1c9a7f",
+    "pagerduty routing key (file)": "pdRoutingKeyFromFile4d8b2f6a",
     "admin token (--admin-token-file)": "adminTokenFromFile1a5e9c7d3b",
     "invalid KIOTHC_UUID (env)": "notAUuidButSecretAnyway7e2b",
 }
@@ -60,9 +64,12 @@ class Receiver(http.server.ThreadingHTTPServer):
             def do_POST(self):
                 hits.append(self.path)
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
+                # A gateway that does not know the path and says so, quoting it.
+                body = f"Cannot POST {self.path}".encode() if self.path.startswith("/echo/") else b""
+                self.send_response(404 if body else 200)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
@@ -71,7 +78,7 @@ class Receiver(http.server.ThreadingHTTPServer):
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
-def config(secrets_dir):
+def config(secrets_dir, receiver_port):
     s = SECRETS
     return f"""\
 projects:
@@ -89,6 +96,15 @@ projects:
       dead:
         kind: webhook
         url: "http://127.0.0.1:9/alerts/{s["unreachable webhook URL token (literal)"]}"
+      tg:
+        kind: telegram
+        bot_token: {{env: TG_TOKEN}}
+        chat_id: -100123
+        api_url: "http://127.0.0.1:{receiver_port}/echo"
+      pd:
+        kind: pagerduty
+        routing_key: {{file: {secrets_dir}/pd}}
+        api_url: "http://127.0.0.1:{receiver_port}"
   web:
     ping_key: {{env: WEB_PING_KEY}}
     api_keys: {{read_write: {s["web read-write API key (literal)"]}}}
@@ -109,7 +125,8 @@ def main():
     os.makedirs(secrets_dir)
     for name, value in (("ops-ro", SECRETS["ops read-only API key (file)"]),
                         ("header", "Bearer " + SECRETS["webhook header token (file)"]),
-                        ("admin", SECRETS["admin token (--admin-token-file)"])):
+                        ("admin", SECRETS["admin token (--admin-token-file)"]),
+                        ("pd", SECRETS["pagerduty routing key (file)"])):
         with open(os.path.join(secrets_dir, name), "w") as f:
             f.write(value + "\n")
         os.chmod(os.path.join(secrets_dir, name), 0o600)
@@ -117,8 +134,9 @@ def main():
         "OPS_RW": SECRETS["ops read-write API key (env)"],
         "WEB_PING_KEY": SECRETS["web ping key (env)"],
         "HOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/hook/{SECRETS['webhook URL token (env)']}",
+        "TG_TOKEN": SECRETS["telegram bot token (env)"],
     }
-    server = Server(binary, config=config(secrets_dir), root=root, env=env, log_level="debug",
+    server = Server(binary, config=config(secrets_dir, receiver.server_address[1]), root=root, env=env, log_level="debug",
                     arguments=["--admin-token-file", os.path.join(secrets_dir, "admin")])
     seen = []  # (what, text) a person or client can see
 
@@ -144,14 +162,21 @@ def main():
             tally.check(status == 200, f"ping {path.split('/')[-1]} -> {status}")
         # The unreachable channel's first attempt is logged at once; a retry (10 s later, then
         # backing off) logs the same line with the same error, so it would show nothing more.
-        def dead_attempt_logged():
-            return any("alert not delivered" in line and "channel=ops/dead" in line for line in server.log.splitlines())
+        def attempt_logged(channel, text=""):
+            return any("alert not delivered" in line and f"channel=ops/{channel}" in line and text in line for line in server.log.splitlines())
+
+        def hits(prefix):
+            return [hit for hit in receiver.hits if hit.startswith(prefix)]
         deadline = time.time() + 15
-        while time.time() < deadline and (len(receiver.hits) < 2 or not dead_attempt_logged()):
+        while time.time() < deadline and (len(hits("/hook/")) < 2 or len(hits("/v2/enqueue")) < 2 or not attempt_logged("dead")
+                                          or not attempt_logged("tg", "404")):
             time.sleep(0.2)
-        tally.check(len(receiver.hits) >= 2 and all(SECRETS["webhook URL token (env)"] in hit for hit in receiver.hits),
-                    f"the webhook got the down and up alerts at its secret URL ({len(receiver.hits)})")
-        tally.check(dead_attempt_logged(), "the unreachable channel's failed attempt is logged (and grepped)")
+        tally.check(len(hits("/hook/")) >= 2 and all(SECRETS["webhook URL token (env)"] in hit for hit in hits("/hook/")),
+                    f"the webhook got the down and up alerts at its secret URL ({len(hits('/hook/'))})")
+        tally.check(attempt_logged("dead"), "the unreachable channel's failed attempt is logged (and grepped)")
+        tally.check(len(hits("/v2/enqueue")) >= 2, f"pagerduty got the trigger and the resolve ({len(hits('/v2/enqueue'))})")
+        tally.check(any(SECRETS["telegram bot token (env)"] in hit for hit in hits("/echo/")), "telegram's request carried the token in its path")
+        tally.check(attempt_logged("tg", "[redacted]"), "telegram's failed attempt is logged with the echoed token cut out (and grepped)")
         for path in ["/api/v3/checks/", f"/api/v3/checks/{backup}", f"/api/v3/checks/{backup}/pings/",
                      f"/api/v3/checks/{backup}/pings/1/body", f"/api/v3/checks/{backup}/flips/", "/api/v3/channels/", "/api/v3/status/"]:
             for headers in (rw, ro, {"X-Api-Key": "wrong-key-wrong-key-wrong"}):

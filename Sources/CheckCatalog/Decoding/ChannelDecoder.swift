@@ -8,7 +8,7 @@ struct ChannelDecoder {
     static let emailKeys = ["kind", "to", "cc", "on"]
     static let requestKeys = ["url", "method", "headers", "body"]
     /// Every channel kind, for messages and suggestions.
-    static let kinds = ["webhook", "command", "email"]
+    static let kinds = ["webhook", "command", "email"] + Integration.Service.allCases.map(\.rawValue)
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
     var reader: FieldReader
@@ -34,6 +34,9 @@ struct ChannelDecoder {
         case "email":
             return decodeEmail(entry, name: name, context: context)
         case let other?:
+            if let service = Integration.Service(rawValue: other) {
+                return decodeIntegration(entry, service: service, name: name, context: context)
+            }
             var notes: [Diagnostic.Note] = []
             if let close = Suggestion.closest(to: other, in: Self.kinds) { notes.append(Diagnostic.Note("did you mean '\(close)'?")) }
             reader.report(
@@ -76,6 +79,16 @@ struct ChannelDecoder {
         }
         let on = decodeDirections(fields["on"], context: context)
         return Channel(name: name, kind: .command(command), on: on, location: reader.location(entry.key.mark))
+    }
+
+    private mutating func decodeIntegration(_ entry: Node.Pair, service: Integration.Service, name: String, context: String) -> Channel? {
+        guard let fields = reader.fields(of: entry.value, in: context, known: IntegrationDecoder.keys(of: service)) else { return nil }
+        var decoder = IntegrationDecoder(reader: reader)
+        let integration = decoder.decode(service, fields, at: entry.key.mark, context: context)
+        reader = decoder.reader
+        let on = decodeDirections(fields["on"], context: context)
+        guard let integration else { return nil }
+        return Channel(name: name, kind: .integration(integration), on: on, location: reader.location(entry.key.mark))
     }
 
     private mutating func decodeEmail(_ entry: Node.Pair, name: String, context: String) -> Channel? {
@@ -161,7 +174,7 @@ struct ChannelDecoder {
         return directions
     }
 
-    private static func isHTTPURL(_ text: String) -> Bool {
+    static func isHTTPURL(_ text: String) -> Bool {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else { return false }
         return (scheme == "http" || scheme == "https") && !(components.host ?? "").isEmpty
     }

@@ -142,6 +142,10 @@ struct FieldReader {
         if case .scalar = node.content {
             return string(node, what: what).map { Secret(.literal($0), at: location(node.mark)) }
         }
+        if case .sequence = node.content {
+            report(.typeMismatch, "\(what) must be a string, {env: NAME} or {file: PATH}, not a list", at: node.mark)
+            return nil
+        }
         guard let fields = fields(of: node, in: what, known: ["env", "file"]) else { return nil }
         switch (fields["env"], fields["file"]) {
         case (let env?, nil):

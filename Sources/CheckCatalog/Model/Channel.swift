@@ -32,6 +32,8 @@ public struct Channel: Sendable {
         case webhook(base: Request, down: Request?, up: Request?)
         case command(String)
         case email(Email)
+        /// A service's own API (SPEC §12).
+        case integration(Integration)
     }
 
     public var name: String
@@ -51,6 +53,7 @@ public struct Channel: Sendable {
         case .webhook: "webhook"
         case .command: "command"
         case .email: "email"
+        case .integration(let integration): integration.service.rawValue
         }
     }
 }

@@ -76,13 +76,20 @@ public struct SecretResolver: Sendable {
 }
 
 extension Project {
-    /// Every secret the project declares: ping key, API keys, channel URLs and headers.
+    /// Every secret the project declares: ping key, API keys, channel URLs and headers, the
+    /// credentials of integrations.
     public var secrets: [Secret] {
         var secrets = [pingKey, readOnlyKey, readWriteKey].compactMap { $0 }
         for channel in channels {
-            guard case .webhook(let base, let down, let up) = channel.kind else { continue }
-            for request in [base, down, up].compactMap({ $0 }) {
-                secrets += [request.url].compactMap { $0 } + request.headers.map(\.value)
+            switch channel.kind {
+            case .webhook(let base, let down, let up):
+                for request in [base, down, up].compactMap({ $0 }) {
+                    secrets += [request.url].compactMap { $0 } + request.headers.map(\.value)
+                }
+            case .integration(let integration):
+                secrets += integration.secrets
+            case .command, .email:
+                break
             }
         }
         return secrets
