@@ -54,7 +54,7 @@ struct EmailChannelConfigTests {
                 "6:86 'a@b..c' in 'to' of channel 'c' of project 'ops' \(address)",
                 "6:96 'evil@example.com\r\nBcc: x@y.z' in 'to' of channel 'c' of project 'ops' \(address)",
                 "7:45 unknown key 'subject' in channel 'd' of project 'ops'",
-                "8:17 unknown channel kind 'emial' in channel 'e' of project 'ops'; kinds are webhook, command, email",
+                "8:17 unknown channel kind 'emial' in channel 'e' of project 'ops'; kinds are webhook, command, email, slack, discord, mattermost, msteams, telegram, ntfy, pushover, gotify, matrix, pagerduty, opsgenie",
             ])
         #expect(result.diagnostics.last?.notes.first?.message == "did you mean 'email'?")
     }
