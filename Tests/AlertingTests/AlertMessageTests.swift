@@ -103,3 +103,14 @@ struct AlertScheduleTextTests {
         #expect(Alert.scheduleText(definition(.schedule(cron), grace: 1_800, tz: "Europe/Riga")) == "0 2 * * * (Europe/Riga), grace 30 minutes")
     }
 }
+
+@Suite("Escaping a message's text for where it lands")
+struct MessageEscapingTests {
+    @Test("HTML (email, Telegram, Matrix) escapes quotes too; Slack's markup only &, < and >, since it shows other entities as written")
+    func escaping() {
+        let name = #"Zoë's "nightly" <db> & co"#
+        #expect(AlertMessage.escape(name) == "Zoë&#39;s &quot;nightly&quot; &lt;db&gt; &amp; co")
+        #expect(MessageText.escapeHTML(name) == AlertMessage.escape(name))
+        #expect(MessageText.escapeMarkup(name) == #"Zoë's "nightly" &lt;db&gt; &amp; co"#)
+    }
+}

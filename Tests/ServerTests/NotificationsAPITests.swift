@@ -118,6 +118,7 @@ struct NotificationsAPITests {
             #expect(attempt["error"] is NSNull)
             #expect((attempt["duration"] as? NSNumber).map { $0.doubleValue >= 0 && $0.doubleValue < 20 } == true)
             #expect(attempt["permanent"] as? Bool == false)
+            #expect(attempt["reply"] is NSNull, "a webhook has no SMTP reply")
             let received = receiver.requests(to: "/hook")
             #expect(received.count == 1, "sent once")
             #expect(received.first?.body["code"] == queue, "about the check named")

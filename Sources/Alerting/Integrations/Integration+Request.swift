@@ -75,8 +75,12 @@ extension Integration {
 
 /// Small pieces of message formatting the services share.
 enum MessageText {
-    /// `&`, `<`, `>` and `"` as HTML entities: Telegram's and Matrix's HTML, Slack's text.
-    static func escapeHTML(_ text: String) -> String {
+    /// Text for Telegram's and Matrix's HTML: `AlertMessage.escape`, the email's.
+    static func escapeHTML(_ text: String) -> String { AlertMessage.escape(text) }
+
+    /// Text for Slack's and Mattermost's markup: only `&`, `<` and `>` are entities there (Slack
+    /// shows any other entity, `&quot;` included, as written).
+    static func escapeMarkup(_ text: String) -> String {
         var output = ""
         output.reserveCapacity(text.utf8.count)
         for character in text {
@@ -84,7 +88,6 @@ enum MessageText {
             case "&": output += "&amp;"
             case "<": output += "&lt;"
             case ">": output += "&gt;"
-            case "\"": output += "&quot;"
             default: output.append(character)
             }
         }

@@ -8,7 +8,7 @@ enum SlackMessage {
 
     static func request(url: String, message: AlertMessage, flipTime: Int64, style: Style) throws -> OutgoingRequest {
         // Both read `&`, `<` and `>` as markup; their entities show as the characters.
-        let escape = MessageText.escapeHTML
+        let escape = MessageText.escapeMarkup
         var attachment: [String: Any] = [
             "fallback": escape(message.subject),
             "color": color(message.tone),

@@ -112,6 +112,7 @@ enum APIDocuments {
                 ("error", .string(attempt.error)),
                 ("duration", .double(Double(attempt.duration) / 1_000_000)),
                 ("permanent", .bool(attempt.permanent)),
+                ("reply", .string(attempt.reply)),
             ])
         }
         return .object([

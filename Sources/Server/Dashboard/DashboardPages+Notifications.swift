@@ -53,6 +53,7 @@ extension DashboardPages {
                 var facts: [String] = []
                 if let code = attempt.statusCode { facts.append("HTTP \(code)") }
                 if let status = attempt.exitStatus { facts.append("exit status \(status)") }
+                if let reply = attempt.reply { facts.append("relay: \(reply)") }
                 facts.append(String(format: "%.2f s", Double(attempt.duration) / 1_000_000))
                 if attempt.permanent { facts.append("refused for good") }
                 return """
