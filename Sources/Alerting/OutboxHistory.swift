@@ -9,21 +9,25 @@ import Foundation
 /// first to the second, so an alert is then read twice (kept once) rather than missed.
 enum OutboxHistory {
     static func records(directory: String, check: UUID, limit: Int, policy: RetryPolicy) -> [AlertRecord] {
-        var found: [UUID: AlertRecord] = [:]
+        // Each record with its place in the files' order, for alerts queued in the same
+        // microsecond: the outbox after every history month, a month after the one before it,
+        // a line after the lines above it.
+        var found: [UUID: (record: AlertRecord, place: Int)] = [:]
         var files = [directory + "/outbox.jsonl"]
         let history = directory + "/history"
         let months = ((try? FileManager.default.contentsOfDirectory(atPath: history)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted(by: >)
         files += months.map { history + "/" + $0 }
-        for path in files {
+        for (rank, path) in files.enumerated() {
             guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { continue }
-            for record in records(in: data, check: check, policy: policy) {
-                if let known = found[record.alert.id], known.attempts.count >= record.attempts.count { continue }
-                found[record.alert.id] = record
+            for (line, record) in records(in: data, check: check, policy: policy).enumerated() {
+                if let known = found[record.alert.id], known.record.attempts.count >= record.attempts.count { continue }
+                found[record.alert.id] = (record, (files.count - rank) << 32 | line)
             }
             // Months hold alerts by creation: an older month has only older alerts.
             if found.count >= limit { break }
         }
-        return Array(found.values.sorted { ($0.alert.created, $0.alert.id.uuidString) > ($1.alert.created, $1.alert.id.uuidString) }.prefix(limit))
+        let newestFirst = found.values.sorted { ($0.record.alert.created, $0.place) > ($1.record.alert.created, $1.place) }
+        return newestFirst.prefix(limit).map(\.record)
     }
 
     /// The check's alerts in one file's bytes.

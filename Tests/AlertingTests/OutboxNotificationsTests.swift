@@ -111,6 +111,17 @@ struct OutboxNotificationsTests {
         #expect(await outbox.history(of: UUID(), limit: 10).isEmpty)
     }
 
+    @Test("alerts queued in the same microsecond come back in the reverse of their order in the file")
+    func sameMicrosecond() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let check = UUID()
+        let outbox = try Outbox(directory: directory, now: 0)
+        let alerts = (0..<5).map { _ in alert(check: check, created: 7 * s) }
+        for alert in alerts { try await outbox.enqueue([alert]) }
+        #expect(await outbox.history(of: check, limit: 10).map(\.alert.id) == alerts.reversed().map(\.id))
+    }
+
     @Test("an alert both in history and still in the outbox (a compaction cut short) is listed once")
     func repeatedAcrossFiles() async throws {
         let directory = try temporaryDirectory()
