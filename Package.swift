@@ -44,9 +44,16 @@ let package = Package(
         .target(name: "BlockingWork"),
         // JSON-lines ping store: group commit, recovery, registry of UUIDs. Foundation + Glibc.
         .target(name: "PingStore", dependencies: ["BlockingWork", "Monitoring"]),
-        // The proxy a URL is reached through, from the environment (HTTPS_PROXY, NO_PROXY, …):
-        // for `kiothc run`/`pause` and for alerts.
-        .target(name: "HTTPProxy", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        // The proxy a URL is reached through, from the environment (HTTPS_PROXY, NO_PROXY, …),
+        // and connection failures told for people: for `kiothc run`/`pause` and for alerts.
+        .target(
+            name: "HTTPProxy",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // posix_spawn with a clean signal mask, for alert commands and `kiothc run`'s job.
         .target(name: "ChildProcess"),
         // Channels, placeholders, the persisted outbox and delivery (webhook, command).

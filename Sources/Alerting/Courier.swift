@@ -27,13 +27,14 @@ public struct Courier: Sendable {
     let client: HTTPClient
 
     public init(
-        timeout: Duration = .seconds(10), environment: [String: String], baseURL: String? = nil, mailer: (any Mailer)? = nil, client: HTTPClient = .shared
+        timeout: Duration = .seconds(10), environment: [String: String], baseURL: String? = nil, mailer: (any Mailer)? = nil,
+        client: HTTPClient? = nil
     ) {
         self.timeout = timeout
         self.baseURL = baseURL
         self.mailer = mailer
         self.environment = environment
-        self.client = client
+        self.client = client ?? ProxiedClients.direct
     }
 
     public func deliver(_ alert: Alert, via channel: CheckCatalog.Channel, at now: Int64) async -> Attempt {
@@ -178,8 +179,9 @@ public struct Courier: Sendable {
         case .success(let (code, body)):
             return Attempt(time: now, outcome: .failed, statusCode: code, error: "the receiver answered HTTP \(code)\(Self.quote(body))")
         case .failure(let error):
+            let connection = ConnectionFailure.describe(error, url: outgoing.url, proxy: proxy)
             let through = proxy.map { " (through \($0.name))" } ?? ""
-            return Attempt(time: now, outcome: .failed, error: Self.describe(error, timeout: timeout) + through)
+            return Attempt(time: now, outcome: .failed, error: connection ?? (Self.describe(error, timeout: timeout) + through))
         }
     }
 
@@ -191,10 +193,10 @@ public struct Courier: Sendable {
         return ": " + (line.count > 200 ? String(line.prefix(200)) + "…" : line)
     }
 
-    /// The HTTP client keeps retrying a refused connection until the deadline, so a receiver
-    /// that is down and one that is slow both end here.
+    /// The receiver did not answer in time (a connection that cannot be made fails at once:
+    /// `ConnectionFailure`).
     static func noAnswer(_ timeout: Duration) -> String {
-        "no answer within \(timeout.components.seconds) s (could not connect, or the receiver was too slow)"
+        "no answer within \(timeout.components.seconds) s"
     }
 
     static func describe(_ error: any Error, timeout: Duration) -> String {

@@ -9,6 +9,15 @@ import Synchronization
 final class ProxiedClients: Sendable {
     static let shared = ProxiedClients()
 
+    /// The client of requests that go direct. A connection that cannot be made (refused,
+    /// unreachable, a name that does not resolve) fails the attempt at once, saying so: by
+    /// default the client would retry it until the deadline and report only a timeout.
+    static let direct: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }()
+
     private let clients = Mutex<[String: HTTPClient]>([:])
 
     func client(for setting: ProxySetting) -> HTTPClient {

@@ -96,11 +96,6 @@ public final class CommandHTTPClient: Sendable {
     }
 
     private func describe(_ error: any Error, url: String) -> String {
-        let components = URLComponents(string: url)
-        let host = components?.host ?? "?"
-        let port = components?.port ?? (components?.scheme?.lowercased() == "https" ? 443 : 80)
-        // Through a proxy, the connection is to the proxy.
-        let peer = proxy?.name ?? "\(host) port \(port)"
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .tlsHandshakeTimeout:
@@ -109,31 +104,7 @@ public final class CommandHTTPClient: Sendable {
             default: return "\(error)"
             }
         }
-        if let error = error as? NIOConnectionError {
-            // Each address tried failed: say why for the first (they are alike in practice).
-            if let failure = error.connectionErrors.first {
-                return "could not connect to \(peer): \(Self.reason(failure.error))"
-            }
-            return "could not resolve the host name \(proxy?.host ?? host)\(proxy.map { " of \($0.name)" } ?? "")"
-        }
-        // A refused connection to an address (no name to resolve) ends here.
-        if let error = error as? IOError {
-            let connecting = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT, EADDRNOTAVAIL].contains(error.errnoCode)
-            return "\(connecting ? "could not connect to" : "the connection failed with") \(peer): \(Self.reason(error))"
-        }
-        let text = String(describing: error)
-        if String(reflecting: type(of: error)).hasPrefix("NIOSSL.") {
-            // handshakeFailed(…[Error: … error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at <source path>])
-            let code = text.range(of: "OPENSSL_internal:").map { String(text[$0.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }) } ?? ""
-            let why = code == "CERTIFICATE_VERIFY_FAILED" ? "the server's certificate is not trusted (\(code))" : code.isEmpty ? String(text.prefix(200)) : code
-            return "the TLS handshake with \(host) port \(port) failed: \(why)"
-        }
-        return String(text.prefix(300))
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
-        return String(String(describing: error).prefix(200))
+        return ConnectionFailure.describe(error, url: url, proxy: proxy) ?? String(String(describing: error).prefix(300))
     }
 
     static func seconds(_ duration: Duration) -> String {
