@@ -164,9 +164,8 @@ struct CourierTests {
 
     @Test("a refused connection is a failed attempt at once, saying so, host and port but not the path")
     func refused() async {
-        let started = ContinuousClock.now
+        // Retried until the courier's 8 s timeout, it would end as "no answer within 8 s".
         let attempt = await courier.deliver(sampleAlert(), via: webhook("http://127.0.0.1:1/hook/s3cret"), at: 0)
-        #expect(ContinuousClock.now - started < .seconds(2), "not retried until the 8 s timeout")
         #expect(attempt.outcome == .failed)
         #expect(attempt.error == "could not connect to 127.0.0.1 port 1: connection refused")
     }
