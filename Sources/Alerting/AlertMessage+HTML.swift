@@ -1,3 +1,5 @@
+import Monitoring
+
 extension AlertMessage {
     /// The message as a small HTML document (an email's HTML part): a coloured headline, the
     /// facts as a table, the body excerpt preformatted, the link. Every value is escaped.
@@ -25,20 +27,6 @@ extension AlertMessage {
         return html + "</body></html>\n"
     }
 
-    /// Text for HTML: `&`, `<`, `>`, `"` and `'` as entities.
-    public static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    /// Text for HTML (`HTMLText`).
+    public static func escape(_ text: String) -> String { HTMLText.escape(text) }
 }
