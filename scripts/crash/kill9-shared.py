@@ -12,7 +12,8 @@ After each round, from the database:
 - every check's flips are exactly the status changes its stored pings imply, in number order,
   each stored once (kiothc_flips), and its state row agrees (status, n_pings);
 and at the end, with the survivors up until the alert queue drains:
-- every notifying flip reached the webhook receiver, none arrived for no flip, and none twice
+- every notifying flip reached the webhook receiver and was mailed (kill9.py's SMTP server), none
+  arrived for no flip, and none twice
   unless a kill fell between the flip and the repeat (at least once) — kill9.py's judgement;
 - --deadline: after the rounds, a check with `timeout: 1m, grace: 1m` is pinged through one
   instance, that instance is killed, and the down flip must be stored by a survivor within 2 s
@@ -48,8 +49,8 @@ from common import Server  # noqa: E402
 DEADLINE_CHECK = "d0"
 
 
-def config(hook, deadline):
-    text = kill9.config(hook)
+def config(hook, deadline, email):
+    text = kill9.config(hook, email)
     if deadline:
         text += f"  {DEADLINE_CHECK}: {{timeout: 1m, grace: 1m}}\n"
     return text
@@ -59,7 +60,7 @@ class Instances:
     """The servers, each with its own --data (nothing of the store is there) and a shared
     admin token file; `live()` the URLs of those running."""
 
-    def __init__(self, binary, count, url, root, hook, deadline):
+    def __init__(self, binary, count, url, root, hook, deadline, mail):
         self.lock = threading.Lock()
         token = os.path.join(root, "admin-token")
         with open(token, "w") as f:
@@ -68,8 +69,9 @@ class Instances:
         for index in range(count):
             instance_root = os.path.join(root, f"instance-{index}")
             os.makedirs(instance_root)
-            self.servers.append(Server(binary, config=config(hook, deadline), root=instance_root,
-                                       arguments=["--store", url, "--admin-token-file", token], log_level="notice"))
+            self.servers.append(Server(binary, config=config(hook, deadline, mail is not None), root=instance_root,
+                                       arguments=["--store", url, "--admin-token-file", token] + (mail.arguments() if mail else []),
+                                       log_level="notice"))
 
     def live(self):
         with self.lock:
@@ -241,7 +243,7 @@ def main():
     os.chmod(root, 0o755)  # the cluster runs as the postgres user when we are root
     receiver = kill9.Receiver()
     passed = failed = 0
-    instances = load = None
+    instances = load = mail = None
     try:
         try:
             cluster = pgcluster.PostgresCluster(os.path.join(root, "pg"), remove=True).start()
@@ -250,7 +252,15 @@ def main():
         try:
             database = "crash"
             url = cluster.create_database(database)
-            instances = Instances(args.binary, args.instances, url, root, receiver.url, args.deadline)
+            # The email channel too (kill9.py's MailReceiver): every flip mailed at least once.
+            mail, missing = kill9.MailReceiver.start(root)
+            if mail is None:
+                if skips.under_ci():
+                    print(f"email: FAILED: no SMTP test server ({missing}); under CI=true a skipped part fails")
+                    failed += 1
+                else:
+                    print(f"email: skipped ({missing})")
+            instances = Instances(args.binary, args.instances, url, root, receiver.url, args.deadline, mail)
             keys = {row[1]: row[0] for row in
                     (line.split("|") for line in cluster.psql("SELECT uuid, key FROM kiothc_checks", database=database).splitlines() if line)}
             checks = {g: [{"key": f"{g}{i}", "slug": f"{g}{i}", "uuid": keys[f"{g}{i}"]} for i in range(n)]
@@ -290,8 +300,12 @@ def main():
                 expected, unidentified = expected_alerts(stored)
                 deliveries = [d for d in receiver.snapshot() if d[1] != keys.get(DEADLINE_CHECK)]
                 problems, summary = kill9.verify_alerts(deliveries, expected, unidentified, kills)
-                if len(deliveries) != last_count:
-                    last_count, last_progress = len(deliveries), time.time()
+                messages = [d for d in mail.deliveries() if d[1] != keys.get(DEADLINE_CHECK)] if mail else []
+                if mail:
+                    mail_problems, mail_summary = kill9.verify_alerts(messages, *kill9.mailed(expected, unidentified), kills)
+                    problems += [f"email: {problem}" for problem in mail_problems]
+                if len(deliveries) + len(messages) != last_count:
+                    last_count, last_progress = len(deliveries) + len(messages), time.time()
                 # An instance killed while sending leaves its claimed alerts to the others once
                 # the claim's lease (60 s) ends: wait past it before judging.
                 if not problems or time.time() - last_progress > 75 or time.time() - started > 300:
@@ -302,6 +316,8 @@ def main():
             passed += ok
             failed += not ok
             print(f"alerts: {summary}")
+            if mail:
+                print(f"emails: {mail_summary}")
             for problem in problems[:8]:
                 print("   ", problem)
             if args.deadline:
@@ -318,6 +334,8 @@ def main():
                 load.stop.set()  # Ctrl-C in a round: the load threads stop with the servers
             if instances is not None:
                 instances.stop()
+            if mail is not None:
+                mail.stop()
             cluster.stop()
     finally:
         receiver.server.shutdown()

@@ -60,7 +60,7 @@ API_KEY = "crash-test-api-key-0123456789ab"
 STABLE = "timeout: 365d, grace: 365d"  # never late
 
 
-def config(hook, email):
+def config(hook, email=False):
     checks = "".join(f"  f{i}: {{{STABLE}}}\n" for i in range(FLAPPY))
     mail = "      mail: {kind: email, to: [oncall@example.com]}\n" if email else ""
     checks += "".join(f"  q{i}: {{{STABLE}, channels: []}}\n" for i in range(QUIET))
