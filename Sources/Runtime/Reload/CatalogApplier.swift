@@ -72,6 +72,7 @@ struct CatalogApplier: Sendable {
 
     mutating func apply(_ loaded: LoadResult, now: Int64) async throws(Failure) -> Outcome {
         let checked = loaded.adding(SecretResolver(environment: environment).check(loaded.catalog))
+            .adding(PinnedUUIDs.conflicts(loaded.catalog, registry: registry))
         guard checked.isValid else { return .rejected(checked) }
         let catalog = checked.catalog
 
@@ -80,7 +81,7 @@ struct CatalogApplier: Sendable {
         var next = registry
         do {
             pingKeys = try await Self.pingKeys(catalog, store: store, environment: environment)
-            let assigned = try await store.assign(catalog.checks.map(\.id), in: &next, at: now)
+            let assigned = try await store.assign(catalog.checks.map(\.id), pinned: PinnedUUIDs.of(catalog), in: &next, at: now)
             change = change.assigning(assigned)
             // Every removed check, in one registry write; only the log is cut at `logLimit`.
             try await store.retire(change.removed.map(\.id), in: &next, at: now)

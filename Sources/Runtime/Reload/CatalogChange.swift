@@ -101,7 +101,8 @@ public struct CatalogChange: Sendable {
             let identity = definition.id
             current.insert(identity)
             guard let uuid = registry.uuid(for: identity) else {
-                change.added.append(Added(id: definition.id, uuid: nil, name: definition.name, slug: definition.slug))
+                // A pinned UUID is known before the server loads the check.
+                change.added.append(Added(id: definition.id, uuid: definition.pinnedUUID, name: definition.name, slug: definition.slug))
                 continue
             }
             guard let old = before[uuid] else { continue }

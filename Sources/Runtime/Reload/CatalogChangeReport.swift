@@ -134,6 +134,8 @@ public struct CatalogChangeReport: Sendable {
             out += "Checks to create:\n"
             for added in change.added {
                 out += "  + \(added.id)  \"\(added.name)\"\(urls.slugURL(project: added.id.project, slug: added.slug).map { "  \($0)" } ?? "")\n"
+                // A pinned UUID (`uuid:`) is known before the server loads the check.
+                if let uuid = added.uuid { out += "      \(urls.uuidURL(PingURLFormat.name(uuid)))\n" }
             }
             out += "\n"
         }
