@@ -241,7 +241,19 @@ struct CheckStoreContract {
             let reopened = try await subject.open()
             #expect(try await reopened.loadRegistry().uuid(for: pinned) == pin, "\(subject.name)")
             #expect(try await reopened.pings(of: pin, limit: 5).map(\.n) == [1])
+            // A known check taking another pinned UUID (as the applier does it): its old UUID is
+            // retired first, then the identity is assigned the pin.
+            var known = try await reopened.loadRegistry()
+            let old = try #require(known.uuid(for: other))
+            let repin = UUID(uuidString: "0b7c4a5e-0000-4000-8000-00000000000a")!
+            try await reopened.retire([other], in: &known, at: contractT0 + 1)
+            #expect(try await reopened.assign([pinned, other], pinned: [pinned: pin, other: repin], in: &known, at: contractT0 + 1)[other] == repin)
             try await reopened.close()
+            let third = try await subject.open()
+            let after = try await third.loadRegistry()
+            #expect(after.uuid(for: other) == repin, "\(subject.name)")
+            #expect(after.isRetired(old), "\(subject.name)")
+            try await third.close()
         }
     }
 

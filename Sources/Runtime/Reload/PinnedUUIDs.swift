@@ -5,9 +5,10 @@ import PingStore
 
 /// `uuid:` pins against what a data directory (or database) has assigned (SPEC §13). A pin
 /// gives a check that is new to the store the UUID it had elsewhere (Healthchecks), so its ping
-/// URL keeps answering. What a pin cannot do yet is refused at its position, never ignored:
-/// change the UUID of a check the store already knows under another one, take a UUID another
-/// check holds, or bring back one a removed check left (retired UUIDs never answer again).
+/// URL keeps answering; a check the store knows under another UUID takes the pinned one (its
+/// old UUID is retired, its pings kept). What a pin cannot do is refused at its position, never
+/// ignored: take a UUID another check holds, or bring back one a removed check left (retired
+/// UUIDs never answer again).
 public enum PinnedUUIDs {
     public static func conflicts(_ catalog: Catalog, registry: Registry) -> [Diagnostic] {
         var holders: [UUID: CheckIdentity] = [:]
@@ -16,14 +17,9 @@ public enum PinnedUUIDs {
         for definition in catalog.checks {
             guard let pin = definition.pinnedUUID else { continue }
             let text = pin.uuidString.lowercased()
-            if let assigned = registry.uuid(for: definition.id) {
-                guard assigned != pin else { continue }
-                diagnostics.append(Diagnostic(
-                    .error, .invalidValue,
-                    "check '\(definition.id)' pins the UUID \(text), but this store already gave it \(assigned.uuidString.lowercased()); changing the UUID of a known check is not supported",
-                    at: definition.location,
-                    notes: [Diagnostic.Note("remove 'uuid:' to keep \(assigned.uuidString.lowercased()), or give the check a new key (a new check)")]))
-            } else if let holder = holders[pin] {
+            // A known check pinning another UUID takes it (`CatalogChange.repinned`).
+            if registry.uuid(for: definition.id) == pin { continue }
+            if let holder = holders[pin] {
                 diagnostics.append(Diagnostic(
                     .error, .invalidValue, "check '\(definition.id)' pins the UUID \(text), which check '\(holder)' has in this store",
                     at: definition.location, notes: [Diagnostic.Note("a UUID names one check; pin another, or remove 'uuid:'")]))
