@@ -3,7 +3,7 @@ import Testing
 
 /// `kiothc import healthchecks` against a stand-in Healthchecks site on 127.0.0.1 answering
 /// with API v3's documented JSON (hc/api/models.py `Check.to_dict`, `Channel.to_dict`).
-@Suite("kiothc import healthchecks", .serialized)
+@Suite("kiothc import healthchecks", .serialized, .stopsServers)
 struct ImportCommandTests {
     static let readWrite = "rw-key-0123456789abcdef0123"
     static let readOnly = "ro-key-0123456789abcdef0123"
@@ -233,5 +233,67 @@ struct ImportCommandTests {
         #expect(pingKey.status == 64)
         #expect(pingKey.stderr.contains("--ping-key is not a ping key"), "\(pingKey.stderr)")
         #expect(!pingKey.stderr.contains("short"))
+    }
+
+    @Test("kiothc check passes on the imported file, which reads back every name and slug as Healthchecks had it")
+    func checkPasses() async throws {
+        let site = try Self.healthchecks()
+        defer { site.stop() }
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let imported = try await importing(site.baseURL, ["--project", "ops", "--out", directory.appendingPathComponent("checks.d").path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let config = directory.appendingPathComponent("checks.d").path
+        let check = try await CLI.run(["check", "--config", config, "--format", "json"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])
+        #expect(report["valid"] as? Bool == true)
+        #expect(report["errors"] as? Int == 0)
+        #expect(report["checks"] as? Int == 5)
+        // The two checks Healthchecks also had under one slug: a warning, as its 409 there.
+        let codes = (report["diagnostics"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        #expect(codes == ["slug-conflict"], "\(check.stdout)")
+
+        // An empty data directory, as before the first `serve` (which is where UUIDs show).
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let status = try await CLI.run(["status", "--config", config, "--data", data.path, "--format", "json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        let listed = try #require((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["checks"] as? [[String: Any]])
+        let seen = Dictionary(uniqueKeysWithValues: listed.compactMap { row in (row["key"] as? String).map { ($0, row) } })
+        let expected: [(Int, String, String, String)] = [
+            (1, "database-backup", "Database Backup", "database-backup"), (2, "legacy-queue", "Queue: worker #1 \"q\"", "legacy-queue"),
+            (3, "cafe-nightly", "Café ☕ Nightly", "cafe-nightly"), (4, "database-backup-2", "Database Backup", "database-backup"),
+            (5, "123", "123", "123"),
+        ]
+        #expect(listed.count == 5)
+        for (_, key, name, slug) in expected {
+            let row = try #require(seen[key], "\(status.stdout)")
+            #expect(row["name"] as? String == name)
+            #expect(row["slug"] as? String == slug)
+        }
+        #expect(seen["legacy-queue"]?["status"] as? String == "paused")
+    }
+
+    @Test("import, serve, then every old UUID URL and every old slug URL answers as in Healthchecks (200; 409 for the shared slug)")
+    func roundTrip() async throws {
+        let site = try Self.healthchecks()
+        defer { site.stop() }
+        let pingKey = "Hc_Ping-Key_0123456789"
+        let imported = try await importing(site.baseURL, ["--project", "ops", "--ping-key", pingKey])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let server = try await RunningServer(files: ["ops.yaml": imported.stdout])
+        for n in 1...5 {
+            let reply = try await Curl.request("\(server.baseURL)/ping/\(Self.uuid(n))")
+            #expect(reply.status == 200, "UUID \(n): \(reply.body)")
+        }
+        for slug in ["123", "cafe-nightly", "legacy-queue"] {
+            let reply = try await Curl.request("\(server.baseURL)/ping/\(pingKey)/\(slug)")
+            #expect(reply.status == 200, "slug \(slug): \(reply.body)")
+        }
+        let shared = try await Curl.request("\(server.baseURL)/ping/\(pingKey)/database-backup")
+        #expect(shared.status == 409, "\(shared.body)")
+        #expect(try server.pings(Self.uuid(3)).count == 2, "one ping by UUID, one by slug")
+        #expect(await server.stop() == 0)
     }
 }
