@@ -38,7 +38,8 @@ struct HealthchecksImportCommand: AsyncParsableCommand {
             Exit status: 0 imported; 1 refused, unreachable or not Healthchecks; 64 usage.
 
             Example:
-              kiothc import healthchecks --url https://healthchecks.io --api-key "$HC_API_KEY" --project ops --out checks.d
+              kiothc import healthchecks --url https://healthchecks.io --api-key "$HC_API_KEY" \\
+                  --project ops --out checks.d
             """
     )
 
