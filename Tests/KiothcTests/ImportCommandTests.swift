@@ -296,4 +296,22 @@ struct ImportCommandTests {
         #expect(try server.pings(Self.uuid(3)).count == 2, "one ping by UUID, one by slug")
         #expect(await server.stop() == 0)
     }
+
+    @Test("an empty project imports as a valid file with no checks and no channel comments")
+    func emptyProject() async throws {
+        let site = try FakeHealthchecks { path, _ in
+            .init(status: 200, body: path == "/api/v3/checks/" ? #"{"checks": []}"# : #"{"channels": []}"#)
+        }
+        defer { site.stop() }
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let imported = try await importing(site.baseURL, ["--project", "default", "--out", directory.path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(!imported.stderr.contains("warning"), "\(imported.stderr)")
+        let text = try String(contentsOf: directory.appendingPathComponent("default.yaml"), encoding: .utf8)
+        #expect(text.hasSuffix("projects:\n  default:\n    # ping_key: the Healthchecks project's ping key keeps its slug URLs (/ping/<ping key>/<slug>)\n    # working; set it without writing the secret here, e.g. ping_key: {env: DEFAULT_PING_KEY}\nproject: default\nchecks: {}\n"), "\(text)")
+        #expect(text.contains("# (API v3): 0 checks, 0 channels."))
+        let check = try await CLI.run(["check", "--config", directory.path])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
 }
