@@ -150,7 +150,7 @@ struct HealthchecksImportCommand: AsyncParsableCommand {
         case 401:
             throw Failure(message: "\(site) refused the API key\(detail) for GET \(path): give the project's read-write API key (Healthchecks: Settings → API Access)", status: 401)
         case 404:
-            throw Failure(message: "\(site) has no GET \(path) (HTTP 404): --url must be the Healthchecks site's address, and the site must offer API v3 (Healthchecks 1.22 or later)", status: 404)
+            throw Failure(message: "\(site) has no GET \(path) (HTTP 404): --url must be the Healthchecks site's address, and the site must offer API v3 (Healthchecks 2.10 or later)", status: 404)
         default:
             throw Failure(message: "\(site) answered HTTP \(answer.status) to GET \(path)\(detail)", status: answer.status)
         }
