@@ -27,11 +27,14 @@ struct PinnedUUIDTests {
         #expect(try server.pings(Self.pinned).count == 2)
         #expect(await server.stop() == 0)
 
-        // A new pinned check in a plan: its URL is known before the server loads it.
+        // A new pinned check in a plan and in status: its URL is known before the server loads it.
         try server.write("new.yaml", "checks:\n  fresh: {project: ops, uuid: 0b7c4a5e-0000-4000-8000-00000000000a}\n")
         let plan = try await CLI.run(["plan", "--config", server.config.path, "--data", server.data.path])
         #expect(plan.status == 2, "\(plan.stderr)")
         #expect(plan.stdout.contains("/ping/0b7c4a5e-0000-4000-8000-00000000000a"), "\(plan.stdout)")
+        let status = try await CLI.run(["status", "--config", server.config.path, "--data", server.data.path, "--format", "json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("\"uuid\": \"0b7c4a5e-0000-4000-8000-00000000000a\""), "\(status.stdout)")
     }
 
     @Test("a known check pinning another UUID takes it: plan names the URL that stops answering; the old pings are kept")

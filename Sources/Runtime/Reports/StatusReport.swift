@@ -104,7 +104,8 @@ public struct StatusReport: Sendable {
         var fallback: Fallback?
         if result.isValid {
             let registry = try source.registry()
-            checks = result.catalog.checks.map { ($0, registry.uuid(for: $0.id)) }
+            // A check the store has not seen yet: its pinned UUID (`uuid:`) is the one it will have.
+            checks = result.catalog.checks.map { ($0, registry.uuid(for: $0.id) ?? $0.pinnedUUID) }
             if let project, result.catalog.project(project) == nil {
                 throw Failure(message: "no project '\(project)' in the configuration (projects: \(result.catalog.projects.map(\.id).joined(separator: ", ")))", report: nil)
             }
