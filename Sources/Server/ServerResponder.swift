@@ -3,21 +3,23 @@ import Hummingbird
 import Runtime
 
 /// Answers a listener's requests: the Pinging API first, on its lean path (a prefix test, no
-/// router), then Hummingbird's router: the probes, `/-/reload`, `/metrics`, the management API
-/// and the dashboard. One responder per listener, because it knows the listener's scheme.
+/// router), the badges (`/badge/`, `/b/`: they read their paths themselves), then Hummingbird's
+/// router: the probes, `/-/reload`, `/metrics`, the management API and the dashboard. One responder per listener, because it knows the listener's scheme.
 struct ServerResponder: HTTPResponder {
     typealias Context = ServerContext
 
     let pings: PingEndpoint
     let scheme: String
+    let badges: BadgeEndpoint
     private let routes: RouterResponder<ServerContext>
 
     init(
         pings: PingEndpoint, scheme: String, reload: ReloadEndpoint, metrics: MetricsEndpoint, api: ManagementAPI, dashboard: Dashboard,
-        ready: @escaping @Sendable () -> Bool
+        badges: BadgeEndpoint, ready: @escaping @Sendable () -> Bool
     ) {
         self.pings = pings
         self.scheme = scheme
+        self.badges = badges
         let router = Router(context: ServerContext.self)
         // First, so that it also answers the routes' own "not found" (a path spelled otherwise).
         router.add(middleware: NotFound(dashboard: dashboard))
@@ -32,6 +34,9 @@ struct ServerResponder: HTTPResponder {
     func respond(to request: Request, context: ServerContext) async throws -> Response {
         if request.uri.path.hasPrefix(PingEndpoint.prefix) {
             return await pings.respond(to: request, context: context, scheme: scheme)
+        }
+        if BadgeEndpoint.handles(request.uri.path) {
+            return badges.respond(to: request)
         }
         return try await routes.respond(to: Self.routable(request), context: context)
     }
