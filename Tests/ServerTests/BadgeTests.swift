@@ -259,6 +259,32 @@ struct BadgeTests {
         #expect(BadgeSigner(secret: BadgeSecret.generated()).badgeKey(project: "ops") != key)
     }
 
+    @Test("on PostgreSQL the secret is one row of kiothc_settings: every instance serves the same badge URLs", .timeLimit(.minutes(2)))
+    func sharedSecret() async throws {
+        guard let store = try await SharedStoreTests.database() else { return }
+        let rootA = SharedStoreTests.root()
+        let rootB = SharedStoreTests.root()
+        defer {
+            try? FileManager.default.removeItem(atPath: rootA)
+            try? FileManager.default.removeItem(atPath: rootB)
+        }
+        try await RunningRuntime.run(root: rootA, yaml: Self.yaml, clock: ManualClock(at: t0), store: store) { a in
+            try await RunningRuntime.run(root: rootB, yaml: Self.yaml, clock: ManualClock(at: t0), store: store) { b in
+                let signerA = a.app.application.api.badges
+                let signerB = b.app.application.api.badges
+                let key = signerA.badgeKey(project: "ops")
+                #expect(signerB.badgeKey(project: "ops") == key)
+                #expect(signerB.signature(badgeKey: key, tag: "prod") == signerA.signature(badgeKey: key, tag: "prod"))
+                #expect(!FileManager.default.fileExists(atPath: rootA + "/data/" + BadgeSecret.fileName))
+                let path = "/badge/\(key)/\(signerA.signature(badgeKey: key, tag: "prod"))/prod.json"
+                try await Application(responder: b.app.application.responder(scheme: "http")).test(.router) { client in
+                    let (head, _) = try await Self.get(client, path)
+                    #expect(head.status == .ok)
+                }
+            }
+        }
+    }
+
     @Test("a secret file that holds no secret stops the start, saying what to do")
     func badSecret() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-badges-\(UUID().uuidString)").path
