@@ -24,7 +24,8 @@ struct ServerApplication: Sendable {
                 meter: runtime.recorder.meter, store: runtime.files?.pingStore,
                 shared: shared, clock: runtime.clock.now),
             api: api, dashboard: dashboard,
-            badges: BadgeEndpoint(catalog: runtime.catalog, states: runtime.states, signer: api.badges, clock: runtime.clock.now), ready: { [runtime] in runtime.isReady })
+            badges: BadgeEndpoint(catalog: runtime.catalog, states: runtime.states, signer: api.badges, clock: runtime.clock.now),
+            ready: { [runtime] in runtime.isReady })
     }
 }
 

@@ -3,14 +3,13 @@ import Hummingbird
 import Runtime
 
 /// Answers a listener's requests: the Pinging API first, on its lean path (a prefix test, no
-/// router), the badges (`/badge/`, `/b/`: they read their paths themselves), then Hummingbird's
-/// router: the probes, `/-/reload`, `/metrics`, the management API and the dashboard. One responder per listener, because it knows the listener's scheme.
+/// router), then Hummingbird's router: the probes, `/-/reload`, `/metrics`, the management API,
+/// the badges and the dashboard. One responder per listener, because it knows the listener's scheme.
 struct ServerResponder: HTTPResponder {
     typealias Context = ServerContext
 
     let pings: PingEndpoint
     let scheme: String
-    let badges: BadgeEndpoint
     private let routes: RouterResponder<ServerContext>
 
     init(
@@ -19,7 +18,6 @@ struct ServerResponder: HTTPResponder {
     ) {
         self.pings = pings
         self.scheme = scheme
-        self.badges = badges
         let router = Router(context: ServerContext.self)
         // First, so that it also answers the routes' own "not found" (a path spelled otherwise).
         router.add(middleware: NotFound(dashboard: dashboard))
@@ -27,6 +25,7 @@ struct ServerResponder: HTTPResponder {
         for version in 1...3 {
             router.addRoutes(api.routes(version: version, scheme: scheme), atPath: "\(ManagementAPI.prefix)\(version)")
         }
+        router.addRoutes(badges.routes())
         router.addRoutes(dashboard.routes(scheme: scheme))
         routes = router.buildResponder()
     }
@@ -34,9 +33,6 @@ struct ServerResponder: HTTPResponder {
     func respond(to request: Request, context: ServerContext) async throws -> Response {
         if request.uri.path.hasPrefix(PingEndpoint.prefix) {
             return await pings.respond(to: request, context: context, scheme: scheme)
-        }
-        if BadgeEndpoint.handles(request.uri.path) {
-            return badges.respond(to: request)
         }
         return try await routes.respond(to: Self.routable(request), context: context)
     }

@@ -5,7 +5,7 @@ import Runtime
 
 /// Status badges at Healthchecks' URLs (SPEC §13), no key needed (the URL is the secret):
 ///
-/// | URL | badge |
+/// | route | badge |
 /// |---|---|
 /// | `/badge/<badge key>/<sig>/<tag>.<fmt>` | the project's checks with the tag |
 /// | `/badge/<badge key>/<sig>.<fmt>` | all the project's checks (the tag `*`) |
@@ -14,9 +14,10 @@ import Runtime
 /// `fmt` is `svg`, `json` or `shields`. A signature of 8 characters is the three-state form
 /// (up, late, down), one ending in `-2` after them the two-state form (late shows as up); for
 /// one check, `states` 3 is three-state and any other number two-state, as Healthchecks reads
-/// them. An unknown key, a wrong signature or format: 404. Every answer is never cached and
-/// carries Healthchecks' CORS headers; GET and HEAD are served, OPTIONS is a preflight, other
-/// methods 405.
+/// them. An unknown key, a wrong signature or format: 404. Every answer of these routes is never
+/// cached and carries Healthchecks' CORS headers; GET and HEAD are served, OPTIONS is a
+/// preflight, other methods 405. The router only dispatches: `badge(at:)` reads the raw path
+/// itself, as Healthchecks' URL patterns do (a tag is percent-decoded once, after matching).
 struct BadgeEndpoint: Sendable {
     static let tagPrefix = "/badge/"
     static let checkPrefix = "/b/"
@@ -26,8 +27,13 @@ struct BadgeEndpoint: Sendable {
     let signer: BadgeSigner
     let clock: @Sendable () -> Int64
 
-    static func handles(_ path: String) -> Bool {
-        path.hasPrefix(tagPrefix) || path.hasPrefix(checkPrefix)
+    /// The three routes, every method (`respond` answers each).
+    func routes() -> RouteCollection<ServerContext> {
+        let routes = RouteCollection(context: ServerContext.self)
+        for spelling in ["/badge/{key}/{part}/{file}", "/badge/{key}/{part}", "/b/{states}/{part}"] {
+            routes.on(spelled: spelling, HTTPRequest.Method.routed) { request, _ in respond(to: request) }
+        }
+        return routes
     }
 
     enum Format: String {
