@@ -76,14 +76,22 @@ public struct Registry: Sendable, Equatable {
         try assign([identity])[identity] ?? UUID()
     }
 
-    /// Assign every identity not yet known, with a single write.
-    public mutating func assign(_ identities: [CheckIdentity]) throws -> [CheckIdentity: UUID] {
+    /// Assign every identity not yet known, with a single write: its pinned UUID when it has
+    /// one (`uuid:`, checked against this registry beforehand), else a fresh random one.
+    public mutating func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws -> [CheckIdentity: UUID] {
         var next = self
         var result: [CheckIdentity: UUID] = [:]
         var changed = false
+        var held = pinned.isEmpty ? [] : Set(next.checks.values)
         for identity in identities {
             if let known = next.checks[identity] {
                 result[identity] = known
+                continue
+            }
+            if let pin = pinned[identity], !next.retiredUUIDs.contains(pin), held.insert(pin).inserted {
+                next.checks[identity] = pin
+                result[identity] = pin
+                changed = true
                 continue
             }
             var fresh = UUID()

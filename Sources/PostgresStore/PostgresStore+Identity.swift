@@ -28,10 +28,12 @@ extension PostgresStore {
 
     /// UUIDs for identities the registry does not know: proposed here, inserted unless another
     /// instance inserted first, and the ones that hold adopted into `registry`.
-    public func assign(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID] {
+    public func assign(
+        _ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:], in registry: inout Registry, at now: Int64
+    ) async throws -> [CheckIdentity: UUID] {
         let fresh = identities.filter { registry.uuid(for: $0) == nil }
         var proposed = registry
-        let assigned = try proposed.assign(identities)
+        let assigned = try proposed.assign(identities, pinned: pinned)
         guard !fresh.isEmpty else { return assigned }
         let uuids = fresh.map { assigned[$0]! }
         let projects = fresh.map(\.project)

@@ -146,8 +146,9 @@ public final class Runtime: Sendable {
         var applier = try await CatalogApplier(
             location: location, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger,
             live: files == nil ? liveChecks : nil)
-        guard case .applied = try await applier.apply(loaded.result, now: now) else {
-            throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(loaded.checked, strict: false).render(.text))
+        if case .rejected(let checked) = try await applier.apply(loaded.result, now: now) {
+            // Its diagnostics include what only the store can tell (a pinned UUID it cannot honour).
+            throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
         }
         let status = ReloadStatus(
             lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: loaded.fingerprint.hash, attemptedHash: loaded.fingerprint.hash,

@@ -10,8 +10,15 @@ import Runtime
 /// (`Authorization: Bearer <token>`) every check and the server's own series; with a project's
 /// API key (as a bearer token or `X-Api-Key`) only that project's checks, as Healthchecks'
 /// per-project metrics endpoint.
+///
+/// Healthchecks' per-project URLs answer too, with that project's checks: the project named by
+/// its UUID (`APIDocuments.projectID`) and its read-only key in the URL
+/// (`/projects/<uuid>/metrics/<key>`, or the older `/projects/<uuid>/checks/metrics/<key>`) or
+/// as a bearer token (`/projects/<uuid>/metrics/`).
 struct MetricsEndpoint: Sendable {
     static let path = "/metrics"
+    static let projectPaths = ["/projects/{project}/metrics/{key}", "/projects/{project}/checks/metrics/{key}"]
+    static let projectBearerPath = "/projects/{project}/metrics/"
 
     let token: AdminToken
     let status: CurrentReloadStatus
@@ -34,14 +41,41 @@ struct MetricsEndpoint: Sendable {
         } else {
             return ReloadEndpoint.unauthorized()
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-        headers[.cacheControl] = PingResponses.neverCache
         var text = checkSeries(viewer)
         if viewer == .admin {
             text += Self.render(status.snapshot)
             text += serverSeries()
         }
+        return metrics(text)
+    }
+
+    /// One project's metrics, as Healthchecks' per-project endpoint: an unknown project UUID is
+    /// 404; no bearer token (where the URL has no key) 401; a key that is not the project's
+    /// read-only key 403 (as there, not its read-write key either: URLs end up in scrape
+    /// configurations and logs, and that key could pause checks).
+    func respond(to request: Request, project code: String, key: String?) -> Response {
+        let snapshot = catalog.snapshot
+        guard let project = snapshot.catalog.projects.first(where: { APIDocuments.projectID($0.id) == code }) else {
+            return PingResponses.error(.notFound, "no project has the UUID '\(code.prefix(64))'").response
+        }
+        let given: String
+        if let key {
+            given = key
+        } else if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
+            given = String(authorization.dropFirst("Bearer ".count))
+        } else {
+            return ReloadEndpoint.unauthorized()
+        }
+        guard snapshot.viewer(apiKey: given) == .project(project.id, readWrite: false) else {
+            return PingResponses.error(.forbidden, "forbidden: use the read_only API key of project '\(project.id)'").response
+        }
+        return metrics(checkSeries(.project(project.id, readWrite: false)))
+    }
+
+    private func metrics(_ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        headers[.cacheControl] = PingResponses.neverCache
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
@@ -82,6 +116,21 @@ struct MetricsEndpoint: Sendable {
         family("hc_check_started", "For every check, whether a run is open (a start ping not yet closed).") { $0.started }
         family("hc_check_grace", "For every check, whether it is late and within its grace period.") { $0.status == .grace }
         family("hc_check_paused", "For every check, whether it is paused.") { $0.status == .paused }
+        // Healthchecks' hc_tag_up: per tag, 0 when a check with the tag is down. Per project
+        // here (tags are a project's, as there), with the `project` label the checks have.
+        out += "# HELP hc_tag_up For every tag of a project, whether all its checks with the tag are up (1) or one is down (0).\n"
+        out += "# TYPE hc_tag_up gauge\n"
+        var tagsDown: [String: [String: Bool]] = [:]
+        for view in views {
+            var tags = tagsDown[view.definition.id.project] ?? [:]
+            for tag in view.definition.tags { tags[tag] = (tags[tag] ?? false) || view.status == .down }
+            tagsDown[view.definition.id.project] = tags
+        }
+        for (project, tags) in tagsDown.sorted(by: { $0.key < $1.key }) {
+            for (tag, down) in tags.sorted(by: { $0.key < $1.key }) {
+                out += "hc_tag_up{\(Self.labels([("tag", tag), ("project", project)]))} \(down ? 0 : 1)\n"
+            }
+        }
         out += "# HELP hc_checks_total The number of checks.\n# TYPE hc_checks_total gauge\nhc_checks_total \(views.count)\n"
         out += "# HELP hc_checks_down_total The number of checks that are down.\n# TYPE hc_checks_down_total gauge\nhc_checks_down_total \(views.filter { $0.status == .down }.count)\n"
         return out

@@ -47,7 +47,7 @@ struct ServerResponder: HTTPResponder {
         return Request(head: head, body: request.body)
     }
 
-    /// The probes (every method), `POST /-/reload` and `GET /metrics`.
+    /// The probes (every method), `POST /-/reload`, `GET /metrics` and the per-project metrics.
     private static func adminRoutes(reload: ReloadEndpoint, metrics: MetricsEndpoint, ready: @escaping @Sendable () -> Bool) -> RouteCollection<ServerContext> {
         let routes = RouteCollection(context: ServerContext.self)
         routes.on(spelled: "/-/healthy", HTTPRequest.Method.routed) { _, _ in PingResponses.error(.ok, "OK").response }
@@ -58,6 +58,18 @@ struct ServerResponder: HTTPResponder {
             ReloadEndpoint.methodNotAllowed()
         }
         routes.on(spelled: MetricsEndpoint.path, [.get, .head]) { request, _ in metrics.respond(to: request) } otherwise: { _, _ in
+            MetricsEndpoint.methodNotAllowed()
+        }
+        for spelling in MetricsEndpoint.projectPaths {
+            routes.on(spelled: spelling, [.get, .head]) { request, context in
+                metrics.respond(to: request, project: context.parameters.get("project") ?? "", key: context.parameters.get("key") ?? "")
+            } otherwise: { _, _ in
+                MetricsEndpoint.methodNotAllowed()
+            }
+        }
+        routes.on(spelled: MetricsEndpoint.projectBearerPath, [.get, .head]) { request, context in
+            metrics.respond(to: request, project: context.parameters.get("project") ?? "", key: nil)
+        } otherwise: { _, _ in
             MetricsEndpoint.methodNotAllowed()
         }
         return routes

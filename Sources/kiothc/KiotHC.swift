@@ -27,6 +27,7 @@ struct KiotHC: AsyncParsableCommand {
             PauseCommand.self,
             ResumeCommand.self,
             NotifyCommand.self,
+            ImportCommand.self,
             StoreCommand.self,
         ]
     )

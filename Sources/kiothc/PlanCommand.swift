@@ -106,6 +106,11 @@ struct PlanCommand: AsyncParsableCommand {
                 Terminal.note("no applied configuration in \(location): renames and setting changes cannot be shown")
             }
         }
+        let pins = PinnedUUIDs.conflicts(result.catalog, registry: registry)
+        if !pins.isEmpty {
+            FileHandle.standardError.write(Data(DiagnosticReport(result.adding(pins), strict: false).render(.text).utf8))
+            throw ExitCode.failure
+        }
         let change = CatalogChange.between(previous: applied, registry: registry, catalog: result.catalog)
         let report = CatalogChangeReport(change, urls: PingURLFormat(base: baseURL))
         Terminal.write(format == .json ? report.json() : report.text())

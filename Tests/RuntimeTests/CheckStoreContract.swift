@@ -225,6 +225,38 @@ struct CheckStoreContract {
         }
     }
 
+    @Test("a pinned UUID is what a new check gets, kept after a reopen; the other checks get fresh ones")
+    func pinnedUUID() async throws {
+        try await withEachStore { subject in
+            let store = try await subject.open()
+            var registry = try await store.loadRegistry()
+            let pinned = CheckIdentity(project: "ops", key: "imported")
+            let other = CheckIdentity(project: "ops", key: "native")
+            let pin = UUID(uuidString: "5a1b0c9e-2f4d-4f6a-8e2b-1c3d4e5f6a7b")!
+            let assigned = try await store.assign([pinned, other], pinned: [pinned: pin], in: &registry, at: contractT0)
+            #expect(assigned[pinned] == pin, "\(subject.name)")
+            #expect(assigned[other] != nil && assigned[other] != pin)
+            try await store.record(contractPing(1), of: pin)
+            try await store.close()
+            let reopened = try await subject.open()
+            #expect(try await reopened.loadRegistry().uuid(for: pinned) == pin, "\(subject.name)")
+            #expect(try await reopened.pings(of: pin, limit: 5).map(\.n) == [1])
+            // A known check taking another pinned UUID (as the applier does it): its old UUID is
+            // retired first, then the identity is assigned the pin.
+            var known = try await reopened.loadRegistry()
+            let old = try #require(known.uuid(for: other))
+            let repin = UUID(uuidString: "0b7c4a5e-0000-4000-8000-00000000000a")!
+            try await reopened.retire([other], in: &known, at: contractT0 + 1)
+            #expect(try await reopened.assign([pinned, other], pinned: [pinned: pin, other: repin], in: &known, at: contractT0 + 1)[other] == repin)
+            try await reopened.close()
+            let third = try await subject.open()
+            let after = try await third.loadRegistry()
+            #expect(after.uuid(for: other) == repin, "\(subject.name)")
+            #expect(after.isRetired(old), "\(subject.name)")
+            try await third.close()
+        }
+    }
+
     @Test("a start rebuilds each check's state from its records: last ping, status, a runtime pause")
     func states() async throws {
         try await withEachStore { subject in

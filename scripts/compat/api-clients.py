@@ -7,9 +7,11 @@ same server's files and API.
 (run inside a venv that has healthchecks-io and prometheus-client: scripts/compat/run.sh does it)
 """
 
+import hashlib
 import json
 import sys
 import time
+import uuid
 
 from common import RO, RW, WEB, Server, Tally
 
@@ -126,6 +128,19 @@ try:
                 "a project key sees only its project's checks and no server series")
     status, _ = server.request("/metrics", headers={"Authorization": "Bearer nope"})
     tally.check(status == 401, "/metrics with a wrong token: 401")
+    # Healthchecks' per-project URL; the project's UUID is the name-based one of its id.
+    digest = bytearray(hashlib.sha1(b"kiothc-project:ops").digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50
+    digest[8] = digest[8] & 0x3F | 0x80
+    ops = str(uuid.UUID(bytes=bytes(digest)))
+    status, text = server.request(f"/projects/{ops}/metrics/{RO}")
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    tags = {s.labels["tag"]: s.value for s in families["hc_tag_up"].samples}
+    print(f"   /projects/{ops}/metrics/<read-only key>: hc_tag_up {tags}")
+    tally.check(status == 200 and families["hc_checks_total"].samples[0].value == 2 and "kiothc_pings" not in families,
+                "/projects/<uuid>/metrics/<read-only key>: the project's series only")
+    tally.check(tags == {"db": 0.0, "prod": 0.0}, "hc_tag_up: db and prod are down (db-backup failed)")
+    tally.check(server.request(f"/projects/{ops}/metrics/{RW}")[0] == 403, "the read-write key in a metrics URL: 403, as Healthchecks")
     tally.check(server.request("/-/healthy")[0] == 200 and server.request("/-/ready")[0] == 200, "/-/healthy and /-/ready: 200")
 
     print("== kiothc status / pings / pause / resume")
@@ -145,6 +160,10 @@ try:
     tally.check(json.loads(result.stdout)["pings"][0]["body"] == "backup done\n<b>42</b> rows", "kiothc pings --format json carries the body")
     tally.check(server.kiothc("pings", "ops/nope", "--data", server.data).returncode == 1, "kiothc pings of an unknown check: exit 1")
     tally.check(server.kiothc("pings", "ops/queue", "--data", server.data, "--limit", "0").returncode == 64, "kiothc pings --limit 0: exit 64")
+    status, body = server.request(f"/api/v3/checks/{queue}/resume", method="POST", data=json.dumps({"api_key": RW}).encode())
+    tally.check(status == 200 and json.loads(body)["status"] == "new", "resume with api_key in a JSON body, as Healthchecks' clients may send it")
+    status, body = server.request(f"/api/v3/checks/{queue}/pause", method="POST", data=json.dumps({"api_key": RW}).encode())
+    tally.check(status == 200 and json.loads(body)["status"] == "paused", "pause with api_key in a JSON body")
     result = server.kiothc("resume", "ops/queue", "--server", server.url, env={"KIOTHC_API_KEY": RW})
     print("   " + result.stdout.strip() + result.stderr.strip())
     tally.check(result.returncode == 0 and "resumed" in result.stdout, "kiothc resume ops/queue through the API")

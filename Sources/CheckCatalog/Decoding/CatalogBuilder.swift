@@ -1,3 +1,4 @@
+import Foundation
 import Monitoring
 
 /// Joins the drafts of every file into one catalog, applying the rules that span files:
@@ -55,6 +56,7 @@ struct CatalogBuilder {
     private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> [CheckDefinition] {
         var checks: [CheckDefinition] = []
         var seen: [CheckDefinition.ID: Diagnostic.Location] = [:]
+        var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
         for file in files {
             var fileProjectKnown = true
             if let reference = file.project, projects[reference.name] == nil {
@@ -82,6 +84,16 @@ struct CatalogBuilder {
                     continue
                 }
                 seen[id] = draft.location
+                if let pin = draft.uuid {
+                    if let first = pinned[pin.value] {
+                        diagnostics.append(Diagnostic(
+                            .error, .duplicateCheck,
+                            "check '\(projectID)/\(draft.key)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
+                            at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
+                        continue
+                    }
+                    pinned[pin.value] = ("\(projectID)/\(draft.key)", pin.location)
+                }
                 let channelNames = project.channels.map(\.name)
                 let unknown = draft.channelReferences.filter { !channelNames.contains($0.name) }
                 for reference in unknown {
@@ -107,7 +119,7 @@ struct CatalogBuilder {
             manualResume: draft.manualResume ?? defaults.manualResume ?? false,
             paused: draft.paused ?? false,
             channels: draft.channels ?? defaults.channels ?? .all,
-            location: draft.location)
+            location: draft.location, slug: draft.slug, pinnedUUID: draft.uuid?.value)
     }
 
     private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) {

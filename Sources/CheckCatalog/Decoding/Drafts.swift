@@ -1,3 +1,4 @@
+import Foundation
 /// What one file declares, decoded but not yet checked against the other files.
 struct FileDraft {
     var path: String
@@ -37,4 +38,7 @@ struct CheckDraft {
     var paused: Bool?
     var channels: ChannelSelection?
     var channelReferences: [Reference] = []
+    /// `uuid:` and where it is written (for the conflict of two checks pinning one UUID).
+    var uuid: (value: UUID, location: Diagnostic.Location)?
+    var slug: String?
 }

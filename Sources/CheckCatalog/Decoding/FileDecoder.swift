@@ -1,3 +1,4 @@
+import Foundation
 import Monitoring
 import YAMLParser
 
@@ -9,7 +10,7 @@ struct FileDecoder {
     static let apiKeyKeys = ["read_only", "read_write"]
     static let defaultsKeys = ["timeout", "grace", "tz", "channels", "tags", "methods", "manual_resume"]
     static let checkKeys = [
-        "name", "schedule", "timeout", "tz", "grace", "tags", "desc", "methods", "manual_resume", "paused",
+        "name", "schedule", "timeout", "tz", "grace", "tags", "desc", "methods", "manual_resume", "paused", "uuid", "slug",
         "channels", "project",
     ]
     /// Healthchecks' bounds: timeout and grace from 1 minute to 365 days.
@@ -113,6 +114,8 @@ struct FileDecoder {
         }
         if let pair = fields["name"] { check.name = decodeName(pair.value, what: "'name' of check '\(key)'") }
         if let pair = fields["desc"] { check.desc = reader.string(pair.value, what: "'desc' of check '\(key)'") }
+        if let pair = fields["uuid"], let uuid = decodePinnedUUID(pair.value, check: key) { check.uuid = (uuid, reader.location(pair.value.mark)) }
+        if let pair = fields["slug"] { check.slug = decodePinnedSlug(pair.value, check: key) }
         if let pair = fields["timeout"] { check.timeout = reader.duration(pair.value, what: "'timeout'", range: Self.durationRange) }
         if let pair = fields["grace"] { check.grace = reader.duration(pair.value, what: "'grace'", range: Self.durationRange) }
         if let pair = fields["schedule"] { check.schedule = decodeSchedule(pair.value) }
@@ -135,6 +138,33 @@ struct FileDecoder {
             check.schedule = nil
         }
         return check
+    }
+
+    /// `uuid:` in its canonical form, lower case, as ping URLs write it.
+    private mutating func decodePinnedUUID(_ node: Node, check key: String) -> UUID? {
+        guard let text = reader.string(node, what: "'uuid' of check '\(key)'") else { return nil }
+        guard let uuid = UUID(uuidString: text), uuid.uuidString.lowercased() == text else {
+            reader.report(
+                .invalidValue,
+                "'uuid' of check '\(key)' must be a UUID in lower case, as its ping URL writes it (e.g. 5a1b0c9e-2f4d-4f6a-8e2b-1c3d4e5f6a7b), not '\(text.prefix(64))'",
+                at: node.mark)
+            return nil
+        }
+        return uuid
+    }
+
+    /// `slug:`: what Healthchecks accepts, lower-case letters, digits, `-` and `_`.
+    private mutating func decodePinnedSlug(_ node: Node, check key: String) -> String? {
+        guard let text = reader.string(node, what: "'slug' of check '\(key)'") else { return nil }
+        let allowed = text.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D || $0 == 0x5F }
+        guard !text.isEmpty, allowed, text.count <= Self.maxNameLength else {
+            reader.report(
+                .invalidValue,
+                "'slug' of check '\(key)' must be 1 to \(Self.maxNameLength) lower-case letters, digits, '-' or '_', not '\(text.prefix(64))'",
+                at: node.mark)
+            return nil
+        }
+        return text
     }
 
     private mutating func decodeName(_ node: Node, what: String) -> String? {

@@ -1,3 +1,4 @@
+import Foundation
 import Monitoring
 
 /// Which channels a check alerts: all of its project's, or the named ones.
@@ -41,14 +42,20 @@ public struct CheckDefinition: Sendable {
     public var paused: Bool
     public var channels: ChannelSelection
     public var location: Diagnostic.Location
+    /// `uuid:`: the UUID the check must have (a check taken over from Healthchecks keeps its
+    /// ping URL); nil: the data directory assigns one (SPEC §13).
+    public var pinnedUUID: UUID?
 
     public init(
         id: ID, name: String, expectation: Expectation, grace: Int, tz: String, tags: [String], desc: String,
-        methods: Methods, manualResume: Bool, paused: Bool, channels: ChannelSelection, location: Diagnostic.Location
+        methods: Methods, manualResume: Bool, paused: Bool, channels: ChannelSelection, location: Diagnostic.Location,
+        slug: String? = nil, pinnedUUID: UUID? = nil
     ) {
         self.id = id
         self.name = name
-        self.slug = Slug.slugify(name)
+        // `slug:` pins it (Healthchecks 2.10+ lets a slug differ from the name).
+        self.slug = slug ?? Slug.slugify(name)
+        self.pinnedUUID = pinnedUUID
         self.expectation = expectation
         self.grace = grace
         self.tz = tz

@@ -72,6 +72,7 @@ struct CatalogApplier: Sendable {
 
     mutating func apply(_ loaded: LoadResult, now: Int64) async throws(Failure) -> Outcome {
         let checked = loaded.adding(SecretResolver(environment: environment).check(loaded.catalog))
+            .adding(PinnedUUIDs.conflicts(loaded.catalog, registry: registry))
         guard checked.isValid else { return .rejected(checked) }
         let catalog = checked.catalog
 
@@ -80,7 +81,10 @@ struct CatalogApplier: Sendable {
         var next = registry
         do {
             pingKeys = try await Self.pingKeys(catalog, store: store, environment: environment)
-            let assigned = try await store.assign(catalog.checks.map(\.id), in: &next, at: now)
+            // A known check taking its pinned UUID: its old one is retired first (as a removed
+            // check's), then the identity is new to the store and gets the pin.
+            if !change.repinned.isEmpty { try await store.retire(change.repinned.map(\.id), in: &next, at: now) }
+            let assigned = try await store.assign(catalog.checks.map(\.id), pinned: PinnedUUIDs.of(catalog), in: &next, at: now)
             change = change.assigning(assigned)
             // Every removed check, in one registry write; only the log is cut at `logLimit`.
             try await store.retire(change.removed.map(\.id), in: &next, at: now)
@@ -98,15 +102,16 @@ struct CatalogApplier: Sendable {
             catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
         current.swap(serving)
 
-        live?.forget(change.removed.map(\.uuid))
-        for removed in change.removed {
-            states.forget(removed.uuid)
+        let retiredUUIDs = change.removed.map { ($0.id, $0.uuid) } + change.repinned.map { ($0.id, $0.oldUUID) }
+        live?.forget(retiredUUIDs.map(\.1))
+        for (id, uuid) in retiredUUIDs {
+            states.forget(uuid)
             do {
-                try await store.retire(removed.uuid)
+                try await store.retire(uuid)
             } catch {
                 logger.error(
-                    "check removed, but its ping files could not be moved to retired/; they stay in pings/",
-                    metadata: ["check": "\(removed.id)", "check.uuid": "\(PingURLFormat.name(removed.uuid))", "error": "\(error)"])
+                    "check removed (or given its pinned UUID), but its ping files could not be moved to retired/; they stay in pings/",
+                    metadata: ["check": "\(id)", "check.uuid": "\(PingURLFormat.name(uuid))", "error": "\(error)"])
             }
         }
         let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
@@ -156,6 +161,13 @@ struct CatalogApplier: Sendable {
             logger.notice(
                 "check removed: \(removed.id); \(gone); its pings are in retired/",
                 metadata: ["check": "\(removed.id)", "check.uuid": "\(uuid)"])
+        }
+        for repinned in change.repinned.prefix(Self.logLimit) {
+            let old = PingURLFormat.name(repinned.oldUUID)
+            let new = PingURLFormat.name(repinned.newUUID)
+            logger.notice(
+                "check given its pinned UUID: \(repinned.id) answers \(urls.uuidURL(new)); \(urls.uuidURL(old)) now answers 404, its pings are in retired/",
+                metadata: ["check": "\(repinned.id)", "check.uuid": "\(new)"])
         }
         for renamed in change.renamed.prefix(Self.logLimit) {
             let old = urls.slugURL(project: renamed.id.project, slug: renamed.oldSlug) ?? "(no slug URL)"

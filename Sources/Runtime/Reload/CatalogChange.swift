@@ -53,6 +53,14 @@ public struct CatalogChange: Sendable {
         var oldSlugSuccessor: SlugSuccessor? = nil
     }
 
+    /// A check whose `uuid:` pins another UUID than the one the store gave it: its old UUID
+    /// URL stops answering (its pings stay, retired), the pinned one starts.
+    struct Repinned: Sendable {
+        var id: CheckDefinition.ID
+        var oldUUID: UUID
+        var newUUID: UUID
+    }
+
     struct SettingChange: Sendable {
         var id: CheckDefinition.ID
         var uuid: UUID
@@ -74,9 +82,10 @@ public struct CatalogChange: Sendable {
     var renamed: [Renamed] = []
     var changed: [SettingChange] = []
     var newConflicts: [Conflict] = []
+    var repinned: [Repinned] = []
 
     public var isEmpty: Bool {
-        added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && newConflicts.isEmpty
+        added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && newConflicts.isEmpty && repinned.isEmpty
     }
 
     /// UUIDs of every check whose definition changed in a way a scheduler cares about.
@@ -100,8 +109,13 @@ public struct CatalogChange: Sendable {
         for definition in catalog.checks {
             let identity = definition.id
             current.insert(identity)
+            if let pin = definition.pinnedUUID, let assigned = registry.uuid(for: identity), assigned != pin {
+                change.repinned.append(Repinned(id: identity, oldUUID: assigned, newUUID: pin))
+                continue
+            }
             guard let uuid = registry.uuid(for: identity) else {
-                change.added.append(Added(id: definition.id, uuid: nil, name: definition.name, slug: definition.slug))
+                // A pinned UUID is known before the server loads the check.
+                change.added.append(Added(id: definition.id, uuid: definition.pinnedUUID, name: definition.name, slug: definition.slug))
                 continue
             }
             guard let old = before[uuid] else { continue }

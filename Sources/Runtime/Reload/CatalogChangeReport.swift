@@ -55,6 +55,14 @@ public struct CatalogChangeReport: Sendable {
             var old: String?
             var new: String?
         }
+        struct Repinned: Encodable {
+            var project: String
+            var key: String
+            var old_uuid: String
+            var new_uuid: String
+            var broken_urls: [String]
+            var new_url: String
+        }
         struct Conflict: Encodable {
             var project: String
             var slug: String
@@ -67,6 +75,7 @@ public struct CatalogChangeReport: Sendable {
             public var renamed: Int
             public var changed: Int
             var new_conflicts: Int
+            var new_uuids: Int
         }
 
         public var changes: Bool
@@ -76,6 +85,7 @@ public struct CatalogChangeReport: Sendable {
         var renamed: [Renamed]
         var changed: [Changed]
         var new_conflicts: [Conflict]
+        var new_uuids: [Repinned]
     }
 
     public var document: Document {
@@ -83,7 +93,7 @@ public struct CatalogChangeReport: Sendable {
             changes: !change.isEmpty,
             summary: Document.Summary(
                 created: change.added.count, deleted: change.removed.count, renamed: change.renamed.count,
-                changed: Set(change.changed.map(\.uuid)).count, new_conflicts: change.newConflicts.count),
+                changed: Set(change.changed.map(\.uuid)).count, new_conflicts: change.newConflicts.count, new_uuids: change.repinned.count),
             created: change.added.map {
                 Document.Created(
                     project: $0.id.project, key: $0.id.key, name: $0.name, uuid: $0.uuid.map(PingURLFormat.name),
@@ -110,6 +120,11 @@ public struct CatalogChangeReport: Sendable {
             },
             new_conflicts: change.newConflicts.map {
                 Document.Conflict(project: $0.project, slug: $0.slug, keys: $0.keys, slug_url: urls.slugURL(project: $0.project, slug: $0.slug))
+            },
+            new_uuids: change.repinned.map {
+                Document.Repinned(
+                    project: $0.id.project, key: $0.id.key, old_uuid: PingURLFormat.name($0.oldUUID), new_uuid: PingURLFormat.name($0.newUUID),
+                    broken_urls: [urls.uuidURL(PingURLFormat.name($0.oldUUID))], new_url: urls.uuidURL(PingURLFormat.name($0.newUUID)))
             })
     }
 
@@ -134,6 +149,8 @@ public struct CatalogChangeReport: Sendable {
             out += "Checks to create:\n"
             for added in change.added {
                 out += "  + \(added.id)  \"\(added.name)\"\(urls.slugURL(project: added.id.project, slug: added.slug).map { "  \($0)" } ?? "")\n"
+                // A pinned UUID (`uuid:`) is known before the server loads the check.
+                if let uuid = added.uuid { out += "      \(urls.uuidURL(PingURLFormat.name(uuid)))\n" }
             }
             out += "\n"
         }
@@ -173,6 +190,16 @@ public struct CatalogChangeReport: Sendable {
             }
             out += "\n"
         }
+        if !change.repinned.isEmpty {
+            out += "Checks to give their pinned UUID (uuid:; the old UUID URL will answer 404, its pings are kept in retired/):\n"
+            for repinned in change.repinned {
+                let old = PingURLFormat.name(repinned.oldUUID)
+                let new = PingURLFormat.name(repinned.newUUID)
+                out += "  ~ \(repinned.id)  \(old) -> \(new)\n"
+                out += "      \(urls.uuidURL(old)) -> \(urls.uuidURL(new))\n"
+            }
+            out += "\n"
+        }
         if !change.newConflicts.isEmpty {
             out += "New slug conflicts (the slug URL will answer 409 ambiguous slug):\n"
             for conflict in change.newConflicts {
@@ -184,7 +211,7 @@ public struct CatalogChangeReport: Sendable {
         if change.isEmpty {
             out += "No changes: the configuration matches the data directory.\n"
         } else {
-            out += "Plan: \(summary.created) to create, \(summary.deleted) to delete, \(summary.renamed) to rename, \(summary.changed) with changed settings, \(summary.new_conflicts) new slug conflicts.\n"
+            out += "Plan: \(summary.created) to create, \(summary.deleted) to delete, \(summary.renamed) to rename, \(summary.changed) with changed settings, \(summary.new_conflicts) new slug conflicts\(summary.new_uuids > 0 ? ", \(summary.new_uuids) with a new UUID" : "").\n"
         }
         return out
     }

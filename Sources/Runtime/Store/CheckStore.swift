@@ -48,7 +48,7 @@ public protocol CheckStore: AnyObject, Sendable {
     /// UUIDs for the identities `registry` does not know, durable before this returns; the
     /// UUID of every identity comes back (on a shared store, the one the first instance
     /// assigned, which `registry` adopts).
-    func assign(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID]
+    func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID]
 
     /// Retires identities whose checks left the configuration (their UUIDs never come back).
     func retire(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws
@@ -108,5 +108,12 @@ extension CheckStore {
                 if let error { continuation.resume(throwing: error) } else { continuation.resume() }
             }
         }
+    }
+}
+
+extension CheckStore {
+    /// `assign` without pinned UUIDs.
+    public func assign(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID] {
+        try await assign(identities, pinned: [:], in: &registry, at: now)
     }
 }

@@ -120,10 +120,12 @@ public final class FileStore: CheckStore {
     public func loadRegistry() throws -> Registry { try Registry.load(from: data) }
 
     /// Written to `registry.json` before this returns.
-    public func assign(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID] {
+    public func assign(
+        _ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64
+    ) async throws -> [CheckIdentity: UUID] {
         let (assigned, next) = try await offPool("kiothc-registry") { [registry] in
             var next = registry
-            return (try next.assign(identities), next)
+            return (try next.assign(identities, pinned: pinned), next)
         }
         registry = next
         return assigned

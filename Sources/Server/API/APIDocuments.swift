@@ -22,7 +22,9 @@ enum APIDocuments {
     /// `Check.to_dict`: with a read-only key `unique_key` replaces the UUID and the URLs (which
     /// would let the holder ping or pause the check). Plus `project` and `key` (our identity).
     /// `badgeURL`: the check's two-state SVG badge (`BadgeEndpoint`).
-    static func check(_ view: CheckView, readOnly: Bool, urls: APIURLs, snapshot: ServingCatalog, badgeURL: String? = nil) -> JSONValue {
+    static func check(
+        _ view: CheckView, readOnly: Bool, urls: APIURLs, snapshot: ServingCatalog, now: Int64, badgeURL: String? = nil
+    ) -> JSONValue {
         let definition = view.definition
         var fields: [(String, JSONValue)] = [
             ("name", .string(definition.name)),
@@ -31,7 +33,7 @@ enum APIDocuments {
             ("desc", .string(definition.desc)),
             ("grace", .int(definition.grace)),
             ("n_pings", .int(view.state.nPings)),
-            ("status", .string(view.status.rawValue)),
+            ("status", .string(status(view, version: urls.version, now: now))),
             ("started", .bool(view.started)),
             ("last_ping", .string(view.state.lastPing.map(UTCTime.seconds))),
             ("next_ping", .string(view.nextPing.map(UTCTime.seconds))),
@@ -134,10 +136,36 @@ enum APIDocuments {
         ])
     }
 
+    /// A check's `status` in `version` of the API. In v2 and later it is the check's status and
+    /// an open run shows in `started`; v1 (Healthchecks' `get_status(with_started=True)`) says
+    /// `started` while a run is open and younger than the check's grace, whatever the status
+    /// otherwise is (an older run makes it `down` in every version). A check paused in its
+    /// configuration file stays `paused` in v1 too: Healthchecks has no such pause.
+    static func status(_ view: CheckView, version: Int, now: Int64) -> String {
+        if version == 1, !view.definition.paused, let run = view.state.run {
+            let (end, overflow) = run.start.addingReportingOverflow(Int64(view.definition.grace) * 1_000_000)
+            if overflow || now < end { return "started" }
+        }
+        return view.status.rawValue
+    }
+
     /// Channels have names, not UUIDs, in configuration; their API id is a name-based UUID
     /// (SHA-1, version 5 layout) of project and name, stable across restarts and reloads.
     static func channelID(project: String, channel: String) -> String {
-        var bytes = Array(Insecure.SHA1.hash(data: Array("kiothc-channel:\(project)/\(channel)".utf8)).prefix(16))
+        nameBasedUUID("kiothc-channel:\(project)/\(channel)")
+    }
+
+    /// Projects have ids, not UUIDs, in configuration; where Healthchecks' URLs name a project
+    /// by its UUID (`/projects/<uuid>/metrics/<key>`) the UUID is the name-based one (SHA-1,
+    /// version 5 layout) of `kiothc-project:<project id>`, stable while the id is.
+    static func projectID(_ project: String) -> String {
+        nameBasedUUID("kiothc-project:\(project)")
+    }
+
+    /// The first 16 bytes of the SHA-1 of `name`, with the version (5) and variant bits set, in
+    /// lower case.
+    private static func nameBasedUUID(_ name: String) -> String {
+        var bytes = Array(Insecure.SHA1.hash(data: Array(name.utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.map { String(format: "%02x", $0) }.joined()

@@ -7,7 +7,8 @@ import PingStore
 import Runtime
 
 /// The Healthchecks-compatible management API (SPEC §7) under `/api/v1/`, `/api/v2/` and
-/// `/api/v3/` (the versions differ only in the URLs they print, as in Healthchecks):
+/// `/api/v3/` (the versions differ only in the URLs they print and, in v1, a check's `status`:
+/// `APIDocuments.status`, as in Healthchecks):
 ///
 /// | route | key |
 /// |---|---|
@@ -23,6 +24,9 @@ import Runtime
 /// | `GET status/` | none |
 ///
 /// Checks are declared in files: creating, updating or deleting one answers 405.
+///
+/// The key comes in the `X-Api-Key` header or, for the POST routes as in Healthchecks, as
+/// `api_key` in a JSON object body (`{"api_key": "..."}`); the header wins when both are sent.
 struct ManagementAPI: Sendable {
     /// Where the API answers, in JSON, for every path, routed or not.
     static let prefix = "/api/v"
@@ -50,7 +54,10 @@ struct ManagementAPI: Sendable {
             _ handler: @escaping @Sendable (Request, Call) async throws -> Response
         ) {
             routes.on(spelled: spelling, method == .get ? [.get, .head] : [method]) { request, context in
-                try await handler(request, try call(request, context, readWrite: readWrite, version: version, scheme: scheme))
+                var request = request
+                var bodyKey: String?
+                if method == .post { bodyKey = try await Self.bodyKey(&request) }
+                return try await handler(request, try call(request, context, bodyKey: bodyKey, readWrite: readWrite, version: version, scheme: scheme))
             } otherwise: { request, _ in
                 Self.refusal(request, [method], managesChecks: managesChecks)
             }
@@ -85,9 +92,11 @@ struct ManagementAPI: Sendable {
         let parameters: Parameters
     }
 
-    private func call(_ request: Request, _ context: ServerContext, readWrite: Bool, version: Int, scheme: String) throws(APIError) -> Call {
+    private func call(
+        _ request: Request, _ context: ServerContext, bodyKey: String?, readWrite: Bool, version: Int, scheme: String
+    ) throws(APIError) -> Call {
         let snapshot = catalog.snapshot
-        let given = request.headers[.xAPIKey] ?? ""
+        let given = request.headers[.xAPIKey] ?? bodyKey ?? ""
         guard !given.isEmpty else { throw APIError(.unauthorized, "missing api key") }
         guard let viewer = snapshot.viewer(apiKey: given) else { throw APIError(.unauthorized, "wrong api key") }
         if readWrite && !viewer.canWrite {
@@ -95,6 +104,31 @@ struct ManagementAPI: Sendable {
         }
         let urls = APIURLs(base: baseURL ?? Self.origin(request, scheme: scheme), version: version)
         return Call(snapshot: snapshot, viewer: viewer, urls: urls, now: clock(), parameters: context.parameters)
+    }
+
+    /// Healthchecks' `authorize`: a POST without an `X-Api-Key` header may carry its key as
+    /// `api_key` in a JSON object body. The body is read here once (`request` keeps it for the
+    /// route, which may read it again); with the header it is left to the route. An empty (or
+    /// blank) body has no key; one that is not a JSON object is refused with 400.
+    private static func bodyKey(_ request: inout Request) async throws(APIError) -> String? {
+        guard request.headers[.xAPIKey] == nil else { return nil }
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.collectBody(upTo: 16 * 1024)
+        } catch {
+            throw APIError(.contentTooLarge, "the body is larger than 16 KiB")
+        }
+        let data = Data(bytes.readableBytesView)
+        if data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return nil }
+        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            throw APIError(.badRequest, "could not parse request body: send the API key in the X-Api-Key header, or a JSON object body with \"api_key\"")
+        }
+        guard let object = value as? [String: Any] else {
+            throw APIError(.badRequest, "json validation error: the body is not a JSON object")
+        }
+        guard let value = object["api_key"] else { return nil }
+        guard let key = value as? String else { throw APIError(.unauthorized, "wrong api key: \"api_key\" must be a string") }
+        return key
     }
 
     // MARK: Handlers
@@ -138,7 +172,7 @@ struct ManagementAPI: Sendable {
     /// Healthchecks' `Check.to_dict(readonly:)` plus `project` and `key`.
     func document(_ entry: ServingCatalog.Entry, _ call: Call) -> JSONValue {
         APIDocuments.check(
-            view(entry, call), readOnly: !call.viewer.canWrite, urls: call.urls, snapshot: call.snapshot,
+            view(entry, call), readOnly: !call.viewer.canWrite, urls: call.urls, snapshot: call.snapshot, now: call.now,
             badgeURL: Self.checkBadgeURL(base: call.urls.base, badge: badges.checkBadge(entry.uuid), threeState: false, format: "svg"))
     }
 
@@ -263,7 +297,8 @@ struct ManagementAPI: Sendable {
     }
 
     /// The check a test notification is about: none without a body (or with `{}`), else the
-    /// body's `{"check": "<uuid>"}`, a check of the channel's project.
+    /// body's `{"check": "<uuid>"}`, a check of the channel's project. The body may also hold
+    /// the key (`api_key`, read by `bodyKey`).
     private static func testedCheck(_ request: Request, project: String, snapshot: ServingCatalog) async -> Result<UUID?, APIError> {
         let usage = "send no body, or a JSON object naming a check of project '\(project)': {\"check\": \"<uuid>\"}"
         var request = request
@@ -278,7 +313,7 @@ struct ManagementAPI: Sendable {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             return .failure(APIError(.badRequest, "the body is not a JSON object; \(usage)"))
         }
-        if let unknown = object.keys.sorted().first(where: { $0 != "check" }) {
+        if let unknown = object.keys.sorted().first(where: { $0 != "check" && $0 != "api_key" }) {
             return .failure(APIError(.badRequest, "unknown field '\(unknown.prefix(64))' in the body; \(usage)"))
         }
         guard let value = object["check"], !(value is NSNull) else { return .success(nil) }
