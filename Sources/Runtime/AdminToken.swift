@@ -41,7 +41,7 @@ public struct AdminToken: Sendable {
             return (try read(path, what: "the admin token file"), .stored)
         }
         let token = generated()
-        try create(path, Array(token.text.utf8) + [0x0A])
+        try create(path, Array(token.text.utf8) + [0x0A], what: "the admin token file")
         return (token, .generated)
     }
 
@@ -64,12 +64,13 @@ public struct AdminToken: Sendable {
     }
 
     /// O_EXCL with mode 0600 from the start: the token is never readable by others, not even
-    /// for a moment, and two servers starting at once cannot both write one.
-    private static func create(_ path: String, _ bytes: [UInt8]) throws(Failure) {
+    /// for a moment, and two servers starting at once cannot both write one. (The badge secret
+    /// is created the same way.)
+    static func create(_ path: String, _ bytes: [UInt8], what: String) throws(Failure) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let code = errno
-            throw Failure(message: "cannot create the admin token file '\(path)': \(String(cString: strerror(code)))", errno: code, path: path)
+            throw Failure(message: "cannot create \(what) '\(path)': \(String(cString: strerror(code)))", errno: code, path: path)
         }
         defer { close(fd) }
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -77,7 +78,7 @@ public struct AdminToken: Sendable {
             // A short write sets no errno; on a local file system it means the disk is full.
             let code = written >= 0 && written < bytes.count ? ENOSPC : errno
             unlink(path)
-            throw Failure(message: "cannot write the admin token file '\(path)': \(String(cString: strerror(code)))", errno: code, path: path)
+            throw Failure(message: "cannot write \(what) '\(path)': \(String(cString: strerror(code)))", errno: code, path: path)
         }
     }
 

@@ -33,9 +33,10 @@ extension Runtime {
                 let (text, generated) = try await store.adminToken(generated: AdminToken.generated().text)
                 token = (AdminToken(text), generated ? .generated : .stored)
             }
+            let badgeSecret = BadgeSecret(try await store.badgeSecret(generated: BadgeSecret.generated().text))
             return try await start(
                 store: store, files: FileStore?.none, location: "the database \(location)", loaded: loaded, now: clock.now(), options: options, urls: urls,
-                token: token, environment: environment, logger: logger, clock: clock, lock: DataDirectoryLock?.none)
+                token: token, badgeSecret: badgeSecret, environment: environment, logger: logger, clock: clock, lock: DataDirectoryLock?.none)
         } catch {
             await store.closeConnections()
             if let failure = error as? StartFailure { throw failure }

@@ -35,6 +35,8 @@ public final class Runtime: Sendable {
     /// Authorizes `/-/reload`, `/metrics` and the dashboard's admin login.
     public let adminToken: AdminToken
     public let adminTokenOrigin: AdminToken.Origin
+    /// What badge URLs are derived from (SPEC §13), kept with the store.
+    public let badgeSecret: BadgeSecret
     let engine: StatusEngine
     /// The loader of every later reload, after it applied the configuration at start.
     let applier: CatalogApplier
@@ -104,9 +106,11 @@ public final class Runtime: Sendable {
                     "skipped unreadable lines of the alert outbox", metadata: ["lines": "\(store.outbox.linesSkipped)", "file": "\(store.outbox.path)"])
             }
             let (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
+            let badgeSecret = try BadgeSecret.load(dataDirectory: options.dataDirectory)
             return try await start(
                 store: store, files: store, location: "the data directory '\(data.path)'", loaded: (result, checked, fingerprint), now: now,
-                options: options, urls: urls, token: (token, origin), environment: environment, logger: logger, clock: clock, lock: lock)
+                options: options, urls: urls, token: (token, origin), badgeSecret: badgeSecret, environment: environment, logger: logger, clock: clock,
+                lock: lock)
         } catch let error as StartFailure {
             throw error
         } catch let error as AdminToken.Failure where error.errno == nil {
@@ -122,7 +126,8 @@ public final class Runtime: Sendable {
     /// configuration as the first reload, and put the services together.
     static func start(
         store: any CheckStore, files: FileStore?, location: String, loaded: Loaded, now: Int64, options: RuntimeOptions, urls: PingURLFormat,
-        token: (AdminToken, AdminToken.Origin), environment: [String: String], logger: Logger, clock: RuntimeClock, lock: DataDirectoryLock?
+        token: (AdminToken, AdminToken.Origin), badgeSecret: BadgeSecret, environment: [String: String], logger: Logger, clock: RuntimeClock,
+        lock: DataDirectoryLock?
     ) async throws -> Runtime {
         let states: CheckStates
         var live: [VersionedState] = []
@@ -163,15 +168,16 @@ public final class Runtime: Sendable {
             channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
         return Runtime(
             options: options, clock: clock, catalog: current, states: states, store: store, files: files, dispatcher: dispatcher, urls: urls,
-            applier: applier, status: status, token: token, logger: logger, lock: lock, liveChecks: liveChecks)
+            applier: applier, status: status, token: token, badgeSecret: badgeSecret, logger: logger, lock: lock, liveChecks: liveChecks)
     }
 
     private init(
         options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: any CheckStore, files: FileStore?,
         dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus,
-        token: (AdminToken, AdminToken.Origin), logger: Logger,
+        token: (AdminToken, AdminToken.Origin), badgeSecret: BadgeSecret, logger: Logger,
         lock: DataDirectoryLock?, liveChecks: LiveChecks
     ) {
+        self.badgeSecret = badgeSecret
         self.liveChecks = liveChecks
         self.options = options
         self.clock = clock

@@ -23,7 +23,9 @@ struct ServerApplication: Sendable {
                 token: runtime.adminToken, status: runtime.reloadStatus, catalog: runtime.catalog, states: runtime.states,
                 meter: runtime.recorder.meter, store: runtime.files?.pingStore,
                 shared: shared, clock: runtime.clock.now),
-            api: api, dashboard: dashboard, ready: { [runtime] in runtime.isReady })
+            api: api, dashboard: dashboard,
+            badges: BadgeEndpoint(catalog: runtime.catalog, states: runtime.states, signer: api.badges, clock: runtime.clock.now),
+            ready: { [runtime] in runtime.isReady })
     }
 }
 
@@ -35,7 +37,8 @@ func buildApplication(runtime: Runtime, options: ServeOptions) -> ServerApplicat
     pings.bodyTimeout = .seconds(options.idleTimeoutSeconds)
     let api = ManagementAPI(
         catalog: runtime.catalog, states: runtime.states, reader: runtime.store, pause: runtime.pause, alerts: runtime,
-        clock: runtime.clock.now, baseURL: options.baseURL, pingLimit: options.keepPings)
+        clock: runtime.clock.now, baseURL: options.baseURL, pingLimit: options.keepPings,
+        badges: BadgeSigner(secret: runtime.badgeSecret))
     let dashboard = Dashboard(api: api, token: runtime.adminToken, status: runtime.reloadStatus, sessions: DashboardSessions())
     return ServerApplication(runtime: runtime, pings: pings, api: api, dashboard: dashboard)
 }

@@ -3,8 +3,8 @@ import Hummingbird
 import Runtime
 
 /// Answers a listener's requests: the Pinging API first, on its lean path (a prefix test, no
-/// router), then Hummingbird's router: the probes, `/-/reload`, `/metrics`, the management API
-/// and the dashboard. One responder per listener, because it knows the listener's scheme.
+/// router), then Hummingbird's router: the probes, `/-/reload`, `/metrics`, the management API,
+/// the badges and the dashboard. One responder per listener, because it knows the listener's scheme.
 struct ServerResponder: HTTPResponder {
     typealias Context = ServerContext
 
@@ -14,7 +14,7 @@ struct ServerResponder: HTTPResponder {
 
     init(
         pings: PingEndpoint, scheme: String, reload: ReloadEndpoint, metrics: MetricsEndpoint, api: ManagementAPI, dashboard: Dashboard,
-        ready: @escaping @Sendable () -> Bool
+        badges: BadgeEndpoint, ready: @escaping @Sendable () -> Bool
     ) {
         self.pings = pings
         self.scheme = scheme
@@ -25,6 +25,7 @@ struct ServerResponder: HTTPResponder {
         for version in 1...3 {
             router.addRoutes(api.routes(version: version, scheme: scheme), atPath: "\(ManagementAPI.prefix)\(version)")
         }
+        router.addRoutes(badges.routes())
         router.addRoutes(dashboard.routes(scheme: scheme))
         routes = router.buildResponder()
     }

@@ -1,5 +1,5 @@
 """The API, /metrics and the CLI against real clients: Healthchecks' Python client
-`healthchecks-io` lists our checks, pings, flips and channels and pauses a check;
+`healthchecks-io` lists our checks, pings, flips, channels and badges and pauses a check;
 `prometheus_client`'s parser reads /metrics; `kiothc status|pings|pause|resume` run against the
 same server's files and API.
 
@@ -85,6 +85,24 @@ try:
         tally.check(False, "read-only key cannot list pings")
     except HCAPIAuthError:
         tally.check(True, "read-only key cannot list pings (401)")
+    print("== healthchecks-io client: get_badges (read-only key)")
+    badges = Client(api_key=RO, api_url=server.url + "/api/", api_version=3).get_badges()
+    for tag, urls in sorted(badges.items()):
+        print(f"   {tag:6} svg={urls.svg} json3={urls.json3_url}")
+    tally.check(sorted(badges) == ["*", "db", "prod"], "get_badges: '*' and every tag of the project")
+    fetched = {}
+    for tag, urls in badges.items():
+        for name in ("svg", "svg3", "json_url", "json3_url", "shields", "shields3"):
+            url = getattr(urls, name)
+            status, body = server.request(url[len(server.url):]) if url.startswith(server.url + "/badge/") else (None, "")
+            fetched[(tag, name)] = (status, body)
+    tally.check(all(status == 200 for status, _ in fetched.values()), "every listed badge URL answers 200")
+    # db-backup is down (a fail ping), queue is paused (counts as up).
+    tally.check(json.loads(fetched[("prod", "json3_url")][1]) == {"status": "down", "total": 2, "grace": 0, "down": 1}, "the prod badge: down, 2 checks, 1 down")
+    tally.check(json.loads(fetched[("*", "shields")][1])["message"] == "down", "the '*' shields badge says down")
+    tally.check(fetched[("db", "svg")][1].startswith("<svg") and ">down<" in fetched[("db", "svg")][1], "the db SVG badge says down")
+    status, _ = server.request(badges["prod"].svg[len(server.url):].replace("/prod.svg", "/db.svg"))
+    tally.check(status == 404, "a tag with another tag's signature: 404")
     status, body = server.request("/api/v3/checks/", method="POST", data=b'{"name": "x"}', headers={"X-Api-Key": RW})
     tally.check(status == 405 and "configuration files" in body, f"creating a check: 405 ({body.strip()[:80]}...)")
 

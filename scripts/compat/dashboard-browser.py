@@ -2,7 +2,7 @@
 project key, see a check go from new to up after a ping (by the page's own live refresh, without
 reloading), open its ping body (a <script> in it must show as text and not run), pause it, send a
 test notification with "Send test" to a real receiver and see it delivered on the page, the admin
-login URL, logout, and a cross-site POST refused.
+login URL, logout, a cross-site POST refused, and the badge SVGs rendered.
 
     python3 scripts/compat/dashboard-browser.py KIOTHC_BINARY CHROMIUM
 Screenshots go to $KIOTHC_SCREENSHOTS (default /tmp/kiothc-dashboard-*.png), never into git.
@@ -175,6 +175,32 @@ try:
     browser.goto(server.url + f"/login?token={server.token}")
     tally.check(browser.wait_for("document.querySelectorAll('tr.check').length === 3"), "the admin login URL shows every project's checks")
     browser.screenshot("5-admin")
+    # Badges (SPEC section 13) render in the browser: an SVG document whose texts fit their parts.
+    status, text = server.request("/api/v3/badges/", headers={"X-Api-Key": RW})
+    listed = json.loads(text)["badges"] if status == 200 else {}
+    status, text = server.request(f"/api/v3/checks/{queue}", headers={"X-Api-Key": RW})
+    check_badge = json.loads(text).get("badge_url", "") if status == 200 else ""
+    shown = [("6-badge-prod", listed.get("prod", {}).get("svg3", "")), ("7-badge-all", listed.get("*", {}).get("svg", "")),
+             ("8-badge-check", check_badge.replace("/b/2/", "/b/3/"))]
+    measure = """(() => {
+        const svg = document.documentElement;
+        if (svg.tagName !== 'svg') return null;
+        const parts = [...svg.querySelectorAll('g rect')].slice(0, 2).map(r => +r.getAttribute('width'));
+        const texts = [...svg.querySelectorAll('text')];
+        return {parts, texts: texts.map(t => t.textContent), lengths: texts.map(t => t.getComputedTextLength())};
+    })()"""
+    for name, url in shown:
+        tally.check(url.startswith(server.url + "/b"), f"{name}: the API gives its URL ({url})")
+        if not url.startswith(server.url):
+            continue
+        browser.goto(url)
+        rendered = browser.evaluate(measure)
+        print(f"   {name}: {rendered}")
+        fits = (rendered is not None and len(rendered["parts"]) == 2 and len(rendered["lengths"]) == 4
+                and 0 < rendered["lengths"][1] <= rendered["parts"][0] and 0 < rendered["lengths"][3] <= rendered["parts"][1]
+                and rendered["texts"][3] in ("up", "late", "down"))
+        tally.check(fits, f"{name}: Chromium renders the SVG badge, label and status inside their parts")
+        browser.screenshot(name)
     status, text = server.request("/")
     tally.check(server.token not in text and RW not in text, "no key or token in a page")
     tally.check(server.log.count(server.token) == 1 and RW not in server.log, "no API key in the log; the token only in its one generation line")

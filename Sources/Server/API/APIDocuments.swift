@@ -21,7 +21,10 @@ struct APIURLs: Sendable {
 enum APIDocuments {
     /// `Check.to_dict`: with a read-only key `unique_key` replaces the UUID and the URLs (which
     /// would let the holder ping or pause the check). Plus `project` and `key` (our identity).
-    static func check(_ view: CheckView, readOnly: Bool, urls: APIURLs, snapshot: ServingCatalog, now: Int64) -> JSONValue {
+    /// `badgeURL`: the check's two-state SVG badge (`BadgeEndpoint`).
+    static func check(
+        _ view: CheckView, readOnly: Bool, urls: APIURLs, snapshot: ServingCatalog, now: Int64, badgeURL: String? = nil
+    ) -> JSONValue {
         let definition = view.definition
         var fields: [(String, JSONValue)] = [
             ("name", .string(definition.name)),
@@ -45,6 +48,9 @@ enum APIDocuments {
             ("filter_subject", .bool(false)),
             ("filter_body", .bool(false)),
         ]
+        if let badgeURL {
+            fields.append(("badge_url", .string(badgeURL)))
+        }
         if let duration = view.state.lastDuration, duration >= 1_000_000 {
             fields.append(("last_duration", .int(Int64(duration / 1_000_000))))
         }

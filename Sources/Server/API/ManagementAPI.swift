@@ -20,6 +20,7 @@ import Runtime
 /// | `POST checks/<uuid>/pause`, `POST checks/<uuid>/resume` | read-write |
 /// | `GET channels/` | read-write |
 /// | `POST channels/<channel id>/test` (`{"check": "<uuid>"}` optional) | read-write |
+/// | `GET badges/` | read-only or read-write |
 /// | `GET status/` | none |
 ///
 /// Checks are declared in files: creating, updating or deleting one answers 405.
@@ -41,6 +42,8 @@ struct ManagementAPI: Sendable {
     let baseURL: String?
     /// Pings listed at most (Healthchecks: the account's ping log limit); `--keep-pings`.
     let pingLimit: Int
+    /// The badge URLs of `GET badges/` (SPEC §13).
+    let badges: BadgeSigner
 
     /// The routes of one version, added under `/api/v<version>` (`ServerResponder`). A route
     /// answers OPTIONS with its CORS preflight and methods other than its own with 405.
@@ -69,6 +72,7 @@ struct ManagementAPI: Sendable {
         add("checks/{id}/resume", .post, readWrite: true) { _, call in await pauseOrResume(try resolve(call), pause: false, call) }
         add("channels/", .get, readWrite: true) { _, call in APIResponses.json(.ok, .object([("channels", .array(channels(call)))])) }
         add("channels/{id}/test", .post, readWrite: true) { request, call in await sendTest(request, call) }
+        add("badges/", .get) { _, call in try badgeList(call) }
         // No key: a liveness check for clients.
         routes.on(spelled: "status/", [.get, .head]) { _, _ in APIResponses.text(.ok, "OK") } otherwise: { request, _ in Self.refusal(request, [.get]) }
         return routes
@@ -167,7 +171,9 @@ struct ManagementAPI: Sendable {
 
     /// Healthchecks' `Check.to_dict(readonly:)` plus `project` and `key`.
     func document(_ entry: ServingCatalog.Entry, _ call: Call) -> JSONValue {
-        APIDocuments.check(view(entry, call), readOnly: !call.viewer.canWrite, urls: call.urls, snapshot: call.snapshot, now: call.now)
+        APIDocuments.check(
+            view(entry, call), readOnly: !call.viewer.canWrite, urls: call.urls, snapshot: call.snapshot, now: call.now,
+            badgeURL: Self.checkBadgeURL(base: call.urls.base, badge: badges.checkBadge(entry.uuid), threeState: false, format: "svg"))
     }
 
     private func channels(_ call: Call) -> [JSONValue] {
