@@ -2,7 +2,7 @@ import Foundation
 
 /// Durations in config: an integer number of seconds, or `<number><unit>` parts with units
 /// `s m h d w`, e.g. `90s`, `1h30m`, `7d`.
-enum DurationSyntax {
+public enum DurationSyntax {
     static let unitSeconds: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
 
     /// Seconds, or a message saying what is wrong (lower-case, quoting the value).
@@ -39,7 +39,7 @@ enum DurationSyntax {
 
     /// A `1d6h30m`-style spelling of a number of seconds, for messages and plans (no weeks,
     /// so 365 days reads as `365d`).
-    static func format(_ seconds: Int) -> String {
+    public static func format(_ seconds: Int) -> String {
         if seconds <= 0 { return "\(seconds)s" }
         var rest = seconds
         var text = ""

@@ -1,3 +1,4 @@
+import CheckCatalog
 import Monitoring
 
 /// The YAML file `kiothc import healthchecks` writes for one Healthchecks project: the project,
@@ -120,16 +121,7 @@ public enum ImportedConfig {
     }
 
     /// Seconds in the config's duration syntax, largest units first: `1d6h`, `90` → `1m30s`.
-    public static func duration(_ seconds: Int) -> String {
-        if seconds <= 0 { return "\(seconds)" }
-        var rest = seconds
-        var text = ""
-        for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] where rest >= size {
-            text += "\(rest / size)\(unit)"
-            rest %= size
-        }
-        return text
-    }
+    public static func duration(_ seconds: Int) -> String { DurationSyntax.format(seconds) }
 
     /// A string as a YAML scalar: plain when it cannot be read as anything else (a letter, then
     /// letters, digits, spaces and `-_./()`; not a word YAML reads as a boolean or null), else
