@@ -29,7 +29,7 @@ struct Child: Sendable {
         process.standardError = err
         let stdin = Pipe()
         if input != nil { process.standardInput = stdin }
-        try process.run()
+        try launch(process)
         self.process = process
         let outHandle = out.fileHandleForReading
         let errHandle = err.fileHandleForReading

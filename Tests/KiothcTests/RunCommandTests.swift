@@ -75,7 +75,7 @@ struct RunCommandTests {
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         let job = "echo first; while [ ! -e '\(go)' ]; do sleep 0.05; done; echo second"
         shell.arguments = ["-c", "exec \"$0\" run --server \"$1\" --uuid \"$2\" -- sh -c \"$3\" > '\(out)'", CLI.binary.path, server.baseURL, uuid, job]
-        try shell.run()
+        try launch(shell)
         let exit = Child.exit(of: shell)
         let deadline = Date().addingTimeInterval(30)
         while (try? String(contentsOfFile: out, encoding: .utf8)) != "first\n" && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }

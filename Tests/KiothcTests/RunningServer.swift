@@ -65,7 +65,7 @@ final class RunningServer {
             }
             log.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
         }
-        try process.run()
+        try launch(process)
         termination = Termination(of: process)
         StartedServers.current?.add(termination)
         baseURL = try await waitFor(prefix: "serving pings at ")

@@ -68,7 +68,7 @@ struct CrashTests {
             let pipe = Pipe()
             child.standardOutput = pipe
             child.standardError = FileHandle.nullDevice
-            try child.run()
+            try launch(child)
 
             // Read acknowledgements until there are enough, then kill without warning. The reads
             // and the wait block, so they run on a thread of their own: a test holding a thread

@@ -79,7 +79,7 @@ struct PostgresLocationTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", script]
-        try process.run()
+        try launch(process)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             try cluster.stop()

@@ -110,7 +110,7 @@ public final class SMTPTestServer: Sendable {
         process.standardError = log
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
-        try process.run()
+        try launch(process)
 
         // Bounded: the port file appears once the server listens, or the server has died.
         let portFile = directory.appendingPathComponent("port")
