@@ -26,7 +26,8 @@ func sampleAlert(_ direction: Channel.Direction = .down, check: UUID = UUID(), c
 }
 
 /// A real HTTP server on 127.0.0.1 with an ephemeral port, recording what it receives.
-/// `/fail` answers 500, `/slow` answers after 3 s, `/flaky` fails `failures` times then 200.
+/// `/fail` answers 500, `/slow` answers after 3 s, `/flaky` fails `failures` times then 200;
+/// with `answer`, every request gets what it says instead (a service's API: status and JSON).
 final class Receiver: Sendable {
     struct Received: Sendable {
         let method: String
@@ -37,18 +38,21 @@ final class Receiver: Sendable {
 
     let received = Mutex<[Received]>([])
     let failures: Mutex<Int>
+    let answer: (@Sendable (Received) -> (status: Int, body: String))?
 
-    init(failFirst: Int = 0) {
+    init(failFirst: Int = 0, answer: (@Sendable (Received) -> (status: Int, body: String))? = nil) {
         failures = Mutex(failFirst)
+        self.answer = answer
     }
 
     var requests: [Received] { received.withLock { $0 } }
 
     func run<T: Sendable>(_ body: @Sendable (_ base: String) async throws -> T) async throws -> T {
         let router = Router()
-        router.on("/**", method: .post) { request, _ in try await self.record(request) }
-        router.on("/**", method: .get) { request, _ in try await self.record(request) }
-        router.on("/**", method: .put) { request, _ in try await self.record(request) }
+        for method in [HTTPRequest.Method.post, .get, .put] {
+            router.on("/", method: method) { request, _ in try await self.record(request) }
+            router.on("/**", method: method) { request, _ in try await self.record(request) }
+        }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live) { client in
             guard let port = client.port else { throw CancellationError() }
@@ -61,7 +65,14 @@ final class Receiver: Sendable {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
         let path = request.uri.path
-        received.withLock { $0.append(Received(method: request.method.rawValue, uri: request.uri.description, headers: headers, body: String(buffer: body))) }
+        let received = Received(method: request.method.rawValue, uri: request.uri.description, headers: headers, body: String(buffer: body))
+        self.received.withLock { $0.append(received) }
+        if let answer {
+            let (status, text) = answer(received)
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
         if path.hasPrefix("/fail") { return Response(status: .internalServerError) }
         if path.hasPrefix("/slow") {
             try await Task.sleep(for: .seconds(3))

@@ -7,43 +7,6 @@ import Testing
 
 @testable import Alerting
 
-/// A stand-in for a service's API on 127.0.0.1: records every request and answers what
-/// `answer` says (200 with an empty body unless told otherwise).
-final class ServiceReceiver: Sendable {
-    let received = Mutex<[Receiver.Received]>([])
-    let answer: @Sendable (Receiver.Received) -> (status: Int, body: String)
-
-    init(answer: @escaping @Sendable (Receiver.Received) -> (status: Int, body: String) = { _ in (200, "") }) {
-        self.answer = answer
-    }
-
-    var requests: [Receiver.Received] { received.withLock { $0 } }
-
-    func run<T: Sendable>(_ body: @Sendable (_ base: String) async throws -> T) async throws -> T {
-        let router = Router()
-        for method in [HTTPRequest.Method.post, .put] {
-            router.on("/", method: method) { request, _ in try await self.record(request) }
-            router.on("/**", method: method) { request, _ in try await self.record(request) }
-        }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        return try await app.test(.live) { client in
-            guard let port = client.port else { throw CancellationError() }
-            return try await body("http://127.0.0.1:\(port)")
-        }
-    }
-
-    private func record(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: 1 << 20)
-        var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
-        let received = Receiver.Received(method: request.method.rawValue, uri: request.uri.description, headers: headers, body: String(buffer: body))
-        self.received.withLock { $0.append(received) }
-        let (status, text) = answer(received)
-        return Response(
-            status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
 /// Every kind against its receiver: the request the service documents, for down and up.
 @Suite("Native channel kinds send what each service documents")
 struct IntegrationTests {
@@ -73,7 +36,7 @@ struct IntegrationTests {
     }
 
     /// Sends a down then an up alert; both must be delivered.
-    func sendDownAndUp(_ receiver: ServiceReceiver, environment: @escaping @Sendable (String) -> [String: String], _ integration: @escaping @Sendable (String) -> Integration)
+    func sendDownAndUp(_ receiver: Receiver, environment: @escaping @Sendable (String) -> [String: String], _ integration: @escaping @Sendable (String) -> Integration)
         async throws -> (down: Receiver.Received, up: Receiver.Received)
     {
         try await receiver.run { base in
@@ -106,7 +69,7 @@ struct IntegrationTests {
 
     @Test("slack: incoming webhook JSON, text and one attachment: red down, green up, facts as fields, the link, the body in a code block")
     func slack() async throws {
-        let receiver = ServiceReceiver()
+        let receiver = Receiver()
         let (down, up) = try await sendDownAndUp(receiver, environment: { ["SLACK_URL": "\($0)/services/T0/B0/xyz"] }) { _ in
             .slack(url: env("SLACK_URL"))
         }
@@ -134,7 +97,7 @@ struct IntegrationTests {
 
     @Test("mattermost: the same Slack-format message to its incoming webhook")
     func mattermost() async throws {
-        let receiver = ServiceReceiver()
+        let receiver = Receiver()
         let (down, up) = try await sendDownAndUp(receiver, environment: { ["MM_URL": "\($0)/hooks/abc123"] }) { _ in .mattermost(url: env("MM_URL")) }
         #expect(down.method == "POST" && down.uri == "/hooks/abc123")
         #expect(down.headers["content-type"] == "application/json")
@@ -149,7 +112,7 @@ struct IntegrationTests {
     @Test("discord: webhook JSON with content and one embed: colour, fields, timestamp, link; no mentions")
     func discord() async throws {
         // Discord answers 204 No Content to a webhook without ?wait=true.
-        let receiver = ServiceReceiver { _ in (204, "") }
+        let receiver = Receiver { _ in (204, "") }
         let (down, up) = try await sendDownAndUp(receiver, environment: { ["DISCORD_URL": "\($0)/api/webhooks/1/tok"] }) { _ in
             .discord(url: env("DISCORD_URL"))
         }
@@ -175,7 +138,7 @@ struct IntegrationTests {
     @Test("msteams: a Workflows message holding one Adaptive Card: subject in the tone's colour, a FactSet, the excerpt, a button to the check")
     func msteams() async throws {
         // A workflow's HTTP trigger answers 202 Accepted.
-        let receiver = ServiceReceiver { _ in (202, "") }
+        let receiver = Receiver { _ in (202, "") }
         let (down, up) = try await sendDownAndUp(receiver, environment: { ["TEAMS_URL": "\($0)/workflows/1/triggers/manual/paths/invoke?sig=s3"] }) { _ in
             .msteams(url: env("TEAMS_URL"))
         }
@@ -211,7 +174,7 @@ struct IntegrationTests {
 
     @Test("telegram: POST {api_url}/bot<token>/sendMessage with chat_id, thread, and HTML text with every value escaped")
     func telegram() async throws {
-        let receiver = ServiceReceiver { _ in (200, #"{"ok":true,"result":{"message_id":1}}"#) }
+        let receiver = Receiver { _ in (200, #"{"ok":true,"result":{"message_id":1}}"#) }
         let (down, up) = try await sendDownAndUp(receiver, environment: { _ in ["TG_TOKEN": "123456:ABC-def"] }) { base in
             .telegram(botToken: env("TG_TOKEN"), chatID: "-1001234567890", threadID: 42, apiURL: base + "/")
         }
@@ -245,7 +208,7 @@ struct IntegrationTests {
 
     @Test("telegram: an @channel chat is sent as text, no thread without thread_id")
     func telegramChannel() async throws {
-        let receiver = ServiceReceiver()
+        let receiver = Receiver()
         let (down, _) = try await sendDownAndUp(receiver, environment: { _ in [:] }) { base in
             .telegram(botToken: literal("9:x"), chatID: "@ops_alerts", threadID: nil, apiURL: base)
         }
@@ -256,7 +219,7 @@ struct IntegrationTests {
 
     @Test("ntfy: JSON publish to the server's root with topic, title, message, priority per direction, an emoji tag, the link on click, Bearer auth")
     func ntfy() async throws {
-        let receiver = ServiceReceiver()
+        let receiver = Receiver()
         let (down, up) = try await sendDownAndUp(receiver, environment: { ["NTFY_URL": "\($0)/prefix/backups", "NTFY_TOKEN": "tk_secret"] }) { _ in
             .ntfy(url: env("NTFY_URL"), priority: PerDirection(down: 5, up: 2), auth: .token(env("NTFY_TOKEN")))
         }
@@ -292,7 +255,7 @@ struct IntegrationTests {
 
     @Test("ntfy: a topic at the server's root posts to /, with Basic auth from username and password")
     func ntfyBasic() async throws {
-        let receiver = ServiceReceiver()
+        let receiver = Receiver()
         let (down, _) = try await sendDownAndUp(receiver, environment: { _ in ["NTFY_PASSWORD": "pa:ss"] }) { base in
             .ntfy(url: literal("\(base)/alerts"), priority: PerDirection(down: 4, up: 3), auth: .basic(username: "ops", password: env("NTFY_PASSWORD")))
         }
@@ -303,7 +266,7 @@ struct IntegrationTests {
 
     @Test("pushover: form-encoded POST {api_url}/1/messages.json: token, user, title, message, priority, retry and expire for 2, sound, device, url")
     func pushover() async throws {
-        let receiver = ServiceReceiver { _ in (200, #"{"status":1,"request":"r1"}"#) }
+        let receiver = Receiver { _ in (200, #"{"status":1,"request":"r1"}"#) }
         let (down, up) = try await sendDownAndUp(receiver, environment: { _ in ["PO_APP": "app-token", "PO_USER": "user key&="] }) { base in
             .pushover(
                 token: env("PO_APP"), userKey: env("PO_USER"), priority: PerDirection(down: 2, up: -1), retry: 60, expire: 7_200, sound: "siren",
@@ -333,7 +296,7 @@ struct IntegrationTests {
 
     @Test("gotify: POST {url}/message with X-Gotify-Key, JSON title, message, priority per direction, the link as click target")
     func gotify() async throws {
-        let receiver = ServiceReceiver()
+        let receiver = Receiver()
         let (down, up) = try await sendDownAndUp(receiver, environment: { _ in ["GOTIFY": "AppTok.en"] }) { base in
             .gotify(url: base + "/gotify/", token: env("GOTIFY"), priority: PerDirection(down: 8, up: 5))
         }
@@ -352,7 +315,7 @@ struct IntegrationTests {
 
     @Test("matrix: PUT .../rooms/{room, encoded}/send/m.room.message/{the alert's id} with Bearer auth, plain and HTML bodies")
     func matrix() async throws {
-        let receiver = ServiceReceiver { _ in (200, #"{"event_id":"$e"}"#) }
+        let receiver = Receiver { _ in (200, #"{"event_id":"$e"}"#) }
         let (down, up) = try await sendDownAndUp(receiver, environment: { _ in ["MX_TOKEN": "syt_secret"] }) { base in
             .matrix(homeserver: base, room: "!room:example.org", accessToken: env("MX_TOKEN"))
         }
@@ -375,7 +338,7 @@ struct IntegrationTests {
 
     @Test("pagerduty: Events API v2: trigger on down with payload and dedup_key = the check's UUID, resolve on up with the same key")
     func pagerduty() async throws {
-        let receiver = ServiceReceiver { _ in (202, #"{"status":"success","message":"Event processed","dedup_key":"x"}"#) }
+        let receiver = Receiver { _ in (202, #"{"status":"success","message":"Event processed","dedup_key":"x"}"#) }
         let (down, up) = try await sendDownAndUp(receiver, environment: { _ in ["PD_KEY": "R0UTINGKEY"] }) { base in
             .pagerduty(routingKey: env("PD_KEY"), severity: .error, apiURL: base)
         }
@@ -406,7 +369,7 @@ struct IntegrationTests {
 
     @Test("opsgenie: create on down with alias = the check's UUID and GenieKey auth; close by alias on up; eu region and api_url")
     func opsgenie() async throws {
-        let receiver = ServiceReceiver { _ in (202, #"{"result":"Request will be processed","took":0.1,"requestId":"r"}"#) }
+        let receiver = Receiver { _ in (202, #"{"result":"Request will be processed","took":0.1,"requestId":"r"}"#) }
         let (down, up) = try await sendDownAndUp(receiver, environment: { _ in ["OG_KEY": "genie-key"] }) { base in
             .opsgenie(apiKey: env("OG_KEY"), region: .eu, priority: "P2", apiURL: base)
         }
@@ -479,7 +442,7 @@ struct IntegrationTests {
 
     @Test("a service's error answer is a failed attempt quoting its explanation, never the credential")
     func errorAnswers() async throws {
-        let receiver = ServiceReceiver { request in
+        let receiver = Receiver { request in
             if request.uri.hasPrefix("/bot") { return (400, #"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#) }
             if request.uri.hasPrefix("/v2/enqueue") {
                 return (400, #"{"status":"invalid event","message":"Event object is invalid","errors":["Length of 'routing_key' is incorrect"]}"#)
@@ -508,7 +471,7 @@ struct IntegrationTests {
 
     @Test("a gateway whose error page echoes the request's path and headers: the attempt's error has the credentials cut out")
     func echoedCredentials() async throws {
-        let receiver = ServiceReceiver { request in (404, "Cannot POST \(request.uri) (auth \(request.headers["authorization"] ?? "-"))") }
+        let receiver = Receiver { request in (404, "Cannot POST \(request.uri) (auth \(request.headers["authorization"] ?? "-"))") }
         let secrets = ["TG_TOKEN": "777:TopSecretToken", "SLACK_URL": "", "OG_KEY": "GenieSecretKey"]
         let attempts = try await receiver.run { base in
             var environment = secrets
@@ -555,7 +518,7 @@ struct IntegrationTests {
 
     @Test("a credential that cannot be resolved fails without sending, naming the field and its reference, not a value")
     func unresolved() async throws {
-        let receiver = ServiceReceiver()
+        let receiver = Receiver()
         let attempts = try await receiver.run { base in
             let courier = courier(["SLACK_URL": "not a url with s3cret"])
             return [

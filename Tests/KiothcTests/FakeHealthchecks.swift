@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -30,17 +31,9 @@ final class FakeHealthchecks: Sendable {
     var requests: [Request] { log.requests.withLock { $0 } }
 
     init(answer: @escaping @Sendable (_ path: String, _ apiKey: String?) -> Reply) throws {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard socket >= 0, bound, listen(socket, 16) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        let (socket, port) = try listenOnLoopback()
         descriptor = socket
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let log = self.log
         Thread.detachNewThread {
             while true {
