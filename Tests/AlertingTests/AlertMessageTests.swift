@@ -109,8 +109,7 @@ struct MessageEscapingTests {
     @Test("HTML (email, Telegram, Matrix) escapes quotes too; Slack's markup only &, < and >, since it shows other entities as written")
     func escaping() {
         let name = #"Zoë's "nightly" <db> & co"#
-        #expect(AlertMessage.escape(name) == "Zoë&#39;s &quot;nightly&quot; &lt;db&gt; &amp; co")
-        #expect(MessageText.escapeHTML(name) == AlertMessage.escape(name))
+        #expect(HTMLText.escape(name) == "Zoë&#39;s &quot;nightly&quot; &lt;db&gt; &amp; co")
         #expect(MessageText.escapeMarkup(name) == #"Zoë's "nightly" &lt;db&gt; &amp; co"#)
     }
 }

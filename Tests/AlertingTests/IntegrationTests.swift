@@ -1,5 +1,6 @@
 import CheckCatalog
 import Foundation
+import Monitoring
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
@@ -537,7 +538,7 @@ struct IntegrationTests {
 
     @Test("HTML escaping covers &, <, > and quotes")
     func escaping() {
-        #expect(MessageText.escapeHTML(#"a & b <c> "d""#) == "a &amp; b &lt;c&gt; &quot;d&quot;")
+        #expect(HTMLText.escape(#"a & b <c> "d""#) == "a &amp; b &lt;c&gt; &quot;d&quot;")
         #expect(MessageText.codeBlock("x```y\n\n") == "```\nx`\u{200B}``y\n```")
     }
 }

@@ -75,9 +75,6 @@ extension Integration {
 
 /// Small pieces of message formatting the services share.
 enum MessageText {
-    /// Text for Telegram's and Matrix's HTML: `AlertMessage.escape`, the email's.
-    static func escapeHTML(_ text: String) -> String { AlertMessage.escape(text) }
-
     /// Text for Slack's and Mattermost's markup: only `&`, `<` and `>` are entities there (Slack
     /// shows any other entity, `&quot;` included, as written).
     static func escapeMarkup(_ text: String) -> String {

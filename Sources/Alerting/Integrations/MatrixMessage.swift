@@ -1,3 +1,4 @@
+import Monitoring
 import Foundation
 
 /// Matrix client-server API: `PUT /_matrix/client/v3/rooms/{room}/send/m.room.message/{txnId}`
@@ -16,7 +17,7 @@ enum MatrixMessage {
     }
 
     static func html(_ message: AlertMessage) -> String {
-        let escape = MessageText.escapeHTML
+        let escape = HTMLText.escape
         var html = "<h4>\(escape(message.subject))</h4><p>\(escape(message.headline))</p><ul>"
         html += message.facts.map { "<li><b>\(escape($0.label)):</b> \(escape($0.value))</li>" }.joined()
         html += "</ul>"

@@ -1,3 +1,4 @@
+import Monitoring
 import Foundation
 
 /// Telegram Bot API `sendMessage`: the message as HTML (every value escaped), to a chat and,
@@ -17,7 +18,7 @@ enum TelegramMessage {
 
     /// Telegram's HTML: only b, i, code, pre and a; line breaks as they are.
     static func html(_ message: AlertMessage) -> String {
-        let escape = MessageText.escapeHTML
+        let escape = HTMLText.escape
         var lines = ["<b>\(escape(message.subject))</b>", escape(message.headline), ""]
         lines += message.facts.map { "<b>\(escape($0.label)):</b> \(escape($0.value))" }
         if let excerpt = message.excerpt { lines += ["", "<b>Last ping body:</b>", "<pre>\(escape(excerpt))</pre>"] }
