@@ -20,10 +20,12 @@ public struct Alert: Sendable, Hashable, Identifiable {
     /// A test notification (`kiothc notify`, the dashboard's "send test"): no flip behind it,
     /// tried once, never retried.
     public var test: Bool
+    /// Held back by maintenance or dependencies (SPEC §14): waits, due never, until settled.
+    public var hold: AlertHold?
 
     public init(
         id: UUID = UUID(), check: UUID, project: String, channel: String, direction: Channel.Direction, flipTime: Int64, created: Int64,
-        values: AlertValues, test: Bool = false
+        values: AlertValues, test: Bool = false, hold: AlertHold? = nil
     ) {
         self.id = id
         self.check = check
@@ -34,6 +36,7 @@ public struct Alert: Sendable, Hashable, Identifiable {
         self.created = created
         self.values = values
         self.test = test
+        self.hold = hold
     }
 }
 

@@ -11,12 +11,19 @@ public struct Flip: Sendable, Hashable {
     public var old: CheckState.Status
     public var new: CheckState.Status
     public var reason: Reason
+    /// It happened during a maintenance window of the check (SPEC §14): its alerts were held.
+    public var maintenance: Bool
+    /// The checks (`project/key`) it depends on that were down when it happened: its alerts
+    /// were held for them (SPEC §14). Empty for most flips.
+    public var suppressedBy: [String]
 
-    public init(time: Int64, old: CheckState.Status, new: CheckState.Status, reason: Reason) {
+    public init(time: Int64, old: CheckState.Status, new: CheckState.Status, reason: Reason, maintenance: Bool = false, suppressedBy: [String] = []) {
         self.time = time
         self.old = old
         self.new = new
         self.reason = reason
+        self.maintenance = maintenance
+        self.suppressedBy = suppressedBy
     }
 
     /// Healthchecks sends no alert for `new→up` and `paused→up`.

@@ -45,17 +45,24 @@ public struct CheckDefinition: Sendable {
     /// `uuid:`: the UUID the check must have (a check taken over from Healthchecks keeps its
     /// ping URL); nil: the data directory assigns one (SPEC §13).
     public var pinnedUUID: UUID?
+    /// `maintenance:` of its project and its own (SPEC §14): when its alerts are held.
+    public var maintenance: MaintenanceCalendar
+    /// `depends_on:`, resolved: while one of these (or one they depend on) is down, its down
+    /// alerts are held (SPEC §14). The load refuses unknown targets and cycles.
+    public var dependsOn: [CheckIdentity]
 
     public init(
         id: ID, name: String, expectation: Expectation, grace: Int, tz: String, tags: [String], desc: String,
         methods: Methods, manualResume: Bool, paused: Bool, channels: ChannelSelection, location: Diagnostic.Location,
-        slug: String? = nil, pinnedUUID: UUID? = nil
+        slug: String? = nil, pinnedUUID: UUID? = nil, maintenance: MaintenanceCalendar = MaintenanceCalendar([]), dependsOn: [CheckIdentity] = []
     ) {
         self.id = id
         self.name = name
         // `slug:` pins it (Healthchecks 2.10+ lets a slug differ from the name).
         self.slug = slug ?? Slug.slugify(name)
         self.pinnedUUID = pinnedUUID
+        self.maintenance = maintenance
+        self.dependsOn = dependsOn
         self.expectation = expectation
         self.grace = grace
         self.tz = tz
