@@ -6,6 +6,7 @@ extension Alert {
     /// The alerts a flip causes: one per channel of the check (its named channels, or all of its
     /// project's) whose `on:` includes the direction. None for flips that do not notify
     /// (`new→up`, `paused→up`), for flips to `paused` or `new`, or for a check paused in config.
+    /// A flip marked with maintenance or down dependencies gives held alerts (SPEC §14).
     public static func alerts(
         for flip: Flip, of check: UUID, definition: CheckDefinition, project: Project?, lastPing: Ping?, now: Int64
     ) -> [Alert] {
@@ -28,7 +29,9 @@ extension Alert {
             of: definition, check: check, project: project, direction: direction, at: flip.time,
             lastPing: lastPing.map { ($0.time, $0.exitStatus, $0.body) })
         return channels.map { channel in
-            Alert(check: check, project: project.id, channel: channel.name, direction: direction, flipTime: flip.time, created: now, values: values)
+            Alert(
+                check: check, project: project.id, channel: channel.name, direction: direction, flipTime: flip.time, created: now, values: values,
+                hold: flip.hold)
         }
     }
 
@@ -73,5 +76,12 @@ extension AlertValues {
             now: UTCTime.secondsZ(time), tags: definition.tags.joined(separator: " "), project: project.name,
             exitStatus: lastPing?.exitStatus.map { String($0) } ?? "", body: lastPing?.body ?? "",
             schedule: Alert.scheduleText(definition), lastPing: lastPing.map { UTCTime.secondsZ($0.time) } ?? "")
+    }
+}
+
+extension Flip {
+    /// What holds this flip's alerts back, from its marks; nil for most flips.
+    public var hold: AlertHold? {
+        maintenance || !suppressedBy.isEmpty ? AlertHold(maintenance: maintenance, dependencies: suppressedBy) : nil
     }
 }

@@ -33,7 +33,7 @@ public struct ReceivedPing: Sendable, Hashable {
     }
 
     /// The kind the signal asks for, before the check's rules (POST-only, manual resume) apply.
-    var requestedKind: Ping.Kind {
+    public var requestedKind: Ping.Kind {
         switch signal {
         case .success: .success
         case .start: .start

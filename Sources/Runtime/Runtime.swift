@@ -38,6 +38,8 @@ public final class Runtime: Sendable {
     /// What badge URLs are derived from (SPEC §13), kept with the store.
     public let badgeSecret: BadgeSecret
     let engine: StatusEngine
+    /// Settles alerts held by maintenance windows and dependencies (SPEC §14).
+    let holds: HeldAlertRelease
     /// The loader of every later reload, after it applied the configuration at start.
     let applier: CatalogApplier
     let logger: Logger
@@ -195,9 +197,12 @@ public final class Runtime: Sendable {
         let engine = StatusEngine(
             states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, clock: clock.now)
         self.engine = engine
+        holds = HeldAlertRelease(
+            queue: store.alerts, catalog: catalog, states: states, dispatcher: dispatcher, changed: engine.holdsChanged, logger: logger, clock: clock.now)
         clock.wake(engine.wakeup)
         clock.wake(dispatcher.wakeup)
-        recorder = PingRecorder(states: states, store: store, catalog: catalog, dispatcher: dispatcher, deadlines: engine, clock: clock)
+        clock.wake(engine.holdsChanged)
+        recorder = PingRecorder(states: states, store: store, catalog: catalog, deadlines: engine, clock: clock)
         pause = RuntimePause(engine: engine)
     }
 
@@ -218,6 +223,7 @@ public final class Runtime: Sendable {
         }
         services += [
             DeadlineService(engine: engine, changes: catalogChanges.subscribe()),
+            HoldService(holds: holds),
             Reloader(
                 queue: reloads, applier: applier, configDirectory: options.configDirectory, status: reloadStatus, feed: catalogChanges,
                 logger: logger, debounce: options.reloadDebounce, clock: clock.now),
@@ -231,6 +237,10 @@ public final class Runtime: Sendable {
         }
         return services
     }
+
+    /// Alerts held by maintenance windows and dependencies (SPEC §14), as the last round of
+    /// their release counted them.
+    public var heldAlerts: Int { holds.heldCount.load(ordering: .relaxed) }
 
     /// Whether pings can be taken: configuration loaded and store open (`/-/ready`).
     public var isReady: Bool { store.isOpen && catalog.snapshot !== ServingCatalog.empty }

@@ -29,6 +29,9 @@ struct MetricsEndpoint: Sendable {
     let store: PingStore?
     /// The PostgreSQL store's batch counters; nil with the file store.
     var shared: (@Sendable () -> PostgresStore.Statistics)? = nil
+    /// Alerts held by maintenance windows and dependencies (SPEC §14), as the last round of
+    /// their release counted them.
+    var heldAlerts: @Sendable () -> Int = { 0 }
     let clock: @Sendable () -> Int64
 
     /// GET and HEAD; other methods are refused.
@@ -116,6 +119,7 @@ struct MetricsEndpoint: Sendable {
         family("hc_check_started", "For every check, whether a run is open (a start ping not yet closed).") { $0.started }
         family("hc_check_grace", "For every check, whether it is late and within its grace period.") { $0.status == .grace }
         family("hc_check_paused", "For every check, whether it is paused.") { $0.status == .paused }
+        family("kiothc_check_in_maintenance", "For every check, whether one of its maintenance windows is in progress (its alerts are held).") { $0.inMaintenance }
         // Healthchecks' hc_tag_up: per tag, 0 when a check with the tag is down. Per project
         // here (tags are a project's, as there), with the `project` label the checks have.
         out += "# HELP hc_tag_up For every tag of a project, whether all its checks with the tag are up (1) or one is down (0).\n"
@@ -156,6 +160,8 @@ struct MetricsEndpoint: Sendable {
         out += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
         out += "\(name)_sum \(Self.number(Double(snapshot.sumMicroseconds) / 1_000_000))\n"
         out += "\(name)_count \(snapshot.count)\n"
+        out += "# HELP kiothc_alerts_held Alerts held back by maintenance windows and dependencies, waiting to be sent or withdrawn.\n"
+        out += "# TYPE kiothc_alerts_held gauge\nkiothc_alerts_held \(heldAlerts())\n"
         if let shared {
             let statistics = shared()
             func counter(_ name: String, _ help: String, _ value: Int) {

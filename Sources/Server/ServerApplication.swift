@@ -22,7 +22,7 @@ struct ServerApplication: Sendable {
             metrics: MetricsEndpoint(
                 token: runtime.adminToken, status: runtime.reloadStatus, catalog: runtime.catalog, states: runtime.states,
                 meter: runtime.recorder.meter, store: runtime.files?.pingStore,
-                shared: shared, clock: runtime.clock.now),
+                shared: shared, heldAlerts: { [runtime] in runtime.heldAlerts }, clock: runtime.clock.now),
             api: api, dashboard: dashboard,
             badges: BadgeEndpoint(catalog: runtime.catalog, states: runtime.states, signer: api.badges, clock: runtime.clock.now),
             ready: { [runtime] in runtime.isReady })

@@ -68,7 +68,7 @@ final class EngineFixture: Sendable {
         engine = StatusEngine(
             states: states, catalog: catalog, store: files, dispatcher: dispatcher, logger: Logger(label: "test"), clock: { clock.now })
         recorder = PingRecorder(
-            states: states, store: files, catalog: catalog, dispatcher: dispatcher, deadlines: engine,
+            states: states, store: files, catalog: catalog, deadlines: engine,
             clock: clock.clock)
     }
 

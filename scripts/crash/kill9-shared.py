@@ -295,7 +295,7 @@ def main():
                 expected, unidentified = expected_alerts(stored)
                 deliveries = [d for d in receiver.snapshot() if d[1] != keys.get(DEADLINE_CHECK)]
                 problems, summary = kill9.verify_alerts(deliveries, expected, unidentified, kills)
-                messages, mail_problems, mail_summary = kill9.verify_mail(mail, expected, unidentified, kills, keys.get(DEADLINE_CHECK))
+                messages, mail_problems, mail_summary = kill9.verify_mail(mail, expected, unidentified, kills, {keys.get(DEADLINE_CHECK)})
                 problems += mail_problems
                 if len(deliveries) + len(messages) != last_count:
                     last_count, last_progress = len(deliveries) + len(messages), time.time()

@@ -5,7 +5,11 @@ Load: 16 threads ping 2 groups of checks on one server:
 - `f*` (flappy): POSTs with a unique body each: success, fail, exit statuses 0-255,
   start + success and start + fail pairs (same rid), log, by UUID or by ping key + slug;
   their flips (fail -> down, success -> up) alert a webhook channel and an email channel;
-- `q*` (quiet): GET and HEAD successes by UUID, no body; they only ever flip new -> up.
+- `q*` (quiet): GET and HEAD successes by UUID, no body; they only ever flip new -> up;
+- `m*` (maintenance): pinged as `f*`, inside a maintenance window that lasts until the end: every
+  alert of theirs is held (SPEC §14);
+- `d*` (dependent): pinged as `f*`, `depends_on: [p0]`, a check that is down from the start to
+  the end: their down alerts are held, and what queues behind them waits.
 The webhook channel points at a receiver in this script that counts every delivery; the email
 channel at a real SMTP server (aiosmtpd, scripts/smtp/test-server) with STARTTLS and AUTH,
 whose received messages the script reads back (check, direction, and the body excerpt).
@@ -22,7 +26,10 @@ and at the end, with the server up until the outbox drains:
 - every stored flip that notifies (to down; to up from down) reached the receiver and was
   mailed (no alert lost), and no alert arrived that matches no stored flip;
 - an alert arrived twice only if a kill -9 fell between its flip (or first delivery) and the
-  repeat (at least once, not more).
+  repeat (at least once, not more);
+- no alert of an m*/d* check arrived while held; once the window is shortened to end now (a
+  reload) and p0 recovers, each of them sends exactly one down alert if it is down, nothing if
+  it is up (its held alerts survived every kill -9, none was sent twice or lost).
 With --keep-pings N compactions race the kills; what they may drop is allowed (see verify_store).
 
 Usage: kill9.py KIOTHC_BINARY [--durability fsync|write] [--seconds N] [--rounds N] [--keep-pings N] [--no-email] [--keep]
@@ -53,17 +60,24 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 from common import Server  # noqa: E402
 from skips import under_ci  # noqa: E402
 
-FLAPPY, QUIET = 24, 16
+FLAPPY, QUIET, MAINTENANCE, DEPENDENT = 24, 16, 8, 8
 THREADS = 16
 PING_KEY = "crash-test-ping-key"
 API_KEY = "crash-test-api-key-0123456789ab"
 STABLE = "timeout: 365d, grace: 365d"  # never late
 
 
-def config(hook, email=False):
+WINDOW_START = "2000-01-01T00:00:00Z"
+
+
+def config(hook, email=False, window_end="2099-01-01T00:00:00Z"):
     checks = "".join(f"  f{i}: {{{STABLE}}}\n" for i in range(FLAPPY))
     mail = "      mail: {kind: email, to: [oncall@example.com]}\n" if email else ""
     checks += "".join(f"  q{i}: {{{STABLE}, channels: []}}\n" for i in range(QUIET))
+    window = f'[{{from: "{WINDOW_START}", until: "{window_end}"}}]'
+    checks += "".join(f"  m{i}: {{{STABLE}, maintenance: {window}}}\n" for i in range(MAINTENANCE))
+    checks += f"  p0: {{{STABLE}}}\n"
+    checks += "".join(f"  d{i}: {{{STABLE}, depends_on: [p0]}}\n" for i in range(DEPENDENT))
     return f"""\
 projects:
   default:
@@ -216,7 +230,8 @@ class Load:
     def run(self):
         rng = random.Random()
         while not self.stop.is_set():
-            group = rng.choices(["f", "q"], weights=[2, 1])[0]
+            groups = [g for g in ("f", "q", "m", "d") if self.checks.get(g)]
+            group = rng.choices(groups, weights=[{"f": 2}.get(g, 1) for g in groups])[0]
             check = rng.choice(self.checks[group])
             rid = str(uuid.uuid4())
             body = f"token {rid} " + "x" * rng.choice([0, 0, 100, 3000, 12000])
@@ -316,7 +331,8 @@ def verify_store(data, checks, acked):
 
 
 def verify_statuses(server, checks, stored):
-    """The API and `kiothc status` against what the stored pings imply (f* and q* checks)."""
+    """The API and `kiothc status` against what the stored pings imply (f*, q*, m* and d*
+    checks), and what holds the alerts of m* and d* (in maintenance; suppressed by p0 while down)."""
     problems = []
     status, text = server.request("/api/v3/checks/", headers={"X-Api-Key": API_KEY})
     api = {c["key"]: c for c in json.loads(text)["checks"]} if status == 200 else {}  # v3 lists no uuid
@@ -324,8 +340,12 @@ def verify_statuses(server, checks, stored):
     offline = {c["key"]: c for c in json.loads(cli.stdout)["checks"]} if cli.returncode == 0 else {}
     if status != 200 or cli.returncode != 0:
         return [f"GET /api/v3/checks/ -> {status}; kiothc status exit {cli.returncode}: {cli.stderr[:200]}"]
-    for check in checks["f"] + checks["q"]:
+    for check in checks["f"] + checks["q"] + checks["m"] + checks["d"]:
         want = implied(stored[check["uuid"]][0])
+        if check in checks["m"]:
+            want["in_maintenance"] = True
+        if check in checks["d"] and want.get("status") is not None:
+            want["suppressed_by"] = ["default/p0"] if want["status"] == "down" else []
         for source, seen in (("API", api.get(check["key"])), ("kiothc status", offline.get(check["key"]))):
             got = {key: (seen or {}).get(key) for key in want}
             if got != want:
@@ -333,13 +353,32 @@ def verify_statuses(server, checks, stored):
     return problems
 
 
+def verify_held(deliveries, checks, stored, released):
+    """The alerts of m* and d* checks: none before `released` (the time their holds ended);
+    after it, one down alert for each that is down, none for one that is up. Returns the
+    problems and a summary."""
+    problems, sent = [], 0
+    for check in checks["m"] + checks["d"]:
+        flips = stored[check["uuid"]][1]
+        down = bool(flips) and flips[-1]["new"] == "down"
+        mine = [d for d in deliveries if d[1] == check["uuid"]]
+        sent += len(mine)
+        early = [d for d in mine if d[0] < released]
+        if early:
+            problems.append(f"{check['key']}: {len(early)} alerts sent while held")
+        if [d[2] for d in mine] != (["down"] if down else []):
+            problems.append(f"{check['key']} is {'down' if down else 'up'} at the end; its alerts: {[d[2] for d in mine]}")
+    held = sum(1 for group in ("m", "d") for check in checks[group] for flip in stored[check["uuid"]][1] if flip.get("maintenance") or flip.get("suppressed_by"))
+    return problems, f"{held} flips held by a window or by p0, {sent} alerts sent when released"
+
+
 def expected_alerts(checks, stored):
     """(check, direction, body of the ping that decided the flip) -> flip times, for every
     notifying flip; and (check, direction) -> count of flips whose deciding ping was compacted
     away (their alerts are matched by check and direction only)."""
     expected, unidentified = collections.defaultdict(list), collections.Counter()
-    for group in checks.values():
-        for check in group:
+    for group in ("f", "q", "p"):
+        for check in checks[group]:
             pings, flips = stored[check["uuid"]]
             for flip in flips:
                 if flip["new"] == "down" or (flip["new"] == "up" and flip["old"] == "down"):
@@ -361,12 +400,12 @@ def mailed(expected, unidentified):
     return cut, counts
 
 
-def verify_mail(mail, expected, unidentified, kills, excluded=None):
-    """The messages the SMTP server received (none without `mail`; those of the check `excluded`
+def verify_mail(mail, expected, unidentified, kills, excluded=()):
+    """The messages the SMTP server received (none without `mail`; those of the checks `excluded`
     left out), the problems (prefixed `email:`) and the summary, judged as the webhook's."""
     if mail is None:
         return [], [], None
-    messages = [m for m in mail.deliveries() if m[1] != excluded]
+    messages = [m for m in mail.deliveries() if m[1] not in excluded]
     problems, summary = verify_alerts(messages, *mailed(expected, unidentified), kills)
     return messages, [f"email: {problem}" for problem in problems], summary
 
@@ -431,7 +470,11 @@ def main():
                         arguments=["--durability", args.durability, "--keep-pings", str(args.keep_pings)] + (mail.arguments() if mail else []),
                         log_level="notice")
         checks = {g: [{"key": f"{g}{i}", "slug": f"{g}{i}", "uuid": server.uuid("default", f"{g}{i}")} for i in range(n)]
-                  for g, n in (("f", FLAPPY), ("q", QUIET))}
+                  for g, n in (("f", FLAPPY), ("q", QUIET), ("m", MAINTENANCE), ("d", DEPENDENT), ("p", 1))}
+        held_codes = {check["uuid"] for check in checks["m"] + checks["d"]}
+        # p0 is down from the start to the end: the d* checks' down alerts are held meanwhile.
+        if server.request(f"/ping/{checks['p'][0]['uuid']}/fail")[0] != 200:
+            raise RuntimeError("p0 did not take its fail ping")
         for round_number in range(1, args.rounds + 1):
             load = Load(server.url, checks)
             threads = [threading.Thread(target=load.run) for _ in range(THREADS)]
@@ -460,6 +503,16 @@ def main():
             for problem in problems[:8]:
                 print("   ", problem)
 
+        # The holds end: the window is shortened to end now (a reload), p0 recovers.
+        with open(os.path.join(server.config, "checks.yaml"), "w") as f:
+            f.write(config(receiver.url, mail is not None, window_end=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))))
+        released = time.time()
+        status, text = server.request("/-/reload", method="POST", headers={"Authorization": f"Bearer {server.token}"})
+        if status != 200:
+            raise RuntimeError(f"the reload that ends the window failed: {status} {text[:300]}")
+        if server.request(f"/ping/{checks['p'][0]['uuid']}")[0] != 200:
+            raise RuntimeError("p0 did not take its success ping")
+
         # The end: let the outbox drain, then count the alerts.
         # The outbox sends one alert per check and channel at a time, so a check that flapped
         # a lot drains slowly: wait while deliveries keep coming (at most 5 minutes).
@@ -467,10 +520,16 @@ def main():
         while True:
             _, stored, _ = verify_store(server.data, checks, [])
             expected, unidentified = expected_alerts(checks, stored)
-            deliveries = receiver.snapshot()
+            everything = receiver.snapshot()
+            deliveries = [d for d in everything if d[1] not in held_codes]
             problems, summary = verify_alerts(deliveries, expected, unidentified, kills)
-            messages, mail_problems, mail_summary = verify_mail(mail, expected, unidentified, kills)
+            held_problems, held_summary = verify_held(everything, checks, stored, released)
+            problems += held_problems
+            messages, mail_problems, mail_summary = verify_mail(mail, expected, unidentified, kills, excluded=held_codes)
             problems += mail_problems
+            if mail:
+                mail_held, _ = verify_held(mail.deliveries(), checks, stored, released)
+                problems += [f"email: {problem}" for problem in mail_held]
             if len(deliveries) + len(messages) != last_count:
                 last_count, last_progress = len(deliveries) + len(messages), time.time()
             if not problems or time.time() - last_progress > 15 or time.time() - started > 300:
@@ -484,6 +543,7 @@ def main():
         passed += ok
         failed += not ok
         print(f"alerts: {summary}")
+        print(f"held: {held_summary}")
         if mail:
             print(f"emails: {mail_summary}")
         for problem in problems[:8]:

@@ -27,6 +27,15 @@ public final class ServingCatalog: Sendable {
     private let bySlug: [String: [String: SlugTarget]]
     /// The registry's UUID of every check of `catalog`.
     let uuidsByID: [CheckDefinition.ID: UUID]
+    /// What each check with `depends_on:` depends on, directly or through others (SPEC §14),
+    /// resolved once per load; absent for the checks (most) that depend on nothing.
+    private let dependencies: [UUID: [Dependency]]
+
+    /// A check another depends on: its UUID and, for people, `project/key`.
+    public struct Dependency: Sendable, Hashable {
+        public let uuid: UUID
+        public let id: CheckDefinition.ID
+    }
 
     private enum SlugTarget {
         case check(UUID)
@@ -53,7 +62,22 @@ public final class ServingCatalog: Sendable {
         }
         self.byUUID = byUUID
         self.bySlug = bySlug
+        var dependencies: [UUID: [Dependency]] = [:]
+        for definition in catalog.checks where !definition.dependsOn.isEmpty {
+            guard let uuid = uuids[definition.id] else { continue }
+            dependencies[uuid] = catalog.dependencies(of: definition.id).compactMap { id in uuids[id].map { Dependency(uuid: $0, id: id) } }
+        }
+        self.dependencies = dependencies
     }
+
+    /// What the check depends on, directly or through others; empty for most.
+    public func dependencies(of uuid: UUID) -> [Dependency] {
+        dependencies[uuid] ?? []
+    }
+
+    /// Whether any check depends on another: without dependencies, flips need not look at other
+    /// checks' statuses.
+    public var hasDependencies: Bool { !dependencies.isEmpty }
 
     public func check(_ uuid: UUID) -> Entry? {
         byUUID[uuid].map { Entry(uuid: uuid, definition: catalog.checks[$0]) }

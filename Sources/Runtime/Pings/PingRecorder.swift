@@ -18,7 +18,6 @@ public final class PingRecorder: Sendable {
     let store: any CheckStore
     let shared: (any SharedCheckStore)?
     let catalog: CurrentCatalog
-    let dispatcher: AlertDispatcher?
     let deadlines: StatusEngine
     let clock: RuntimeClock
     /// Pings stored and append latency, for `/metrics`.
@@ -27,14 +26,13 @@ public final class PingRecorder: Sendable {
     let storeFailures = ThrottledLog(interval: .seconds(10))
 
     init(
-        states: CheckStates, store: any CheckStore, catalog: CurrentCatalog, dispatcher: AlertDispatcher?, deadlines: StatusEngine,
+        states: CheckStates, store: any CheckStore, catalog: CurrentCatalog, deadlines: StatusEngine,
         clock: RuntimeClock
     ) {
         self.states = states
         self.store = store
         shared = store as? any SharedCheckStore
         self.catalog = catalog
-        self.dispatcher = dispatcher
         self.deadlines = deadlines
         self.clock = clock
     }
@@ -62,14 +60,20 @@ public final class PingRecorder: Sendable {
         // A store that refuses at once (closed) calls back on this thread, inside the lock:
         // that answer waits until the lock is released (`finish` takes the lock to undo).
         let afterLock = AfterLock()
+        let snapshot = catalog.snapshot
+        // Only a fail takes a check down; its dependencies' states are read before the lock (a
+        // shard's lock is never held while taking another's).
+        let downDependencies = received.requestedKind == .fail ? snapshot.downDependencies(of: uuid, in: states) : []
         states.apply(received, to: uuid, at: clock.now(), postOnly: definition.methods == .post, manualResume: definition.manualResume) {
             outcome, previous in
             let recording = Recording(entry: entry, kind: outcome.ping.kind, applied: (outcome, previous), started: started)
-            let alerts = outcome.flip.map { deadlines.alerts(for: $0, of: entry, lastPing: outcome.ping, snapshot: catalog.snapshot) } ?? []
-            store.record(outcome.ping, of: uuid, flip: outcome.flip, alerts: alerts) { [deadlines, dispatcher] error in
+            let (flip, alerts) =
+                outcome.flip.map { deadlines.consequences(of: $0, of: entry, lastPing: outcome.ping, snapshot: snapshot, downDependencies: downDependencies) }
+                ?? (nil, [])
+            store.record(outcome.ping, of: uuid, flip: flip, alerts: alerts) { [deadlines] error in
                 if error == nil {
                     deadlines.moved(uuid)
-                    if !alerts.isEmpty { dispatcher?.wakeup.signal() }
+                    if let flip { deadlines.stored(flip, alerts: alerts) }
                 }
                 afterLock.run { completion(recording, error) }
             }
@@ -90,17 +94,22 @@ public final class PingRecorder: Sendable {
         let postOnly = entry.definition.methods == .post
         let manualResume = entry.definition.manualResume
         let snapshot = catalog.snapshot
-        let update = CheckUpdate(check: uuid) { [deadlines] state, _ in
+        let update = CheckUpdate(check: uuid) { [deadlines, states] state, _ in
             let outcome = state.applying(received, at: now, postOnly: postOnly, manualResume: manualResume)
-            let alerts = outcome.flip.map { deadlines.alerts(for: $0, of: entry, lastPing: outcome.ping, snapshot: snapshot) } ?? []
-            return CheckUpdate.Decision(state: outcome.state, ping: outcome.ping, flip: outcome.flip, alerts: alerts)
+            let (flip, alerts) =
+                outcome.flip.map {
+                    deadlines.consequences(
+                        of: $0, of: entry, lastPing: outcome.ping, snapshot: snapshot,
+                        downDependencies: $0.new == .down ? snapshot.downDependencies(of: uuid, in: states) : [])
+                } ?? (nil, [])
+            return CheckUpdate.Decision(state: outcome.state, ping: outcome.ping, flip: flip, alerts: alerts)
         }
-        shared.update(update) { [states, deadlines, dispatcher] result in
+        shared.update(update) { [states, deadlines] result in
             switch result {
             case .success(let outcome):
                 states.refresh(uuid, to: outcome.state, version: outcome.version)
                 deadlines.moved(uuid)
-                if outcome.decision?.alerts.isEmpty == false { dispatcher?.wakeup.signal() }
+                if let decision = outcome.decision, let flip = decision.flip { deadlines.stored(flip, alerts: decision.alerts) }
                 completion(Recording(entry: entry, kind: outcome.decision?.ping?.kind, applied: nil, started: started), nil)
             case .failure(let error):
                 completion(Recording(entry: entry, kind: nil, applied: nil, started: started), error)

@@ -20,13 +20,25 @@ public struct CheckView: Sendable {
     public let started: Bool
     /// When the next ping is expected (Healthchecks' `next_ping`); nil when none is.
     public let nextPing: Int64?
+    /// The maintenance window in progress (SPEC §14); nil outside one.
+    public let maintenance: MaintenancePeriod?
+    /// While the check is down: the checks it depends on that are down too (`project/key`),
+    /// which hold its down alerts back (SPEC §14).
+    public let suppressedBy: [String]
 
-    public init(uuid: UUID, definition: CheckDefinition, state: CheckState, now: Int64) {
+    /// - Parameter downDependencies: the check's dependencies that are down now
+    ///   (`ServingCatalog.downDependencies(of:in:)`).
+    public init(uuid: UUID, definition: CheckDefinition, state: CheckState, now: Int64, downDependencies: [String] = []) {
         self.uuid = uuid
         self.definition = definition
         self.state = state
         (status, started, nextPing) = Self.evaluate(state, definition, now: now)
+        maintenance = definition.maintenance.period(at: now)
+        suppressedBy = state.status == .down ? downDependencies : []
     }
+
+    /// In a maintenance window now.
+    public var inMaintenance: Bool { maintenance != nil }
 
     public var code: String { uuid.uuidString.lowercased() }
 

@@ -127,19 +127,34 @@ public struct StatusReport: Sendable {
             }
         }
         let urls = PingURLFormat(base: baseURL)
+        let uuids = Dictionary(checks.map { ($0.definition.id, $0.uuid) }, uniquingKeysWith: { first, _ in first })
+        var states: [UUID: CheckState] = [:]
+        func readState(_ uuid: UUID?, of id: CheckIdentity) throws(Failure) -> CheckState {
+            guard let uuid else { return .new }
+            if let known = states[uuid] { return known }
+            do {
+                let state = try source.state(uuid)
+                states[uuid] = state
+                return state
+            } catch {
+                throw Failure(message: "cannot read the pings of \(id): \(error)", report: nil)
+            }
+        }
         var rows: [Row] = []
         for (definition, uuid) in checks {
             if let project, definition.id.project != project { continue }
             if !Set(tags).isSubset(of: Set(definition.tags)) { continue }
-            var state = CheckState.new
-            if let uuid {
-                do {
-                    state = try source.state(uuid)
-                } catch {
-                    throw Failure(message: "cannot read the pings of \(definition.id): \(error)", report: nil)
+            let state = try readState(uuid, of: definition.id)
+            // What holds its alerts (SPEC §14): the checks it depends on that are down too.
+            var downDependencies: [String] = []
+            if state.status == .down, result.isValid {
+                for id in result.catalog.dependencies(of: definition.id) where try readState(uuids[id] ?? nil, of: id).status == .down {
+                    downDependencies.append(id.description)
                 }
             }
-            let view = CheckView(uuid: uuid ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), definition: definition, state: state, now: now)
+            let view = CheckView(
+                uuid: uuid ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), definition: definition, state: state, now: now,
+                downDependencies: downDependencies)
             rows.append(Row(
                 view: view, uuid: uuid, pingURL: uuid.map { urls.uuidURL(PingURLFormat.name($0)) },
                 slugURL: urls.slugURL(project: definition.id.project, slug: definition.slug)))
@@ -158,8 +173,20 @@ public struct StatusReport: Sendable {
         }
     }
 
+    /// ` (maintenance until 03:00)`, ` (alerts held: ops/db is down)`: what holds the check's
+    /// alerts (SPEC §14), after its status.
+    static func holds(_ view: CheckView, now: Int64) -> String {
+        var parts: [String] = []
+        if let period = view.maintenance { parts.append("maintenance until \(UTCTime.readable(period.end)), \(TimeText.relative(period.end, now: now))") }
+        if !view.suppressedBy.isEmpty {
+            parts.append("alerts held: \(view.suppressedBy.joined(separator: ", ")) \(view.suppressedBy.count == 1 ? "is" : "are") down")
+        }
+        return parts.isEmpty ? "" : " (\(parts.joined(separator: "; ")))"
+    }
+
     /// The JSON of SPEC §8: `{"checks": [{"project", "key", "name", "slug", "uuid", "status",
-    /// "started", "last_ping", "next_ping", "n_pings", "tags", "ping_url", "slug_url"}]}`.
+    /// "started", "last_ping", "next_ping", "n_pings", "tags", "ping_url", "slug_url",
+    /// "in_maintenance", "maintenance_until", "suppressed_by"}]}`.
     public func json() -> String {
         let checks = rows.map { row -> JSONValue in
             let view = row.view
@@ -177,6 +204,9 @@ public struct StatusReport: Sendable {
                 ("tags", .array(view.definition.tags.map { .string($0) })),
                 ("ping_url", .string(row.pingURL)),
                 ("slug_url", .string(row.slugURL)),
+                ("in_maintenance", .bool(view.inMaintenance)),
+                ("maintenance_until", .string(view.maintenance.map { UTCTime.seconds($0.end) })),
+                ("suppressed_by", .array(view.suppressedBy.map { .string($0) })),
             ])
         }
         return JSONValue.object([("checks", .array(checks))]).rendered(pretty: true) + "\n"
@@ -189,7 +219,7 @@ public struct StatusReport: Sendable {
             let view = row.view
             lines.append([
                 view.definition.id.project, view.definition.id.key, view.definition.name, view.definition.slug.isEmpty ? "-" : view.definition.slug,
-                view.status.rawValue + (view.started ? " (started)" : ""),
+                view.status.rawValue + (view.started ? " (started)" : "") + Self.holds(view, now: now),
                 view.state.lastPing.map { "\(UTCTime.readable($0)) (\(TimeText.relative($0, now: now)))" } ?? "never",
                 view.nextPing.map { "\(UTCTime.readable($0)) (\(TimeText.relative($0, now: now)))" } ?? "-",
                 row.pingURL ?? "(not loaded by a server yet)",

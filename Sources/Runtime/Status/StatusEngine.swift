@@ -26,6 +26,9 @@ final class StatusEngine: Sendable {
     let clock: @Sendable () -> Int64
     let queue = DeadlineQueue()
     let wakeup = Wakeup()
+    /// Signalled by every stored flip and every reload: what held alerts wait for may have
+    /// changed (`HeldAlertRelease` waits on it).
+    let holdsChanged = Wakeup()
     /// A failed flip write is retried after this long.
     static let retryAfterStoreFailure: Int64 = 5_000_000
     /// Flips stored at once: group commit gives each batch one journal flush, so a round of
@@ -57,6 +60,7 @@ final class StatusEngine: Sendable {
     /// The catalog was swapped (reload): every check's deadline is recomputed on the next tick.
     func catalogChanged() {
         if queue.touch(all: catalog.snapshot.entries.map(\.uuid)) { wakeup.signal() }
+        holdsChanged.signal()
     }
 
     func rules(_ entry: ServingCatalog.Entry, in snapshot: ServingCatalog) -> CheckRules {
@@ -125,24 +129,27 @@ final class StatusEngine: Sendable {
     private func wentDown(_ flips: [(entry: ServingCatalog.Entry, transition: CheckStates.Transition)], snapshot: ServingCatalog) async {
         // Each flip is stored with its alerts in one write, concurrently so group commit shares
         // flushes; the indexes of refused flips come back.
-        var alertsByFlip: [[Alert]] = []
+        var stored: [(flip: Flip, alerts: [Alert])] = []
         for (entry, transition) in flips {
             let lastPing = wantsAlerts(entry, snapshot) ? (try? await store.pings(of: entry.uuid, limit: 1))?.first : nil
-            alertsByFlip.append(alerts(for: transition.flip, of: entry, lastPing: lastPing, snapshot: snapshot))
+            stored.append(
+                consequences(
+                    of: transition.flip, of: entry, lastPing: lastPing, snapshot: snapshot,
+                    downDependencies: snapshot.downDependencies(of: entry.uuid, in: states)))
         }
         var failed: [(index: Int, error: String)] = []
         await withTaskGroup(of: (Int, String)?.self) { group in
             var running = 0
-            for (index, (entry, transition)) in flips.enumerated() {
+            for (index, (entry, _)) in flips.enumerated() {
                 if running >= Self.concurrentFlips, let result = await group.next() {
                     running -= 1
                     if let result { failed.append(result) }
                 }
                 running += 1
-                let alerts = alertsByFlip[index]
+                let (flip, alerts) = stored[index]
                 group.addTask {
                     do {
-                        try await self.store.record(transition.flip, of: entry.uuid, alerts: alerts)
+                        try await self.store.record(flip, of: entry.uuid, alerts: alerts)
                         return nil
                     } catch {
                         return (index, "\(error)")
@@ -153,15 +160,18 @@ final class StatusEngine: Sendable {
                 if let result { failed.append(result) }
             }
         }
-        let stored = clock()
-        if failed.count < flips.count { dispatcher?.wakeup.signal() }
+        let storedAt = clock()
+        // Timeouts take checks down: nothing held is freed by them.
+        if failed.count < flips.count, stored.contains(where: { !$0.alerts.isEmpty }) { dispatcher?.wakeup.signal() }
         for (index, error) in failed {
             let (entry, transition) = flips[index]
             states.undo(transition, of: entry.uuid)
-            notStored(entry, error, at: stored)
+            notStored(entry, error, at: storedAt)
         }
         let failedIndexes = Set(failed.map(\.index))
-        logWentDown(flips.enumerated().filter { !failedIndexes.contains($0.offset) }.map { ($0.element.entry, $0.element.transition.flip) }, failures: failed.count, at: stored)
+        logWentDown(
+            flips.enumerated().filter { !failedIndexes.contains($0.offset) }.map { ($0.element.entry, stored[$0.offset].flip) }, failures: failed.count,
+            at: storedAt)
     }
 
     /// The shared store's deadlines: each due check's flip is decided again in the store's
@@ -177,7 +187,9 @@ final class StatusEngine: Sendable {
                     guard let deadline = state.deadlines(under: rules)?.down, deadline <= now, let (next, flip) = state.goingDown(at: deadline) else {
                         return nil
                     }
-                    return CheckUpdate.Decision(state: next, flip: flip, alerts: alerts(for: flip, of: entry, lastPing: lastPing, snapshot: snapshot))
+                    let (marked, alerts) = consequences(
+                        of: flip, of: entry, lastPing: lastPing, snapshot: snapshot, downDependencies: snapshot.downDependencies(of: entry.uuid, in: states))
+                    return CheckUpdate.Decision(state: next, flip: marked, alerts: alerts)
                 }
                 group.addTask {
                     do {
@@ -240,10 +252,23 @@ final class StatusEngine: Sendable {
         }
     }
 
-    func alerts(for flip: Flip, of entry: ServingCatalog.Entry, lastPing: Ping?, snapshot: ServingCatalog) -> [Alert] {
-        guard dispatcher != nil else { return [] }
+    /// A flip as it is stored, marked with what holds its alerts back (SPEC §14), and its
+    /// alerts (held when something holds them). `downDependencies`: the check's dependencies
+    /// that are down now.
+    func consequences(
+        of flip: Flip, of entry: ServingCatalog.Entry, lastPing: Ping?, snapshot: ServingCatalog, downDependencies: [String]
+    ) -> (flip: Flip, alerts: [Alert]) {
+        let marked = flip.marked(by: entry.definition, downDependencies: downDependencies)
+        guard dispatcher != nil else { return (marked, []) }
         let project = snapshot.catalog.project(entry.definition.id.project)
-        return Alert.alerts(for: flip, of: entry.uuid, definition: entry.definition, project: project, lastPing: lastPing, now: clock())
+        return (marked, Alert.alerts(for: marked, of: entry.uuid, definition: entry.definition, project: project, lastPing: lastPing, now: clock()))
+    }
+
+    /// A flip was stored with its alerts: they are due; and when a check came out of `down`,
+    /// alerts held for it may be free to go.
+    func stored(_ flip: Flip, alerts: [Alert]) {
+        if !alerts.isEmpty { dispatcher?.wakeup.signal() }
+        if flip.old == .down { holdsChanged.signal() }
     }
 
     /// Until cancelled: tick, then sleep until the next deadline (at most a minute, so a clock
@@ -332,6 +357,8 @@ final class StatusEngine: Sendable {
         states.refresh(uuid, to: outcome.state, version: outcome.version)
         guard let flip = outcome.decision?.flip else { return nil }
         if queue.touch(uuid) { wakeup.signal() }
+        // A paused check's held alerts are withdrawn; a paused dependency holds nothing.
+        holdsChanged.signal()
         logger.notice("check \(flip.reason == .pause ? "paused" : "resumed")", metadata: ["check.uuid": "\(uuid.uuidString.lowercased())"])
         return flip
     }
@@ -344,6 +371,8 @@ final class StatusEngine: Sendable {
             throw .notStored("\(error)")
         }
         if queue.touch(uuid) { wakeup.signal() }
+        // A paused check's held alerts are withdrawn; a paused dependency holds nothing.
+        holdsChanged.signal()
         logger.notice(
             "check \(transition.flip.reason == .pause ? "paused" : "resumed")",
             metadata: ["check.uuid": "\(uuid.uuidString.lowercased())"])

@@ -33,6 +33,16 @@ struct DeadlineService: Service {
     }
 }
 
+/// Settles held alerts until the service group shuts down; what is still held stays in the
+/// alert queue for the next start.
+struct HoldService: Service {
+    let holds: HeldAlertRelease
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await holds.run() }
+    }
+}
+
 /// Sends alerts from the outbox until the service group shuts down; what is still pending
 /// stays in the outbox for the next start.
 struct AlertService: Service {

@@ -71,6 +71,11 @@ enum APIDocuments {
         }
         fields.append(("project", .string(definition.id.project)))
         fields.append(("key", .string(definition.id.key)))
+        // SPEC §14, not in Healthchecks: maintenance windows and dependencies.
+        fields.append(("in_maintenance", .bool(view.inMaintenance)))
+        fields.append(("maintenance_until", .string(view.maintenance.map { UTCTime.seconds($0.end) })))
+        fields.append(("depends_on", .array(definition.dependsOn.map { .string($0.description) })))
+        fields.append(("suppressed_by", .array(view.suppressedBy.map { .string($0) })))
         return .object(fields)
     }
 

@@ -166,7 +166,7 @@ struct ManagementAPI: Sendable {
     }
 
     private func view(_ entry: ServingCatalog.Entry, _ call: Call) -> CheckView {
-        CheckView(uuid: entry.uuid, definition: entry.definition, state: states.state(of: entry.uuid), now: call.now)
+        call.snapshot.view(of: entry, states: states, now: call.now)
     }
 
     /// Healthchecks' `Check.to_dict(readonly:)` plus `project` and `key`.

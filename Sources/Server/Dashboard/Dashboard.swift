@@ -55,9 +55,8 @@ struct Dashboard: Sendable {
         let now = api.clock()
         let banner = DashboardPages.banner(status.snapshot)
         guard request.method == .get || request.method == .head else { return methodNotAllowed() }
-        let views = api.catalog.snapshot.entries(visibleTo: viewer).map {
-            CheckView(uuid: $0.uuid, definition: $0.definition, state: api.states.state(of: $0.uuid), now: now)
-        }
+        let snapshot = api.catalog.snapshot
+        let views = snapshot.entries(visibleTo: viewer).map { snapshot.view(of: $0, states: api.states, now: now) }
         return page(.ok, DashboardPages.overview(views, viewer: viewer, banner: banner, now: now))
     }
 
@@ -187,7 +186,7 @@ struct Dashboard: Sendable {
         guard viewer.canSee(entry.definition.id.project) else {
             throw DashboardAnswer(.forbidden, DashboardPages.message("Forbidden", "This check belongs to another project than your key.", banner: banner))
         }
-        let view = CheckView(uuid: uuid, definition: entry.definition, state: api.states.state(of: uuid), now: now)
+        let view = api.catalog.snapshot.view(of: entry, states: api.states, now: now)
         return Visit(viewer: viewer, view: view, banner: banner, now: now)
     }
 

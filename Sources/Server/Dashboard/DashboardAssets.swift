@@ -53,6 +53,7 @@ enum DashboardAssets {
         .status-new { background: #9e9e9e; } .status-up { background: #2e7d32; } .status-grace { background: #ef6c00; }
         .status-down { background: #c62828; } .status-paused { background: #546e7a; }
         .started { font-size: 0.8rem; color: #1565c0; }
+        .hold { font-size: 0.8rem; color: #6a1b9a; }
         .tag { display: inline-block; background: #eceff1; border-radius: 3px; padding: 0 0.3rem; margin-right: 0.2rem; font-size: 0.8rem; }
         .muted { color: #777; font-size: 0.85rem; }
         .banner { background: #ffebee; border-bottom: 2px solid #c62828; padding: 0.6rem 1.2rem; }

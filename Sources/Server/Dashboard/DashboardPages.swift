@@ -66,7 +66,37 @@ enum DashboardPages {
     }
 
     static func statusBadge(_ view: CheckView) -> String {
-        "<span class=\"status status-\(view.status.rawValue)\">\(view.status.rawValue)</span>\(view.started ? " <span class=\"started\">started</span>" : "")"
+        var badge = "<span class=\"status status-\(view.status.rawValue)\">\(view.status.rawValue)</span>\(view.started ? " <span class=\"started\">started</span>" : "")"
+        if view.inMaintenance { badge += " <span class=\"hold\">maintenance</span>" }
+        if !view.suppressedBy.isEmpty {
+            badge += " <span class=\"hold\">alerts held: \(HTML.escape(view.suppressedBy.joined(separator: ", "))) down</span>"
+        }
+        return badge
+    }
+
+    /// The window in progress and the next one (SPEC §14), or that there are none.
+    static func maintenance(_ view: CheckView, now: Int64) -> String {
+        let calendar = view.definition.maintenance
+        guard !calendar.isEmpty else { return "<span class=\"muted\">no windows</span>" }
+        var parts: [String] = []
+        if let current = view.maintenance {
+            parts.append("in progress since \(time(current.start, now: now)), until \(time(current.end, now: now)); alerts are held")
+        }
+        if let next = calendar.next(after: view.maintenance?.end ?? now) {
+            parts.append("next: \(time(next.start, now: now)) until \(time(next.end, now: now))")
+        } else {
+            parts.append("<span class=\"muted\">no window within a year</span>")
+        }
+        let origins = calendar.windows.map { "<code>\(HTML.escape($0.origin))</code>" }.joined(separator: ", ")
+        return parts.joined(separator: "<br>") + "<br><span class=\"muted\">declared at \(origins)</span>"
+    }
+
+    /// Why a flip's alerts were held, for the status changes table.
+    static func holdNote(_ flip: Flip) -> String {
+        var notes: [String] = []
+        if flip.maintenance { notes.append("during maintenance") }
+        if !flip.suppressedBy.isEmpty { notes.append("while \(flip.suppressedBy.joined(separator: ", ")) \(flip.suppressedBy.count == 1 ? "was" : "were") down") }
+        return notes.isEmpty ? "" : "<br><span class=\"hold\">alerts held \(HTML.escape(notes.joined(separator: ", ")))</span>"
     }
 
     static func expectation(_ view: CheckView) -> String {
@@ -151,7 +181,7 @@ enum DashboardPages {
         }
         var flipRows = ""
         for flip in flips {
-            flipRows += "<tr class=\"flip\"><td>\(time(flip.time, now: now))</td><td>\(e(flip.old.rawValue)) → \(e(flip.new.rawValue))</td><td>\(e(flip.reason.rawValue))</td></tr>\n"
+            flipRows += "<tr class=\"flip\"><td>\(time(flip.time, now: now))</td><td>\(e(flip.old.rawValue)) → \(e(flip.new.rawValue))</td><td>\(e(flip.reason.rawValue))\(holdNote(flip))</td></tr>\n"
         }
         var actions = ""
         if viewer.canWrite {
@@ -190,6 +220,8 @@ enum DashboardPages {
                 <dt>Pings</dt><dd>\(view.state.nPings)</dd>
                 <dt>Last ping</dt><dd>\(time(view.state.lastPing, now: now))</dd>
                 <dt>Next expected</dt><dd>\(time(view.nextPing, now: now, none: "—"))</dd>
+                <dt>Maintenance</dt><dd>\(maintenance(view, now: now))</dd>
+                <dt>Depends on</dt><dd>\(definition.dependsOn.isEmpty ? "<span class=\"muted\">nothing</span>" : e(definition.dependsOn.map(\.description).joined(separator: ", ")))</dd>
                 <dt>Declared in</dt><dd><code>\(e(definition.location.file)):\(definition.location.line)</code></dd>
                 </dl>
                 \(actions)
