@@ -15,6 +15,10 @@ and at the end, with the survivors up until the alert queue drains:
 - every notifying flip reached the webhook receiver and was mailed (kill9.py's SMTP server), none
   arrived for no flip, and none twice
   unless a kill fell between the flip and the repeat (at least once) — kill9.py's judgement;
+- kill9.py's held alerts: m* checks pinged inside a maintenance window, d* checks depending on
+  p0 (down throughout): none of their alerts is sent while held; once every instance reloads the
+  window shortened to end now and p0 recovers, each sends one down alert if down, none if up —
+  once, whichever instance settles it;
 - --deadline: after the rounds, a check with `timeout: 1m, grace: 1m` is pinged through one
   instance, that instance is killed, and the down flip must be stored by a survivor within 2 s
   of its deadline (flips.time_us is the deadline; the script polls the database every 100 ms)
@@ -46,11 +50,11 @@ import pgcluster  # noqa: E402
 import skips  # noqa: E402
 from common import Server  # noqa: E402
 
-DEADLINE_CHECK = "d0"
+DEADLINE_CHECK = "deadline"
 
 
-def config(hook, deadline, email):
-    text = kill9.config(hook, email)
+def config(hook, deadline, email, window_end="2099-01-01T00:00:00Z"):
+    text = kill9.config(hook, email, window_end=window_end)
     if deadline:
         text += f"  {DEADLINE_CHECK}: {{timeout: 1m, grace: 1m}}\n"
     return text
@@ -65,7 +69,7 @@ class Instances:
         token = os.path.join(root, "admin-token")
         with open(token, "w") as f:
             f.write("crash-shared-admin-token-0123456789\n")
-        self.servers = []
+        self.servers, self.token, self.hook, self.deadline, self.email = [], "crash-shared-admin-token-0123456789", hook, deadline, mail is not None
         for index in range(count):
             instance_root = os.path.join(root, f"instance-{index}")
             os.makedirs(instance_root)
@@ -83,6 +87,16 @@ class Instances:
 
     def restart(self, index):
         self.servers[index].restart()
+
+    def end_window(self):
+        """Every instance reloads its config with the m* checks' window ended a second ago."""
+        text = config(self.hook, self.deadline, self.email, window_end=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1)))
+        for server in self.servers:
+            with open(os.path.join(server.config, "checks.yaml"), "w") as f:
+                f.write(text)
+            status, answer = server.request("/-/reload", method="POST", headers={"Authorization": f"Bearer {self.token}"})
+            if status != 200:
+                raise RuntimeError(f"the reload that ends the window failed: {status} {answer[:300]}")
 
     def stop(self):
         for server in self.servers:
@@ -259,7 +273,11 @@ def main():
             keys = {row[1]: row[0] for row in
                     (line.split("|") for line in cluster.psql("SELECT uuid, key FROM kiothc_checks", database=database).splitlines() if line)}
             checks = {g: [{"key": f"{g}{i}", "slug": f"{g}{i}", "uuid": keys[f"{g}{i}"]} for i in range(n)]
-                      for g, n in (("f", kill9.FLAPPY), ("q", kill9.QUIET))}
+                      for g, n in (("f", kill9.FLAPPY), ("q", kill9.QUIET), ("m", kill9.MAINTENANCE), ("d", kill9.DEPENDENT), ("p", 1))}
+            held_codes = {check["uuid"] for check in checks["m"] + checks["d"]}
+            parent = checks["p"][0]["uuid"]
+            with urllib.request.urlopen(f"{instances.live()[0]}/ping/{parent}/fail", timeout=5) as reply:
+                assert reply.status == 200, "p0 did not take its fail ping"
             total_acked, kills = [], []
             for round_number in range(1, args.rounds + 1):
                 victim = (round_number - 1) % args.instances
@@ -289,14 +307,26 @@ def main():
                 for problem in problems[:8]:
                     print("   ", problem)
 
+            # The holds end: every instance ends the window (a reload), p0 recovers.
+            released = time.time()
+            instances.end_window()
+            with urllib.request.urlopen(f"{instances.live()[-1]}/ping/{parent}", timeout=5) as reply:
+                assert reply.status == 200, "p0 did not take its success ping"
+
             started, last_count, last_progress = time.time(), -1, time.time()
             while True:
                 _, stored = verify(cluster, database, checks, [])
-                expected, unidentified = expected_alerts(stored)
-                deliveries = [d for d in receiver.snapshot() if d[1] != keys.get(DEADLINE_CHECK)]
+                expected, unidentified = expected_alerts({c: v for c, v in stored.items() if c not in held_codes})
+                everything = [d for d in receiver.snapshot() if d[1] != keys.get(DEADLINE_CHECK)]
+                deliveries = [d for d in everything if d[1] not in held_codes]
                 problems, summary = kill9.verify_alerts(deliveries, expected, unidentified, kills)
-                messages, mail_problems, mail_summary = kill9.verify_mail(mail, expected, unidentified, kills, {keys.get(DEADLINE_CHECK)})
+                held_problems, held_summary = kill9.verify_held(everything, checks, stored, released)
+                problems += held_problems
+                messages, mail_problems, mail_summary = kill9.verify_mail(mail, expected, unidentified, kills, held_codes | {keys.get(DEADLINE_CHECK)})
                 problems += mail_problems
+                if mail:
+                    mail_held, _ = kill9.verify_held(mail.deliveries(), checks, stored, released)
+                    problems += [f"email: {problem}" for problem in mail_held]
                 if len(deliveries) + len(messages) != last_count:
                     last_count, last_progress = len(deliveries) + len(messages), time.time()
                 # An instance killed while sending leaves its claimed alerts to the others once
@@ -309,6 +339,7 @@ def main():
             passed += ok
             failed += not ok
             print(f"alerts: {summary}")
+            print(f"held: {held_summary}")
             if mail:
                 print(f"emails: {mail_summary}")
             for problem in problems[:8]:
