@@ -192,19 +192,20 @@ public final class PostgresAlertQueue: AlertQueue {
         }
     }
 
+    /// The held alerts by their index (`kiothc_alerts_held`), then each one's check and channel
+    /// from its oldest held alert on (by the check's index).
+    static let heldBackSQL = """
+        SELECT a.record, a.held FROM kiothc_alerts a
+        JOIN (SELECT check_uuid, project, channel, min(seq) AS first FROM kiothc_alerts WHERE held GROUP BY check_uuid, project, channel) h
+          ON a.check_uuid = h.check_uuid AND a.project = h.project AND a.channel = h.channel AND a.seq >= h.first
+        WHERE a.next_attempt_us IS NOT NULL AND NOT a.test
+        ORDER BY a.seq
+        """
+
     public func heldBack() async throws -> [HeldBackAlert] {
         do {
             return try await client.withConnection { connection in
-                // The held alerts by their index, then each one's check and channel from its
-                // oldest held alert on (by the check's index).
-                let rows = try await connection.query(
-                    """
-                    SELECT a.record, a.held FROM kiothc_alerts a
-                    JOIN (SELECT check_uuid, project, channel, min(seq) AS first FROM kiothc_alerts WHERE held GROUP BY check_uuid, project, channel) h
-                      ON a.check_uuid = h.check_uuid AND a.project = h.project AND a.channel = h.channel AND a.seq >= h.first
-                    WHERE a.next_attempt_us IS NOT NULL AND NOT a.test
-                    ORDER BY a.seq
-                    """, logger: self.logger)
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.heldBackSQL), logger: self.logger)
                 var found: [HeldBackAlert] = []
                 for try await (record, held) in rows.decode((String, Bool).self) {
                     guard let alert = Alert(queueRecord: Array(record.utf8)) else {

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Monitoring
 import PingStore
-import PostgresStore
+@testable import PostgresStore
 import Testing
 import TestSupport
 
@@ -189,6 +189,23 @@ struct HeldAlertsContract {
             #expect(try await reopened.flips(of: check, limit: 10).map(\.flip) == flips.reversed(), "\(subject.name)")
             try await reopened.close()
         }
+    }
+
+    @Test("PostgreSQL finds the held alerts by their own index, not by a scan of the whole queue")
+    func heldIndex() async throws {
+        let url: String
+        do {
+            url = try await SharedPostgres.database("held")
+        } catch is SharedPostgres.Unavailable {
+            return
+        }
+        let store = try await PostgresStore.open(PostgresLocation(url), keepPings: 10, logger: Logger(label: "held"))
+        await store.closeConnections()
+        let name = try PostgresLocation(url).database
+        let plan = try await onOwnThread {
+            try SharedPostgres.cluster().psql(database: name, command: "SET enable_seqscan = off; EXPLAIN " + PostgresAlertQueue.heldBackSQL)
+        }
+        #expect(plan.contains("kiothc_alerts_held"), "\(plan)")
     }
 
     @Test("two instances settling the same held alert at once: exactly one changes it")
