@@ -26,6 +26,37 @@ public protocol AlertQueue: Sendable {
     func record(of id: UUID) async throws -> AlertRecord?
     /// A check's alerts, newest first, at most `limit`.
     func history(of check: UUID, limit: Int) async throws -> [AlertRecord]
+    /// Every pending alert of each check+channel that has a held alert pending: the held ones
+    /// and those queued behind them, in queue order (oldest first). Never tests.
+    func heldBack() async throws -> [HeldBackAlert]
+    /// Settles alerts `heldBack` returned: `.send` releases a held one (due at `now`; for one
+    /// not held, nothing changes), `.withdraw(reason:)` finishes one unsent (held, or queued
+    /// behind a held one), with the reason recorded. Only alerts still held back when the call
+    /// begins are touched (for `.send`, still held), and none being tried: another instance may
+    /// have settled them first, and of two settling the same alert only one changes it (a
+    /// released alert is no longer withdrawn). Returns the ids this call changed. Durable
+    /// before it returns.
+    func settle(_ decisions: [UUID: Settlement], at now: Int64) async throws -> Set<UUID>
+}
+
+/// A pending alert of a check and channel whose queue a held alert blocks (`heldBack`).
+public struct HeldBackAlert: Sendable, Hashable {
+    public var alert: Alert
+    /// Held itself (`alert.hold`, not yet settled); false for one only queued behind a held one.
+    public var held: Bool
+
+    public init(alert: Alert, held: Bool) {
+        self.alert = alert
+        self.held = held
+    }
+}
+
+/// What becomes of a held-back alert (`AlertQueue.settle`).
+public enum Settlement: Sendable, Hashable {
+    /// Released: due at once, then delivered and retried like any alert.
+    case send
+    /// Finished unsent, the reason recorded in its history.
+    case withdraw(reason: String)
 }
 
 extension AlertQueue {

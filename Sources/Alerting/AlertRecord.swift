@@ -9,7 +9,11 @@ public struct AlertRecord: Sendable, Hashable {
         case delivered
         /// Retries ended (or the failure was permanent, or it was a test) without a delivery.
         case gaveUp = "gave_up"
-        /// Its flip was never stored (servers before issue 19): never sent.
+        /// Held back by maintenance or dependencies (SPEC §14): waits, due never, until the
+        /// runtime releases it (then pending) or withdraws it.
+        case held
+        /// Never sent: held back and then withdrawn (`reason`), or its flip was never stored
+        /// (servers before issue 19).
         case withdrawn
     }
 
@@ -18,11 +22,15 @@ public struct AlertRecord: Sendable, Hashable {
     public var state: State
     /// When the next try is due, while pending.
     public var nextAttempt: Int64?
+    /// Why it was withdrawn, when it was held back and then withdrawn. (What held it back stays
+    /// in `alert.hold`, after its release too.)
+    public var reason: String?
 
-    public init(alert: Alert, attempts: [Attempt], state: State, nextAttempt: Int64?) {
+    public init(alert: Alert, attempts: [Attempt], state: State, nextAttempt: Int64?, reason: String? = nil) {
         self.alert = alert
         self.attempts = attempts
         self.state = state
         self.nextAttempt = nextAttempt
+        self.reason = reason
     }
 }

@@ -44,11 +44,19 @@ public actor Outbox {
         public var gaveUp: Bool
         /// Written before its flip was stored; not sent until confirmed.
         public var held: Bool
-        /// Its flip was not stored: never sent.
+        /// Finished unsent: its flip was not stored, or it was held back and then withdrawn
+        /// (`settle`), for `withdrawnReason`.
         public var withdrawn: Bool
+        /// Why a held-back alert was withdrawn; nil for others (and for `withdrawn` lines of
+        /// servers before issue 23).
+        public var withdrawnReason: String?
+        /// A held alert (`alert.hold`) was released: due from then on, like any alert.
+        public var released: Bool
         /// Its number in the store's queued alerts, when it came from there (in this process).
         public var queued: Int?
         public var delivered: Bool { attempts.last?.outcome == .delivered }
+        /// Held back by maintenance or dependencies (SPEC §14) and not settled yet: due never.
+        public var waitsForSettlement: Bool { alert.hold != nil && !released && !withdrawn }
 
         init(alert: Alert, held: Bool = false, queued: Int? = nil) {
             self.alert = alert
@@ -57,6 +65,7 @@ public actor Outbox {
             gaveUp = false
             self.held = held
             withdrawn = false
+            released = false
             self.queued = queued
         }
     }
@@ -250,6 +259,15 @@ public actor Outbox {
                 entries[id]?.held = false
                 entries[id]?.nextAttempt = nil
                 entries[id]?.withdrawn = true
+                entries[id]?.withdrawnReason = record.reason
+            case .released:
+                guard var entry = entries[id], let time = record.time else {
+                    skipped += 1
+                    continue
+                }
+                entry.released = true
+                if entry.attempts.isEmpty, entry.nextAttempt != nil { entry.nextAttempt = time }
+                entries[id] = entry
             case .ingested:
                 break
             }
@@ -318,8 +336,9 @@ public actor Outbox {
     }
 
     /// Alerts to try now: due, not being tried, and the oldest pending of their check and
-    /// channel (so an `up` never overtakes the `down` before it). They are marked in flight
-    /// until `record` is called for them.
+    /// channel (so an `up` never overtakes the `down` before it; a held one, due never until
+    /// settled, blocks those behind it the same way). They are marked in flight until `record`
+    /// is called for them.
     public func takeDue(at now: Int64) -> [Alert] {
         var blocked: Set<String> = []
         var due: [Alert] = []
@@ -328,7 +347,7 @@ public actor Outbox {
             // A test has no flip to keep in order with: it neither waits nor blocks.
             let key = "\(entry.alert.check)/\(entry.alert.project)/\(entry.alert.channel)"
             guard entry.alert.test || blocked.insert(key).inserted else { continue }
-            if inFlight.contains(id) || entry.held { continue }
+            if inFlight.contains(id) || entry.held || entry.waitsForSettlement { continue }
             if let next = entry.nextAttempt, next <= now {
                 due.append(entry.alert)
                 inFlight.insert(id)
@@ -364,9 +383,79 @@ public actor Outbox {
         inFlight.remove(id)
     }
 
-    /// The earliest time an alert will be due; nil when nothing is pending.
+    /// The earliest time `takeDue` will return an alert; nil when none will be until something
+    /// changes (an attempt recorded, an alert queued or settled). Alerts behind another of their
+    /// check and channel do not count: a held alert blocks them until it is settled, and the
+    /// dispatcher must not wake up (or spin) for what it cannot send.
     public func nextDue() -> Int64? {
-        pending.values.filter { !inFlight.contains($0.alert.id) && !$0.held }.compactMap(\.nextAttempt).min()
+        var blocked: Set<String> = []
+        var earliest: Int64?
+        for id in order {
+            guard let entry = pending[id] else { continue }
+            let key = "\(entry.alert.check)/\(entry.alert.project)/\(entry.alert.channel)"
+            guard entry.alert.test || blocked.insert(key).inserted else { continue }
+            if inFlight.contains(id) || entry.held || entry.waitsForSettlement { continue }
+            if let next = entry.nextAttempt { earliest = min(earliest ?? next, next) }
+        }
+        return earliest
+    }
+
+    /// Every pending alert of each check and channel that has a held alert pending, from its
+    /// oldest held one on, oldest first; never tests (they are never held nor blocked).
+    public func heldBack() -> [HeldBackAlert] {
+        var blocked: Set<String> = []
+        var found: [HeldBackAlert] = []
+        for id in order {
+            guard let entry = pending[id], !entry.alert.test else { continue }
+            let key = "\(entry.alert.check)/\(entry.alert.project)/\(entry.alert.channel)"
+            if entry.waitsForSettlement { blocked.insert(key) }
+            if blocked.contains(key) { found.append(HeldBackAlert(alert: entry.alert, held: entry.waitsForSettlement)) }
+        }
+        return found
+    }
+
+    /// Settles held-back alerts (`AlertQueue.settle`) with one fsynced append: a `released` line
+    /// for each held one sent, a `withdrawn` line with its reason for each one withdrawn. An
+    /// alert no longer held back (as `heldBack` said before this call), being tried, or (for
+    /// `.send`) no longer held is left as it is.
+    public func settle(_ decisions: [UUID: Settlement], at now: Int64) throws -> Set<UUID> {
+        let heldBack = Set(heldBack().map(\.alert.id))
+        var lines = Data()
+        var changed: [(UUID, Settlement)] = []
+        for id in order {
+            guard let decision = decisions[id], heldBack.contains(id), let entry = pending[id], !inFlight.contains(id) else { continue }
+            switch decision {
+            case .send:
+                guard entry.waitsForSettlement else { continue }
+                lines.append(try OutboxLine(.released, id, at: now).encoded())
+            case .withdraw(let reason):
+                lines.append(try OutboxLine(.withdrawn, id, at: now, reason: reason).encoded())
+            }
+            changed.append((id, decision))
+        }
+        guard !lines.isEmpty else { return [] }
+        try append(lines, sync: true)
+        for (id, decision) in changed {
+            guard var entry = pending[id] else { continue }
+            switch decision {
+            case .send:
+                entry.released = true
+                if entry.attempts.isEmpty { entry.nextAttempt = now }
+                pending[id] = entry
+            case .withdraw(let reason):
+                entry.withdrawn = true
+                entry.withdrawnReason = reason
+                entry.nextAttempt = nil
+                pending[id] = nil
+                remember(entry)
+            }
+        }
+        let finished = Set(changed.compactMap { pending[$0.0] == nil ? $0.0 : nil })
+        if !finished.isEmpty {
+            order.removeAll { finished.contains($0) }
+            compactIfLarge(at: now)
+        }
+        return Set(changed.map { $0.0 })
     }
 
     public var pendingEntries: [Entry] { order.compactMap { pending[$0] } }

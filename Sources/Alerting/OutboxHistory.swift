@@ -59,7 +59,10 @@ enum OutboxHistory {
 
 extension Outbox.Entry {
     var record: AlertRecord {
-        let state: AlertRecord.State = delivered ? .delivered : withdrawn ? .withdrawn : gaveUp || nextAttempt == nil ? .gaveUp : .pending
-        return AlertRecord(alert: alert, attempts: attempts, state: state, nextAttempt: state == .pending ? nextAttempt : nil)
+        let state: AlertRecord.State =
+            delivered ? .delivered : withdrawn ? .withdrawn : gaveUp || nextAttempt == nil ? .gaveUp : waitsForSettlement ? .held : .pending
+        return AlertRecord(
+            alert: alert, attempts: attempts, state: state, nextAttempt: state == .pending ? nextAttempt : nil,
+            reason: state == .withdrawn ? withdrawnReason : nil)
     }
 }

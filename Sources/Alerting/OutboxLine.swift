@@ -5,10 +5,12 @@ import Foundation
 /// notification is queued (`held` until its flip is stored: servers before issue 19), `confirmed`
 /// or `withdrawn` when the flip was stored or not, an `attempt` line for every try, a `gave_up`
 /// line when retries end, an `ingested` line when the alerts the store queued with their flips
-/// (`alerts/queued.jsonl`) are in the outbox up to its `n`.
+/// (`alerts/queued.jsonl`) are in the outbox up to its `n`. An alert with a `hold` (SPEC §14)
+/// waits until a `released` line makes it due, or a `withdrawn` line (with its `reason`)
+/// finishes it unsent.
 struct OutboxLine: Codable, Sendable {
     enum Kind: String, Codable, Sendable {
-        case alert, attempt, confirmed, withdrawn, ingested
+        case alert, attempt, confirmed, withdrawn, ingested, released
         case gaveUp = "gave_up"
     }
 
@@ -28,6 +30,10 @@ struct OutboxLine: Codable, Sendable {
     var held: Bool?
     /// alert: a test notification, tried once.
     var test: Bool?
+    /// alert: held back by maintenance or dependencies, due never until `released`.
+    var hold: AlertHold?
+    /// withdrawn: why it was never sent (absent on lines of servers before issue 23).
+    var reason: String?
     // attempt
     /// attempt: its number (1, 2, ...); ingested: the store's queued alerts up to this number
     /// are in the outbox.
@@ -46,7 +52,7 @@ struct OutboxLine: Codable, Sendable {
     var reply: String?
 
     enum CodingKeys: String, CodingKey {
-        case v, type, id, check, project, channel, direction, values, held, test, n, outcome, error, permanent, reply
+        case v, type, id, check, project, channel, direction, values, held, test, hold, reason, n, outcome, error, permanent, reply
         case flipTime = "flip_time_us"
         case created = "created_us"
         case time = "time_us"
@@ -68,6 +74,7 @@ struct OutboxLine: Codable, Sendable {
         created = alert.created
         values = alert.values
         test = alert.test ? true : nil
+        hold = alert.hold
     }
 
     init(attempt: Attempt, n: Int, of id: UUID, nextAttempt: Int64?) {
@@ -90,11 +97,12 @@ struct OutboxLine: Codable, Sendable {
         self.n = n
     }
 
-    /// A `gave_up`, `confirmed` or `withdrawn` line.
-    init(_ type: Kind, _ id: UUID, at time: Int64) {
+    /// A `gave_up`, `confirmed`, `released` or `withdrawn` line.
+    init(_ type: Kind, _ id: UUID, at time: Int64, reason: String? = nil) {
         self.type = type
         self.id = id.uuidString.lowercased()
         self.time = time
+        self.reason = reason
     }
 
     var alert: Alert? {
@@ -103,7 +111,7 @@ struct OutboxLine: Codable, Sendable {
             let flipTime, let created, let values
         else { return nil }
         return Alert(id: uuid, check: check, project: project, channel: channel, direction: direction, flipTime: flipTime, created: created, values: values,
-            test: test == true)
+            test: test == true, hold: hold)
     }
 
     var attempt: Attempt? {

@@ -4,10 +4,12 @@ enum FlatJSONValue: Equatable {
     case integer(Int64)
     case null
     case bool(Bool)
+    /// An array of strings (a flip's `suppressed_by`).
+    case strings([String])
 }
 
 /// Strict parser for one line holding a flat JSON object (string, integer, null and boolean
-/// values, no nesting): all the store writes. Anything else is an error, so a damaged line is
+/// values, and arrays of strings; no other nesting): all the store writes. Anything else is an error, so a damaged line is
 /// noticed rather than half-read.
 struct FlatJSON {
     struct ParseError: Error, Equatable {
@@ -91,7 +93,28 @@ struct FlatJSON {
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "["): return .strings(try strings())
         default: throw fail("unsupported value")
+        }
+    }
+
+    private mutating func strings() throws(ParseError) -> [String] {
+        try expect(UInt8(ascii: "["))
+        var values: [String] = []
+        skipSpace()
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            return values
+        }
+        while true {
+            skipSpace()
+            guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string in the array") }
+            values.append(try string())
+            skipSpace()
+            guard let next = peek() else { throw fail("unterminated array") }
+            index += 1
+            if next == UInt8(ascii: "]") { return values }
+            guard next == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
         }
     }
 

@@ -14,6 +14,9 @@ public struct StoredFlip: Sendable, Hashable {
 /// The line schema of `flips/<uuid>.jsonl`, version 1:
 ///
 ///     {"v":1,"n":3,"time_us":1732700000123456,"old":"up","new":"down","reason":"timeout"}
+///
+/// A flip marked by maintenance or dependencies (SPEC §14) adds `"maintenance":true` and
+/// `"suppressed_by":["ops/db"]`, each only when set (lines without them read as unmarked).
 enum FlipLine {
     static let version: Int64 = 1
 
@@ -25,6 +28,8 @@ enum FlipLine {
         writer.field("old", stored.flip.old.rawValue)
         writer.field("new", stored.flip.new.rawValue)
         writer.field("reason", stored.flip.reason.rawValue)
+        if stored.flip.maintenance { writer.field("maintenance", json: Array("true".utf8)) }
+        if !stored.flip.suppressedBy.isEmpty { writer.field("suppressed_by", strings: stored.flip.suppressedBy) }
         return writer.line()
     }
 
@@ -38,7 +43,9 @@ enum FlipLine {
         guard let why = Flip.Reason(rawValue: reason) else { throw LineError("unknown reason '\(reason)'") }
         return StoredFlip(
             n: Int(try record.integer("n")),
-            flip: Flip(time: try record.integer("time_us"), old: oldStatus, new: newStatus, reason: why))
+            flip: Flip(
+                time: try record.integer("time_us"), old: oldStatus, new: newStatus, reason: why, maintenance: try record.optionalBool("maintenance") ?? false,
+                suppressedBy: try record.optionalStrings("suppressed_by") ?? []))
     }
 
     /// Only the sequence number, for replay.

@@ -70,6 +70,17 @@ public struct JSONLineWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// An array of strings, in order (a flip's `suppressed_by`).
+    public mutating func field(_ name: StaticString, strings: [String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in strings.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendString(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// The object so far, closed, without a newline (an element of a larger document).
     public mutating func object() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))

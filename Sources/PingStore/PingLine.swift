@@ -90,6 +90,22 @@ struct LineFields {
         return value
     }
 
+    func optionalBool(_ name: String) throws(LineError) -> Bool? {
+        switch fields[name] {
+        case .bool(let value): return value
+        case nil, .null: return nil
+        default: throw LineError("field '\(name)' is not true or false")
+        }
+    }
+
+    func optionalStrings(_ name: String) throws(LineError) -> [String]? {
+        switch fields[name] {
+        case .strings(let values): return values
+        case nil, .null: return nil
+        default: throw LineError("field '\(name)' is not an array of strings")
+        }
+    }
+
     func optionalString(_ name: String) throws(LineError) -> String? {
         switch fields[name] {
         case .string(let value): return value

@@ -38,13 +38,13 @@ struct BatchWrite: PostgresPreparedStatement {
             DELETE FROM kiothc_pings o USING jsonb_to_recordset($3::jsonb) AS z(check_uuid uuid, lo bigint, hi bigint)
             WHERE o.check_uuid = z.check_uuid AND z.check_uuid IN (SELECT uuid FROM s) AND o.n > z.lo AND o.n <= z.hi RETURNING 1),
         f AS (
-            INSERT INTO kiothc_flips (check_uuid, n, time_us, old, new, reason)
+            INSERT INTO kiothc_flips (\(PingRecords.flipColumns))
             SELECT * FROM jsonb_to_recordset($4::jsonb) AS v(\(PingRecords.flipRecordColumns))
             WHERE v.check_uuid IN (SELECT uuid FROM s) RETURNING 1),
         a AS (
-            INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us)
-            SELECT id, check_uuid, project, channel, record, created_us, created_us
-            FROM jsonb_to_recordset($5::jsonb) AS w(id uuid, check_uuid uuid, project text, channel text, record text, created_us bigint)
+            INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us, held)
+            SELECT id, check_uuid, project, channel, record, created_us, \(PingRecords.alertDue), COALESCE(held, false)
+            FROM jsonb_to_recordset($5::jsonb) AS w(\(PingRecords.alertRecordColumns))
             WHERE w.check_uuid IN (SELECT uuid FROM s) RETURNING 1),
         n AS (
             SELECT pg_notify('\(channel)', $6 || ' ' || string_agg(t.item, ' ')) FROM (

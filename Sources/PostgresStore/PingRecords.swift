@@ -46,26 +46,44 @@ enum PingRecords {
             exitStatus: exitStatus.map(Int.init), rid: rid, duration: duration)
     }
 
-    static let flipRecordColumns = "check_uuid uuid, n bigint, time_us bigint, old text, new text, reason text"
+    /// `kiothc_flips`' columns in the order of `flipRecordColumns`.
+    static let flipColumns = "check_uuid, n, time_us, old, new, reason, maintenance, suppressed_by"
 
+    static let flipRecordColumns =
+        "check_uuid uuid, n bigint, time_us bigint, old text, new text, reason text, maintenance boolean, suppressed_by text[]"
+
+    /// What `flip(_:)` reads.
+    static let flipReadColumns = "n, time_us, old, new, reason, maintenance, suppressed_by"
+
+    /// The marks (SPEC §14) are always written: `jsonb_to_recordset` gives a missing field
+    /// NULL, which the columns refuse.
     static func record(_ flip: Flip, n: Int64, of check: UUID) -> [UInt8] {
-        var object = JSONLineWriter(capacity: 160)
+        var object = JSONLineWriter(capacity: 192)
         object.field("check_uuid", check)
         object.field("n", n)
         object.field("time_us", flip.time)
         object.field("old", flip.old.rawValue)
         object.field("new", flip.new.rawValue)
         object.field("reason", flip.reason.rawValue)
+        object.field("maintenance", json: Array((flip.maintenance ? "true" : "false").utf8))
+        object.field("suppressed_by", strings: flip.suppressedBy.map(text))
         return object.object()
     }
 
     static func flip(_ row: PostgresRow) throws -> StoredFlip {
-        let (n, time, old, new, reason) = try row.decode((Int64, Int64, String, String, String).self)
+        let (n, time, old, new, reason, maintenance, suppressedBy) = try row.decode((Int64, Int64, String, String, String, Bool, [String]).self)
         guard let old = CheckState.Status(rawValue: old), let new = CheckState.Status(rawValue: new), let reason = Flip.Reason(rawValue: reason) else {
             throw StateRow.Unreadable(description: "flip \(n) has a status or reason this kiothc does not know")
         }
-        return StoredFlip(n: Int(n), flip: Flip(time: time, old: old, new: new, reason: reason))
+        return StoredFlip(n: Int(n), flip: Flip(time: time, old: old, new: new, reason: reason, maintenance: maintenance, suppressedBy: suppressedBy))
     }
+
+    /// An alert row as `jsonb_to_recordset` reads it (the batch's and the import's).
+    static let alertRecordColumns = "id uuid, check_uuid uuid, project text, channel text, record text, created_us bigint, held boolean"
+
+    /// `next_attempt_us` of an inserted alert: at once, or never while held (`held` is absent,
+    /// NULL, for most).
+    static let alertDue = "CASE WHEN held THEN \(PostgresAlertQueue.heldUntil) ELSE created_us END"
 
     /// `[a,b,c]` of JSON objects.
     static func array(_ objects: [[UInt8]]) -> String {

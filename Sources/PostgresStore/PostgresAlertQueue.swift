@@ -11,7 +11,13 @@ import Synchronization
 /// an instance killed while sending leaves it to another once the lease ends (at least once).
 /// One alert per check and channel is out at a time, oldest first (an `up` never overtakes the
 /// `down` before it).
+///
+/// A held alert (SPEC §14, `Alert.hold`) is pending with `held` set and `next_attempt_us` the
+/// largest bigint: never due, yet it blocks the alerts behind it like any pending one, until
+/// `settle` releases (due at once) or withdraws it.
 public final class PostgresAlertQueue: AlertQueue {
+    /// `next_attempt_us` of a held alert: due never, but pending.
+    static let heldUntil = Int64.max
     let client: PostgresClient
     let policy: RetryPolicy
     let logger: Logger
@@ -115,7 +121,7 @@ public final class PostgresAlertQueue: AlertQueue {
                 let rows = try await connection.query(
                     """
                     SELECT min(GREATEST(a.next_attempt_us, COALESCE(a.claimed_until_us, 0))) FROM kiothc_alerts a
-                    WHERE a.next_attempt_us IS NOT NULL
+                    WHERE a.next_attempt_us IS NOT NULL AND NOT a.held
                       AND (a.test OR NOT EXISTS (
                           SELECT 1 FROM kiothc_alerts b
                           WHERE b.check_uuid = a.check_uuid AND b.project = a.project AND b.channel = a.channel
@@ -131,13 +137,16 @@ public final class PostgresAlertQueue: AlertQueue {
     }
 
     public func enqueue(_ alert: Alert) async throws {
+        // A test is never held (nothing holds it back: it has no flip).
+        let held = alert.hold != nil && !alert.test
         let record = String(decoding: try alert.queueRecord(), as: UTF8.self)
         do {
             _ = try await client.withConnection { connection in
                 try await connection.query(
                     """
-                    INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us, test)
-                    VALUES (\(alert.id), \(alert.check), \(alert.project), \(alert.channel), \(record), \(alert.created), \(alert.created), \(alert.test))
+                    INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us, test, held)
+                    VALUES (\(alert.id), \(alert.check), \(alert.project), \(alert.channel), \(record), \(alert.created),
+                        \(held ? Self.heldUntil : alert.created), \(alert.test), \(held))
                     """, logger: self.logger)
             }
         } catch {
@@ -154,23 +163,115 @@ public final class PostgresAlertQueue: AlertQueue {
     }
 
     private func records(_ what: String, _ selection: PostgresQuery) async throws -> [AlertRecord] {
-        var query = PostgresQuery(unsafeSQL: "SELECT record, attempts, outcome, next_attempt_us FROM kiothc_alerts ")
+        var query = PostgresQuery(unsafeSQL: "SELECT record, attempts, outcome, next_attempt_us, held, withdrawn_reason FROM kiothc_alerts ")
         query.sql += selection.sql
         query.binds = selection.binds
         do {
             return try await client.withConnection { connection in
                 var records: [AlertRecord] = []
-                for try await (record, attempts, outcome, next) in try await connection.query(query, logger: self.logger).decode(
-                    (String, String, String?, Int64?).self)
+                for try await (record, attempts, outcome, next, held, reason) in try await connection.query(query, logger: self.logger).decode(
+                    (String, String, String?, Int64?, Bool, String?).self)
                 {
                     guard let alert = Alert(queueRecord: Array(record.utf8)) else { continue }
-                    let state: AlertRecord.State = outcome == "delivered" ? .delivered : outcome == nil ? .pending : .gaveUp
-                    records.append(AlertRecord(alert: alert, attempts: Self.attempts(attempts), state: state, nextAttempt: next))
+                    let state: AlertRecord.State =
+                        switch outcome {
+                        case "delivered"?: .delivered
+                        case "withdrawn"?: .withdrawn
+                        case nil: held ? .held : .pending
+                        default: .gaveUp
+                        }
+                    records.append(
+                        AlertRecord(
+                            alert: alert, attempts: Self.attempts(attempts), state: state, nextAttempt: state == .pending ? next : nil,
+                            reason: state == .withdrawn ? reason : nil))
                 }
                 return records
             }
         } catch {
             throw DatabaseError(what, error)
+        }
+    }
+
+    /// The held alerts by their index (`kiothc_alerts_held`), then each one's check and channel
+    /// from its oldest held alert on (by the check's index).
+    static let heldBackSQL = """
+        SELECT a.record, a.held FROM kiothc_alerts a
+        JOIN (SELECT check_uuid, project, channel, min(seq) AS first FROM kiothc_alerts WHERE held GROUP BY check_uuid, project, channel) h
+          ON a.check_uuid = h.check_uuid AND a.project = h.project AND a.channel = h.channel AND a.seq >= h.first
+        WHERE a.next_attempt_us IS NOT NULL AND NOT a.test
+        ORDER BY a.seq
+        """
+
+    public func heldBack() async throws -> [HeldBackAlert] {
+        do {
+            return try await client.withConnection { connection in
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.heldBackSQL), logger: self.logger)
+                var found: [HeldBackAlert] = []
+                for try await (record, held) in rows.decode((String, Bool).self) {
+                    guard let alert = Alert(queueRecord: Array(record.utf8)) else {
+                        self.logger.error("skipped a held-back alert in the database that cannot be read", metadata: ["record": "\(record.prefix(200))"])
+                        continue
+                    }
+                    found.append(HeldBackAlert(alert: alert, held: held))
+                }
+                return found
+            }
+        } catch {
+            throw DatabaseError("read the held-back alerts", error)
+        }
+    }
+
+    /// In one transaction: the withdrawals in one statement (so each sees the held alerts as
+    /// they were before this call), then the releases. Each row is changed only while it still
+    /// qualifies (pending, not claimed, held back: held, or behind a held one of its check and
+    /// channel; held, for `.send`): of two instances settling the same alert, the second waits
+    /// for the first's row lock, finds it no longer qualifies, and changes nothing.
+    public func settle(_ decisions: [UUID: Settlement], at now: Int64) async throws -> Set<UUID> {
+        let sent = decisions.compactMap { $0.value == .send ? $0.key : nil }
+        var withdrawn: [UUID] = []
+        var reasons: [String] = []
+        for (id, decision) in decisions {
+            guard case .withdraw(let reason) = decision else { continue }
+            withdrawn.append(id)
+            reasons.append(PingRecords.text(reason))
+        }
+        guard !decisions.isEmpty else { return [] }
+        do {
+            return try await client.withConnection { connection in
+                try await connection.withTransaction(logger: self.logger) { connection in
+                    var changed: Set<UUID> = []
+                    if !withdrawn.isEmpty {
+                        for try await (id) in try await connection.query(
+                            """
+                            UPDATE kiothc_alerts a SET held = false, next_attempt_us = NULL, claimed_until_us = NULL, outcome = 'withdrawn',
+                                withdrawn_reason = d.reason
+                            FROM unnest(\(withdrawn)::uuid[], \(reasons)::text[]) AS d(id, reason)
+                            WHERE a.id = d.id AND a.next_attempt_us IS NOT NULL AND NOT a.test
+                              AND (a.claimed_until_us IS NULL OR a.claimed_until_us < \(now))
+                              AND (a.held OR EXISTS (
+                                  SELECT 1 FROM kiothc_alerts h
+                                  WHERE h.held AND h.check_uuid = a.check_uuid AND h.project = a.project AND h.channel = a.channel AND h.seq < a.seq))
+                            RETURNING a.id
+                            """, logger: self.logger
+                        ).decode(UUID.self) {
+                            changed.insert(id)
+                        }
+                    }
+                    if !sent.isEmpty {
+                        for try await (id) in try await connection.query(
+                            """
+                            UPDATE kiothc_alerts SET held = false, next_attempt_us = \(now)
+                            WHERE id = ANY(\(sent)) AND held AND next_attempt_us IS NOT NULL RETURNING id
+                            """, logger: self.logger
+                        ).decode(UUID.self) {
+                            changed.insert(id)
+                        }
+                    }
+                    return changed
+                }
+            }
+        } catch {
+            throw DatabaseError("settle held-back alerts", error)
         }
     }
 

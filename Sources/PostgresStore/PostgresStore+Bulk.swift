@@ -38,14 +38,18 @@ extension PostgresStore {
         public var created: Int64
         /// The alert's queue record (JSON), as `Alert.queueRecord()` writes it.
         public var record: String
+        /// Held back and not settled (SPEC §14): due never until settled. A released alert
+        /// keeps its `hold` in the record, so the record alone cannot say.
+        public var held: Bool
 
-        public init(id: UUID, check: UUID, project: String, channel: String, created: Int64, record: String) {
+        public init(id: UUID, check: UUID, project: String, channel: String, created: Int64, record: String, held: Bool = false) {
             self.id = id
             self.check = check
             self.project = project
             self.channel = channel
             self.created = created
             self.record = record
+            self.held = held
         }
     }
 
@@ -124,20 +128,21 @@ extension PostgresStore {
     public func allFlips(of check: UUID) async throws -> [StoredFlip] {
         try await bulk("read the flips of \(check.lowercasedText)") { connection in
             let rows = try await connection.query(
-                "SELECT n, time_us, old, new, reason FROM kiothc_flips WHERE check_uuid = \(check) ORDER BY n", logger: self.logger)
+                "SELECT \(unescaped: PingRecords.flipReadColumns) FROM kiothc_flips WHERE check_uuid = \(check) ORDER BY n", logger: self.logger)
             var flips: [StoredFlip] = []
             for try await row in rows { flips.append(try PingRecords.flip(row)) }
             return flips
         }
     }
 
-    /// The queue records of the alerts not finished (pending or being tried), oldest first.
-    public func pendingAlertRecords() async throws -> [String] {
+    /// The queue records of the alerts not finished (pending or being tried), oldest first,
+    /// each with whether it is held back still (a released one keeps its `hold` in the record).
+    public func pendingAlertRecords() async throws -> [(record: String, held: Bool)] {
         try await bulk("read the pending alerts") { connection in
             let rows = try await connection.query(
-                "SELECT record FROM kiothc_alerts WHERE next_attempt_us IS NOT NULL ORDER BY seq", logger: self.logger)
-            var records: [String] = []
-            for try await (record) in rows.decode(String.self) { records.append(record) }
+                "SELECT record, held FROM kiothc_alerts WHERE next_attempt_us IS NOT NULL ORDER BY seq", logger: self.logger)
+            var records: [(record: String, held: Bool)] = []
+            for try await (record, held) in rows.decode((String, Bool).self) { records.append((record, held)) }
             return records
         }
     }
@@ -176,7 +181,7 @@ extension PostgresStore {
                     try await Self.inChunks(try await flips(check.uuid).map { PingRecords.record($0.flip, n: Int64($0.n), of: check.uuid) }) { array in
                         try await connection.query(
                             """
-                            INSERT INTO kiothc_flips (check_uuid, n, time_us, old, new, reason)
+                            INSERT INTO kiothc_flips (\(unescaped: PingRecords.flipColumns))
                             SELECT * FROM jsonb_to_recordset(\(array)::jsonb) AS v(\(unescaped: PingRecords.flipRecordColumns))
                             """, logger: self.logger)
                     }
@@ -194,9 +199,9 @@ extension PostgresStore {
                 try await Self.inChunks(alerts.map(Self.record)) { array in
                     try await connection.query(
                         """
-                        INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us)
-                        SELECT id, check_uuid, project, channel, record, created_us, created_us
-                        FROM jsonb_to_recordset(\(array)::jsonb) AS w(id uuid, check_uuid uuid, project text, channel text, record text, created_us bigint)
+                        INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us, held)
+                        SELECT id, check_uuid, project, channel, record, created_us, \(unescaped: PingRecords.alertDue), COALESCE(held, false)
+                        FROM jsonb_to_recordset(\(array)::jsonb) AS w(\(unescaped: PingRecords.alertRecordColumns))
                         """, logger: self.logger)
                 }
                 try await connection.query("COMMIT", logger: self.logger)
@@ -238,6 +243,7 @@ extension PostgresStore {
         object.field("channel", alert.channel)
         object.field("record", alert.record)
         object.field("created_us", alert.created)
+        if alert.held { object.field("held", json: Array("true".utf8)) }
         return object.object()
     }
 

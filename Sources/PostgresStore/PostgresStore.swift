@@ -142,7 +142,7 @@ public final class PostgresStore: Sendable {
     public func flips(of check: UUID, limit: Int) async throws -> [StoredFlip] {
         try await read("read the flips of \(check.lowercasedText)") { connection in
             let rows = try await connection.query(
-                "SELECT n, time_us, old, new, reason FROM kiothc_flips WHERE check_uuid = \(check) ORDER BY n DESC LIMIT \(Int64(max(0, limit)))",
+                "SELECT \(unescaped: PingRecords.flipReadColumns) FROM kiothc_flips WHERE check_uuid = \(check) ORDER BY n DESC LIMIT \(Int64(max(0, limit)))",
                 logger: self.logger)
             var flips: [StoredFlip] = []
             for try await row in rows { flips.append(try PingRecords.flip(row)) }

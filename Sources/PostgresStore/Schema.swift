@@ -86,6 +86,16 @@ enum Schema {
             "ALTER TABLE kiothc_alerts ADD COLUMN test boolean NOT NULL DEFAULT false",
             "CREATE INDEX kiothc_alerts_check ON kiothc_alerts (check_uuid, seq)",
         ],
+        // Issue 23: flips marked by maintenance and dependencies; alerts held back until the
+        // runtime settles them (due never meanwhile: `next_attempt_us` is the largest bigint),
+        // found by their own index; the reason a withdrawn one was not sent.
+        [
+            "ALTER TABLE kiothc_flips ADD COLUMN maintenance boolean NOT NULL DEFAULT false",
+            "ALTER TABLE kiothc_flips ADD COLUMN suppressed_by text[] NOT NULL DEFAULT '{}'",
+            "ALTER TABLE kiothc_alerts ADD COLUMN held boolean NOT NULL DEFAULT false",
+            "ALTER TABLE kiothc_alerts ADD COLUMN withdrawn_reason text",
+            "CREATE INDEX kiothc_alerts_held ON kiothc_alerts (check_uuid, project, channel, seq) WHERE held",
+        ],
     ]
 
     static var version: Int { steps.count }

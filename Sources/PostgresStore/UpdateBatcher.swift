@@ -308,6 +308,7 @@ final class UpdateBatcher: Sendable {
         object.field("channel", alert.channel)
         object.field("record", String(decoding: try alert.queueRecord(), as: UTF8.self))
         object.field("created_us", alert.created)
+        if alert.hold != nil && !alert.test { object.field("held", json: Array("true".utf8)) }
         return object.object()
     }
 }

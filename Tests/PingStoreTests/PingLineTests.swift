@@ -108,6 +108,41 @@ struct PingLineTests {
         #expect(throws: LineError.self) { try FlipLine.decode(ArraySlice(bad.utf8)) }
     }
 
+    @Test("a marked flip (SPEC §14) writes maintenance and suppressed_by only when set, and reads them back")
+    func markedFlipLine() throws {
+        let stored = StoredFlip(
+            n: 4, flip: Flip(time: 78, old: .up, new: .down, reason: .fail, maintenance: true, suppressedBy: ["ops/db", "a \"quoted\"\\key"]))
+        let line = FlipLine.encode(stored)
+        #expect(
+            String(decoding: line, as: UTF8.self)
+                == #"{"v":1,"n":4,"time_us":78,"old":"up","new":"down","reason":"fail","maintenance":true,"suppressed_by":["ops/db","a \"quoted\"\\key"]}"#
+                + "\n")
+        #expect(try FlipLine.decode(line.dropLast()) == stored)
+        let onlyDependencies = StoredFlip(n: 5, flip: Flip(time: 79, old: .down, new: .up, reason: .ping, suppressedBy: ["ops/db"]))
+        #expect(!String(decoding: FlipLine.encode(onlyDependencies), as: UTF8.self).contains("maintenance"))
+        #expect(try FlipLine.decode(FlipLine.encode(onlyDependencies).dropLast()) == onlyDependencies)
+        // Spaces inside the array, an empty array, an explicit false: read as written.
+        let spaced = #"{"v":1,"n":6,"time_us":80,"old":"up","new":"down","reason":"timeout","maintenance":false,"suppressed_by":[ "x" , "y" ]}"#
+        #expect(try FlipLine.decode(ArraySlice(spaced.utf8)).flip.suppressedBy == ["x", "y"])
+        #expect(try FlipLine.decode(ArraySlice(spaced.utf8)).flip.maintenance == false)
+        let empty = #"{"v":1,"n":6,"time_us":80,"old":"up","new":"down","reason":"timeout","suppressed_by":[]}"#
+        #expect(try FlipLine.decode(ArraySlice(empty.utf8)).flip.suppressedBy == [])
+    }
+
+    @Test("a flip line with a bad mark is rejected", arguments: [
+        #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout","maintenance":"yes"}"#,
+        #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout","suppressed_by":"ops/db"}"#,
+        #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout","suppressed_by":[1]}"#,
+        #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout","suppressed_by":["a",]}"#,
+        #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout","suppressed_by":["a""b"]}"#,
+        #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout","suppressed_by":["a"}"#,
+        #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout","suppressed_by":[["a"]]}"#,
+        #"{"v":1,"n":3,"time_us":77,"old":"up","new":"down","reason":"timeout","suppressed_by":["#,
+    ])
+    func badMarkedFlipLine(_ line: String) {
+        #expect(throws: LineError.self) { try FlipLine.decode(ArraySlice(line.utf8)) }
+    }
+
     @Test("the journal parser skips an unterminated tail and malformed lines")
     func journalParse() {
         var bytes: [UInt8] = []

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Logging
 import Monitoring
@@ -153,11 +154,52 @@ struct PostgresSchemaTests {
             for try await migration in group { migrations.append(migration) }
             return migrations
         }
-        #expect(migrations.filter { $0 == (0, 2) }.count == 1, "exactly one created it: \(migrations)")
-        #expect(migrations.filter { $0 == (2, 2) }.count == 3)
+        #expect(migrations.filter { $0 == (0, 3) }.count == 1, "exactly one created it: \(migrations)")
+        #expect(migrations.filter { $0 == (3, 3) }.count == 3)
     }
 
-    @Test("a version 1 database (issue 20) is migrated to version 2 at start, keeping its alerts: they are not tests")
+    /// Takes a version 3 database back to what issue 21's kiothc created (version 2).
+    static let downgradeTo2 = """
+        DROP INDEX kiothc_alerts_held; ALTER TABLE kiothc_alerts DROP COLUMN held; ALTER TABLE kiothc_alerts DROP COLUMN withdrawn_reason;
+        ALTER TABLE kiothc_flips DROP COLUMN maintenance; ALTER TABLE kiothc_flips DROP COLUMN suppressed_by; UPDATE kiothc_schema SET version = 2;
+        """
+
+    @Test("a version 2 database (issue 21) is migrated to version 3 at start: its flips unmarked, its pending alert pending, not held")
+    func migratesFromVersion2() async throws {
+        guard let location = try await Self.database() else { return }
+        let store = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
+        let check = try await register(in: store)
+        let flipTime = contractT0 + 5_000_000
+        let flip = Flip(time: flipTime, old: .up, new: .down, reason: .timeout)
+        let alert = contractAlert("hook", .down, flipTime: flipTime, check: check)
+        try await store.record(flip, of: check, alerts: [alert])
+        try await store.close()
+        let cluster = try await onOwnThread { try SharedPostgres.cluster() }
+        _ = try await onOwnThread { try cluster.psql(database: location.database, command: Self.downgradeTo2) }
+        // What issue 21's kiothc reads back: its columns only.
+        let old = try await onOwnThread {
+            try cluster.psql(database: location.database, command: "SELECT count(*) FROM kiothc_alerts WHERE next_attempt_us IS NOT NULL")
+        }
+        #expect(old.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+
+        let migrated = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
+        #expect(migrated.migration == (2, 3))
+        #expect(try await migrated.flips(of: check, limit: 5).map(\.flip) == [flip])
+        #expect(try await migrated.alerts.heldBack().isEmpty)
+        #expect(try await migrated.alerts.record(of: alert.id)?.state == .pending)
+        #expect(await migrated.alerts.nextDue() == flipTime)
+        #expect(await migrated.alerts.claimDue(at: flipTime).map(\.id) == [alert.id])
+        // The new columns work on the migrated tables.
+        let marked = Flip(time: flipTime + 1, old: .down, new: .up, reason: .ping, maintenance: true, suppressedBy: ["ops/db"])
+        var heldUp = contractAlert("hook", .up, flipTime: flipTime + 1, check: check)
+        heldUp.hold = AlertHold(maintenance: true, dependencies: ["ops/db"])
+        try await migrated.record(marked, of: check, alerts: [heldUp])
+        #expect(try await migrated.flips(of: check, limit: 5).map(\.flip) == [marked, flip])
+        #expect(try await migrated.alerts.heldBack() == [HeldBackAlert(alert: heldUp, held: true)])
+        try await migrated.close()
+    }
+
+    @Test("a version 1 database (issue 20) is migrated to the current version at start, keeping its alerts: they are not tests")
     func migratesFromVersion1() async throws {
         guard let location = try await Self.database() else { return }
         let store = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
@@ -168,6 +210,7 @@ struct PostgresSchemaTests {
             try cluster.psql(
                 database: location.database,
                 command: """
+                    \(Self.downgradeTo2)
                     DROP INDEX kiothc_alerts_check; ALTER TABLE kiothc_alerts DROP COLUMN test; UPDATE kiothc_schema SET version = 1;
                     INSERT INTO kiothc_alerts (id, check_uuid, project, channel, record, created_us, next_attempt_us)
                     VALUES ('7d7c4a5e-0000-4000-8000-00000000000b', '0b7c4a5e-0000-4000-8000-00000000000a', 'ops', 'hook',
@@ -176,7 +219,7 @@ struct PostgresSchemaTests {
                     """)
         }
         let migrated = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
-        #expect(migrated.migration == (1, 2))
+        #expect(migrated.migration == (1, 3))
         let history = try await migrated.alerts.history(of: UUID(uuidString: "0b7c4a5e-0000-4000-8000-00000000000a")!, limit: 10)
         #expect(history.map(\.alert.values.name) == ["Backup"])
         #expect(history.first?.alert.test == false)
@@ -196,7 +239,7 @@ struct PostgresSchemaTests {
         await #expect {
             _ = try await PostgresStore.open(location, keepPings: 10, logger: Self.logger)
         } throws: { error in
-            "\(error)".contains("schema is version 99, newer than this kiothc knows (2); run the newer kiothc")
+            "\(error)".contains("schema is version 99, newer than this kiothc knows (3); run the newer kiothc")
         }
     }
 

@@ -217,4 +217,47 @@ struct StoreCopyTests {
         #expect(!FileManager.default.fileExists(atPath: other), "nothing was written")
         await server.closeConnections()
     }
+
+    @Test("a held alert is copied held and a released one released, both ways; a marked flip is copied as it is")
+    func heldAlerts() async throws {
+        guard let url = try await Self.database() else { return }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-copy-\(UUID().uuidString)").path
+        let back = root + "-back"
+        defer {
+            try? FileManager.default.removeItem(atPath: root)
+            try? FileManager.default.removeItem(atPath: back)
+        }
+        let store = try FileStore.open(DataDirectory(root), options: PingStore.Options(durability: .fsync, maintenanceInterval: nil), now: Self.t0)
+        var registry = try store.loadRegistry()
+        let identity = CheckIdentity(project: "ops", key: "backup")
+        let check = try #require(try await store.assign([identity], in: &registry, at: Self.t0)[identity])
+        let down = Flip(time: Self.t0 + 3_000_000, old: .up, new: .down, reason: .timeout, maintenance: true, suppressedBy: ["ops/db"])
+        var held = Fixture.alert(check, flipTime: down.time)
+        held.hold = AlertHold(maintenance: true, dependencies: ["ops/db"])
+        var released = Fixture.alert(check, flipTime: down.time)
+        released.channel = "pager"
+        released.hold = AlertHold(maintenance: true)
+        try await store.record(down, of: check, alerts: [held, released])
+        #expect(try await store.outbox.settle([released.id: .send], at: Self.t0 + 4_000_000) == [released.id])
+        try store.close()
+        try await store.outbox.close()
+
+        let location = try PostgresLocation(url)
+        let into = try await StoreCopy.run(from: .directory(root), to: .database(location), now: Self.t0, logger: Self.logger)
+        #expect(into.matches, "\(into.mismatches)")
+        let database = try await PostgresStore.openExisting(location, logger: Self.logger)
+        #expect(try await database.alertQueue.heldBack() == [HeldBackAlert(alert: held, held: true)])
+        #expect(await database.alertQueue.claimDue(at: Self.t0 + 5_000_000).map(\.id) == [released.id])
+        await database.alertQueue.release(released.id)
+        #expect(try await database.flips(of: check, limit: 5).map(\.flip) == [down])
+        await database.closeConnections()
+
+        let out = try await StoreCopy.run(from: .database(location), to: .directory(back), now: Self.t0, logger: Self.logger)
+        #expect(out.matches, "\(out.mismatches)")
+        #expect(try Self.files(back)["flips/\(check.lowercasedText).jsonl"] == Self.files(root)["flips/\(check.lowercasedText).jsonl"])
+        let outbox = try Outbox(directory: back + "/alerts", now: Self.t0 + 6_000_000)
+        #expect(await outbox.heldBack() == [HeldBackAlert(alert: held, held: true)])
+        #expect(await outbox.takeDue(at: Self.t0 + 6_000_000).map(\.id) == [released.id])
+        try await outbox.close()
+    }
 }

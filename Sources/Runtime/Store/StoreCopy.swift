@@ -118,7 +118,7 @@ public enum StoreCopy {
             let alerts = try content.alerts.map { alert in
                 PostgresStore.BulkAlert(
                     id: alert.id, check: alert.check, project: alert.project, channel: alert.channel, created: alert.created,
-                    record: String(decoding: try alert.queueRecord(), as: UTF8.self))
+                    record: String(decoding: try alert.queueRecord(), as: UTF8.self), held: alert.hold != nil)
             }
             try await database.importStore(
                 checks: checks, pingKeys: content.pingKeys, applied: content.applied, alerts: alerts,
@@ -358,7 +358,12 @@ struct FileSide: StoreSide {
 
     func pendingAlerts() throws -> [Alert] {
         guard FileManager.default.fileExists(atPath: data.path + "/alerts/outbox.jsonl") else { return [] }
-        return try Outbox.entries(directory: data.path + "/alerts").filter { $0.nextAttempt != nil && !$0.held && !$0.withdrawn }.map(\.alert)
+        return try Outbox.entries(directory: data.path + "/alerts").filter { $0.nextAttempt != nil && !$0.held && !$0.withdrawn }.map { entry in
+            // A released alert travels without its hold (else it would arrive held again).
+            var alert = entry.alert
+            if entry.released { alert.hold = nil }
+            return alert
+        }
     }
 }
 
@@ -378,10 +383,12 @@ struct DatabaseSide: StoreSide {
     func flips(of check: UUID, retired: Bool) async throws -> [StoredFlip] { try await store.allFlips(of: check) }
 
     func pendingAlerts() async throws -> [Alert] {
-        try await store.pendingAlertRecords().map { record in
-            guard let alert = Alert(queueRecord: Array(record.utf8)) else {
+        try await store.pendingAlertRecords().map { record, held in
+            guard var alert = Alert(queueRecord: Array(record.utf8)) else {
                 throw StoreCopy.Failure(description: "an alert in \(store.location) cannot be read: \(record.prefix(200))")
             }
+            // A released alert travels without its hold (else it would arrive held again).
+            if !held { alert.hold = nil }
             return alert
         }
     }

@@ -102,9 +102,13 @@ enum APIDocuments {
         return .object(fields)
     }
 
-    /// `Flip.to_dict`.
+    /// `Flip.to_dict`, and ours only where set (SPEC §14): `maintenance` when the flip came
+    /// during a maintenance window, `suppressed_by` the checks it depends on that were down.
     static func flip(_ flip: Flip) -> JSONValue {
-        .object([("timestamp", .string(UTCTime.seconds(flip.time))), ("up", .int(flip.new == .up ? 1 : 0))])
+        var fields: [(String, JSONValue)] = [("timestamp", .string(UTCTime.seconds(flip.time))), ("up", .int(flip.new == .up ? 1 : 0))]
+        if flip.maintenance { fields.append(("maintenance", .bool(true))) }
+        if !flip.suppressedBy.isEmpty { fields.append(("suppressed_by", .array(flip.suppressedBy.map { .string($0) }))) }
+        return .object(fields)
     }
 
     /// An alert with what became of it (SPEC §12), for `GET checks/<uuid>/notifications/` and
@@ -138,7 +142,14 @@ enum APIDocuments {
             ("status", .string(record.state.rawValue)),
             ("next_attempt", .string(record.nextAttempt.map(UTCTime.seconds))),
             ("attempts", .array(attempts)),
+            ("hold", alert.hold.map(hold) ?? .null),
+            ("withdrawn_reason", .string(record.reason)),
         ])
+    }
+
+    /// What held an alert back (SPEC §14), kept after its release.
+    static func hold(_ hold: AlertHold) -> JSONValue {
+        .object([("maintenance", .bool(hold.maintenance)), ("dependencies", .array(hold.dependencies.map { .string($0) }))])
     }
 
     /// A check's `status` in `version` of the API. In v2 and later it is the check's status and

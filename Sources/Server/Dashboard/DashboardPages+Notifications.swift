@@ -49,6 +49,13 @@ extension DashboardPages {
             if let next = record.nextAttempt {
                 state += "<br><span class=\"muted\">next attempt</span> \(time(next, now: now))"
             }
+            // SPEC §14: what held it back (still shown once it was released or withdrawn).
+            if let hold = alert.hold {
+                state += "<br><span class=\"muted hold\">\(record.state == .held ? "held for" : "was held for")</span> \(e(hold.description))"
+            }
+            if let reason = record.reason {
+                state += "<br><span class=\"muted\">withdrawn:</span> <span class=\"withdrawn-reason\">\(e(reason))</span>"
+            }
             let attempts = record.attempts.enumerated().map { index, attempt in
                 var facts: [String] = []
                 if let code = attempt.statusCode { facts.append("HTTP \(code)") }
