@@ -87,7 +87,12 @@ struct DependencyConfigTests {
                       - default/reprot
                   report:
                     depends_on: db
-                """
+                  export:
+                    project: ops
+                    depends_on: [host]
+                  host: {project: infra}
+                """,
+            "b.yaml": "projects:\n  infra:\n  infra2:\nproject: infra2\nchecks:\n  host:\n",
         ])
         let result = try config.load()
         #expect(lines(result, config) == [
@@ -98,7 +103,9 @@ struct DependencyConfigTests {
             "a.yaml:13:9 warning duplicate-dependency: check 'ops/db' lists 'ops/backup' twice in 'depends_on'",
             "a.yaml:14:9 error unknown-check: check 'ops/db' depends on unknown check 'default/reprot'",
             "a.yaml:16:17 error type-mismatch: 'depends_on' of check 'report' must be a list, not 'db'",
+            "a.yaml:19:18 error unknown-check: check 'ops/export' depends on unknown check 'ops/host'",
         ])
+        #expect(noteLines(result.diagnostics[7], config).first == "did you mean 'infra/host' or 'infra2/host'? another project's check is named 'project/key'")
         #expect(noteLines(result.diagnostics[0], config).first == "did you mean 'backup'?")
         #expect(noteLines(result.diagnostics[1], config).first == "did you mean 'ops'?")
         #expect(noteLines(result.diagnostics[4], config) == ["a.yaml:12:9 first listed here"])

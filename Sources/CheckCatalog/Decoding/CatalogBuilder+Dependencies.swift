@@ -4,7 +4,11 @@ import Monitoring
 extension CatalogBuilder {
     mutating func resolveDependencies(_ checks: inout [CheckDefinition], _ dependencies: [[Dependency]], projects: [String: ProjectDraft]) {
         var keysByProject: [String: [String]] = [:]
-        for check in checks { keysByProject[check.id.project, default: []].append(check.id.key) }
+        var projectsByKey: [String: [String]] = [:]
+        for check in checks {
+            keysByProject[check.id.project, default: []].append(check.id.key)
+            projectsByKey[check.id.key, default: []].append(check.id.project)
+        }
         let known = Set(checks.map(\.id))
         // Each check's resolved edges with where they are written, for the cycle search.
         var edges: [CheckIdentity: [(target: CheckIdentity, location: Diagnostic.Location)]] = [:]
@@ -20,7 +24,8 @@ extension CatalogBuilder {
                 }
                 let target = CheckIdentity(project: project, key: dependency.key)
                 guard known.contains(target) else {
-                    reportUnknownCheck(dependency, target: target, of: id, known: keysByProject[project] ?? [])
+                    reportUnknownCheck(
+                        dependency, target: target, of: id, known: keysByProject[project] ?? [], elsewhere: projectsByKey[dependency.key] ?? [])
                     continue
                 }
                 if target == id {
@@ -44,10 +49,17 @@ extension CatalogBuilder {
         reportCycles(edges, order: checks.sorted { $0.location < $1.location }.map(\.id))
     }
 
-    private mutating func reportUnknownCheck(_ dependency: Dependency, target: CheckIdentity, of id: CheckIdentity, known: [String]) {
+    /// `elsewhere`: the projects that have a check with the entry's key, suggested as
+    /// `project/key` when the entry names no project and its own has no close key.
+    private mutating func reportUnknownCheck(
+        _ dependency: Dependency, target: CheckIdentity, of id: CheckIdentity, known: [String], elsewhere: [String]
+    ) {
         var notes: [Diagnostic.Note] = []
         if let close = Suggestion.closest(to: target.key, in: known) {
             notes.append(Diagnostic.Note("did you mean '\(dependency.project.map { "\($0)/" } ?? "")\(close)'?"))
+        } else if dependency.project == nil, !elsewhere.isEmpty {
+            let names = elsewhere.sorted().map { "'\($0)/\(dependency.key)'" }
+            notes.append(Diagnostic.Note("did you mean \(names.joined(separator: " or "))? another project's check is named 'project/key'"))
         }
         notes.append(Diagnostic.Note(
             "'depends_on' names a check of the same project by its key, or one of another project as 'project/key'"))
