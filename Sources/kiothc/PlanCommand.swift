@@ -13,7 +13,8 @@ struct PlanCommand: AsyncParsableCommand {
             Compares the configuration under --config with what the server last applied from \
             the data directory (registry.json, catalog.json): checks created, deleted (with the \
             UUID and slug URLs that will answer 404), renamed (old slug URL -> new), changed \
-            settings, new slug conflicts. Reads the data directory (or with --store \
+            settings, new slug conflicts; then the maintenance windows of the next 7 days \
+            (each period with what it applies to, its reason and where it is declared). Reads the data directory (or with --store \
             postgres://… the database), never writes it; resolves no secrets (ping keys appear \
             as <PROJECT-ping-key>).
 
@@ -113,7 +114,12 @@ struct PlanCommand: AsyncParsableCommand {
         }
         let change = CatalogChange.between(previous: applied, registry: registry, catalog: result.catalog)
         let report = CatalogChangeReport(change, urls: PingURLFormat(base: baseURL))
-        Terminal.write(format == .json ? report.json() : report.text())
+        let maintenance = MaintenancePlan(result.catalog, now: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        if format == .json {
+            Terminal.write(PlanDocument(change: report.document, maintenance: maintenance).json())
+        } else {
+            Terminal.write(report.text() + (maintenance.declared ? "\n" + maintenance.text() : ""))
+        }
         if !change.isEmpty { throw ExitCode(2) }
     }
 }

@@ -69,6 +69,31 @@ struct CheckCommandTests {
         #expect(first.hasPrefix("::error file=\(directory)/checks.yaml,line=3,col=5,title=unknown-key::unknown key 'scheduel' in check 'nightly'%0Anote: did you mean 'schedule'?"))
     }
 
+    @Test("a dependency cycle in text, JSON and GitHub formats: once, at the closing entry, with a note at the other")
+    func dependencyCycle() async throws {
+        let directory = Self.invalid.appendingPathComponent("dependency-cycle").path
+        let text = try await CLI.run(["check", "--config", directory])
+        #expect(text.status == 1)
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "\(directory)/checks.yaml:5:18: error: dependency cycle: default/a → default/b → default/a [dependency-cycle]")
+        #expect(lines.contains("\(directory)/checks.yaml:3:18: note: 'default/a' depends on 'default/b' here"))
+        #expect(lines.last == "invalid: 2 checks in 1 project from 1 file; 1 error, 0 warnings")
+
+        let json = try await CLI.run(["check", "--config", directory, "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let diagnostics = try #require(object["diagnostics"] as? [[String: Any]])
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first?["code"] as? String == "dependency-cycle")
+        #expect(diagnostics.first?["line"] as? Int == 5)
+        let notes = try #require(diagnostics.first?["notes"] as? [[String: Any]])
+        #expect(notes.first?["line"] as? Int == 3)
+        #expect(notes.first?["column"] as? Int == 18)
+
+        let github = try await CLI.run(["check", "--config", directory, "--format", "github"])
+        #expect(github.stdout.hasPrefix(
+            "::error file=\(directory)/checks.yaml,line=5,col=18,title=dependency-cycle::dependency cycle: default/a → default/b → default/a"))
+    }
+
     @Test("no colour when stdout is not a terminal")
     func noColour() async throws {
         let output = try await CLI.run(["check", "--config", Self.invalid.appendingPathComponent("unknown-key").path])

@@ -116,7 +116,10 @@ struct PlanCommandTests {
         let output = try await setup.plan(["--format", "json"])
         #expect(output.status == 2)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
-        #expect(Set(document.keys) == ["changes", "summary", "created", "deleted", "renamed", "changed", "new_conflicts", "new_uuids"])
+        #expect(Set(document.keys) == [
+            "changes", "summary", "created", "deleted", "renamed", "changed", "new_conflicts", "new_uuids", "maintenance", "maintenance_omitted",
+        ])
+        #expect((document["maintenance"] as? [Any])?.isEmpty == true)
         #expect(document["changes"] as? Bool == true)
         #expect(document["summary"] as? [String: Int] == ["created": 1, "deleted": 1, "renamed": 3, "changed": 2, "new_conflicts": 1, "new_uuids": 0])
         let created = try #require((document["created"] as? [[String: Any]])?.first)
@@ -132,6 +135,44 @@ struct PlanCommandTests {
         #expect(changed.first?["field"] as? String == "grace" && changed.first?["old"] as? String == "1h" && changed.first?["new"] as? String == "30m")
         let conflict = (document["new_conflicts"] as? [[String: Any]])?.first
         #expect(conflict?["keys"] as? [String] == ["twin-a", "twin-b"])
+    }
+
+    @Test("the maintenance windows of the next 7 days follow the plan, in text and JSON; they change nothing (exit 0)")
+    func maintenance() async throws {
+        let setup = try await Setup()
+        let now = Date()
+        func iso(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle()) }
+        let start = iso(now.addingTimeInterval(86_400))
+        let end = iso(now.addingTimeInterval(90_000))
+        try setup.write("projects.yaml", """
+            projects:
+              ops:
+                ping_key: ops-ping-key-0001
+                maintenance:
+                  - {from: "\(start)", until: "\(end)", reason: disk swap}
+                  - {from: 2001-01-01T00:00:00Z, until: 2001-01-02T00:00:00Z}
+            """)
+        let output = try await setup.plan()
+        #expect(output.status == 0, "\(output.stderr)")
+        let lines = output.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == "No changes: the configuration matches the data directory.")
+        #expect(lines.dropFirst().first == "")
+        #expect(lines.dropFirst(2).first?.hasPrefix("Maintenance windows in the next 7 days (") == true)
+        #expect(lines.dropFirst(3).first?.hasSuffix("  ops (all checks)  \"disk swap\"  \(setup.config.path)/projects.yaml:5:9") == true)
+        #expect(lines.count == 5)
+
+        let json = try await setup.plan(["--format", "json"])
+        #expect(json.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let entries = try #require(document["maintenance"] as? [[String: Any]])
+        #expect(entries.count == 1)
+        #expect(entries.first?["project"] as? String == "ops")
+        #expect(entries.first?["check"] is NSNull)
+        #expect(entries.first?["start"] as? String == start)
+        #expect(entries.first?["end"] as? String == end)
+        #expect(entries.first?["reason"] as? String == "disk swap")
+        #expect(document["maintenance_omitted"] as? Int == 0)
+        #expect(document["changes"] as? Bool == false)
     }
 
     @Test("a data directory that does not exist yet: every check is created, with a note on stderr")

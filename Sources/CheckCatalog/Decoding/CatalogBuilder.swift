@@ -5,7 +5,7 @@ import Monitoring
 /// project references, project defaults, duplicate checks and projects, channel references,
 /// ping-key uniqueness and slug conflicts.
 struct CatalogBuilder {
-    private(set) var diagnostics: [Diagnostic] = []
+    var diagnostics: [Diagnostic] = []
 
     mutating func build(_ files: [FileDraft]) -> Catalog {
         let declaresDefault = files.contains { $0.projects.contains { $0.project.id == Project.defaultID } }
@@ -18,8 +18,11 @@ struct CatalogBuilder {
             if draft.defaultChannelReferences.contains(where: { !channelNames.contains($0.name) }) {
                 projects[id]?.project.defaults.channels = nil
             }
+            let zone = draft.project.defaults.tz ?? CheckDefinition.defaultTimeZone
+            projects[id]?.project.maintenance = draft.maintenance.compactMap { resolve($0, defaultZone: zone) }
         }
-        let checks = collectChecks(files, projects: projects)
+        var (checks, dependencies) = collectChecks(files, projects: projects)
+        resolveDependencies(&checks, dependencies, projects: projects)
         reportSlugConflicts(checks)
         reportDuplicatePingKeys(projects.values.map(\.project))
 
@@ -53,8 +56,11 @@ struct CatalogBuilder {
         return projects
     }
 
-    private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> [CheckDefinition] {
+    /// The checks, and the `depends_on:` entries of each (by index), resolved once every check
+    /// is known.
+    private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> ([CheckDefinition], [[Dependency]]) {
         var checks: [CheckDefinition] = []
+        var dependencies: [[Dependency]] = []
         var seen: [CheckDefinition.ID: Diagnostic.Location] = [:]
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
         for file in files {
@@ -99,10 +105,19 @@ struct CatalogBuilder {
                 for reference in unknown {
                     reportUnknownChannel(reference, project: projectID, known: channelNames)
                 }
-                checks.append(definition(draft, id: id, defaults: project.defaults))
+                var check = definition(draft, id: id, defaults: project.defaults)
+                // The project's windows first: `MaintenancePlan` tells them apart by count.
+                let zone = check.tz
+                check.maintenance = MaintenanceCalendar(project.maintenance + draft.maintenance.compactMap { resolve($0, defaultZone: zone) })
+                checks.append(check)
+                dependencies.append(draft.dependsOn)
             }
         }
-        return checks
+        return (checks, dependencies)
+    }
+
+    private mutating func resolve(_ window: WindowDraft, defaultZone: String) -> MaintenanceWindow? {
+        window.resolved(defaultZone: defaultZone, file: window.location.file) { diagnostics.append($0) }
     }
 
     private func definition(_ draft: CheckDraft, id: CheckDefinition.ID, defaults: CheckDefaults) -> CheckDefinition {
@@ -167,7 +182,7 @@ struct CatalogBuilder {
         }
     }
 
-    private mutating func reportUnknownProject(_ reference: Reference, known: some Collection<String>) {
+    mutating func reportUnknownProject(_ reference: Reference, known: some Collection<String>) {
         var notes: [Diagnostic.Note] = []
         if let close = Suggestion.closest(to: reference.name, in: known) { notes.append(Diagnostic.Note("did you mean '\(close)'?")) }
         notes.append(Diagnostic.Note("declare it under 'projects:' in any file"))

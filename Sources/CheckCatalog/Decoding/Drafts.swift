@@ -19,6 +19,8 @@ struct ProjectDraft {
     var location: Diagnostic.Location
     /// Channel names used by the project's defaults, to be checked against its channels.
     var defaultChannelReferences: [Reference] = []
+    /// `maintenance:`, for every check of the project.
+    var maintenance: [WindowDraft] = []
 }
 
 /// A check's own settings; nil means "not set here", so project defaults can fill it.
@@ -41,4 +43,8 @@ struct CheckDraft {
     /// `uuid:` and where it is written (for the conflict of two checks pinning one UUID).
     var uuid: (value: UUID, location: Diagnostic.Location)?
     var slug: String?
+    /// `maintenance:`, added to its project's windows.
+    var maintenance: [WindowDraft] = []
+    /// `depends_on:`, resolved against every file's checks by `CatalogBuilder`.
+    var dependsOn: [Dependency] = []
 }

@@ -6,18 +6,18 @@ import YAMLParser
 /// problem. Cross-file rules (references, duplicates, conflicts) are `CatalogBuilder`'s.
 struct FileDecoder {
     static let topLevelKeys = ["projects", "project", "checks"]
-    static let projectKeys = ["name", "ping_key", "api_keys", "defaults", "channels"]
+    static let projectKeys = ["name", "ping_key", "api_keys", "defaults", "channels", "maintenance"]
     static let apiKeyKeys = ["read_only", "read_write"]
     static let defaultsKeys = ["timeout", "grace", "tz", "channels", "tags", "methods", "manual_resume"]
     static let checkKeys = [
         "name", "schedule", "timeout", "tz", "grace", "tags", "desc", "methods", "manual_resume", "paused", "uuid", "slug",
-        "channels", "project",
+        "channels", "project", "maintenance", "depends_on",
     ]
     /// Healthchecks' bounds: timeout and grace from 1 minute to 365 days.
     static let durationRange = 60...31_536_000
     static let maxNameLength = 100
 
-    private(set) var reader: FieldReader
+    var reader: FieldReader
 
     init(file: String) {
         reader = FieldReader(file: file)
@@ -80,6 +80,7 @@ struct FileDecoder {
         if let pair = fields["defaults"] {
             (project.defaults, draft.defaultChannelReferences) = decodeDefaults(pair.value, project: id)
         }
+        if let pair = fields["maintenance"] { draft.maintenance = decodeMaintenance(pair.value, owner: "project '\(id)'") }
         draft.project = project
         return draft
     }
@@ -128,6 +129,8 @@ struct FileDecoder {
             check.channels = selection
             check.channelReferences = references
         }
+        if let pair = fields["maintenance"] { check.maintenance = decodeMaintenance(pair.value, owner: "check '\(key)'") }
+        if let pair = fields["depends_on"] { check.dependsOn = decodeDependencies(pair.value, check: key) ?? [] }
         if let timeout = fields["timeout"], let schedule = fields["schedule"] {
             let first = min(timeout.key.mark, schedule.key.mark)
             let second = max(timeout.key.mark, schedule.key.mark)
@@ -176,7 +179,7 @@ struct FileDecoder {
         return name
     }
 
-    private mutating func decodeSchedule(_ node: Node) -> CheckDefinition.Expectation? {
+    mutating func decodeSchedule(_ node: Node) -> CheckDefinition.Expectation? {
         guard let text = reader.string(node, what: "'schedule'") else { return nil }
         do {
             return .schedule(try Schedule(parsing: text))
@@ -186,7 +189,7 @@ struct FileDecoder {
         }
     }
 
-    private mutating func decodeTimeZone(_ node: Node) -> String? {
+    mutating func decodeTimeZone(_ node: Node) -> String? {
         guard let name = reader.string(node, what: "'tz'") else { return nil }
         if TimeZoneDatabase.zone(named: name) != nil { return name }
         var notes: [Diagnostic.Note] = []

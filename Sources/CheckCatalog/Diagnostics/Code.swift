@@ -31,4 +31,7 @@ public enum Code: String, Sendable, Hashable, CaseIterable {
     case unknownProject = "unknown-project"
     case slugConflict = "slug-conflict"
     case emptySlug = "empty-slug"
+    case unknownCheck = "unknown-check"
+    case dependencyCycle = "dependency-cycle"
+    case duplicateDependency = "duplicate-dependency"
 }

@@ -1,3 +1,5 @@
+import Monitoring
+
 /// A complete, validated configuration: every project and check, immutable. The server swaps
 /// whole catalogs on reload; nothing in one changes after it is built.
 public struct Catalog: Sendable {
@@ -25,6 +27,24 @@ public struct Catalog: Sendable {
 
     public func project(_ id: String) -> Project? {
         projectIndex[id].map { projects[$0] }
+    }
+
+    /// Every check `id` depends on, directly or through others (SPEC §14): its own `depends_on`
+    /// first, in their order, then theirs, breadth first; no duplicates, never `id` itself, and
+    /// finite even if the checks form a cycle (a loaded catalog has none; a built one may).
+    public func dependencies(of id: CheckIdentity) -> [CheckIdentity] {
+        var result: [CheckIdentity] = []
+        var seen: Set<CheckIdentity> = [id]
+        var index = 0
+        var queue = check(id)?.dependsOn ?? []
+        while index < queue.count {
+            let next = queue[index]
+            index += 1
+            guard seen.insert(next).inserted else { continue }
+            result.append(next)
+            queue += check(next)?.dependsOn ?? []
+        }
+        return result
     }
 
     /// The checks of one project whose slug is `slug` (several: a conflict).

@@ -1,3 +1,5 @@
+import Monitoring
+
 /// A project: a namespace of checks with its own ping key, API keys and channels.
 public struct Project: Sendable {
     /// The project that exists without being declared, so a one-file setup needs no `projects:`.
@@ -11,6 +13,9 @@ public struct Project: Sendable {
     public var readWriteKey: Secret?
     public var channels: [Channel]
     public var defaults: CheckDefaults
+    /// `maintenance:` (SPEC §14): windows for every check of the project, which each check's
+    /// `CheckDefinition.maintenance` includes.
+    public var maintenance: [MaintenanceWindow] = []
     /// nil for the implicit `default` project.
     public var location: Diagnostic.Location?
 

@@ -14,10 +14,13 @@ public struct MaintenanceWindow: Sendable, Hashable {
     public var timing: Timing
     /// Where it is declared, for people: `checks.d/ops.yaml:14:9`.
     public var origin: String
+    /// `reason:`, free text for people (plan, dashboard); "" when not given.
+    public var reason: String
 
-    public init(_ timing: Timing, origin: String = "") {
+    public init(_ timing: Timing, origin: String = "", reason: String = "") {
         self.timing = timing
         self.origin = origin
+        self.reason = reason
     }
 
     /// Occurrences a query returns at most: an every-minute window over a year is 525,600, so
@@ -111,18 +114,21 @@ public struct MaintenanceCalendar: Sendable, Hashable {
     }
 
     /// The next maintenance that starts after `time`, within `horizon` microseconds (merged
-    /// with what it overlaps); nil when none does.
+    /// with what it overlaps); nil when none does. While one is in progress at `time`, the next
+    /// is one after it, not a window starting inside it (which merges into the current one).
     public func next(after time: Int64, within horizon: Int64 = 366 * 86_400 * 1_000_000) -> MaintenancePeriod? {
         guard !windows.isEmpty else { return nil }
-        // Earliest start among the windows, each asked for its first occurrence after `time`.
+        // A start at the current period's end touches it, so it is part of it too.
+        let after = period(at: time)?.end ?? time
+        // Earliest start among the windows, each asked for its first occurrence after `after`.
         var earliest: Int64?
         for window in windows {
-            var from = time + 1
+            var from = after + 1
             // Look in growing spans, so an hourly window is not iterated over a year.
             var span: Int64 = 86_400 * 1_000_000
             while from < time + horizon {
                 let to = min(from + span, time + horizon)
-                if let start = window.periods(from: from, to: to).first(where: { $0.start > time })?.start {
+                if let start = window.periods(from: from, to: to).first(where: { $0.start > after })?.start {
                     earliest = min(earliest ?? start, start)
                     break
                 }
