@@ -133,7 +133,8 @@ def read_store(cluster, database, checks):
                       "SELECT json_build_object('c', check_uuid, 'n', n, 'kind', kind, 'rid', rid, 'time_us', time_us, "
                       "'body', convert_from(body, 'UTF8'))::text FROM kiothc_pings ORDER BY check_uuid, n")
     flips = json_rows(cluster, database,
-                      "SELECT json_build_object('c', check_uuid, 'n', n, 'time_us', time_us, 'old', old, 'new', new)::text "
+                      "SELECT json_build_object('c', check_uuid, 'n', n, 'time_us', time_us, 'old', old, 'new', new, "
+                      "'maintenance', maintenance, 'suppressed_by', suppressed_by)::text "
                       "FROM kiothc_flips ORDER BY check_uuid, n")
     for index, rows in ((0, pings), (1, flips)):
         for row in rows:

@@ -76,8 +76,10 @@ public struct MaintenanceCalendar: Sendable, Hashable {
     public var isEmpty: Bool { windows.isEmpty }
 
     /// How far `period(at:)` follows periods chained by overlap, each way: a window longer than
-    /// its schedule's interval is maintenance for good, and this bounds the search.
-    static let chainLimit: Int64 = 366 * 86_400 * 1_000_000
+    /// its schedule's interval is maintenance for good, and this bounds the search (each step is
+    /// an occurrence: a year of an every-minute window took seconds). A period chained past it
+    /// is reported as ending a day from the time asked about; asked again then, it goes on.
+    static let chainLimit: Int64 = 86_400 * 1_000_000
 
     /// The periods overlapping `[from, to)`, merged where they overlap or touch, in order.
     public func periods(from: Int64, to: Int64) -> [MaintenancePeriod] {
@@ -94,7 +96,7 @@ public struct MaintenanceCalendar: Sendable, Hashable {
     }
 
     /// The maintenance in progress at `time` (merged with the periods it overlaps or touches,
-    /// followed up to a year each way); nil when none is.
+    /// followed up to a day each way); nil when none is.
     public func period(at time: Int64) -> MaintenancePeriod? {
         guard !windows.isEmpty, var current = periods(from: time, to: time + 1).first(where: { $0.contains(time) }) else { return nil }
         while current.end < time + Self.chainLimit, let next = periods(from: current.end, to: current.end + 1).first, next.start <= current.end {

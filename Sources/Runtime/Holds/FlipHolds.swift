@@ -2,6 +2,7 @@ import Alerting
 import CheckCatalog
 import Foundation
 import Monitoring
+import PostgresStore
 
 /// What holds a flip's alerts back (SPEC §14): a maintenance window of its check in progress at
 /// the flip's time, or, for a check going down, checks it depends on being down. The flip is
@@ -19,11 +20,46 @@ extension Flip {
     }
 }
 
+/// The statuses holds are judged by: the runtime's states, or, with a shared store, the states
+/// just read from the database — another instance's flip of a dependency reaches this
+/// instance's states a moment later (SPEC §11), and a hold decided from a stale `up` would let
+/// an alert through.
+struct HoldStatuses: Sendable {
+    private let read: [UUID: CheckState.Status]
+    private let cache: CheckStates
+
+    /// The runtime's states alone.
+    init(_ states: CheckStates) {
+        read = [:]
+        cache = states
+    }
+
+    /// With a shared store, the states of `checks` read from it now; any it does not return
+    /// (or all, when it cannot be read) come from the runtime's states.
+    static func current(of checks: [UUID], in shared: (any SharedCheckStore)?, cache: CheckStates) async -> HoldStatuses {
+        guard let shared, !checks.isEmpty, let rows = try? await shared.states(of: checks) else { return HoldStatuses(cache) }
+        return HoldStatuses(read: Dictionary(rows.map { ($0.check, $0.state.status) }, uniquingKeysWith: { $1 }), cache: cache)
+    }
+
+    private init(read: [UUID: CheckState.Status], cache: CheckStates) {
+        self.read = read
+        self.cache = cache
+    }
+
+    func status(of check: UUID) -> CheckState.Status {
+        read[check] ?? cache.state(of: check).status
+    }
+}
+
 extension ServingCatalog {
     /// The checks `uuid` depends on (directly or through others) that are down now, as
     /// `project/key`; empty for a check without dependencies, without looking at any state.
     func downDependencies(of uuid: UUID, in states: CheckStates) -> [String] {
-        dependencies(of: uuid).compactMap { states.state(of: $0.uuid).status == .down ? $0.id.description : nil }
+        downDependencies(of: uuid, in: HoldStatuses(states))
+    }
+
+    func downDependencies(of uuid: UUID, in statuses: HoldStatuses) -> [String] {
+        dependencies(of: uuid).compactMap { statuses.status(of: $0.uuid) == .down ? $0.id.description : nil }
     }
 }
 
