@@ -198,7 +198,7 @@ public final class Runtime: Sendable {
             states: states, catalog: catalog, store: store, dispatcher: dispatcher, logger: logger, clock: clock.now)
         self.engine = engine
         holds = HeldAlertRelease(
-            queue: store.alerts, catalog: catalog, states: states, dispatcher: dispatcher, changed: engine.holdsChanged, logger: logger, clock: clock.now)
+            queue: store.alerts, shared: store as? any SharedCheckStore, catalog: catalog, states: states, dispatcher: dispatcher, changed: engine.holdsChanged, logger: logger, clock: clock.now)
         clock.wake(engine.wakeup)
         clock.wake(dispatcher.wakeup)
         clock.wake(engine.holdsChanged)

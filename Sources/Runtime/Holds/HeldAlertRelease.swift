@@ -14,6 +14,8 @@ import Synchronization
 /// `tick(at:)` does one round and is what tests call; `run()` loops it.
 final class HeldAlertRelease: Sendable {
     let queue: any AlertQueue
+    /// With a shared store, statuses are read from it before deciding (`HoldStatuses`).
+    let shared: (any SharedCheckStore)?
     let catalog: CurrentCatalog
     let states: CheckStates
     let dispatcher: AlertDispatcher
@@ -27,10 +29,11 @@ final class HeldAlertRelease: Sendable {
     static let retryAfterFailure: Int64 = 5_000_000
 
     init(
-        queue: any AlertQueue, catalog: CurrentCatalog, states: CheckStates, dispatcher: AlertDispatcher, changed: Wakeup, logger: Logger,
+        queue: any AlertQueue, shared: (any SharedCheckStore)?, catalog: CurrentCatalog, states: CheckStates, dispatcher: AlertDispatcher, changed: Wakeup, logger: Logger,
         clock: @escaping @Sendable () -> Int64
     ) {
         self.queue = queue
+        self.shared = shared
         self.catalog = catalog
         self.states = states
         self.dispatcher = dispatcher
@@ -59,6 +62,10 @@ final class HeldAlertRelease: Sendable {
 
         var byCheck: [UUID: [HeldBackAlert]] = [:]
         for item in alerts { byCheck[item.alert.check, default: []].append(item) }
+        // With a shared store, the statuses as the database has them now: another instance's
+        // flip (the check's own, or a dependency's) may not be in this one's states yet.
+        let involved = byCheck.keys.flatMap { [$0] + snapshot.dependencies(of: $0).map(\.uuid) }
+        let statuses = await HoldStatuses.current(of: Array(Set(involved)), in: shared, cache: states)
         var decisions: [UUID: Settlement] = [:]
         var windowEnd: Int64?
         for (check, items) in byCheck {
@@ -70,8 +77,8 @@ final class HeldAlertRelease: Sendable {
                 windowEnd = min(windowEnd ?? period.end, period.end)
                 continue
             }
-            if !snapshot.downDependencies(of: check, in: states).isEmpty { continue }
-            decisions.merge(HeldAlertSettlement.decide(items, status: states.state(of: check).status, paused: entry.definition.paused)) { $1 }
+            if !snapshot.downDependencies(of: check, in: statuses).isEmpty { continue }
+            decisions.merge(HeldAlertSettlement.decide(items, status: statuses.status(of: check), paused: entry.definition.paused)) { $1 }
         }
         guard !decisions.isEmpty else { return windowEnd }
 

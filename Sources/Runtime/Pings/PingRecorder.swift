@@ -91,16 +91,35 @@ public final class PingRecorder: Sendable {
         let uuid = entry.uuid
         let started = ContinuousClock.now
         let now = clock.now()
+        let snapshot = catalog.snapshot
+        // A fail to a check with dependencies reads their states from the database first: one
+        // another instance took down a moment ago may still be up in this one's states.
+        let dependencies = received.requestedKind == .fail ? snapshot.dependencies(of: uuid).map(\.uuid) : []
+        guard dependencies.isEmpty else {
+            Task { [states] in
+                let statuses = await HoldStatuses.current(of: dependencies, in: shared, cache: states)
+                self.update(received, to: entry, in: shared, at: now, statuses: statuses, snapshot: snapshot, started: started, completion: completion)
+            }
+            return
+        }
+        update(received, to: entry, in: shared, at: now, statuses: HoldStatuses(states), snapshot: snapshot, started: started, completion: completion)
+    }
+
+    /// The shared store's update for a ping, with the statuses its check's dependencies have.
+    private func update(
+        _ received: ReceivedPing, to entry: ServingCatalog.Entry, in shared: any SharedCheckStore, at now: Int64, statuses: HoldStatuses,
+        snapshot: ServingCatalog, started: ContinuousClock.Instant, completion: @escaping @Sendable (Recording, (any Error)?) -> Void
+    ) {
+        let uuid = entry.uuid
         let postOnly = entry.definition.methods == .post
         let manualResume = entry.definition.manualResume
-        let snapshot = catalog.snapshot
-        let update = CheckUpdate(check: uuid) { [deadlines, states] state, _ in
+        let update = CheckUpdate(check: uuid) { [deadlines] state, _ in
             let outcome = state.applying(received, at: now, postOnly: postOnly, manualResume: manualResume)
             let (flip, alerts) =
                 outcome.flip.map {
                     deadlines.consequences(
                         of: $0, of: entry, lastPing: outcome.ping, snapshot: snapshot,
-                        downDependencies: $0.new == .down ? snapshot.downDependencies(of: uuid, in: states) : [])
+                        downDependencies: $0.new == .down ? snapshot.downDependencies(of: uuid, in: statuses) : [])
                 } ?? (nil, [])
             return CheckUpdate.Decision(state: outcome.state, ping: outcome.ping, flip: flip, alerts: alerts)
         }

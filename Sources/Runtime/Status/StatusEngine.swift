@@ -180,6 +180,10 @@ final class StatusEngine: Sendable {
     /// the refreshed state gives the deadline from here on. So a flip happens once, however
     /// many instances watch it.
     private func claimDown(_ due: [ServingCatalog.Entry], at now: Int64, in shared: any SharedCheckStore, snapshot: ServingCatalog) async {
+        // Dependencies' states from the database (another instance may have flipped one a
+        // moment ago): what holds the alerts of the checks going down.
+        let dependencies = Set(due.flatMap { snapshot.dependencies(of: $0.uuid).map(\.uuid) })
+        let statuses = await HoldStatuses.current(of: Array(dependencies), in: shared, cache: states)
         let results = await withTaskGroup(of: (ServingCatalog.Entry, Result<CheckUpdate.Outcome, any Error>).self) { group in
             for entry in due {
                 let rules = rules(entry, in: snapshot)
@@ -188,7 +192,7 @@ final class StatusEngine: Sendable {
                         return nil
                     }
                     let (marked, alerts) = consequences(
-                        of: flip, of: entry, lastPing: lastPing, snapshot: snapshot, downDependencies: snapshot.downDependencies(of: entry.uuid, in: states))
+                        of: flip, of: entry, lastPing: lastPing, snapshot: snapshot, downDependencies: snapshot.downDependencies(of: entry.uuid, in: statuses))
                     return CheckUpdate.Decision(state: next, flip: marked, alerts: alerts)
                 }
                 group.addTask {
