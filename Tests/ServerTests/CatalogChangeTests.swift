@@ -67,6 +67,30 @@ struct CatalogChangeTests {
         #expect(fields == ["timeout: 1h -> -", "schedule: - -> */5 * * * *", "tz: - -> UTC", "tags: x -> x y", "paused: false -> true"])
     }
 
+    @Test("maintenance windows and dependencies: added, changed and removed ones are changes of the check; none is no field at all")
+    func holds() throws {
+        let before = "checks:\n  db: {}\n  net: {}\n  a: {depends_on: [db], maintenance: [{schedule: '0 1 * * sun', duration: 3h, tz: Europe/Riga}]}\n  b: {}\n"
+        let (registry, snapshot) = try Self.applied(try Self.load(before))
+        #expect(snapshot.checks.first { $0.identity.key == "b" }?.settings.keys.contains("maintenance") == false, "absent, as in catalogs applied before")
+        let after = """
+            checks:
+              db: {}
+              net: {}
+              a: {depends_on: [db, net], maintenance: [{schedule: '0 1 * * sun', duration: 4h, tz: Europe/Riga, reason: upgrade}]}
+              b: {maintenance: [{from: '2026-12-24T00:00:00Z', until: '2026-12-27T00:00:00Z'}]}
+
+            """
+        let change = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load(after))
+        let fields = change.changed.map { "\($0.id.key) \($0.field): \($0.old ?? "-") -> \($0.new ?? "-")" }.sorted()
+        #expect(
+            fields == [
+                "a depends_on: default/db -> default/db default/net",
+                "a maintenance: 0 1 * * sun (Europe/Riga) for 3h -> 0 1 * * sun (Europe/Riga) for 4h — upgrade",
+                "b maintenance: - -> 2026-12-24T00:00:00Z until 2026-12-27T00:00:00Z",
+            ])
+        #expect(CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load(before)).isEmpty)
+    }
+
     @Test("only conflicts that did not exist before are new")
     func conflicts() throws {
         let (registry, snapshot) = try Self.applied(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: C}\n"))

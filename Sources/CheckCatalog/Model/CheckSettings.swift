@@ -6,7 +6,7 @@ import Monitoring
 extension CheckDefinition {
     /// Field names in the order a plan lists them.
     public static let settingFields = [
-        "timeout", "schedule", "tz", "grace", "tags", "desc", "methods", "manual_resume", "paused", "channels",
+        "timeout", "schedule", "tz", "grace", "tags", "desc", "methods", "manual_resume", "paused", "channels", "maintenance", "depends_on",
     ]
 
     public var settings: [String: String] {
@@ -28,7 +28,22 @@ extension CheckDefinition {
         case .all: settings["channels"] = "*"
         case .named(let names): settings["channels"] = names.joined(separator: " ")
         }
+        // Only when set, so a catalog applied before windows and dependencies existed compares
+        // equal to the same checks now.
+        if !maintenance.isEmpty { settings["maintenance"] = maintenance.windows.map(Self.describe).joined(separator: "; ") }
+        if !dependsOn.isEmpty { settings["depends_on"] = dependsOn.map(\.description).joined(separator: " ") }
         return settings
+    }
+
+    /// `0 1 * * sun (Europe/Riga) for 3h`, `2026-12-24T00:00:00Z until 2026-12-27T00:00:00Z`,
+    /// with ` — <reason>` when there is one.
+    static func describe(_ window: MaintenanceWindow) -> String {
+        let text: String
+        switch window.timing {
+        case .recurring(let schedule, let duration, let zone): text = "\(schedule.expression) (\(zone)) for \(DurationSyntax.format(duration))"
+        case .fixed(let from, let until): text = "\(UTCTime.secondsZ(from)) until \(UTCTime.secondsZ(until))"
+        }
+        return window.reason.isEmpty ? text : "\(text) — \(window.reason)"
     }
 }
 
@@ -75,6 +90,10 @@ extension CheckDefinition {
             id: id, name: name, expectation: expectation, grace: try duration("grace"), tz: settings["tz"] ?? Self.defaultTimeZone,
             tags: try value("tags").split(separator: " ").map(String.init), desc: try value("desc"), methods: methods,
             manualResume: try flag("manual_resume"), paused: try flag("paused"),
-            channels: channels == "*" ? .all : .named(channels.split(separator: " ").map(String.init)), location: location)
+            channels: channels == "*" ? .all : .named(channels.split(separator: " ").map(String.init)), location: location,
+            // Windows are not rebuilt: a fallback shows statuses and holds no alerts.
+            dependsOn: (settings["depends_on"] ?? "").split(separator: " ").compactMap { id in
+                id.firstIndex(of: "/").map { CheckIdentity(project: String(id[..<$0]), key: String(id[id.index(after: $0)...])) }
+            })
     }
 }
