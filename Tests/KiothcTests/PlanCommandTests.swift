@@ -137,7 +137,7 @@ struct PlanCommandTests {
         #expect(conflict?["keys"] as? [String] == ["twin-a", "twin-b"])
     }
 
-    @Test("the maintenance windows of the next 7 days follow the plan, in text and JSON; they change nothing (exit 0)")
+    @Test("the maintenance windows of the next 7 days follow the plan, in text and JSON; adding them is a setting change of each check they apply to")
     func maintenance() async throws {
         let setup = try await Setup()
         let now = Date()
@@ -153,16 +153,22 @@ struct PlanCommandTests {
                   - {from: 2001-01-01T00:00:00Z, until: 2001-01-02T00:00:00Z}
             """)
         let output = try await setup.plan()
-        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.status == 2, "changes: \(output.stderr)")
         let lines = output.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines.first == "No changes: the configuration matches the data directory.")
-        #expect(lines.dropFirst().first == "")
-        #expect(lines.dropFirst(2).first?.hasPrefix("Maintenance windows in the next 7 days (") == true)
-        #expect(lines.dropFirst(3).first?.hasSuffix("  ops (all checks)  \"disk swap\"  \(setup.config.path)/projects.yaml:5:9") == true)
-        #expect(lines.count == 5)
+        #expect(lines.first == "Settings to change:")
+        // Each check of the project gains both windows (the one of 2001 too: the plan lists
+        // only future periods, but the setting is what the files say).
+        let changes = lines.filter { $0.hasPrefix("  ~ ") }
+        #expect(!changes.isEmpty)
+        for line in changes {
+            #expect(line.contains("maintenance: (none) -> \"\(start) until \(end) — disk swap; 2001-01-01T00:00:00Z until 2001-01-02T00:00:00Z\""), "\(line)")
+        }
+        let listing = try #require(lines.firstIndex { $0.hasPrefix("Maintenance windows in the next 7 days (") })
+        #expect(lines.dropFirst(listing + 1).first?.hasSuffix("  ops (all checks)  \"disk swap\"  \(setup.config.path)/projects.yaml:5:9") == true)
+        #expect(lines.dropFirst(listing + 2).first == "", "one period listed")
 
         let json = try await setup.plan(["--format", "json"])
-        #expect(json.status == 0)
+        #expect(json.status == 2)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let entries = try #require(document["maintenance"] as? [[String: Any]])
         #expect(entries.count == 1)
@@ -172,7 +178,9 @@ struct PlanCommandTests {
         #expect(entries.first?["end"] as? String == end)
         #expect(entries.first?["reason"] as? String == "disk swap")
         #expect(document["maintenance_omitted"] as? Int == 0)
-        #expect(document["changes"] as? Bool == false)
+        #expect(document["changes"] as? Bool == true)
+        let changed = try #require(document["changed"] as? [[String: Any]])
+        #expect(changed.count == changes.count && changed.allSatisfy { $0["field"] as? String == "maintenance" && $0["old"] == nil })
     }
 
     @Test("a data directory that does not exist yet: every check is created, with a note on stderr")
