@@ -73,15 +73,11 @@ struct HoldEndToEndTests {
         }
     }
 
-    static func store(shared: Bool) async throws -> StoreChoice? {
-        shared ? try await SharedStoreTests.database() : .files
-    }
-
     @Test(
         "maintenance: a check down inside a window is alerted once when it ends; one that recovered inside sends nothing; one down before it sends no new alert; one that recovered inside it sends its up at the end",
         arguments: [false, true])
     func windows(shared: Bool) async throws {
-        guard let store = try await Self.store(shared: shared) else { return }
+        guard let store = try await NotificationsAPITests.store(shared: shared) else { return }
         let receiver = AlertReceiver()
         let root = AlertEndToEndTests.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -176,7 +172,7 @@ struct HoldEndToEndTests {
         "dependencies: a check that goes down while one it depends on is down is held; sent if still down once the parent recovers, not if it recovered first; chains release link by link",
         arguments: [false, true])
     func dependencies(shared: Bool) async throws {
-        guard let store = try await Self.store(shared: shared) else { return }
+        guard let store = try await NotificationsAPITests.store(shared: shared) else { return }
         let receiver = AlertReceiver()
         let root = AlertEndToEndTests.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -270,7 +266,7 @@ struct HoldEndToEndTests {
 
     @Test("a reload that removes the dependency releases the held alert at once; a restart keeps a held alert held", arguments: [false, true])
     func reloadAndRestart(shared: Bool) async throws {
-        guard let store = try await Self.store(shared: shared) else { return }
+        guard let store = try await NotificationsAPITests.store(shared: shared) else { return }
         let receiver = AlertReceiver()
         let root = AlertEndToEndTests.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
