@@ -1,0 +1,9 @@
+/// What this binary is (SPEC §15): its semantic version and the commit it was built from, for
+/// `kiothc --version`, the start log and `/metrics` (`kiothc_build_info`).
+public enum BuildInfo {
+    /// The release this source tree will be; bumped by the release, not per commit.
+    public static let version = "0.24.0"
+    /// The commit the binary was built from (12 hex digits, `-dirty` when the tree had
+    /// changes); nil when it was not built from a git checkout.
+    public static let commit: String? = nil
+}
