@@ -19,7 +19,10 @@ struct StatusCommand: AsyncParsableCommand {
 
             JSON (--format json): {"checks": [{"project", "key", "name", "slug", "uuid", \
             "status", "started", "last_ping", "next_ping", "n_pings", "tags": [...], \
-            "ping_url", "slug_url"}]}; times are ISO 8601 UTC, absent values null.
+            "ping_url", "slug_url", "in_maintenance", "maintenance_until", \
+            "suppressed_by": [...]}]}; times are ISO 8601 UTC, absent values null. The status \
+            column says what holds a check's alerts: a maintenance window in progress, or the \
+            checks it depends on that are down.
 
             While the files under --config are invalid, a running server keeps serving the \
             configuration it last applied; status then shows that one (from the data \

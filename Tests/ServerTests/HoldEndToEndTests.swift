@@ -131,6 +131,26 @@ struct HoldEndToEndTests {
                 let recoversPage = try await Self.page(server, "/checks/\(try server.uuid("recovers").uuidString.lowercased())")
                 #expect(recoversPage.contains("next: <time datetime=\"2026-11-28T15:05:00+00:00\">"), "the daily window's next start, tomorrow")
                 #expect(try await server.flips("plain").last?.maintenance == false)
+                // /metrics and `kiothc status` say so too.
+                let application = Application(responder: server.app.application.responder(scheme: "http"))
+                try await application.test(.router) { client in
+                    try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(Self.readOnly)"]) { response in
+                        let text = String(buffer: response.body)
+                        #expect(text.contains(#"kiothc_check_in_maintenance{name="Stays",tags="","#) && text.contains(#"project="default"} 1"#))
+                        let plain = text.split(separator: "\n").first { $0.hasPrefix(#"kiothc_check_in_maintenance{name="Plain""#) }
+                        #expect(plain?.hasSuffix(" 0") == true, "\(plain ?? "no series for plain")")
+                    }
+                }
+                if !shared {
+                    let report = try StatusReport.load(
+                        config: root + "/checks.d", data: root + "/data", project: nil, tags: [], baseURL: nil, now: server.clock.now)
+                    let row = try #require(report.table(now: server.clock.now).split(separator: "\n").first { $0.contains(" Stays ") })
+                    #expect(row.contains("down (maintenance until 2026-11-27 16:00:00Z, in 53 min)"), "\(row)")
+                    let json = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+                    let stays = try #require((json["checks"] as? [[String: Any]])?.first { $0["key"] as? String == "stays" })
+                    #expect(stays["in_maintenance"] as? Bool == true)
+                    #expect(stays["maintenance_until"] as? String == "2026-11-27T16:00:00+00:00")
+                }
 
                 // 15:10: `recovers` and `before` come back up inside the window: held too.
                 server.clock.set(quarterPast + 10 * minute)

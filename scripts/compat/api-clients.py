@@ -150,8 +150,9 @@ try:
     result = server.kiothc("status", "--config", server.config, "--data", server.data, "--project", "ops", "--tag", "prod", "--format", "json")
     document = json.loads(result.stdout)
     keys = [list(c.keys()) for c in document["checks"]]
-    tally.check(keys and all(k == ["project", "key", "name", "slug", "uuid", "status", "started", "last_ping", "next_ping", "n_pings", "tags", "ping_url", "slug_url"] for k in keys),
-                "kiothc status --format json has the fields of SPEC section 8, in order")
+    tally.check(keys and all(k == ["project", "key", "name", "slug", "uuid", "status", "started", "last_ping", "next_ping", "n_pings", "tags", "ping_url", "slug_url",
+                                       "in_maintenance", "maintenance_until", "suppressed_by"] for k in keys),
+                "kiothc status --format json has the fields of SPEC section 8 (and section 14's after them), in order")
     tally.check({c["key"]: c["status"] for c in document["checks"]} == {"db-backup": "down", "queue": "paused"}, "status JSON: db-backup down, queue paused")
     result = server.kiothc("pings", "ops/queue", "--data", server.data, "--limit", "5")
     print(result.stdout, end="")
