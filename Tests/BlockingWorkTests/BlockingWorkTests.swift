@@ -26,8 +26,10 @@ struct BlockingWorkTests {
         // 15 bytes, the most Linux keeps.
         startThread(named: "bw-test-15bytes") {
             continuation.yield(ownThreadName())
-            // Stay alive (bounded) until the test has looked from outside.
-            _ = release.wait(timeout: .now() + 5)
+            // Stay alive (bounded) until the test has looked from outside: the test signals at
+            // once, so the bound only matters if it never does (a loaded CI machine took over
+            // 5 s to resume the test once).
+            _ = release.wait(timeout: .now() + 120)
             continuation.finish()
         }
         var inside: String?? = nil
