@@ -68,7 +68,8 @@ final class RunningServer {
         try launch(process)
         termination = Termination(of: process)
         StartedServers.current?.add(termination)
-        baseURL = try await waitFor(prefix: "serving pings at ")
+        // Up to the quote that ends the message in a JSON log line (--log-format json).
+        baseURL = String(try await waitFor(prefix: "serving pings at ").prefix { $0 != "\"" })
     }
 
     /// Waits (at most 30 s) for a log line containing `prefix` and returns the rest of that line.
