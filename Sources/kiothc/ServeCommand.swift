@@ -22,9 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
             its flag is: an invalid value is a usage error (exit 64) naming the variable. The \
             settings in effect are logged at start.
 
-            The configuration is reloaded when a file under --config changes (inotify, and a \
-            poll every --reload-poll seconds), on SIGHUP, and on POST /-/reload with the admin \
-            token; a rejected one leaves the previous one serving (docs/reload.md).
+            The configuration is reloaded when a file under --config (or the one file it \
+            names) changes (inotify, and a poll every --reload-poll seconds), on SIGHUP, and on \
+            POST /-/reload with the admin token; a rejected one leaves the previous one serving \
+            (docs/reload.md).
 
             An invalid configuration is fatal at start (exit 1, with its diagnostics), and so is \
             a data directory where the UUID registry, ping keys or admin token cannot be written \

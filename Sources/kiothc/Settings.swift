@@ -10,7 +10,7 @@ enum Settings {
 
     // MARK: Shared by several commands
 
-    static let config = Setting<String>(flag: "--config", variable: .config, expected: "a directory", default: serve.configDirectory)
+    static let config = Setting<String>(flag: "--config", variable: .config, expected: "a directory or a YAML file", default: serve.configDirectory)
     static let data = Setting<String>(flag: "--data", variable: .data, expected: "a directory", default: serve.dataDirectory)
     static let store = Setting<String>(flag: "--store", variable: .store, expected: "file, or a postgres:// URL", default: "file")
     static let baseURL = Setting<String>(flag: "--base-url", variable: .baseURL, expected: "a URL")
