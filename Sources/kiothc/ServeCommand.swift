@@ -27,6 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
             POST /-/reload with the admin token; a rejected one leaves the previous one serving \
             (docs/reload.md).
 
+            Under systemd (Type=notify, NOTIFY_SOCKET set) the server sends READY=1 once every \
+            listener is bound, STOPPING=1 when it stops, and WATCHDOG=1 as WatchdogSec= asks \
+            (docs/operations.md).
+
             An invalid configuration is fatal at start (exit 1, with its diagnostics), and so is \
             a data directory where the UUID registry, ping keys or admin token cannot be written \
             (a full or read-only disk); once started, pings get 503 while the disk is full. SIGTERM \
@@ -205,9 +209,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let mailer = options.mailer as? SMTPMailer {
             logger.notice("email channels send through \(mailer.relay) from \(mailer.sender.address)")
         }
+        let notifier = SystemdNotifier(environment: environment.variables, logger: logger)
+        if let notifier {
+            let watchdog = notifier.watchdogInterval.map { "; the watchdog is fed every \(Self.seconds($0)) s" } ?? ""
+            logger.info("systemd: READY=1 is sent through NOTIFY_SOCKET once every listener is bound\(watchdog)")
+        }
         let printed = PrintedOnce()
         do {
-            try await server.run { url in
+            try await server.run(notifier: notifier) { url in
                 guard printed.first() else { return }
                 for (check, uuidURL, slugURL) in server.pingURLs(base: options.baseURL ?? url, limit: 20) {
                     logger.info("ping \(check): \(uuidURL)\(slugURL.map { "  or  \($0)" } ?? "")")
