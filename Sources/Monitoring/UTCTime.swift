@@ -22,6 +22,12 @@ public enum UTCTime {
         text(micros, fraction: false, separator: "T", zone: "Z")
     }
 
+    /// Always with six digits of microseconds and `Z`, for JSON log lines (fixed width, so they
+    /// sort as text): `2023-11-14T22:13:20.000000Z`.
+    public static func microsecondsZ(_ micros: Int64) -> String {
+        text(micros, fraction: true, alwaysFraction: true, separator: "T", zone: "Z")
+    }
+
     /// For tables and the dashboard: `2024-05-01 12:00:00Z`.
     public static func readable(_ micros: Int64) -> String {
         text(micros, fraction: false, separator: " ", zone: "Z")
@@ -37,7 +43,7 @@ public enum UTCTime {
         return text
     }
 
-    private static func text(_ micros: Int64, fraction: Bool, separator: String, zone: String) -> String {
+    private static func text(_ micros: Int64, fraction: Bool, alwaysFraction: Bool = false, separator: String, zone: String) -> String {
         let seconds = floorDivide(micros, 1_000_000)
         let days = floorDivide(seconds, 86_400)
         let secondOfDay = seconds - days * 86_400
@@ -56,7 +62,7 @@ public enum UTCTime {
         text += ":"
         appendPadded(secondOfDay % 60, width: 2, to: &text)
         let micro = (micros % 1_000_000 + 1_000_000) % 1_000_000  // seconds * 1_000_000 may not fit
-        if fraction && micro != 0 {
+        if fraction && (micro != 0 || alwaysFraction) {
             text += "."
             appendPadded(micro, width: 6, to: &text)
         }

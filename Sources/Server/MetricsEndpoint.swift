@@ -142,7 +142,7 @@ struct MetricsEndpoint: Sendable {
 
     /// Pings by kind, append latency, store counters: server-wide, for the admin only.
     func serverSeries() -> String {
-        var out = ""
+        var out = Self.buildInfo()
         let snapshot = meter.snapshot
         out += "# HELP kiothc_pings_total Pings stored since the server started, by kind.\n# TYPE kiothc_pings_total counter\n"
         for kind in Ping.Kind.allCases {
@@ -190,6 +190,14 @@ struct MetricsEndpoint: Sendable {
         counter("kiothc_store_failed_batches_total", "Batches the store could not write.", statistics.failedBatches)
         counter("kiothc_store_compactions_total", "Ping files compacted.", statistics.compactions)
         return out
+    }
+
+    /// What this binary is, as the `*_build_info` convention has it (an info metric: value 1,
+    /// the facts in labels), so a dashboard can show and a query join the running version.
+    static func buildInfo() -> String {
+        let labels = Self.labels([("version", BuildInfo.version), ("commit", BuildInfo.commit ?? "unknown")])
+        return "# HELP kiothc_build_info The version of kiothc serving and the commit it was built from (unknown outside a git checkout).\n"
+            + "# TYPE kiothc_build_info gauge\nkiothc_build_info{\(labels)} 1\n"
     }
 
     static func seconds(_ duration: Duration) -> Double {

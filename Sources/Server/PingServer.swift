@@ -66,15 +66,29 @@ public final class PingServer: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT: HTTP stops first (in-flight pings finish), the store is
-    /// flushed and closed last.
-    public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+    /// flushed and closed last. With a `notifier` (systemd's `NOTIFY_SOCKET`), READY=1 once
+    /// every listener is bound, STOPPING=1 when the shutdown begins, and the watchdog fed.
+    public func run(notifier: SystemdNotifier? = nil, onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         // Services stop in reverse order: listeners first, then the reload triggers and the
         // reloader, the deadline scheduler, alert delivery (pending alerts stay in the outbox),
         // the store last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = runtime.services.map { .init(service: $0) }
         let connectionLimit = connectionLimitWithinOpenFiles()
+        let bound = ListenersBound(count: options.listen.count)
+        let runtime = runtime
+        let listening: @Sendable (String) -> Void = { url in
+            onListening(url)
+            // Ready as /-/ready means it: the configuration was loaded before any listener
+            // started, so this is the moment the last one can take pings.
+            guard let urls = bound.bound(url), let notifier, runtime.isReady else { return }
+            notifier.ready(status: "serving \(runtime.catalog.snapshot.count) checks at \(urls.joined(separator: ", "))")
+        }
         for address in options.listen {
-            services.append(.init(service: try application(address, connectionLimit: connectionLimit, onListening: onListening)))
+            services.append(.init(service: try application(address, connectionLimit: connectionLimit, onListening: listening)))
+        }
+        if let notifier {
+            services.insert(.init(service: notifier.watchdogService), at: 0)
+            services.append(.init(service: notifier.stoppingService))
         }
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
@@ -206,6 +220,22 @@ public struct ServeError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+/// Counts listeners as they start: their URLs once the last one has, exactly once.
+final class ListenersBound: Sendable {
+    private let state: Mutex<(expected: Int, urls: [String])>
+
+    init(count: Int) {
+        state = Mutex((expected: count, urls: []))
+    }
+
+    func bound(_ url: String) -> [String]? {
+        state.withLock { state in
+            state.urls.append(url)
+            return state.urls.count == state.expected ? state.urls : nil
+        }
+    }
 }
 
 /// True the first time only (several listeners start; one logs the token).

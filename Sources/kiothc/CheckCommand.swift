@@ -7,16 +7,18 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Lint the configuration offline, as CI does.",
         discussion: """
-            Reads every *.yaml and *.yml file under the config directory and reports every \
-            problem with its file:line:column, a stable code and notes. Needs no server, no \
-            data directory and no secrets (unless --resolve-secrets).
+            Reads every *.yaml and *.yml file under the config directory (or the one file \
+            --config names) and reports every problem with its file:line:column, a stable \
+            code and notes. Needs no server, no data directory and no secrets (unless \
+            --resolve-secrets).
 
-            Exit status: 0 valid; 1 errors (or warnings with --strict), or the directory \
-            cannot be read; 64 usage error.
+            Exit status: 0 valid; 1 errors (or warnings with --strict), or the directory or \
+            file cannot be read; 64 usage error.
 
             Examples:
               kiothc check
               kiothc check --config deploy/checks.d --strict
+              kiothc check --config kiothc.yaml
               kiothc check --format github        # annotations on a pull request
               kiothc check --format json | jq '.diagnostics[] | .code'
             """

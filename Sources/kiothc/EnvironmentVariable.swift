@@ -19,6 +19,7 @@ enum EnvironmentVariable: String, CaseIterable, Sendable {
     case reloadPoll = "KIOTHC_RELOAD_POLL"
     case watchConfig = "KIOTHC_WATCH_CONFIG"
     case logLevel = "KIOTHC_LOG_LEVEL"
+    case logFormat = "KIOTHC_LOG_FORMAT"
     case smtp = "KIOTHC_SMTP"
     case smtpFrom = "KIOTHC_SMTP_FROM"
     case smtpCAFile = "KIOTHC_SMTP_CA_FILE"

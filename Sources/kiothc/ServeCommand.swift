@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PingStore
+import Runtime
 import Server
 
 struct ServeCommand: AsyncParsableCommand {
@@ -21,9 +22,14 @@ struct ServeCommand: AsyncParsableCommand {
             its flag is: an invalid value is a usage error (exit 64) naming the variable. The \
             settings in effect are logged at start.
 
-            The configuration is reloaded when a file under --config changes (inotify, and a \
-            poll every --reload-poll seconds), on SIGHUP, and on POST /-/reload with the admin \
-            token; a rejected one leaves the previous one serving (docs/reload.md).
+            The configuration is reloaded when a file under --config (or the one file it \
+            names) changes (inotify, and a poll every --reload-poll seconds), on SIGHUP, and on \
+            POST /-/reload with the admin token; a rejected one leaves the previous one serving \
+            (docs/reload.md).
+
+            Under systemd (Type=notify, NOTIFY_SOCKET set) the server sends READY=1 once every \
+            listener is bound, STOPPING=1 when it stops, and WATCHDOG=1 as WatchdogSec= asks \
+            (docs/operations.md).
 
             An invalid configuration is fatal at start (exit 1, with its diagnostics), and so is \
             a data directory where the UUID registry, ping keys or admin token cannot be written \
@@ -123,6 +129,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: Settings.logLevel.help("trace, debug, info, notice, warning, error or critical."))
     var logLevel: LogLevelOption?
 
+    @Option(
+        name: .customLong("log-format"),
+        help: Settings.logFormat.help("text: one line per entry for people; json: one JSON object per line (ts, level, msg, label, source, then the metadata keys) for log shippers."))
+    var logFormat: LogFormatOption?
+
     @OptionGroup var smtp: SMTPOptions
 
     func validate() throws {
@@ -131,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// What the server is told: each value from its flag, or else its variable, or else the
     /// default, checked by the same rules either way.
-    private func settings(_ environment: Environment) throws -> (options: ServeOptions, logLevel: LogLevelOption) {
+    private func settings(_ environment: Environment) throws -> (options: ServeOptions, logLevel: LogLevelOption, logFormat: LogFormatOption) {
         var options = ServeOptions()
         options.configDirectory = try config.resolved(environment)
         options.dataDirectory = try data.resolved(environment)
@@ -155,46 +166,68 @@ struct ServeCommand: AsyncParsableCommand {
         options.reloadPoll = poll > 0 ? .milliseconds(Int64(poll * 1000)) : nil
         options.watchConfig = try environment.value(watchConfig, Settings.watchConfig)
         options.mailer = try smtp.resolved(environment)
-        return (options, try environment.value(logLevel, Settings.logLevel))
+        return (options, try environment.value(logLevel, Settings.logLevel), try environment.value(logFormat, Settings.logFormat))
     }
 
     func run() async throws {
         let environment = Environment()
-        let (options, logLevel) = try settings(environment)
+        let (options, logLevel, logFormat) = try settings(environment)
         // A SIGHUP (`systemctl reload`) during a long startup must not end the process before
         // the reload service traps it; the configuration is being loaded anyway.
         signal(SIGHUP, SIG_IGN)
         let level = logLevel.level
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch logFormat {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "kiothc")
+        logger.notice("\(Self.versionLine) starting: config \(options.configDirectory), store \(Self.storeName(options))")
 
         let server: PingServer
         do {
             server = try await PingServer.open(options: options, environment: environment.variables, logger: logger)
         } catch {
+            if logFormat == .json {
+                // A log shipper reads one JSON object per line: the diagnostics go in it.
+                logger.critical("\(error.message)", metadata: error.report.map { ["diagnostics": .string($0)] })
+                throw ExitCode.failure
+            }
             if let report = error.report { FileHandle.standardError.write(Data(report.utf8)) }
             Terminal.error(error.message)
             throw ExitCode.failure
         }
         logger.notice("loaded \(server.checkCount) checks from \(options.configDirectory); data in \(Self.storeName(options))")
-        logger.notice("settings: \(Self.summary(options, logLevel: logLevel))")
+        logger.notice("settings: \(Self.summary(options, logLevel: logLevel, logFormat: logFormat))")
         if let mailer = options.mailer as? SMTPMailer {
             logger.notice("email channels send through \(mailer.relay) from \(mailer.sender.address)")
         }
+        let notifier = SystemdNotifier(environment: environment.variables, logger: logger)
+        if let notifier {
+            let watchdog = notifier.watchdogInterval.map { "; the watchdog is fed every \(Self.seconds($0)) s" } ?? ""
+            logger.info("systemd: READY=1 is sent through NOTIFY_SOCKET once every listener is bound\(watchdog)")
+        }
         let printed = PrintedOnce()
         do {
-            try await server.run { url in
+            try await server.run(notifier: notifier) { url in
                 guard printed.first() else { return }
                 for (check, uuidURL, slugURL) in server.pingURLs(base: options.baseURL ?? url, limit: 20) {
                     logger.info("ping \(check): \(uuidURL)\(slugURL.map { "  or  \($0)" } ?? "")")
                 }
             }
         } catch {
-            Terminal.error("the server stopped: \(error)")
+            if logFormat == .json {
+                logger.critical("the server stopped: \(error)")
+            } else {
+                Terminal.error("the server stopped: \(error)")
+            }
             throw ExitCode.failure
         }
     }
@@ -209,9 +242,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    static func summary(_ options: ServeOptions, logLevel: LogLevelOption) -> String {
-        let seconds = options.reloadPoll.map(Settings.seconds) ?? 0
-        let poll = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
+    /// `kiothc 0.24.0 (1a2b3c4d5e6f)`, or `(commit unknown)` for a build outside a git checkout.
+    static var versionLine: String {
+        "kiothc \(BuildInfo.version) (\(BuildInfo.commit ?? "commit unknown"))"
+    }
+
+    /// `5` or `0.2`: whole seconds without a fraction.
+    static func seconds(_ duration: Duration) -> String {
+        let seconds = Settings.seconds(duration)
+        return seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
+    }
+
+    static func summary(_ options: ServeOptions, logLevel: LogLevelOption, logFormat: LogFormatOption) -> String {
+        let poll = options.reloadPoll.map(seconds) ?? "0"
         return [
             "--listen \(options.listen.map(\.description).joined(separator: ","))",
             "--durability \(options.durability.rawValue)",
@@ -223,6 +266,7 @@ struct ServeCommand: AsyncParsableCommand {
             "--reload-poll \(poll)",
             options.watchConfig ? "--watch-config" : "--no-watch-config",
             "--log-level \(logLevel.rawValue)",
+            "--log-format \(logFormat.rawValue)",
         ].joined(separator: " ")
     }
 }
@@ -242,4 +286,8 @@ enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
     case trace, debug, info, notice, warning, error, critical
 
     var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .info }
+}
+
+enum LogFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }

@@ -10,7 +10,7 @@ enum Settings {
 
     // MARK: Shared by several commands
 
-    static let config = Setting<String>(flag: "--config", variable: .config, expected: "a directory", default: serve.configDirectory)
+    static let config = Setting<String>(flag: "--config", variable: .config, expected: "a directory or a YAML file", default: serve.configDirectory)
     static let data = Setting<String>(flag: "--data", variable: .data, expected: "a directory", default: serve.dataDirectory)
     static let store = Setting<String>(flag: "--store", variable: .store, expected: "file, or a postgres:// URL", default: "file")
     static let baseURL = Setting<String>(flag: "--base-url", variable: .baseURL, expected: "a URL")
@@ -54,6 +54,7 @@ enum Settings {
         flag: "--watch-config", variable: .watchConfig, expected: "true, false, 1, 0, yes or no (in any case)", default: serve.watchConfig,
         parse: { parseBoolean($0) })
     static let logLevel = Setting<LogLevelOption>(flag: "--log-level", variable: .logLevel, default: .info)
+    static let logFormat = Setting<LogFormatOption>(flag: "--log-format", variable: .logFormat, default: .text)
     static let smtp = Setting<String>(
         flag: "--smtp", variable: .smtp, expected: "smtp://USER:PASSWORD@HOST:587 (STARTTLS), smtps://USER:PASSWORD@HOST:465 or smtp+plain://127.0.0.1:25")
     static let smtpFrom = Setting<String>(flag: "--smtp-from", variable: .smtpFrom, expected: "an email address (kiothc@example.com)")

@@ -7,7 +7,9 @@ import Runtime
 
 /// `--config`: check, plan, status, serve.
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: Settings.config.help("The config directory: every *.yaml and *.yml file under it.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: Settings.config.help("The configuration: a directory (every *.yaml and *.yml file under it) or one YAML file.", valueName: "dir|file"))
     var config: String?
 
     func resolved(_ environment: Environment) throws -> String {

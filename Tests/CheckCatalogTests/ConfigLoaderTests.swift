@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Monitoring
 import Testing
 import TestSupport
@@ -150,6 +151,41 @@ struct ConfigLoaderTests {
         let files = try ConfigDirectory.yamlFiles(under: config.path)
         #expect(files.map { String($0.dropFirst(config.path.count + 1)) } == ["a/c.yaml", "a/z.yml", "b.yaml"])
         #expect(try config.load().catalog.checks.map(\.id.key) == ["b", "c", "z"])
+    }
+
+    @Test("a single file is the whole configuration, whatever its name; a symlink to one too; its diagnostics name it")
+    func singleFile() throws {
+        let config = try TempConfig(["kiothc.conf": "checks:\n  one: {}\n  two: {scheduel: x}\n", "beside.yaml": "checks: {beside: }"])
+        let file = config.path + "/kiothc.conf"
+        #expect(try ConfigDirectory.yamlFiles(under: file) == [file])
+        let result = try ConfigLoader.load(directory: file)
+        #expect(result.catalog.checks.map(\.id.key) == ["one", "two"])
+        let error = try #require(result.diagnostics.first { $0.severity == .error })
+        #expect(error.location == Diagnostic.Location(file: file, line: 3, column: 9))
+        try FileManager.default.createSymbolicLink(atPath: config.path + "/link.yaml", withDestinationPath: "kiothc.conf")
+        #expect(try ConfigDirectory.yamlFiles(under: config.path + "/link.yaml") == [config.path + "/link.yaml"])
+        #expect(ConfigDirectory.kind(of: file) == .file)
+        #expect(ConfigDirectory.kind(of: config.path) == .directory)
+    }
+
+    @Test("a path that is neither a directory nor a regular file, or that does not exist, is an error saying what --config takes")
+    func neitherFileNorDirectory() throws {
+        let config = try TempConfig([:])
+        let fifo = config.path + "/config.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for path in [fifo, "/dev/null"] {
+            #expect(ConfigDirectory.kind(of: path) == .other)
+            #expect(throws: ConfigDirectoryError.self) { try ConfigDirectory.yamlFiles(under: path) }
+            do {
+                _ = try ConfigLoader.load(directory: path)
+            } catch {
+                #expect(error.message == "'\(path)' is neither a directory nor a regular file; --config takes a directory of YAML files or one YAML file")
+            }
+        }
+        #expect(ConfigDirectory.kind(of: config.path + "/missing.yaml") == .missing)
+        #expect(ConfigDirectory.kind(of: config.path + "/config.fifo/below") == .missing, "ENOTDIR counts as missing")
+        try FileManager.default.createSymbolicLink(atPath: config.path + "/dangling.yaml", withDestinationPath: "nowhere.yaml")
+        #expect(ConfigDirectory.kind(of: config.path + "/dangling.yaml") == .missing)
     }
 
     @Test("symlinked files and directories are followed, and a symlink loop ends")

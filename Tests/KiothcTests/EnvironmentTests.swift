@@ -172,7 +172,7 @@ struct EnvironmentTests {
         let settings = try await server.waitFor(prefix: "settings: ")
         #expect(settings.hasPrefix("--listen 127.0.0.1:0 "), "\(settings)")
         #expect(settings.hasSuffix(
-            "--durability write --keep-pings 7 --max-request-body 100 --idle-timeout 30 --header-timeout 4 --max-connections 50 --reload-poll 0 --no-watch-config --log-level info"))
+            "--durability write --keep-pings 7 --max-request-body 100 --idle-timeout 30 --header-timeout 4 --max-connections 50 --reload-poll 0 --no-watch-config --log-level info --log-format text"))
         let uuid = try server.uuid("ops", "backup")
         #expect(try await Curl.request("\(server.baseURL)/ping/\(uuid)", method: "POST", body: body).status == 413)
         #expect(!server.output.contains("(inotify)"), "no inotify watch with KIOTHC_WATCH_CONFIG=no")

@@ -26,9 +26,11 @@ final class RunningServer {
     /// - Parameters:
     ///   - existing: copied to be its data directory.
     ///   - sharedData: used in place as its data directory (another server's, say); not removed.
+    ///   - configFile: a file under the config folder given as `--config` (a single-file
+    ///     configuration) in place of the folder.
     init(
         files: [String: String], arguments: [String] = [], listen: String = "127.0.0.1:0", data existing: URL? = nil,
-        sharedData: URL? = nil, prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
+        sharedData: URL? = nil, configFile: String? = nil, prepare: (URL) throws -> Void = { _ in }, environment: [String: String] = [:]
     ) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-serve-\(UUID().uuidString)")
         let config = root.appendingPathComponent("checks.d")
@@ -49,7 +51,8 @@ final class RunningServer {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
-        process.arguments = ["serve", "--config", config.path, "--data", data.path, "--listen", listen, "--log-level", "info"] + arguments
+        let configArgument = configFile.map { config.appendingPathComponent($0).path } ?? config.path
+        process.arguments = ["serve", "--config", configArgument, "--data", data.path, "--listen", listen, "--log-level", "info"] + arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
@@ -68,7 +71,8 @@ final class RunningServer {
         try launch(process)
         termination = Termination(of: process)
         StartedServers.current?.add(termination)
-        baseURL = try await waitFor(prefix: "serving pings at ")
+        // Up to the quote that ends the message in a JSON log line (--log-format json).
+        baseURL = String(try await waitFor(prefix: "serving pings at ").prefix { $0 != "\"" })
     }
 
     /// Waits (at most 30 s) for a log line containing `prefix` and returns the rest of that line.

@@ -40,6 +40,19 @@ struct UTCTimeTests {
         #expect(UTCTime.month(micros) == month)
     }
 
+    @Test(
+        "microsecondsZ always has six fraction digits and Z (JSON log lines)",
+        arguments: [
+            (Int64(0), "1970-01-01T00:00:00.000000Z"),
+            (1_700_000_000_000_001, "2023-11-14T22:13:20.000001Z"),
+            (1_700_000_000_999_999, "2023-11-14T22:13:20.999999Z"),
+            (1_774_825_200_000_000, "2026-03-29T23:00:00.000000Z"),
+            (-1, "1969-12-31T23:59:59.999999Z"),
+        ])
+    func microsecondsZ(_ row: (Int64, String)) {
+        #expect(UTCTime.microsecondsZ(row.0) == row.1)
+    }
+
     /// The formatter replaced four that called glibc's `gmtime_r` and printed with `%04d`: over
     /// the whole Int64 range it must say what they said.
     @Test("agrees with gmtime_r and %04d over the whole range")

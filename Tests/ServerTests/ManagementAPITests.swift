@@ -390,6 +390,9 @@ struct ManagementAPITests {
                 #expect(text.contains("# TYPE kiothc_store_journal_sync_seconds_total counter\nkiothc_store_journal_sync_seconds_total 0\n"))
                 #expect(text.contains("# TYPE kiothc_store_journal_sync_max_seconds gauge\nkiothc_store_journal_sync_max_seconds 0\n"))
                 #expect(text.contains("kiothc_config_last_reload_successful 1\n"))
+                // The build's facts as an info metric, for the admin (a server series).
+                #expect(text.contains("# TYPE kiothc_build_info gauge\n"))
+                #expect(text.contains("kiothc_build_info{version=\"\(BuildInfo.version)\",commit=\"\(BuildInfo.commit ?? "unknown")\"} 1\n"))
             }
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer web-read-write-key-0001"]) { response in
                 #expect(response.status == .ok)
@@ -398,6 +401,7 @@ struct ManagementAPITests {
                 #expect(text.contains(#"project="web""#))
                 #expect(!text.contains(#"project="ops""#))
                 #expect(!text.contains("kiothc_pings_total"))
+                #expect(!text.contains("kiothc_build_info"))
             }
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer nope"]) { #expect($0.status == .unauthorized) }
         }

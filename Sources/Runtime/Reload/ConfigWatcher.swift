@@ -6,7 +6,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// inotify on the config tree (Linux): every directory under it, directories reached through
-/// symlinks, and the directories holding the targets of symlinked files. Kubernetes updates a
+/// symlinks, and the directories holding the targets of symlinked files; for a single config
+/// file, the directory holding it. Kubernetes updates a
 /// ConfigMap volume by renaming a new `..data` symlink over the old one: that rename is an
 /// event in the watched top directory. After each burst of events the watch set is rebuilt,
 /// so new folders, new symlink targets and swapped ConfigMap data are watched too.
@@ -125,11 +126,22 @@ final class InotifyLoop: Sendable {
 
     /// Real paths of: the config directory, every directory below it (following symlinks,
     /// skipping names starting with `.` as the loader does), and the directory of the target
-    /// of every symlink met on the way, so edits behind a link are seen.
+    /// of every symlink met on the way, so edits behind a link are seen. For a single config
+    /// file: the directory holding it (an editor that saves by writing a new file and renaming
+    /// it over the old one replaces the file, not that directory), and the directories its
+    /// symlinks lead through (a ConfigMap key: `checks.yaml -> ..data/checks.yaml`).
     static func directoriesToWatch(_ root: String) -> Set<String> {
         var result: Set<String> = []
-        var stack = [root]
         let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        // Also while the path is missing: between an editor's rename of the old file aside and
+        // the write of the new one, the watch must stay on the directory that will hold it.
+        if !files.fileExists(atPath: root, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            result.insert(URL(fileURLWithPath: root).deletingLastPathComponent().resolvingSymlinksInPath().path)
+            watchLinks(from: root, into: &result)
+            return result
+        }
+        var stack = [root]
         while let directory = stack.popLast() {
             let real = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
             guard result.insert(real).inserted else { continue }
@@ -140,19 +152,24 @@ final class InotifyLoop: Sendable {
                 guard files.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
                 if isDirectory.boolValue {
                     stack.append(path)
-                } else if (try? files.destinationOfSymbolicLink(atPath: path)) != nil {
-                    // A symlinked file (a ConfigMap key, a shared file): watch where it really lives,
-                    // and each directory on the way (`..data` -> `..2024_...`).
-                    var hop = path
-                    for _ in 0..<8 {
-                        guard let target = try? files.destinationOfSymbolicLink(atPath: hop) else { break }
-                        let base = URL(fileURLWithPath: hop).deletingLastPathComponent()
-                        hop = target.hasPrefix("/") ? target : base.appendingPathComponent(target).path
-                        result.insert(URL(fileURLWithPath: hop).deletingLastPathComponent().resolvingSymlinksInPath().path)
-                    }
+                } else {
+                    watchLinks(from: path, into: &result)
                 }
             }
         }
         return result
+    }
+
+    /// For a symlinked file (a ConfigMap key, a shared file): the directory of each hop on the
+    /// way to where it really lives (`..data` -> `..2024_...`); nothing for a plain file.
+    private static func watchLinks(from path: String, into result: inout Set<String>) {
+        let files = FileManager.default
+        var hop = path
+        for _ in 0..<8 {
+            guard let target = try? files.destinationOfSymbolicLink(atPath: hop) else { break }
+            let base = URL(fileURLWithPath: hop).deletingLastPathComponent()
+            hop = target.hasPrefix("/") ? target : base.appendingPathComponent(target).path
+            result.insert(URL(fileURLWithPath: hop).deletingLastPathComponent().resolvingSymlinksInPath().path)
+        }
     }
 }
