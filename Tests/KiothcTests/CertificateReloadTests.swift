@@ -68,13 +68,14 @@ struct CertificateReloadTests {
         #expect(await server.stop() == 0)
     }
 
-    @Test("SIGHUP reloads the certificate; an unreadable, non-PEM, mismatched or expired replacement keeps the previous one; fixing it recovers")
+    @Test("SIGHUP reloads the certificate; an unreadable, non-PEM, damaged, mismatched, encrypted or expired replacement keeps the previous one; fixing it recovers")
     func signalReload() async throws {
         let certificates = try CertificateDirectory()
         let a = try await certificates.make("a", days: 2)
         let b = try await certificates.make("b", days: 30)
         let c = try await certificates.make("c", days: 60)
         let expired = try await certificates.makeExpired("expired")
+        let encryptedKey = try await certificates.encrypt(b)
         let live = try certificates.install(a)
         // No poll: only SIGHUP reloads.
         let server = try await RunningServer(
@@ -99,6 +100,7 @@ struct CertificateReloadTests {
             ),
             ({ try certificates.install((cert: c.cert, key: b.key), over: live) }, "the TLS key '\(live.key)' does not match the certificate '\(live.cert)'"),
             ({ try certificates.install((cert: expired.cert, key: expired.key), over: live) }, "the TLS certificate '\(live.cert)' expired at 2020-01-02 00:00:00Z"),
+            ({ try certificates.install((cert: b.cert, key: encryptedKey), over: live) }, "the TLS key '\(live.key)' is encrypted"),
             ({ try FileManager.default.removeItem(atPath: live.key) }, "cannot read the TLS key '\(live.key)': no such file or directory"),
         ]
         for (index, (install, problem)) in bad.enumerated() {
@@ -126,7 +128,7 @@ struct CertificateReloadTests {
         try await open.request(2)
         #expect(open.certificate == a.leaf)
         // The configuration's reload still runs on SIGHUP (one for each signal sent).
-        #expect(server.occurrences(of: "SIGHUP received") == 7)
+        #expect(server.occurrences(of: "SIGHUP received") == 8)
         #expect(await server.stop() == 0)
     }
 
@@ -222,6 +224,13 @@ final class CertificateDirectory {
             "20200102000000Z", "-batch", "-notext", "-out", cert,
         ])
         return try await made(cert: cert, key: key)
+    }
+
+    /// `pair`'s key encrypted with a passphrase; its path.
+    func encrypt(_ pair: Made) async throws -> String {
+        let encrypted = pair.key.replacingOccurrences(of: ".pem", with: "-encrypted.pem")
+        try await openssl(["pkey", "-in", pair.key, "-aes256", "-passout", "pass:secret", "-out", encrypted])
+        return encrypted
     }
 
     /// Copies `pair` to `live/cert.pem` and `live/key.pem`, the files the server is given.
