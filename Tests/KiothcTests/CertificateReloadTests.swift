@@ -65,6 +65,9 @@ struct CertificateReloadTests {
         #expect(try await metric(server, "kiothc_tls_certificate_reloads_total{result=\"ok\"}") == 1)
         try await open.request(3)
         #expect(open.isRunning, "the open connection was never closed")
+        // The polls that found the pair in use (the first look after the start, every look
+        // since) logged nothing: one reload line, b's.
+        #expect(server.occurrences(of: "TLS certificate reloaded") == 1, "\(server.output)")
         #expect(await server.stop() == 0)
     }
 
