@@ -113,6 +113,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "Alerting",
+                "BlockingWork",
                 "CheckCatalog",
                 "Monitoring",
                 "PingStore",

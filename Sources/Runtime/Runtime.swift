@@ -27,6 +27,8 @@ public final class Runtime: Sendable {
     let dispatcher: AlertDispatcher
     /// Reload requests (SIGHUP, inotify, the poll, `/-/reload`).
     public let reloads = ReloadQueue()
+    /// What SIGHUP reloads besides the configuration (the HTTP side's TLS certificate).
+    public let hangups = HangupListeners()
     /// The outcome of the last load, for `/metrics`, `/-/reload` and the dashboard.
     public let reloadStatus: CurrentReloadStatus
     /// Successful reloads, for services that keep per-check state (subscribe before `run`).
@@ -227,7 +229,7 @@ public final class Runtime: Sendable {
             Reloader(
                 queue: reloads, applier: applier, configDirectory: options.configDirectory, status: reloadStatus, feed: catalogChanges,
                 logger: logger, debounce: options.reloadDebounce, clock: clock.now),
-            HangupSignal(queue: reloads, logger: logger),
+            HangupSignal(queue: reloads, listeners: hangups, logger: logger),
         ]
         if options.watchConfig {
             services.append(ConfigWatcher(directory: options.configDirectory, queue: reloads, logger: logger))

@@ -32,6 +32,8 @@ struct MetricsEndpoint: Sendable {
     /// Alerts held by maintenance windows and dependencies (SPEC §14), as the last round of
     /// their release counted them.
     var heldAlerts: @Sendable () -> Int = { 0 }
+    /// The HTTPS listeners' certificate and its reloads; nil without TLS.
+    var certificate: (@Sendable () -> ServingCertificate.Status)? = nil
     let clock: @Sendable () -> Int64
 
     /// GET and HEAD; other methods are refused.
@@ -162,6 +164,7 @@ struct MetricsEndpoint: Sendable {
         out += "\(name)_count \(snapshot.count)\n"
         out += "# HELP kiothc_alerts_held Alerts held back by maintenance windows and dependencies, waiting to be sent or withdrawn.\n"
         out += "# TYPE kiothc_alerts_held gauge\nkiothc_alerts_held \(heldAlerts())\n"
+        if let certificate { out += Self.render(certificate()) }
         if let shared {
             let statistics = shared()
             func counter(_ name: String, _ help: String, _ value: Int) {
@@ -226,6 +229,21 @@ struct MetricsEndpoint: Sendable {
             }
             return "\(name)=\"\(escaped)\""
         }.joined(separator: ",")
+    }
+
+    /// The TLS certificate's series: when the one in use expires, and how its reloads went.
+    static func render(_ certificate: ServingCertificate.Status) -> String {
+        var out = ""
+        var name = "kiothc_tls_certificate_not_after_seconds"
+        out += "# HELP \(name) Unix time at which the TLS certificate new connections get expires (its notAfter).\n"
+        out += "# TYPE \(name) gauge\n\(name) \(certificate.notAfter)\n"
+        name = "kiothc_tls_certificate_last_reload_successful"
+        out += "# HELP \(name) Whether the last reload of the TLS certificate and key succeeded (1) or failed and kept the previous pair (0).\n"
+        out += "# TYPE \(name) gauge\n\(name) \(certificate.lastSucceeded ? 1 : 0)\n"
+        name = "kiothc_tls_certificate_reloads_total"
+        out += "# HELP \(name) Reloads of the TLS certificate and key that found new files, by result (failed: the previous pair stays in use).\n"
+        out += "# TYPE \(name) counter\n\(name){result=\"ok\"} \(certificate.reloads)\n\(name){result=\"failed\"} \(certificate.failures)\n"
+        return out
     }
 
     /// The reload series; one `# HELP` and `# TYPE` per family.

@@ -20,32 +20,36 @@ public final class PingServer: Sendable {
     public let runtime: Runtime
     let application: ServerApplication
     let logger: Logger
+    /// The TLS certificate and key of the HTTPS listeners, reloaded while they serve.
+    let certificate: ServingCertificate?
     let tls: TLSConfiguration?
 
     /// Loads and validates everything, opens the store and rebuilds state; binds nothing yet.
     public static func open(options: ServeOptions, environment: [String: String], logger: Logger) async throws(ServeError) -> PingServer {
-        let tls = try Self.tlsConfiguration(options)
+        let certificate = try Self.servingCertificate(options, logger: logger)
         let runtime: Runtime
         do {
             runtime = try await Runtime.open(options: options.runtime, baseURL: options.baseURL, environment: environment, logger: logger)
         } catch {
             throw ServeError(error.message, report: error.report)
         }
-        let application = buildApplication(runtime: runtime, options: options)
-        return PingServer(options: options, runtime: runtime, application: application, logger: logger, tls: tls)
+        var application = buildApplication(runtime: runtime, options: options)
+        application.certificate = certificate
+        return PingServer(options: options, runtime: runtime, application: application, logger: logger, certificate: certificate)
     }
 
-    private init(options: ServeOptions, runtime: Runtime, application: ServerApplication, logger: Logger, tls: TLSConfiguration?) {
+    private init(options: ServeOptions, runtime: Runtime, application: ServerApplication, logger: Logger, certificate: ServingCertificate?) {
         self.options = options
         self.runtime = runtime
         self.application = application
         self.logger = logger
-        self.tls = tls
+        self.certificate = certificate
+        tls = certificate?.tlsConfiguration
     }
 
     public var adminToken: AdminToken { runtime.adminToken }
 
-    private static func tlsConfiguration(_ options: ServeOptions) throws(ServeError) -> TLSConfiguration? {
+    private static func servingCertificate(_ options: ServeOptions, logger: Logger) throws(ServeError) -> ServingCertificate? {
         switch (options.tlsCertificate, options.tlsKey) {
         case (nil, nil):
             if options.listen.contains(where: { $0.scheme == .https }) {
@@ -54,11 +58,9 @@ public final class PingServer: Sendable {
             return nil
         case (let certificate?, let key?):
             do {
-                let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-                let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-                return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+                return try ServingCertificate(certificate: certificate, key: key, logger: logger, now: RuntimeClock.system.now)
             } catch {
-                throw ServeError("cannot load the TLS certificate '\(certificate)' or key '\(key)': \(error)")
+                throw ServeError(error.message)
             }
         default:
             throw ServeError("--tls-cert and --tls-key go together; give both or neither")
@@ -69,10 +71,16 @@ public final class PingServer: Sendable {
     /// flushed and closed last. With a `notifier` (systemd's `NOTIFY_SOCKET`), READY=1 once
     /// every listener is bound, STOPPING=1 when the shutdown begins, and the watchdog fed.
     public func run(notifier: SystemdNotifier? = nil, onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        // Services stop in reverse order: listeners first, then the reload triggers and the
-        // reloader, the deadline scheduler, alert delivery (pending alerts stay in the outbox),
-        // the store last.
+        // Services stop in reverse order: listeners first, then the certificate's reloads,
+        // the reload triggers and the reloader, the deadline scheduler, alert delivery (pending
+        // alerts stay in the outbox), the store last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = runtime.services.map { .init(service: $0) }
+        if let certificate {
+            // Subscribed before the service group starts SIGHUP's service, which names what
+            // SIGHUP reloads.
+            let hangups = runtime.hangups.subscribe("the TLS certificate")
+            services.append(.init(service: CertificateReloadService(certificate: certificate, hangups: hangups, interval: options.tlsReloadPoll)))
+        }
         let connectionLimit = connectionLimitWithinOpenFiles()
         let bound = ListenersBound(count: options.listen.count)
         let runtime = runtime

@@ -11,6 +11,9 @@ public struct ServeOptions: Sendable {
     public var listen: [ListenAddress] = ListenAddress.defaults
     public var tlsCertificate: String?
     public var tlsKey: String?
+    /// How often the TLS certificate and key files are looked at for a change (then reloaded);
+    /// nil: only on SIGHUP.
+    public var tlsReloadPoll: Duration? = .seconds(5)
     /// The public URL of the server, for the ping URLs it prints; default: the first listener.
     public var baseURL: String?
     public var durability: PingStore.Durability = .fsync

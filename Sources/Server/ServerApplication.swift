@@ -11,18 +11,22 @@ struct ServerApplication: Sendable {
     let pings: PingEndpoint
     let api: ManagementAPI
     let dashboard: Dashboard
+    /// The HTTPS listeners' certificate, for `/metrics`; nil without TLS.
+    var certificate: ServingCertificate? = nil
 
     /// The routes for a listener of `scheme` ("http" or "https": cookies and links follow it).
     func responder(scheme: String) -> ServerResponder {
         var shared: (@Sendable () -> PostgresStore.Statistics)?
         if let store = runtime.store as? PostgresStore { shared = { store.statistics } }
+        var tls: (@Sendable () -> ServingCertificate.Status)?
+        if let certificate { tls = { certificate.status } }
         return ServerResponder(
             pings: pings, scheme: scheme,
             reload: ReloadEndpoint(token: runtime.adminToken, queue: runtime.reloads, urls: runtime.urls),
             metrics: MetricsEndpoint(
                 token: runtime.adminToken, status: runtime.reloadStatus, catalog: runtime.catalog, states: runtime.states,
                 meter: runtime.recorder.meter, store: runtime.files?.pingStore,
-                shared: shared, heldAlerts: { [runtime] in runtime.heldAlerts }, clock: runtime.clock.now),
+                shared: shared, heldAlerts: { [runtime] in runtime.heldAlerts }, certificate: tls, clock: runtime.clock.now),
             api: api, dashboard: dashboard,
             badges: BadgeEndpoint(catalog: runtime.catalog, states: runtime.states, signer: api.badges, clock: runtime.clock.now),
             ready: { [runtime] in runtime.isReady })

@@ -9,6 +9,7 @@ enum EnvironmentVariable: String, CaseIterable, Sendable {
     case listen = "KIOTHC_LISTEN"
     case tlsCert = "KIOTHC_TLS_CERT"
     case tlsKey = "KIOTHC_TLS_KEY"
+    case tlsReloadPoll = "KIOTHC_TLS_RELOAD_POLL"
     case durability = "KIOTHC_DURABILITY"
     case keepPings = "KIOTHC_KEEP_PINGS"
     case maxRequestBody = "KIOTHC_MAX_REQUEST_BODY"

@@ -74,6 +74,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: Settings.tlsKey.help("PEM private key of --tls-cert.", valueName: "file"))
     var tlsKey: String?
 
+    @Option(
+        name: .customLong("tls-reload-poll"),
+        help: Settings.tlsReloadPoll.help(
+            "Seconds between looks at --tls-cert and --tls-key; changed files are reloaded for new connections (SIGHUP too). 0 disables it.",
+            valueName: "seconds"))
+    var tlsReloadPoll: Double?
+
     @OptionGroup var baseURL: BaseURLOption
 
     @Option(
@@ -154,6 +161,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         options.tlsCertificate = try environment.optional(tlsCert, Settings.tlsCert)
         options.tlsKey = try environment.optional(tlsKey, Settings.tlsKey)
+        let tlsPoll = try environment.value(tlsReloadPoll, Settings.tlsReloadPoll)
+        options.tlsReloadPoll = tlsPoll > 0 ? .milliseconds(Int64(tlsPoll * 1000)) : nil
         options.baseURL = try baseURL.resolved(environment)
         options.durability = try environment.value(durability, Settings.durability).mode
         options.keepPings = try environment.value(keepPings, Settings.keepPings)
@@ -254,20 +263,21 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     static func summary(_ options: ServeOptions, logLevel: LogLevelOption, logFormat: LogFormatOption) -> String {
-        let poll = options.reloadPoll.map(seconds) ?? "0"
+        func text(_ poll: Duration?) -> String { poll.map(seconds) ?? "0" }
         return [
             "--listen \(options.listen.map(\.description).joined(separator: ","))",
+            options.tlsCertificate == nil ? nil : "--tls-reload-poll \(text(options.tlsReloadPoll))",
             "--durability \(options.durability.rawValue)",
             "--keep-pings \(options.keepPings)",
             "--max-request-body \(options.maxRequestBody)",
             "--idle-timeout \(options.idleTimeoutSeconds)",
             "--header-timeout \(options.headerTimeoutSeconds)",
             "--max-connections \(options.maxConnections)",
-            "--reload-poll \(poll)",
+            "--reload-poll \(text(options.reloadPoll))",
             options.watchConfig ? "--watch-config" : "--no-watch-config",
             "--log-level \(logLevel.rawValue)",
             "--log-format \(logFormat.rawValue)",
-        ].joined(separator: " ")
+        ].compactMap { $0 }.joined(separator: " ")
     }
 }
 

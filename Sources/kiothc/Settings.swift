@@ -30,6 +30,10 @@ enum Settings {
         })
     static let tlsCert = Setting<String>(flag: "--tls-cert", variable: .tlsCert, expected: "a file")
     static let tlsKey = Setting<String>(flag: "--tls-key", variable: .tlsKey, expected: "a file")
+    static let tlsReloadPoll = Setting<Double>(
+        flag: "--tls-reload-poll", variable: .tlsReloadPoll, expected: "a number of seconds up to 86400, 0 to turn the poll off",
+        default: serve.tlsReloadPoll.map(seconds) ?? 0,
+        accepts: { (0...86_400).contains($0) })
     static let durability = Setting<DurabilityOption>(flag: "--durability", variable: .durability, default: .fsync)
     static let keepPings = Setting<Int>(
         flag: "--keep-pings", variable: .keepPings, expected: "an integer of at least 1", default: serve.keepPings, accepts: { $0 >= 1 })

@@ -78,6 +78,7 @@ struct EnvironmentTests {
         (EnvironmentTests.serveNowhere, "KIOTHC_HEADER_TIMEOUT", "soon", "KIOTHC_HEADER_TIMEOUT='soon' is not valid; expected a whole number of seconds from 1 to 86400"),
         (EnvironmentTests.serveNowhere, "KIOTHC_MAX_CONNECTIONS", "many", "KIOTHC_MAX_CONNECTIONS='many' is not valid; expected an integer of at least 1"),
         (EnvironmentTests.serveNowhere, "KIOTHC_RELOAD_POLL", "-1", "KIOTHC_RELOAD_POLL='-1' is not valid; expected a number of seconds up to 86400, 0 to turn the poll off"),
+        (EnvironmentTests.serveNowhere, "KIOTHC_TLS_RELOAD_POLL", "often", "KIOTHC_TLS_RELOAD_POLL='often' is not valid; expected a number of seconds up to 86400, 0 to turn the poll off"),
         (EnvironmentTests.serveNowhere, "KIOTHC_LOG_LEVEL", "loud", "KIOTHC_LOG_LEVEL='loud' is not valid; expected one of: trace, debug, info, notice, warning, error, critical"),
         (EnvironmentTests.serveNowhere, "KIOTHC_LISTEN", "127.0.0.1:8000,localhost", "KIOTHC_LISTEN='127.0.0.1:8000,localhost' is not valid; expected HOST:PORT"),
         (["run", "--uuid", EnvironmentTests.uuid, "--", "true"], "KIOTHC_TIMEOUT", "soon", "KIOTHC_TIMEOUT='soon' is not valid; expected a number of seconds greater than 0"),
