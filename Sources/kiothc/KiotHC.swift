@@ -1,4 +1,5 @@
 import ArgumentParser
+import Runtime
 
 @main
 struct KiotHC: AsyncParsableCommand {
@@ -15,6 +16,7 @@ struct KiotHC: AsyncParsableCommand {
             of \(EnvironmentVariable.allCases.filter(\.isSecret).map(\.rawValue).joined(separator: ", ")) \
             are secrets: no help, error or log prints them.
             """,
+        version: versionLine,
         subcommands: [
             CheckCommand.self,
             PlanCommand.self,
@@ -31,4 +33,12 @@ struct KiotHC: AsyncParsableCommand {
             StoreCommand.self,
         ]
     )
+}
+
+extension KiotHC {
+    /// What `kiothc --version` prints: `kiothc 0.24.0 (3f2c1ab09d1e)`, or `(unknown commit)` for a
+    /// binary not built by scripts/release (which writes the commit into BuildInfo.swift).
+    static var versionLine: String {
+        "kiothc \(BuildInfo.version) (\(BuildInfo.commit ?? "unknown commit"))"
+    }
 }

@@ -729,9 +729,9 @@ def check_load_balancer():
 
 def check_swift_versions():
     """The Swift version the project states (Package.swift's swift-tools-version, the README,
-    container images in examples/) is at least what the dependencies' own manifests declare
-    (their swift-tools-version, in .build/checkouts after a build): an older toolchain or image
-    cannot build the project."""
+    container images in examples/ and the Containerfile) is at least what the dependencies' own
+    manifests declare (their swift-tools-version, in .build/checkouts after a build): an older
+    toolchain or image cannot build the project."""
     def tools_version(path):
         with open(path) as file:
             found = re.match(r"//\s*swift-tools-version:\s*(\d+)\.(\d+)", file.readline())
@@ -755,11 +755,12 @@ def check_swift_versions():
         readme = [("README.md", m.group(1), m.group(2)) for m in re.finditer(r"\bSwift (\d+)\.(\d+)", file.read())]
     check("README.md states the Swift version it needs (Swift X.Y)", bool(readme))
     images = []
-    for root, _, files in os.walk(EXAMPLES):
-        for name in files:
-            with open(os.path.join(root, name), errors="replace") as file:
-                images += [(os.path.relpath(os.path.join(root, name), REPO), m.group(1), m.group(2))
-                           for m in re.finditer(r"\bswift:(\d+)\.(\d+)", file.read())]
+    paths = [os.path.join(root, name) for root, _, files in os.walk(EXAMPLES) for name in files]
+    for path in paths + [os.path.join(REPO, "Containerfile")]:
+        with open(path, errors="replace") as file:
+            images += [(os.path.relpath(path, REPO), m.group(1), m.group(2))
+                       for m in re.finditer(r"\bswift:(\d+)\.(\d+)", file.read())]
+    check("Containerfile names its Swift builder image (swift:X.Y)", any(where == "Containerfile" for where, _, _ in images))
     for where, major, minor in readme + images:
         check(f"{where}: Swift {major}.{minor} can build the project (needs {needed[0]}.{needed[1]})",
               (int(major), int(minor)) >= needed, "older than the swift-tools-version the project and its dependencies need")
