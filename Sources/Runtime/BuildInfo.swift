@@ -6,4 +6,10 @@ public enum BuildInfo {
     /// The commit the binary was built from (12 hex digits, `-dirty` when the tree had
     /// changes); nil when it was not built from a git checkout.
     public static let commit: String? = nil
+
+    /// `kiothc 0.24.0 (3f2c1ab09d1e)`, or `(unknown commit)` for a binary not built by
+    /// scripts/release: what `kiothc --version` prints and the start log's first line begins with.
+    public static var line: String {
+        "kiothc \(version) (\(commit ?? "unknown commit"))"
+    }
 }

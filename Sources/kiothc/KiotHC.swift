@@ -16,7 +16,7 @@ struct KiotHC: AsyncParsableCommand {
             of \(EnvironmentVariable.allCases.filter(\.isSecret).map(\.rawValue).joined(separator: ", ")) \
             are secrets: no help, error or log prints them.
             """,
-        version: versionLine,
+        version: BuildInfo.line,
         subcommands: [
             CheckCommand.self,
             PlanCommand.self,
@@ -35,10 +35,3 @@ struct KiotHC: AsyncParsableCommand {
     )
 }
 
-extension KiotHC {
-    /// What `kiothc --version` prints: `kiothc 0.24.0 (3f2c1ab09d1e)`, or `(unknown commit)` for a
-    /// binary not built by scripts/release (which writes the commit into BuildInfo.swift).
-    static var versionLine: String {
-        "kiothc \(BuildInfo.version) (\(BuildInfo.commit ?? "unknown commit"))"
-    }
-}

@@ -198,7 +198,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "kiothc")
-        logger.notice("\(Self.versionLine) starting: config \(options.configDirectory), store \(Self.storeName(options))")
+        logger.notice("\(BuildInfo.line) starting: config \(options.configDirectory), store \(Self.storeName(options))")
 
         let server: PingServer
         do {
@@ -249,11 +249,6 @@ struct ServeCommand: AsyncParsableCommand {
         case .files: options.dataDirectory
         case .postgres(let location): "\(location)"
         }
-    }
-
-    /// `kiothc 0.24.0 (1a2b3c4d5e6f)`, or `(commit unknown)` for a build outside a git checkout.
-    static var versionLine: String {
-        "kiothc \(BuildInfo.version) (\(BuildInfo.commit ?? "commit unknown"))"
     }
 
     /// `5` or `0.2`: whole seconds without a fraction.
