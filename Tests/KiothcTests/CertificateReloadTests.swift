@@ -322,16 +322,7 @@ final class OpenTLSConnection {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        let printed = printed
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else {
-                handle.readabilityHandler = nil
-                printed.ended.withLock { $0 = true }
-                return
-            }
-            printed.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
-        }
+        printed.follow(pipe)
         try launch(process)
         termination = Termination(of: process)
     }

@@ -56,18 +56,7 @@ final class RunningServer {
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
-        let log = log
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else {
-                // EOF: the server exited. A handler left set keeps the handle and its dispatch
-                // source alive in a cycle (LeakSanitizer reported one per server).
-                handle.readabilityHandler = nil
-                log.ended.withLock { $0 = true }
-                return
-            }
-            log.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
-        }
+        log.follow(pipe)
         try launch(process)
         termination = Termination(of: process)
         StartedServers.current?.add(termination)
@@ -246,6 +235,21 @@ final class LogBuffer: Sendable {
     let text = Mutex("")
     /// The server's end of the pipe closed: `text` holds everything it wrote.
     let ended = Mutex(false)
+
+    /// Collects what the process writes to `pipe` as it arrives, until its end closes.
+    func follow(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else {
+                // EOF: the process exited. A handler left set keeps the handle and its dispatch
+                // source alive in a cycle (LeakSanitizer reported one per server).
+                handle.readabilityHandler = nil
+                ended.withLock { $0 = true }
+                return
+            }
+            text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+        }
+    }
 }
 
 struct ServerFailed: Error, CustomStringConvertible {

@@ -108,7 +108,7 @@ final class HeldAlertRelease: Sendable {
             }
         }
         if released { dispatcher.wakeup.signal() }
-        heldCount.store(max(0, heldCount.load(ordering: .relaxed) - alerts.count { $0.held && settled.contains($0.alert.id) }), ordering: .relaxed)
+        heldCount.store(alerts.count { $0.held && !settled.contains($0.alert.id) }, ordering: .relaxed)
         return windowEnd
     }
 

@@ -82,7 +82,8 @@ enum DashboardPages {
         if let current = view.maintenance {
             parts.append("in progress since \(time(current.start, now: now)), until \(time(current.end, now: now)); alerts are held")
         }
-        if let next = calendar.next(after: view.maintenance?.end ?? now) {
+        // The next one after the window in progress, if any (`next(after:)` skips it).
+        if let next = calendar.next(after: now) {
             parts.append("next: \(time(next.start, now: now)) until \(time(next.end, now: now))")
         } else {
             parts.append("<span class=\"muted\">no window within a year</span>")
