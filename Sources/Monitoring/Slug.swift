@@ -7,10 +7,17 @@ public enum Slug {
     public static func slugify(_ name: String) -> String {
         var kept: [UInt8] = []
         kept.reserveCapacity(name.utf8.count)
-        for scalar in name.decomposedStringWithCompatibilityMapping.unicodeScalars where scalar.isASCII {
-            var byte = UInt8(scalar.value)
-            if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
-            if isWord(byte) || isWhitespace(byte) || byte == 0x2D { kept.append(byte) }
+        func keep(_ byte: UInt8) {
+            let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+            if isWord(lower) || isWhitespace(lower) || lower == 0x2D { kept.append(lower) }
+        }
+        if name.utf8.allSatisfy({ $0 < 0x80 }) {
+            // NFKD leaves ASCII as it is: no normalization (most names, a million at a fleet's start).
+            for byte in name.utf8 { keep(byte) }
+        } else {
+            for scalar in name.decomposedStringWithCompatibilityMapping.unicodeScalars where scalar.isASCII {
+                keep(UInt8(scalar.value))
+            }
         }
         var slug: [UInt8] = []
         slug.reserveCapacity(kept.count)

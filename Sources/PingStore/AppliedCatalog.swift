@@ -49,7 +49,7 @@ public struct AppliedCatalog: Sendable, Equatable {
     public static func decode(_ bytes: [UInt8], source path: String) throws -> AppliedCatalog {
         let document: Document
         do {
-            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+            document = try Document.lined(bytes) ?? JSONDecoder().decode(Document.self, from: Data(bytes))
         } catch {
             throw StoreError(.corrupt, operation: "load", path: path,
                              detail: "not a catalog snapshot (\(error)); delete it, the next start of the server writes it again")
@@ -58,6 +58,7 @@ public struct AppliedCatalog: Sendable, Equatable {
             throw StoreError(.corrupt, operation: "load", path: path, detail: "unknown version \(document.v)")
         }
         var checks: [Check] = []
+        checks.reserveCapacity(document.checks.count)
         for entry in document.checks {
             guard let uuid = UUID(uuidString: entry.uuid) else {
                 throw StoreError(.corrupt, operation: "load", path: path, detail: "'\(entry.uuid)' is not a UUID")
@@ -107,5 +108,20 @@ public struct AppliedCatalog: Sendable, Equatable {
         var v: Int
         var applied_us: Int64
         var checks: [Entry]
+
+        /// The document as `encoded()` writes it, read a line at a time; nil for another layout
+        /// (edited by hand: decoded as any JSON).
+        static func lined(_ bytes: [UInt8]) throws -> Document? {
+            guard let document = LinedJSONDocument.split(bytes),
+                  let version = document.scalars["v"].flatMap({ Int(String(decoding: $0, as: UTF8.self)) }),
+                  let applied = document.scalars["applied_us"].flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }),
+                  let checks = document.arrays["checks"], document.scalars.count == 2, document.arrays.count == 1 else { return nil }
+            return Document(v: version, applied_us: applied, checks: try checks.map { line in
+                let fields = try LineFields(parsing: line, allowingStringObjects: true)
+                return Entry(
+                    uuid: try fields.string("uuid"), project: try fields.string("project"), key: try fields.string("key"),
+                    name: try fields.string("name"), slug: try fields.string("slug"), settings: try fields.stringObject("settings"))
+            })
+        }
     }
 }

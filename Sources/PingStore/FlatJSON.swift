@@ -6,6 +6,9 @@ enum FlatJSONValue: Equatable {
     case bool(Bool)
     /// An array of strings (a flip's `suppressed_by`).
     case strings([String])
+    /// An object of strings (a check's settings in `catalog.json`); only where the caller
+    /// allows it (`parse(_:allowingStringObjects:)`).
+    case stringObject([String: String])
 }
 
 /// Strict parser for one line holding a flat JSON object (string, integer, null and boolean
@@ -29,14 +32,22 @@ struct FlatJSON {
         return try parser.object()
     }
 
+    /// As `parse(_:)`, and values may also be objects of strings (one level deep).
+    static func parse(_ line: ArraySlice<UInt8>, allowingStringObjects: Bool) throws(ParseError) -> [String: FlatJSONValue] {
+        var parser = FlatJSON(bytes: line, keeping: nil, stringObjects: allowingStringObjects)
+        return try parser.object()
+    }
+
     private let bytes: ArraySlice<UInt8>
     private var index: Int
     private let keeping: Set<String>?
+    private let stringObjects: Bool
 
-    private init(bytes: ArraySlice<UInt8>, keeping: Set<String>?) {
+    private init(bytes: ArraySlice<UInt8>, keeping: Set<String>?, stringObjects: Bool = false) {
         self.bytes = bytes
         self.index = bytes.startIndex
         self.keeping = keeping
+        self.stringObjects = stringObjects
     }
 
     private mutating func skipString() throws(ParseError) {
@@ -94,6 +105,7 @@ struct FlatJSON {
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "["): return .strings(try strings())
+        case UInt8(ascii: "{") where stringObjects: return .stringObject(try stringObject())
         default: throw fail("unsupported value")
         }
     }
@@ -115,6 +127,30 @@ struct FlatJSON {
             index += 1
             if next == UInt8(ascii: "]") { return values }
             guard next == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
+        }
+    }
+
+    private mutating func stringObject() throws(ParseError) -> [String: String] {
+        try expect(UInt8(ascii: "{"))
+        var fields: [String: String] = [:]
+        skipSpace()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return fields
+        }
+        while true {
+            skipSpace()
+            let name = try string()
+            skipSpace()
+            try expect(UInt8(ascii: ":"))
+            skipSpace()
+            guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string value in the object") }
+            fields[name] = try string()
+            skipSpace()
+            guard let next = peek() else { throw fail("unterminated object") }
+            index += 1
+            if next == UInt8(ascii: "}") { return fields }
+            guard next == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
         }
     }
 

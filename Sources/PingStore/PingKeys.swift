@@ -35,10 +35,11 @@ public struct PingKeys: Sendable, Equatable {
     public mutating func key(for project: String, avoiding taken: Set<String> = []) throws -> String {
         if let known = keys[project] { return known }
         var generator = SystemRandomNumberGenerator()
+        let generated = Set(keys.values)
         var key: String
         repeat {
             key = Self.generate(using: &generator)
-        } while taken.contains(key) || keys.values.contains(key)
+        } while taken.contains(key) || generated.contains(key)
         var next = self
         next.keys[project] = key
         try next.save()

@@ -51,15 +51,25 @@ enum PingLine {
 }
 
 /// A line that does not follow its schema.
-struct LineError: Error, Equatable {
+struct LineError: Error, Equatable, CustomStringConvertible {
     let reason: String
     init(_ reason: String) { self.reason = reason }
+    var description: String { reason }
 }
 
 /// Typed access to a parsed line's fields with errors naming the field.
 struct LineFields {
     private let fields: [String: FlatJSONValue]
     init(_ fields: [String: FlatJSONValue]) { self.fields = fields }
+
+    /// Parses one object without a version field (an entry of a larger document).
+    init(parsing line: ArraySlice<UInt8>, allowingStringObjects: Bool = false) throws(LineError) {
+        do {
+            fields = try FlatJSON.parse(line, allowingStringObjects: allowingStringObjects)
+        } catch {
+            throw LineError("not a JSON object (\(error.reason) at byte \(error.offset)): \(String(decoding: line.prefix(120), as: UTF8.self))")
+        }
+    }
 
     /// Parses one line of a versioned schema; the error says what is wrong with it.
     init(parsing line: ArraySlice<UInt8>, version expected: Int64) throws(LineError) {
@@ -103,6 +113,14 @@ struct LineFields {
         case .strings(let values): return values
         case nil, .null: return nil
         default: throw LineError("field '\(name)' is not an array of strings")
+        }
+    }
+
+    func stringObject(_ name: String) throws(LineError) -> [String: String] {
+        switch fields[name] {
+        case .stringObject(let value): return value
+        case nil: throw LineError("missing field '\(name)'")
+        default: throw LineError("field '\(name)' is not an object of strings")
         }
     }
 

@@ -33,7 +33,7 @@ public struct Registry: Sendable, Equatable {
         }
         let document: RegistryDocument
         do {
-            document = try JSONDecoder().decode(RegistryDocument.self, from: Data(bytes))
+            document = try RegistryDocument.lined(bytes) ?? JSONDecoder().decode(RegistryDocument.self, from: Data(bytes))
         } catch {
             throw StoreError(.corrupt, operation: "load", path: data.registry,
                              detail: "not a registry (\(error)); restore it from a backup, the check UUIDs depend on it")
@@ -42,6 +42,7 @@ public struct Registry: Sendable, Equatable {
             throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "unknown version \(document.v)")
         }
         var checks: [CheckIdentity: UUID] = [:]
+        checks.reserveCapacity(document.checks.count)
         for entry in document.checks {
             guard let uuid = UUID(uuidString: entry.uuid) else {
                 throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "'\(entry.uuid)' is not a UUID")
@@ -81,12 +82,20 @@ public struct Registry: Sendable, Equatable {
     public mutating func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws -> [CheckIdentity: UUID] {
         var next = self
         var result: [CheckIdentity: UUID] = [:]
+        result.reserveCapacity(identities.count)
         var changed = false
-        var held = pinned.isEmpty ? [] : Set(next.checks.values)
+        // Every UUID in use, built once (only when something is new): a first start with a
+        // million checks must not scan the assigned UUIDs for each new one.
+        var held = Set<UUID>()
+        var heldKnown = false
         for identity in identities {
             if let known = next.checks[identity] {
                 result[identity] = known
                 continue
+            }
+            if !heldKnown {
+                held = Set(next.checks.values)
+                heldKnown = true
             }
             if let pin = pinned[identity], !next.retiredUUIDs.contains(pin), held.insert(pin).inserted {
                 next.checks[identity] = pin
@@ -96,7 +105,7 @@ public struct Registry: Sendable, Equatable {
             }
             var fresh = UUID()
             // Random v4 collisions do not happen in practice; retired ones must never come back.
-            while next.retiredUUIDs.contains(fresh) || next.checks.values.contains(fresh) { fresh = UUID() }
+            while next.retiredUUIDs.contains(fresh) || !held.insert(fresh).inserted { fresh = UUID() }
             next.checks[identity] = fresh
             result[identity] = fresh
             changed = true
@@ -139,26 +148,37 @@ public struct Registry: Sendable, Equatable {
         return result
     }
 
+    /// One check per line (`LinedJSONDocument`), keys sorted, written atomically. By hand:
+    /// Foundation's encoder took seconds for a million checks.
     func save() throws {
         guard let path else { return }
-        let document = RegistryDocument(
-            v: 1,
-            checks: checks.sorted { $0.key < $1.key }.map {
-                RegistryDocument.Entry(project: $0.key.project, key: $0.key.key, uuid: DataDirectory.name($0.value))
-            },
-            retired: retired.map {
-                RegistryDocument.RetiredEntry(uuid: DataDirectory.name($0.uuid), project: $0.identity.project,
-                                              key: $0.identity.key, retired_us: $0.time)
-            })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data: Data
-        do {
-            data = try encoder.encode(document)
-        } catch {
-            throw StoreError(.invalid, operation: "encode", path: path, detail: "\(error)")
+        try FileSystem.writeAtomically(encoded(), to: path)
+    }
+
+    func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + checks.count * 100 + retired.count * 130)
+        bytes.append(contentsOf: "{\n  \"checks\" : [".utf8)
+        for (index, (identity, uuid)) in checks.sorted(by: { $0.key < $1.key }).enumerated() {
+            bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+            var object = JSONLineWriter()
+            object.field("key", identity.key)
+            object.field("project", identity.project)
+            object.field("uuid", uuid)
+            bytes.append(contentsOf: object.object())
         }
-        try FileSystem.writeAtomically(Array(data) + [0x0A], to: path)
+        bytes.append(contentsOf: (checks.isEmpty ? "],\n  \"retired\" : [" : "\n  ],\n  \"retired\" : [").utf8)
+        for (index, entry) in retired.enumerated() {
+            bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+            var object = JSONLineWriter()
+            object.field("key", entry.identity.key)
+            object.field("project", entry.identity.project)
+            object.field("retired_us", entry.time)
+            object.field("uuid", entry.uuid)
+            bytes.append(contentsOf: object.object())
+        }
+        bytes.append(contentsOf: (retired.isEmpty ? "],\n  \"v\" : 1\n}\n" : "\n  ],\n  \"v\" : 1\n}\n").utf8)
+        return bytes
     }
 
     public static func == (lhs: Registry, rhs: Registry) -> Bool {
@@ -182,4 +202,25 @@ private struct RegistryDocument: Codable {
     var v: Int
     var checks: [Entry]
     var retired: [RetiredEntry]
+
+    /// The document as `Registry.save` writes it, read a line at a time; nil for another
+    /// layout (a registry written before issue 25 or edited by hand: decoded as any JSON).
+    static func lined(_ bytes: [UInt8]) throws -> RegistryDocument? {
+        guard let document = LinedJSONDocument.split(bytes),
+              let version = document.scalars["v"], let checks = document.arrays["checks"], let retired = document.arrays["retired"],
+              document.scalars.count == 1, document.arrays.count == 2 else { return nil }
+        let v = Int(String(decoding: version, as: UTF8.self)) ?? -1
+        return RegistryDocument(
+            v: v,
+            checks: try checks.map { line in
+                let fields = try LineFields(parsing: line)
+                return Entry(project: try fields.string("project"), key: try fields.string("key"), uuid: try fields.string("uuid"))
+            },
+            retired: try retired.map { line in
+                let fields = try LineFields(parsing: line)
+                return RetiredEntry(
+                    uuid: try fields.string("uuid"), project: try fields.string("project"), key: try fields.string("key"),
+                    retired_us: try fields.integer("retired_us"))
+            })
+    }
 }

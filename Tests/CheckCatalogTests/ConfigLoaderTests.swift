@@ -153,6 +153,47 @@ struct ConfigLoaderTests {
         #expect(try config.load().catalog.checks.map(\.id.key) == ["b", "c", "z"])
     }
 
+    @Test("files decoded on several threads give what decoding them one by one gives, in path order")
+    func parallelDecoding() throws {
+        var files: [String: String] = [:]
+        for index in 0..<60 {
+            // Every third file has a problem, and the schedules repeat across files (one cache).
+            let schedule = ["\"0 3 * * *\"", "daily", "\"61 * * * *\"", "\"*/5 * * * *\""][index % 4]
+            files[String(format: "f%02d.yaml", index)] = """
+                checks:
+                  c\(index): {schedule: \(schedule), tz: \(index % 3 == 0 ? "Europe/Rgia" : "Europe/Riga")}
+
+                """
+        }
+        let config = try TempConfig(files)
+        let paths = try ConfigDirectory.yamlFiles(under: config.path)
+        let parallel = ConfigLoader.loadFiles(paths, limits: .standard)
+        let serial = paths.map { ConfigLoader.loadFile($0, limits: .standard) }
+        #expect(parallel.map(\.0.path) == paths)
+        #expect(parallel.map { $0.0.checks.map(\.key) } == serial.map { $0.0.checks.map(\.key) })
+        #expect(parallel.map(\.1) == serial.map(\.1))
+        let result = try config.load()
+        #expect(result.diagnostics.count { $0.code == .invalidSchedule } == 15)
+        #expect(result.diagnostics.count { $0.code == .unknownTimezone } == 20)
+        #expect(result.diagnostics.map(\.location) == result.diagnostics.map(\.location).sorted())
+    }
+
+    @Test("a schedule parsed once serves every check that repeats it; a bad one fails the same way each time")
+    func scheduleCache() throws {
+        let cache = ScheduleCache()
+        let first = try cache.schedule("0 3 * * *")
+        #expect(try cache.schedule("0 3 * * *") == first)
+        #expect(first == (try Schedule(parsing: "0 3 * * *")))
+        #expect(try cache.schedule("0 3 * * 1") != first)
+        for _ in 0..<2 {
+            #expect(throws: ScheduleError.self) { try cache.schedule("0 3 31 2 *") }
+        }
+        let direct = Result { () throws(ScheduleError) in try Schedule(parsing: "61 * * * *") }
+        let cached = Result { () throws(ScheduleError) in try cache.schedule("61 * * * *") }
+        #expect(direct == cached)
+        #expect(throws: ScheduleError.self) { try direct.get() }
+    }
+
     @Test("a single file is the whole configuration, whatever its name; a symlink to one too; its diagnostics name it")
     func singleFile() throws {
         let config = try TempConfig(["kiothc.conf": "checks:\n  one: {}\n  two: {scheduel: x}\n", "beside.yaml": "checks: {beside: }"])

@@ -66,4 +66,33 @@ struct AppliedCatalogTests {
             #expect(try AppliedCatalog.load(from: dir.data) == AppliedCatalog(checks: [Self.worker], appliedAt: 7))
         }
     }
+
+    @Test("a snapshot rewritten on one line by a JSON tool still loads; a damaged line is an error naming the file")
+    func otherLayoutAndDamage() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let snapshot = AppliedCatalog(checks: [Self.backup, Self.worker], appliedAt: 9)
+            let path = AppliedCatalog.path(in: dir.data)
+            let object = try JSONSerialization.jsonObject(with: Data(snapshot.encoded()))
+            try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
+            #expect(try AppliedCatalog.load(from: dir.data) == snapshot)
+
+            let text = String(decoding: snapshot.encoded(), as: UTF8.self)
+            for damaged in [
+                text.replacingOccurrences(of: "\"settings\":{}", with: "\"settings\":{\"grace\":60}"),
+                text.replacingOccurrences(of: "\"slug\":\"worker\",", with: ""),
+                text.replacingOccurrences(of: "\"settings\":{}", with: "\"settings\":[]"),
+            ] {
+                #expect(damaged != text)
+                try Data(damaged.utf8).write(to: URL(fileURLWithPath: path))
+                do {
+                    _ = try AppliedCatalog.load(from: dir.data)
+                    Issue.record("a damaged snapshot must not load")
+                } catch let error as StoreError {
+                    #expect(error.kind == .corrupt)
+                    #expect(error.description.contains("catalog.json"), "\(error)")
+                }
+            }
+        }
+    }
 }

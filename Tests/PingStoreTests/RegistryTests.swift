@@ -62,6 +62,104 @@ struct RegistryTests {
         }
     }
 
+    @Test("registry.json holds one check per line, loads back, and any JSON reader takes it")
+    func linedLayout() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            var registry = try Registry.load(from: dir.data)
+            let odd = CheckIdentity(project: "ops", key: "quote\"back\\slash")
+            let assigned = try registry.assign([backup, worker, odd])
+            try registry.retire(worker, at: 1_700_000_000_000_001)
+            let text = try readText(dir.data.registry)
+            let lines = text.split(separator: "\n").map(String.init)
+            #expect(lines.first == "{" && lines.last == "}")
+            #expect(lines.contains("    {\"key\":\"db-backup\",\"project\":\"ops\",\"uuid\":\"\(DataDirectory.name(assigned[backup]!))\"},"))
+            #expect(lines.contains("    {\"key\":\"queue-worker\",\"project\":\"ops\",\"retired_us\":1700000000000001,\"uuid\":\"\(DataDirectory.name(assigned[worker]!))\"}"))
+            #expect(try Registry.load(from: dir.data) == registry)
+            let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            #expect((parsed?["checks"] as? [Any])?.count == 2 && (parsed?["retired"] as? [Any])?.count == 1 && parsed?["v"] as? Int == 1)
+        }
+    }
+
+    @Test("a registry in another layout still loads: Foundation's pretty printer (before 0.25), one line, reordered keys")
+    func otherLayouts() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let pretty = """
+                {
+                  "checks" : [
+                    {
+                      "key" : "db-backup",
+                      "project" : "ops",
+                      "uuid" : "6f9619ff-8b86-4011-b42d-00c04fc964ff"
+                    }
+                  ],
+                  "retired" : [
+                    {
+                      "key" : "queue-worker",
+                      "project" : "ops",
+                      "retired_us" : 5,
+                      "uuid" : "00000000-0000-4000-8000-000000000001"
+                    }
+                  ],
+                  "v" : 1
+                }
+
+                """
+            let oneLine = #"{"v":1,"retired":[{"uuid":"00000000-0000-4000-8000-000000000001","project":"ops","key":"queue-worker","retired_us":5}],"checks":[{"uuid":"6f9619ff-8b86-4011-b42d-00c04fc964ff","key":"db-backup","project":"ops"}]}"#
+            let expected = Registry(
+                checks: [backup: UUID(uuidString: "6f9619ff-8b86-4011-b42d-00c04fc964ff")!],
+                retired: [Registry.Retired(uuid: UUID(uuidString: "00000000-0000-4000-8000-000000000001")!, identity: worker, time: 5)])
+            for text in [pretty, oneLine] {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: dir.data.registry))
+                #expect(try Registry.load(from: dir.data) == expected)
+            }
+        }
+    }
+
+    @Test("a damaged line of a line-per-check registry is an error naming the file and the line's problem")
+    func damagedLine() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            var registry = try Registry.load(from: dir.data)
+            _ = try registry.assign([backup, worker])
+            let text = try readText(dir.data.registry)
+            for damaged in [
+                text.replacingOccurrences(of: "\"uuid\":", with: "\"uid\":"),
+                text.replacingOccurrences(of: "\"key\":\"db-backup\"", with: "\"key\":17"),
+            ] {
+                try Data(damaged.utf8).write(to: URL(fileURLWithPath: dir.data.registry))
+                do {
+                    _ = try Registry.load(from: dir.data)
+                    Issue.record("a damaged registry must not load")
+                } catch let error as StoreError {
+                    #expect(error.kind == .corrupt)
+                    #expect(error.description.contains("registry.json"))
+                    #expect(error.description.contains("'uuid'") || error.description.contains("'key'"), "\(error)")
+                }
+            }
+        }
+    }
+
+    @Test("20,000 checks seen at once get 20,000 distinct UUIDs in one write, pins kept")
+    func manyAtOnce() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            var registry = try Registry.load(from: dir.data)
+            let first = try registry.assign(backup)
+            let identities = (0..<20_000).map { CheckIdentity(project: "fleet", key: "job-\($0)") }
+            let pin = UUID(uuidString: "6f9619ff-8b86-4011-b42d-00c04fc964ff")!
+            // A pin equal to a UUID already in use is refused: the check gets a fresh one.
+            let assigned = try registry.assign(
+                identities + [backup], pinned: [identities[7]: pin, identities[8]: first, identities[9]: pin])
+            #expect(assigned.count == 20_001)
+            #expect(Set(assigned.values).count == 20_001)
+            #expect(assigned[identities[7]] == pin && assigned[identities[8]] != first && assigned[identities[9]] != pin)
+            #expect(assigned[backup] == first)
+            #expect(try Registry.load(from: dir.data) == registry)
+        }
+    }
+
     @Test("a damaged registry is an error naming the file, not an empty registry")
     func damagedRegistry() async throws {
         try await TemporaryDirectory.with { dir in

@@ -3,6 +3,8 @@ import Monitoring
 /// `depends_on:` (SPEC §14): entries resolved to checks, then the graph checked for cycles.
 extension CatalogBuilder {
     mutating func resolveDependencies(_ checks: inout [CheckDefinition], _ dependencies: [[Dependency]], projects: [String: ProjectDraft]) {
+        // Most fleets declare none: no index of every check to build.
+        guard dependencies.contains(where: { !$0.isEmpty }) else { return }
         var keysByProject: [String: [String]] = [:]
         var projectsByKey: [String: [String]] = [:]
         for check in checks {
@@ -46,7 +48,7 @@ extension CatalogBuilder {
             }
             checks[index].dependsOn = resolved
         }
-        reportCycles(edges, order: checks.sorted { $0.location < $1.location }.map(\.id))
+        reportCycles(edges, order: Self.declarationOrder(checks).map { checks[$0].id }.filter { edges[$0] != nil })
     }
 
     /// `elsewhere`: the projects that have a check with the entry's key, suggested as

@@ -59,10 +59,15 @@ struct CatalogBuilder {
     /// The checks, and the `depends_on:` entries of each (by index), resolved once every check
     /// is known.
     private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> ([CheckDefinition], [[Dependency]]) {
+        let total = files.reduce(0) { $0 + $1.checks.count }
         var checks: [CheckDefinition] = []
         var dependencies: [[Dependency]] = []
+        checks.reserveCapacity(total)
+        dependencies.reserveCapacity(total)
         var seen: [CheckDefinition.ID: Diagnostic.Location] = [:]
+        seen.reserveCapacity(total)
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
+        let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
         for file in files {
             var fileProjectKnown = true
             if let reference = file.project, projects[reference.name] == nil {
@@ -81,7 +86,7 @@ struct CatalogBuilder {
                     guard fileProjectKnown else { continue }
                     projectID = file.project?.name ?? Project.defaultID
                 }
-                guard let project = projects[projectID]?.project else { continue }
+                guard let project = projects[projectID]?.project, let channelNames = channelNames[projectID] else { continue }
                 let id = CheckDefinition.ID(project: projectID, key: draft.key)
                 if let first = seen[id] {
                     diagnostics.append(Diagnostic(
@@ -100,15 +105,15 @@ struct CatalogBuilder {
                     }
                     pinned[pin.value] = ("\(projectID)/\(draft.key)", pin.location)
                 }
-                let channelNames = project.channels.map(\.name)
-                let unknown = draft.channelReferences.filter { !channelNames.contains($0.name) }
-                for reference in unknown {
+                for reference in draft.channelReferences where !channelNames.contains(reference.name) {
                     reportUnknownChannel(reference, project: projectID, known: channelNames)
                 }
                 var check = definition(draft, id: id, defaults: project.defaults)
-                // The project's windows first: `MaintenancePlan` tells them apart by count.
-                let zone = check.tz
-                check.maintenance = MaintenanceCalendar(project.maintenance + draft.maintenance.compactMap { resolve($0, defaultZone: zone) })
+                if !project.maintenance.isEmpty || !draft.maintenance.isEmpty {
+                    // The project's windows first: `MaintenancePlan` tells them apart by count.
+                    let zone = check.tz
+                    check.maintenance = MaintenanceCalendar(project.maintenance + draft.maintenance.compactMap { resolve($0, defaultZone: zone) })
+                }
                 checks.append(check)
                 dependencies.append(draft.dependsOn)
             }
@@ -137,23 +142,33 @@ struct CatalogBuilder {
             location: draft.location, slug: draft.slug, pinnedUUID: draft.uuid?.value)
     }
 
+    /// The indices of `checks` in declaration order (file, line, column): the order they were
+    /// collected in, unless file names sort differently as paths and as strings.
+    static func declarationOrder(_ checks: [CheckDefinition]) -> [Int] {
+        let inOrder = checks.indices.dropFirst().allSatisfy { !(checks[$0].location < checks[$0 - 1].location) }
+        return inOrder ? Array(checks.indices) : checks.indices.sorted { checks[$0].location < checks[$1].location }
+    }
+
     private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) {
-        var firstBySlug: [String: CheckDefinition] = [:]
-        for check in checks.sorted(by: { $0.location < $1.location }) {
+        // Project -> slug -> the first check declaring it.
+        var firstBySlug: [String: [String: Int]] = [:]
+        for index in Self.declarationOrder(checks) {
+            let check = checks[index]
             if check.slug.isEmpty {
                 diagnostics.append(Diagnostic(
                     .warning, .emptySlug, "check '\(check.id.key)' has the name '\(check.name)', whose slug is empty; it can only be pinged by UUID",
                     at: check.location, notes: [Diagnostic.Note("give it a name with letters or digits to get a slug URL")]))
                 continue
             }
-            if check.slug.count > FileDecoder.maxNameLength {
+            // (No character count, a grapheme walk, for the usual short ASCII slug.)
+            if check.slug.utf8.count > FileDecoder.maxNameLength, check.slug.count > FileDecoder.maxNameLength {
                 diagnostics.append(Diagnostic(
                     .error, .outOfRange, "the slug of check '\(check.id.key)' is \(check.slug.count) characters long; the limit is \(FileDecoder.maxNameLength)",
                     at: check.location))
                 continue
             }
-            let key = check.id.project + "\u{0}" + check.slug
-            if let first = firstBySlug[key] {
+            if let firstIndex = firstBySlug[check.id.project]?[check.slug] {
+                let first = checks[firstIndex]
                 diagnostics.append(Diagnostic(
                     .warning, .slugConflict,
                     "checks '\(first.id.key)' and '\(check.id.key)' of project '\(check.id.project)' have the same slug '\(check.slug)'; pings to that slug URL answer 409",
@@ -162,7 +177,7 @@ struct CatalogBuilder {
                         Diagnostic.Note("rename one of them, or ping them by UUID"),
                     ]))
             } else {
-                firstBySlug[key] = check
+                firstBySlug[check.id.project, default: [:]][check.slug] = index
             }
         }
     }

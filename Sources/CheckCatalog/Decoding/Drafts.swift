@@ -1,6 +1,6 @@
 import Foundation
 /// What one file declares, decoded but not yet checked against the other files.
-struct FileDraft {
+struct FileDraft: Sendable {
     var path: String
     var projects: [ProjectDraft] = []
     /// The file's `project:`: the default project of its checks.
@@ -9,12 +9,12 @@ struct FileDraft {
 }
 
 /// A name that refers to something declared elsewhere, with where it was written.
-struct Reference {
+struct Reference: Sendable {
     var name: String
     var location: Diagnostic.Location
 }
 
-struct ProjectDraft {
+struct ProjectDraft: Sendable {
     var project: Project
     var location: Diagnostic.Location
     /// Channel names used by the project's defaults, to be checked against its channels.
@@ -24,7 +24,7 @@ struct ProjectDraft {
 }
 
 /// A check's own settings; nil means "not set here", so project defaults can fill it.
-struct CheckDraft {
+struct CheckDraft: Sendable {
     var key: String
     var location: Diagnostic.Location
     var project: Reference?

@@ -18,9 +18,11 @@ struct FileDecoder {
     static let maxNameLength = 100
 
     var reader: FieldReader
+    let schedules: ScheduleCache
 
-    init(file: String) {
+    init(file: String, schedules: ScheduleCache = ScheduleCache()) {
         reader = FieldReader(file: file)
+        self.schedules = schedules
     }
 
     var diagnostics: [Diagnostic] { reader.diagnostics }
@@ -182,7 +184,7 @@ struct FileDecoder {
     mutating func decodeSchedule(_ node: Node) -> CheckDefinition.Expectation? {
         guard let text = reader.string(node, what: "'schedule'") else { return nil }
         do {
-            return .schedule(try Schedule(parsing: text))
+            return .schedule(try schedules.schedule(text))
         } catch {
             reader.report(.invalidSchedule, "invalid schedule '\(text)': \(error.message)", at: node.mark)
             return nil
@@ -191,7 +193,7 @@ struct FileDecoder {
 
     mutating func decodeTimeZone(_ node: Node) -> String? {
         guard let name = reader.string(node, what: "'tz'") else { return nil }
-        if TimeZoneDatabase.zone(named: name) != nil { return name }
+        if TimeZoneDatabase.isKnown(name) { return name }
         var notes: [Diagnostic.Note] = []
         if let suggestion = TimeZoneDatabase.suggestion(for: name) {
             notes.append(Diagnostic.Note("did you mean '\(suggestion)'?"))

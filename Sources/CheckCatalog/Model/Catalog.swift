@@ -17,7 +17,12 @@ public struct Catalog: Sendable {
         self.projects = projects.sorted { $0.id < $1.id }
         self.checks = checks.sorted { $0.id < $1.id }
         self.files = files
-        self.checkIndex = Dictionary(self.checks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var checkIndex: [CheckDefinition.ID: Int] = [:]
+        checkIndex.reserveCapacity(self.checks.count)
+        for index in self.checks.indices where checkIndex[self.checks[index].id] == nil {
+            checkIndex[self.checks[index].id] = index
+        }
+        self.checkIndex = checkIndex
         self.projectIndex = Dictionary(self.projects.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -18,6 +18,9 @@ public enum TimeZoneDatabase {
         return keys
     }()
 
+    /// Whether `zone(named:)` knows the name, without building the zone.
+    public static func isKnown(_ name: String) -> Bool { allNames.contains(name) }
+
     /// The zone with this exact IANA name (case-sensitive, as the tz database); "UTC" works.
     public static func zone(named name: String) -> TimeZone? {
         guard allNames.contains(name) else { return nil }
