@@ -5,12 +5,17 @@ import YAMLParser
 /// The one loader used by `serve`, `check`, `plan` and `status`: reads every YAML file under
 /// the config directory in sorted path order, and returns the catalog with every diagnostic.
 public enum ConfigLoader {
-    public static func load(directory: String, limits: ParseLimits = .standard) throws(ConfigDirectoryError) -> LoadResult {
+    /// - Parameter parsed: files decoded by earlier loads, reused where their bytes are
+    ///   unchanged, and updated with this load's (the server keeps one across reloads).
+    public static func load(
+        directory: String, limits: ParseLimits = .standard, reusing parsed: ParsedFiles? = nil
+    ) throws(ConfigDirectoryError) -> LoadResult {
         let paths = try ConfigDirectory.yamlFiles(under: directory)
         var diagnostics: [Diagnostic] = []
         var drafts: [FileDraft] = []
         drafts.reserveCapacity(paths.count)
-        for (draft, fileDiagnostics) in loadFiles(paths, limits: limits) {
+        parsed?.keepOnly(paths)
+        for (draft, fileDiagnostics) in loadFiles(paths, limits: limits, reusing: parsed) {
             drafts.append(draft)
             diagnostics += fileDiagnostics
         }
@@ -23,10 +28,10 @@ public enum ConfigLoader {
     /// Every file parsed and decoded, in `paths` order, on as many threads as there are cores:
     /// files are independent until the builder joins them (a million checks are a thousand
     /// files).
-    static func loadFiles(_ paths: [String], limits: ParseLimits) -> [(FileDraft, [Diagnostic])] {
+    static func loadFiles(_ paths: [String], limits: ParseLimits, reusing parsed: ParsedFiles? = nil) -> [(FileDraft, [Diagnostic])] {
         let schedules = ScheduleCache()
         let workers = min(paths.count, ProcessInfo.processInfo.activeProcessorCount)
-        guard workers > 1 else { return paths.map { loadFile($0, limits: limits, schedules: schedules) } }
+        guard workers > 1 else { return paths.map { loadFile($0, limits: limits, schedules: schedules, reusing: parsed) } }
         struct Progress {
             var next = 0
             var results: [(FileDraft, [Diagnostic])?]
@@ -39,7 +44,7 @@ public enum ConfigLoader {
                     return progress.next
                 }
                 guard index < paths.count else { return }
-                let result = loadFile(paths[index], limits: limits, schedules: schedules)
+                let result = loadFile(paths[index], limits: limits, schedules: schedules, reusing: parsed)
                 progress.withLock { $0.results[index] = result }
             }
         }
@@ -49,7 +54,9 @@ public enum ConfigLoader {
     }
 
     /// Parses and decodes one file. Exposed for tests and fuzzing.
-    static func loadFile(_ path: String, limits: ParseLimits, schedules: ScheduleCache = ScheduleCache()) -> (FileDraft, [Diagnostic]) {
+    static func loadFile(
+        _ path: String, limits: ParseLimits, schedules: ScheduleCache = ScheduleCache(), reusing parsed: ParsedFiles? = nil
+    ) -> (FileDraft, [Diagnostic]) {
         let start = Diagnostic.Location(file: path, line: 1, column: 1)
         let bytes: [UInt8]
         do {
@@ -64,7 +71,10 @@ public enum ConfigLoader {
             let reason = danglingLinkReason(path) ?? (error as NSError).localizedFailureReason ?? error.localizedDescription
             return (FileDraft(path: path), [Diagnostic(.error, .unreadableFile, "cannot read the file: \(reason)", at: start)])
         }
-        return decode(bytes, path: path, limits: limits, schedules: schedules)
+        if let known = parsed?.decoded(path, bytes: bytes) { return known }
+        let decoded = decode(bytes, path: path, limits: limits, schedules: schedules)
+        parsed?.keep(decoded, for: path, bytes: bytes)
+        return decoded
     }
 
     private static func danglingLinkReason(_ path: String) -> String? {

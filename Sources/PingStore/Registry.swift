@@ -88,6 +88,7 @@ public struct Registry: Sendable, Equatable {
         // million checks must not scan the assigned UUIDs for each new one.
         var held = Set<UUID>()
         var heldKnown = false
+        var random = RandomUUIDs()
         for identity in identities {
             if let known = next.checks[identity] {
                 result[identity] = known
@@ -103,9 +104,9 @@ public struct Registry: Sendable, Equatable {
                 changed = true
                 continue
             }
-            var fresh = UUID()
+            var fresh = random.next()
             // Random v4 collisions do not happen in practice; retired ones must never come back.
-            while next.retiredUUIDs.contains(fresh) || !held.insert(fresh).inserted { fresh = UUID() }
+            while next.retiredUUIDs.contains(fresh) || !held.insert(fresh).inserted { fresh = random.next() }
             next.checks[identity] = fresh
             result[identity] = fresh
             changed = true

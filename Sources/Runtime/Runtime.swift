@@ -44,6 +44,8 @@ public final class Runtime: Sendable {
     let holds: HeldAlertRelease
     /// The loader of every later reload, after it applied the configuration at start.
     let applier: CatalogApplier
+    /// The config files as the start decoded them, for the first reload to reuse.
+    let parsedFiles: ParsedFiles
     let logger: Logger
     /// With a shared store, every check live in it (`LiveChecks`); empty with files.
     public let liveChecks: LiveChecks
@@ -59,9 +61,10 @@ public final class Runtime: Sendable {
     ) async throws(StartFailure) -> Runtime {
         let result: LoadResult
         let fingerprint: ConfigFingerprint
+        let parsed = ParsedFiles()
         do {
             fingerprint = try ConfigFingerprint.compute(directory: options.configDirectory)
-            result = try ConfigLoader.load(directory: options.configDirectory)
+            result = try ConfigLoader.load(directory: options.configDirectory, reusing: parsed)
         } catch {
             throw StartFailure(error.message)
         }
@@ -76,7 +79,7 @@ public final class Runtime: Sendable {
         let urls = PingURLFormat(base: baseURL)
         if case .postgres(let location) = options.store {
             return try await openShared(
-                location, options: options, loaded: (result, checked, fingerprint), urls: urls, environment: environment, logger: logger, clock: clock)
+                location, options: options, loaded: (result, checked, fingerprint, parsed), urls: urls, environment: environment, logger: logger, clock: clock)
         }
         let data = DataDirectory(options.dataDirectory)
         // Before anything under --data is written (recovery, registry, token): a second server
@@ -112,7 +115,7 @@ public final class Runtime: Sendable {
             let (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
             let badgeSecret = try BadgeSecret.load(dataDirectory: options.dataDirectory)
             return try await start(
-                store: store, files: store, location: "the data directory '\(data.path)'", loaded: (result, checked, fingerprint), now: now,
+                store: store, files: store, location: "the data directory '\(data.path)'", loaded: (result, checked, fingerprint, parsed), now: now,
                 options: options, urls: urls, token: (token, origin), badgeSecret: badgeSecret, environment: environment, logger: logger, clock: clock,
                 lock: lock)
         } catch let error as StartFailure {
@@ -124,7 +127,7 @@ public final class Runtime: Sendable {
         }
     }
 
-    typealias Loaded = (result: LoadResult, checked: LoadResult, fingerprint: ConfigFingerprint)
+    typealias Loaded = (result: LoadResult, checked: LoadResult, fingerprint: ConfigFingerprint, parsed: ParsedFiles)
 
     /// What every start does once its store is open: rebuild the states, apply the
     /// configuration as the first reload, and put the services together.
@@ -172,12 +175,13 @@ public final class Runtime: Sendable {
             channel: { project, name in current.snapshot.catalog.project(project)?.channel(named: name) }, logger: logger)
         return Runtime(
             options: options, clock: clock, catalog: current, states: states, store: store, files: files, dispatcher: dispatcher, urls: urls,
-            applier: applier, status: status, token: token, badgeSecret: badgeSecret, logger: logger, lock: lock, liveChecks: liveChecks)
+            applier: applier, parsed: loaded.parsed, status: status, token: token, badgeSecret: badgeSecret, logger: logger, lock: lock,
+            liveChecks: liveChecks)
     }
 
     private init(
         options: RuntimeOptions, clock: RuntimeClock, catalog: CurrentCatalog, states: CheckStates, store: any CheckStore, files: FileStore?,
-        dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, status: ReloadStatus,
+        dispatcher: AlertDispatcher, urls: PingURLFormat, applier: CatalogApplier, parsed: ParsedFiles, status: ReloadStatus,
         token: (AdminToken, AdminToken.Origin), badgeSecret: BadgeSecret, logger: Logger,
         lock: DataDirectoryLock?, liveChecks: LiveChecks
     ) {
@@ -193,6 +197,7 @@ public final class Runtime: Sendable {
         self.urls = urls
         (adminToken, adminTokenOrigin) = token
         self.applier = applier
+        parsedFiles = parsed
         self.reloadStatus = CurrentReloadStatus(status)
         self.logger = logger
         self.lock = lock
@@ -227,7 +232,8 @@ public final class Runtime: Sendable {
             DeadlineService(engine: engine, changes: catalogChanges.subscribe()),
             HoldService(holds: holds),
             Reloader(
-                queue: reloads, applier: applier, configDirectory: options.configDirectory, status: reloadStatus, feed: catalogChanges,
+                queue: reloads, applier: applier, configDirectory: options.configDirectory, parsed: parsedFiles, status: reloadStatus,
+                feed: catalogChanges,
                 logger: logger, debounce: options.reloadDebounce, clock: clock.now),
             HangupSignal(queue: reloads, listeners: hangups, logger: logger),
         ]

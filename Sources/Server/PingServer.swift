@@ -205,7 +205,7 @@ public final class PingServer: Sendable {
     /// the largest heap peak of a start (heaptrack).
     public func pingURLs(base: String, limit: Int) -> [(check: String, uuidURL: String, slugURL: String?)] {
         let snapshot = runtime.catalog.snapshot
-        let first = snapshot.catalog.checks.sorted { $0.id < $1.id }.prefix(limit)
+        let first = snapshot.catalog.checks.prefix(limit)  // in (project, key) order already
         return first.compactMap { definition in
             guard let uuid = snapshot.uuid(of: definition.id) else { return nil }
             // Ping keys are secrets (SPEC §1.2): logs name them, never print them.

@@ -2,6 +2,17 @@
 /// `on` and `off` stay strings).
 enum CoreSchema {
     static func resolve(_ text: String) -> ScalarValue {
+        // Only these first characters can start anything but a string (most keys and values
+        // start with a letter: no comparisons, no copy).
+        if let first = text.utf8.first {
+            switch first {
+            case UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"),
+                 UInt8(ascii: "~"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                break
+            default:
+                return .string(text)
+            }
+        }
         switch text {
         case "", "~", "null", "Null", "NULL": return .null
         case "true", "True", "TRUE": return .bool(true)

@@ -131,6 +131,19 @@ struct TreeBuilder {
         return YAMLProblem(.unsupportedTag, "tag '\(shown)' is not supported; only the YAML core schema is (remove the tag)", at: mark)
     }
 
+    /// A mapping's keys are looked up by hashing from this many on; below, a scan of its pairs
+    /// is cheaper (a check's mapping has a handful; a million of them are a fleet's config).
+    static let indexedPairs = 16
+
+    /// Where `value` is first a key of the mapping so far (its pairs hold no duplicates).
+    private static func firstMark(of value: ScalarValue, in pairs: [Node.Pair], seen: [ScalarValue: Mark]) -> Mark? {
+        guard pairs.count <= indexedPairs else { return seen[value] }
+        for pair in pairs {
+            if case .scalar(let earlier) = pair.key.content, earlier.value == value { return pair.key.mark }
+        }
+        return nil
+    }
+
     /// Hands a finished node to its parent collection, or makes it the document's root.
     private mutating func deliver(_ node: Node) {
         guard let top = stack.popLast() else {
@@ -151,12 +164,19 @@ struct TreeBuilder {
                 stack.append(.mapping(start, pairs, pendingKey: nil, seen: seen))
                 return
             }
-            if let first = seen[scalar.value] {
+            if let first = Self.firstMark(of: scalar.value, in: pairs, seen: seen) {
                 problems.append(YAMLProblem(
                     .duplicateKey, "duplicate key '\(scalar.text)'", at: key.mark,
                     notes: [YAMLProblem.Note(message: "first defined here", mark: first)]))
             } else {
-                seen[scalar.value] = key.mark
+                if pairs.count >= Self.indexedPairs {
+                    if seen.isEmpty {
+                        for pair in pairs {
+                            if case .scalar(let earlier) = pair.key.content { seen[earlier.value] = pair.key.mark }
+                        }
+                    }
+                    seen[scalar.value] = key.mark
+                }
                 pairs.append(Node.Pair(key: key, value: node))
             }
             stack.append(.mapping(start, pairs, pendingKey: nil, seen: seen))

@@ -178,6 +178,37 @@ struct ConfigLoaderTests {
         #expect(result.diagnostics.map(\.location) == result.diagnostics.map(\.location).sorted())
     }
 
+    @Test("a reload reuses files whose bytes are unchanged and parses the rest; results equal a fresh load")
+    func parsedFilesAcrossLoads() throws {
+        let config = try TempConfig([
+            "a.yaml": "checks:\n  a1: {timeout: 1h}\n  a2: {schedule: '0 3 * * *'}\n",
+            "b.yaml": "checks:\n  b1: {timeout: 2h}\n",
+            "c.yaml": "checks:\n  c1: {timeout: 3h, tz: Europe/Rgia}\n",
+        ])
+        let parsed = ParsedFiles()
+        func summary(_ result: LoadResult) -> [String] {
+            result.catalog.checks.map { "\($0.id) \($0.settings.sorted { $0.key < $1.key })" } + result.diagnostics.map(\.message)
+        }
+        let first = try ConfigLoader.load(directory: config.path, reusing: parsed)
+        #expect(parsed.count == 3)
+        #expect(summary(first) == summary(try config.load()))
+        let bPath = config.path + "/b.yaml"
+        let bBytes = Array(try Data(contentsOf: URL(fileURLWithPath: bPath)))
+        #expect(parsed.decoded(bPath, bytes: bBytes) != nil, "unchanged bytes are reused")
+
+        // Same length, other bytes: parsed again.
+        try config.write("b.yaml", "checks:\n  b1: {timeout: 3h}\n")
+        #expect(parsed.decoded(bPath, bytes: Array(try Data(contentsOf: URL(fileURLWithPath: bPath)))) == nil)
+        try FileManager.default.removeItem(atPath: config.path + "/c.yaml")
+        try config.write("d.yaml", "checks:\n  d1: {timeout: 4h}\n")
+        let second = try ConfigLoader.load(directory: config.path, reusing: parsed)
+        #expect(summary(second) == summary(try config.load()))
+        #expect(second.catalog.checks.map(\.id.key) == ["a1", "a2", "b1", "d1"])
+        #expect(second.catalog.check(CheckIdentity(project: "default", key: "b1"))?.settings["timeout"] == "3h")
+        #expect(second.diagnostics.isEmpty, "c.yaml's diagnostics left with it")
+        #expect(parsed.count == 3, "the removed file is forgotten")
+    }
+
     @Test("a schedule parsed once serves every check that repeats it; a bad one fails the same way each time")
     func scheduleCache() throws {
         let cache = ScheduleCache()

@@ -160,6 +160,26 @@ struct RegistryTests {
         }
     }
 
+    @Test("UUIDs drawn in bulk are version 4, RFC 4122 variant, and distinct across refills")
+    func bulkRandomUUIDs() {
+        var random = RandomUUIDs()
+        let drawn = (0..<(RandomUUIDs.batch * 2 + 5)).map { _ in random.next() }
+        #expect(Set(drawn).count == drawn.count)
+        for uuid in drawn {
+            let text = uuid.uuidString.lowercased()
+            #expect(Array(text)[14] == "4", "version nibble: \(text)")
+            #expect("89ab".contains(Array(text)[19]), "variant: \(text)")
+        }
+        // Not a constant pattern: each of the 122 random bits takes both values.
+        let words = drawn.prefix(256).map { uuid in withUnsafeBytes(of: uuid.uuid) { Array($0) } }
+        for byte in 0..<16 {
+            let ored = words.reduce(UInt8(0)) { $0 | $1[byte] }
+            let anded = words.reduce(UInt8(0xFF)) { $0 & $1[byte] }
+            let fixed: UInt8 = byte == 6 ? 0xF0 : byte == 8 ? 0xC0 : 0
+            #expect(ored | fixed == 0xFF && anded & ~fixed == 0, "byte \(byte)")
+        }
+    }
+
     @Test("a damaged registry is an error naming the file, not an empty registry")
     func damagedRegistry() async throws {
         try await TemporaryDirectory.with { dir in

@@ -23,11 +23,12 @@ struct FieldReader {
     /// "did you mean" note when a known key is close). nil, after a report, if not a mapping.
     mutating func fields(of node: Node, in context: String, known: [String]) -> Fields? {
         guard let pairs = mapping(node, what: context) else { return nil }
-        var entries: [String: Node.Pair] = [:]
+        var entries: [(key: String, pair: Node.Pair)] = []
+        entries.reserveCapacity(min(pairs.count, known.count))
         for pair in pairs {
             let key = keyText(pair.key)
             if known.contains(key) {
-                entries[key] = pair
+                entries.append((key, pair))
                 continue
             }
             var notes: [Diagnostic.Note] = []
@@ -187,8 +188,10 @@ struct FieldReader {
 /// The known entries of one mapping, by key.
 struct Fields {
     let node: Node
-    let entries: [String: Node.Pair]
+    /// In the mapping's order, keys unique (the parser drops duplicates); a handful, so
+    /// scanned rather than hashed.
+    let entries: [(key: String, pair: Node.Pair)]
 
-    subscript(key: String) -> Node.Pair? { entries[key] }
+    subscript(key: String) -> Node.Pair? { entries.first { $0.key == key }?.pair }
     var count: Int { entries.count }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// IANA time zones from the system's tz database, with "did you mean" suggestions.
 public enum TimeZoneDatabase {
@@ -22,10 +23,16 @@ public enum TimeZoneDatabase {
     public static func isKnown(_ name: String) -> Bool { allNames.contains(name) }
 
     /// The zone with this exact IANA name (case-sensitive, as the tz database); "UTC" works.
+    /// Built once per name: a fleet names a few dozen zones a million times.
     public static func zone(named name: String) -> TimeZone? {
         guard allNames.contains(name) else { return nil }
-        return TimeZone(identifier: name)
+        if let known = built.withLock({ $0[name] }) { return known }
+        guard let zone = TimeZone(identifier: name) else { return nil }
+        built.withLock { $0[name] = zone }
+        return zone
     }
+
+    private static let built = Mutex<[String: TimeZone]>([:])
 
     /// The closest known name, e.g. "europe/riga" → "Europe/Riga", "Europe/Rига" (Cyrillic) →
     /// "Europe/Riga", "Riga" → "Europe/Riga", "America/New_Yrok" → "America/New_York"; nil if

@@ -88,8 +88,19 @@ public struct CatalogChange: Sendable {
         added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && newConflicts.isEmpty && repinned.isEmpty
     }
 
-    /// UUIDs of every check whose definition changed in a way a scheduler cares about.
-    var changedUUIDs: Set<UUID> { Set(changed.map(\.uuid)) }
+    /// UUIDs of every check the change touches: created, removed, given its pinned UUID (old
+    /// and new), or with a setting changed. The others keep their definition, so what was
+    /// derived from it (rules, deadlines) stays true.
+    var affectedUUIDs: Set<UUID> {
+        var uuids = Set(changed.map(\.uuid))
+        uuids.formUnion(added.compactMap(\.uuid))
+        uuids.formUnion(removed.map(\.uuid))
+        for repin in repinned {
+            uuids.insert(repin.oldUUID)
+            uuids.insert(repin.newUUID)
+        }
+        return uuids
+    }
 
     /// Compares `catalog` against what the data directory says was applied last.
     /// - Parameters:
@@ -98,17 +109,23 @@ public struct CatalogChange: Sendable {
     ///   - registry: identity -> UUID of every live check.
     public static func between(previous: AppliedCatalog?, registry: Registry, catalog: Catalog) -> CatalogChange {
         var change = CatalogChange()
-        let before = Dictionary((previous?.checks ?? []).map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
-        let slugsBefore = slugOwners((previous?.checks ?? []).map(\.identity), slugs: (previous?.checks ?? []).map(\.slug))
-        let slugsAfter = slugOwners(catalog.checks.map(\.id), slugs: catalog.checks.map(\.slug))
+        var before: [UUID: AppliedCatalog.Check] = [:]
+        before.reserveCapacity(previous?.checks.count ?? 0)
+        for check in previous?.checks ?? [] where before[check.uuid] == nil { before[check.uuid] = check }
+        // Who owns each slug URL, before and after: only asked about for checks removed or
+        // renamed, so built on the first question (a restart with a million checks asks none).
+        var owners: (before: [SlugURL: [CheckDefinition.ID]], after: [SlugURL: [CheckDefinition.ID]])?
         func successor(project: String, slug: String) -> SlugSuccessor? {
-            guard !slug.isEmpty, let owners = slugsAfter[SlugURL(project: project, slug: slug)] else { return nil }
-            return SlugSuccessor(checks: owners.sorted(), wasShared: (slugsBefore[SlugURL(project: project, slug: slug)]?.count ?? 0) > 1)
+            guard !slug.isEmpty else { return nil }
+            if owners == nil {
+                owners = (slugOwners((previous?.checks ?? []).map(\.identity), slugs: (previous?.checks ?? []).map(\.slug)),
+                          slugOwners(catalog.checks.map(\.id), slugs: catalog.checks.map(\.slug)))
+            }
+            guard let slugs = owners, let after = slugs.after[SlugURL(project: project, slug: slug)] else { return nil }
+            return SlugSuccessor(checks: after.sorted(), wasShared: (slugs.before[SlugURL(project: project, slug: slug)]?.count ?? 0) > 1)
         }
-        var current: Set<CheckIdentity> = []
         for definition in catalog.checks {
             let identity = definition.id
-            current.insert(identity)
             if let pin = definition.pinnedUUID, let assigned = registry.uuid(for: identity), assigned != pin {
                 change.repinned.append(Repinned(id: identity, oldUUID: assigned, newUUID: pin))
                 continue
@@ -129,14 +146,16 @@ public struct CatalogChange: Sendable {
                 change.changed.append(SettingChange(id: definition.id, uuid: uuid, field: field, old: old.settings[field], new: settings[field]))
             }
         }
-        for (identity, uuid) in registry.checks.sorted(by: { $0.key < $1.key }) where !current.contains(identity) {
+        for (identity, uuid) in registry.checks.filter({ catalog.check($0.key) == nil }).sorted(by: { $0.key < $1.key }) {
             let slug = before[uuid]?.slug
             change.removed.append(Removed(
                 id: identity, uuid: uuid, slug: slug, slugSuccessor: slug.flatMap { successor(project: identity.project, slug: $0) }))
         }
-        let oldConflicts = conflicts(previous?.checks.map { (project: $0.project, key: $0.key, slug: $0.slug) } ?? [])
-        change.newConflicts = conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
-            .filter { !oldConflicts.contains($0) }
+        let conflictsAfter = conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
+        if !conflictsAfter.isEmpty {
+            let oldConflicts = conflicts(previous?.checks.map { (project: $0.project, key: $0.key, slug: $0.slug) } ?? [])
+            change.newConflicts = conflictsAfter.filter { !oldConflicts.contains($0) }
+        }
         return change
     }
 
@@ -157,8 +176,17 @@ public struct CatalogChange: Sendable {
 
     /// Slugs shared by several checks of one project.
     static func conflicts(_ checks: [(project: String, key: String, slug: String)]) -> [Conflict] {
+        // The first key on each slug URL; groups only where a second one comes (rare).
+        var first: [SlugURL: String] = [:]
+        first.reserveCapacity(checks.count)
         var groups: [String: [String: [String]]] = [:]
         for check in checks where !check.slug.isEmpty {
+            let url = SlugURL(project: check.project, slug: check.slug)
+            guard let earlier = first[url] else {
+                first[url] = check.key
+                continue
+            }
+            if groups[check.project]?[check.slug] == nil { groups[check.project, default: [:]][check.slug] = [earlier] }
             groups[check.project, default: [:]][check.slug, default: []].append(check.key)
         }
         var result: [Conflict] = []

@@ -12,6 +12,9 @@ struct Reloader: Service {
     let queue: ReloadQueue
     let applier: CatalogApplier
     let configDirectory: String
+    /// The files decoded by the last load (the start's, then each reload's): only files whose
+    /// bytes changed are parsed again.
+    let parsed: ParsedFiles
     let status: CurrentReloadStatus
     let feed: CatalogChangeFeed
     let logger: Logger
@@ -37,7 +40,7 @@ struct Reloader: Service {
                 let lastAttempted = status.snapshot.attemptedHash
                 let started = ContinuousClock.now
                 let (result, warnings) = await Self.reload(
-                    &applier, directory: configDirectory, skipIfUnchanged: explicit ? nil : lastAttempted, now: clock())
+                    &applier, directory: configDirectory, parsed: parsed, skipIfUnchanged: explicit ? nil : lastAttempted, now: clock())
                 let took = ContinuousClock.now - started
                 record(result, warnings: warnings, triggers: pending.triggers, took: took, loggedRejection: &loggedRejection)
                 for waiter in pending.waiters { waiter.resume(returning: result) }
@@ -52,7 +55,7 @@ struct Reloader: Service {
     /// Loads (reading and parsing the files on a thread of their own: half a second for
     /// 100,000 checks) and applies.
     static func reload(
-        _ applier: inout CatalogApplier, directory: String, skipIfUnchanged lastAttempted: UInt64?, now: Int64
+        _ applier: inout CatalogApplier, directory: String, parsed: ParsedFiles, skipIfUnchanged lastAttempted: UInt64?, now: Int64
     ) async -> (ReloadResult, LoadResult?) {
         enum Loaded: Sendable {
             case unchanged(UInt64)
@@ -63,7 +66,7 @@ struct Reloader: Service {
             do throws(ConfigDirectoryError) {
                 let fingerprint = try ConfigFingerprint.compute(directory: directory)
                 if let lastAttempted, fingerprint.hash == lastAttempted { return .unchanged(fingerprint.hash) }
-                return .loaded(fingerprint, try ConfigLoader.load(directory: directory))
+                return .loaded(fingerprint, try ConfigLoader.load(directory: directory, reusing: parsed))
             } catch {
                 return .failed(error.message)
             }

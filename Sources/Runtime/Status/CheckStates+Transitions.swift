@@ -58,7 +58,11 @@ extension CheckStates {
     }
 
     /// The deadline at which the check goes down, from its state now.
-    func downDeadline(of uuid: UUID, rules: CheckRules) -> Int64? {
-        locked(uuid) { $0[uuid] ?? .new }.deadlines(under: rules)?.down
+    /// `rules` is asked for only when the check can have one: it is up, or a run is open (a
+    /// fleet's checks that were never pinged need no rules at its first start).
+    func downDeadline(of uuid: UUID, rules: () -> CheckRules) -> Int64? {
+        let state = locked(uuid) { $0[uuid] ?? .new }
+        guard state.status == .up || state.run != nil else { return nil }
+        return state.deadlines(under: rules())?.down
     }
 }

@@ -54,12 +54,19 @@ final class StatusEngine: Sendable {
         self.dispatcher = dispatcher
         self.logger = logger
         self.clock = clock
-        queue.touch(all: catalog.snapshot.entries.map(\.uuid))
+        queue.touch(all: catalog.snapshot.uuidsByID.values)
     }
 
-    /// The catalog was swapped (reload): every check's deadline is recomputed on the next tick.
-    func catalogChanged() {
-        if queue.touch(all: catalog.snapshot.entries.map(\.uuid)) { wakeup.signal() }
+    /// The catalog was swapped (reload): the deadlines of the checks the change touches are
+    /// recomputed on the next tick, and only their rules are derived again. A reload that
+    /// edits one file of a 100,000-check fleet re-applies that file's checks, not the fleet.
+    func catalogChanged(_ update: CatalogUpdate) {
+        let affected = update.change.affectedUUIDs
+        rulesCache.withLock { cache in
+            cache.catalog = ObjectIdentifier(update.serving)
+            for uuid in affected { cache.rules[uuid] = nil }
+        }
+        if !affected.isEmpty, queue.touch(all: affected) { wakeup.signal() }
         holdsChanged.signal()
     }
 
@@ -98,7 +105,7 @@ final class StatusEngine: Sendable {
                     deadlines.append((uuid, nil))
                     continue
                 }
-                deadlines.append((uuid, states.downDeadline(of: uuid, rules: rules(entry, in: snapshot))))
+                deadlines.append((uuid, states.downDeadline(of: uuid) { rules(entry, in: snapshot) }))
             }
             queue.set(deadlines)
         }
@@ -107,7 +114,7 @@ final class StatusEngine: Sendable {
             var due: [ServingCatalog.Entry] = []
             for (uuid, _) in queue.popDue(at: now) {
                 guard let entry = snapshot.check(uuid) else { continue }
-                let deadline = states.downDeadline(of: uuid, rules: rules(entry, in: snapshot))
+                let deadline = states.downDeadline(of: uuid) { rules(entry, in: snapshot) }
                 if let deadline, deadline <= now { due.append(entry) } else { queue.set(uuid, deadline: deadline) }
             }
             if !due.isEmpty { await claimDown(due, at: now, in: shared, snapshot: snapshot) }

@@ -4,7 +4,8 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the deadline scheduler until the service group shuts down; every successful reload
-/// makes it recompute all deadlines (schedules, timeouts, grace or `paused` may have changed).
+/// makes it recompute the deadlines of the checks it changed (schedules, timeouts, grace or
+/// `paused` may have).
 struct DeadlineService: Service {
     let engine: StatusEngine
     let changes: AsyncStream<CatalogUpdate>
@@ -16,7 +17,7 @@ struct DeadlineService: Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Ended.self) { group in
                 group.addTask {
-                    for await _ in changes { engine.catalogChanged() }
+                    for await update in changes { engine.catalogChanged(update) }
                     return .changes
                 }
                 group.addTask {
