@@ -76,7 +76,8 @@ struct CatalogApplier: Sendable {
         guard checked.isValid else { return .rejected(checked) }
         let catalog = checked.catalog
 
-        var change = CatalogChange.between(previous: previous, registry: registry, catalog: catalog)
+        let previousSnapshot = previous
+        var change = CatalogChange.between(previous: previousSnapshot, registry: registry, catalog: catalog)
         let pingKeys: [String: String]
         var next = registry
         do {
@@ -114,11 +115,15 @@ struct CatalogApplier: Sendable {
                     metadata: ["check": "\(id)", "check.uuid": "\(PingURLFormat.name(uuid))", "error": "\(error)"])
             }
         }
-        let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
-        do {
-            try await store.save(snapshot)
-        } catch {
-            logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
+        // A restart on the configuration it last applied keeps catalog.json as it is (and its
+        // time): rewriting a million unchanged lines cost seconds of every start.
+        if !change.keepsSnapshot(previous: previousSnapshot, checks: catalog.checks.count) {
+            let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
+            do {
+                try await store.save(snapshot)
+            } catch {
+                logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
+            }
         }
         snapshotAtStart = nil
         appliedOnce = true

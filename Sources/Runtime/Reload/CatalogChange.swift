@@ -83,9 +83,20 @@ public struct CatalogChange: Sendable {
     var changed: [SettingChange] = []
     var newConflicts: [Conflict] = []
     var repinned: [Repinned] = []
+    /// Checks with a UUID that the previous snapshot does not list (all of them without one):
+    /// the snapshot needs writing even when nothing else changed.
+    var unlisted = 0
 
     public var isEmpty: Bool {
         added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && newConflicts.isEmpty && repinned.isEmpty
+    }
+
+    /// Whether the previous snapshot already says what the new one would, timestamp aside: no
+    /// check created, removed, renamed, re-pinned or changed, and every check listed in it.
+    func keepsSnapshot(previous: AppliedCatalog?, checks: Int) -> Bool {
+        guard let previous else { return false }
+        return added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && repinned.isEmpty && unlisted == 0
+            && previous.checks.count == checks
     }
 
     /// UUIDs of every check the change touches: created, removed, given its pinned UUID (old
@@ -135,7 +146,10 @@ public struct CatalogChange: Sendable {
                 change.added.append(Added(id: definition.id, uuid: definition.pinnedUUID, name: definition.name, slug: definition.slug))
                 continue
             }
-            guard let old = before[uuid] else { continue }
+            guard let old = before[uuid] else {
+                change.unlisted += 1
+                continue
+            }
             if old.name != definition.name || old.slug != definition.slug {
                 change.renamed.append(Renamed(
                     id: definition.id, uuid: uuid, oldName: old.name, oldSlug: old.slug, newName: definition.name, newSlug: definition.slug,

@@ -1,0 +1,63 @@
+import Foundation
+import PingStore
+import Testing
+
+@testable import Runtime
+
+private let s: Int64 = 1_000_000
+private let t0: Int64 = 1_700_000_000 * s
+
+/// `catalog.json` at a start: kept when it already lists the configuration being applied (a
+/// restart: rewriting a million unchanged lines cost seconds), written otherwise.
+@Suite("catalog.json across starts")
+struct CatalogSnapshotTests {
+    static let yaml = """
+        projects:
+          ops: {name: Ops}
+        checks:
+          backup: {project: ops, name: Nightly backup, schedule: "0 3 * * *", tz: Europe/Riga}
+          worker: {project: ops, timeout: 5m}
+
+        """
+
+    @Test("a restart on the same configuration keeps catalog.json and its time; a rename, a new check or a lost snapshot rewrite it")
+    func keptUnlessChanged() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-snapshot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let clock = ManualClock(at: t0)
+        let path = root + "/data/catalog.json"
+        func start(_ yaml: String) async throws -> AppliedCatalog {
+            let app = try await TestApplication(root: root, yaml: yaml, clock: clock.clock)
+            app.close()
+            app.runtime.lock?.release()
+            clock.advance(by: 60 * s)
+            return try #require(try AppliedCatalog.load(from: DataDirectory(root + "/data")))
+        }
+
+        let first = try await start(Self.yaml)
+        #expect(first.appliedAt == t0 && first.checks.map(\.key) == ["backup", "worker"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+
+        let restarted = try await start(Self.yaml)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes, "unchanged: not rewritten")
+        #expect(restarted == first)
+
+        let renamed = try await start(Self.yaml.replacingOccurrences(of: "Nightly backup", with: "Backup"))
+        #expect(renamed.appliedAt == t0 + 120 * s)
+        #expect(renamed.checks.first { $0.key == "backup" }?.slug == "backup")
+
+        let added = try await start(Self.yaml.replacingOccurrences(of: "Nightly backup", with: "Backup") + "  extra: {project: ops}\n")
+        #expect(added.appliedAt == t0 + 180 * s && added.checks.map(\.key) == ["backup", "extra", "worker"])
+
+        try FileManager.default.removeItem(atPath: path)
+        let rewritten = try await start(Self.yaml.replacingOccurrences(of: "Nightly backup", with: "Backup") + "  extra: {project: ops}\n")
+        #expect(rewritten.appliedAt == t0 + 240 * s && rewritten.checks.count == 3)
+
+        // A snapshot that lists fewer checks than are served (written by hand, or cut short) is
+        // completed at the next start even though nothing changed.
+        let partial = AppliedCatalog(checks: rewritten.checks.filter { $0.key != "extra" }, appliedAt: 5)
+        try partial.save(to: DataDirectory(root + "/data"))
+        let completed = try await start(Self.yaml.replacingOccurrences(of: "Nightly backup", with: "Backup") + "  extra: {project: ops}\n")
+        #expect(completed.appliedAt == t0 + 300 * s && completed.checks.count == 3)
+    }
+}
