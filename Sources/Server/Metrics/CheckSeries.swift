@@ -121,22 +121,26 @@ struct CheckSeries {
 
     /// `family{name="…",tags="…",unique_key="…",project="…"} 0|1`.
     private func writeLine(_ family: Family, _ index: Int, to out: inout ExpositionBuffer) {
-        let position = Int(positions[index])
-        out.write(family.name)
-        out.write(#"{name=""#)
-        out.writeLabelValue(definitions[position].name)
-        out.write(#"",tags=""#)
-        // Joined by spaces: escaping each tag escapes the joined text.
-        for (number, tag) in definitions[position].tags.enumerated() {
-            if number > 0 { out.write(" ") }
-            out.writeLabelValue(tag)
+        // Through a pointer: reading the fields of `definitions[i]` copied the whole
+        // definition (a retain per field), a third of a scrape's time in the profile.
+        definitions.withUnsafeBufferPointer { all in
+            let definition = all.baseAddress! + Int(positions[index])
+            out.write(family.name)
+            out.write(#"{name=""#)
+            out.writeLabelValue(definition.pointee.name)
+            out.write(#"",tags=""#)
+            // Joined by spaces: escaping each tag escapes the joined text.
+            for (number, tag) in definition.pointee.tags.enumerated() {
+                if number > 0 { out.write(" ") }
+                out.writeLabelValue(tag)
+            }
+            out.write(#"",unique_key=""#)
+            uniqueKeys.withUnsafeBytes { keys in
+                out.write(UnsafeRawBufferPointer(rebasing: keys[index * Self.uniqueKeyLength..<(index + 1) * Self.uniqueKeyLength]))
+            }
+            out.write(#"",project=""#)
+            out.writeLabelValue(definition.pointee.id.project)
+            out.write(flags[index].contains(family.flag) ? "\"} 1\n" : "\"} 0\n")
         }
-        out.write(#"",unique_key=""#)
-        uniqueKeys.withUnsafeBytes { keys in
-            out.write(UnsafeRawBufferPointer(rebasing: keys[index * Self.uniqueKeyLength..<(index + 1) * Self.uniqueKeyLength]))
-        }
-        out.write(#"",project=""#)
-        out.writeLabelValue(definitions[position].id.project)
-        out.write(flags[index].contains(family.flag) ? "\"} 1\n" : "\"} 0\n")
     }
 }
