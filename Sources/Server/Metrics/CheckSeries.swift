@@ -9,8 +9,8 @@ import Runtime
 /// Every check's state is read and its status evaluated once, when the scrape starts (one
 /// moment for all families, as before streaming), into a byte of flags. The families are then
 /// written from those, family after family and check after check, into the response's chunks:
-/// a scrape holds about 45 bytes per check (its place in the catalog, its flags, its unique
-/// key), never its text.
+/// a scrape holds about 80 bytes per check (references to its label values, its flags, its
+/// unique key), never its text.
 struct CheckSeries {
     /// A check's value in each family: one bit per family.
     struct Flags: OptionSet {
@@ -48,10 +48,17 @@ struct CheckSeries {
     /// `CheckView.uniqueKey`'s length: 40 hex digits.
     static let uniqueKeyLength = 40
 
-    /// The catalog's checks (shared with the snapshot, not copied).
-    private let definitions: [CheckDefinition]
-    /// The visible checks' places in `definitions`, in catalog order.
-    private var positions: [Int32] = []
+    /// A check's label values, taken from its definition once per scrape: each line then
+    /// retains three strings, not the whole definition (a copy of it per line was a third of
+    /// a scrape's time in the profile).
+    private struct Labels {
+        let name: String
+        let tags: [String]
+        let project: String
+    }
+
+    /// The visible checks', in catalog order.
+    private var labels: [Labels] = []
     private var flags: [Flags] = []
     /// Each visible check's unique key, `uniqueKeyLength` bytes apiece.
     private var uniqueKeys: [UInt8] = []
@@ -59,14 +66,14 @@ struct CheckSeries {
     private var tagsDown: [String: [String: Bool]] = [:]
     private(set) var down = 0
 
-    var count: Int { positions.count }
+    var count: Int { labels.count }
 
     init(_ snapshot: ServingCatalog, visibleTo viewer: Viewer, states: CheckStates, now: Int64) {
-        definitions = snapshot.catalog.checks
-        positions.reserveCapacity(definitions.count)
+        let definitions = snapshot.catalog.checks
+        labels.reserveCapacity(definitions.count)
         flags.reserveCapacity(definitions.count)
         uniqueKeys.reserveCapacity(definitions.count * Self.uniqueKeyLength)
-        for (position, definition) in definitions.enumerated() {
+        for definition in definitions {
             guard viewer.canSee(definition.id.project), let uuid = snapshot.uuid(of: definition.id) else { continue }
             let (status, started) = CheckView.liveStatus(of: states.state(of: uuid), definition, now: now)
             var value: Flags = []
@@ -75,7 +82,7 @@ struct CheckSeries {
             if status == .grace { value.insert(.grace) }
             if status == .paused { value.insert(.paused) }
             if definition.maintenance.contains(now) { value.insert(.inMaintenance) }
-            positions.append(Int32(position))
+            labels.append(Labels(name: definition.name, tags: definition.tags, project: definition.id.project))
             flags.append(value)
             uniqueKeys.append(contentsOf: CheckView.uniqueKey(uuid).utf8)
             for tag in definition.tags {
@@ -93,7 +100,7 @@ struct CheckSeries {
     func write(to out: inout ExpositionBuffer, _ writer: inout any ResponseBodyWriter) async throws {
         for family in Self.families {
             out.write(family.header)
-            for index in positions.indices {
+            for index in labels.indices {
                 writeLine(family, index, to: &out)
                 if out.isFull { try await out.flush(to: &writer) }
             }
@@ -121,26 +128,22 @@ struct CheckSeries {
 
     /// `family{name="…",tags="…",unique_key="…",project="…"} 0|1`.
     private func writeLine(_ family: Family, _ index: Int, to out: inout ExpositionBuffer) {
-        // Through a pointer: reading the fields of `definitions[i]` copied the whole
-        // definition (a retain per field), a third of a scrape's time in the profile.
-        definitions.withUnsafeBufferPointer { all in
-            let definition = all.baseAddress! + Int(positions[index])
-            out.write(family.name)
-            out.write(#"{name=""#)
-            out.writeLabelValue(definition.pointee.name)
-            out.write(#"",tags=""#)
-            // Joined by spaces: escaping each tag escapes the joined text.
-            for (number, tag) in definition.pointee.tags.enumerated() {
-                if number > 0 { out.write(" ") }
-                out.writeLabelValue(tag)
-            }
-            out.write(#"",unique_key=""#)
-            uniqueKeys.withUnsafeBytes { keys in
-                out.write(UnsafeRawBufferPointer(rebasing: keys[index * Self.uniqueKeyLength..<(index + 1) * Self.uniqueKeyLength]))
-            }
-            out.write(#"",project=""#)
-            out.writeLabelValue(definition.pointee.id.project)
-            out.write(flags[index].contains(family.flag) ? "\"} 1\n" : "\"} 0\n")
+        let check = labels[index]
+        out.write(family.name)
+        out.write(#"{name=""#)
+        out.writeLabelValue(check.name)
+        out.write(#"",tags=""#)
+        // Joined by spaces: escaping each tag escapes the joined text.
+        for (number, tag) in check.tags.enumerated() {
+            if number > 0 { out.write(" ") }
+            out.writeLabelValue(tag)
         }
+        out.write(#"",unique_key=""#)
+        uniqueKeys.withUnsafeBytes { keys in
+            out.write(UnsafeRawBufferPointer(rebasing: keys[index * Self.uniqueKeyLength..<(index + 1) * Self.uniqueKeyLength]))
+        }
+        out.write(#"",project=""#)
+        out.writeLabelValue(check.project)
+        out.write(flags[index].contains(family.flag) ? "\"} 1\n" : "\"} 0\n")
     }
 }
