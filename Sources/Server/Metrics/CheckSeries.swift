@@ -57,7 +57,7 @@ struct CheckSeries {
         let project: String
     }
 
-    /// The visible checks', in catalog order.
+    /// The visible checks' label values, in catalog order.
     private var labels: [Labels] = []
     private var flags: [Flags] = []
     /// Each visible check's unique key, `uniqueKeyLength` bytes apiece.
