@@ -46,12 +46,13 @@ struct MetricsEndpoint: Sendable {
         } else {
             return ReloadEndpoint.unauthorized()
         }
-        var text = checkSeries(viewer)
-        if viewer == .admin {
-            text += Self.render(status.snapshot)
-            text += serverSeries()
+        return metrics(request) { [self] out, writer in
+            try await checkSeries(viewer).write(to: &out, &writer)
+            if viewer == .admin {
+                out.write(Self.render(status.snapshot))
+                out.write(serverSeries())
+            }
         }
-        return metrics(text)
     }
 
     /// One project's metrics, as Healthchecks' per-project endpoint: an unknown project UUID is
@@ -71,17 +72,34 @@ struct MetricsEndpoint: Sendable {
         } else {
             return ReloadEndpoint.unauthorized()
         }
-        guard snapshot.viewer(apiKey: given) == .project(project.id, readWrite: false) else {
+        let viewer = Viewer.project(project.id, readWrite: false)
+        guard snapshot.viewer(apiKey: given) == viewer else {
             return PingResponses.error(.forbidden, "forbidden: use the read_only API key of project '\(project.id)'").response
         }
-        return metrics(checkSeries(.project(project.id, readWrite: false)))
+        return metrics(request) { [self] out, writer in
+            try await checkSeries(viewer).write(to: &out, &writer)
+        }
     }
 
-    private func metrics(_ text: String) -> Response {
+    /// A 200 whose text `write` streams, a chunk at a time (`ExpositionBuffer`): its length is
+    /// not known in advance, so HTTP/1.1 sends it chunked. HEAD renders nothing and has no body.
+    private func metrics(
+        _ request: Request, _ write: @escaping @Sendable (inout ExpositionBuffer, inout any ResponseBodyWriter) async throws -> Void
+    ) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         headers[.cacheControl] = PingResponses.neverCache
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        guard request.method != .head else {
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await writer.finish(nil) })
+        }
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                var out = ExpositionBuffer()
+                try await write(&out, &writer)
+                try await out.flush(to: &writer)
+                try await writer.finish(nil)
+            })
     }
 
     static func methodNotAllowed() -> Response {
@@ -98,48 +116,9 @@ struct MetricsEndpoint: Sendable {
         return nil
     }
 
-    /// Healthchecks' per-check series (`hc_check_up` is 1 unless the check is down, as there),
-    /// with a `project` label added.
-    func checkSeries(_ viewer: Viewer) -> String {
-        let snapshot = catalog.snapshot
-        let now = clock()
-        let views = snapshot.entries(visibleTo: viewer).map {
-            CheckView(uuid: $0.uuid, definition: $0.definition, state: states.state(of: $0.uuid), now: now)
-        }
-        var out = ""
-        func family(_ name: String, _ help: String, _ value: (CheckView) -> Bool) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
-            for view in views {
-                let labels = [
-                    ("name", view.definition.name), ("tags", view.definition.tags.joined(separator: " ")),
-                    ("unique_key", view.uniqueKey), ("project", view.definition.id.project),
-                ]
-                out += "\(name){\(Self.labels(labels))} \(value(view) ? 1 : 0)\n"
-            }
-        }
-        family("hc_check_up", "For every check, whether it is up (1) or down (0); new, late and paused checks count as up.") { $0.status != .down }
-        family("hc_check_started", "For every check, whether a run is open (a start ping not yet closed).") { $0.started }
-        family("hc_check_grace", "For every check, whether it is late and within its grace period.") { $0.status == .grace }
-        family("hc_check_paused", "For every check, whether it is paused.") { $0.status == .paused }
-        family("kiothc_check_in_maintenance", "For every check, whether one of its maintenance windows is in progress (its alerts are held).") { $0.inMaintenance }
-        // Healthchecks' hc_tag_up: per tag, 0 when a check with the tag is down. Per project
-        // here (tags are a project's, as there), with the `project` label the checks have.
-        out += "# HELP hc_tag_up For every tag of a project, whether all its checks with the tag are up (1) or one is down (0).\n"
-        out += "# TYPE hc_tag_up gauge\n"
-        var tagsDown: [String: [String: Bool]] = [:]
-        for view in views {
-            var tags = tagsDown[view.definition.id.project] ?? [:]
-            for tag in view.definition.tags { tags[tag] = (tags[tag] ?? false) || view.status == .down }
-            tagsDown[view.definition.id.project] = tags
-        }
-        for (project, tags) in tagsDown.sorted(by: { $0.key < $1.key }) {
-            for (tag, down) in tags.sorted(by: { $0.key < $1.key }) {
-                out += "hc_tag_up{\(Self.labels([("tag", tag), ("project", project)]))} \(down ? 0 : 1)\n"
-            }
-        }
-        out += "# HELP hc_checks_total The number of checks.\n# TYPE hc_checks_total gauge\nhc_checks_total \(views.count)\n"
-        out += "# HELP hc_checks_down_total The number of checks that are down.\n# TYPE hc_checks_down_total gauge\nhc_checks_down_total \(views.filter { $0.status == .down }.count)\n"
-        return out
+    /// The per-check series of `viewer`'s checks, as they are now.
+    func checkSeries(_ viewer: Viewer) -> CheckSeries {
+        CheckSeries(catalog.snapshot, visibleTo: viewer, states: states, now: clock())
     }
 
     /// Pings by kind, append latency, store counters: server-wide, for the admin only.
@@ -215,19 +194,12 @@ struct MetricsEndpoint: Sendable {
     }
 
     /// `name="value",...` with values escaped as the exposition format says: backslash, double
-    /// quote and line feed.
+    /// quote and line feed, byte by byte as `ExpositionBuffer.writeLabelValue` does.
     static func labels(_ pairs: [(String, String)]) -> String {
         pairs.map { name, value in
-            var escaped = ""
-            for character in value {
-                switch character {
-                case "\\": escaped += "\\\\"
-                case "\"": escaped += "\\\""
-                case "\n": escaped += "\\n"
-                default: escaped.append(character)
-                }
-            }
-            return "\(name)=\"\(escaped)\""
+            var escaped = ExpositionBuffer(chunkSize: value.utf8.count * 2)
+            escaped.writeLabelValue(value)
+            return "\(name)=\"\(escaped.text)\""
         }.joined(separator: ",")
     }
 
