@@ -70,6 +70,11 @@ POLL_SECONDS = 0.05      # /-/ready polling interval
 RUNNING = []             # processes to end on the way out
 
 
+def forget(process):
+    if process in RUNNING:
+        RUNNING.remove(process)
+
+
 def run_timed(argv, stdout_path, timeout):
     """Runs argv with stdout to a file; (wall seconds, max RSS kB, exit status, stderr tail)."""
     with open(stdout_path, "wb") as out, tempfile.TemporaryFile() as err:
@@ -88,7 +93,7 @@ def run_timed(argv, stdout_path, timeout):
                 process.wait()
                 raise BenchError(f"{' '.join(argv[:2])} did not finish within {timeout} s")
             time.sleep(0.005)
-        RUNNING.remove(process)
+        forget(process)
         err.seek(0)
         return wall, usage.ru_maxrss, process.returncode, err.read()[-3000:].decode(errors="replace")
 
@@ -156,7 +161,7 @@ class Serve:
         except subprocess.TimeoutExpired:
             self.kill()
             raise BenchError(f"kiothc serve did not stop within {timeout} s of SIGTERM; log tail:\n{self.tail()}")
-        RUNNING.remove(self.process)
+        forget(self.process)
         if self.process.returncode != 0:
             raise BenchError(f"kiothc serve exited {self.process.returncode} after SIGTERM; log tail:\n{self.tail()}")
 
@@ -164,8 +169,7 @@ class Serve:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        if self.process in RUNNING:
-            RUNNING.remove(self.process)
+        forget(self.process)
 
     def tail(self):
         with open(self.log_path, errors="replace") as f:
@@ -498,7 +502,7 @@ def part_flips(args, work):
             status = process.wait(timeout=args.flip_start + 60 + 900)
         except subprocess.TimeoutExpired:
             raise BenchError("flip-delay.sh did not finish within its time")
-        RUNNING.remove(process)
+        forget(process)
     with open(out_path) as f:
         text = f.read()
     if status != 0:
@@ -541,7 +545,7 @@ def ratio(value, floor):
     return f"{value / floor['median']:.2f}" if (value is not None and floor) else "—"
 
 
-def report(args, facts, floors, results):
+def report(args, facts, floors, results, failures=()):
     rows, targets = [], []
     big = SMALL if args.quick else BIG
     fbig, fsmall = floors.get(big), floors.get(SMALL)
@@ -636,6 +640,9 @@ def report(args, facts, floors, results):
     missed = sum(1 for _, ok, _ in targets if not ok)
     p("")
     p(f"targets: {len(targets) - missed} PASS, {missed} MISS" + (" (quick mode: indicative only)" if args.quick else ""))
+    for part, error in failures:
+        brief = " ".join(error.split())
+        p(f"FAILED ({part}), not measured: {brief[:300]}{'…' if len(brief) > 300 else ''}")
     return "\n".join(out), missed
 
 
@@ -646,6 +653,7 @@ def machine_facts(args):
 
     try:
         version = subprocess.run([args.kiothc, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+        version = version.splitlines()[0] if version else ""
     except (OSError, subprocess.TimeoutExpired):
         version = ""
     cpu = "?"
@@ -657,6 +665,19 @@ def machine_facts(args):
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(), "cpu": cpu,
             "commit": git("rev-parse", "--short", "HEAD") + (" (dirty)" if git("status", "--porcelain", "--untracked-files=no") else ""),
             "version": f"{args.kiothc} ({version or 'no --version'})"}
+
+
+def end_processes():
+    """Every process still running that the harness started: SIGTERM, then SIGKILL after 30 s."""
+    for process in list(RUNNING):
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        forget(process)
 
 
 def loadavg_text():
@@ -712,35 +733,34 @@ def main():
                 log(f"== floor: yaml-floor over {checks:,} checks, 3 runs")
                 floors[checks] = measure_floor(work, floor_binary, configs[checks], checks)
                 loads.append(load_average())
-        if "check" in parts:
-            results["check"] = part_check(args, work, configs[big], big)
-            loads.append(load_average())
-        if "serve" in parts:
-            results["serve"] = part_serve(args, work, configs[big], big)
-            loads.append(load_average())
-        if any(part in parts for part in ("status", "reload", "metrics")):
-            results["small"] = part_small_server(args, work, configs[SMALL], parts)
-            loads.append(load_average())
-        if "flips" in parts:
-            results["flips"] = part_flips(args, work)
+        steps = [("check", ["check"], lambda: part_check(args, work, configs[big], big)),
+                 ("serve", ["serve"], lambda: part_serve(args, work, configs[big], big)),
+                 ("small", ["status", "reload", "metrics"], lambda: part_small_server(args, work, configs[SMALL], parts)),
+                 ("flips", ["flips"], lambda: part_flips(args, work))]
+        failures = []
+        for name, covers, step in steps:
+            if not any(part in parts for part in covers):
+                continue
+            # A failed part is reported and the others still run: the figures measured stay.
+            try:
+                results[name] = step()
+            except BenchError as error:
+                log(f"fleet: FAILED ({'/'.join(c for c in covers if c in parts)}): {error}")
+                failures.append(("/".join(c for c in covers if c in parts), str(error)))
+                end_processes()
             loads.append(load_average())
         facts["load_after"] = loadavg_text()
         facts["load_min"], facts["load_max"] = min(loads), max(loads)
-        text, missed = report(args, facts, floors, results)
+        text, missed = report(args, facts, floors, results, failures)
         print(text)
         if args.markdown:
             with open(args.markdown, "w") as f:
                 f.write(text + "\n")
+        if failures:
+            return 1
         return 2 if (missed and args.strict) else 0
     finally:
-        for process in list(RUNNING):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        end_processes()
         if args.keep:
             log(f"== kept {work}")
         else:
