@@ -125,6 +125,7 @@ class Serve:
         self.log_path = log_path
         self.process = None
         self.ready_s = None
+        self.rss_at_timeout_kb = None
 
     def start(self, timeout):
         """Starts and polls /-/ready every 50 ms; returns the seconds from exec to the first 200,
@@ -144,6 +145,7 @@ class Serve:
             except (OSError, http.client.HTTPException):
                 pass
             time.sleep(POLL_SECONDS)
+        self.rss_at_timeout_kb = self.rss_kb()
         self.kill()
         return None
 
@@ -284,7 +286,7 @@ def part_serve(args, work, config, checks):
         server = Serve(args, config, data, os.path.join(work, f"serve-{phase}.log"))
         load = load_average()
         ready = server.start(args.serve_timeout)
-        entry = {"ready_s": ready, "load": load}
+        entry = {"ready_s": ready, "load": load, "rss_at_timeout_kb": server.rss_at_timeout_kb}
         if ready is None:
             log(f"   not ready after {args.serve_timeout} s: killed")
             result[phase] = entry
@@ -572,7 +574,8 @@ def report(args, facts, floors, results, failures=()):
             e = s[phase]
             if e["ready_s"] is None:
                 figure = ("not measured: the fresh start never got ready" if e.get("skipped")
-                          else f"not ready after {args.serve_timeout} s (killed)")
+                          else f"not ready after {args.serve_timeout} s (killed"
+                          + (f"; VmRSS then {e['rss_at_timeout_kb'] / 1024:,.0f} MB)" if e.get("rss_at_timeout_kb") else ")"))
                 row(f"`serve` exec → `/-/ready` 200, {big:,} checks, {label}", figure)
                 target(f"`serve` ready, {big:,} checks, {label} ≤ 5 s and ≤ 3× floor", False, figure)
                 continue
