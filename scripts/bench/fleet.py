@@ -526,7 +526,7 @@ def part_flips(args, work):
     result["delivered"] = int(number(r"^alerts delivered: (\d+)")[0])
     result["alerts_waited"] = number(r"waited ([\d.]+) s after the flips")[0]
     result["listening_s"] = float(number(r"listening after ([\d.]+) s")[0])
-    result["lead_s"] = float(number(r"first deadline in (-?[\d.]+) s$")[0])
+    result["lead_s"] = float(number(r"listening (-?[\d.]+) s before the first deadline")[0])
     rss = re.findall(r"rss (?:after the flips )?(\d+) KiB", text)
     result["rss_kb"] = [int(value) for value in rss]
     if result["lead_s"] < 0:

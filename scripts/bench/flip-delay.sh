@@ -131,7 +131,7 @@ until grep -q "serving pings at" "$log"; do
 done
 ready=$(date +%s.%N)
 echo "   listening after $(python3 -c "print(f'{$ready - $started:.1f}')") s; rss $(ps -o rss= -p "$server_pid") KiB"
-echo "   first deadline in $(python3 -c "print(f'{$first_deadline - $ready:.1f}')") s"
+echo "   listening $(python3 -c "print(f'{$first_deadline - $ready:.1f}')") s before the first deadline (must be positive: else raise --start)"
 
 echo "== waiting for the $checks deadlines (${window} s window)"
 deadline_end=$(python3 -c "import time; print(time.time() + $start + $window + 20)")
