@@ -501,7 +501,7 @@ def part_flips(args, work):
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         RUNNING.append(process)
         try:
-            status = process.wait(timeout=args.flip_start + 60 + 900)
+            status = process.wait(timeout=args.flip_start + 60 + 2400)
         except subprocess.TimeoutExpired:
             raise BenchError("flip-delay.sh did not finish within its time")
         forget(process)

@@ -12,7 +12,7 @@
 # With --alerts every check notifies a webhook channel whose receiver the script starts
 # (scripts/bench/webhook-sink.py on 127.0.0.1: answers 204, counts), so each down flip queues an
 # alert in its own batch and the outbox delivers it, as in production; the script then waits
-# (at most 120 s) for the deliveries and prints how many alerts were queued (the last line's n of
+# (at most 300 s) for the deliveries and prints how many alerts were queued (the last line's n of
 # alerts/queued.jsonl: they are numbered from 1) and delivered (requests the receiver answered).
 #
 #   scripts/bench/flip-delay.sh                  # builds release into .build-scripts-release
@@ -157,9 +157,9 @@ except FileNotFoundError:
 PY
     }
     delivered_alerts() { cat "$work/sink.count" 2>/dev/null || echo 0; }
-    echo "== waiting (at most 120 s) for the alerts to be delivered"
+    echo "== waiting (at most 300 s) for the alerts to be delivered"
     alerts_from=$(date +%s.%N)
-    alerts_end=$(python3 -c "import time; print(time.time() + 120)")
+    alerts_end=$(python3 -c "import time; print(time.time() + 300)")
     while :; do
         queued=$(queued_alerts); delivered=$(delivered_alerts)
         [ "$queued" -ge "$flipped" ] && [ "$delivered" -ge "$queued" ] && break
