@@ -28,7 +28,9 @@ Parts (--only, default all):
   flips    scripts/bench/flip-delay.sh --window 60 --alerts: 100,000 checks whose down
            deadlines fall within one minute, each with a webhook channel to a local receiver;
            target: every check flipped, none later than 1 s after its deadline, every flip's
-           alert queued (and how many were delivered).
+           alert queued (and how many were delivered). --flip-start S (150) must leave room
+           for the generation and the server's start: a server listening after the first
+           deadline fails the part; --flip-checks N only to try the harness.
 status, reload and metrics share one server on a copy of the 100,000-check config in which
 every project has a literal ping_key (for slug URLs).
 
@@ -37,11 +39,12 @@ every project has a literal ping_key (for slug URLs).
 
 Exit status: 0 when every measurement ran (a MISS is printed; --strict makes it exit 2), 1 when
 the harness failed (a helper that failed, a server that exited or did not stop, a non-2xx ping,
-output that does not hold every check), 130 when interrupted. Servers and the temp dir are
+output that does not hold every check; the other parts still run, and the failed one is a
+FAILED line under the table), 64 on a usage error, 130 when interrupted. Servers and the temp dir are
 cleaned up on exit, SIGINT and SIGTERM.
 Needs: python3, cc, pkg-config and libyaml's headers (Debian: apt-get install -y gcc pkg-config
-libyaml-dev). Temp files go under $KIOTHC_BENCH_DIR (default $TMPDIR or /tmp): 1,000,000 checks
-take about 150 MB of config and 1 GB of data directory.
+libyaml-dev). Temp files go under $KIOTHC_BENCH_DIR (default $TMPDIR or /tmp): 125 MB of config
+for 1,000,000 checks, the data directories (flips: 200,000 small files), the logs.
 """
 import argparse
 import asyncio
