@@ -1,0 +1,123 @@
+import CheckCatalog
+import Foundation
+import Monitoring
+import PingStore
+import Testing
+
+@testable import Runtime
+
+/// `kiothc status` over a data directory: the states of a fleet, read on several threads and
+/// skipping the checks that have no files, are those the files give, in the configuration's
+/// order; a damaged file is reported as reading the checks one by one would report it.
+@Suite("kiothc status reading a data directory")
+struct StatusReportLoadTests {
+    static let now: Int64 = 1_733_500_000_000_000
+    static let count = 700
+
+    static func key(_ index: Int) -> String { "c" + String(String(index + 10_000).dropFirst()) }
+
+    /// A config directory with `count` simple checks and a data directory whose registry knows
+    /// them all, removed by `body`'s end.
+    static func fleet(_ body: (_ config: String, _ data: DataDirectory, _ uuids: [UUID]) async throws -> Void) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-status-load-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("checks.d")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        let lines = (0..<count).map { "  \(key($0)): {name: Check \($0), timeout: 1h, tags: [\($0 % 2 == 0 ? "even" : "odd")]}" }
+        try Data(("checks:\n" + lines.joined(separator: "\n") + "\n").utf8).write(to: config.appendingPathComponent("checks.yaml"))
+        let data = DataDirectory(root.appendingPathComponent("data").path)
+        try FileManager.default.createDirectory(atPath: data.path, withIntermediateDirectories: true)
+        var registry = try Registry.load(from: data)
+        let ids = (0..<count).map { CheckIdentity(project: "default", key: key($0)) }
+        let assigned = try registry.assign(ids)
+        try await body(config.path, data, try ids.map { try #require(assigned[$0]) })
+    }
+
+    static func received(_ signal: ReceivedPing.Signal) -> ReceivedPing {
+        ReceivedPing(signal: signal, method: "GET", remoteAddress: "127.0.0.1")
+    }
+
+    /// Pings (and pauses) as the server applies and stores them; most checks get none.
+    static func drive(_ store: PingStore, _ uuids: [UUID]) async throws -> [UUID: CheckState] {
+        var states: [UUID: CheckState] = [:]
+        for (index, check) in uuids.enumerated() where index % 3 == 0 || index % 7 == 0 {
+            var state = CheckState.new
+            var time = now - 7_200_000_000 + Int64(index) * 1_000_000
+            let steps: [ReceivedPing] = switch index % 5 {
+            case 0: [received(.success)]
+            case 1: [received(.success), received(.start)]
+            case 2: [received(.start), received(.fail)]
+            case 3: [received(.fail), received(.success), received(.log)]
+            default: []
+            }
+            for step in steps {
+                let outcome = state.applying(step, at: time)
+                try await store.append(outcome.ping, to: check, flip: outcome.flip)
+                state = outcome.state
+                time += 1_000_000
+            }
+            if index % 7 == 0, let (paused, flip) = state.pausing(at: time) {
+                try await store.append(flip, to: check)
+                state = paused
+            }
+            states[check] = state
+        }
+        return states
+    }
+
+    @Test("a fleet's states, read in parallel, are those its files give, in the configuration's order; checks without files are new")
+    func states() async throws {
+        try await Self.fleet { config, data, uuids in
+            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil))
+            let live = try await Self.drive(store, uuids)
+            try store.close()
+            #expect(live.values.contains { $0.status == .paused && $0.nPings == 0 }, "a check with a flips file only")
+
+            let report = try StatusReport.load(config: config, data: data.path, project: nil, tags: [], baseURL: nil, now: Self.now)
+            #expect(report.rows.map(\.view.definition.id.key) == (0..<Self.count).map(Self.key))
+            #expect(report.rows.map(\.uuid) == uuids)
+            let reader = StoreReader(data)
+            for (row, uuid) in zip(report.rows, uuids) {
+                #expect(row.view.state == (try reader.loadState(of: uuid)), "\(row.view.definition.id)")
+                #expect(row.view.state.status == (live[uuid] ?? .new).status, "\(row.view.definition.id)")
+                #expect(row.view.state.nPings == (live[uuid] ?? .new).nPings, "\(row.view.definition.id)")
+            }
+            #expect(report.rows.filter { $0.view.state.nPings > 0 }.count == live.values.filter { $0.nPings > 0 }.count)
+
+            let odd = try StatusReport.load(config: config, data: data.path, project: "default", tags: ["odd"], baseURL: nil, now: Self.now)
+            #expect(odd.rows.map(\.view.definition.id.key) == stride(from: 1, to: Self.count, by: 2).map(Self.key))
+            #expect(odd.rows.allSatisfy { $0.view.state == (try? reader.loadState(of: $0.uuid!)) })
+        }
+    }
+
+    @Test("of two damaged files, the error names the check that comes first in the configuration")
+    func damaged() async throws {
+        try await Self.fleet { config, data, uuids in
+            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil))
+            _ = try await Self.drive(store, uuids)
+            try store.close()
+            // Damaged lines (not torn ones: those end without a newline and are skipped).
+            for index in [630, 420] {
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(data.path)/pings/\(uuids[index].uuidString.lowercased()).jsonl"))
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data("{\"v\":1,\"n\":\n".utf8))
+                try handle.close()
+            }
+            #expect {
+                try StatusReport.load(config: config, data: data.path, project: nil, tags: [], baseURL: nil, now: Self.now)
+            } throws: { error in
+                let message = (error as? StatusReport.Failure)?.message ?? ""
+                return message.hasPrefix("cannot read the pings of default/\(Self.key(420)): ") && message.contains(uuids[420].uuidString.lowercased())
+            }
+        }
+    }
+
+    @Test("the parallel map keeps the order, on one thread or several")
+    func parallelOrder() {
+        for count in [0, 1, 255, 256, 600, 10_001] {
+            let items = Array(0..<count)
+            #expect(Parallel.map(items) { $0 * 3 } == items.map { $0 * 3 })
+            #expect(Parallel.map(items, minimumPerWorker: 1) { String($0) } == items.map { String($0) })
+        }
+    }
+}
