@@ -199,7 +199,7 @@ public struct StatusReport: Sendable {
             throw Failure(message: "no data directory at '\(data)' (give --data, the one 'kiothc serve' uses)", report: nil)
         }
         do {
-            return try Registry.load(from: directory)
+            return try StoreReader(directory).registry()
         } catch {
             throw Failure(message: "cannot read the data directory '\(data)': \(error)", report: nil)
         }
