@@ -76,6 +76,7 @@ struct StatusReportRenderingTests {
         let text = report.json()
         #expect(text == Reference.json(report))
         #expect(report.jsonBytes() == Array(text.utf8))
+        for chunk in [1, 2, 4, 100] { #expect(report.jsonBytes(chunk: chunk) == Array(text.utf8), "\(chunk) checks at a time") }
         let document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let checks = try #require(document["checks"] as? [[String: Any]])
         #expect(checks.map { $0["name"] as? String } == [
@@ -83,6 +84,16 @@ struct StatusReportRenderingTests {
         ])
         #expect(checks[1]["suppressed_by"] as? [String] == ["ops/backup", "ops/db"])
         #expect(checks[3]["uuid"] is NSNull)
+    }
+
+    @Test("a fleet's report, made on several threads, is the same bytes too")
+    func fleet() throws {
+        let report = StatusReport(rows: Array(repeating: try Self.report().rows, count: 150).flatMap { $0 })
+        #expect(report.rows.count == 900)
+        #expect(report.table(now: Self.now) == Reference.table(report, now: Self.now))
+        let json = Reference.json(report)
+        #expect(report.json() == json)
+        #expect(report.jsonBytes(chunk: 7) == Array(json.utf8))
     }
 
     @Test("no checks: the header alone, an empty list")

@@ -223,15 +223,33 @@ public struct StatusReport: Sendable {
         String(decoding: jsonBytes(), as: UTF8.self)
     }
 
-    /// `json()` as UTF-8, written in one pass: a `JSONValue` tree rendered with two spaces of
-    /// indentation, without building the tree (100,000 checks make ~60 MB).
+    /// `json()` as UTF-8: a `JSONValue` tree rendered with two spaces of indentation, written
+    /// without building the tree (100,000 checks make ~60 MB), `chunk` checks at a time on
+    /// every core.
     public func jsonBytes() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64 + rows.count * 720)
-        guard !rows.isEmpty else {
-            ReportBytes.append("{\n  \"checks\": []\n}\n", to: &out)
+        jsonBytes(chunk: 2_048)
+    }
+
+    func jsonBytes(chunk: Int) -> [UInt8] {
+        guard !rows.isEmpty else { return Array("{\n  \"checks\": []\n}\n".utf8) }
+        let rows = self.rows
+        let chunks = stride(from: 0, to: rows.count, by: max(1, chunk)).map { $0..<min($0 + max(1, chunk), rows.count) }
+        let parts = Parallel.map(chunks, minimumPerWorker: 1) { range in
+            var out: [UInt8] = []
+            out.reserveCapacity(range.count * 720)
+            for index in range { Self.appendJSON(rows[index], first: index == 0, to: &out) }
             return out
         }
+        var out: [UInt8] = []
+        out.reserveCapacity(parts.reduce(32) { $0 + $1.count })
+        ReportBytes.append("{\n  \"checks\": [", to: &out)
+        for part in parts { out.append(contentsOf: part) }
+        ReportBytes.append("\n  ]\n}\n", to: &out)
+        return out
+    }
+
+    /// One check's object at its place in the list, after a comma unless `first`.
+    private static func appendJSON(_ row: Row, first: Bool, to out: inout [UInt8]) {
         /// `"key": ` on its own line at the check's level; a comma before all but the first.
         func field(_ key: String, first: Bool = false) {
             ReportBytes.append(first ? "\n      \"" : ",\n      \"", to: &out)
@@ -251,46 +269,41 @@ public struct StatusReport: Sendable {
             ReportBytes.append("\n      ]", to: &out)
         }
         func bool(_ value: Bool) { ReportBytes.append(value ? "true" : "false", to: &out) }
-        ReportBytes.append("{\n  \"checks\": [", to: &out)
-        for (index, row) in rows.enumerated() {
-            let view = row.view
-            ReportBytes.append(index == 0 ? "\n    {" : ",\n    {", to: &out)
-            field("project", first: true)
-            ReportBytes.appendJSONString(view.definition.id.project, to: &out)
-            field("key")
-            ReportBytes.appendJSONString(view.definition.id.key, to: &out)
-            field("name")
-            ReportBytes.appendJSONString(view.definition.name, to: &out)
-            field("slug")
-            ReportBytes.appendJSONString(view.definition.slug, to: &out)
-            field("uuid")
-            ReportBytes.appendJSONString(row.uuid.map(PingURLFormat.name), to: &out)
-            field("status")
-            ReportBytes.appendJSONString(view.status.rawValue, to: &out)
-            field("started")
-            bool(view.started)
-            field("last_ping")
-            ReportBytes.appendJSONString(view.state.lastPing.map(UTCTime.seconds), to: &out)
-            field("next_ping")
-            ReportBytes.appendJSONString(view.nextPing.map(UTCTime.seconds), to: &out)
-            field("n_pings")
-            ReportBytes.append(String(view.state.nPings), to: &out)
-            field("tags")
-            strings(view.definition.tags)
-            field("ping_url")
-            ReportBytes.appendJSONString(row.pingURL, to: &out)
-            field("slug_url")
-            ReportBytes.appendJSONString(row.slugURL, to: &out)
-            field("in_maintenance")
-            bool(view.inMaintenance)
-            field("maintenance_until")
-            ReportBytes.appendJSONString(view.maintenance.map { UTCTime.seconds($0.end) }, to: &out)
-            field("suppressed_by")
-            strings(view.suppressedBy)
-            ReportBytes.append("\n    }", to: &out)
-        }
-        ReportBytes.append("\n  ]\n}\n", to: &out)
-        return out
+        let view = row.view
+        ReportBytes.append(first ? "\n    {" : ",\n    {", to: &out)
+        field("project", first: true)
+        ReportBytes.appendJSONString(view.definition.id.project, to: &out)
+        field("key")
+        ReportBytes.appendJSONString(view.definition.id.key, to: &out)
+        field("name")
+        ReportBytes.appendJSONString(view.definition.name, to: &out)
+        field("slug")
+        ReportBytes.appendJSONString(view.definition.slug, to: &out)
+        field("uuid")
+        ReportBytes.appendJSONString(row.uuid.map(PingURLFormat.name), to: &out)
+        field("status")
+        ReportBytes.appendJSONString(view.status.rawValue, to: &out)
+        field("started")
+        bool(view.started)
+        field("last_ping")
+        ReportBytes.appendJSONString(view.state.lastPing.map(UTCTime.seconds), to: &out)
+        field("next_ping")
+        ReportBytes.appendJSONString(view.nextPing.map(UTCTime.seconds), to: &out)
+        field("n_pings")
+        ReportBytes.append(String(view.state.nPings), to: &out)
+        field("tags")
+        strings(view.definition.tags)
+        field("ping_url")
+        ReportBytes.appendJSONString(row.pingURL, to: &out)
+        field("slug_url")
+        ReportBytes.appendJSONString(row.slugURL, to: &out)
+        field("in_maintenance")
+        bool(view.inMaintenance)
+        field("maintenance_until")
+        ReportBytes.appendJSONString(view.maintenance.map { UTCTime.seconds($0.end) }, to: &out)
+        field("suppressed_by")
+        strings(view.suppressedBy)
+        ReportBytes.append("\n    }", to: &out)
     }
 
     /// Aligned columns, one check per line.
@@ -300,19 +313,19 @@ public struct StatusReport: Sendable {
 
     /// `table(now:)` as UTF-8.
     public func tableBytes(now: Int64) -> [UInt8] {
-        var lines = [["PROJECT", "KEY", "NAME", "SLUG", "STATUS", "LAST PING", "NEXT PING", "PING URL"]]
-        lines.reserveCapacity(rows.count + 1)
-        for row in rows {
+        let header = ["PROJECT", "KEY", "NAME", "SLUG", "STATUS", "LAST PING", "NEXT PING", "PING URL"]
+        // The cells of each check, made (and cleaned) on every core.
+        let lines = [header.map(TextTable.sanitize)] + Parallel.map(rows) { row in
             let view = row.view
-            lines.append([
+            return [
                 view.definition.id.project, view.definition.id.key, view.definition.name, view.definition.slug.isEmpty ? "-" : view.definition.slug,
                 view.status.rawValue + (view.started ? " (started)" : "") + Self.holds(view, now: now),
                 view.state.lastPing.map { "\(UTCTime.readable($0)) (\(TimeText.relative($0, now: now)))" } ?? "never",
                 view.nextPing.map { "\(UTCTime.readable($0)) (\(TimeText.relative($0, now: now)))" } ?? "-",
                 row.pingURL ?? "(not loaded by a server yet)",
-            ])
+            ].map(TextTable.sanitize)
         }
-        return TextTable.bytes(lines)
+        return TextTable.bytes(sanitized: lines)
     }
 }
 
@@ -327,7 +340,11 @@ enum TextTable {
     /// a cell is padded as Foundation's `padding(toLength:)` pads (in UTF-16 units), which for
     /// printable ASCII, nearly every cell, is the same count and is done here byte by byte.
     static func bytes(_ rows: [[String]]) -> [UInt8] {
-        let clean = rows.map { $0.map(sanitize) }
+        bytes(sanitized: rows.map { $0.map(sanitize) })
+    }
+
+    /// `bytes` of cells already passed through `sanitize`.
+    static func bytes(sanitized clean: [[String]]) -> [UInt8] {
         var widths: [Int] = []
         var total = 0
         for row in clean {
