@@ -112,6 +112,32 @@ struct StatusReportLoadTests {
         }
     }
 
+    @Test("files listed but with nothing to read: empty, only a torn line, one very long line then a torn one")
+    func oddFiles() async throws {
+        try await Self.fleet { config, data, uuids in
+            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil))
+            try store.close()
+            let pings = "\(data.path)/pings"
+            let long = #"{"v":1,"n":5,"time_us":\#(Self.now - 60_000_000),"kind":"success","method":"POST","scheme":"http","remote_addr":"127.0.0.1","ua":"curl","body_size":1048576,"body":""#
+                + String(repeating: "x", count: 1 << 20) + "\"}\n"
+            let files: [(Int, String)] = [
+                (0, ""),
+                (1, #"{"v":1,"n":1,"time_us":17"#),
+                (2, long + #"{"v":1,"n":6,"time_us":"#),
+            ]
+            for (index, text) in files {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: "\(pings)/\(uuids[index].uuidString.lowercased()).jsonl"))
+            }
+            let report = try StatusReport.load(config: config, data: data.path, project: nil, tags: [], baseURL: nil, now: Self.now)
+            #expect(report.rows[0].view.state == .new)
+            #expect(report.rows[1].view.state == .new)
+            let longRow = report.rows[2].view
+            #expect(longRow.state.nPings == 5 && longRow.state.lastPing == Self.now - 60_000_000 && longRow.state.status == .up)
+            #expect(longRow.state == (try StoreReader(data).loadState(of: uuids[2])))
+            #expect(report.rows[3].view.state == .new, "no file at all")
+        }
+    }
+
     @Test("the parallel map keeps the order, on one thread or several")
     func parallelOrder() {
         for count in [0, 1, 255, 256, 600, 10_001] {
