@@ -138,6 +138,43 @@ struct StatusReportLoadTests {
         }
     }
 
+    @Test("a down check names the checks it depends on that are down, also ones filtered out of the report")
+    func dependencies() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-status-deps-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("checks.d")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        try Data("""
+            checks:
+              db: {name: DB, timeout: 1h, tags: [infra]}
+              net: {name: Net, timeout: 1h, tags: [infra]}
+              app: {name: App, timeout: 1h, depends_on: [db, net], tags: [apps]}
+              web: {name: Web, timeout: 1h, depends_on: [app], tags: [apps]}
+              new: {name: New, timeout: 1h}
+            """.utf8).write(to: config.appendingPathComponent("checks.yaml"))
+        let data = DataDirectory(root.appendingPathComponent("data").path)
+        try FileManager.default.createDirectory(atPath: data.path, withIntermediateDirectories: true)
+        var registry = try Registry.load(from: data)
+        let uuids = try registry.assign(["db", "net", "app", "web"].map { CheckIdentity(project: "default", key: $0) })
+        let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil))
+        for (key, signal) in [("db", ReceivedPing.Signal.fail), ("net", .success), ("app", .fail), ("web", .fail)] {
+            let outcome = CheckState.new.applying(Self.received(signal), at: Self.now - 60_000_000)
+            try await store.append(outcome.ping, to: try #require(uuids[CheckIdentity(project: "default", key: key)]), flip: outcome.flip)
+        }
+        try store.close()
+
+        let all = try StatusReport.load(config: config.path, data: data.path, project: nil, tags: [], baseURL: nil, now: Self.now)
+        let held = Dictionary(uniqueKeysWithValues: all.rows.map { ($0.view.definition.id.key, $0.view.suppressedBy) })
+        #expect(held == ["app": ["default/db"], "db": [], "net": [], "new": [], "web": ["default/app", "default/db"]])
+        // db is not shown, yet it is read to say it holds app's alerts.
+        let apps = try StatusReport.load(config: config.path, data: data.path, project: nil, tags: ["apps"], baseURL: nil, now: Self.now)
+        #expect(apps.rows.map(\.view.definition.id.key) == ["app", "web"])
+        #expect(apps.rows.map(\.view.suppressedBy) == [["default/db"], ["default/app", "default/db"]])
+        let filtered = try StatusReport.load(config: config.path, data: data.path, project: "default", tags: ["infra"], baseURL: nil, now: Self.now)
+        #expect(filtered.rows.map(\.view.definition.id.key) == ["db", "net"])
+        #expect(filtered.rows.allSatisfy { $0.view.suppressedBy.isEmpty })
+    }
+
     @Test("the parallel map keeps the order, on one thread or several")
     func parallelOrder() {
         for count in [0, 1, 255, 256, 600, 10_001] {

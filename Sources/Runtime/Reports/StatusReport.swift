@@ -148,48 +148,59 @@ public struct StatusReport: Sendable {
             guard let uuid = check.uuid else { return nil }
             return Result { try state(uuid) }
         }
-        var states: [UUID: Result<CheckState, any Error>] = [:]
-        states.reserveCapacity(selected.count)
-        for (check, result) in zip(selected, read) {
-            if let uuid = check.uuid, let result, states[uuid] == nil { states[uuid] = result }
+        func failure(_ id: CheckIdentity, _ error: any Error) -> Failure {
+            Failure(message: "cannot read the pings of \(id): \(error)", report: nil)
         }
+        // Dependencies' states (SPEC §14), looked up by UUID; built at the first down check
+        // that has dependencies, as most fleets have few.
         var uuids: [CheckIdentity: UUID?]?
-        func readState(_ uuid: UUID?, of id: CheckIdentity) throws(Failure) -> CheckState {
-            guard let uuid else { return .new }
-            let known = states[uuid] ?? Result { try state(uuid) }
-            states[uuid] = known
+        var known: [UUID: Result<CheckState, any Error>]?
+        func dependencyState(_ id: CheckIdentity) throws(Failure) -> CheckState {
+            if uuids == nil { uuids = Dictionary(checks.map { ($0.definition.id, $0.uuid) }, uniquingKeysWith: { first, _ in first }) }
+            guard let uuid = uuids?[id] ?? nil else { return .new }
+            if known == nil {
+                var states: [UUID: Result<CheckState, any Error>] = [:]
+                for (check, result) in zip(selected, read) {
+                    if let uuid = check.uuid, let result, states[uuid] == nil { states[uuid] = result }
+                }
+                known = states
+            }
+            let outcome = known?[uuid] ?? Result { try state(uuid) }
+            known?[uuid] = outcome
             do {
-                return try known.get()
+                return try outcome.get()
             } catch {
-                throw Failure(message: "cannot read the pings of \(id): \(error)", report: nil)
+                throw failure(id, error)
             }
         }
         // In the checks' order, so the first unreadable file named is the one reading them one
         // by one would meet first.
-        var shown: [(definition: CheckDefinition, uuid: UUID?, state: CheckState, downDependencies: [String])] = []
+        var shown: [(index: Int, state: CheckState, downDependencies: [String])] = []
         shown.reserveCapacity(selected.count)
-        for (definition, uuid) in selected {
-            let state = try readState(uuid, of: definition.id)
+        for (index, check) in selected.enumerated() {
+            let own: CheckState
+            do {
+                own = try read[index]?.get() ?? .new
+            } catch {
+                throw failure(check.definition.id, error)
+            }
             // What holds its alerts (SPEC §14): the checks it depends on that are down too.
             var downDependencies: [String] = []
-            if state.status == .down, result.isValid {
-                let dependencies = result.catalog.dependencies(of: definition.id)
-                if !dependencies.isEmpty, uuids == nil {
-                    uuids = Dictionary(checks.map { ($0.definition.id, $0.uuid) }, uniquingKeysWith: { first, _ in first })
-                }
-                for id in dependencies where try readState(uuids?[id] ?? nil, of: id).status == .down {
+            if own.status == .down, result.isValid {
+                for id in result.catalog.dependencies(of: check.definition.id) where try dependencyState(id).status == .down {
                     downDependencies.append(id.description)
                 }
             }
-            shown.append((definition, uuid, state, downDependencies))
+            shown.append((index, own, downDependencies))
         }
-        let rows = Parallel.map(shown) { check in
+        let rows = Parallel.map(shown) { item in
+            let (definition, uuid) = selected[item.index]
             let view = CheckView(
-                uuid: check.uuid ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), definition: check.definition, state: check.state,
-                now: now, downDependencies: check.downDependencies)
+                uuid: uuid ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), definition: definition, state: item.state, now: now,
+                downDependencies: item.downDependencies)
             return Row(
-                view: view, uuid: check.uuid, pingURL: check.uuid.map { urls.uuidURL(PingURLFormat.name($0)) },
-                slugURL: urls.slugURL(project: check.definition.id.project, slug: check.definition.slug))
+                view: view, uuid: uuid, pingURL: uuid.map { urls.uuidURL(PingURLFormat.name($0)) },
+                slugURL: urls.slugURL(project: definition.id.project, slug: definition.slug))
         }
         return StatusReport(rows: rows, fallback: fallback)
     }
