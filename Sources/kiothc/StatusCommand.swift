@@ -80,7 +80,8 @@ struct StatusCommand: AsyncParsableCommand {
                 await database.closeConnections()
             }
             if let fallback = report.fallback { Terminal.warning(fallback.warning) }
-            Terminal.write(format == .json ? report.json() : report.table(now: now))
+            // One write of the whole report: a fleet's is tens of megabytes.
+            FileHandle.standardOutput.write(Data(format == .json ? report.jsonBytes() : report.tableBytes(now: now)))
         } catch {
             if let text = error.report { FileHandle.standardError.write(Data(text.utf8)) }
             Terminal.error(error.message)
