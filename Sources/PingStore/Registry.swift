@@ -25,6 +25,9 @@ public struct Registry: Sendable, Equatable {
     private var retiredUUIDs: Set<UUID>
     /// nil for a registry that is never written (`kiothc plan` previews).
     public let path: String?
+    /// Whether the file was in the layout `save` writes (one check per line); false for one
+    /// written before 0.25 or reformatted, which the server rewrites at its start.
+    public private(set) var isCurrentLayout = true
 
     /// Load `registry.json` from the data directory; an empty registry when there is none.
     public static func load(from data: DataDirectory) throws -> Registry {
@@ -32,8 +35,10 @@ public struct Registry: Sendable, Equatable {
             return Registry(checks: [:], retired: [], path: data.registry)
         }
         let document: RegistryDocument
+        let lined: RegistryDocument?
         do {
-            document = try RegistryDocument.lined(bytes) ?? JSONDecoder().decode(RegistryDocument.self, from: Data(bytes))
+            lined = try RegistryDocument.lined(bytes)
+            document = try lined ?? JSONDecoder().decode(RegistryDocument.self, from: Data(bytes))
         } catch {
             throw StoreError(.corrupt, operation: "load", path: data.registry,
                              detail: "not a registry (\(error)); restore it from a backup, the check UUIDs depend on it")
@@ -56,7 +61,17 @@ public struct Registry: Sendable, Equatable {
             }
             retired.append(Retired(uuid: uuid, identity: CheckIdentity(project: entry.project, key: entry.key), time: entry.retired_us))
         }
-        return Registry(checks: checks, retired: retired, path: data.registry)
+        var registry = Registry(checks: checks, retired: retired, path: data.registry)
+        registry.isCurrentLayout = lined != nil
+        return registry
+    }
+
+    /// Rewrites the file in the current layout if it was in another (the server's start does
+    /// this, so later starts read it a line at a time).
+    public mutating func upgradeLayout() throws {
+        guard !isCurrentLayout else { return }
+        try save()
+        isCurrentLayout = true
     }
 
     /// An in-memory registry (tests, previews).

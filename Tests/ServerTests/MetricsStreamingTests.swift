@@ -83,12 +83,16 @@ struct MetricsStreamingTests {
         return recorder
     }
 
-    /// A fleet with pings: `fail` to every 7th check (down), a success to every 5th (up; the
-    /// `2m` ones go late after the clock moves 3 minutes), `start` to every 11th.
+    /// A fleet with pings among its first 480 checks: `fail` to every 7th check (down), a success
+    /// to every 5th (up; the `2m` ones go late after the clock moves 3 minutes), `start` to every
+    /// 11th.
     static func pinged() async throws -> Fixture {
         let fixture = try await Fixture(yaml: yaml)
         try await fixture.application.test(.router) { client in
-            for index in 0..<checks where index % 5 == 0 || index % 7 == 0 || index % 11 == 0 {
+            // Among the first 480 only: every pinged check holds its files open until the
+            // fixture closes, and a test process past ~1,350 open descriptors makes Foundation's
+            // Process.run crash other tests (see TestSupport/ProcessLaunch.swift).
+            for index in 0..<min(checks, 480) where index % 5 == 0 || index % 7 == 0 || index % 11 == 0 {
                 let uuid = fixture.uuid("c\(index)")
                 if index % 7 == 0 { try await client.execute(uri: "/ping/\(uuid)/fail", method: .get) { #expect($0.status == .ok) } }
                 if index % 5 == 0 { try await client.execute(uri: "/ping/\(uuid)", method: .get) { #expect($0.status == .ok) } }
@@ -122,10 +126,10 @@ struct MetricsStreamingTests {
         }
         #expect(views.count == Self.checks)
         // The statuses the pings made, so the comparison below is not of an idle fleet.
-        #expect(views.filter { $0.status == .down }.count > 100)
-        #expect(views.filter { $0.status == .grace }.count > 50)
-        #expect(views.filter { $0.status == .up }.count > 50)
-        #expect(views.filter(\.started).count > 100)
+        #expect(views.filter { $0.status == .down }.count > 40)
+        #expect(views.filter { $0.status == .grace }.count > 20)
+        #expect(views.filter { $0.status == .up }.count > 20)
+        #expect(views.filter(\.started).count > 30)
         #expect(views.filter { $0.status == .paused }.count > 10)
         #expect(views.filter(\.inMaintenance).count > 10)
 

@@ -210,7 +210,7 @@ public struct StatusReport: Sendable {
             throw Failure(message: "no data directory at '\(data)' (give --data, the one 'kiothc serve' uses)", report: nil)
         }
         do {
-            return try StoreReader(directory).registry()
+            return try Registry.load(from: directory)
         } catch {
             throw Failure(message: "cannot read the data directory '\(data)': \(error)", report: nil)
         }

