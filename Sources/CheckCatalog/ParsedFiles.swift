@@ -19,12 +19,12 @@ public final class ParsedFiles: Sendable {
     public var count: Int { entries.withLock { $0.count } }
 
     func decoded(_ path: String, bytes: [UInt8]) -> (FileDraft, [Diagnostic])? {
-        guard let entry = entries.withLock({ $0[path] }), entry.length == bytes.count, entry.hash == Self.hash(bytes) else { return nil }
+        guard let entry = entries.withLock({ $0[path] }), entry.length == bytes.count, entry.hash == FNV1a.of(bytes) else { return nil }
         return entry.decoded
     }
 
     func keep(_ decoded: (FileDraft, [Diagnostic]), for path: String, bytes: [UInt8]) {
-        let entry = Entry(length: bytes.count, hash: Self.hash(bytes), decoded: decoded)
+        let entry = Entry(length: bytes.count, hash: FNV1a.of(bytes), decoded: decoded)
         entries.withLock { $0[path] = entry }
     }
 
@@ -33,18 +33,6 @@ public final class ParsedFiles: Sendable {
         let current = Set(paths)
         entries.withLock { entries in
             entries = entries.filter { current.contains($0.key) }
-        }
-    }
-
-    /// FNV-1a, 64 bits.
-    static func hash(_ bytes: [UInt8]) -> UInt64 {
-        bytes.withUnsafeBufferPointer { buffer in
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in buffer {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01b3
-            }
-            return hash
         }
     }
 }

@@ -20,7 +20,7 @@ public struct ConfigFingerprint: Sendable, Equatable {
     /// counts as empty: the next event or poll sees the tree settled.
     static func compute(directory: String) throws(ConfigDirectoryError) -> ConfigFingerprint {
         let paths = try ConfigDirectory.yamlFiles(under: directory)
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = FNV1a()
         var files: [File] = []
         files.reserveCapacity(paths.count)
         for path in paths {
@@ -28,22 +28,15 @@ public struct ConfigFingerprint: Sendable, Equatable {
             let size = (attributes?[.size] as? Int) ?? -1
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             files.append(File(path: path, size: size, modified: modified))
-            mix(&hash, path.utf8)
-            mix(&hash, CollectionOfOne(0))
+            hash.add(path.utf8)
+            hash.add(CollectionOfOne(0))
             // The loader refuses files over 4 MiB without reading them; so does the hash.
             if size <= 4 * 1024 * 1024, let data = FileManager.default.contents(atPath: path) {
-                mix(&hash, data)
+                hash.add(data)
             }
-            mix(&hash, CollectionOfOne(0))
+            hash.add(CollectionOfOne(0))
         }
-        return ConfigFingerprint(files: files, hash: hash)
-    }
-
-    private static func mix<Bytes: Sequence<UInt8>>(_ hash: inout UInt64, _ bytes: Bytes) {
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
+        return ConfigFingerprint(files: files, hash: hash.value)
     }
 
     /// 16 hex digits, for logs, labels and JSON.
