@@ -47,8 +47,26 @@ struct TestApplication: Sendable {
         var runtimeOptions = options.runtime
         runtimeOptions.storeFaults = faults
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        runtime = try await Runtime.open(options: runtimeOptions, baseURL: options.baseURL, environment: environment, logger: logger, clock: clock)
+        runtime = try await Self.open(options: runtimeOptions, baseURL: options.baseURL, environment: environment, logger: logger, clock: clock)
         application = buildApplication(runtime: runtime, options: options)
+    }
+
+    /// The runtime, waiting (at most 5 s) while this process still holds the data directory's
+    /// lock: the previous runtime on it released the lock, but a child another test spawned at
+    /// that moment (Foundation's Process: fork, close descriptors, exec) holds a copy of the
+    /// descriptor, and so the lock, until its exec.
+    static func open(
+        options: RuntimeOptions, baseURL: String?, environment: [String: String], logger: Logger, clock: RuntimeClock
+    ) async throws -> Runtime {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            do {
+                return try await Runtime.open(options: options, baseURL: baseURL, environment: environment, logger: logger, clock: clock)
+            } catch {
+                guard error.message.contains("pid \(getpid())"), ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
     }
 
     /// The UUID the runtime serves `project/key` under.
