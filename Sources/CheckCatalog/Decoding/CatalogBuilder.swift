@@ -32,7 +32,7 @@ struct CatalogBuilder {
         }
         return Catalog(
             projects: projects.values.map(\.project).filter { used.contains($0.id) },
-            checks: checks,
+            checks: consume checks,
             files: files.map(\.path))
     }
 
@@ -68,6 +68,8 @@ struct CatalogBuilder {
         seen.reserveCapacity(total)
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
         let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
+        // The project of the check before, looked up again only when it changes (once a file).
+        var current: (id: String, project: Project, channelNames: [String])?
         for file in files {
             var fileProjectKnown = true
             if let reference = file.project, projects[reference.name] == nil {
@@ -86,7 +88,11 @@ struct CatalogBuilder {
                     guard fileProjectKnown else { continue }
                     projectID = file.project?.name ?? Project.defaultID
                 }
-                guard let project = projects[projectID]?.project, let channelNames = channelNames[projectID] else { continue }
+                if current?.id != projectID {
+                    guard let project = projects[projectID]?.project, let names = channelNames[projectID] else { continue }
+                    current = (projectID, project, names)
+                }
+                guard let (_, project, channelNames) = current else { continue }
                 let id = CheckDefinition.ID(project: projectID, key: draft.key)
                 if let first = seen[id] {
                     diagnostics.append(Diagnostic(
@@ -150,36 +156,65 @@ struct CatalogBuilder {
     }
 
     private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) {
-        // Project -> slug -> the first check declaring it.
+        // Project -> slug -> the first check declaring it; the current project's table is taken
+        // out while its checks are read, so it is updated in place, not looked up per check.
         var firstBySlug: [String: [String: Int]] = [:]
+        var project = ""
+        var firstOfProject: [String: Int] = [:]
+        let counts = Self.checksPerProject(checks)
         for index in Self.declarationOrder(checks) {
+            // Fields read in place: a copy of the whole definition costs a dozen retains.
+            let slug = checks[index].slug
+            if checks[index].id.project != project {
+                if !project.isEmpty { firstBySlug[project] = firstOfProject }
+                project = checks[index].id.project
+                firstOfProject = firstBySlug.removeValue(forKey: project) ?? Dictionary(minimumCapacity: counts[project] ?? 0)
+            }
+            // (No character count, a grapheme walk, for the usual short ASCII slug.)
+            if !slug.isEmpty, slug.utf8.count <= FileDecoder.maxNameLength || slug.count <= FileDecoder.maxNameLength {
+                if let firstIndex = firstOfProject.updateValue(index, forKey: slug) {
+                    firstOfProject[slug] = firstIndex
+                    reportSlugConflict(checks[index], first: checks[firstIndex])
+                }
+                continue
+            }
             let check = checks[index]
-            if check.slug.isEmpty {
+            if slug.isEmpty {
                 diagnostics.append(Diagnostic(
                     .warning, .emptySlug, "check '\(check.id.key)' has the name '\(check.name)', whose slug is empty; it can only be pinged by UUID",
                     at: check.location, notes: [Diagnostic.Note("give it a name with letters or digits to get a slug URL")]))
-                continue
-            }
-            // (No character count, a grapheme walk, for the usual short ASCII slug.)
-            if check.slug.utf8.count > FileDecoder.maxNameLength, check.slug.count > FileDecoder.maxNameLength {
-                diagnostics.append(Diagnostic(
-                    .error, .outOfRange, "the slug of check '\(check.id.key)' is \(check.slug.count) characters long; the limit is \(FileDecoder.maxNameLength)",
-                    at: check.location))
-                continue
-            }
-            if let firstIndex = firstBySlug[check.id.project]?[check.slug] {
-                let first = checks[firstIndex]
-                diagnostics.append(Diagnostic(
-                    .warning, .slugConflict,
-                    "checks '\(first.id.key)' and '\(check.id.key)' of project '\(check.id.project)' have the same slug '\(check.slug)'; pings to that slug URL answer 409",
-                    at: check.location, notes: [
-                        Diagnostic.Note("'\(first.id.key)' is declared here", at: first.location),
-                        Diagnostic.Note("rename one of them, or ping them by UUID"),
-                    ]))
             } else {
-                firstBySlug[check.id.project, default: [:]][check.slug] = index
+                diagnostics.append(Diagnostic(
+                    .error, .outOfRange, "the slug of check '\(check.id.key)' is \(slug.count) characters long; the limit is \(FileDecoder.maxNameLength)",
+                    at: check.location))
             }
         }
+    }
+
+    private mutating func reportSlugConflict(_ check: CheckDefinition, first: CheckDefinition) {
+        diagnostics.append(Diagnostic(
+            .warning, .slugConflict,
+            "checks '\(first.id.key)' and '\(check.id.key)' of project '\(check.id.project)' have the same slug '\(check.slug)'; pings to that slug URL answer 409",
+            at: check.location, notes: [
+                Diagnostic.Note("'\(first.id.key)' is declared here", at: first.location),
+                Diagnostic.Note("rename one of them, or ping them by UUID"),
+            ]))
+    }
+
+    private static func checksPerProject(_ checks: [CheckDefinition]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        var project = ""
+        var run = 0
+        for index in checks.indices {
+            if checks[index].id.project != project {
+                if run > 0 { counts[project, default: 0] += run }
+                project = checks[index].id.project
+                run = 0
+            }
+            run += 1
+        }
+        if run > 0 { counts[project, default: 0] += run }
+        return counts
     }
 
     private mutating func reportDuplicatePingKeys(_ projects: [Project]) {
