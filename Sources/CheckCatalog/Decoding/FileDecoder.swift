@@ -172,10 +172,11 @@ struct FileDecoder {
         return text
     }
 
-    private mutating func decodeName(_ node: Node, what: String) -> String? {
-        guard let name = reader.string(node, what: what) else { return nil }
-        guard name.count <= Self.maxNameLength else {
-            reader.report(.outOfRange, "\(what) is \(name.count) characters long; the limit is \(Self.maxNameLength)", at: node.mark)
+    private mutating func decodeName(_ node: Node, what: @autoclosure () -> String) -> String? {
+        guard let name = reader.string(node, what: what()) else { return nil }
+        // (A grapheme count only when the bytes alone do not settle it.)
+        guard name.utf8.count <= Self.maxNameLength || name.count <= Self.maxNameLength else {
+            reader.report(.outOfRange, "\(what()) is \(name.count) characters long; the limit is \(Self.maxNameLength)", at: node.mark)
             return nil
         }
         return name
