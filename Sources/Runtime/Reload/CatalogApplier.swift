@@ -42,9 +42,9 @@ struct CatalogApplier: Sendable {
     /// With a shared store, the checks live in it: removed ones leave it here.
     let live: LiveChecks?
     private(set) var registry: Registry
-    /// `catalog.json` as found at start, until the first apply. From then on the previous
-    /// snapshot is rebuilt from the serving catalog when a reload compares against it, rather
-    /// than keeping every check's settings as strings between reloads (~0.6 KB per check).
+    /// `catalog.json` as found at start, until the first apply. From then on a reload compares
+    /// against the serving catalog, definition to definition, rather than keeping every
+    /// check's settings as strings between reloads (~0.6 KB per check).
     private var snapshotAtStart: AppliedCatalog?
     private var appliedOnce = false
 
@@ -76,8 +76,8 @@ struct CatalogApplier: Sendable {
         guard checked.isValid else { return .rejected(checked) }
         let catalog = checked.catalog
 
-        let previousSnapshot = previous
-        var change = CatalogChange.between(previous: previousSnapshot, registry: registry, catalog: catalog)
+        let previousCatalog = previous
+        var change = CatalogChange.between(previousCatalog, registry: registry, catalog: catalog)
         let pingKeys: [String: String]
         var next = registry
         do {
@@ -117,7 +117,7 @@ struct CatalogApplier: Sendable {
         }
         // A restart on the configuration it last applied keeps catalog.json as it is (and its
         // time): rewriting a million unchanged lines cost seconds of every start.
-        if !change.keepsSnapshot(previous: previousSnapshot, checks: catalog.checks.count) {
+        if !change.keepsSnapshot(previous: previousCatalog, checks: catalog.checks.count) {
             let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
             do {
                 try await store.save(snapshot)
@@ -132,10 +132,9 @@ struct CatalogApplier: Sendable {
     }
 
     /// The catalog as last applied: the serving one once this applier applied one.
-    private var previous: AppliedCatalog? {
-        guard appliedOnce else { return snapshotAtStart }
-        let serving = current.snapshot
-        return AppliedCatalog(serving.catalog, uuids: serving.uuidsByID, at: 0)
+    private var previous: PreviousCatalog? {
+        guard appliedOnce else { return snapshotAtStart.map { .snapshot($0) } }
+        return .serving(current.snapshot)
     }
 
     /// At most this many lines per kind of change: a first start with 10,000 checks must not
