@@ -39,6 +39,8 @@ struct CatalogApplier: Sendable {
     let environment: [String: String]
     let urls: PingURLFormat
     let logger: Logger
+    /// Writes the start's snapshot after the swap; a reload writes its own inline, after it.
+    let snapshots: SnapshotWriter
     /// With a shared store, the checks live in it: removed ones leave it here.
     let live: LiveChecks?
     private(set) var registry: Registry
@@ -50,8 +52,9 @@ struct CatalogApplier: Sendable {
 
     init(
         location: String, store: any CheckStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
-        urls: PingURLFormat, logger: Logger, live: LiveChecks? = nil
+        urls: PingURLFormat, logger: Logger, live: LiveChecks? = nil, snapshots: SnapshotWriter = SnapshotWriter()
     ) async throws {
+        self.snapshots = snapshots
         self.location = location
         self.store = store
         self.current = current
@@ -118,11 +121,15 @@ struct CatalogApplier: Sendable {
         // A restart on the configuration it last applied keeps catalog.json as it is (and its
         // time): rewriting a million unchanged lines cost seconds of every start.
         if !change.keepsSnapshot(previous: previousCatalog, checks: catalog.checks.count) {
-            let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
-            do {
-                try await store.save(snapshot)
-            } catch {
-                logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
+            if appliedOnce {
+                await snapshots.finished()
+                do {
+                    try await store.save(AppliedCatalog(catalog, uuids: uuids, at: now))
+                } catch {
+                    logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
+                }
+            } else {
+                snapshots.write({ [uuids] in AppliedCatalog(catalog, uuids: uuids, at: now) }, to: store, logger: logger)
             }
         }
         snapshotAtStart = nil
