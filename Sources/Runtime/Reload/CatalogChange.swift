@@ -129,7 +129,7 @@ public struct CatalogChange: Sendable {
 
     static func between(_ previous: PreviousCatalog?, registry: Registry, catalog: Catalog) -> CatalogChange {
         var change = CatalogChange()
-        let earlier = previous?.lookup() ?? { _ in nil }
+        var earlier = PreviousCatalog.Lookup(previous)
         // Who owns each slug URL, before and after: only asked about for checks removed or
         // renamed. The first few questions (a reload renaming a check) are answered by a scan;
         // an index of every slug URL is built only for a change that asks many.
@@ -164,7 +164,7 @@ public struct CatalogChange: Sendable {
                 change.repinned.append(Repinned(id: identity, oldUUID: uuid, newUUID: pin))
                 continue
             }
-            guard let old = earlier(uuid) else {
+            guard let old = earlier.check(uuid, identity: identity) else {
                 change.unlisted += 1
                 continue
             }
@@ -184,7 +184,7 @@ public struct CatalogChange: Sendable {
         let noneRemoved = listed == registry.checks.count && catalog.identitiesAreUnique
         let removed = noneRemoved ? [] : registry.checks.filter { catalog.check($0.key) == nil }.sorted { $0.key < $1.key }
         for (identity, uuid) in removed {
-            let slug = earlier(uuid)?.slug
+            let slug = earlier.check(uuid)?.slug
             change.removed.append(Removed(
                 id: identity, uuid: uuid, slug: slug, slugSuccessor: slug.flatMap { successor(project: identity.project, slug: $0) }))
         }
@@ -301,16 +301,39 @@ enum PreviousCatalog {
         }
     }
 
-    /// The check applied under a UUID.
-    func lookup() -> (UUID) -> Check? {
-        switch self {
-        case .snapshot(let snapshot):
-            var byUUID: [UUID: AppliedCatalog.Check] = [:]
-            byUUID.reserveCapacity(snapshot.checks.count)
-            for check in snapshot.checks where byUUID[check.uuid] == nil { byUUID[check.uuid] = check }
-            return { uuid in byUUID[uuid].map { .applied($0) } }
-        case .serving(let serving):
-            return { uuid in serving.check(uuid).map { .definition($0.definition) } }
+    /// Finds the check applied under a UUID. Asked in identity order (as a catalog lists its
+    /// checks), a snapshot is walked beside the catalog, both sorted by identity, rather than
+    /// indexed: at a restart with a million checks the index cost as much as the comparison.
+    struct Lookup {
+        let previous: PreviousCatalog?
+        private var cursor = 0
+        private var byUUID: [UUID: Int]?
+
+        init(_ previous: PreviousCatalog?) { self.previous = previous }
+
+        /// The check applied under `uuid`; `identity`, when given, is the caller's, not below
+        /// any identity asked before.
+        mutating func check(_ uuid: UUID, identity: CheckIdentity? = nil) -> Check? {
+            switch previous {
+            case nil: return nil
+            case .serving(let serving): return serving.check(uuid).map { .definition($0.definition) }
+            case .snapshot(let snapshot):
+                let checks = snapshot.checks
+                if let identity {
+                    while cursor < checks.count, checks[cursor].identity < identity { cursor += 1 }
+                    // (A snapshot the server wrote lists each UUID once.)
+                    if cursor < checks.count, checks[cursor].uuid == uuid, checks[cursor].identity == identity {
+                        return .applied(checks[cursor])
+                    }
+                }
+                if byUUID == nil {
+                    var index: [UUID: Int] = [:]
+                    index.reserveCapacity(checks.count)
+                    for position in checks.indices where index[checks[position].uuid] == nil { index[checks[position].uuid] = position }
+                    byUUID = index
+                }
+                return byUUID?[uuid].map { .applied(checks[$0]) }
+            }
         }
     }
 
