@@ -157,6 +157,10 @@ struct CatalogChangeTests {
         #expect(same.newConflicts.isEmpty)
         let more = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: c}\n  d: {name: C!}\n"))
         #expect(more.newConflicts == [CatalogChange.Conflict(project: "default", slug: "c", keys: ["c", "d"])])
+        // The builder says whether slugs are unique, so a change need not look among them all.
+        #expect(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n").slugsAreUnique == false)
+        #expect(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: Twin 2}\n  c: {name: ''}\n").slugsAreUnique == true)
+        #expect(try Self.load("projects:\n  p: {}\nchecks:\n  a: {name: Twin}\n  b: {name: twin, project: p}\n").slugsAreUnique == true)
     }
 
     @Test("a slug URL left by a removed or renamed check is told as answered by whoever has the slug now, not as 404")

@@ -23,7 +23,7 @@ struct CatalogBuilder {
         }
         var (checks, dependencies) = collectChecks(files, projects: projects)
         resolveDependencies(&checks, dependencies, projects: projects)
-        reportSlugConflicts(checks)
+        let slugsAreUnique = reportSlugConflicts(checks)
         reportDuplicatePingKeys(projects.values.map(\.project))
 
         var used = Set(projects.keys)
@@ -33,7 +33,8 @@ struct CatalogBuilder {
         return Catalog(
             projects: projects.values.map(\.project).filter { used.contains($0.id) },
             checks: consume checks,
-            files: files.map(\.path))
+            files: files.map(\.path),
+            slugsAreUnique: slugsAreUnique)
     }
 
     private mutating func collectProjects(_ files: [FileDraft]) -> [String: ProjectDraft] {
@@ -155,7 +156,9 @@ struct CatalogBuilder {
         return inOrder ? Array(checks.indices) : checks.indices.sorted { checks[$0].location < checks[$1].location }
     }
 
-    private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) {
+    /// - Returns: whether no two checks of a project share a slug (nor is any slug too long).
+    private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) -> Bool {
+        var unique = true
         // Project -> slug -> the first check declaring it; the current project's table is taken
         // out while its checks are read, so it is updated in place, not looked up per check.
         var firstBySlug: [String: [String: Int]] = [:]
@@ -175,6 +178,7 @@ struct CatalogBuilder {
                 if let firstIndex = firstOfProject.updateValue(index, forKey: slug) {
                     firstOfProject[slug] = firstIndex
                     reportSlugConflict(checks[index], first: checks[firstIndex])
+                    unique = false
                 }
                 continue
             }
@@ -184,11 +188,13 @@ struct CatalogBuilder {
                     .warning, .emptySlug, "check '\(check.id.key)' has the name '\(check.name)', whose slug is empty; it can only be pinged by UUID",
                     at: check.location, notes: [Diagnostic.Note("give it a name with letters or digits to get a slug URL")]))
             } else {
+                unique = false
                 diagnostics.append(Diagnostic(
                     .error, .outOfRange, "the slug of check '\(check.id.key)' is \(slug.count) characters long; the limit is \(FileDecoder.maxNameLength)",
                     at: check.location))
             }
         }
+        return unique
     }
 
     private mutating func reportSlugConflict(_ check: CheckDefinition, first: CheckDefinition) {

@@ -9,11 +9,15 @@ public struct Catalog: Sendable {
     public let checks: [CheckDefinition]
     /// The files the catalog was read from, in the order they were read.
     public let files: [String]
+    /// Whether no two checks of a project share a slug, when the builder knows (nil: not
+    /// known): a reload then need not look for slug conflicts among a fleet's checks.
+    public let slugsAreUnique: Bool?
 
     private let checkIndex: [CheckDefinition.ID: Int]
     private let projectIndex: [String: Int]
 
-    public init(projects: [Project], checks: consuming [CheckDefinition], files: [String]) {
+    public init(projects: [Project], checks: consuming [CheckDefinition], files: [String], slugsAreUnique: Bool? = nil) {
+        self.slugsAreUnique = slugsAreUnique
         self.projects = projects.sorted { $0.id < $1.id }
         self.checks = Self.identityOrder(checks)
         self.files = files

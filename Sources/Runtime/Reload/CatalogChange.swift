@@ -188,7 +188,7 @@ public struct CatalogChange: Sendable {
             change.removed.append(Removed(
                 id: identity, uuid: uuid, slug: slug, slugSuccessor: slug.flatMap { successor(project: identity.project, slug: $0) }))
         }
-        let conflictsAfter = conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
+        let conflictsAfter = catalog.slugsAreUnique == true ? [] : conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
         if !conflictsAfter.isEmpty {
             let oldConflicts = conflicts(previous?.slugs.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) } ?? [])
             change.newConflicts = conflictsAfter.filter { !oldConflicts.contains($0) }
