@@ -78,7 +78,7 @@ struct CatalogBuilder {
     private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> ([CheckDefinition], [[Dependency]]) {
         let total = files.reduce(0) { $0 + $1.checks.count }
         let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
-        let steps = parallelMap(files.count) { index in Self.steps(files[index], projects: projects, channelNames: channelNames) }
+        var steps = parallelMap(files.count) { index in Self.steps(files[index], projects: projects, channelNames: channelNames) }
         var checks: [CheckDefinition] = []
         var dependencies: [[Dependency]] = []
         checks.reserveCapacity(total)
@@ -86,33 +86,38 @@ struct CatalogBuilder {
         var seen: [CheckDefinition.ID: Diagnostic.Location] = [:]
         seen.reserveCapacity(total)
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
-        for case let step in steps.joined() {
-            guard case .check(let candidate) = step else {
-                if case .unknownProject(let reference) = step { reportUnknownProject(reference, known: projects.keys) }
-                continue
-            }
-            let id = candidate.definition.id
-            let location = candidate.definition.location
-            if let first = seen[id] {
-                diagnostics.append(Diagnostic(
-                    .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
-                    at: location, notes: [Diagnostic.Note("first declared here", at: first)]))
-                continue
-            }
-            seen[id] = location
-            if let pin = candidate.pin {
-                if let first = pinned[pin.value] {
-                    diagnostics.append(Diagnostic(
-                        .error, .duplicateCheck,
-                        "check '\(id)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
-                        at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
+        for index in steps.indices {
+            // A file's steps are let go once read: the definitions are not held twice.
+            let fileSteps = steps[index]
+            steps[index] = []
+            for step in fileSteps {
+                guard case .check(let candidate) = step else {
+                    if case .unknownProject(let reference) = step { reportUnknownProject(reference, known: projects.keys) }
                     continue
                 }
-                pinned[pin.value] = ("\(id)", pin.location)
+                let id = candidate.definition.id
+                let location = candidate.definition.location
+                if let first = seen[id] {
+                    diagnostics.append(Diagnostic(
+                        .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
+                        at: location, notes: [Diagnostic.Note("first declared here", at: first)]))
+                    continue
+                }
+                seen[id] = location
+                if let pin = candidate.pin {
+                    if let first = pinned[pin.value] {
+                        diagnostics.append(Diagnostic(
+                            .error, .duplicateCheck,
+                            "check '\(id)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
+                            at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
+                        continue
+                    }
+                    pinned[pin.value] = ("\(id)", pin.location)
+                }
+                diagnostics += candidate.problems
+                checks.append(candidate.definition)
+                dependencies.append(candidate.dependsOn)
             }
-            diagnostics += candidate.problems
-            checks.append(candidate.definition)
-            dependencies.append(candidate.dependsOn)
         }
         return (checks, dependencies)
     }
