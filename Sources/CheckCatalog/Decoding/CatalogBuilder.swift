@@ -87,10 +87,12 @@ struct CatalogBuilder {
         seen.reserveCapacity(total)
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
         for index in steps.indices {
-            // A file's steps are let go once read: the definitions are not held twice.
-            let fileSteps = steps[index]
+            // A file's steps are taken out and moved from one by one (popped, so not copied:
+            // a copy retains everything in a definition), and let go once read.
+            var fileSteps = steps[index]
             steps[index] = []
-            for step in fileSteps {
+            fileSteps.withUnsafeMutableBufferPointer { $0.reverse() }
+            while let step = fileSteps.popLast() {
                 guard case .check(let candidate) = step else {
                     if case .unknownProject(let reference) = step { reportUnknownProject(reference, known: projects.keys) }
                     continue
