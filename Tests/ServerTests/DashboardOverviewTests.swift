@@ -242,6 +242,20 @@ struct DashboardOverviewTests {
         #expect(other.notes == ["No check you can see is in a project 'web'."])
     }
 
+    @Test("the UUIDs by catalog position are kept for the snapshot serving now and rebuilt for another one")
+    func index() async throws {
+        let fixture = try await Self.fleetFixture()
+        let snapshot = fixture.app.runtime.catalog.snapshot
+        let index = OverviewIndex()
+        let uuids = index.uuids(of: snapshot)
+        #expect(uuids.count == 250)
+        #expect(uuids == snapshot.catalog.checks.map { snapshot.uuid(of: $0.id) })
+        #expect(index.uuids(of: .empty).isEmpty)
+        #expect(index.uuids(of: snapshot) == uuids)
+        let cached = Overview(snapshot, uuids: index.uuids(of: snapshot), viewer: .admin, states: fixture.states, now: Self.now, query: OverviewQuery())
+        #expect(Self.keys(cached) == Self.keys(Self.overview(fixture, "")))
+    }
+
     // MARK: The page
 
     @Test("the page keeps filters in its links, shows bad values as messages (200, not 500) and escapes what the URL says")

@@ -2,6 +2,7 @@ import CheckCatalog
 import Foundation
 import Monitoring
 import Runtime
+import Synchronization
 
 /// One page of the overview (issue 26): the viewer's checks filtered, counted, ordered and cut
 /// into pages on the server, so a fleet of 100,000 checks answers with one small page.
@@ -38,8 +39,10 @@ struct Overview {
     /// The order of statuses when problems come first.
     static let statusOrder: [CheckView.Status] = [.down, .grace, .new, .up, .paused]
 
-    init(_ snapshot: ServingCatalog, viewer: Viewer, states: CheckStates, now: Int64, query: OverviewQuery) {
+    /// - Parameter uuids: `OverviewIndex.uuids(of: snapshot)`; nil: looked up here.
+    init(_ snapshot: ServingCatalog, uuids: [UUID?]? = nil, viewer: Viewer, states: CheckStates, now: Int64, query: OverviewQuery) {
         let definitions = snapshot.catalog.checks
+        let uuids = uuids ?? OverviewIndex.uuids(of: snapshot)
         let search = query.search.isEmpty ? nil : CaseInsensitiveSearch(query.search)
         var visible = 0
         var counts: [CheckView.Status: Int] = [:]
@@ -47,26 +50,36 @@ struct Overview {
         // Whether any visible check is in each project, has each tag the URL names.
         var projectSeen = [Bool](repeating: false, count: query.projects.count)
         var tagSeen = [Bool](repeating: false, count: query.tags.count)
-        for (index, definition) in definitions.enumerated() {
-            guard viewer.canSee(definition.id.project), let uuid = snapshot.uuid(of: definition.id) else { continue }
-            visible += 1
-            if !query.projects.isEmpty {
-                guard let found = query.projects.firstIndex(of: definition.id.project) else { continue }
-                projectSeen[found] = true
-            }
-            if !query.tags.isEmpty {
-                var all = true
-                for (n, tag) in query.tags.enumerated() {
-                    if definition.tags.contains(tag) { tagSeen[n] = true } else { all = false }
+        // Through the buffer, not `for definition in` or `definitions[index]`: a copy of each
+        // definition (its strings and arrays retained) was an eighth of the time with 100,000
+        // checks (perf, release build); the buffer's elements are read in place.
+        definitions.withUnsafeBufferPointer { definitions in
+            for index in definitions.indices {
+                guard let uuid = uuids[index], viewer.canSee(definitions[index].id.project) else { continue }
+                visible += 1
+                if !query.projects.isEmpty {
+                    guard let found = query.projects.firstIndex(of: definitions[index].id.project) else { continue }
+                    projectSeen[found] = true
                 }
-                guard all else { continue }
+                if !query.tags.isEmpty {
+                    var all = true
+                    for (n, tag) in query.tags.enumerated() {
+                        if definitions[index].tags.contains(tag) { tagSeen[n] = true } else { all = false }
+                    }
+                    guard all else { continue }
+                }
+                if let search,
+                    !(search.found(in: definitions[index].name) || search.found(in: definitions[index].slug)
+                        || search.found(in: definitions[index].id.key))
+                {
+                    continue
+                }
+                let state = states.state(of: uuid)
+                let status = CheckView.liveStatus(of: state, definitions[index], now: now).status
+                counts[status, default: 0] += 1
+                if !query.statuses.isEmpty && !query.statuses.contains(status) { continue }
+                candidates.append(Candidate(index: index, uuid: uuid, status: status, lastPing: state.lastPing))
             }
-            if let search, !(search.found(in: definition.name) || search.found(in: definition.slug) || search.found(in: definition.id.key)) { continue }
-            let state = states.state(of: uuid)
-            let status = CheckView.liveStatus(of: state, definition, now: now).status
-            counts[status, default: 0] += 1
-            if !query.statuses.isEmpty && !query.statuses.contains(status) { continue }
-            candidates.append(Candidate(index: index, uuid: uuid, status: status, lastPing: state.lastPing))
         }
         var notes: [String] = []
         for (n, project) in query.projects.enumerated() where !projectSeen[n] {
@@ -119,6 +132,25 @@ struct Overview {
                 }
             }
         }
+    }
+}
+
+/// Each check's UUID by its position in a catalog snapshot, kept for the snapshot serving now
+/// (a reload swaps in a new one, and the next request indexes that): the overview reads every
+/// visible check at each request, and looking 100,000 UUIDs up by `project/key` took a quarter
+/// of its time (perf, release build).
+final class OverviewIndex: Sendable {
+    private let current = Mutex<(snapshot: ServingCatalog, uuids: [UUID?])?>(nil)
+
+    func uuids(of snapshot: ServingCatalog) -> [UUID?] {
+        if let cached = current.withLock({ $0 }), cached.snapshot === snapshot { return cached.uuids }
+        let uuids = Self.uuids(of: snapshot)
+        current.withLock { $0 = (snapshot, uuids) }
+        return uuids
+    }
+
+    static func uuids(of snapshot: ServingCatalog) -> [UUID?] {
+        snapshot.catalog.checks.map { snapshot.uuid(of: $0.id) }
     }
 }
 
