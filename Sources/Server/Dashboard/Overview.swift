@@ -50,9 +50,10 @@ struct Overview {
         // Whether any visible check is in each project, has each tag the URL names.
         var projectSeen = [Bool](repeating: false, count: query.projects.count)
         var tagSeen = [Bool](repeating: false, count: query.tags.count)
-        // Through the buffer, not `for definition in` or `definitions[index]`: a copy of each
-        // definition (its strings and arrays retained) was an eighth of the time with 100,000
-        // checks (perf, release build); the buffer's elements are read in place.
+        // Through the buffer, not `for definition in`: the loop's own filters read each
+        // definition in place. Handing one to `CheckView.liveStatus` still copies it (its strings
+        // and arrays retained; the call is opaque to this module): about a tenth of the time with
+        // 100,000 checks (perf, release build; BENCHMARKS.md, "Dashboard").
         definitions.withUnsafeBufferPointer { definitions in
             for index in definitions.indices {
                 guard let uuid = uuids[index], viewer.canSee(definitions[index].id.project) else { continue }
