@@ -247,13 +247,17 @@ struct DashboardOverviewTests {
         let fixture = try await Self.fleetFixture()
         let snapshot = fixture.app.runtime.catalog.snapshot
         let index = OverviewIndex()
-        let uuids = index.uuids(of: snapshot)
-        #expect(uuids.count == 250)
-        #expect(uuids == snapshot.catalog.checks.map { snapshot.uuid(of: $0.id) })
-        #expect(index.uuids(of: .empty).isEmpty)
-        #expect(index.uuids(of: snapshot) == uuids)
-        let cached = Overview(snapshot, uuids: index.uuids(of: snapshot), viewer: .admin, states: fixture.states, now: Self.now, query: OverviewQuery())
+        let checks = index.checks(of: snapshot)
+        #expect(checks.uuids.count == 250 && checks.rules.count == 250)
+        #expect(checks.uuids == snapshot.catalog.checks.map { snapshot.uuid(of: $0.id) })
+        #expect(checks.rules == snapshot.catalog.checks.map(CheckRules.init))
+        #expect(index.checks(of: .empty).uuids.isEmpty)
+        #expect(index.checks(of: snapshot).uuids == checks.uuids)
+        let cached = Overview(snapshot, checks: index.checks(of: snapshot), viewer: .admin, states: fixture.states, now: Self.now, query: OverviewQuery())
         #expect(Self.keys(cached) == Self.keys(Self.overview(fixture, "")))
+        // The statuses counted from the cached rules are those of the rows' full `CheckView`s.
+        let rows = (1...3).flatMap { Self.overview(fixture, "page=\($0)").rows }
+        #expect(Dictionary(grouping: rows, by: \.status).mapValues(\.count) == cached.counts)
     }
 
     // MARK: The page

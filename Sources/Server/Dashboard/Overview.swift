@@ -39,10 +39,11 @@ struct Overview {
     /// The order of statuses when problems come first.
     static let statusOrder: [CheckView.Status] = [.down, .grace, .new, .up, .paused]
 
-    /// - Parameter uuids: `OverviewIndex.uuids(of: snapshot)`; nil: looked up here.
-    init(_ snapshot: ServingCatalog, uuids: [UUID?]? = nil, viewer: Viewer, states: CheckStates, now: Int64, query: OverviewQuery) {
+    /// - Parameter checks: `OverviewIndex.checks(of: snapshot)`; nil: built here.
+    init(_ snapshot: ServingCatalog, checks: OverviewIndex.Checks? = nil, viewer: Viewer, states: CheckStates, now: Int64, query: OverviewQuery) {
         let definitions = snapshot.catalog.checks
-        let uuids = uuids ?? OverviewIndex.uuids(of: snapshot)
+        let checks = checks ?? OverviewIndex.Checks(snapshot)
+        let uuids = checks.uuids
         let search = query.search.isEmpty ? nil : CaseInsensitiveSearch(query.search)
         var visible = 0
         var counts: [CheckView.Status: Int] = [:]
@@ -50,10 +51,9 @@ struct Overview {
         // Whether any visible check is in each project, has each tag the URL names.
         var projectSeen = [Bool](repeating: false, count: query.projects.count)
         var tagSeen = [Bool](repeating: false, count: query.tags.count)
-        // Through the buffer, not `for definition in`: the loop's own filters read each
-        // definition in place. Handing one to `CheckView.liveStatus` still copies it (its strings
-        // and arrays retained; the call is opaque to this module): about a tenth of the time with
-        // 100,000 checks (perf, release build; BENCHMARKS.md, "Dashboard").
+        // Through the buffer, not `for definition in`: each definition is read in place (a copy
+        // of each, its strings and arrays retained, was about a tenth of the time with 100,000
+        // checks; perf, release build).
         definitions.withUnsafeBufferPointer { definitions in
             for index in definitions.indices {
                 guard let uuid = uuids[index], viewer.canSee(definitions[index].id.project) else { continue }
@@ -76,7 +76,9 @@ struct Overview {
                     continue
                 }
                 let state = states.state(of: uuid)
-                let status = CheckView.liveStatus(of: state, definitions[index], now: now).status
+                // The domain's status function under the check's rules, as `CheckView` computes
+                // it (the rules built once per catalog: no time zone looked up per check).
+                let status = CheckView.Status(rawValue: state.liveStatus(under: checks.rules[index], at: now).status.rawValue) ?? .new
                 counts[status, default: 0] += 1
                 if !query.statuses.isEmpty && !query.statuses.contains(status) { continue }
                 candidates.append(Candidate(index: index, uuid: uuid, status: status, lastPing: state.lastPing))
@@ -136,22 +138,30 @@ struct Overview {
     }
 }
 
-/// Each check's UUID by its position in a catalog snapshot, kept for the snapshot serving now
-/// (a reload swaps in a new one, and the next request indexes that): the overview reads every
-/// visible check at each request, and looking 100,000 UUIDs up by `project/key` took a quarter
-/// of its time (perf, release build).
+/// Each check's UUID and status rules by its position in a catalog snapshot, kept for the
+/// snapshot serving now (a reload swaps in a new one, and the next request indexes that): the
+/// overview reads every visible check's status at each request, and with 100,000 checks looking
+/// UUIDs up by `project/key` was ~15 % of its time, building rules (a time zone looked up by
+/// name) for every check ~5 % (perf, release build). Costs about 100 bytes a check while kept.
 final class OverviewIndex: Sendable {
-    private let current = Mutex<(snapshot: ServingCatalog, uuids: [UUID?])?>(nil)
+    struct Checks: Sendable {
+        /// nil: the check has no UUID (not applied to the registry yet).
+        let uuids: [UUID?]
+        let rules: [CheckRules]
 
-    func uuids(of snapshot: ServingCatalog) -> [UUID?] {
-        if let cached = current.withLock({ $0 }), cached.snapshot === snapshot { return cached.uuids }
-        let uuids = Self.uuids(of: snapshot)
-        current.withLock { $0 = (snapshot, uuids) }
-        return uuids
+        init(_ snapshot: ServingCatalog) {
+            uuids = snapshot.catalog.checks.map { snapshot.uuid(of: $0.id) }
+            rules = snapshot.catalog.checks.map(CheckRules.init)
+        }
     }
 
-    static func uuids(of snapshot: ServingCatalog) -> [UUID?] {
-        snapshot.catalog.checks.map { snapshot.uuid(of: $0.id) }
+    private let current = Mutex<(snapshot: ServingCatalog, checks: Checks)?>(nil)
+
+    func checks(of snapshot: ServingCatalog) -> Checks {
+        if let cached = current.withLock({ $0 }), cached.snapshot === snapshot { return cached.checks }
+        let checks = Checks(snapshot)
+        current.withLock { $0 = (snapshot, checks) }
+        return checks
     }
 }
 
