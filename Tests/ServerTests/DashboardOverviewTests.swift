@@ -253,8 +253,12 @@ struct DashboardOverviewTests {
         #expect(checks.rules == snapshot.catalog.checks.map(CheckRules.init))
         #expect(index.checks(of: .empty).uuids.isEmpty)
         #expect(index.checks(of: snapshot).uuids == checks.uuids)
-        let cached = Overview(snapshot, checks: index.checks(of: snapshot), viewer: .admin, states: fixture.states, now: Self.now, query: OverviewQuery())
+        let cached = Overview(snapshot, index: index, viewer: .admin, states: fixture.states, now: Self.now, query: OverviewQuery())
         #expect(Self.keys(cached) == Self.keys(Self.overview(fixture, "")))
+        let ranks = index.nameRanks(of: snapshot)
+        let byRank = snapshot.catalog.checks.indices.sorted { ranks[$0] < ranks[$1] }.map { snapshot.catalog.checks[$0].name }
+        #expect(Set(ranks).count == 250 && byRank.first == "Check 000" && byRank.last == "Nightly Backup")
+        #expect(index.nameRanks(of: .empty).isEmpty)
         // The statuses counted from the cached rules are those of the rows' full `CheckView`s.
         let rows = (1...3).flatMap { Self.overview(fixture, "page=\($0)").rows }
         #expect(Dictionary(grouping: rows, by: \.status).mapValues(\.count) == cached.counts)

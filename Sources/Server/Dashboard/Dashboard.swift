@@ -22,7 +22,7 @@ struct Dashboard: Sendable {
     let token: AdminToken
     let status: CurrentReloadStatus
     let sessions: DashboardSessions
-    /// The serving catalog's UUIDs and status rules by position, for the overview.
+    /// What the overview keeps per catalog snapshot.
     let overviewIndex = OverviewIndex()
 
     func routes(scheme listenerScheme: String) -> RouteCollection<ServerContext> {
@@ -60,7 +60,7 @@ struct Dashboard: Sendable {
         guard request.method == .get || request.method == .head else { return methodNotAllowed() }
         let snapshot = api.catalog.snapshot
         let query = OverviewQuery(query: request.uri.query)
-        let overview = Overview(snapshot, checks: overviewIndex.checks(of: snapshot), viewer: viewer, states: api.states, now: now, query: query)
+        let overview = Overview(snapshot, index: overviewIndex, viewer: viewer, states: api.states, now: now, query: query)
         let projects = snapshot.catalog.projects.map(\.id).filter { viewer.canSee($0) }
         let urls = DashboardPages.PingURLs(
             base: PingURLFormat(base: api.baseURL ?? ManagementAPI.origin(request, scheme: scheme)).base, canPing: viewer.canWrite,

@@ -39,10 +39,10 @@ struct Overview {
     /// The order of statuses when problems come first.
     static let statusOrder: [CheckView.Status] = [.down, .grace, .new, .up, .paused]
 
-    /// - Parameter checks: `OverviewIndex.checks(of: snapshot)`; nil: built here.
-    init(_ snapshot: ServingCatalog, checks: OverviewIndex.Checks? = nil, viewer: Viewer, states: CheckStates, now: Int64, query: OverviewQuery) {
+    /// - Parameter index: what is kept per catalog snapshot (the dashboard's); a new one by default.
+    init(_ snapshot: ServingCatalog, index kept: OverviewIndex = OverviewIndex(), viewer: Viewer, states: CheckStates, now: Int64, query: OverviewQuery) {
         let definitions = snapshot.catalog.checks
-        let checks = checks ?? OverviewIndex.Checks(snapshot)
+        let checks = kept.checks(of: snapshot)
         let uuids = checks.uuids
         let search = query.search.isEmpty ? nil : CaseInsensitiveSearch(query.search)
         var visible = 0
@@ -91,7 +91,7 @@ struct Overview {
         for (n, tag) in query.tags.enumerated() where !tagSeen[n] {
             notes.append("No check you can see has the tag '\(tag)'.")
         }
-        let ordered = Self.ordered(candidates, by: query.sort, definitions: definitions)
+        let ordered = Self.ordered(candidates, by: query.sort, nameRanks: query.sort == .name ? kept.nameRanks(of: snapshot) : [])
         let pages = max(1, (ordered.count + Self.pageSize - 1) / Self.pageSize)
         var page = query.page
         if page > pages {
@@ -111,7 +111,8 @@ struct Overview {
 
     /// `candidates` (in catalog order: project, then key) in the order `sort` names; ties keep
     /// catalog order.
-    private static func ordered(_ candidates: [Candidate], by sort: OverviewQuery.Sort, definitions: [CheckDefinition]) -> [Candidate] {
+    /// - Parameter nameRanks: for `.name`, `OverviewIndex.nameRanks(of:)`.
+    private static func ordered(_ candidates: [Candidate], by sort: OverviewQuery.Sort, nameRanks: [Int32]) -> [Candidate] {
         switch sort {
         case .status:
             // A bucket per status, filled in catalog order: no comparisons, stable.
@@ -121,10 +122,7 @@ struct Overview {
             }
             return buckets.flatMap { $0 }
         case .name:
-            let keys = candidates.map { definitions[$0.index].name.lowercased() }
-            return candidates.indices.sorted { a, b in
-                keys[a] != keys[b] ? keys[a] < keys[b] : candidates[a].index < candidates[b].index
-            }.map { candidates[$0] }
+            return candidates.sorted { nameRanks[$0.index] < nameRanks[$1.index] }
         case .lastPing:
             return candidates.sorted { a, b in
                 switch (a.lastPing, b.lastPing) {
@@ -156,12 +154,27 @@ final class OverviewIndex: Sendable {
     }
 
     private let current = Mutex<(snapshot: ServingCatalog, checks: Checks)?>(nil)
+    private let names = Mutex<(snapshot: ServingCatalog, ranks: [Int32])?>(nil)
 
     func checks(of snapshot: ServingCatalog) -> Checks {
         if let cached = current.withLock({ $0 }), cached.snapshot === snapshot { return cached.checks }
         let checks = Checks(snapshot)
         current.withLock { $0 = (snapshot, checks) }
         return checks
+    }
+
+    /// Each check's place in name order (case-insensitive; ties in catalog order), by
+    /// position: built at the first `sort=name` of a snapshot, so each request sorts integers
+    /// (lower-casing and comparing 100,000 names took ~40 ms a request).
+    func nameRanks(of snapshot: ServingCatalog) -> [Int32] {
+        if let cached = names.withLock({ $0 }), cached.snapshot === snapshot { return cached.ranks }
+        let keys = snapshot.catalog.checks.map { $0.name.lowercased() }
+        var ranks = [Int32](repeating: 0, count: keys.count)
+        for (rank, index) in keys.indices.sorted(by: { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }).enumerated() {
+            ranks[index] = Int32(rank)
+        }
+        names.withLock { $0 = (snapshot, ranks) }
+        return ranks
     }
 }
 
