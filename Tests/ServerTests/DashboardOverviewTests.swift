@@ -259,6 +259,15 @@ struct DashboardOverviewTests {
         let byRank = snapshot.catalog.checks.indices.sorted { ranks[$0] < ranks[$1] }.map { snapshot.catalog.checks[$0].name }
         #expect(Set(ranks).count == 250 && byRank.first == "Check 000" && byRank.last == "Nightly Backup")
         #expect(index.nameRanks(of: .empty).isEmpty)
+        // A snapshot no longer serving is not kept alive by the index.
+        weak var gone: ServingCatalog?
+        do {
+            let old = ServingCatalog(catalog: snapshot.catalog, uuids: snapshot.uuidsByID, pingKeys: [:])
+            gone = old
+            #expect(index.checks(of: old).uuids.count == 250)
+            #expect(index.nameRanks(of: old).count == 250)
+        }
+        #expect(gone == nil)
         // The statuses counted from the cached rules are those of the rows' full `CheckView`s.
         let rows = (1...3).flatMap { Self.overview(fixture, "page=\($0)").rows }
         #expect(Dictionary(grouping: rows, by: \.status).mapValues(\.count) == cached.counts)

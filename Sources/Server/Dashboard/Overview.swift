@@ -153,13 +153,20 @@ final class OverviewIndex: Sendable {
         }
     }
 
-    private let current = Mutex<(snapshot: ServingCatalog, checks: Checks)?>(nil)
-    private let names = Mutex<(snapshot: ServingCatalog, ranks: [Int32])?>(nil)
+    /// What was built for one snapshot. The snapshot is held weakly: after a reload the old
+    /// catalog must not stay in memory until someone opens the overview again.
+    private struct Kept<Value> {
+        weak var snapshot: ServingCatalog?
+        let value: Value
+    }
+
+    private let current = Mutex<Kept<Checks>?>(nil)
+    private let names = Mutex<Kept<[Int32]>?>(nil)
 
     func checks(of snapshot: ServingCatalog) -> Checks {
-        if let cached = current.withLock({ $0 }), cached.snapshot === snapshot { return cached.checks }
+        if let cached = current.withLock({ $0 }), cached.snapshot === snapshot { return cached.value }
         let checks = Checks(snapshot)
-        current.withLock { $0 = (snapshot, checks) }
+        current.withLock { $0 = Kept(snapshot: snapshot, value: checks) }
         return checks
     }
 
@@ -167,13 +174,13 @@ final class OverviewIndex: Sendable {
     /// position: built at the first `sort=name` of a snapshot, so each request sorts integers
     /// (lower-casing and comparing 100,000 names took ~40 ms a request).
     func nameRanks(of snapshot: ServingCatalog) -> [Int32] {
-        if let cached = names.withLock({ $0 }), cached.snapshot === snapshot { return cached.ranks }
+        if let cached = names.withLock({ $0 }), cached.snapshot === snapshot { return cached.value }
         let keys = snapshot.catalog.checks.map { $0.name.lowercased() }
         var ranks = [Int32](repeating: 0, count: keys.count)
         for (rank, index) in keys.indices.sorted(by: { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }).enumerated() {
             ranks[index] = Int32(rank)
         }
-        names.withLock { $0 = (snapshot, ranks) }
+        names.withLock { $0 = Kept(snapshot: snapshot, value: ranks) }
         return ranks
     }
 }
