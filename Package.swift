@@ -184,8 +184,8 @@ let package = Package(
         // What tests share: Background and onOwnThread, for work that must not hold a thread of
         // the cooperative pool the parallel tests run on.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"]),
-        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
+        .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser", "TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "TestSupport"]),
         .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
         .testTarget(name: "CheckCatalogTests", dependencies: ["CheckCatalog", "Monitoring", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KiothcTests", dependencies: ["kiothc", "TestSupport"]),

@@ -95,8 +95,13 @@ public actor Outbox {
     private var size = 0
     private var sizeAfterCompaction = 0
     private var pending: [UUID: Entry] = [:]
-    /// Pending alert ids, oldest first: alerts of one check and channel go out in order.
+    /// Pending alert ids, oldest first: alerts of one check and channel go out in order. Ids of
+    /// finished alerts stay in it (readers skip what `pending` no longer has) until enough have
+    /// finished to drop them all in one pass: removing each as it finished scanned every
+    /// pending alert, quadratic while a fleet's 100,000 alerts drained.
     private var order: [UUID] = []
+    /// The finished alerts whose ids are still in `order`.
+    private var finishedInOrder: Set<UUID> = []
     private var inFlight: Set<UUID> = []
     /// Lines skipped at open because they could not be read (a torn last line after a crash).
     public nonisolated let linesSkipped: Int
@@ -284,8 +289,27 @@ public actor Outbox {
         try append(data, sync: true)
         for alert in alerts {
             pending[alert.id] = Entry(alert: alert)
-            order.append(alert.id)
+            appendToOrder(alert.id)
         }
+    }
+
+    /// Adds a newly pending alert at the end of `order`, after dropping a finished copy of its
+    /// id (one id is never listed twice).
+    private func appendToOrder(_ id: UUID) {
+        if finishedInOrder.contains(id) { dropFinishedFromOrder() }
+        order.append(id)
+    }
+
+    /// Notes alerts that finished; their ids leave `order` in one pass once they are as many
+    /// as the pending ones (and more than a few).
+    private func finishedFromOrder(_ ids: some Sequence<UUID>) {
+        finishedInOrder.formUnion(ids)
+        if finishedInOrder.count > 64, finishedInOrder.count >= pending.count { dropFinishedFromOrder() }
+    }
+
+    private func dropFinishedFromOrder() {
+        order.removeAll { finishedInOrder.contains($0) }
+        finishedInOrder.removeAll(keepingCapacity: true)
     }
 
     /// Alerts the store acknowledged with their flip: `n` is the number it gave the last (the
@@ -305,9 +329,16 @@ public actor Outbox {
             let number = first + offset
             guard number > ingested, acceptedAhead.insert(number).inserted else { continue }
             guard pending[alert.id] == nil else { continue }
+            if finishedInOrder.contains(alert.id) { dropFinishedFromOrder() }
             pending[alert.id] = Entry(alert: alert, queued: number)
+            // After every pending alert numbered lower (finished ones are passed over).
             var index = order.endIndex
-            while index > order.startIndex, let before = pending[order[index - 1]]?.queued, before > number { index -= 1 }
+            while index > order.startIndex {
+                if let before = pending[order[index - 1]] {
+                    guard let queued = before.queued, queued > number else { break }
+                }
+                index -= 1
+            }
             order.insert(alert.id, at: index)
             lines.append(try OutboxLine(alert: alert).encoded())
         }
@@ -369,7 +400,7 @@ public actor Outbox {
         entry.nextAttempt = next
         if next == nil {
             pending[id] = nil
-            order.removeAll { $0 == id }
+            finishedFromOrder(CollectionOfOne(id))
             remember(entry)
             compactIfLarge(at: attempt.time)
             return attempt.outcome == .delivered ? .delivered : .gaveUp
@@ -452,7 +483,7 @@ public actor Outbox {
         }
         let finished = Set(changed.compactMap { pending[$0.0] == nil ? $0.0 : nil })
         if !finished.isEmpty {
-            order.removeAll { finished.contains($0) }
+            finishedFromOrder(finished)
             compactIfLarge(at: now)
         }
         return Set(changed.map { $0.0 })

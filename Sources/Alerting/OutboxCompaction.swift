@@ -28,31 +28,40 @@ struct OutboxCompaction {
     /// (lowercase UUIDs). Returns the size of the new outbox.
     @discardableResult
     func run(data: Data, pending: Set<String>) throws -> Int {
-        let decoder = JSONDecoder()
-        var lines: [(id: String?, bytes: Data)] = []
+        let data = data.startIndex == 0 ? data : Data(data)  // ranges below are offsets
+        // Each line's id and range in `data`; only its summary is read (`OutboxLineSummary`).
+        var lines: [(id: String?, range: Range<Int>)] = []
         var created: [String: Int64] = [:]
-        var lastMark: Data?
-        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            // An unreadable line (skipped at open) stays where it is, for a person to look at.
-            let record = try? decoder.decode(OutboxLine.self, from: Data(line))
-            if let record, record.type == .alert, let id = record.id, let time = record.created { created[id] = time }
-            // Only the last `ingested` mark counts; it is kept, at the end, the others dropped.
-            if record?.type == .ingested {
-                lastMark = line + [0x0A]
-                continue
+        var lastMark: Range<Int>?
+        data.withUnsafeBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n"))
+                let end = newline ?? bytes.count
+                defer { start = end + 1 }
+                guard end > start else { continue }
+                // An unreadable line (skipped at open) stays where it is, for a person to look at.
+                let summary = OutboxLineSummary(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                if let summary, summary.type == .alert, let id = summary.id, let time = summary.created { created[id] = time }
+                // Only the last `ingested` mark counts; it is kept, at the end, the others dropped.
+                if summary?.type == .ingested {
+                    lastMark = start..<end
+                    continue
+                }
+                lines.append((summary?.id, start..<end))
             }
-            lines.append((record?.id, line + [0x0A]))
         }
+        let newline = Data([0x0A])
         var kept = Data()
         var finished: [String: Data] = [:]  // month -> lines
         for line in lines {
             if let id = line.id, !pending.contains(id) {
-                finished[UTCTime.month(created[id] ?? now), default: Data()].append(line.bytes)
+                finished[UTCTime.month(created[id] ?? now), default: Data()].append(data[line.range] + newline)
             } else {
-                kept.append(line.bytes)
+                kept.append(data[line.range] + newline)
             }
         }
-        if let lastMark { kept.append(lastMark) }
+        if let lastMark { kept.append(data[lastMark] + newline) }
         if !finished.isEmpty {
             try FileManager.default.createDirectory(atPath: historyDirectory, withIntermediateDirectories: true)
             for (month, lines) in finished.sorted(by: { $0.key < $1.key }) {

@@ -30,27 +30,7 @@ public enum ConfigLoader {
     /// files).
     static func loadFiles(_ paths: [String], limits: ParseLimits, reusing parsed: ParsedFiles? = nil) -> [(FileDraft, [Diagnostic])] {
         let schedules = ScheduleCache()
-        let workers = min(paths.count, ProcessInfo.processInfo.activeProcessorCount)
-        guard workers > 1 else { return paths.map { loadFile($0, limits: limits, schedules: schedules, reusing: parsed) } }
-        struct Progress {
-            var next = 0
-            var results: [(FileDraft, [Diagnostic])?]
-        }
-        let progress = Mutex(Progress(results: Array(repeating: nil, count: paths.count)))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let index = progress.withLock { progress in
-                    defer { progress.next += 1 }
-                    return progress.next
-                }
-                guard index < paths.count else { return }
-                let result = loadFile(paths[index], limits: limits, schedules: schedules, reusing: parsed)
-                progress.withLock { $0.results[index] = result }
-            }
-        }
-        return progress.withLock { $0.results }.enumerated().map { index, result in
-            result ?? (FileDraft(path: paths[index]), [])
-        }
+        return parallelMap(paths.count) { index in loadFile(paths[index], limits: limits, schedules: schedules, reusing: parsed) }
     }
 
     /// Parses and decodes one file. Exposed for tests and fuzzing.

@@ -12,6 +12,17 @@ public struct FNV1a: Sendable {
         }
     }
 
+    /// The same for a buffer, compiled here for it: the generic one, called from another
+    /// module, walked a config tree's 130 MB a byte at a time through a witness table.
+    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        var value = value
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01b3
+        }
+        self.value = value
+    }
+
     public static func of(_ bytes: [UInt8]) -> UInt64 {
         var hash = FNV1a()
         bytes.withUnsafeBufferPointer { hash.add($0) }

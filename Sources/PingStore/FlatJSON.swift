@@ -180,12 +180,20 @@ struct FlatJSON {
     private mutating func string() throws(ParseError) -> String {
         try expect(UInt8(ascii: "\""))
         let start = index
-        // Fast path: no escapes, decode the run directly.
+        // Fast path: no escapes, decode the run directly; ASCII (most text here: keys, UUIDs,
+        // slugs) needs no validation.
+        var ascii = true
         while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             guard byte >= 0x20 else { throw fail("control character in string") }
+            ascii = ascii && byte < 0x80
             index += 1
         }
         guard let stop = peek() else { throw fail("unterminated string") }
+        if stop == UInt8(ascii: "\""), ascii {
+            let text = bytes[start..<index].withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+            index += 1
+            return text
+        }
         var decoded = Array(bytes[start..<index])
         if stop == UInt8(ascii: "\"") {
             index += 1
@@ -247,7 +255,10 @@ struct FlatJSON {
     }
 
     private func utf8(_ bytes: [UInt8]) throws(ParseError) -> String {
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw fail("invalid UTF-8") }
+        // (Validated by decoding: replacement characters mean the bytes were not UTF-8.
+        // `String(validating:as:)` went through generic metadata lookups on every call.)
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.utf8.count == bytes.count, text.utf8.elementsEqual(bytes) else { throw fail("invalid UTF-8") }
         return text
     }
 

@@ -150,9 +150,10 @@ public final class Runtime: Sendable {
         // writes and swap as every later one.
         let liveChecks = LiveChecks()
         liveChecks.saw(live)
+        let snapshots = SnapshotWriter()
         var applier = try await CatalogApplier(
             location: location, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger,
-            live: files == nil ? liveChecks : nil)
+            live: files == nil ? liveChecks : nil, snapshots: snapshots)
         if case .rejected(let checked) = try await applier.apply(loaded.result, now: now) {
             // Its diagnostics include what only the store can tell (a pinned UUID it cannot honour).
             throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
@@ -219,7 +220,7 @@ public final class Runtime: Sendable {
     /// triggers. The HTTP listeners go after these.
     public var services: [any Service] {
         var services: [any Service] = [
-            StoreService(store: store),
+            StoreService(store: store, snapshots: applier.snapshots),
             AlertService(dispatcher: dispatcher, outbox: files?.outbox, clock: clock),
         ]
         if let files {
@@ -250,6 +251,12 @@ public final class Runtime: Sendable {
     /// their release counted them.
     public var heldAlerts: Int { holds.heldCount.load(ordering: .relaxed) }
 
+    /// Returns once `catalog.json` says what the start applied (it is written after the start,
+    /// while the server serves).
+    public func snapshotWritten() async {
+        await applier.snapshots.finished()
+    }
+
     /// Whether pings can be taken: configuration loaded and store open (`/-/ready`).
     public var isReady: Bool { store.isOpen && catalog.snapshot !== ServingCatalog.empty }
 }
@@ -273,9 +280,12 @@ public struct StartFailure: Error, Sendable, CustomStringConvertible {
 /// writer and fsyncs every touched file: on a thread of its own, not the cooperative pool.
 struct StoreService: Service {
     let store: any CheckStore
+    /// The start's `catalog.json`, written while the server already serves: finished first.
+    let snapshots: SnapshotWriter
 
     func run() async throws {
         try? await gracefulShutdown()
+        await snapshots.finished()
         if let files = store as? FileStore {
             try await blocking(named: "kiothc-close") { Result { try files.close() } }.get()
         } else {

@@ -52,7 +52,7 @@ struct CheckCommand: ParsableCommand {
         }
         let report = DiagnosticReport(checked, strict: strict)
         Terminal.write(report.render(format.reportFormat, colour: format == .text && Terminal.stdoutIsColourTerminal))
-        if !report.passes { throw ExitCode.failure }
+        Terminal.finish(status: report.passes ? ExitCode.success.rawValue : ExitCode.failure.rawValue)
     }
 }
 

@@ -82,6 +82,7 @@ struct StatusCommand: AsyncParsableCommand {
             if let fallback = report.fallback { Terminal.warning(fallback.warning) }
             // One write of the whole report: a fleet's is tens of megabytes.
             FileHandle.standardOutput.write(Data(format == .json ? report.jsonBytes() : report.tableBytes(now: now)))
+            Terminal.finish(status: ExitCode.success.rawValue)
         } catch {
             if let text = error.report { FileHandle.standardError.write(Data(text.utf8)) }
             Terminal.error(error.message)

@@ -7,6 +7,13 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    /// Ends the process with `status` at once, without freeing what the command built: the
+    /// kernel takes a fleet's catalog back in an instant, where releasing its million checks
+    /// one by one takes a second. Only for commands whose output is written in full.
+    static func finish(status: Int32) -> Never {
+        exit(status)
+    }
+
     static func error(_ message: String) { say("error", message) }
 
     static func warning(_ message: String) { say("warning", message) }

@@ -118,3 +118,68 @@ struct OutboxCompactionTests {
         #expect(UTCTime.month(now - 93 * day) == "2026-06")
     }
 }
+
+@Suite("Outbox line summary: what compaction reads of a line, without decoding it")
+struct OutboxLineSummaryTests {
+    static func summary(_ line: Data) -> OutboxLineSummary? {
+        line.withUnsafeBytes { OutboxLineSummary($0) }
+    }
+
+    /// What JSONDecoder makes of the same line: the reference the summary must agree with.
+    static func decoded(_ line: Data) -> OutboxLineSummary? {
+        guard let record = try? JSONDecoder().decode(OutboxLine.self, from: line) else { return nil }
+        return OutboxLineSummary(type: record.type, id: record.id, created: record.created)
+    }
+
+    @Test("every kind of line the outbox writes reads as JSONDecoder reads it")
+    func agreesWithTheDecoder() throws {
+        var alert = sampleAlert(created: 1_790_000_000 * s)
+        alert.values.body = "a body with \"quotes\", braces } { ] [, a \\ backslash, a / slash and\nnewlines"
+        alert.values.name = "Nightly \"backup\" {prod}"
+        let id = alert.id
+        var lines: [Data] = [
+            try OutboxLine(alert: alert).encoded(),
+            try OutboxLine(alert: alert, held: true).encoded(),
+            try OutboxLine(attempt: Attempt(time: 5 * s, outcome: .failed, statusCode: 500, error: "HTTP 500: \"no\""), n: 1, of: id, nextAttempt: 65 * s).encoded(),
+            try OutboxLine(attempt: Attempt(time: 6 * s, outcome: .delivered, statusCode: 204), n: 2, of: id, nextAttempt: nil).encoded(),
+            try OutboxLine(.gaveUp, id, at: 7 * s).encoded(),
+            try OutboxLine(.withdrawn, id, at: 8 * s, reason: "maintenance {ended}").encoded(),
+            try OutboxLine(.released, id, at: 9 * s).encoded(),
+            try OutboxLine(.confirmed, id, at: 9 * s).encoded(),
+            try OutboxLine(ingestedThrough: 42).encoded(),
+        ]
+        lines = lines.map { $0.last == 0x0A ? $0.dropLast() : $0 }
+        for line in lines {
+            let summary = Self.summary(line)
+            #expect(summary != nil, "\(String(decoding: line, as: UTF8.self))")
+            #expect(summary == Self.decoded(line), "\(String(decoding: line, as: UTF8.self))")
+        }
+        #expect(Self.summary(lines[0])?.created == 1_790_000_000 * s)
+        #expect(Self.summary(lines[0])?.id == id.uuidString.lowercased())
+        #expect(Self.summary(lines[8]) == OutboxLineSummary(type: .ingested, id: nil, created: nil))
+    }
+
+    @Test("lines the open skips are not summarized either: torn, not an object, an unknown type, wrong types")
+    func unreadable() throws {
+        let full = try OutboxLine(alert: sampleAlert(created: 10 * s)).encoded().dropLast()
+        let bad: [String] = [
+            String(decoding: full.prefix(full.count / 2), as: UTF8.self),  // torn by a crash
+            "", "   ", "[]", "null", "\"alert\"", "{", "}", "{}x",
+            #"{"type":"alert","id":"x""#,
+            #"{"type":"sent","id":"5a1b0c9e-2f4d-4f6a-8e2b-1c3d4e5f6a7b","v":1}"#,
+            #"{"type":"alert","id":7,"v":1}"#,
+            #"{"type":"alert","id":"x","created_us":"soon","v":1}"#,
+            #"{"type":"alert","id":"x","values":{"body":"unclosed}","v":1}"#,
+            #"{"type":"alert","id":"x","values":{"body":"x"]}"#,
+            #"{"type":"alert","id":"x","v":nope}"#,
+            "{\"type\":\"alert\",\"id\":\"x\u{01}\"}",
+            #"{"type":"alert","id":"x"}"#,  // no version
+            #"{"type":"alert","id":"x","v":"1"}"#,
+        ]
+        for text in bad {
+            let line = Data(text.utf8)
+            #expect(Self.summary(line) == nil, "\(text)")
+            #expect(Self.decoded(line) == nil, "\(text)")
+        }
+    }
+}

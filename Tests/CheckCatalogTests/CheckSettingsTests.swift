@@ -33,6 +33,46 @@ struct CheckSettingsTests {
         }
     }
 
+    @Test("hasSameSettings: true only when the printed settings are equal, for every pair of checks")
+    func sameSettingsAgreesWithPrinted() throws {
+        // Pairs differ in one field each, including ones that print alike (a timeout's tz is
+        // not printed) and windows and dependencies.
+        let config = try TempConfig([
+            "a.yaml": """
+                checks:
+                  base: {timeout: 1h, grace: 5m, tags: [a, b], desc: d}
+                  same: {timeout: 1h, grace: 5m, tags: [a, b], desc: d}
+                  other-tz: {timeout: 1h, grace: 5m, tags: [a, b], desc: d, tz: Europe/Riga}
+                  longer: {timeout: 2h, grace: 5m, tags: [a, b], desc: d}
+                  graced: {timeout: 1h, grace: 6m, tags: [a, b], desc: d}
+                  tagged: {timeout: 1h, grace: 5m, tags: [b, a], desc: d}
+                  described: {timeout: 1h, grace: 5m, tags: [a, b], desc: e}
+                  post: {timeout: 1h, grace: 5m, tags: [a, b], desc: d, methods: POST}
+                  manual: {timeout: 1h, grace: 5m, tags: [a, b], desc: d, manual_resume: true}
+                  paused: {timeout: 1h, grace: 5m, tags: [a, b], desc: d, paused: true}
+                  cron: {schedule: "0 3 * * *", grace: 5m, tags: [a, b], desc: d}
+                  cron-riga: {schedule: "0 3 * * *", grace: 5m, tags: [a, b], desc: d, tz: Europe/Riga}
+                  cron-4: {schedule: "0 4 * * *", grace: 5m, tags: [a, b], desc: d}
+                  windowed: {timeout: 1h, grace: 5m, tags: [a, b], desc: d, maintenance: [{schedule: "0 1 * * sun", duration: 3h}]}
+                  dependent: {timeout: 1h, grace: 5m, tags: [a, b], desc: d, depends_on: [base]}
+                """,
+        ])
+        let result = try config.load()
+        #expect(result.isValid, "\(result.diagnostics)")
+        let checks = result.catalog.checks
+        #expect(checks.count == 15)
+        var equalPairs = 0
+        for a in checks {
+            for b in checks {
+                let printedEqual = a.settings == b.settings
+                #expect(a.hasSameSettings(as: b) == printedEqual, "\(a.id) vs \(b.id)")
+                if printedEqual, a.id != b.id { equalPairs += 1 }
+            }
+        }
+        // base, same and other-tz print alike: 6 ordered pairs.
+        #expect(equalPairs == 6)
+    }
+
     @Test("settings that kiothc did not write are refused, naming the field")
     func refused() throws {
         let good = ["timeout": "1h", "grace": "1h", "tags": "", "desc": "", "methods": "", "manual_resume": "false", "paused": "false", "channels": "*"]

@@ -95,6 +95,9 @@ struct ConfigLoaderTests {
         let cases: [(String, Int?)] = [
             ("90s", 90), ("1h30m", 5_400), ("7d", 604_800), ("2w", 1_209_600), ("1d1h1m1s", 90_061), (" 5m ", 300),
             ("90", nil), ("1.5h", nil), ("h", nil), ("5 minutes", nil), ("", nil), ("-5m", nil), ("99999999999999999999w", nil),
+            // Read from the bytes or, for anything unusual, character by character: the same.
+            ("0s", 0), ("10m5s", 605), ("1w1d", 691_200), ("1m1m", 120), ("007m", 420), ("9223372036854775807s", Int.max),
+            ("9223372036854775807m", nil), ("١h", nil), ("5M", nil), ("5m5", nil), ("m5", nil), ("5mm", nil),
         ]
         for (text, expected) in cases {
             switch DurationSyntax.parse(text) {

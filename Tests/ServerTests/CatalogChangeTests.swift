@@ -91,6 +91,65 @@ struct CatalogChangeTests {
         #expect(CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load(before)).isEmpty)
     }
 
+    @Test("against the serving catalog (a reload) the change is what the snapshot gives")
+    func servingEqualsSnapshot() throws {
+        let before = try Self.load("""
+            checks:
+              a: {name: Twin}
+              b: {name: twin}
+              c: {name: Solo, timeout: 1h}
+              d: {name: Cron, schedule: '0 3 * * *', tz: Europe/Riga, tags: [x]}
+              e: {name: Gone}
+              f: {name: Kept, maintenance: [{schedule: "0 1 * * sun", duration: 3h}]}
+            """)
+        let after = try Self.load("""
+            checks:
+              a: {name: Other}
+              b: {name: twin}
+              c: {name: Solo, timeout: 2h}
+              d: {name: Cron, schedule: '0 4 * * *', tz: Europe/Riga, tags: [x, y]}
+              f: {name: Kept, maintenance: [{schedule: "0 2 * * sun", duration: 3h}]}
+              g: {name: Gone}
+            """)
+        let (registry, snapshot) = try Self.applied(before)
+        let serving = ServingCatalog(catalog: before, uuids: registry.checks, pingKeys: [:])
+        let fromSnapshot = CatalogChange.between(previous: snapshot, registry: registry, catalog: after)
+        let fromServing = CatalogChange.between(serving: serving, registry: registry, catalog: after)
+        let urls = PingURLFormat(base: nil)
+        #expect(CatalogChangeReport(fromServing, urls: urls).text() == CatalogChangeReport(fromSnapshot, urls: urls).text())
+        #expect(fromServing.renamed.map(\.id.key) == ["a"])
+        #expect(fromServing.changed.map { "\($0.id.key) \($0.field)" } == ["c timeout", "d schedule", "d tags", "f maintenance"])
+        #expect(fromServing.removed.map(\.id.key) == ["e"])
+        #expect(fromServing.removed.first?.slugSuccessor?.answer == "default/g")
+        #expect(fromServing.added.map(\.id.key) == ["g"])
+        // Nothing changed: nothing reported, and the snapshot on disk is kept.
+        let same = CatalogChange.between(serving: serving, registry: registry, catalog: try Self.load("""
+            checks:
+              a: {name: Twin}
+              b: {name: twin}
+              c: {name: Solo, timeout: 1h}
+              d: {name: Cron, schedule: '0 3 * * *', tz: Europe/Riga, tags: [x]}
+              e: {name: Gone}
+              f: {name: Kept, maintenance: [{schedule: "0 1 * * sun", duration: 3h}]}
+            """))
+        #expect(same.isEmpty)
+        #expect(same.keepsSnapshot(previous: .serving(serving), checks: 6))
+    }
+
+    @Test("many slug URLs left at once are answered as a few are (scanned, then indexed)")
+    func manySlugSuccessors() throws {
+        // 12 pairs of twins; one of each pair removed: every slug URL is the other twin's now.
+        let pairs = (1...12).map { n in "  a\(n): {name: Twin \(n)}\n  b\(n): {name: twin \(n)}\n" }.joined()
+        let (registry, snapshot) = try Self.applied(try Self.load("checks:\n" + pairs))
+        let kept = (1...12).map { n in "  b\(n): {name: twin \(n)}\n" }.joined()
+        let change = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n" + kept))
+        #expect(change.removed.count == 12)
+        for removed in change.removed {
+            let n = removed.id.key.dropFirst()
+            #expect(removed.slugSuccessor?.answer == "default/b\(n) (no longer ambiguous)", "\(removed.id)")
+        }
+    }
+
     @Test("only conflicts that did not exist before are new")
     func conflicts() throws {
         let (registry, snapshot) = try Self.applied(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: C}\n"))
@@ -98,6 +157,10 @@ struct CatalogChangeTests {
         #expect(same.newConflicts.isEmpty)
         let more = CatalogChange.between(previous: snapshot, registry: registry, catalog: try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n  c: {name: c}\n  d: {name: C!}\n"))
         #expect(more.newConflicts == [CatalogChange.Conflict(project: "default", slug: "c", keys: ["c", "d"])])
+        // The builder says whether slugs are unique, so a change need not look among them all.
+        #expect(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: twin}\n").slugsAreUnique == false)
+        #expect(try Self.load("checks:\n  a: {name: Twin}\n  b: {name: Twin 2}\n  c: {name: ''}\n").slugsAreUnique == true)
+        #expect(try Self.load("projects:\n  p: {}\nchecks:\n  a: {name: Twin}\n  b: {name: twin, project: p}\n").slugsAreUnique == true)
     }
 
     @Test("a slug URL left by a removed or renamed check is told as answered by whoever has the slug now, not as 404")

@@ -1,5 +1,8 @@
 import Foundation
+import Logging
+import Monitoring
 import PingStore
+import Synchronization
 import Testing
 
 @testable import Runtime
@@ -59,5 +62,38 @@ struct CatalogSnapshotTests {
         try partial.save(to: DataDirectory(root + "/data"))
         let completed = try await start(Self.yaml.replacingOccurrences(of: "Nightly backup", with: "Backup") + "  extra: {project: ops}\n")
         #expect(completed.appliedAt == t0 + 300 * s && completed.checks.count == 3)
+    }
+
+    @Test("the start's snapshot, written after the swap, is never overwritten by an older one; finished waits for every write")
+    func writesInOrder() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-snapshot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let data = DataDirectory(root + "/data")
+        let store = try FileStore.open(data, options: PingStore.Options(durability: .write), now: t0)
+        defer { try? store.close() }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        @Sendable func snapshot(_ name: String, at time: Int64) -> AppliedCatalog {
+            AppliedCatalog(checks: [AppliedCatalog.Check(uuid: UUID(), project: "ops", key: "a", name: name, slug: name, settings: [:])], appliedAt: time)
+        }
+        let writer = SnapshotWriter()
+        let firstBuilt = Atomic<Bool>(false)
+        // The first is slow to build (a fleet's); the second, asked for after it, is quick.
+        writer.write({
+            Thread.sleep(forTimeInterval: 0.3)
+            firstBuilt.store(true, ordering: .sequentiallyConsistent)
+            return snapshot("first", at: 1)
+        }, to: store, logger: logger)
+        writer.write({ snapshot("second", at: 2) }, to: store, logger: logger)
+        await writer.finished()
+        let firstDone = firstBuilt.load(ordering: .sequentiallyConsistent)
+        #expect(firstDone, "finished returned before the first write")
+        let written = try #require(try AppliedCatalog.load(from: data))
+        #expect(written.appliedAt == 2 && written.checks.first?.name == "second")
+        // Still the second a while later: the first did not land after it.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try AppliedCatalog.load(from: data)?.appliedAt == 2)
+        // Nothing pending: finished returns at once.
+        await writer.finished()
     }
 }

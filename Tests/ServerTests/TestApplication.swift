@@ -61,7 +61,11 @@ struct TestApplication: Sendable {
         let deadline = ContinuousClock.now + .seconds(5)
         while true {
             do {
-                return try await Runtime.open(options: options, baseURL: baseURL, environment: environment, logger: logger, clock: clock)
+                let runtime = try await Runtime.open(options: options, baseURL: baseURL, environment: environment, logger: logger, clock: clock)
+                // Tests read catalog.json as soon as the runtime is open; a server writes it
+                // meanwhile.
+                await runtime.snapshotWritten()
+                return runtime
             } catch {
                 guard error.message.contains("pid \(getpid())"), ContinuousClock.now < deadline else { throw error }
                 try await Task.sleep(for: .milliseconds(20))

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import YAMLParser
 
@@ -180,18 +181,5 @@ struct YAMLParserTests {
     @Test("a mapping key must be a scalar")
     func complexKey() {
         #expect(parse("? [a, b]\n: 1\n").problems.map(\.kind) == [.complexKey])
-    }
-}
-
-/// A tiny seeded generator so the garbage test is the same every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -23,7 +23,7 @@ struct CatalogBuilder {
         }
         var (checks, dependencies) = collectChecks(files, projects: projects)
         resolveDependencies(&checks, dependencies, projects: projects)
-        reportSlugConflicts(checks)
+        let slugsAreUnique = reportSlugConflicts(checks)
         reportDuplicatePingKeys(projects.values.map(\.project))
 
         var used = Set(projects.keys)
@@ -32,8 +32,9 @@ struct CatalogBuilder {
         }
         return Catalog(
             projects: projects.values.map(\.project).filter { used.contains($0.id) },
-            checks: checks,
-            files: files.map(\.path))
+            checks: consume checks,
+            files: files.map(\.path),
+            slugsAreUnique: slugsAreUnique)
     }
 
     private mutating func collectProjects(_ files: [FileDraft]) -> [String: ProjectDraft] {
@@ -56,10 +57,28 @@ struct CatalogBuilder {
         return projects
     }
 
+    /// One step of reading a file's checks, in order: a project reference that names no project
+    /// (reported as it comes), or a check with its definition and the problems only it has
+    /// (unknown channels, windows), reported if it is not a duplicate.
+    private enum Step: Sendable {
+        case unknownProject(Reference)
+        case check(Candidate)
+    }
+
+    private struct Candidate: Sendable {
+        var definition: CheckDefinition
+        var dependsOn: [Dependency]
+        var pin: (value: UUID, location: Diagnostic.Location)?
+        var problems: [Diagnostic]
+    }
+
     /// The checks, and the `depends_on:` entries of each (by index), resolved once every check
-    /// is known.
+    /// is known. Each file's definitions are built on every core (they need only the
+    /// projects); duplicates are then found in file order, on one.
     private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> ([CheckDefinition], [[Dependency]]) {
         let total = files.reduce(0) { $0 + $1.checks.count }
+        let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
+        let steps = parallelMap(files.count) { index in Self.steps(files[index], projects: projects, channelNames: channelNames) }
         var checks: [CheckDefinition] = []
         var dependencies: [[Dependency]] = []
         checks.reserveCapacity(total)
@@ -67,65 +86,88 @@ struct CatalogBuilder {
         var seen: [CheckDefinition.ID: Diagnostic.Location] = [:]
         seen.reserveCapacity(total)
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
-        let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
-        for file in files {
-            var fileProjectKnown = true
-            if let reference = file.project, projects[reference.name] == nil {
-                reportUnknownProject(reference, known: projects.keys)
-                fileProjectKnown = false
+        for case let step in steps.joined() {
+            guard case .check(let candidate) = step else {
+                if case .unknownProject(let reference) = step { reportUnknownProject(reference, known: projects.keys) }
+                continue
             }
-            for draft in file.checks {
-                let projectID: String
-                if let reference = draft.project {
-                    guard projects[reference.name] != nil else {
-                        reportUnknownProject(reference, known: projects.keys)
-                        continue
-                    }
-                    projectID = reference.name
-                } else {
-                    guard fileProjectKnown else { continue }
-                    projectID = file.project?.name ?? Project.defaultID
-                }
-                guard let project = projects[projectID]?.project, let channelNames = channelNames[projectID] else { continue }
-                let id = CheckDefinition.ID(project: projectID, key: draft.key)
-                if let first = seen[id] {
+            let id = candidate.definition.id
+            let location = candidate.definition.location
+            if let first = seen[id] {
+                diagnostics.append(Diagnostic(
+                    .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
+                    at: location, notes: [Diagnostic.Note("first declared here", at: first)]))
+                continue
+            }
+            seen[id] = location
+            if let pin = candidate.pin {
+                if let first = pinned[pin.value] {
                     diagnostics.append(Diagnostic(
-                        .error, .duplicateCheck, "check '\(draft.key)' is declared twice in project '\(projectID)'",
-                        at: draft.location, notes: [Diagnostic.Note("first declared here", at: first)]))
+                        .error, .duplicateCheck,
+                        "check '\(id)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
+                        at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
                     continue
                 }
-                seen[id] = draft.location
-                if let pin = draft.uuid {
-                    if let first = pinned[pin.value] {
-                        diagnostics.append(Diagnostic(
-                            .error, .duplicateCheck,
-                            "check '\(projectID)/\(draft.key)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
-                            at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
-                        continue
-                    }
-                    pinned[pin.value] = ("\(projectID)/\(draft.key)", pin.location)
-                }
-                for reference in draft.channelReferences where !channelNames.contains(reference.name) {
-                    reportUnknownChannel(reference, project: projectID, known: channelNames)
-                }
-                var check = definition(draft, id: id, defaults: project.defaults)
-                if !project.maintenance.isEmpty || !draft.maintenance.isEmpty {
-                    // The project's windows first: `MaintenancePlan` tells them apart by count.
-                    let zone = check.tz
-                    check.maintenance = MaintenanceCalendar(project.maintenance + draft.maintenance.compactMap { resolve($0, defaultZone: zone) })
-                }
-                checks.append(check)
-                dependencies.append(draft.dependsOn)
+                pinned[pin.value] = ("\(id)", pin.location)
             }
+            diagnostics += candidate.problems
+            checks.append(candidate.definition)
+            dependencies.append(candidate.dependsOn)
         }
         return (checks, dependencies)
+    }
+
+    /// One file's checks as steps (see `Step`); touches nothing shared.
+    private static func steps(_ file: FileDraft, projects: [String: ProjectDraft], channelNames: [String: [String]]) -> [Step] {
+        var steps: [Step] = []
+        steps.reserveCapacity(file.checks.count)
+        var fileProjectKnown = true
+        if let reference = file.project, projects[reference.name] == nil {
+            steps.append(.unknownProject(reference))
+            fileProjectKnown = false
+        }
+        // The project of the check before, looked up again only when it changes (once a file).
+        var current: (id: String, project: Project, channelNames: [String])?
+        for draft in file.checks {
+            let projectID: String
+            if let reference = draft.project {
+                guard projects[reference.name] != nil else {
+                    steps.append(.unknownProject(reference))
+                    continue
+                }
+                projectID = reference.name
+            } else {
+                guard fileProjectKnown else { continue }
+                projectID = file.project?.name ?? Project.defaultID
+            }
+            if current?.id != projectID {
+                guard let project = projects[projectID]?.project, let names = channelNames[projectID] else { continue }
+                current = (projectID, project, names)
+            }
+            guard let (_, project, channelNames) = current else { continue }
+            var problems: [Diagnostic] = []
+            for reference in draft.channelReferences where !channelNames.contains(reference.name) {
+                problems.append(unknownChannel(reference, project: projectID, known: channelNames))
+            }
+            var check = definition(draft, id: CheckDefinition.ID(project: projectID, key: draft.key), defaults: project.defaults)
+            if !project.maintenance.isEmpty || !draft.maintenance.isEmpty {
+                // The project's windows first: `MaintenancePlan` tells them apart by count.
+                let zone = check.tz
+                let windows = draft.maintenance.compactMap { window in
+                    window.resolved(defaultZone: zone, file: window.location.file) { problems.append($0) }
+                }
+                check.maintenance = MaintenanceCalendar(project.maintenance + windows)
+            }
+            steps.append(.check(Candidate(definition: check, dependsOn: draft.dependsOn, pin: draft.uuid, problems: problems)))
+        }
+        return steps
     }
 
     private mutating func resolve(_ window: WindowDraft, defaultZone: String) -> MaintenanceWindow? {
         window.resolved(defaultZone: defaultZone, file: window.location.file) { diagnostics.append($0) }
     }
 
-    private func definition(_ draft: CheckDraft, id: CheckDefinition.ID, defaults: CheckDefaults) -> CheckDefinition {
+    private static func definition(_ draft: CheckDraft, id: CheckDefinition.ID, defaults: CheckDefaults) -> CheckDefinition {
         let expectation = draft.schedule ?? .timeout(seconds: draft.timeout ?? defaults.timeout ?? CheckDefinition.defaultTimeout)
         return CheckDefinition(
             id: id,
@@ -149,37 +191,71 @@ struct CatalogBuilder {
         return inOrder ? Array(checks.indices) : checks.indices.sorted { checks[$0].location < checks[$1].location }
     }
 
-    private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) {
-        // Project -> slug -> the first check declaring it.
+    /// - Returns: whether no two checks of a project share a slug (nor is any slug too long).
+    private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) -> Bool {
+        var unique = true
+        // Project -> slug -> the first check declaring it; the current project's table is taken
+        // out while its checks are read, so it is updated in place, not looked up per check.
         var firstBySlug: [String: [String: Int]] = [:]
+        var project = ""
+        var firstOfProject: [String: Int] = [:]
+        let counts = Self.checksPerProject(checks)
         for index in Self.declarationOrder(checks) {
+            // Fields read in place: a copy of the whole definition costs a dozen retains.
+            let slug = checks[index].slug
+            if checks[index].id.project != project {
+                if !project.isEmpty { firstBySlug[project] = firstOfProject }
+                project = checks[index].id.project
+                firstOfProject = firstBySlug.removeValue(forKey: project) ?? Dictionary(minimumCapacity: counts[project] ?? 0)
+            }
+            // (No character count, a grapheme walk, for the usual short ASCII slug.)
+            if !slug.isEmpty, slug.utf8.count <= FileDecoder.maxNameLength || slug.count <= FileDecoder.maxNameLength {
+                if let firstIndex = firstOfProject.updateValue(index, forKey: slug) {
+                    firstOfProject[slug] = firstIndex
+                    reportSlugConflict(checks[index], first: checks[firstIndex])
+                    unique = false
+                }
+                continue
+            }
             let check = checks[index]
-            if check.slug.isEmpty {
+            if slug.isEmpty {
                 diagnostics.append(Diagnostic(
                     .warning, .emptySlug, "check '\(check.id.key)' has the name '\(check.name)', whose slug is empty; it can only be pinged by UUID",
                     at: check.location, notes: [Diagnostic.Note("give it a name with letters or digits to get a slug URL")]))
-                continue
-            }
-            // (No character count, a grapheme walk, for the usual short ASCII slug.)
-            if check.slug.utf8.count > FileDecoder.maxNameLength, check.slug.count > FileDecoder.maxNameLength {
-                diagnostics.append(Diagnostic(
-                    .error, .outOfRange, "the slug of check '\(check.id.key)' is \(check.slug.count) characters long; the limit is \(FileDecoder.maxNameLength)",
-                    at: check.location))
-                continue
-            }
-            if let firstIndex = firstBySlug[check.id.project]?[check.slug] {
-                let first = checks[firstIndex]
-                diagnostics.append(Diagnostic(
-                    .warning, .slugConflict,
-                    "checks '\(first.id.key)' and '\(check.id.key)' of project '\(check.id.project)' have the same slug '\(check.slug)'; pings to that slug URL answer 409",
-                    at: check.location, notes: [
-                        Diagnostic.Note("'\(first.id.key)' is declared here", at: first.location),
-                        Diagnostic.Note("rename one of them, or ping them by UUID"),
-                    ]))
             } else {
-                firstBySlug[check.id.project, default: [:]][check.slug] = index
+                unique = false
+                diagnostics.append(Diagnostic(
+                    .error, .outOfRange, "the slug of check '\(check.id.key)' is \(slug.count) characters long; the limit is \(FileDecoder.maxNameLength)",
+                    at: check.location))
             }
         }
+        return unique
+    }
+
+    private mutating func reportSlugConflict(_ check: CheckDefinition, first: CheckDefinition) {
+        diagnostics.append(Diagnostic(
+            .warning, .slugConflict,
+            "checks '\(first.id.key)' and '\(check.id.key)' of project '\(check.id.project)' have the same slug '\(check.slug)'; pings to that slug URL answer 409",
+            at: check.location, notes: [
+                Diagnostic.Note("'\(first.id.key)' is declared here", at: first.location),
+                Diagnostic.Note("rename one of them, or ping them by UUID"),
+            ]))
+    }
+
+    private static func checksPerProject(_ checks: [CheckDefinition]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        var project = ""
+        var run = 0
+        for index in checks.indices {
+            if checks[index].id.project != project {
+                if run > 0 { counts[project, default: 0] += run }
+                project = checks[index].id.project
+                run = 0
+            }
+            run += 1
+        }
+        if run > 0 { counts[project, default: 0] += run }
+        return counts
     }
 
     private mutating func reportDuplicatePingKeys(_ projects: [Project]) {
@@ -205,11 +281,15 @@ struct CatalogBuilder {
     }
 
     private mutating func reportUnknownChannel(_ reference: Reference, project: String, known: [String]) {
+        diagnostics.append(Self.unknownChannel(reference, project: project, known: known))
+    }
+
+    private static func unknownChannel(_ reference: Reference, project: String, known: [String]) -> Diagnostic {
         var notes: [Diagnostic.Note] = []
         if let close = Suggestion.closest(to: reference.name, in: known) { notes.append(Diagnostic.Note("did you mean '\(close)'?")) }
         notes.append(Diagnostic.Note(known.isEmpty
             ? "project '\(project)' declares no channels"
             : "channels of project '\(project)': \(known.joined(separator: ", "))"))
-        diagnostics.append(Diagnostic(.error, .unknownChannel, "unknown channel '\(reference.name)' in project '\(project)'", at: reference.location, notes: notes))
+        return Diagnostic(.error, .unknownChannel, "unknown channel '\(reference.name)' in project '\(project)'", at: reference.location, notes: notes)
     }
 }

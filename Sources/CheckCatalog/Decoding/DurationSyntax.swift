@@ -5,12 +5,46 @@ import Foundation
 public enum DurationSyntax {
     static let unitSeconds: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
 
+    /// The usual well-formed duration (`1h30m`), read from its bytes; nil for anything else,
+    /// which the character walk below reads again to say what is wrong.
+    private static func plainASCII(_ text: String) -> Int? {
+        var total = 0
+        var number = 0
+        var digits = 0
+        for byte in text.utf8 {
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                guard digits < 18 else { return nil }
+                number = number * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+                continue
+            }
+            let unit: Int
+            switch byte {
+            case UInt8(ascii: "s"): unit = 1
+            case UInt8(ascii: "m"): unit = 60
+            case UInt8(ascii: "h"): unit = 3_600
+            case UInt8(ascii: "d"): unit = 86_400
+            case UInt8(ascii: "w"): unit = 604_800
+            default: return nil
+            }
+            guard digits > 0 else { return nil }
+            let (product, overflow1) = number.multipliedReportingOverflow(by: unit)
+            let (sum, overflow2) = total.addingReportingOverflow(product)
+            guard !overflow1, !overflow2 else { return nil }
+            total = sum
+            number = 0
+            digits = 0
+        }
+        return digits == 0 ? total : nil
+    }
+
     /// Seconds, or a message saying what is wrong (lower-case, quoting the value).
     static func parse(_ text: String) -> Result<Int, DurationError> {
         // (Foundation's trimming only where there is something to trim: it dominated a fleet's load.)
         let padded = text.first?.isWhitespace == true || text.last?.isWhitespace == true
         let trimmed = padded ? text.trimmingCharacters(in: .whitespaces) : text
         guard !trimmed.isEmpty else { return .failure(DurationError("duration is empty; write e.g. '90s', '1h30m' or '7d'")) }
+        if let seconds = plainASCII(trimmed) { return .success(seconds) }
         var total = 0
         var number = ""
         for character in trimmed {

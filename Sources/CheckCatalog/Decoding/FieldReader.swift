@@ -21,8 +21,8 @@ struct FieldReader {
 
     /// The entries of a mapping, keyed by their text, with unknown keys reported (with a
     /// "did you mean" note when a known key is close). nil, after a report, if not a mapping.
-    mutating func fields(of node: Node, in context: String, known: [String]) -> Fields? {
-        guard let pairs = mapping(node, what: context) else { return nil }
+    mutating func fields(of node: Node, in context: @autoclosure () -> String, known: [String]) -> Fields? {
+        guard let pairs = mapping(node, what: context()) else { return nil }
         var entries: [(key: String, pair: Node.Pair)] = []
         entries.reserveCapacity(min(pairs.count, known.count))
         for pair in pairs {
@@ -35,17 +35,17 @@ struct FieldReader {
             if let close = Suggestion.closest(to: key, in: known) {
                 notes.append(Diagnostic.Note("did you mean '\(close)'?"))
             }
-            notes.append(Diagnostic.Note("known keys in \(context): \(known.joined(separator: ", "))"))
-            report(.unknownKey, "unknown key '\(key)' in \(context)", at: pair.key.mark, notes: notes)
+            notes.append(Diagnostic.Note("known keys in \(context()): \(known.joined(separator: ", "))"))
+            report(.unknownKey, "unknown key '\(key)' in \(context())", at: pair.key.mark, notes: notes)
         }
         return Fields(node: node, entries: entries)
     }
 
     /// The pairs of a mapping node, or nil after a type report.
-    mutating func mapping(_ node: Node, what: String) -> [Node.Pair]? {
+    mutating func mapping(_ node: Node, what: @autoclosure () -> String) -> [Node.Pair]? {
         if case .mapping(let pairs) = node.content { return pairs }
         if case .invalid = node.content { return nil }
-        report(.typeMismatch, "\(what) must be a mapping, not \(describe(node))", at: node.mark)
+        report(.typeMismatch, "\(what()) must be a mapping, not \(describe(node))", at: node.mark)
         return nil
     }
 
@@ -54,10 +54,10 @@ struct FieldReader {
         return ""
     }
 
-    mutating func string(_ node: Node, what: String) -> String? {
+    mutating func string(_ node: Node, what: @autoclosure () -> String) -> String? {
         if case .invalid = node.content { return nil }
         guard case .scalar(let scalar) = node.content else {
-            report(.typeMismatch, "\(what) must be a string, not \(describe(node))", at: node.mark)
+            report(.typeMismatch, "\(what()) must be a string, not \(describe(node))", at: node.mark)
             return nil
         }
         switch scalar.value {
@@ -65,23 +65,23 @@ struct FieldReader {
         // A plain number is text the user meant literally, e.g. `name: 2024`.
         case .int, .float: return scalar.text
         case .null, .bool:
-            report(.typeMismatch, "\(what) must be a string, not \(describe(node)); quote it if '\(scalar.text)' is meant", at: node.mark)
+            report(.typeMismatch, "\(what()) must be a string, not \(describe(node)); quote it if '\(scalar.text)' is meant", at: node.mark)
             return nil
         }
     }
 
-    mutating func bool(_ node: Node, what: String) -> Bool? {
+    mutating func bool(_ node: Node, what: @autoclosure () -> String) -> Bool? {
         if case .scalar(let scalar) = node.content, case .bool(let value) = scalar.value { return value }
         if case .invalid = node.content { return nil }
-        report(.typeMismatch, "\(what) must be true or false, not \(describe(node))", at: node.mark)
+        report(.typeMismatch, "\(what()) must be true or false, not \(describe(node))", at: node.mark)
         return nil
     }
 
     /// A duration in seconds within `range` (SPEC §1.2: 60 s … 365 d for timeout and grace).
-    mutating func duration(_ node: Node, what: String, range: ClosedRange<Int>) -> Int? {
+    mutating func duration(_ node: Node, what: @autoclosure () -> String, range: ClosedRange<Int>) -> Int? {
         if case .invalid = node.content { return nil }
         guard case .scalar(let scalar) = node.content else {
-            report(.typeMismatch, "\(what) must be a duration such as '1h' or a number of seconds, not \(describe(node))", at: node.mark)
+            report(.typeMismatch, "\(what()) must be a duration such as '1h' or a number of seconds, not \(describe(node))", at: node.mark)
             return nil
         }
         let seconds: Int
@@ -92,14 +92,14 @@ struct FieldReader {
             switch DurationSyntax.parse(text) {
             case .success(let value): seconds = value
             case .failure(let error):
-                report(.invalidDuration, "\(what): \(error.message)", at: node.mark)
+                report(.invalidDuration, "\(what()): \(error.message)", at: node.mark)
                 return nil
             }
         case .float:
-            report(.invalidDuration, "\(what): '\(scalar.text)' is not a whole number of seconds", at: node.mark)
+            report(.invalidDuration, "\(what()): '\(scalar.text)' is not a whole number of seconds", at: node.mark)
             return nil
         case .null, .bool:
-            report(.typeMismatch, "\(what) must be a duration such as '1h' or a number of seconds, not \(describe(node))", at: node.mark)
+            report(.typeMismatch, "\(what()) must be a duration such as '1h' or a number of seconds, not \(describe(node))", at: node.mark)
             return nil
         }
         guard range.contains(seconds) else {
@@ -107,7 +107,7 @@ struct FieldReader {
             let written = value == scalar.text ? "" : " ('\(scalar.text)')"
             report(
                 .outOfRange,
-                "\(what) is \(value)\(written), out of range: it must be between \(DurationSyntax.format(range.lowerBound)) and \(DurationSyntax.format(range.upperBound))",
+                "\(what()) is \(value)\(written), out of range: it must be between \(DurationSyntax.format(range.lowerBound)) and \(DurationSyntax.format(range.upperBound))",
                 at: node.mark)
             return nil
         }
@@ -116,14 +116,14 @@ struct FieldReader {
 
     /// A list of strings; a single string is accepted as a one-element list when `splitting`
     /// says how (tags are space-separated as in Healthchecks).
-    mutating func stringList(_ node: Node, what: String, splittingString: Bool) -> [(String, Mark)]? {
+    mutating func stringList(_ node: Node, what: @autoclosure () -> String, splittingString: Bool) -> [(String, Mark)]? {
         switch node.content {
         case .invalid:
             return nil
         case .sequence(let items):
             var values: [(String, Mark)] = []
             for item in items {
-                if let value = string(item, what: "each item of \(what)") { values.append((value, item.mark)) }
+                if let value = string(item, what: "each item of \(what())") { values.append((value, item.mark)) }
             }
             return values
         case .scalar(let scalar) where splittingString:
@@ -132,7 +132,7 @@ struct FieldReader {
             }
             fallthrough
         default:
-            report(.typeMismatch, "\(what) must be a list, not \(describe(node))", at: node.mark)
+            report(.typeMismatch, "\(what()) must be a list, not \(describe(node))", at: node.mark)
             return nil
         }
     }

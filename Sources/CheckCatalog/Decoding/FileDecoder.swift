@@ -172,10 +172,11 @@ struct FileDecoder {
         return text
     }
 
-    private mutating func decodeName(_ node: Node, what: String) -> String? {
-        guard let name = reader.string(node, what: what) else { return nil }
-        guard name.count <= Self.maxNameLength else {
-            reader.report(.outOfRange, "\(what) is \(name.count) characters long; the limit is \(Self.maxNameLength)", at: node.mark)
+    private mutating func decodeName(_ node: Node, what: @autoclosure () -> String) -> String? {
+        guard let name = reader.string(node, what: what()) else { return nil }
+        // (A grapheme count only when the bytes alone do not settle it.)
+        guard name.utf8.count <= Self.maxNameLength || name.count <= Self.maxNameLength else {
+            reader.report(.outOfRange, "\(what()) is \(name.count) characters long; the limit is \(Self.maxNameLength)", at: node.mark)
             return nil
         }
         return name
@@ -206,11 +207,13 @@ struct FileDecoder {
     private mutating func decodeTags(_ node: Node) -> [String]? {
         guard let items = reader.stringList(node, what: "'tags'", splittingString: true) else { return nil }
         var tags: [String] = []
-        var seen: Set<String> = []  // not tags.contains: quadratic on a long list
+        var seen: Set<String> = []  // for a long list; a short one is scanned
         for (tag, mark) in items {
-            if tag.isEmpty || tag.contains(where: \.isWhitespace) {
+            // (Printable ASCII has no whitespace to look for, character by character.)
+            let plain = tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+            if tag.isEmpty || (!plain && tag.contains(where: \.isWhitespace)) {
                 reader.report(.invalidValue, "tag '\(tag)' is not valid: tags are non-empty and have no spaces", at: mark)
-            } else if seen.insert(tag).inserted {
+            } else if items.count <= 8 ? !tags.contains(tag) : seen.insert(tag).inserted {
                 tags.append(tag)
             }
         }

@@ -9,13 +9,17 @@ public struct Catalog: Sendable {
     public let checks: [CheckDefinition]
     /// The files the catalog was read from, in the order they were read.
     public let files: [String]
+    /// Whether no two checks of a project share a slug, when the builder knows (nil: not
+    /// known): a reload then need not look for slug conflicts among a fleet's checks.
+    public let slugsAreUnique: Bool?
 
     private let checkIndex: [CheckDefinition.ID: Int]
     private let projectIndex: [String: Int]
 
-    public init(projects: [Project], checks: [CheckDefinition], files: [String]) {
+    public init(projects: [Project], checks: consuming [CheckDefinition], files: [String], slugsAreUnique: Bool? = nil) {
+        self.slugsAreUnique = slugsAreUnique
         self.projects = projects.sorted { $0.id < $1.id }
-        self.checks = checks.sorted { $0.id < $1.id }
+        self.checks = Self.identityOrder(checks)
         self.files = files
         var checkIndex: [CheckDefinition.ID: Int] = [:]
         checkIndex.reserveCapacity(self.checks.count)
@@ -26,9 +30,54 @@ public struct Catalog: Sendable {
         self.projectIndex = Dictionary(self.projects.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// `checks` sorted by (project, key), ties in their given order. Checks arrive a file at a
+    /// time, each file's usually of one project and in key order, so they are grouped by project
+    /// and only a project's out-of-order keys are sorted; then each check is moved once, in
+    /// place: a million checks are neither compared a million times over nor copied.
+    static func identityOrder(_ checks: consuming [CheckDefinition]) -> [CheckDefinition] {
+        var checks = checks
+        var byProject: [String: [Int]] = [:]
+        var project = ""
+        var run: [Int] = []
+        for index in checks.indices {
+            if checks[index].id.project != project {
+                if !run.isEmpty { byProject[project, default: []] += run }
+                project = checks[index].id.project
+                run = byProject.removeValue(forKey: project) ?? []
+            }
+            run.append(index)
+        }
+        if !run.isEmpty { byProject[project, default: []] += run }
+        var order: [Int] = []
+        order.reserveCapacity(checks.count)
+        for project in byProject.keys.sorted() {
+            var indices = byProject[project] ?? []
+            let inOrder = indices.indices.dropFirst().allSatisfy { !(checks[indices[$0]].id.key < checks[indices[$0 - 1]].id.key) }
+            if !inOrder {
+                indices.sort { a, b in checks[a].id.key == checks[b].id.key ? a < b : checks[a].id.key < checks[b].id.key }
+            }
+            order += indices
+        }
+        // Position i takes the check first at order[i]; one that earlier swaps moved is found by
+        // following where they sent it.
+        // (Swapped through the buffer: a move of the bytes, where the array's swapAt would copy
+        // each check and retain everything in it.)
+        checks.withUnsafeMutableBufferPointer { buffer in
+            for position in order.indices {
+                var source = order[position]
+                while source < position { source = order[source] }
+                if source != position { buffer.swapAt(position, source) }
+            }
+        }
+        return checks
+    }
+
     public func check(_ id: CheckDefinition.ID) -> CheckDefinition? {
         checkIndex[id].map { checks[$0] }
     }
+
+    /// No identity appears twice (a built catalog's never does; the builder reports duplicates).
+    public var identitiesAreUnique: Bool { checkIndex.count == checks.count }
 
     public func project(_ id: String) -> Project? {
         projectIndex[id].map { projects[$0] }

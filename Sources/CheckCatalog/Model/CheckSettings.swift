@@ -10,7 +10,7 @@ extension CheckDefinition {
     ]
 
     public var settings: [String: String] {
-        var settings: [String: String] = [:]
+        var settings = [String: String](minimumCapacity: Self.settingFields.count)
         switch expectation {
         case .timeout(let seconds):
             settings["timeout"] = DurationSyntax.format(seconds)
@@ -33,6 +33,22 @@ extension CheckDefinition {
         if !maintenance.isEmpty { settings["maintenance"] = maintenance.windows.map(Self.describe).joined(separator: "; ") }
         if !dependsOn.isEmpty { settings["depends_on"] = dependsOn.map(\.description).joined(separator: " ") }
         return settings
+    }
+
+    /// Whether `settings` prints the same for `other`, told without printing: true only when
+    /// every field it prints from is equal (a reload asks this of every unchanged check, whose
+    /// strings and arrays are mostly the very same storage, so each comparison is a pointer's).
+    /// False can still mean the same printed settings; callers then compare those.
+    public func hasSameSettings(as other: CheckDefinition) -> Bool {
+        let sameExpectation: Bool
+        switch (expectation, other.expectation) {
+        case (.timeout(let a), .timeout(let b)): sameExpectation = a == b
+        case (.schedule(let a), .schedule(let b)): sameExpectation = a.expression == b.expression && tz == other.tz
+        default: sameExpectation = false
+        }
+        return sameExpectation && grace == other.grace && tags == other.tags && desc == other.desc && methods == other.methods
+            && manualResume == other.manualResume && paused == other.paused && channels == other.channels
+            && maintenance == other.maintenance && dependsOn == other.dependsOn
     }
 
     /// `0 1 * * sun (Europe/Riga) for 3h`, `2026-12-24T00:00:00Z until 2026-12-27T00:00:00Z`,

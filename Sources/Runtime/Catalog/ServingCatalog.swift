@@ -53,13 +53,27 @@ public final class ServingCatalog: Sendable {
         var byUUID: [UUID: Int] = [:]
         var bySlug: [String: [String: SlugTarget]] = [:]
         byUUID.reserveCapacity(catalog.checks.count)
+        // The catalog lists a project's checks together: its slug table is filled out of
+        // `bySlug`, sized for them, and put back when the next project starts.
+        var project: (id: String, key: String?, slugs: [String: SlugTarget])?
+        func putBack() {
+            if let project, let key = project.key { bySlug[key] = project.slugs }
+        }
         for (index, definition) in catalog.checks.enumerated() {
             guard let uuid = uuids[definition.id] else { continue }
             byUUID[uuid] = index
-            if let key = pingKeys[definition.id.project], !definition.slug.isEmpty {
-                bySlug[key, default: [:]][definition.slug] = bySlug[key]?[definition.slug] == nil ? .check(uuid) : .several
+            if project?.id != definition.id.project {
+                putBack()
+                let key = pingKeys[definition.id.project]
+                let count = catalog.checks[index...].prefix { $0.id.project == definition.id.project }.count
+                project = (definition.id.project, key, key.flatMap { bySlug.removeValue(forKey: $0) } ?? Dictionary(minimumCapacity: count))
+            }
+            guard project?.key != nil, !definition.slug.isEmpty else { continue }
+            if project?.slugs.updateValue(.check(uuid), forKey: definition.slug) != nil {
+                project?.slugs[definition.slug] = .several
             }
         }
+        putBack()
         self.byUUID = byUUID
         self.bySlug = bySlug
         var dependencies: [UUID: [Dependency]] = [:]

@@ -39,19 +39,22 @@ struct CatalogApplier: Sendable {
     let environment: [String: String]
     let urls: PingURLFormat
     let logger: Logger
+    /// Writes the start's snapshot after the swap; a reload writes its own inline, after it.
+    let snapshots: SnapshotWriter
     /// With a shared store, the checks live in it: removed ones leave it here.
     let live: LiveChecks?
     private(set) var registry: Registry
-    /// `catalog.json` as found at start, until the first apply. From then on the previous
-    /// snapshot is rebuilt from the serving catalog when a reload compares against it, rather
-    /// than keeping every check's settings as strings between reloads (~0.6 KB per check).
+    /// `catalog.json` as found at start, until the first apply. From then on a reload compares
+    /// against the serving catalog, definition to definition, rather than keeping every
+    /// check's settings as strings between reloads (~0.6 KB per check).
     private var snapshotAtStart: AppliedCatalog?
     private var appliedOnce = false
 
     init(
         location: String, store: any CheckStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
-        urls: PingURLFormat, logger: Logger, live: LiveChecks? = nil
+        urls: PingURLFormat, logger: Logger, live: LiveChecks? = nil, snapshots: SnapshotWriter = SnapshotWriter()
     ) async throws {
+        self.snapshots = snapshots
         self.location = location
         self.store = store
         self.current = current
@@ -76,8 +79,8 @@ struct CatalogApplier: Sendable {
         guard checked.isValid else { return .rejected(checked) }
         let catalog = checked.catalog
 
-        let previousSnapshot = previous
-        var change = CatalogChange.between(previous: previousSnapshot, registry: registry, catalog: catalog)
+        let previousCatalog = previous
+        var change = CatalogChange.between(previousCatalog, registry: registry, catalog: catalog)
         let pingKeys: [String: String]
         var next = registry
         do {
@@ -117,12 +120,16 @@ struct CatalogApplier: Sendable {
         }
         // A restart on the configuration it last applied keeps catalog.json as it is (and its
         // time): rewriting a million unchanged lines cost seconds of every start.
-        if !change.keepsSnapshot(previous: previousSnapshot, checks: catalog.checks.count) {
-            let snapshot = AppliedCatalog(catalog, uuids: uuids, at: now)
-            do {
-                try await store.save(snapshot)
-            } catch {
-                logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
+        if !change.keepsSnapshot(previous: previousCatalog, checks: catalog.checks.count) {
+            if appliedOnce {
+                await snapshots.finished()
+                do {
+                    try await store.save(AppliedCatalog(catalog, uuids: uuids, at: now))
+                } catch {
+                    logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
+                }
+            } else {
+                snapshots.write({ [uuids] in AppliedCatalog(catalog, uuids: uuids, at: now) }, to: store, logger: logger)
             }
         }
         snapshotAtStart = nil
@@ -132,10 +139,9 @@ struct CatalogApplier: Sendable {
     }
 
     /// The catalog as last applied: the serving one once this applier applied one.
-    private var previous: AppliedCatalog? {
-        guard appliedOnce else { return snapshotAtStart }
-        let serving = current.snapshot
-        return AppliedCatalog(serving.catalog, uuids: serving.uuidsByID, at: 0)
+    private var previous: PreviousCatalog? {
+        guard appliedOnce else { return snapshotAtStart.map { .snapshot($0) } }
+        return .serving(current.snapshot)
     }
 
     /// At most this many lines per kind of change: a first start with 10,000 checks must not

@@ -91,12 +91,12 @@ public struct CatalogChange: Sendable {
         added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && newConflicts.isEmpty && repinned.isEmpty
     }
 
-    /// Whether the previous snapshot already says what the new one would, timestamp aside: no
-    /// check created, removed, renamed, re-pinned or changed, and every check listed in it.
-    func keepsSnapshot(previous: AppliedCatalog?, checks: Int) -> Bool {
+    /// Whether the previous catalog already says what the new snapshot would, timestamp aside:
+    /// no check created, removed, renamed, re-pinned or changed, and every check listed in it.
+    func keepsSnapshot(previous: PreviousCatalog?, checks: Int) -> Bool {
         guard let previous else { return false }
         return added.isEmpty && removed.isEmpty && renamed.isEmpty && changed.isEmpty && repinned.isEmpty && unlisted == 0
-            && previous.checks.count == checks
+            && previous.count == checks
     }
 
     /// UUIDs of every check the change touches: created, removed, given its pinned UUID (old
@@ -119,34 +119,52 @@ public struct CatalogChange: Sendable {
     ///     and setting changes cannot be told then, only creations and deletions).
     ///   - registry: identity -> UUID of every live check.
     public static func between(previous: AppliedCatalog?, registry: Registry, catalog: Catalog) -> CatalogChange {
+        between(previous.map { .snapshot($0) }, registry: registry, catalog: catalog)
+    }
+
+    /// Compares `catalog` against the one being served: what a reload does.
+    static func between(serving: ServingCatalog, registry: Registry, catalog: Catalog) -> CatalogChange {
+        between(.serving(serving), registry: registry, catalog: catalog)
+    }
+
+    static func between(_ previous: PreviousCatalog?, registry: Registry, catalog: Catalog) -> CatalogChange {
         var change = CatalogChange()
-        var before: [UUID: AppliedCatalog.Check] = [:]
-        before.reserveCapacity(previous?.checks.count ?? 0)
-        for check in previous?.checks ?? [] where before[check.uuid] == nil { before[check.uuid] = check }
+        var earlier = PreviousCatalog.Lookup(previous)
         // Who owns each slug URL, before and after: only asked about for checks removed or
-        // renamed, so built on the first question (a restart with a million checks asks none).
+        // renamed. The first few questions (a reload renaming a check) are answered by a scan;
+        // an index of every slug URL is built only for a change that asks many.
+        var questions = 0
         var owners: (before: [SlugURL: [CheckDefinition.ID]], after: [SlugURL: [CheckDefinition.ID]])?
         func successor(project: String, slug: String) -> SlugSuccessor? {
             guard !slug.isEmpty else { return nil }
+            questions += 1
+            if questions <= 8 {
+                let after = catalog.checks.lazy.filter { $0.slug == slug && $0.id.project == project }.map(\.id)
+                guard !after.isEmpty else { return nil }
+                return SlugSuccessor(checks: after.sorted(), wasShared: (previous?.owners(project: project, slug: slug) ?? 0) > 1)
+            }
             if owners == nil {
-                owners = (slugOwners((previous?.checks ?? []).map(\.identity), slugs: (previous?.checks ?? []).map(\.slug)),
+                let before = previous?.slugs ?? []
+                owners = (slugOwners(before.map(\.id), slugs: before.map(\.slug)),
                           slugOwners(catalog.checks.map(\.id), slugs: catalog.checks.map(\.slug)))
             }
             guard let slugs = owners, let after = slugs.after[SlugURL(project: project, slug: slug)] else { return nil }
             return SlugSuccessor(checks: after.sorted(), wasShared: (slugs.before[SlugURL(project: project, slug: slug)]?.count ?? 0) > 1)
         }
+        var listed = 0
         for definition in catalog.checks {
             let identity = definition.id
-            if let pin = definition.pinnedUUID, let assigned = registry.uuid(for: identity), assigned != pin {
-                change.repinned.append(Repinned(id: identity, oldUUID: assigned, newUUID: pin))
-                continue
-            }
             guard let uuid = registry.uuid(for: identity) else {
                 // A pinned UUID is known before the server loads the check.
                 change.added.append(Added(id: definition.id, uuid: definition.pinnedUUID, name: definition.name, slug: definition.slug))
                 continue
             }
-            guard let old = before[uuid] else {
+            listed += 1
+            if let pin = definition.pinnedUUID, uuid != pin {
+                change.repinned.append(Repinned(id: identity, oldUUID: uuid, newUUID: pin))
+                continue
+            }
+            guard let old = earlier.check(uuid, identity: identity) else {
                 change.unlisted += 1
                 continue
             }
@@ -155,19 +173,24 @@ public struct CatalogChange: Sendable {
                     id: definition.id, uuid: uuid, oldName: old.name, oldSlug: old.slug, newName: definition.name, newSlug: definition.slug,
                     oldSlugSuccessor: old.slug == definition.slug ? nil : successor(project: identity.project, slug: old.slug)))
             }
-            let settings = definition.settings
-            for field in CheckDefinition.settingFields where old.settings[field] != settings[field] {
-                change.changed.append(SettingChange(id: definition.id, uuid: uuid, field: field, old: old.settings[field], new: settings[field]))
+            if case .definition(let before) = old, before.hasSameSettings(as: definition) { continue }
+            let (oldSettings, settings) = (old.settings, definition.settings)
+            for field in CheckDefinition.settingFields where oldSettings[field] != settings[field] {
+                change.changed.append(SettingChange(id: definition.id, uuid: uuid, field: field, old: oldSettings[field], new: settings[field]))
             }
         }
-        for (identity, uuid) in registry.checks.filter({ catalog.check($0.key) == nil }).sorted(by: { $0.key < $1.key }) {
-            let slug = before[uuid]?.slug
+        // Every check the registry lists and the catalog does not: none when the catalog's
+        // checks (each identity once) include as many listed ones as the registry lists.
+        let noneRemoved = listed == registry.checks.count && catalog.identitiesAreUnique
+        let removed = noneRemoved ? [] : registry.checks.filter { catalog.check($0.key) == nil }.sorted { $0.key < $1.key }
+        for (identity, uuid) in removed {
+            let slug = earlier.check(uuid)?.slug
             change.removed.append(Removed(
                 id: identity, uuid: uuid, slug: slug, slugSuccessor: slug.flatMap { successor(project: identity.project, slug: $0) }))
         }
-        let conflictsAfter = conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
+        let conflictsAfter = catalog.slugsAreUnique == true ? [] : conflicts(catalog.checks.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) })
         if !conflictsAfter.isEmpty {
-            let oldConflicts = conflicts(previous?.checks.map { (project: $0.project, key: $0.key, slug: $0.slug) } ?? [])
+            let oldConflicts = conflicts(previous?.slugs.map { (project: $0.id.project, key: $0.id.key, slug: $0.slug) } ?? [])
             change.newConflicts = conflictsAfter.filter { !oldConflicts.contains($0) }
         }
         return change
@@ -233,5 +256,101 @@ extension AppliedCatalog {
                 settings: definition.settings)
         }
         self.init(checks: checks, appliedAt: time)
+    }
+}
+
+/// The catalog a change is measured against.
+enum PreviousCatalog {
+    /// `catalog.json`: at start, and in `kiothc plan`.
+    case snapshot(AppliedCatalog)
+    /// The catalog being served: on every reload. Compared definition to definition, so an
+    /// unchanged check costs a few comparisons rather than two sets of printed settings.
+    case serving(ServingCatalog)
+
+    /// One check as it was applied.
+    enum Check {
+        case applied(AppliedCatalog.Check)
+        case definition(CheckDefinition)
+
+        var name: String {
+            switch self {
+            case .applied(let check): check.name
+            case .definition(let definition): definition.name
+            }
+        }
+
+        var slug: String {
+            switch self {
+            case .applied(let check): check.slug
+            case .definition(let definition): definition.slug
+            }
+        }
+
+        var settings: [String: String] {
+            switch self {
+            case .applied(let check): check.settings
+            case .definition(let definition): definition.settings
+            }
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case .snapshot(let snapshot): snapshot.checks.count
+        case .serving(let serving): serving.count
+        }
+    }
+
+    /// Finds the check applied under a UUID. Asked in identity order (as a catalog lists its
+    /// checks), a snapshot is walked beside the catalog, both sorted by identity, rather than
+    /// indexed: at a restart with a million checks the index cost as much as the comparison.
+    struct Lookup {
+        let previous: PreviousCatalog?
+        private var cursor = 0
+        private var byUUID: [UUID: Int]?
+
+        init(_ previous: PreviousCatalog?) { self.previous = previous }
+
+        /// The check applied under `uuid`; `identity`, when given, is the caller's, not below
+        /// any identity asked before.
+        mutating func check(_ uuid: UUID, identity: CheckIdentity? = nil) -> Check? {
+            switch previous {
+            case nil: return nil
+            case .serving(let serving): return serving.check(uuid).map { .definition($0.definition) }
+            case .snapshot(let snapshot):
+                let checks = snapshot.checks
+                if let identity {
+                    while cursor < checks.count, checks[cursor].identity < identity { cursor += 1 }
+                    // (A snapshot the server wrote lists each UUID once.)
+                    if cursor < checks.count, checks[cursor].uuid == uuid, checks[cursor].identity == identity {
+                        return .applied(checks[cursor])
+                    }
+                }
+                if byUUID == nil {
+                    var index: [UUID: Int] = [:]
+                    index.reserveCapacity(checks.count)
+                    for position in checks.indices where index[checks[position].uuid] == nil { index[checks[position].uuid] = position }
+                    byUUID = index
+                }
+                return byUUID?[uuid].map { .applied(checks[$0]) }
+            }
+        }
+    }
+
+    /// How many checks of `project` had `slug`.
+    func owners(project: String, slug: String) -> Int {
+        switch self {
+        case .snapshot(let snapshot): snapshot.checks.count { $0.slug == slug && $0.project == project }
+        case .serving(let serving):
+            serving.catalog.checks.count { $0.slug == slug && $0.id.project == project && serving.uuid(of: $0.id) != nil }
+        }
+    }
+
+    /// Every check's identity and slug.
+    var slugs: [(id: CheckIdentity, slug: String)] {
+        switch self {
+        case .snapshot(let snapshot): snapshot.checks.map { ($0.identity, $0.slug) }
+        case .serving(let serving): serving.entries.map { ($0.definition.id, $0.definition.slug) }
+        }
     }
 }

@@ -1,0 +1,34 @@
+import Logging
+import PingStore
+import Synchronization
+
+/// Writes `catalog.json` after a start has swapped its catalog in, so the server answers pings
+/// while it is written: for a million checks, building and writing the snapshot was a quarter
+/// of the start (6 s of 25). Each write waits for the one before it, a reload's inline write
+/// waits for them all, and the store is closed only after the last (`finished`), so a stop
+/// never leaves a snapshot older than what was applied. A crash meanwhile leaves the previous
+/// file whole (it is replaced by a rename): the next start then compares against it.
+final class SnapshotWriter: Sendable {
+    private let pending = Mutex<Task<Void, Never>?>(nil)
+
+    func write(_ snapshot: @escaping @Sendable () -> AppliedCatalog, to store: any CheckStore, logger: Logger) {
+        pending.withLock { pending in
+            let before = pending
+            pending = Task.detached(priority: .utility) {
+                await before?.value
+                do {
+                    try await store.save(snapshot())
+                } catch {
+                    logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
+                }
+                // Building it took memory a settled server does not need again.
+                HeapTrim.afterLoad()
+            }
+        }
+    }
+
+    /// Returns once every write asked for so far is done.
+    func finished() async {
+        await pending.withLock { $0 }?.value
+    }
+}
