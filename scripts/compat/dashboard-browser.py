@@ -2,7 +2,10 @@
 project key, see a check go from new to up after a ping (by the page's own live refresh, without
 reloading), open its ping body (a <script> in it must show as text and not run), pause it, send a
 test notification with "Send test" to a real receiver and see it delivered on the page, the admin
-login URL, logout, a cross-site POST refused, and the badge SVGs rendered.
+login URL, logout, a cross-site POST refused, and the badge SVGs rendered. The overview (issue 26):
+the filter form writes its filters into the URL, bad values show as notes, counts follow the
+filters, the live refresh keeps them, rows show complete ping URLs, wall mode at a phone's width,
+and paging on a second server with 130 checks (links keep filters and sort).
 
     python3 scripts/compat/dashboard-browser.py KIOTHC_BINARY CHROMIUM
 Screenshots go to $KIOTHC_SCREENSHOTS (default /tmp/kiothc-dashboard-*.png), never into git.
@@ -135,6 +138,20 @@ try:
     tally.check(session is not None and session["httpOnly"] and session["sameSite"] == "Lax", "session cookie is HttpOnly and SameSite=Lax")
     row = f"document.querySelector('a[href=\"/checks/{queue}\"]').closest('tr').dataset.status"
     tally.check(browser.evaluate(row) == "new", "the queue check is new before any ping")
+    # Filters in the URL, through the GET form (issue 26): search, then a status with no match.
+    browser.evaluate("document.querySelector('form.filters input[name=q]').value = 'QUEUE'; document.querySelector('form.filters').submit(); 1")
+    tally.check(browser.wait_for("new URLSearchParams(location.search).get('q') === 'QUEUE' && document.querySelectorAll('tr.check').length === 1"),
+                "the filter form (GET) puts q=QUEUE in the URL and shows only the queue check (case-insensitive)")
+    tally.check(browser.evaluate("document.querySelector('form.filters input[name=q]').value") == "QUEUE", "the form shows the search it came from")
+    tally.check(browser.evaluate("document.querySelector('#counts a[data-status=new]').textContent") == "1 new",
+                "counts per status are over the search's matches")
+    ping_urls = browser.evaluate("[...document.querySelectorAll('tr.check code.url')].map(c => c.textContent)") or []
+    tally.check(ping_urls == [f"{server.url}/ping/{queue}", f"{server.url}/ping/ops-ping-key-for-tests/queue-worker-b"],
+                f"the row shows the complete ping URLs, the slug one with the project's ping key: {ping_urls}")
+    browser.goto(server.url + "/?q=queue&status=downn&sort=sideways")
+    notes = browser.evaluate("document.querySelector('ul.notes') && document.querySelector('ul.notes').textContent") or ""
+    tally.check("'downn' is not a status" in notes and "'sideways' is not a sort order" in notes, "bad status and sort values show as notes on the page")
+    browser.goto(server.url + "/?q=QUEUE")
     tally.check("Queue \"Worker\" \\ <b>" == browser.evaluate(f"document.querySelector('a[href=\"/checks/{queue}\"]').textContent"), "a name with quotes, backslash and <b> shows as text")
     browser.screenshot("1-new")
     body = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned=2\">\nbackup finished: 42 rows"
@@ -142,6 +159,8 @@ try:
     started = time.time()
     tally.check(browser.wait_for(f"{row} === 'up'", seconds=25), "the row turns up after a ping, by the page's live refresh (no reload)")
     print(f"   live refresh picked the ping up after {time.time() - started:.1f} s")
+    tally.check(browser.evaluate("location.search === '?q=QUEUE' && document.querySelectorAll('tr.check').length === 1 && document.querySelector('#counts a[data-status=up]').textContent === '1 up'"),
+                "the live refresh keeps the filters: still only the queue check, its count now up")
     browser.screenshot("2-up")
     browser.evaluate(f"document.querySelector('a[href=\"/checks/{queue}\"]').click(); 1")
     tally.check(browser.wait_for("document.querySelectorAll('tr.ping').length === 1"), "the check page lists its ping")
@@ -201,6 +220,39 @@ try:
                 and rendered["texts"][3] in ("up", "late", "down"))
         tally.check(fits, f"{name}: Chromium renders the SVG badge, label and status inside their parts")
         browser.screenshot(name)
+    # Wall mode at a phone's width: tiles, problems first, no chrome, no sideways scrolling.
+    browser.goto(server.url + f"/login?token={server.token}")
+    browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    browser.goto(server.url + "/?wall=1")
+    tally.check(browser.wait_for("document.querySelectorAll('a.tile').length === 3"), "wall mode shows a tile per check")
+    tiles = browser.evaluate("[...document.querySelectorAll('a.tile')].map(t => t.dataset.status)") or []
+    tally.check(tiles == ["new", "new", "paused"], f"wall tiles in problems-first order (the queue check was paused above): {tiles}")
+    tally.check(browser.evaluate("!document.querySelector('header') && !document.querySelector('form') && document.body.classList.contains('wall')"),
+                "wall mode has no header, form or logout button")
+    tally.check(browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "wall mode fits a 390 px phone width (no sideways scrolling)")
+    browser.screenshot("9-wall-phone")
+    browser.call("Emulation.clearDeviceMetricsOverride")
+    # Paging on the server: 130 checks, 100 a page; the links keep the filters.
+    fleet = "projects:\n  ops:\n    api_keys: {read_write: %s}\nchecks:\n" % RW + "".join(
+        f"  job-{n:03d}:\n    project: ops\n    name: job-{n:03d}\n    timeout: 1h\n    tags: [{'even' if n % 2 == 0 else 'odd'}, all]\n" for n in range(130))
+    paged = Server(binary, config=fleet)
+    try:
+        browser.goto(paged.url + f"/login?token={paged.token}")
+        tally.check(browser.wait_for("document.querySelectorAll('tr.check').length === 100"), "130 checks: the first page holds 100")
+        tally.check(browser.evaluate("document.querySelector('#counts a[data-status=new]').textContent") == "130 new", "the counts cover every page: 130 new")
+        browser.goto(paged.url + "/?tag=all&sort=name")
+        browser.evaluate("document.querySelector('nav.pages a[rel=next]').click(); 1")
+        tally.check(browser.wait_for("location.search === '?tag=all&sort=name&page=2' && document.querySelectorAll('tr.check').length === 30"),
+                    "Next → goes to page 2 with the filters and sort kept: the last 30 checks")
+        tally.check(browser.evaluate("document.querySelector('tr.check a').textContent") == "job-100", "page 2 starts where page 1 ended (by name: job-100)")
+        browser.evaluate("document.querySelector('nav.pages a[rel=prev]').click(); 1")
+        tally.check(browser.wait_for("location.search === '?tag=all&sort=name' && document.querySelectorAll('tr.check').length === 100"), "← Previous goes back to page 1")
+        browser.goto(paged.url + "/?tag=odd")
+        tally.check(browser.wait_for("document.querySelectorAll('tr.check').length === 65") and browser.evaluate("!document.querySelector('nav.pages')"),
+                    "filters apply before paging: 65 odd checks fit one page, no page links")
+        browser.screenshot("10-filtered")
+    finally:
+        paged.stop()
     status, text = server.request("/")
     tally.check(server.token not in text and RW not in text, "no key or token in a page")
     tally.check(server.log.count(server.token) == 1 and RW not in server.log, "no API key in the log; the token only in its one generation line")

@@ -4,7 +4,7 @@ import Monitoring
 
 extension CheckRules {
     /// The status rules of a check definition.
-    init(_ definition: CheckDefinition) {
+    public init(_ definition: CheckDefinition) {
         let expectation: Expectation
         switch definition.expectation {
         case .timeout(let seconds): expectation = .timeout(microseconds: Int64(seconds) * 1_000_000)

@@ -22,6 +22,8 @@ struct Dashboard: Sendable {
     let token: AdminToken
     let status: CurrentReloadStatus
     let sessions: DashboardSessions
+    /// What the overview keeps per catalog snapshot.
+    let overviewIndex = OverviewIndex()
 
     func routes(scheme listenerScheme: String) -> RouteCollection<ServerContext> {
         // Behind a TLS-terminating proxy the cookie must still be Secure.
@@ -37,7 +39,7 @@ struct Dashboard: Sendable {
         routes.on(spelled: "/login", [.post]) { request, _ in await logIn(request, scheme: scheme(request)) }
         routes.on(spelled: "/logout", [.post]) { request, _ in logOut(request, scheme: scheme(request)) }
         // Every method: without a session the login form (401 for a method but GET and HEAD), with one 405.
-        routes.on(spelled: "/", HTTPRequest.Method.routed) { request, _ in try overview(request) }
+        routes.on(spelled: "/", HTTPRequest.Method.routed) { request, _ in try overview(request, scheme: scheme(request)) }
         routes.on(spelled: "/checks/{id}", [.get, .head]) { request, context in try await checkPage(request, context) }
         routes.on(spelled: "/checks/{id}/pings/{n}", [.get, .head]) { request, context in try await pingPage(request, context) }
         // `pings/` is ping number "": no such ping.
@@ -50,14 +52,20 @@ struct Dashboard: Sendable {
 
     // MARK: Pages
 
-    private func overview(_ request: Request) throws(DashboardAnswer) -> Response {
+    /// `/` with the filters, order and page of its URL (`OverviewQuery`).
+    private func overview(_ request: Request, scheme: String) throws(DashboardAnswer) -> Response {
         let viewer = try signedIn(request)
         let now = api.clock()
         let banner = DashboardPages.banner(status.snapshot)
         guard request.method == .get || request.method == .head else { return methodNotAllowed() }
         let snapshot = api.catalog.snapshot
-        let views = snapshot.entries(visibleTo: viewer).map { snapshot.view(of: $0, states: api.states, now: now) }
-        return page(.ok, DashboardPages.overview(views, viewer: viewer, banner: banner, now: now))
+        let query = OverviewQuery(query: request.uri.query)
+        let overview = Overview(snapshot, index: overviewIndex, viewer: viewer, states: api.states, now: now, query: query)
+        let projects = snapshot.catalog.projects.map(\.id).filter { viewer.canSee($0) }
+        let urls = DashboardPages.PingURLs(
+            base: PingURLFormat(base: api.baseURL ?? ManagementAPI.origin(request, scheme: scheme)).base, canPing: viewer.canWrite,
+            pingKey: { snapshot.pingKey(of: $0) })
+        return page(.ok, DashboardPages.overview(overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now))
     }
 
     private func checkPage(_ request: Request, _ context: ServerContext) async throws(DashboardAnswer) -> Response {

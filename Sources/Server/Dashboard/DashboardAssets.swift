@@ -70,6 +70,31 @@ enum DashboardAssets {
         ul.attempts { margin: 0; padding: 0; list-style: none; }
         .alert-state { font-weight: 600; } .alert-delivered { color: #2e7d32; } .alert-gave_up { color: #c62828; }
         .alert-pending { color: #ef6c00; } .alert-withdrawn { color: #777; }
+        form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: end; padding: 0.8rem 1.2rem 0; }
+        form.filters label { display: flex; flex-direction: column; font-size: 0.85rem; color: #444; }
+        form.filters input, form.filters select, form.filters button { font-size: 1rem; padding: 0.3rem; }
+        ul.notes { background: #fff8e1; border-left: 4px solid #ef6c00; padding: 0.5rem 0.5rem 0.5rem 1.8rem; }
+        .counts a.count { display: inline-block; margin: 0 0.3rem 0.3rem 0; padding: 0.15rem 0.5rem; border-radius: 3px; color: #fff; text-decoration: none; }
+        .counts a.count[data-status=all] { background: #eceff1; color: #222; }
+        .counts a.chosen { outline: 3px solid #263238; }
+        nav.pages { margin: 0.6rem 0; }
+        .table-wrap { overflow-x: auto; }
+        code.url { word-break: break-all; font-size: 0.75rem; }
+        body.wall { background: #111; color: #eee; }
+        body.wall main { padding: 0.8rem; }
+        body.wall a { color: #fff; }
+        body.wall .muted { color: #aaa; }
+        .wall-counts { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-bottom: 0.8rem; }
+        .wall-count { padding: 0.3rem 0.8rem; border-radius: 4px; font-size: 1.2rem; }
+        .wall-count strong { font-size: 2rem; }
+        .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: 0.6rem; }
+        a.tile { display: flex; flex-direction: column; gap: 0.3rem; min-height: 6rem; padding: 0.8rem; border-radius: 6px; text-decoration: none; color: #fff; overflow-wrap: anywhere; }
+        .tile-name { font-size: 1.4rem; font-weight: 600; }
+        .tile-status { font-size: 1.1rem; text-transform: uppercase; }
+        .tile-meta { font-size: 0.85rem; opacity: 0.9; }
+        .tile-new { background: #616161; } .tile-up { background: #1b5e20; } .tile-grace { background: #e65100; }
+        .tile-down { background: #b71c1c; } .tile-paused { background: #455a64; }
+        @media (max-width: 600px) { .tiles { grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); } .tile-name { font-size: 1.1rem; } main { padding: 0.6rem; } }
 
         """
 }

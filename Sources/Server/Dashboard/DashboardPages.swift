@@ -5,8 +5,14 @@ import Runtime
 /// The dashboard's pages as HTML strings. Every value that is not a literal of this file goes
 /// through `HTML.escape`.
 enum DashboardPages {
-    static func layout(title: String, banner: String, loggedIn: Bool, body: String, refresh: Bool = false) -> String {
+    /// - Parameters:
+    ///   - before: what comes between the header and `<main>`, which live refresh leaves alone
+    ///     (the overview's filter form).
+    ///   - chrome: the header bar (and `before`); without it the page is only its content (wall mode).
+    static func layout(title: String, banner: String, loggedIn: Bool, before: String = "", chrome: Bool = true, body: String, refresh: Bool = false) -> String {
         let e = HTML.escape
+        let logout = loggedIn ? "<form method=\"post\" action=\"/logout\"><button type=\"submit\">Log out</button></form>" : ""
+        let top = chrome ? "<header><a href=\"/\">KiotHealthChecks</a>\(logout)</header>\n\(before)" : ""
         return """
             <!doctype html>
             <html lang="en">
@@ -17,9 +23,8 @@ enum DashboardPages {
             <link rel="stylesheet" href="/static/dashboard.css">
             \(refresh ? "<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>\n<script src=\"/static/dashboard.js\" defer></script>" : "")
             </head>
-            <body>
-            \(banner)<header><a href="/">KiotHealthChecks</a>\(loggedIn ? "<form method=\"post\" action=\"/logout\"><button type=\"submit\">Log out</button></form>" : "")</header>
-            <main\(refresh ? " data-refresh" : "")>
+            <body\(chrome ? "" : " class=\"wall\"")>
+            \(banner)\(top)<main\(refresh ? " data-refresh" : "")>
             \(body)
             </main>
             </body>
@@ -117,43 +122,6 @@ enum DashboardPages {
         case .admin: "admin (all projects)"
         case .project(let project, let readWrite): "project \(project) (\(readWrite ? "read-write" : "read-only") key)"
         }
-    }
-
-    static func overview(_ views: [CheckView], viewer: Viewer, banner: String, now: Int64) -> String {
-        let e = HTML.escape
-        var rows = ""
-        for view in views {
-            let definition = view.definition
-            rows += """
-                <tr class="check" data-status="\(view.status.rawValue)">\
-                <td>\(statusBadge(view))</td>\
-                <td>\(e(definition.id.project))</td>\
-                <td><a href="/checks/\(view.code)">\(e(definition.name))</a><br><span class="muted">\(e(definition.id.key))</span></td>\
-                <td><code>\(e(definition.slug))</code></td>\
-                <td>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</td>\
-                <td>\(expectation(view))<br><span class="muted">grace \(e(TimeText.duration(definition.grace)))</span></td>\
-                <td>\(time(view.state.lastPing, now: now))</td>\
-                <td>\(time(view.nextPing, now: now, none: "—"))</td>\
-                </tr>
-
-                """
-        }
-        let counts = CheckView.Status.allCases.compactMap { status -> String? in
-            let count = views.filter { $0.status == status }.count
-            return count == 0 ? nil : "\(count) \(status.rawValue)"
-        }.joined(separator: ", ")
-        return layout(
-            title: "Checks", banner: banner, loggedIn: true,
-            body: """
-                <h1>Checks</h1>
-                <p class="muted">Logged in as \(e(who(viewer))). \(views.count) check\(views.count == 1 ? "" : "s")\(counts.isEmpty ? "" : ": " + e(counts)). Updated \(e(UTCTime.readable(now))).</p>
-                <table>
-                <thead><tr><th>Status</th><th>Project</th><th>Name</th><th>Slug</th><th>Tags</th><th>Schedule</th><th>Last ping</th><th>Next expected</th></tr></thead>
-                <tbody>
-                \(rows.isEmpty ? "<tr><td colspan=\"8\">No checks are visible with this key.</td></tr>" : rows)</tbody>
-                </table>
-                """,
-            refresh: true)
     }
 
     /// `notifications`: the section `notifications(_:channels:check:canWrite:problem:now:)` renders.
