@@ -8,7 +8,7 @@ public enum ConfigLoader {
     /// - Parameter parsed: files decoded by earlier loads, reused where their bytes are
     ///   unchanged, and updated with this load's (the server keeps one across reloads).
     public static func load(
-        directory: String, limits: ParseLimits = .standard, reusing parsed: ParsedFiles? = nil
+        directory: String, limits: ParseLimits = .standard, reusing parsed: ParsedFiles? = nil, drafts disposal: DraftDisposal = .released
     ) throws(ConfigDirectoryError) -> LoadResult {
         let paths = try ConfigDirectory.yamlFiles(under: directory)
         var diagnostics: [Diagnostic] = []
@@ -22,17 +22,20 @@ public enum ConfigLoader {
         var builder = CatalogBuilder()
         let catalog = builder.build(drafts)
         diagnostics += builder.diagnostics
-        releaseElsewhere(consume drafts)
+        if case .keptUntilExit = disposal { keptUntilExit.withLock { $0.append(drafts) } }
         return LoadResult(catalog: catalog, diagnostics: diagnostics)
     }
 
-    /// Lets go of `drafts` on a thread of its own: a fleet's take a second to free, which the
-    /// caller need not wait for (`check` exits first; a server keeps them in `ParsedFiles`).
-    private static func releaseElsewhere(_ drafts: consuming [FileDraft]) {
-        guard drafts.count > 16 else { return }
-        let drafts = drafts
-        Thread.detachNewThread { withExtendedLifetime(drafts) {} }
+    /// What becomes of the decoded files once the catalog is built.
+    public enum DraftDisposal: Sendable {
+        /// Let go (a server: those it keeps for the next reload are in `ParsedFiles`).
+        case released
+        /// Kept until the process exits: for a command that loads once and exits, as freeing
+        /// a fleet's drafts took it most of a second, and the kernel takes them back at once.
+        case keptUntilExit
     }
+
+    private static let keptUntilExit = Mutex<[[FileDraft]]>([])
 
     /// Every file parsed and decoded, in `paths` order, on as many threads as there are cores:
     /// files are independent until the builder joins them (a million checks are a thousand

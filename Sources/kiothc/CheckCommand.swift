@@ -40,7 +40,7 @@ struct CheckCommand: ParsableCommand {
         let config = try self.config.resolved(environment)
         let result: LoadResult
         do {
-            result = try ConfigLoader.load(directory: config)
+            result = try ConfigLoader.load(directory: config, drafts: .keptUntilExit)
         } catch {
             Terminal.error(error.message)
             throw ExitCode.failure

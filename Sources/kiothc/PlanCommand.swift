@@ -50,7 +50,7 @@ struct PlanCommand: AsyncParsableCommand {
         let baseURL = try self.baseURL.resolved(environment)
         let result: LoadResult
         do {
-            result = try ConfigLoader.load(directory: config)
+            result = try ConfigLoader.load(directory: config, drafts: .keptUntilExit)
         } catch {
             Terminal.error(error.message)
             throw ExitCode.failure
