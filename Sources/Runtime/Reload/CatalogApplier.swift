@@ -97,10 +97,16 @@ struct CatalogApplier: Sendable {
         }
         registry = next
 
-        var uuids: [CheckDefinition.ID: UUID] = [:]
-        uuids.reserveCapacity(catalog.checks.count)
-        for definition in catalog.checks {
-            uuids[definition.id] = registry.uuid(for: definition.id)
+        // Every check of the catalog now has its UUID in the registry, and removed ones left it:
+        // the registry's table is the catalog's (as many entries, each identity once), without
+        // building it again.
+        var uuids = registry.checks
+        if uuids.count != catalog.checks.count || !catalog.identitiesAreUnique {
+            uuids = [:]
+            uuids.reserveCapacity(catalog.checks.count)
+            for definition in catalog.checks {
+                uuids[definition.id] = registry.uuid(for: definition.id)
+            }
         }
         let serving = ServingCatalog(
             catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))

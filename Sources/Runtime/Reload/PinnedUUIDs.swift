@@ -11,6 +11,8 @@ import PingStore
 /// UUIDs never answer again).
 public enum PinnedUUIDs {
     public static func conflicts(_ catalog: Catalog, registry: Registry) -> [Diagnostic] {
+        // (The index of every UUID the store holds only when some check pins one.)
+        guard catalog.checks.contains(where: { $0.pinnedUUID != nil }) else { return [] }
         var holders: [UUID: CheckIdentity] = [:]
         for (identity, uuid) in registry.checks { holders[uuid] = identity }
         var diagnostics: [Diagnostic] = []
