@@ -166,6 +166,12 @@ enum FileSystem {
     /// file, fsync, rename, fsync of the directory. `mode` is set explicitly (umask ignored),
     /// which matters for files holding secrets (0600).
     static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        try writeAtomically(to: path, mode: mode) { write in try write(bytes) }
+    }
+
+    /// As `writeAtomically(_:to:mode:)`, with the bytes written in parts by `produce` (through
+    /// the function it is given), so a large file is never whole in memory.
+    static func writeAtomically(to path: String, mode: mode_t = 0o644, produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
         let directory = parent(of: path)
         let temp = "\(directory)/.\(basename(of: path)).tmp-\(getpid())"
         // An error names the file being replaced, the one a person knows, and the temporary.
@@ -183,7 +189,7 @@ enum FileSystem {
         }
         do {
             guard fchmod(file.fd, mode) == 0 else { throw StoreError.system(errno, "fchmod", temp) }
-            try file.write(bytes)
+            try produce { bytes in try file.write(bytes) }
             try file.sync()
             file.close()
         } catch {

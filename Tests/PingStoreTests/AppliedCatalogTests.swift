@@ -13,6 +13,29 @@ struct AppliedCatalogTests {
         uuid: UUID(uuidString: "00000000-0000-4000-8000-000000000001")!, project: "default", key: "worker", name: "worker", slug: "worker",
         settings: [:])
 
+    @Test("saved a check at a time, the file is byte for byte what encoded() gives: several parts, one, and none")
+    func streamed() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let path = AppliedCatalog.path(in: dir.data)
+            // ~3 MB of lines: the parts of 1 MB end in the middle of the list.
+            let many = (0..<12_000).map { n in
+                AppliedCatalog.Check(
+                    uuid: UUID(), project: n % 3 == 0 ? "api" : "ops", key: String(format: "job-%05d", n), name: "Job \(n) Café",
+                    slug: "job-\(n)-cafe", settings: ["timeout": "1h", "grace": "5m", "tags": "a b", "desc": String(repeating: "x", count: 100)])
+            }.sorted { $0.identity < $1.identity }
+            for checks in [many, [Self.worker], []] {
+                let whole = AppliedCatalog(checks: checks, appliedAt: 42)
+                try AppliedCatalog.save(checks.lazy.map { $0 }, appliedAt: 42, to: dir.data)
+                let written = try Data(contentsOf: URL(fileURLWithPath: path))
+                #expect(written == Data(whole.encoded()), "\(checks.count) checks")
+                #expect(try AppliedCatalog.load(from: dir.data) == whole)
+            }
+            // No temporary file is left behind.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.data.path).filter { $0.contains(".tmp") }.isEmpty)
+        }
+    }
+
     @Test("a saved snapshot loads back equal, escapes and all, with one check per line")
     func roundTrip() async throws {
         try await TemporaryDirectory.with { dir in

@@ -79,12 +79,12 @@ struct CatalogSnapshotTests {
         let writer = SnapshotWriter()
         let firstBuilt = Atomic<Bool>(false)
         // The first is slow to build (a fleet's); the second, asked for after it, is quick.
-        writer.write({
-            Thread.sleep(forTimeInterval: 0.3)
+        writer.enqueue(logger: logger) {
+            try await Task.sleep(for: .milliseconds(300))
             firstBuilt.store(true, ordering: .sequentiallyConsistent)
-            return snapshot("first", at: 1)
-        }, to: store, logger: logger)
-        writer.write({ snapshot("second", at: 2) }, to: store, logger: logger)
+            try await store.save(snapshot("first", at: 1))
+        }
+        writer.enqueue(logger: logger) { try await store.save(snapshot("second", at: 2)) }
         await writer.finished()
         let firstDone = firstBuilt.load(ordering: .sequentiallyConsistent)
         #expect(firstDone, "finished returned before the first write")

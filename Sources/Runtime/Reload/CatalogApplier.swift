@@ -130,12 +130,12 @@ struct CatalogApplier: Sendable {
             if appliedOnce {
                 await snapshots.finished()
                 do {
-                    try await store.save(AppliedCatalog(catalog, uuids: uuids, at: now))
+                    try await store.saveSnapshot(of: catalog, uuids: uuids, at: now)
                 } catch {
                     logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
                 }
             } else {
-                snapshots.write({ [uuids] in AppliedCatalog(catalog, uuids: uuids, at: now) }, to: store, logger: logger)
+                snapshots.write(catalog, uuids: uuids, at: now, to: store, logger: logger)
             }
         }
         snapshotAtStart = nil

@@ -249,13 +249,17 @@ public struct CatalogChange: Sendable {
 extension AppliedCatalog {
     /// The snapshot of a catalog as served: every check with its UUID.
     init(_ catalog: Catalog, uuids: [CheckDefinition.ID: UUID], at time: Int64) {
-        let checks = catalog.checks.compactMap { definition -> AppliedCatalog.Check? in
+        self.init(checks: Array(Self.checks(of: catalog, uuids: uuids)), appliedAt: time)
+    }
+
+    /// The snapshot's checks, made as they are read, in the catalog's (identity) order.
+    static func checks(of catalog: Catalog, uuids: [CheckDefinition.ID: UUID]) -> some Sequence<AppliedCatalog.Check> {
+        catalog.checks.lazy.compactMap { definition -> AppliedCatalog.Check? in
             guard let uuid = uuids[definition.id] else { return nil }
             return AppliedCatalog.Check(
                 uuid: uuid, project: definition.id.project, key: definition.id.key, name: definition.name, slug: definition.slug,
                 settings: definition.settings)
         }
-        self.init(checks: checks, appliedAt: time)
     }
 }
 

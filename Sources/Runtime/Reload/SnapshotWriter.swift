@@ -1,4 +1,7 @@
+import CheckCatalog
+import Foundation
 import Logging
+import Monitoring
 import PingStore
 import Synchronization
 
@@ -11,13 +14,18 @@ import Synchronization
 final class SnapshotWriter: Sendable {
     private let pending = Mutex<Task<Void, Never>?>(nil)
 
-    func write(_ snapshot: @escaping @Sendable () -> AppliedCatalog, to store: any CheckStore, logger: Logger) {
+    func write(_ catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64, to store: any CheckStore, logger: Logger) {
+        enqueue(logger: logger) { try await store.saveSnapshot(of: catalog, uuids: uuids, at: time) }
+    }
+
+    /// Runs `save` once every save asked for before it is done.
+    func enqueue(logger: Logger, _ save: @escaping @Sendable () async throws -> Void) {
         pending.withLock { pending in
             let before = pending
             pending = Task.detached(priority: .utility) {
                 await before?.value
                 do {
-                    try await store.save(snapshot())
+                    try await save()
                 } catch {
                     logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
                 }

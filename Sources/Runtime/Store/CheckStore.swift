@@ -1,4 +1,5 @@
 import Alerting
+import CheckCatalog
 import Foundation
 import Monitoring
 import PingStore
@@ -64,6 +65,10 @@ public protocol CheckStore: AnyObject, Sendable {
 
     func save(_ applied: AppliedCatalog) async throws
 
+    /// Saves the snapshot of `catalog` as served (`AppliedCatalog(catalog, uuids:, at:)`); a
+    /// store may write it without making it whole first.
+    func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64) async throws
+
     // MARK: alerts and lifecycle
 
     /// The alerts the flips brought, for delivery.
@@ -97,6 +102,12 @@ extension SharedCheckStore {
         try await withCheckedThrowingContinuation { continuation in
             self.update(update) { continuation.resume(with: $0) }
         }
+    }
+}
+
+extension CheckStore {
+    public func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64) async throws {
+        try await save(AppliedCatalog(catalog, uuids: uuids, at: time))
     }
 }
 

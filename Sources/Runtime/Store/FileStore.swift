@@ -1,5 +1,6 @@
 import Alerting
 import BlockingWork
+import CheckCatalog
 import Foundation
 import Logging
 import Monitoring
@@ -161,6 +162,13 @@ public final class FileStore: CheckStore {
 
     public func save(_ applied: AppliedCatalog) async throws {
         try await offPool("kiothc-catalog") { [data] in try applied.save(to: data) }
+    }
+
+    /// Written a check at a time (`AppliedCatalog.save(_:appliedAt:to:)`), on a thread of its own.
+    public func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64) async throws {
+        try await offPool("kiothc-catalog") { [data] in
+            try AppliedCatalog.save(AppliedCatalog.checks(of: catalog, uuids: uuids), appliedAt: time, to: data)
+        }
     }
 
     private func offPool<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
