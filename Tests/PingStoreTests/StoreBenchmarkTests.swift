@@ -57,7 +57,10 @@ struct StoreBenchmarkTests {
     func appendThroughput() async throws {
         for durability in PingStore.Durability.allCases {
             try await TemporaryDirectory.with { dir in
-                let store = try PingStore.open(dir.data, options: PingStore.Options(durability: durability))
+                // At most 128 log files open (the writer closes the least recently used): the
+                // whole test run shares one descriptor table, and Foundation's Process.run
+                // crashes when it holds ~1,350 (TestSupport.launch).
+                let store = try PingStore.open(dir.data, options: PingStore.Options(durability: durability, openFileLimit: 128))
                 defer { try? store.close() }
                 let checks = (0..<1_000).map { _ in UUID() }
                 let perWriter = Self.fullSize ? 500 : 25

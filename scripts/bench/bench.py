@@ -556,14 +556,19 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
-if __name__ == "__main__":
-    # SIGTERM (run.sh's trap, a CI timeout) unwinds through main's clean-up.
+def run_main(name, main):
+    """Runs a benchmark's main and exits with its status: SIGTERM (run.sh's trap, a CI timeout)
+    unwinds through main's clean-up as SIGINT does; a BenchError is one line, exit 1."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         sys.exit(main())
     except BenchError as error:
-        print(f"bench: FAILED: {error}", file=sys.stderr)
+        print(f"{name}: FAILED: {error}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run_main("bench", main)

@@ -26,7 +26,6 @@ import http.client
 import os
 import re
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import BenchError, load_average, log  # noqa: E402
+from bench import BenchError, load_average, log, run_main  # noqa: E402
 from fleet import Serve, end_processes, generate, read_registry, send_pings  # noqa: E402
 
 PAGES = [
@@ -181,12 +180,4 @@ def main():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"dashboard: FAILED: {error}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("dashboard: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main("dashboard", main)

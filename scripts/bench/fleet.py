@@ -63,7 +63,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import BenchError, load_average, log, proc_status  # noqa: E402
+from bench import BenchError, load_average, log, proc_status, run_main  # noqa: E402
 
 PARTS = ["check", "serve", "status", "reload", "metrics", "flips"]
 BIG, SMALL = 1_000_000, 100_000
@@ -774,13 +774,4 @@ def main():
 
 
 if __name__ == "__main__":
-    # SIGTERM unwinds through main's clean-up, as SIGINT does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"fleet: FAILED: {error}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("fleet: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main("fleet", main)
