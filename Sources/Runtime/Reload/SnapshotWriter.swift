@@ -15,8 +15,16 @@ final class SnapshotWriter: Sendable {
     private let pending = Mutex<Task<Void, Never>?>(nil)
 
     func write(_ catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64, to store: any CheckStore, logger: Logger) {
-        enqueue(logger: logger) { try await store.saveSnapshot(of: catalog, uuids: uuids, at: time) }
+        enqueue(logger: logger) {
+            try await store.saveSnapshot(of: catalog, uuids: uuids, at: time)
+            // A fleet's snapshot leaves freed heap a settled server does not need again. Not
+            // for a small one: malloc_trim locks the heap while it walks it, which in a process
+            // running many servers (the tests) stalled everything else for seconds.
+            if catalog.checks.count >= Self.trimAfter { HeapTrim.afterLoad() }
+        }
     }
+
+    static let trimAfter = 10_000
 
     /// Runs `save` once every save asked for before it is done.
     func enqueue(logger: Logger, _ save: @escaping @Sendable () async throws -> Void) {
@@ -29,8 +37,6 @@ final class SnapshotWriter: Sendable {
                 } catch {
                     logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
                 }
-                // Building it took memory a settled server does not need again.
-                HeapTrim.afterLoad()
             }
         }
     }
