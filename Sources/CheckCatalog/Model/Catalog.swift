@@ -58,15 +58,20 @@ public struct Catalog: Sendable {
             }
             order += indices
         }
-        // Position i takes the check first at order[i]; one that earlier swaps moved is found by
-        // following where they sent it.
+        // Position p takes the check at order[p]: each cycle of the permutation is walked once,
+        // every swap putting one check in its place, so a million take a million swaps at most.
         // (Swapped through the buffer: a move of the bytes, where the array's swapAt would copy
         // each check and retain everything in it.)
+        var placed = [Bool](repeating: false, count: order.count)
         checks.withUnsafeMutableBufferPointer { buffer in
-            for position in order.indices {
-                var source = order[position]
-                while source < position { source = order[source] }
-                if source != position { buffer.swapAt(position, source) }
+            for start in order.indices where !placed[start] {
+                var position = start
+                placed[position] = true
+                while order[position] != start {
+                    buffer.swapAt(position, order[position])
+                    position = order[position]
+                    placed[position] = true
+                }
             }
         }
         return checks
