@@ -310,7 +310,7 @@ struct DashboardOverviewTests {
         }
     }
 
-    @Test("rows carry complete ping URLs: UUID and slug with the ping key for read-write keys, a placeholder for read-only keys")
+    @Test("rows carry complete ping URLs: the UUID one for read-write keys, the slug one with a placeholder for the ping key for everyone")
     func pingURLs() async throws {
         let fixture = try await Self.fleetFixture()
         let uuid = fixture.uuid("c000")
@@ -319,8 +319,9 @@ struct DashboardOverviewTests {
             try await client.execute(uri: "/?q=check+000", method: .get, headers: [.cookie: readWrite]) { response in
                 let html = String(buffer: response.body)
                 #expect(html.contains("<code class=\"url\">http://hc.test/ping/\(uuid)</code>"))
-                #expect(html.contains("<code class=\"url\">http://hc.test/ping/ops-ping-key/check-000</code>"))
-                #expect(!html.contains("web-ping-key"))
+                #expect(html.contains("<code class=\"url\">http://hc.test/ping/&lt;ops-ping-key&gt;/check-000</code>"))
+                // The ping key is a secret: never on a page (SPEC §1).
+                #expect(!html.contains("ops-ping-key/") && !html.contains("web-ping-key/"))
             }
             let readOnly = try await DashboardTests.login(client, key: "ops-read-only-key-0001")
             try await client.execute(uri: "/?q=check+000", method: .get, headers: [.cookie: readOnly]) { response in

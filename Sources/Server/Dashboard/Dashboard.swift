@@ -63,8 +63,7 @@ struct Dashboard: Sendable {
         let overview = Overview(snapshot, index: overviewIndex, viewer: viewer, states: api.states, now: now, query: query)
         let projects = snapshot.catalog.projects.map(\.id).filter { viewer.canSee($0) }
         let urls = DashboardPages.PingURLs(
-            base: PingURLFormat(base: api.baseURL ?? ManagementAPI.origin(request, scheme: scheme)).base, canPing: viewer.canWrite,
-            pingKey: { snapshot.pingKey(of: $0) })
+            base: PingURLFormat(base: api.baseURL ?? ManagementAPI.origin(request, scheme: scheme)).base, canPing: viewer.canWrite)
         return page(.ok, DashboardPages.overview(overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now))
     }
 

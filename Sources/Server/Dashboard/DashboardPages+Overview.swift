@@ -6,25 +6,18 @@ import Runtime
 /// URL can be bookmarked), counts per status, one page of checks with their ping URLs, and the
 /// wall mode (`?wall=1`: large tiles, no chrome).
 extension DashboardPages {
-    /// The ping URLs a viewer may copy: the UUID URL and the slug URL with the project's ping
-    /// key for viewers who may ping (read-write keys, the admin); a read-only key sees the slug
-    /// URL with a placeholder instead of the key, as plans and logs print it.
+    /// The ping URLs a viewer may copy: the UUID URL for viewers who may ping (read-write keys,
+    /// the admin), and for everyone the slug URL with a placeholder for the project's ping key,
+    /// as plans and logs print it: a secret's value is never on a page (SPEC §1).
     struct PingURLs {
         /// Scheme, host and port, without a trailing slash.
         let base: String
         let canPing: Bool
-        let pingKey: (String) -> String?
 
         func urls(_ view: CheckView) -> [String] {
             let definition = view.definition
-            guard canPing else {
-                return PingURLFormat(base: base).slugURL(project: definition.id.project, slug: definition.slug).map { [$0] } ?? []
-            }
-            var urls = ["\(base)/ping/\(view.code)"]
-            if !definition.slug.isEmpty, let key = pingKey(definition.id.project) {
-                urls.append("\(base)/ping/\(key)/\(definition.slug)")
-            }
-            return urls
+            let slug = PingURLFormat(base: base).slugURL(project: definition.id.project, slug: definition.slug).map { [$0] } ?? []
+            return canPing ? ["\(base)/ping/\(view.code)"] + slug : slug
         }
     }
 
