@@ -531,10 +531,7 @@ def main():
         loads += [row[w]["load"] for row in rows for w in ("kiothc", "bare")]
         if args.only == "pings":
             text = "\n".join(ping_table(args, rows))
-            print(text)
-            if args.markdown:
-                with open(args.markdown, "w") as f:
-                    f.write(text + "\n")
+            emit(text, args.markdown)
             return 0
         memory = startup_and_memory(args, work, templates)
         loads.append(load_average())
@@ -545,15 +542,20 @@ def main():
             reloads.append((10_000, reload_delay(args, 10_000, 10)))
         loads.append(load_average())
         text, missed = report(args, rows, memory, config, reloads, loads)
-        print(text)
-        if args.markdown:
-            with open(args.markdown, "w") as f:
-                f.write(text + "\n")
+        emit(text, args.markdown)
         return 2 if (missed and args.strict) else 0
     finally:
         for server in RUNNING:
             server.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def emit(text, markdown):
+    """Prints a benchmark's report, and writes it to the --markdown file when one is given."""
+    print(text)
+    if markdown:
+        with open(markdown, "w") as f:
+            f.write(text + "\n")
 
 
 def run_main(name, main):

@@ -25,7 +25,6 @@ import argparse
 import http.client
 import os
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -33,8 +32,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import BenchError, load_average, log, run_main  # noqa: E402
-from fleet import Serve, end_processes, generate, read_registry, send_pings  # noqa: E402
+from bench import BenchError, emit, load_average, log, run_main  # noqa: E402
+from fleet import Serve, clean_up, generate, read_registry, send_pings  # noqa: E402
 
 PAGES = [
     ("/", "first page, problems first (the default)"),
@@ -164,19 +163,12 @@ def main():
             lines.append(f"| `{path}` {label} | {result['median']:.1f} | {result['p90']:.1f} | {result['max']:.1f} | "
                          f"{result['bytes']:,} | {result['rows']} | {target} |")
         text = "\n".join(lines)
-        print(text)
-        if args.markdown:
-            with open(args.markdown, "w") as f:
-                f.write(text + "\n")
+        emit(text, args.markdown)
         if missed:
             log("   the first page missed its target")
         return 0
     finally:
-        end_processes()
-        if args.keep:
-            log(f"== kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        clean_up(work, args.keep)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import BenchError, load_average, log, proc_status, run_main  # noqa: E402
+from bench import BenchError, emit, load_average, log, proc_status, run_main  # noqa: E402
 
 PARTS = ["check", "serve", "status", "reload", "metrics", "flips"]
 BIG, SMALL = 1_000_000, 100_000
@@ -673,6 +673,15 @@ def machine_facts(args):
             "version": f"{args.kiothc} ({version or 'no --version'})"}
 
 
+def clean_up(work, keep):
+    """Stops what the run started and removes its work directory (kept with --keep)."""
+    end_processes()
+    if keep:
+        log(f"== kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def end_processes():
     """Every process still running that the harness started: SIGTERM, then SIGKILL after 30 s."""
     for process in list(RUNNING):
@@ -758,19 +767,12 @@ def main():
         facts["load_after"] = loadavg_text()
         facts["load_min"], facts["load_max"] = min(loads), max(loads)
         text, missed = report(args, facts, floors, results, failures)
-        print(text)
-        if args.markdown:
-            with open(args.markdown, "w") as f:
-                f.write(text + "\n")
+        emit(text, args.markdown)
         if failures:
             return 1
         return 2 if (missed and args.strict) else 0
     finally:
-        end_processes()
-        if args.keep:
-            log(f"== kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        clean_up(work, args.keep)
 
 
 if __name__ == "__main__":

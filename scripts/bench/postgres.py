@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 import bench  # noqa: E402
-from bench import BenchError, Server, log  # noqa: E402
+from bench import BenchError, Server, emit, log  # noqa: E402
 import pgcluster  # noqa: E402
 
 CHECKS = 1000
@@ -206,10 +206,7 @@ def main():
         lines.append(f"Target (issue 20): ≥ 5,000 durable pings/s with two instances, p99 ≤ 50 ms: {verdict} "
                      f"({two['rps']:,.0f}/s, p99 {two['p99_us'] / 1000:.1f} ms).")
         text = "\n".join(lines)
-        print(text)
-        if args.markdown:
-            with open(args.markdown, "w") as f:
-                f.write(text + "\n")
+        emit(text, args.markdown)
         return 0
     finally:
         for server in bench.RUNNING:
