@@ -48,7 +48,7 @@ public protocol CheckStore: AnyObject, Sendable {
 
     /// UUIDs for the identities `registry` does not know, durable before this returns; the
     /// UUID of every identity comes back (on a shared store, the one the first instance
-    /// assigned, which `registry` adopts).
+    /// assigned, which `registry` adopts), possibly with other checks' UUIDs beside them.
     func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID]
 
     /// Retires identities whose checks left the configuration (their UUIDs never come back).

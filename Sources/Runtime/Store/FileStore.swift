@@ -130,12 +130,14 @@ public final class FileStore: CheckStore {
     public func assign(
         _ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64
     ) async throws -> [CheckIdentity: UUID] {
-        let (assigned, next) = try await offPool("kiothc-registry") { [registry] in
+        registry = try await offPool("kiothc-registry") { [registry] in
             var next = registry
-            return (try next.assign(identities, pinned: pinned), next)
+            try next.assignMissing(identities, pinned: pinned)
+            return next
         }
-        registry = next
-        return assigned
+        // Every identity's UUID, and those of the registry's other checks: a first start's
+        // million UUIDs are not copied into a second table.
+        return registry.checks
     }
 
     public func retire(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws {
