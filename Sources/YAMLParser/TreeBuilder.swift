@@ -146,8 +146,8 @@ struct TreeBuilder {
     /// Where `value` is first a key of the mapping so far (its pairs hold no duplicates).
     private static func firstMark(of value: ScalarValue, in pairs: [Node.Pair], seen: [ScalarValue: Mark]) -> Mark? {
         guard pairs.count <= indexedPairs else { return seen[value] }
-        for pair in pairs {
-            if case .scalar(let earlier) = pair.key.content, earlier.value == value { return pair.key.mark }
+        for index in pairs.indices {
+            if case .scalar(let earlier) = pairs[index].key.content, earlier.value.isSame(as: value) { return pairs[index].key.mark }
         }
         return nil
     }
@@ -163,11 +163,10 @@ struct TreeBuilder {
             stack[top].items.append(node)
             return
         }
-        guard let key = stack[top].pendingKey else {
+        guard let key = stack[top].pendingKey.take() else {
             stack[top].pendingKey = node
             return
         }
-        stack[top].pendingKey = nil
         guard case .scalar(let scalar) = key.content else {
             problems.append(YAMLProblem(.complexKey, "a mapping key must be a plain value, not \(key.kindDescription)", at: key.mark))
             return
@@ -187,5 +186,17 @@ struct TreeBuilder {
             stack[top].seen[scalar.value] = key.mark
         }
         stack[top].pairs.append(Node.Pair(key: key, value: node))
+    }
+}
+
+extension ScalarValue {
+    /// `==`, with two strings of different length or first byte told apart before they are
+    /// compared: a mapping's keys are checked against each other for duplicates, and keys differ.
+    @inline(__always)
+    fileprivate func isSame(as other: ScalarValue) -> Bool {
+        if case .string(let a) = self, case .string(let b) = other {
+            return a.utf8.count == b.utf8.count && a.utf8.first == b.utf8.first && a == b
+        }
+        return self == other
     }
 }
