@@ -167,11 +167,13 @@ public final class FileStore: CheckStore {
     }
 
     /// Written a check at a time (`AppliedCatalog.save(_:appliedAt:to:)`), on a thread of its own.
-    public func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64) async throws {
+    public func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], source: AppliedCatalog.Source?, at time: Int64) async throws {
         try await offPool("kiothc-catalog") { [data] in
-            try AppliedCatalog.save(AppliedCatalog.checks(of: catalog, uuids: uuids), appliedAt: time, to: data)
+            try AppliedCatalog.save(AppliedCatalog.checks(of: catalog, uuids: uuids), appliedAt: time, source: source, to: data)
         }
     }
+
+    public func snapshotSource() throws -> AppliedCatalog.Source? { try AppliedCatalog.source(in: data) }
 
     private func offPool<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await blocking(named: name) { Result { try work() } }.get()
