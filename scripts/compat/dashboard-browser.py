@@ -12,6 +12,7 @@ Screenshots go to $KIOTHC_SCREENSHOTS (default /tmp/kiothc-dashboard-*.png), nev
 """
 
 import base64
+import re
 import http.server
 import json
 import os
@@ -164,6 +165,79 @@ try:
     browser.screenshot("2-up")
     browser.evaluate(f"document.querySelector('a[href=\"/checks/{queue}\"]').click(); 1")
     tally.check(browser.wait_for("document.querySelectorAll('tr.ping').length === 1"), "the check page lists its ping")
+    # Times (issue 26): relative, with the absolute time in the viewer's zone as the tooltip;
+    # the header's GET form chooses the zone (a cookie), a typed IANA name wins, a bad one is a note.
+    tally.check(browser.evaluate("(() => { const t = document.querySelector('tr.ping time'); return !!t && / s ago$/.test(t.textContent) && / UTC$/.test(t.title); })()"),
+                "a ping's time shows relative ('… s ago') with the UTC time as its tooltip")
+    check_path = f"/checks/{queue}"
+    browser.evaluate("document.getElementById('tz-other').value = 'Asia/Tokyo'; document.querySelector('form.tz').submit(); 1")
+    tally.check(browser.wait_for(f"location.pathname === '{check_path}' && /\\+09:00 \\(Asia\\/Tokyo\\)$/.test(document.querySelector('tr.ping time').title)"),
+                "typing Asia/Tokyo into the time zone form returns to the check page with its times in Tokyo (+09:00)")
+    cookies = browser.call("Network.getCookies", urls=[server.url])["cookies"]
+    tally.check(any(c["name"] == "kiothc_tz" and c["value"] == "Asia/Tokyo" for c in cookies), "the zone is kept in the kiothc_tz cookie")
+    browser.goto(server.url + "/?q=QUEUE")
+    tally.check(browser.evaluate("document.querySelector('#tz-choice').value") == "Asia/Tokyo" and "(Asia/Tokyo)" in (browser.evaluate("document.querySelector('tr.check time').title") or ""),
+                "the overview remembers the zone (cookie): the selector shows it and times are in it")
+    browser.evaluate("document.getElementById('tz-other').value = 'Mars/Olympus_Mons'; document.querySelector('form.tz').submit(); 1")
+    tally.check(browser.wait_for("!!document.getElementById('tz-note') && / UTC$/.test(document.querySelector('tr.check time').title)"),
+                "an unknown zone is no error page: a note says so and times are in UTC")
+    tally.check(browser.evaluate("location.search") == "?q=QUEUE", "the selector returns to the page with its filters")
+    browser.evaluate("document.getElementById('tz-choice').value = 'Europe/Riga'; document.querySelector('form.tz').submit(); 1")
+    tally.check(browser.wait_for("!document.getElementById('tz-note') && /\\(Europe\\/Riga\\)$/.test(document.querySelector('tr.check time').title)"),
+                "choosing Europe/Riga (a zone of the fleet's checks) from the list")
+    labelled = browser.evaluate("[...document.querySelectorAll('input:not([type=hidden]), select')].every(c => c.labels && c.labels.length > 0)")
+    tally.check(labelled, "every form control of the overview has a label")
+    # A running job, then runs with durations and a fail with an exit status (on the backup
+    # check, which notifies only the unreachable channel): the strip, the chart and the ping
+    # log word them as the CLI does.
+    backup = server.uuid("ops", "db-backup")
+    backup_path = f"/checks/{backup}"
+    server.request(f"/ping/{backup}/start")
+    browser.goto(server.url + backup_path)
+    tally.check(browser.evaluate("[...document.querySelectorAll('#tz-choice option')].some(o => o.value === 'Europe/Riga' && o.textContent.includes(\"this check's\"))"),
+                "the check page offers the check's own zone (Europe/Riga)")
+    running = browser.evaluate("document.querySelector('dd.running') && document.querySelector('dd.running').textContent") or ""
+    tally.check(running.startswith("started ") and " ago, down at " in running and running.endswith(" if not finished"),
+                f"a running job: '{running}'")
+    server.request(f"/ping/{backup}")
+    server.request(f"/ping/{backup}/start")
+    server.request(f"/ping/{backup}/3", method="POST", data=b"disk full")
+    browser.goto(server.url + backup_path)
+    kinds = browser.evaluate("[...document.querySelectorAll('tr.ping td:nth-child(2)')].map(c => c.textContent)") or []
+    tally.check(kinds[:2] == ["fail (exit 3)", "start"], f"the ping log words an exit-status ping 'fail (exit 3)': {kinds}")
+    durations = browser.evaluate("[...document.querySelectorAll('tr.ping td:nth-child(6)')].map(c => c.textContent).filter(t => t)") or []
+    tally.check(len(durations) == 2 and all(re.fullmatch(r"\d+ (µs|ms)|\d\.\d s", d) for d in durations),
+                f"run durations show with sub-second precision: {durations}")
+    marks = browser.evaluate("[...document.querySelectorAll('ol.strip a.mark')].map(a => [a.className, a.textContent, a.title])") or []
+    tally.check(len(marks) == 4 and marks[-1][0] == "mark kind-fail" and marks[-1][1].startswith("#4 fail (exit 3), ") and marks[-1][1] == marks[-1][2],
+                f"the strip has a mark per ping, oldest first, coloured by kind and labelled in words: {marks[-1] if marks else None}")
+    colour = browser.evaluate("getComputedStyle(document.querySelector('ol.strip a.kind-fail')).backgroundColor")
+    tally.check(colour == "rgb(198, 40, 40)", f"a fail's mark is red: {colour}")
+    bars = browser.evaluate("[...document.querySelectorAll('svg.chart rect.bar')].map(r => [r.getBBox().height, r.querySelector('title').textContent])") or []
+    tally.check(len(bars) == 2 and all(b[0] > 0 for b in bars) and bars[1][1].startswith("#4 fail (exit 3): "), f"the SVG chart has a titled bar per run: {bars}")
+    tally.check(browser.evaluate("document.querySelector('svg.chart').getAttribute('role') === 'img' && !!document.querySelector('svg.chart desc').textContent"),
+                "the chart is an image with a description")
+    # The ping URLs: the Copy button (shown by the script) copies the URL's text.
+    browser.call("Browser.grantPermissions", permissions=["clipboardReadWrite", "clipboardSanitizedWrite"], origin=server.url)
+    browser.call("Emulation.setFocusEmulationEnabled", enabled=True)  # the clipboard wants a focused page
+    tally.check(browser.evaluate("!document.querySelector('button.copy').hidden"), "with JavaScript the Copy buttons are shown")
+    browser.evaluate("document.querySelector('button.copy').click(); 1")
+    tally.check(browser.wait_for("document.querySelector('button.copy').textContent === 'Copied'"),
+                f"Copy says Copied: {browser.evaluate('document.querySelector(`button.copy`).textContent')}")
+    copied = browser.evaluate("navigator.clipboard.readText()")
+    tally.check(copied == f"{server.url}/ping/{backup}", f"the clipboard holds the UUID ping URL: {copied}")
+    source = browser.evaluate("document.querySelector('code.source').textContent") or ""
+    tally.check(re.fullmatch(r".*checks\.yaml:1[0-9]", source) is not None, f"the check page names its YAML position: {source}")
+    browser.screenshot("check-desktop")
+    # Without JavaScript: no Copy button, the URL is plain text.
+    browser.call("Emulation.setScriptExecutionDisabled", value=True)
+    browser.goto(server.url + backup_path)
+    tally.check(browser.evaluate("document.querySelector('button.copy').hidden && getComputedStyle(document.querySelector('code.url')).userSelect !== 'none'"),
+                "without JavaScript the Copy button stays hidden and the URL is selectable text")
+    browser.call("Emulation.setScriptExecutionDisabled", value=False)
+    browser.evaluate("document.getElementById('tz-choice').value = 'UTC'; document.querySelector('form.tz').submit(); 1")
+    browser.wait_for(f"location.pathname === '{backup_path}' && document.readyState === 'complete'")
+    browser.goto(server.url + check_path)
     browser.evaluate(f"document.querySelector('a[href=\"/checks/{queue}/pings/1\"]').click(); 1")
     tally.check(browser.wait_for("!!document.getElementById('ping-body')"), "the ping body page opens")
     shown = browser.evaluate("document.getElementById('ping-body').textContent")
@@ -226,7 +300,7 @@ try:
     browser.goto(server.url + "/?wall=1")
     tally.check(browser.wait_for("document.querySelectorAll('a.tile').length === 3"), "wall mode shows a tile per check")
     tiles = browser.evaluate("[...document.querySelectorAll('a.tile')].map(t => t.dataset.status)") or []
-    tally.check(tiles == ["new", "new", "paused"], f"wall tiles in problems-first order (the queue check was paused above): {tiles}")
+    tally.check(tiles == ["down", "new", "paused"], f"wall tiles in problems-first order (the backup check failed, the queue check was paused above): {tiles}")
     tally.check(browser.evaluate("!document.querySelector('header') && !document.querySelector('form') && document.body.classList.contains('wall')"),
                 "wall mode has no header, form or logout button")
     tally.check(browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "wall mode fits a 390 px phone width (no sideways scrolling)")
