@@ -147,8 +147,8 @@ try:
     tally.check(browser.evaluate("document.querySelector('#counts a[data-status=new]').textContent") == "1 new",
                 "counts per status are over the search's matches")
     ping_urls = browser.evaluate("[...document.querySelectorAll('tr.check code.url')].map(c => c.textContent)") or []
-    tally.check(ping_urls == [f"{server.url}/ping/{queue}", f"{server.url}/ping/<ops-ping-key>/queue-worker-b"],
-                f"the row shows the complete ping URLs, the slug one with a placeholder for the secret ping key: {ping_urls}")
+    tally.check(ping_urls == [f"{server.url}/ping/{queue}", f"{server.url}/ping/ops-ping-key-for-tests/queue-worker-b"],
+                f"the row shows the complete ping URLs, the slug one with the project's ping key (a read-write viewer): {ping_urls}")
     browser.goto(server.url + "/?q=queue&status=downn&sort=sideways")
     notes = browser.evaluate("document.querySelector('ul.notes') && document.querySelector('ul.notes').textContent") or ""
     tally.check("'downn' is not a status" in notes and "'sideways' is not a sort order" in notes, "bad status and sort values show as notes on the page")

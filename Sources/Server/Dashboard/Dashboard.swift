@@ -203,8 +203,22 @@ struct Dashboard: Sendable {
     }
 
     /// The ping URLs `viewer` may copy, on this server's address (`--base-url`, or the one asked).
+    /// The ping keys are the viewer's to see only with the right to ping: its own project's for
+    /// a read-write key, every project's for the admin, none for a read-only key.
     private func pingURLs(_ request: Request, viewer: Viewer, scheme: String) -> DashboardPages.PingURLs {
-        DashboardPages.PingURLs(base: PingURLFormat(base: api.baseURL ?? ManagementAPI.origin(request, scheme: scheme)).base, canPing: viewer.canWrite)
+        var urls = DashboardPages.PingURLs(base: PingURLFormat(base: api.baseURL ?? ManagementAPI.origin(request, scheme: scheme)).base, canPing: viewer.canWrite)
+        let snapshot = api.catalog.snapshot
+        switch viewer {
+        case .admin:
+            for project in snapshot.catalog.projects {
+                if let key = snapshot.pingKey(ofProject: project.id) { urls.pingKeys[project.id] = key }
+            }
+        case .project(let project, readWrite: true):
+            if let key = snapshot.pingKey(ofProject: project) { urls.pingKeys[project] = key }
+        case .project(_, readWrite: false):
+            break
+        }
+        return urls
     }
 
     // MARK: Responses

@@ -6,19 +6,34 @@ import Runtime
 /// URL can be bookmarked), counts per status, one page of checks with their ping URLs, and the
 /// wall mode (`?wall=1`: large tiles, no chrome).
 extension DashboardPages {
-    /// The ping URLs a viewer may copy: the UUID URL for viewers who may ping (read-write keys,
-    /// the admin), and for everyone the slug URL with a placeholder for the project's ping key,
-    /// as plans and logs print it: a secret's value is never on a page (SPEC §1).
+    /// The ping URLs a viewer may copy. Viewers who may ping (read-write keys, the admin) get
+    /// the UUID URL and the slug URL with the project's real ping key (`pingKeys`, filled by
+    /// `Dashboard` for them only); everyone else the slug URL with a placeholder for the key,
+    /// as plans and logs print it. The lead's rule (issue 26): the ping key is shown only to
+    /// read-write and admin viewers of its project, who can ping through the UUID URLs anyway;
+    /// never to read-only or logged-out viewers, nor on the public status page.
     struct PingURLs {
         /// Scheme, host and port, without a trailing slash.
         let base: String
         let canPing: Bool
+        /// The ping keys this viewer may see, by project.
+        var pingKeys: [String: String] = [:]
 
         func urls(_ view: CheckView) -> [String] {
             let definition = view.definition
-            let slug = PingURLFormat(base: base).slugURL(project: definition.id.project, slug: definition.slug).map { [$0] } ?? []
+            let slug: [String]
+            if definition.slug.isEmpty {
+                slug = []
+            } else if canPing, let key = pingKeys[definition.id.project] {
+                slug = ["\(base)/ping/\(key.addingPercentEncoding(withAllowedCharacters: Self.segment) ?? key)/\(definition.slug)"]
+            } else {
+                slug = PingURLFormat(base: base).slugURL(project: definition.id.project, slug: definition.slug).map { [$0] } ?? []
+            }
             return canPing ? ["\(base)/ping/\(view.code)"] + slug : slug
         }
+
+        /// What a path segment may hold as it is.
+        private static let segment = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))
     }
 
     static func overview(
