@@ -122,6 +122,61 @@ threading.Thread(target=receiver.serve_forever, daemon=True).start()
 oncall = '      oncall: {kind: webhook, url: "http://127.0.0.1:9/alerts"}\n'
 assert oncall in CONFIG
 config = CONFIG.replace(oncall, oncall + f'      pager: {{kind: webhook, url: "http://127.0.0.1:{receiver.server_port}/pager"}}\n')
+assert "    name: Operations\n" in config
+config = config.replace("    name: Operations\n", "    name: Operations\n    status_page: true\n")
+
+# Contrast of every element's own text against the background it is drawn on (WCAG 2: 4.5:1,
+# 3:1 for large text), the worst offenders first.
+CONTRAST = """(() => {
+    const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null; const p = m[1].split(',').map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+    const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+    const background = el => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255}; };
+    const bad = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        if (!own || el.closest('.visually-hidden') || el.offsetParent === null) continue;
+        const style = getComputedStyle(el);
+        const fg = parse(style.color), bg = background(el);
+        const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+        const ratio = (l1 + 0.05) / (l2 + 0.05);
+        const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && +style.fontWeight >= 700);
+        if (ratio < (large ? 3 : 4.5)) bad.push(el.tagName.toLowerCase() + '.' + el.className + ' ' + ratio.toFixed(2) + ': ' + el.textContent.trim().slice(0, 30));
+    }
+    return bad;
+})()"""
+
+# Accessibility basics of a page: its language, landmarks, a label for every control, tables
+# with headers and a caption, and a visible focus ring on the first focusable element.
+ACCESSIBLE = """(() => {
+    const problems = [];
+    if (!document.documentElement.lang) problems.push('no lang');
+    if (!document.querySelector('main')) problems.push('no main landmark');
+    for (const c of document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+        if (!(c.labels && c.labels.length) && !c.getAttribute('aria-label')) problems.push('unlabelled ' + c.name);
+    for (const t of document.querySelectorAll('table'))
+        if (!t.querySelector('caption') || !t.querySelector('th')) problems.push('table without caption or headers');
+    for (const b of document.querySelectorAll('button'))
+        if (!b.textContent.trim() && !b.getAttribute('aria-label')) problems.push('button without a name');
+    return problems;
+})()"""
+
+
+def focus_ring(browser):
+    """Tab to the first focusable element, as a keyboard user would, and read its outline."""
+    browser.call("Input.dispatchKeyEvent", type="keyDown", key="Tab", code="Tab", windowsVirtualKeyCode=9)
+    browser.call("Input.dispatchKeyEvent", type="keyUp", key="Tab", code="Tab", windowsVirtualKeyCode=9)
+    return browser.evaluate("(() => { const e = document.activeElement; if (!e || e === document.body) return null; const s = getComputedStyle(e); return [e.tagName, s.outlineStyle, s.outlineWidth]; })()")
+
+
+def docs_shot(browser, name):
+    """With KIOTHC_DOCS_SCREENSHOTS=docs/screenshots, the pages docs/dashboard.md shows."""
+    folder = os.environ.get("KIOTHC_DOCS_SCREENSHOTS")
+    if not folder:
+        return
+    data = browser.call("Page.captureScreenshot", format="png")["data"]
+    with open(os.path.join(folder, f"{name}.png"), "wb") as f:
+        f.write(base64.b64decode(data))
+    print(f"   docs screenshot: {folder}/{name}.png")
 server = Server(binary, config=config)
 browser = None
 try:
@@ -268,6 +323,25 @@ try:
     browser.goto(server.url + f"/login?token={server.token}")
     tally.check(browser.wait_for("document.querySelectorAll('tr.check').length === 3"), "the admin login URL shows every project's checks")
     browser.screenshot("5-admin")
+    # The public status page (status_page: true): logged at start, linked for the admin only,
+    # names and statuses only; any other key is a 404 that names nothing.
+    logged = re.search(r"public status page of project 'ops' at (\S+)", server.log)
+    tally.check(logged is not None and re.fullmatch(re.escape(server.url) + r"/status/[A-Za-z0-9_-]{32}", logged.group(1)) is not None,
+                f"the status page's URL is logged at start: {logged.group(1) if logged else None}")
+    status_url = logged.group(1) if logged else server.url + "/status/none"
+    status_path = status_url[len(server.url):]
+    tally.check(browser.evaluate("document.querySelector('p.status-pages a') && document.querySelector('p.status-pages a').getAttribute('href')") == status_path,
+                "the admin's overview links the status page")
+    browser.goto(status_url)
+    rows = browser.evaluate("[...document.querySelectorAll('tr.check')].map(r => [r.cells[0].textContent, r.dataset.status])") or []
+    tally.check(rows == [["Database Backup", "down"], ['Queue "Worker" \\ <b>', "paused"]], f"the status page lists names and statuses, problems first: {rows}")
+    html = browser.evaluate("document.documentElement.outerHTML") or ""
+    hidden = [queue, backup, "queue-worker-b", "database-backup", "ops-ping-key-for-tests", RW, server.token, "disk full", "backup finished",
+              status_path.rsplit("/", 1)[-1], "/ping/", "/checks/", "Europe/Riga"]
+    tally.check(html and not [x for x in hidden if x in html], f"the status page holds no key, slug, UUID, URL or ping body: {[x for x in hidden if x in html]}")
+    tally.check(browser.evaluate("document.documentElement.lang === 'en' && !document.querySelector('form, header')"), "the status page: lang, no forms, no dashboard header")
+    status, text = server.request("/status/" + "A" * 32)
+    tally.check(status == 404 and "Operations" not in text and "ops" not in text, f"a wrong status key: {status}, naming no project")
     # Badges (SPEC section 13) render in the browser: an SVG document whose texts fit their parts.
     status, text = server.request("/api/v3/badges/", headers={"X-Api-Key": RW})
     listed = json.loads(text)["badges"] if status == 200 else {}
@@ -294,6 +368,23 @@ try:
                 and rendered["texts"][3] in ("up", "late", "down"))
         tally.check(fits, f"{name}: Chromium renders the SVG badge, label and status inside their parts")
         browser.screenshot(name)
+    # Accessibility and a phone's width, on the overview, a check page and the status page (as
+    # the admin); with KIOTHC_DOCS_SCREENSHOTS set, the screenshots docs/dashboard.md links.
+    for width, height, mobile, label in [(1280, 800, False, "desktop"), (390, 844, True, "phone")]:
+        browser.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=mobile)
+        for name, url in [("overview", server.url + "/"), ("check", server.url + f"/checks/{backup}"), ("status", status_url)]:
+            browser.goto(url)
+            problems = browser.evaluate(ACCESSIBLE)
+            tally.check(problems == [], f"{name} ({label}): lang, main, labelled controls, tables with caption and headers: {problems}")
+            low = browser.evaluate(CONTRAST)
+            tally.check(low == [], f"{name} ({label}): every text has enough contrast: {low[:5] if low else low}")
+            tally.check(browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"),
+                        f"{name} ({label}): no sideways scrolling at {width} px (wide tables scroll in their own box)")
+            if name != "status":
+                ring = focus_ring(browser)
+                tally.check(ring is not None and ring[1] != "none" and ring[2] != "0px", f"{name} ({label}): the keyboard focus is visible: {ring}")
+            docs_shot(browser, f"{name}-{label}")
+    browser.call("Emulation.clearDeviceMetricsOverride")
     # Wall mode at a phone's width: tiles, problems first, no chrome, no sideways scrolling.
     browser.goto(server.url + f"/login?token={server.token}")
     browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)

@@ -11,7 +11,9 @@ key from {file:}), and the admin token from --admin-token-file.
 
 The run: pings by UUID and by slug URL with each ping key, a fail and a success (down and up
 alerts to both channels), every API route with the read-write and read-only keys and a wrong
-key, /metrics, the dashboard (login, overview, check page, ping body), POST /-/reload, a reload
+key, /metrics, the dashboard (login, overview, check page, ping body; as admin, read-write,
+read-only and logged out), the public status page (its key only in the start's log and the
+admin's overview), POST /-/reload, a reload
 that fails on a missing secret, then `kiothc check` (text, json, --resolve-secrets), `plan`,
 `status` (table, json) and `pings`; then every `--help`, `pause`, `resume` and `run` with the CLI's
 secret variables set (KIOTHC_API_KEY, KIOTHC_PING_KEY, KIOTHC_PING_URL, and an invalid
@@ -31,6 +33,7 @@ Prints 'secrets: N passed, M failed'; exit 1 on any leak.
 import http.server
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -87,6 +90,7 @@ def config(secrets_dir, receiver_port):
 projects:
   ops:
     ping_key: {s["ops ping key (literal)"]}
+    status_page: true
     api_keys:
       read_write: {{env: OPS_RW}}
       read_only: {{file: {secrets_dir}/ops-ro}}
@@ -231,6 +235,17 @@ def main():
                         f"ops read-only: {path} shows the placeholder, not the key -> {status}")
         for path in ["/", f"/checks/{backup}", "/?wall=1", "/timezone?tz=UTC"]:
             get(path)  # logged out: the login form (or the zone's redirect), grepped with no exception
+        # The public status page (status_page: true): its path is logged at start; the page shows
+        # names and statuses only (grepped with everything else, and for what identifies a check).
+        logged = re.search(r"public status page of project 'ops' at \S+(/status/[A-Za-z0-9_-]{32})", server.log)
+        tally.check(logged is not None, "the ops status page's URL is logged at start")
+        status_path = logged.group(1) if logged else "/status/none"
+        status, _, page = get(status_path)
+        tally.check(status == 200 and "<td>Backup</td>" in page, f"GET the status page -> {status}")
+        tally.check(all(x not in page for x in (backup, "/ping/", "/checks/", "job output", status_path)),
+                    "the status page shows no UUID, ping URL, check link, body or its own key")
+        status, _, page = get("/status/" + "A" * 32)
+        tally.check(status == 404 and "ops" not in page.lower().replace("status", ""), f"a wrong status key -> {status}, naming no project")
         status, _, _ = get("/-/reload", method="POST", headers={"Authorization": "Bearer " + SECRETS["admin token (--admin-token-file)"]})
         tally.check(status == 200, f"POST /-/reload -> {status}")
         # A reload that fails on a missing secret names the secret, never a value.
@@ -285,6 +300,10 @@ def main():
             if leaked:
                 tally.check(False, f"{what}: shows {', '.join(leaked)} (it may show only {', '.join(allowed)})")
         tally.check(len(shown) == 5, f"{len(shown)} dashboard pages were allowed ping keys (admin and ops read-write), each checked for the rest")
+        status_key = status_path.rsplit("/", 1)[-1]
+        showing = [what for what, text in seen if status_key in text and what != "server log"]
+        tally.check(not showing, f"the status page's key is in the log and the admin's overview only: {showing or 'nowhere else'}")
+        tally.check(any(status_key in text for _, text, _ in shown), "the admin's overview links the status page")
         tally.check(True, f"{len(seen)} outputs grepped ({sum(len(t) for _, t in seen):,} characters) for {len(SECRETS)} secrets")
         holders = []
         for folder, _, files in os.walk(server.data):

@@ -22,6 +22,8 @@ struct Dashboard: Sendable {
     let token: AdminToken
     let status: CurrentReloadStatus
     let sessions: DashboardSessions
+    /// The public status pages' keys (`status_page: true`).
+    let statusPages: StatusPages
     /// What the overview keeps per catalog snapshot.
     let overviewIndex = OverviewIndex()
 
@@ -39,6 +41,7 @@ struct Dashboard: Sendable {
         routes.on(spelled: "/login", [.post]) { request, _ in await logIn(request, scheme: scheme(request)) }
         routes.on(spelled: "/logout", [.post]) { request, _ in logOut(request, scheme: scheme(request)) }
         routes.on(spelled: "/timezone", [.get, .head]) { request, _ in chooseZone(request, scheme: scheme(request)) }
+        routes.on(spelled: "/status/{key}", [.get, .head]) { _, context in statusPage(key: context.parameters.get("key") ?? "") }
         // Every method: without a session the login form (401 for a method but GET and HEAD), with one 405.
         routes.on(spelled: "/", HTTPRequest.Method.routed) { request, _ in try overview(request, scheme: scheme(request)) }
         routes.on(spelled: "/checks/{id}", [.get, .head]) { request, context in try await checkPage(request, context, scheme: scheme(request)) }
@@ -67,7 +70,8 @@ struct Dashboard: Sendable {
         return page(
             .ok,
             DashboardPages.overview(
-                overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now, zone: zoneChoice(request, snapshot: snapshot)))
+                overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now, zone: zoneChoice(request, snapshot: snapshot),
+                statusPages: viewer == .admin ? statusPages.paths(snapshot.catalog).map { ($0.project.name, $0.path) } : []))
     }
 
     private func checkPage(_ request: Request, _ context: ServerContext, scheme: String) async throws(DashboardAnswer) -> Response {
@@ -219,6 +223,21 @@ struct Dashboard: Sendable {
             break
         }
         return urls
+    }
+
+    /// `/status/<key>`: no login; a key that is no page's is 404, the same page for any key.
+    private func statusPage(key: String) -> Response {
+        let snapshot = api.catalog.snapshot
+        guard let project = statusPages.project(forKey: key, in: snapshot.catalog) else {
+            return page(.notFound, DashboardPages.noStatusPage())
+        }
+        let now = api.clock()
+        var lines: [DashboardPages.StatusLine] = []
+        for definition in snapshot.catalog.checks where definition.id.project == project.id {
+            guard let uuid = snapshot.uuid(of: definition.id) else { continue }
+            lines.append(.init(name: definition.name, status: CheckView.liveStatus(of: api.states.state(of: uuid), definition, now: now).status))
+        }
+        return page(.ok, DashboardPages.statusPage(projectName: project.name, lines: lines, now: now))
     }
 
     // MARK: Responses

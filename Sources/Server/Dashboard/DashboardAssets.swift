@@ -66,7 +66,7 @@ enum DashboardAssets {
         th, td { text-align: left; padding: 0.4rem 0.6rem; border-bottom: 1px solid #e0e0e0; vertical-align: top; }
         th { font-size: 0.85rem; color: #555; }
         .status { display: inline-block; min-width: 4.5rem; padding: 0.1rem 0.4rem; border-radius: 3px; color: #fff; font-size: 0.85rem; text-align: center; }
-        .status-new { background: #9e9e9e; } .status-up { background: #2e7d32; } .status-grace { background: #ef6c00; }
+        .status-new { background: #616161; } .status-up { background: #2e7d32; } .status-grace { background: #b45309; }
         .status-down { background: #c62828; } .status-paused { background: #546e7a; }
         .started { font-size: 0.8rem; color: #1565c0; }
         .hold { font-size: 0.8rem; color: #6a1b9a; }
@@ -85,7 +85,7 @@ enum DashboardAssets {
         form.send-test { margin: 0.3rem 0; }
         ul.attempts { margin: 0; padding: 0; list-style: none; }
         .alert-state { font-weight: 600; } .alert-delivered { color: #2e7d32; } .alert-gave_up { color: #c62828; }
-        .alert-pending { color: #ef6c00; } .alert-withdrawn { color: #777; }
+        .alert-pending { color: #b45309; } .alert-withdrawn { color: #777; }
         form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: end; padding: 0.8rem 1.2rem 0; }
         form.filters label { display: flex; flex-direction: column; font-size: 0.85rem; color: #444; }
         form.filters input, form.filters select, form.filters button { font-size: 1rem; padding: 0.3rem; }
@@ -108,7 +108,7 @@ enum DashboardAssets {
         .tile-name { font-size: 1.4rem; font-weight: 600; }
         .tile-status { font-size: 1.1rem; text-transform: uppercase; }
         .tile-meta { font-size: 0.85rem; opacity: 0.9; }
-        .tile-new { background: #616161; } .tile-up { background: #1b5e20; } .tile-grace { background: #e65100; }
+        .tile-new { background: #616161; } .tile-up { background: #1b5e20; } .tile-grace { background: #b45309; }
         .tile-down { background: #b71c1c; } .tile-paused { background: #455a64; }
         header { flex-wrap: wrap; gap: 0.4rem 1rem; }
         header .tools { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 1rem; }
@@ -131,6 +131,9 @@ enum DashboardAssets {
         svg.chart .axis { stroke: #bbb; stroke-dasharray: 4 4; }
         figcaption { font-size: 0.85rem; color: #555; }
         button.copy { font-size: 0.8rem; margin-left: 0.3rem; }
+        .counts span.count { display: inline-block; margin: 0 0.3rem 0.3rem 0; padding: 0.15rem 0.5rem; border-radius: 3px; color: #fff; }
+        body.status-page main { max-width: 48rem; margin: 0 auto; }
+        .summary { font-size: 1.2rem; } .summary.has-problems { color: #b71c1c; font-weight: 600; }
         .muted { color: #5f5f5f; }
         th { color: #444; }
         @media (max-width: 600px) {

@@ -38,16 +38,16 @@ extension DashboardPages {
 
     static func overview(
         _ overview: Overview, query: OverviewQuery, projects: [String], urls: PingURLs, viewer: Viewer, banner: String, now: Int64,
-        zone: ZoneChoice? = nil
+        zone: ZoneChoice? = nil, statusPages: [(name: String, path: String)] = []
     ) -> String {
         query.wall
             ? wall(overview, query: query, viewer: viewer, banner: banner, now: now, zone: zone?.zone ?? .utc)
-            : table(overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now, zone: zone)
+            : table(overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now, zone: zone, statusPages: statusPages)
     }
 
     private static func table(
         _ overview: Overview, query: OverviewQuery, projects: [String], urls: PingURLs, viewer: Viewer, banner: String, now: Int64,
-        zone choice: ZoneChoice?
+        zone choice: ZoneChoice?, statusPages: [(name: String, path: String)]
     ) -> String {
         let e = HTML.escape
         let zone = choice?.zone ?? .utc
@@ -84,6 +84,7 @@ extension DashboardPages {
                 <h1>Checks</h1>
                 \(messages(query, overview))
                 <p class="muted">Logged in as \(e(who(viewer))).\(pingNote) Updated \(e(zone.readable(now))).</p>
+                \(statusPages.isEmpty ? "" : "<p class=\"status-pages\">Public status pages (admin only): " + statusPages.map { "<a href=\"\(e($0.path))\">\(e($0.name))</a>" }.joined(separator: ", ") + "</p>")
                 \(countLinks(overview, query: query))
                 \(pager(overview, query: query))
                 <div class="table-wrap">
