@@ -5,10 +5,18 @@ test notification with "Send test" to a real receiver and see it delivered on th
 login URL, logout, a cross-site POST refused, and the badge SVGs rendered. The overview (issue 26):
 the filter form writes its filters into the URL, bad values show as notes, counts follow the
 filters, the live refresh keeps them, rows show complete ping URLs, wall mode at a phone's width,
-and paging on a second server with 130 checks (links keep filters and sort).
+and paging on a second server with 130 checks (links keep filters and sort). Issue 26, part 2:
+the time zone selector (typed, listed, a bad one noted), relative times with the absolute one as
+tooltip, a running job's deadline, the ping log's wording, the strip of pings, the SVG duration
+chart, the Copy button (and its absence without JavaScript), the ping key in the slug URL for a
+read-write viewer, the public status page (logged, linked for the admin, no key, slug, UUID, URL
+or body, a wrong key a 404), and on the overview, a check page and the status page at desktop
+and phone widths: labels, captions, lang, contrast (WCAG AA), a visible focus ring, no sideways
+scrolling.
 
     python3 scripts/compat/dashboard-browser.py KIOTHC_BINARY CHROMIUM
-Screenshots go to $KIOTHC_SCREENSHOTS (default /tmp/kiothc-dashboard-*.png), never into git.
+Screenshots go to $KIOTHC_SCREENSHOTS (default /tmp/kiothc-dashboard-*.png), never into git;
+with KIOTHC_DOCS_SCREENSHOTS=docs/screenshots, also the six that docs/dashboard.md shows.
 """
 
 import base64
