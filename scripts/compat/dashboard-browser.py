@@ -403,6 +403,8 @@ try:
     tally.check(browser.evaluate("!document.querySelector('header') && !document.querySelector('form') && document.body.classList.contains('wall')"),
                 "wall mode has no header, form or logout button")
     tally.check(browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "wall mode fits a 390 px phone width (no sideways scrolling)")
+    low = browser.evaluate(CONTRAST)
+    tally.check(low == [], f"wall mode: every text has enough contrast on its tile: {low[:5] if low else low}")
     browser.screenshot("9-wall-phone")
     browser.call("Emulation.clearDeviceMetricsOverride")
     # Paging on the server: 130 checks, 100 a page; the links keep the filters.

@@ -101,7 +101,8 @@ enum DashboardAssets {
         body.wall a { color: #fff; }
         body.wall .muted { color: #aaa; }
         .wall-counts { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-bottom: 0.8rem; }
-        .wall-count { padding: 0.3rem 0.8rem; border-radius: 4px; font-size: 1.2rem; }
+        .wall-count { padding: 0.3rem 0.8rem; border-radius: 4px; font-size: 1.2rem; color: #fff; }
+        a.tile .muted { color: inherit; font-size: inherit; }
         .wall-count strong { font-size: 2rem; }
         .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: 0.6rem; }
         a.tile { display: flex; flex-direction: column; gap: 0.3rem; min-height: 6rem; padding: 0.8rem; border-radius: 6px; text-decoration: none; color: #fff; overflow-wrap: anywhere; }
