@@ -40,6 +40,8 @@ public enum DurationSyntax {
 
     /// Seconds, or a message saying what is wrong (lower-case, quoting the value).
     static func parse(_ text: String) -> Result<Int, DurationError> {
+        // The usual case first, before any Unicode property is looked up.
+        if !text.isEmpty, let seconds = plainASCII(text) { return .success(seconds) }
         // (Foundation's trimming only where there is something to trim: it dominated a fleet's load.)
         let padded = text.first?.isWhitespace == true || text.last?.isWhitespace == true
         let trimmed = padded ? text.trimmingCharacters(in: .whitespaces) : text
