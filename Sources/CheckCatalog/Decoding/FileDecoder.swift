@@ -9,10 +9,19 @@ struct FileDecoder {
     static let projectKeys = ["name", "ping_key", "api_keys", "defaults", "channels", "maintenance", "status_page"]
     static let apiKeyKeys = ["read_only", "read_write"]
     static let defaultsKeys = ["timeout", "grace", "tz", "channels", "tags", "methods", "manual_resume"]
-    static let checkKeys = [
-        "name", "schedule", "timeout", "tz", "grace", "tags", "desc", "methods", "manual_resume", "paused", "uuid", "slug",
-        "channels", "project", "maintenance", "depends_on",
-    ]
+    /// A check's keys, in the order `checkKeys` lists them.
+    enum CheckField: Int, CaseIterable {
+        case name, schedule, timeout, tz, grace, tags, desc, methods, manualResume, paused, uuid, slug, channels, project, maintenance, dependsOn
+
+        var key: String {
+            switch self {
+            case .manualResume: "manual_resume"
+            case .dependsOn: "depends_on"
+            default: "\(self)"
+            }
+        }
+    }
+    static let checkKeys = CheckField.allCases.map(\.key)
     /// Healthchecks' bounds: timeout and grace from 1 minute to 365 days.
     static let durationRange = 60...31_536_000
     static let maxNameLength = 100
@@ -113,28 +122,28 @@ struct FileDecoder {
             return check  // `nightly-job:` alone: a check with every default
         }
         guard let fields = reader.fields(of: entry.value, in: "check '\(key)'", known: Self.checkKeys) else { return nil }
-        if let pair = fields["project"], let id = reader.string(pair.value, what: "'project' of check '\(key)'") {
+        if let pair = fields[.project], let id = reader.string(pair.value, what: "'project' of check '\(key)'") {
             check.project = Reference(name: id, location: reader.location(pair.value.mark))
         }
-        if let pair = fields["name"] { check.name = decodeName(pair.value, what: "'name' of check '\(key)'") }
-        if let pair = fields["desc"] { check.desc = reader.string(pair.value, what: "'desc' of check '\(key)'") }
-        if let pair = fields["uuid"], let uuid = decodePinnedUUID(pair.value, check: key) { check.uuid = (uuid, reader.location(pair.value.mark)) }
-        if let pair = fields["slug"] { check.slug = decodePinnedSlug(pair.value, check: key) }
-        if let pair = fields["timeout"] { check.timeout = reader.duration(pair.value, what: "'timeout'", range: Self.durationRange) }
-        if let pair = fields["grace"] { check.grace = reader.duration(pair.value, what: "'grace'", range: Self.durationRange) }
-        if let pair = fields["schedule"] { check.schedule = decodeSchedule(pair.value) }
-        if let pair = fields["tz"] { check.tz = decodeTimeZone(pair.value) }
-        if let pair = fields["tags"] { check.tags = decodeTags(pair.value) }
-        if let pair = fields["methods"] { check.methods = decodeMethods(pair.value) }
-        if let pair = fields["manual_resume"] { check.manualResume = reader.bool(pair.value, what: "'manual_resume'") }
-        if let pair = fields["paused"] { check.paused = reader.bool(pair.value, what: "'paused'") }
-        if let pair = fields["channels"], let (selection, references) = decodeChannelSelection(pair.value) {
+        if let pair = fields[.name] { check.name = decodeName(pair.value, what: "'name' of check '\(key)'") }
+        if let pair = fields[.desc] { check.desc = reader.string(pair.value, what: "'desc' of check '\(key)'") }
+        if let pair = fields[.uuid], let uuid = decodePinnedUUID(pair.value, check: key) { check.uuid = (uuid, reader.location(pair.value.mark)) }
+        if let pair = fields[.slug] { check.slug = decodePinnedSlug(pair.value, check: key) }
+        if let pair = fields[.timeout] { check.timeout = reader.duration(pair.value, what: "'timeout'", range: Self.durationRange) }
+        if let pair = fields[.grace] { check.grace = reader.duration(pair.value, what: "'grace'", range: Self.durationRange) }
+        if let pair = fields[.schedule] { check.schedule = decodeSchedule(pair.value) }
+        if let pair = fields[.tz] { check.tz = decodeTimeZone(pair.value) }
+        if let pair = fields[.tags] { check.tags = decodeTags(pair.value) }
+        if let pair = fields[.methods] { check.methods = decodeMethods(pair.value) }
+        if let pair = fields[.manualResume] { check.manualResume = reader.bool(pair.value, what: "'manual_resume'") }
+        if let pair = fields[.paused] { check.paused = reader.bool(pair.value, what: "'paused'") }
+        if let pair = fields[.channels], let (selection, references) = decodeChannelSelection(pair.value) {
             check.channels = selection
             check.channelReferences = references
         }
-        if let pair = fields["maintenance"] { check.maintenance = decodeMaintenance(pair.value, owner: "check '\(key)'") }
-        if let pair = fields["depends_on"] { check.dependsOn = decodeDependencies(pair.value, check: key) ?? [] }
-        if let timeout = fields["timeout"], let schedule = fields["schedule"] {
+        if let pair = fields[.maintenance] { check.maintenance = decodeMaintenance(pair.value, owner: "check '\(key)'") }
+        if let pair = fields[.dependsOn] { check.dependsOn = decodeDependencies(pair.value, check: key) ?? [] }
+        if let timeout = fields[.timeout], let schedule = fields[.schedule] {
             let first = min(timeout.key.mark, schedule.key.mark)
             let second = max(timeout.key.mark, schedule.key.mark)
             reader.report(
@@ -256,5 +265,12 @@ enum PingKey {
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
         }
+    }
+}
+
+extension Fields {
+    /// A check's field, read from a mapping read with `FileDecoder.checkKeys`.
+    fileprivate subscript(_ field: FileDecoder.CheckField) -> Node.Pair? {
+        self[known: field.rawValue]
     }
 }
