@@ -1,0 +1,287 @@
+import Foundation
+import Testing
+
+/// The GitOps loop (SPEC §16): a pull request planned against the server running its base
+/// (`plan --server`), against its base checked out beside it (`plan --against`), and against the
+/// server's data directory (`plan --data`): the same changes every way.
+@Suite("kiothc plan --server and --against", .serialized, .stopsServers)
+struct GitOpsPlanTests {
+    static let pinnedUUID = "5a1b0c9e-2f4d-4f6a-8e2b-1c3d4e5f6a7b"
+
+    static let projects = """
+        projects:
+          ops:
+            ping_key: ops-ping-key-0001
+            api_keys: {read_only: ops-read-only-key-0001, read_write: ops-read-write-key-0001}
+          web:
+            ping_key: web-ping-key-0001
+        """
+
+    static let web = "project: web\nchecks:\n  site: {name: Site}\n"
+
+    static let base = """
+        project: ops
+        checks:
+          backup:
+            name: Database Backup
+            timeout: 1h
+          report:
+            name: Weekly Report
+            schedule: "0 8 * * 1"
+            tz: Europe/Riga
+          cleanup:
+            name: Cleanup
+          pinned:
+            name: Pinned Job
+            uuid: \(pinnedUUID)
+
+        """
+
+    /// The pull request: a rename (backup), a deletion (cleanup), a new check (fresh) and a
+    /// changed schedule (report).
+    static let head = """
+        project: ops
+        checks:
+          backup:
+            name: Nightly Backup
+            timeout: 1h
+          report:
+            name: Weekly Report
+            schedule: "0 9 * * 1"
+            tz: Europe/Riga
+          pinned:
+            name: Pinned Job
+            uuid: \(pinnedUUID)
+          fresh:
+            name: Fresh Job
+
+        """
+
+    static var baseFiles: [String: String] { ["projects.yaml": projects, "web.yaml": web, "checks.yaml": base] }
+
+    /// A git repository with the base commit and the pull request's head commit on top, and the
+    /// base checked out beside it (a worktree), made by the real `git`.
+    final class Repository {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-gitops-\(UUID().uuidString)")
+        var work: URL { root.appendingPathComponent("repo") }
+        var head: URL { work.appendingPathComponent("checks.d") }
+        var baseTree: URL { root.appendingPathComponent("base") }
+        var base: URL { baseTree.appendingPathComponent("checks.d") }
+        private(set) var baseCommit = ""
+        private(set) var headCommit = ""
+
+        init() async throws {
+            try FileManager.default.createDirectory(at: head, withIntermediateDirectories: true)
+            try await git(["init", "-q", "-b", "main", "."])
+            for (name, text) in GitOpsPlanTests.baseFiles { try write(name, text) }
+            baseCommit = try await commit("base")
+            try write("checks.yaml", GitOpsPlanTests.head)
+            headCommit = try await commit("head: rename backup, delete cleanup, add fresh, move report")
+            try await git(["worktree", "add", "-q", "--detach", baseTree.path, baseCommit])
+        }
+
+        func write(_ name: String, _ text: String, in directory: URL? = nil) throws {
+            try Data(text.utf8).write(to: (directory ?? head).appendingPathComponent(name))
+        }
+
+        @discardableResult
+        func git(_ arguments: [String], in directory: URL? = nil) async throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+            process.arguments = arguments
+            process.currentDirectoryURL = directory ?? work
+            // No user or system configuration: the same repository on every machine.
+            process.environment = [
+                "PATH": "/usr/bin:/bin", "HOME": root.path, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+                "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
+                "GIT_COMMITTER_EMAIL": "test@example.com",
+            ]
+            let output = await (try Child(process)).output()
+            try #require(output.status == 0, "git \(arguments.joined(separator: " ")): \(output.stderr)")
+            return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func commit(_ message: String) async throws -> String {
+            try await git(["add", "-A"])
+            try await git(["commit", "-q", "-m", message])
+            return try await git(["rev-parse", "HEAD"])
+        }
+
+        deinit { try? FileManager.default.removeItem(at: root) }
+    }
+
+    /// `kiothc plan --config <head> …` with `--format json`, parsed.
+    static func plan(_ repository: Repository, _ arguments: [String], environment: [String: String] = [:]) async throws -> (CLI.Output, [String: Any]) {
+        let output = try await CLI.run(["plan", "--config", repository.head.path, "--format", "json"] + arguments, environment: environment)
+        #expect(output.status == 2, "\(arguments): \(output.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(output.stdout)")
+        return (output, document)
+    }
+
+    /// The changes of a JSON plan, without the UUIDs (which a read-only key and a configuration
+    /// tree do not know): what each source must agree on.
+    static func changes(_ document: [String: Any]) -> [String] {
+        func items(_ key: String) -> [[String: Any]] { document[key] as? [[String: Any]] ?? [] }
+        func text(_ value: Any?) -> String { (value as? String) ?? "-" }
+        var lines: [String] = []
+        for item in items("created") { lines.append("created \(text(item["project"]))/\(text(item["key"])) \(text(item["name"])) \(text(item["slug_url"]))") }
+        for item in items("deleted") {
+            // The slug URL (the last broken URL); the first is the UUID URL.
+            lines.append("deleted \(text(item["project"]))/\(text(item["key"])) \(text((item["broken_urls"] as? [String])?.last))")
+        }
+        for item in items("renamed") {
+            lines.append("renamed \(text(item["project"]))/\(text(item["key"])) \(text(item["old_name"])) -> \(text(item["new_name"])) \(text(item["old_slug_url"])) -> \(text(item["new_slug_url"]))")
+        }
+        for item in items("changed") {
+            lines.append("changed \(text(item["project"]))/\(text(item["key"])) \(text(item["field"])): \(text(item["old"])) -> \(text(item["new"]))")
+        }
+        for item in items("new_conflicts") { lines.append("conflict \(text(item["project"])) \(text(item["slug"]))") }
+        for item in items("new_uuids") { lines.append("new uuid \(text(item["project"]))/\(text(item["key"]))") }
+        return lines
+    }
+
+    static let expectedChanges = [
+        "created ops/fresh Fresh Job /ping/<ops-ping-key>/fresh-job",
+        "deleted ops/cleanup /ping/<ops-ping-key>/cleanup",
+        "renamed ops/backup Database Backup -> Nightly Backup /ping/<ops-ping-key>/database-backup -> /ping/<ops-ping-key>/nightly-backup",
+        "changed ops/report schedule: 0 8 * * 1 -> 0 9 * * 1",
+    ]
+
+    @Test("plan --against the base, --server on a server running the base (read-only and read-write keys) and --data report the same changes")
+    func sameChangesEveryWay() async throws {
+        let repository = try await Repository()
+        let server = try await RunningServer(files: Self.baseFiles)
+        let cleanup = try server.uuid("ops", "cleanup")
+
+        let (_, data) = try await Self.plan(repository, ["--data", server.data.path])
+        #expect(Self.changes(data) == Self.expectedChanges)
+        #expect((data["deleted"] as? [[String: Any]])?.first?["uuid"] as? String == cleanup)
+
+        let (readWriteOutput, readWrite) = try await Self.plan(repository, ["--server", server.baseURL, "--api-key", "ops-read-write-key-0001"])
+        #expect(Self.changes(readWrite) == Self.expectedChanges)
+        // A read-write key: the very plan of the data directory, UUIDs and all.
+        let dataText = try await CLI.run(["plan", "--config", repository.head.path, "--format", "json", "--data", server.data.path]).stdout
+        #expect(readWriteOutput.stdout == dataText)
+        // Only project ops is planned (the key's); web is named as not compared.
+        #expect(readWriteOutput.stderr.contains("planned for project ops only (the projects the API key may see); not compared: web"))
+
+        // A read-only key, from the environment: the same changes, and no UUID the server generated.
+        let (readOnlyOutput, readOnly) = try await Self.plan(
+            repository, ["--server", server.baseURL], environment: ["KIOTHC_API_KEY": "ops-read-only-key-0001"])
+        #expect(Self.changes(readOnly) == Self.expectedChanges)
+        let deleted = try #require((readOnly["deleted"] as? [[String: Any]])?.first)
+        #expect(deleted["uuid"] as? String == "<ops/cleanup-uuid>")
+        #expect(deleted["broken_urls"] as? [String] == ["/ping/<ops/cleanup-uuid>", "/ping/<ops-ping-key>/cleanup"])
+        for key in ["backup", "report", "cleanup"] {
+            let uuid = try server.uuid("ops", key)
+            #expect(!readOnlyOutput.stdout.contains(uuid) && !readOnlyOutput.stderr.contains(uuid), "\(key)'s UUID shown to a read-only key")
+        }
+        #expect(!readOnlyOutput.stderr.contains("ops-read-only-key-0001") && !readWriteOutput.stderr.contains("ops-read-write-key-0001"))
+
+        // The base checked out beside the head: offline, the same changes.
+        let (_, against) = try await Self.plan(repository, ["--against", repository.base.path])
+        #expect(Self.changes(against) == Self.expectedChanges)
+        #expect((against["deleted"] as? [[String: Any]])?.first?["uuid"] as? String == "<ops/cleanup-uuid>")
+        // The renamed check keeps its (generated) UUID: shown as its placeholder, not as created.
+        #expect((against["renamed"] as? [[String: Any]])?.first?["uuid"] as? String == "<ops/backup-uuid>")
+        // The pinned check stays put every way: no new UUID.
+        for document in [data, readWrite, readOnly, against] { #expect((document["new_uuids"] as? [Any])?.isEmpty == true) }
+    }
+
+    @Test("a pull request that changes a pinned UUID plans it as a new UUID every way; the old one is shown except to a read-only key")
+    func repinned() async throws {
+        let repository = try await Repository()
+        let server = try await RunningServer(files: Self.baseFiles)
+        let other = "0b0e4a5e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
+        try repository.write("checks.yaml", Self.head.replacingOccurrences(of: Self.pinnedUUID, with: other))
+        for arguments in [["--data", server.data.path], ["--server", server.baseURL, "--api-key", "ops-read-only-key-0001"], ["--against", repository.base.path]] {
+            let (_, document) = try await Self.plan(repository, arguments)
+            let repinned = try #require((document["new_uuids"] as? [[String: Any]])?.first, "\(arguments)")
+            #expect(repinned["key"] as? String == "pinned")
+            // The old UUID was pinned too, but a read-only key is not told it (it can ping).
+            let readOnly = arguments.contains("--server")
+            #expect(repinned["old_uuid"] as? String == (readOnly ? "<ops/pinned-uuid>" : Self.pinnedUUID), "\(arguments)")
+            #expect(repinned["new_uuid"] as? String == other)
+        }
+    }
+
+    @Test("an unchanged pull request plans nothing against the server and against its base, and says against what")
+    func unchanged() async throws {
+        let repository = try await Repository()
+        let server = try await RunningServer(files: Self.baseFiles)
+        let against = try await CLI.run(["plan", "--config", repository.base.path, "--against", repository.base.path])
+        #expect(against.status == 0, "\(against.stderr)")
+        #expect(against.stdout == "No changes: the configuration matches the configuration in '\(repository.base.path)'.\n")
+        let live = try await CLI.run(["plan", "--config", repository.base.path, "--server", server.baseURL, "--api-key", "ops-read-only-key-0001"])
+        #expect(live.status == 0, "\(live.stderr)")
+        #expect(live.stdout.hasSuffix("No changes: the configuration matches what the server applied.\n"))
+    }
+
+    @Test("a wrong key, an unreachable server, a server that is not kiothc and an untrusted certificate are errors that say so (exit 1), never showing the key")
+    func serverFailures() async throws {
+        let repository = try await Repository()
+        let server = try await RunningServer(files: Self.baseFiles)
+        func plan(_ server: String, key: String = "ops-read-only-key-0001") async throws -> CLI.Output {
+            try await CLI.run(["plan", "--config", repository.head.path, "--server", server, "--api-key", key])
+        }
+        let wrong = try await plan(server.baseURL, key: "not-the-key-1234")
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("the server at \(server.baseURL) refused the API key (401: wrong api key)"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("not-the-key-1234") && wrong.stdout.isEmpty)
+
+        // Nothing listens on port 1 of the loopback address.
+        let unreachable = try await plan("http://127.0.0.1:1")
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("cannot ask the server at http://127.0.0.1:1 what it applied: could not connect to 127.0.0.1 port 1"), "\(unreachable.stderr)")
+
+        let notKiothc = try FakeHealthchecks { _, _ in .init(status: 200, body: "<html>It works!</html>", contentType: "text/html") }
+        defer { notKiothc.stop() }
+        let html = try await plan(notKiothc.baseURL)
+        #expect(html.status == 1)
+        #expect(html.stderr.contains("is not a kiothc server's applied catalog (it begins '<html>It works!</html>')"), "\(html.stderr)")
+        #expect(notKiothc.requests.first?.path == "/api/v3/catalog/")
+
+        let missing = try FakeHealthchecks { _, _ in .init(status: 404, body: "{\"detail\": \"not found\"}") }
+        defer { missing.stop() }
+        let old = try await plan(missing.baseURL + "/")
+        #expect(old.status == 1)
+        #expect(old.stderr.contains("has no /api/v3/catalog/ (404)"), "\(old.stderr)")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-gitops-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = try await SelfSignedCertificate.make(in: directory)
+        let tls = try await RunningServer(files: Self.baseFiles, arguments: ["--tls-cert", certificate.cert, "--tls-key", certificate.key])
+        #expect(tls.baseURL.hasPrefix("https://"))
+        let untrusted = try await plan(tls.baseURL)
+        #expect(untrusted.status == 1)
+        #expect(untrusted.stderr.contains("the TLS handshake with 127.0.0.1 port \(tls.port) failed"), "\(untrusted.stderr)")
+    }
+
+    @Test("--against a configuration with invalid YAML shows its diagnostics with file:line:col and exits 1; flags that contradict exit 64")
+    func againstFailures() async throws {
+        let repository = try await Repository()
+        try repository.write("checks.yaml", "project: ops\nchecks:\n  backup: {name: Backup, scheduel: daily}\n", in: repository.base)
+        let invalid = try await CLI.run(["plan", "--config", repository.head.path, "--against", repository.base.path])
+        #expect(invalid.status == 1)
+        #expect(invalid.stdout.isEmpty)
+        #expect(invalid.stderr.contains("\(repository.base.path)/checks.yaml:3:26: error: unknown key 'scheduel'"), "\(invalid.stderr)")
+        #expect(invalid.stderr.contains("--against: the configuration in '\(repository.base.path)' is invalid"))
+        try repository.write("checks.yaml", "checks: [unclosed\n", in: repository.base)
+        let syntax = try await CLI.run(["plan", "--config", repository.head.path, "--against", repository.base.path])
+        #expect(syntax.status == 1)
+        #expect(syntax.stderr.contains("\(repository.base.path)/checks.yaml:") && syntax.stderr.contains("[yaml-syntax]"), "\(syntax.stderr)")
+        let missing = try await CLI.run(["plan", "--config", repository.head.path, "--against", repository.root.appendingPathComponent("nowhere").path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("nowhere"))
+
+        let head = repository.head.path
+        for arguments in [
+            ["--server", "http://127.0.0.1:1", "--against", head], ["--server", "http://127.0.0.1:1", "--api-key", "k", "--data", head],
+            ["--server", "ftp://example.com", "--api-key", "k"], ["--api-key", "k"], ["--server", "http://127.0.0.1:1"],
+        ] {
+            let output = try await CLI.run(["plan", "--config", head] + arguments, environment: ["KIOTHC_API_KEY": ""])
+            #expect(output.status == 64, "\(arguments): \(output.stderr)")
+        }
+    }
+}
