@@ -61,7 +61,10 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Plan against another configuration (a directory or one YAML file), offline: a pull request's base.", valueName: "dir|file"))
     var against: String?
 
-    @Option(name: .long, help: "Output format: text or json.")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Output format: text, json, markdown (a summary table and the ping URLs that break, for a job summary or a pull-request comment) or github (an annotation on the line of each change that breaks a ping URL)."))
     var format: PlanFormat = .text
 
     @OptionGroup var baseURL: BaseURLOption
@@ -97,6 +100,8 @@ struct PlanCommand: AsyncParsableCommand {
             let report = DiagnosticReport(result, strict: false)
             if format == .json {
                 Terminal.write(report.render(.json))
+            } else if format == .github {
+                Terminal.write(report.render(.github))
             } else {
                 FileHandle.standardError.write(Data(report.render(.text).utf8))
             }
@@ -133,10 +138,15 @@ struct PlanCommand: AsyncParsableCommand {
         let change = CatalogChange.between(previous: baseline.applied, registry: baseline.registry, catalog: catalog)
         let report = CatalogChangeReport(change, urls: PingURLFormat(base: baseURL), standIns: baseline.standIns, source: source)
         let maintenance = MaintenancePlan(catalog, now: Int64(Date().timeIntervalSince1970 * 1_000_000))
-        if format == .json {
+        switch format {
+        case .json:
             Terminal.write(PlanDocument(change: report.document, maintenance: maintenance).json())
-        } else {
+        case .text:
             Terminal.write(report.text() + (maintenance.declared ? "\n" + maintenance.text() : ""))
+        case .markdown:
+            Terminal.write(report.markdown(appendix: maintenance.declared ? "\n" + maintenance.text() : ""))
+        case .github:
+            Terminal.write(report.github(head: catalog, base: baseline.locations, baseRoot: against, headRoot: config))
         }
         if !change.isEmpty { throw ExitCode(2) }
     }
@@ -208,5 +218,5 @@ extension PlanCommand {
 }
 
 enum PlanFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
+    case text, json, markdown, github
 }

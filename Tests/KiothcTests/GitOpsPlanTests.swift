@@ -284,4 +284,166 @@ struct GitOpsPlanTests {
             #expect(output.status == 64, "\(arguments): \(output.stderr)")
         }
     }
+
+    // MARK: --format markdown and github
+
+    /// The cells of a Markdown table row (`| a | b |`), split on unescaped `|`, trimmed, with
+    /// inline code's backticks and escapes taken off.
+    static func cells(_ line: String) -> [String] {
+        var cells: [String] = []
+        var current = ""
+        var escaped = false
+        for character in line.dropFirst() {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "|" {
+                cells.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        return cells.map { cell in
+            var text = cell
+            while text.hasPrefix("`") && text.hasSuffix("`") && text.count >= 2 { text = String(text.dropFirst().dropLast()) }
+            return text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+        }
+    }
+
+    /// The Markdown tables of `text`, each as its rows of cells (header and delimiter row left out).
+    static func tables(_ text: String) -> [[String]: [[String]]] {
+        var tables: [[String]: [[String]]] = [:]
+        var header: [String]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            guard line.hasPrefix("|") else { header = nil; continue }
+            let row = cells(line)
+            if header == nil {
+                header = row
+                tables[row] = []
+            } else if let header, !row.allSatisfy({ $0.allSatisfy { "-:".contains($0) } }) {
+                tables[header, default: []].append(row)
+            }
+        }
+        return tables
+    }
+
+    /// A workflow command: `::command key=value,…::message`, unescaped.
+    struct Annotation {
+        var command: String
+        var properties: [String: String]
+        var message: String
+
+        init?(_ line: String) {
+            guard line.hasPrefix("::"), let end = line.range(of: "::", range: line.index(line.startIndex, offsetBy: 2)..<line.endIndex) else { return nil }
+            let head = line[line.index(line.startIndex, offsetBy: 2)..<end.lowerBound]
+            let parts = head.split(separator: " ", maxSplits: 1)
+            command = String(parts[0])
+            func unescape(_ text: Substring) -> String {
+                text.replacingOccurrences(of: "%2C", with: ",").replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%0A", with: "\n")
+                    .replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
+            }
+            var properties: [String: String] = [:]
+            for pair in (parts.count > 1 ? parts[1] : "").split(separator: ",") {
+                guard let equals = pair.firstIndex(of: "=") else { return nil }
+                properties[String(pair[..<equals])] = unescape(pair[pair.index(after: equals)...])
+            }
+            self.properties = properties
+            message = unescape(line[end.upperBound...])
+        }
+    }
+
+    static func annotations(_ text: String) -> [Annotation] {
+        text.split(separator: "\n").compactMap { Annotation(String($0)) }
+    }
+
+    /// The 1-based line of `text` in `file` that starts (after indentation) with `prefix`.
+    static func line(of prefix: String, in file: URL) throws -> Int {
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        return try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }) + 1
+    }
+
+    @Test("--format markdown: a summary table whose counts are the plan's, and a table of every ping URL that breaks")
+    func markdown() async throws {
+        let repository = try await Repository()
+        let server = try await RunningServer(files: Self.baseFiles)
+        for arguments in [["--against", repository.base.path], ["--server", server.baseURL, "--api-key", "ops-read-only-key-0001"], ["--data", server.data.path]] {
+            let output = try await CLI.run(["plan", "--config", repository.head.path, "--format", "markdown"] + arguments)
+            #expect(output.status == 2, "\(arguments): \(output.stderr)")
+            let tables = Self.tables(output.stdout)
+            let summary = try #require(tables[["change", "checks"]], "\(output.stdout)")
+            #expect(Dictionary(uniqueKeysWithValues: summary.map { ($0[0], $0[1]) }) == [
+                "to create": "1", "to delete": "1", "to rename": "1", "with changed settings": "1", "new slug conflicts": "0", "with a new UUID": "0",
+            ])
+            let broken = try #require(tables[["check", "URL", "why"]], "\(output.stdout)")
+            let uuid = arguments[0] == "--data" ? try server.uuid("ops", "cleanup") : "<ops/cleanup-uuid>"
+            #expect(broken.map { [$0[0], $0[1]] } == [
+                ["ops/cleanup", "/ping/\(uuid)"], ["ops/cleanup", "/ping/<ops-ping-key>/cleanup"], ["ops/backup", "/ping/<ops-ping-key>/database-backup"],
+            ])
+            #expect(broken.last?[2].contains("now /ping/<ops-ping-key>/nightly-backup") == true)
+            // The whole text plan is there too, folded.
+            #expect(output.stdout.contains("<details><summary>The whole plan</summary>"))
+            #expect(output.stdout.contains("~ ops/report  schedule: \"0 8 * * 1\" -> \"0 9 * * 1\""))
+        }
+        let unchanged = try await CLI.run(["plan", "--config", repository.base.path, "--against", repository.base.path, "--format", "markdown"])
+        #expect(unchanged.status == 0)
+        #expect(unchanged.stdout.contains("**No changes**"))
+        #expect(Self.tables(unchanged.stdout).isEmpty)
+    }
+
+    @Test("--format github: an annotation on the line of each change that breaks a URL — the renamed name:, the deleted check's line in the base, a changed key")
+    func github() async throws {
+        let repository = try await Repository()
+        // The key of report changes too (same name, so same slug): a new check for the server.
+        let head = Self.head.replacingOccurrences(of: "  report:", with: "  weekly-report:")
+        try repository.write("checks.yaml", head)
+        let headFile = repository.head.appendingPathComponent("checks.yaml")
+        let baseFile = repository.base.appendingPathComponent("checks.yaml")
+        let output = try await CLI.run(["plan", "--config", repository.head.path, "--against", repository.base.path, "--format", "github"])
+        #expect(output.status == 2, "\(output.stderr)")
+        let annotations = Self.annotations(output.stdout)
+        #expect(annotations.count == output.stdout.split(separator: "\n").count, "every line is a workflow command: \(output.stdout)")
+
+        let renamed = try #require(annotations.first { $0.properties["title"] == "slug URL of ops/backup changes" }, "\(output.stdout)")
+        #expect(renamed.command == "warning")
+        #expect(renamed.properties["file"] == headFile.path)
+        #expect(renamed.properties["line"] == String(try Self.line(of: "name: Nightly Backup", in: headFile)))
+        #expect(renamed.properties["col"] == "5")
+        #expect(renamed.message.contains("/ping/<ops-ping-key>/database-backup will answer 404"))
+
+        let deleted = try #require(annotations.first { $0.properties["title"] == "check ops/cleanup deleted" }, "\(output.stdout)")
+        #expect(deleted.command == "error")
+        // The line the base declared it on, in the head's file of the same name, and the message says so.
+        #expect(deleted.properties["file"] == headFile.path)
+        #expect(deleted.properties["line"] == String(try Self.line(of: "cleanup:", in: baseFile)))
+        #expect(deleted.properties["col"] == "3")
+        #expect(deleted.message.contains("where the base declared it: the check is gone from this file"))
+        #expect(deleted.message.contains("/ping/<ops/cleanup-uuid> and /ping/<ops-ping-key>/cleanup will answer 404"))
+
+        let moved = try #require(annotations.first { $0.properties["title"] == "check ops/report becomes ops/weekly-report" }, "\(output.stdout)")
+        #expect(moved.command == "error")
+        #expect(moved.properties["file"] == headFile.path)
+        #expect(moved.properties["line"] == String(try Self.line(of: "weekly-report:", in: headFile)))
+        #expect(moved.message.contains("its key changed") && moved.message.contains("/ping/<ops/report-uuid> will answer 404"))
+
+        // Nothing else breaks a URL: the new check and the schedule change are not annotated.
+        #expect(annotations.filter { $0.command != "notice" }.count == 3)
+        #expect(annotations.last?.command == "notice")
+
+        // Against a server, a deleted check has no line to point at: the annotation has no file.
+        let server = try await RunningServer(files: Self.baseFiles)
+        let live = try await CLI.run(["plan", "--config", repository.head.path, "--server", server.baseURL, "--api-key", "ops-read-only-key-0001", "--format", "github"])
+        #expect(live.status == 2)
+        let gone = try #require(Self.annotations(live.stdout).first { $0.properties["title"] == "check ops/cleanup deleted" }, "\(live.stdout)")
+        #expect(gone.properties["file"] == nil && gone.properties["line"] == nil)
+
+        // An invalid configuration: its diagnostics as annotations, exit 1.
+        try repository.write("checks.yaml", "checks:\n  backup: {name: Backup, scheduel: daily}\n")
+        let invalid = try await CLI.run(["plan", "--config", repository.head.path, "--against", repository.base.path, "--format", "github"])
+        #expect(invalid.status == 1)
+        let error = try #require(Self.annotations(invalid.stdout).first, "\(invalid.stdout)")
+        #expect(error.command == "error" && error.properties["file"] == headFile.path && error.properties["line"] == "2")
+    }
 }

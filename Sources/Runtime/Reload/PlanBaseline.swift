@@ -21,6 +21,9 @@ public struct PlanBaseline: Sendable {
     public var projects: Set<String>?
     /// What the server serves (`--server` only).
     public var live: Live?
+    /// Where each check was declared (`--against` only): a removed check's annotation points
+    /// at its line in the base.
+    public var locations: [CheckIdentity: Diagnostic.Location] = [:]
 
     /// The configuration a server serves: its hash and when it was applied.
     public struct Live: Sendable, Equatable {
@@ -67,6 +70,7 @@ public struct PlanBaseline: Sendable {
         let applied = AppliedCatalog(checks: Array(AppliedCatalog.checks(of: base, uuids: uuids)), appliedAt: 0)
         var baseline = PlanBaseline(registry: Registry(checks: uuids), applied: applied)
         baseline.standIns = standIns
+        for definition in base.checks where baseline.locations[definition.id] == nil { baseline.locations[definition.id] = definition.location }
         return baseline
     }
 
