@@ -21,7 +21,9 @@ struct PlanCommand: AsyncParsableCommand {
             With --server URL it compares against what that running server applied (GET \
             /api/v3/catalog/), for the projects the API key (--api-key or KIOTHC_API_KEY) may \
             see: a read_only key is enough; it shows UUIDs as <PROJECT/KEY-uuid>, a \
-            read_write key shows them. With --against DIR it compares against another \
+            read_write key shows them. It first says which commit serves (live: 3f2c1ab \
+            (main), applied 2 min ago) when the server's config directory is a git checkout. \
+            With --against DIR it compares against another \
             configuration (a pull request's base checked out beside its head), offline: renames \
             and deletions are known; a UUID the server generated stays with its project/key, \
             so it shows as <PROJECT/KEY-uuid>.
@@ -138,15 +140,19 @@ struct PlanCommand: AsyncParsableCommand {
         let change = CatalogChange.between(previous: baseline.applied, registry: baseline.registry, catalog: catalog)
         let report = CatalogChangeReport(change, urls: PingURLFormat(base: baseURL), standIns: baseline.standIns, source: source)
         let maintenance = MaintenancePlan(catalog, now: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        // "live: 3f2c1ab (main), applied 2 min ago": which commit serves (SPEC §16).
+        let live = baseline.live?.line(now: Int64(Date().timeIntervalSince1970 * 1_000_000))
         switch format {
         case .json:
-            Terminal.write(PlanDocument(change: report.document, maintenance: maintenance).json())
+            Terminal.write(PlanDocument(change: report.document, maintenance: maintenance, live: baseline.live).json())
         case .text:
-            Terminal.write(report.text() + (maintenance.declared ? "\n" + maintenance.text() : ""))
+            Terminal.write((live.map { "\($0)\n\n" } ?? "") + report.text() + (maintenance.declared ? "\n" + maintenance.text() : ""))
         case .markdown:
-            Terminal.write(report.markdown(appendix: maintenance.declared ? "\n" + maintenance.text() : ""))
+            Terminal.write(report.markdown(live: live, appendix: maintenance.declared ? "\n" + maintenance.text() : ""))
         case .github:
-            Terminal.write(report.github(head: catalog, base: baseline.locations, baseRoot: against, headRoot: config))
+            Terminal.write(
+                report.github(head: catalog, base: baseline.locations, baseRoot: against, headRoot: config)
+                    + (live.map { "::notice title=live on the server::\(DiagnosticReport.escapeData($0))\n" } ?? ""))
         }
         if !change.isEmpty { throw ExitCode(2) }
     }

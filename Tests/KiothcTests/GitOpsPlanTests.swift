@@ -159,9 +159,14 @@ struct GitOpsPlanTests {
 
         let (readWriteOutput, readWrite) = try await Self.plan(repository, ["--server", server.baseURL, "--api-key", "ops-read-write-key-0001"])
         #expect(Self.changes(readWrite) == Self.expectedChanges)
-        // A read-write key: the very plan of the data directory, UUIDs and all.
-        let dataText = try await CLI.run(["plan", "--config", repository.head.path, "--format", "json", "--data", server.data.path]).stdout
-        #expect(readWriteOutput.stdout == dataText)
+        // A read-write key: the very plan of the data directory, UUIDs and all, and what serves.
+        var withoutLive = readWrite
+        let live = try #require(withoutLive.removeValue(forKey: "live") as? [String: Any])
+        func canonical(_ object: [String: Any]) throws -> Data { try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) }
+        #expect(try canonical(withoutLive) == canonical(data))
+        #expect(data["live"] == nil)
+        #expect(live["commit"] is NSNull && live["hash"] as? String != nil && live["applied_at"] as? String != nil)
+        #expect(readWriteOutput.stdout.hasPrefix("{"))
         // Only project ops is planned (the key's); web is named as not compared.
         #expect(readWriteOutput.stderr.contains("planned for project ops only (the projects the API key may see); not compared: web"))
 
@@ -215,6 +220,9 @@ struct GitOpsPlanTests {
         let live = try await CLI.run(["plan", "--config", repository.base.path, "--server", server.baseURL, "--api-key", "ops-read-only-key-0001"])
         #expect(live.status == 0, "\(live.stderr)")
         #expect(live.stdout.hasSuffix("No changes: the configuration matches what the server applied.\n"))
+        // Not a git checkout: the server names its configuration by hash.
+        #expect(live.stdout.hasPrefix("live: config "), "\(live.stdout)")
+        #expect(live.stdout.contains(" (not a git checkout), applied "))
     }
 
     @Test("a wrong key, an unreachable server, a server that is not kiothc and an untrusted certificate are errors that say so (exit 1), never showing the key")
@@ -445,5 +453,69 @@ struct GitOpsPlanTests {
         #expect(invalid.status == 1)
         let error = try #require(Self.annotations(invalid.stdout).first, "\(invalid.stdout)")
         #expect(error.command == "error" && error.properties["file"] == headFile.path && error.properties["line"] == "2")
+    }
+
+    // MARK: Which commit is live
+
+    @Test("a server on a git checkout records its commit: start and reload log lines, /metrics, the API, the dashboard footer and plan --server follow a new commit")
+    func liveCommit() async throws {
+        let repository = try await Repository()
+        // The server loads the base worktree (its .git is a file: gitdir, commondir).
+        // Reloads only when asked (no inotify, no poll): the test says when the commit changes.
+        let server = try await RunningServer(
+            files: [:], arguments: ["--config", repository.base.path, "--no-watch-config", "--reload-poll", "0"])
+        let base = String(repository.baseCommit.prefix(7))
+        #expect(server.output.contains("checks from \(repository.base.path) (git commit \(base)); data in"), "\(server.output)")
+
+        func infoLabels() async throws -> [String: String] {
+            let metrics = try await Curl.request(server.baseURL + "/metrics", extra: ["-H", "Authorization: Bearer \(try server.adminToken())"])
+            let line = try #require(metrics.body.split(separator: "\n").first { $0.hasPrefix("kiothc_config_info{") }, "\(metrics.body)")
+            #expect(line.hasSuffix("} 1"))
+            #expect(metrics.body.contains("\nkiothc_config_hash{hash=\""), "the hash metric keeps its one label")
+            var labels: [String: String] = [:]
+            let inside = line.drop { $0 != "{" }.dropFirst().prefix { $0 != "}" }
+            for pair in inside.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                labels[String(parts[0])] = String(parts[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+            return labels
+        }
+        #expect(try await infoLabels()["commit"] == repository.baseCommit)
+
+        // The base worktree moves to the pull request's head commit (detached HEAD), then reloads.
+        try await repository.git(["checkout", "-q", "--detach", repository.headCommit], in: repository.baseTree)
+        let reload = try await Curl.request(
+            server.baseURL + "/-/reload", method: "POST", extra: ["-H", "Authorization: Bearer \(try server.adminToken())"])
+        #expect(reload.status == 200, "\(reload.body)")
+        let head = String(repository.headCommit.prefix(7))
+        _ = try await server.waitFor(prefix: "git commit \(head)")
+        #expect(server.output.contains("configuration reloaded: 5 checks; 1 added, 1 removed, 1 renamed, 1 settings changed; git commit \(head)"), "\(server.output)")
+        let labels = try await infoLabels()
+        #expect(labels["commit"] == repository.headCommit)
+        #expect(labels["hash"]?.count == 16)
+
+        let catalog = try await Curl.request(server.baseURL + "/api/v3/catalog/", extra: ["-H", "X-Api-Key: ops-read-only-key-0001"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(catalog.body.utf8)) as? [String: Any])
+        let config = try #require(document["config"] as? [String: Any])
+        #expect(config["commit"] as? String == repository.headCommit)
+        #expect(config["branch"] is NSNull, "detached")
+        #expect(config["hash"] as? String == labels["hash"])
+
+        let plan = try await CLI.run(["plan", "--config", repository.head.path, "--server", server.baseURL, "--api-key", "ops-read-only-key-0001"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let first = try #require(plan.stdout.split(separator: "\n").first)
+        #expect(first.hasPrefix("live: \(head), applied ") && first.hasSuffix(" ago"), "\(plan.stdout)")
+        let markdown = try await CLI.run(
+            ["plan", "--config", repository.head.path, "--server", server.baseURL, "--api-key", "ops-read-only-key-0001", "--format", "markdown"])
+        #expect(markdown.stdout.contains("\nlive: \(head), applied "), "\(markdown.stdout)")
+
+        // The dashboard's footer, for a logged-in visitor only.
+        let login = try await Curl.request(server.baseURL + "/login?token=\(try server.adminToken())")
+        let cookie = try #require(login.headers["set-cookie"]?.split(separator: ";").first.map(String.init), "\(login.headers)")
+        let page = try await Curl.request(server.baseURL + "/", extra: ["-H", "Cookie: \(cookie)"])
+        #expect(page.status == 200)
+        #expect(page.body.contains("<footer class=\"config\"><small>Serving git commit \(head), applied "), "\(page.body.suffix(400))")
+        let anonymous = try await Curl.request(server.baseURL + "/login")
+        #expect(!anonymous.body.contains(head))
     }
 }

@@ -30,6 +30,16 @@ public struct PlanBaseline: Sendable {
         public var hash: String
         /// Microseconds since the Unix epoch.
         public var appliedAt: Int64
+        /// The git commit of the config directory the server loaded; nil outside a work tree.
+        public var commit: String?
+        public var branch: String?
+
+        /// `live: 3f2c1ab (main), applied 2 min ago`, `live: config 0123456789abcdef (not a git
+        /// checkout), applied 1 h ago`.
+        public func line(now: Int64) -> String {
+            let what = commit.map { "\($0.prefix(7))\(branch.map { " (\($0))" } ?? "")" } ?? "config \(hash) (not a git checkout)"
+            return "live: \(what), applied \(TimeText.relative(appliedAt, now: now))"
+        }
     }
 
     public init(registry: Registry, applied: AppliedCatalog?) {
@@ -96,6 +106,8 @@ public struct PlanBaseline: Sendable {
             struct Config: Decodable {
                 var hash: String
                 var applied_us: Int64
+                var commit: String?
+                var branch: String?
             }
             struct Check: Decodable {
                 var project: String
@@ -156,7 +168,7 @@ public struct PlanBaseline: Sendable {
         var baseline = PlanBaseline(registry: Registry(checks: uuids), applied: AppliedCatalog(checks: checks, appliedAt: document.config.applied_us))
         baseline.standIns = standIns
         baseline.projects = Set(document.projects)
-        baseline.live = Live(hash: document.config.hash, appliedAt: document.config.applied_us)
+        baseline.live = Live(hash: document.config.hash, appliedAt: document.config.applied_us, commit: document.config.commit, branch: document.config.branch)
         return baseline
     }
 }

@@ -37,6 +37,8 @@ enum AppliedCatalogDocument {
             ("version", .int(version)),
             ("config", .object([
                 ("hash", .string(ConfigFingerprint.hex(status.servingHash))),
+                ("commit", .string(status.servingCommit?.commit)),
+                ("branch", .string(status.servingCommit?.branch)),
                 ("applied_at", .string(UTCTime.seconds(status.lastSuccess))),
                 ("applied_us", .int(status.lastSuccess)),
             ])),
