@@ -23,7 +23,7 @@ public enum ConfigLoader {
         let catalog = builder.build(drafts)
         diagnostics += builder.diagnostics
         if case .keptUntilExit = disposal { keptUntilExit.withLock { $0.append(drafts) } }
-        return LoadResult(catalog: catalog, diagnostics: diagnostics)
+        return LoadResult(catalog: catalog, diagnostics: diagnostics, configDigest: parsed?.digest(of: paths))
     }
 
     /// What becomes of the decoded files once the catalog is built.
@@ -115,9 +115,13 @@ public struct LoadResult: Sendable {
     public let catalog: Catalog
     /// Sorted by file, line and column.
     public let diagnostics: [Diagnostic]
+    /// A digest of the files' paths and bytes as this load read them, for a load that kept
+    /// them (`ParsedFiles`: the server's); nil otherwise.
+    public let configDigest: UInt64?
 
-    init(catalog: Catalog, diagnostics: [Diagnostic]) {
+    init(catalog: Catalog, diagnostics: [Diagnostic], configDigest: UInt64? = nil) {
         self.catalog = catalog
+        self.configDigest = configDigest
         self.diagnostics = diagnostics.enumerated().sorted { a, b in
             a.element.location == b.element.location ? a.offset < b.offset : a.element.location < b.element.location
         }.map(\.element)
@@ -130,7 +134,7 @@ public struct LoadResult: Sendable {
 
     /// The same result with more diagnostics, e.g. from resolving secrets.
     public func adding(_ more: [Diagnostic]) -> LoadResult {
-        LoadResult(catalog: catalog, diagnostics: diagnostics + more)
+        LoadResult(catalog: catalog, diagnostics: diagnostics + more, configDigest: configDigest)
     }
 }
 

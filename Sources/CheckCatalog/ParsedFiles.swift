@@ -28,6 +28,23 @@ public final class ParsedFiles: Sendable {
         entries.withLock { $0[path] = entry }
     }
 
+    /// One hash of every file's path, length and content hash, in `paths` order: the bytes the
+    /// last load read, without reading them again. nil when a file is not held (it could not
+    /// be read, or is over the size limit: that load was invalid).
+    func digest(of paths: [String]) -> UInt64? {
+        entries.withLock { entries in
+            var hash = FNV1a()
+            for path in paths {
+                guard let entry = entries[path] else { return nil }
+                hash.add(path.utf8)
+                hash.add(CollectionOfOne(0))
+                withUnsafeBytes(of: UInt64(entry.length).littleEndian) { hash.add($0) }
+                withUnsafeBytes(of: entry.hash.littleEndian) { hash.add($0) }
+            }
+            return hash.value
+        }
+    }
+
     /// Forgets files that are no longer part of the configuration.
     func keepOnly(_ paths: [String]) {
         let current = Set(paths)

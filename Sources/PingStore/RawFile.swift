@@ -213,6 +213,13 @@ enum FileSystem {
         return try file.read(at: 0, count: try file.size())
     }
 
+    /// The first `count` bytes (fewer for a shorter file); nil when there is no file.
+    static func readPrefix(_ path: String, count: Int) throws -> [UInt8]? {
+        guard let file = try RawFile.openIfExists(path, O_RDONLY) else { return nil }
+        defer { file.close() }
+        return try file.read(at: 0, count: min(count, try file.size()))
+    }
+
     static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])

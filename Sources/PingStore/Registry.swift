@@ -94,28 +94,43 @@ public struct Registry: Sendable, Equatable {
 
     /// Assign every identity not yet known, with a single write: its pinned UUID when it has
     /// one (`uuid:`, checked against this registry beforehand), else a fresh random one.
+    /// Returns the UUID of each identity.
     public mutating func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws -> [CheckIdentity: UUID] {
-        var next = self
+        let wasEmpty = checks.isEmpty
+        try assignMissing(identities, pinned: pinned)
+        // Into an empty registry, the identities are exactly what it now holds.
+        if wasEmpty { return checks }
         var result: [CheckIdentity: UUID] = [:]
         result.reserveCapacity(identities.count)
+        for identity in identities {
+            result[identity] = checks[identity]
+        }
+        return result
+    }
+
+    /// `assign` without the answer: after it, `checks` holds every identity's UUID. A first
+    /// start with a million checks looks each identity up once and inserts it once.
+    public mutating func assignMissing(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws {
+        var next = self
         var changed = false
         // Every UUID in use, built once (only when something is new): a first start with a
         // million checks must not scan the assigned UUIDs for each new one.
         var held = Set<UUID>()
         var heldKnown = false
         var random = RandomUUIDs()
-        for identity in identities {
-            if let known = next.checks[identity] {
-                result[identity] = known
-                continue
-            }
+        for (index, identity) in identities.enumerated() {
+            if next.checks[identity] != nil { continue }
             if !heldKnown {
-                held = Set(next.checks.values)
+                // Sized for every identity from here on being new (a first start), so neither
+                // table grows a million times.
+                let room = identities.count - index
+                next.checks.reserveCapacity(next.checks.count + room)
+                held.reserveCapacity(next.checks.count + room)
+                held.formUnion(next.checks.values)
                 heldKnown = true
             }
             if let pin = pinned[identity], !next.retiredUUIDs.contains(pin), held.insert(pin).inserted {
                 next.checks[identity] = pin
-                result[identity] = pin
                 changed = true
                 continue
             }
@@ -123,14 +138,12 @@ public struct Registry: Sendable, Equatable {
             // Random v4 collisions do not happen in practice; retired ones must never come back.
             while next.retiredUUIDs.contains(fresh) || !held.insert(fresh).inserted { fresh = random.next() }
             next.checks[identity] = fresh
-            result[identity] = fresh
             changed = true
         }
         if changed {
             try next.save()
             self = next
         }
-        return result
     }
 
     /// Takes UUIDs assigned elsewhere (by another instance on a shared store) over those this

@@ -2,21 +2,28 @@
 /// `on` and `off` stay strings).
 enum CoreSchema {
     static func resolve(_ text: String) -> ScalarValue {
-        // Only these first characters can start anything but a string (most keys and values
-        // start with a letter: no comparisons, no copy).
-        if let first = text.utf8.first {
-            switch first {
-            case UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"),
-                 UInt8(ascii: "~"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                break
-            default:
-                return .string(text)
+        guard let first = text.utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
+            // Only null, true and false (three spellings each) start so; no number does. Most
+            // keys and many values start with these letters: their length answers first.
+            let count = text.utf8.count
+            guard count == 4 || count == 5 else { return .string(text) }
+            switch text {
+            case "null", "Null", "NULL": return .null
+            case "true", "True", "TRUE": return .bool(true)
+            case "false", "False", "FALSE": return .bool(false)
+            default: return .string(text)
             }
+        case UInt8(ascii: "~"):
+            return text.utf8.count == 1 ? .null : .string(text)
+        case UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            break
+        default:
+            // Nothing else can start anything but a string: no comparisons, no copy.
+            return .string(text)
         }
         switch text {
-        case "", "~", "null", "Null", "NULL": return .null
-        case "true", "True", "TRUE": return .bool(true)
-        case "false", "False", "FALSE": return .bool(false)
         case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .float(.infinity)
         case "-.inf", "-.Inf", "-.INF": return .float(-.infinity)
         case ".nan", ".NaN", ".NAN": return .float(.nan)

@@ -3,9 +3,22 @@ import CYAML
 /// Turns libyaml events into a `Node` tree with an explicit stack (no recursion), enforcing
 /// the strict rules as it goes and collecting every problem it can.
 struct TreeBuilder {
-    private enum Frame {
-        case sequence(Mark, [Node])
-        case mapping(Mark, [Node.Pair], pendingKey: Node?, seen: [ScalarValue: Mark])
+    /// An open collection. Frames are changed in place on the stack (never popped and pushed
+    /// per child), so the arrays stay unique and appends stay O(1).
+    private struct Frame {
+        let start: Mark
+        let isMapping: Bool
+        var items: [Node] = []
+        var pairs: [Node.Pair] = []
+        var pendingKey: Node?
+        var seen: [ScalarValue: Mark] = [:]
+
+        init(start: Mark, isMapping: Bool) {
+            self.start = start
+            self.isMapping = isMapping
+            // A check's mapping has a handful of keys: room for them at once, not four growths.
+            if isMapping { pairs.reserveCapacity(8) }
+        }
     }
 
     let limits: ParseLimits
@@ -48,15 +61,10 @@ struct TreeBuilder {
                 root = nil
                 return true
             }
-            stack.append(isMapping ? .mapping(mark, [], pendingKey: nil, seen: [:]) : .sequence(mark, []))
+            stack.append(Frame(start: mark, isMapping: isMapping))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return false }
-            switch frame {
-            case .sequence(let start, let items):
-                deliver(Node(.sequence(items), at: start))
-            case .mapping(let start, let pairs, _, _):
-                deliver(Node(.mapping(pairs), at: start))
-            }
+            deliver(Node(frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items), at: frame.start))
         case YAML_ALIAS_EVENT:
             let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
             problems.append(YAMLProblem(
@@ -138,48 +146,57 @@ struct TreeBuilder {
     /// Where `value` is first a key of the mapping so far (its pairs hold no duplicates).
     private static func firstMark(of value: ScalarValue, in pairs: [Node.Pair], seen: [ScalarValue: Mark]) -> Mark? {
         guard pairs.count <= indexedPairs else { return seen[value] }
-        for pair in pairs {
-            if case .scalar(let earlier) = pair.key.content, earlier.value == value { return pair.key.mark }
+        for index in pairs.indices {
+            if case .scalar(let earlier) = pairs[index].key.content, earlier.value.isSame(as: value) { return pairs[index].key.mark }
         }
         return nil
     }
 
     /// Hands a finished node to its parent collection, or makes it the document's root.
     private mutating func deliver(_ node: Node) {
-        guard let top = stack.popLast() else {
+        let top = stack.count - 1
+        guard top >= 0 else {
             root = node
             return
         }
-        switch consume top {  // consume: the payload arrays stay unique, appends stay O(1)
-        case .sequence(let start, var items):
-            items.append(node)
-            stack.append(.sequence(start, items))
-        case .mapping(let start, var pairs, let pendingKey, var seen):
-            guard let key = pendingKey else {
-                stack.append(.mapping(start, pairs, pendingKey: node, seen: seen))
-                return
-            }
-            guard case .scalar(let scalar) = key.content else {
-                problems.append(YAMLProblem(.complexKey, "a mapping key must be a plain value, not \(key.kindDescription)", at: key.mark))
-                stack.append(.mapping(start, pairs, pendingKey: nil, seen: seen))
-                return
-            }
-            if let first = Self.firstMark(of: scalar.value, in: pairs, seen: seen) {
-                problems.append(YAMLProblem(
-                    .duplicateKey, "duplicate key '\(scalar.text)'", at: key.mark,
-                    notes: [YAMLProblem.Note(message: "first defined here", mark: first)]))
-            } else {
-                if pairs.count >= Self.indexedPairs {
-                    if seen.isEmpty {
-                        for pair in pairs {
-                            if case .scalar(let earlier) = pair.key.content { seen[earlier.value] = pair.key.mark }
-                        }
-                    }
-                    seen[scalar.value] = key.mark
-                }
-                pairs.append(Node.Pair(key: key, value: node))
-            }
-            stack.append(.mapping(start, pairs, pendingKey: nil, seen: seen))
+        guard stack[top].isMapping else {
+            stack[top].items.append(node)
+            return
         }
+        guard let key = stack[top].pendingKey.take() else {
+            stack[top].pendingKey = node
+            return
+        }
+        guard case .scalar(let scalar) = key.content else {
+            problems.append(YAMLProblem(.complexKey, "a mapping key must be a plain value, not \(key.kindDescription)", at: key.mark))
+            return
+        }
+        if let first = Self.firstMark(of: scalar.value, in: stack[top].pairs, seen: stack[top].seen) {
+            problems.append(YAMLProblem(
+                .duplicateKey, "duplicate key '\(scalar.text)'", at: key.mark,
+                notes: [YAMLProblem.Note(message: "first defined here", mark: first)]))
+            return
+        }
+        if stack[top].pairs.count >= Self.indexedPairs {
+            if stack[top].seen.isEmpty {
+                for pair in stack[top].pairs {
+                    if case .scalar(let earlier) = pair.key.content { stack[top].seen[earlier.value] = pair.key.mark }
+                }
+            }
+            stack[top].seen[scalar.value] = key.mark
+        }
+        stack[top].pairs.append(Node.Pair(key: key, value: node))
+    }
+}
+
+extension ScalarValue {
+    /// `==`, with two strings of different length or first byte told apart before they are
+    /// compared: a mapping's keys are checked against each other for duplicates, and keys differ.
+    @inline(__always)
+    fileprivate func isSame(as other: ScalarValue) -> Bool {
+        if case .string(let a) = self, case .string(let b) = other {
+            return a.utf8.count == b.utf8.count && a.utf8.first == b.utf8.first && a == b
+        }
+        return self == other
     }
 }

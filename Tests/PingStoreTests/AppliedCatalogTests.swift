@@ -24,9 +24,10 @@ struct AppliedCatalogTests {
                     uuid: UUID(), project: n % 3 == 0 ? "api" : "ops", key: String(format: "job-%05d", n), name: "Job \(n) Café",
                     slug: "job-\(n)-cafe", settings: ["timeout": "1h", "grace": "5m", "tags": "a b", "desc": String(repeating: "x", count: 100)])
             }.sorted { $0.identity < $1.identity }
-            for checks in [many, [Self.worker], []] {
-                let whole = AppliedCatalog(checks: checks, appliedAt: 42)
-                try AppliedCatalog.save(checks.lazy.map { $0 }, appliedAt: 42, to: dir.data)
+            let source = AppliedCatalog.Source(config: 0x0123_4567_89ab_cdef, registry: 7)
+            for (checks, source) in [(many, source), ([Self.worker], nil), ([], source)] {
+                let whole = AppliedCatalog(checks: checks, appliedAt: 42, source: source)
+                try AppliedCatalog.save(checks.lazy.map { $0 }, appliedAt: 42, source: source, to: dir.data)
                 let written = try Data(contentsOf: URL(fileURLWithPath: path))
                 #expect(written == Data(whole.encoded()), "\(checks.count) checks")
                 #expect(try AppliedCatalog.load(from: dir.data) == whole)
@@ -49,6 +50,34 @@ struct AppliedCatalogTests {
             // Any JSON reader takes it, not only ours.
             let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
             #expect((parsed?["checks"] as? [Any])?.count == 2)
+        }
+    }
+
+    @Test("what a snapshot was written from is read from its first lines alone, and round-trips; none without it")
+    func source() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            #expect(try AppliedCatalog.source(in: dir.data) == nil, "no snapshot")
+            let source = AppliedCatalog.Source(config: 0x00ff_0000_0000_0001, registry: .max)
+            let snapshot = AppliedCatalog(checks: [Self.backup, Self.worker], appliedAt: 9, source: source)
+            try snapshot.save(to: dir.data)
+            #expect(try AppliedCatalog.source(in: dir.data) == source)
+            #expect(try AppliedCatalog.load(from: dir.data) == snapshot)
+            let path = AppliedCatalog.path(in: dir.data)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(text.contains("  \"config_digest\" : \"00ff000000000001\",\n  \"registry_digest\" : \"ffffffffffffffff\",\n"))
+            // Still JSON any reader takes (an older server reads it as any JSON: the digests are
+            // fields it does not know).
+            let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            #expect((parsed?["checks"] as? [Any])?.count == 2)
+
+            // Without them (written before 0.25), or with a damaged one, there is no source.
+            try AppliedCatalog(checks: [Self.worker], appliedAt: 9).save(to: dir.data)
+            #expect(try AppliedCatalog.source(in: dir.data) == nil)
+            for damaged in ["00ff00000000001", "00ff00000000000g", "00ff0000000000011"] {
+                try Data(text.replacingOccurrences(of: "00ff000000000001", with: damaged).utf8).write(to: URL(fileURLWithPath: path))
+                #expect(try AppliedCatalog.source(in: dir.data) == nil, "\(damaged)")
+            }
         }
     }
 

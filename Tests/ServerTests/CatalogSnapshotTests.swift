@@ -64,6 +64,56 @@ struct CatalogSnapshotTests {
         #expect(completed.appliedAt == t0 + 300 * s && completed.checks.count == 3)
     }
 
+    @Test("a restart on the same files, build and registry does not read catalog.json; a changed file or registry has it read and rewritten")
+    func identicalSourceIsNotRead() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-snapshot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let clock = ManualClock(at: t0)
+        let data = DataDirectory(root + "/data")
+        let path = AppliedCatalog.path(in: data)
+        func start(_ yaml: String) async throws {
+            let app = try await TestApplication(root: root, yaml: yaml, clock: clock.clock)
+            app.close()
+            app.runtime.lock?.release()
+            clock.advance(by: 60 * s)
+        }
+        /// The snapshot with its checks made unreadable and its first lines (the source) kept:
+        /// a start that reads it warns and writes it again; one that does not leaves it.
+        func damage() throws -> Data {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let damaged = Data(text.replacingOccurrences(of: "\"uuid\":\"", with: "\"uuid\":\"not-").utf8)
+            try damaged.write(to: URL(fileURLWithPath: path))
+            return damaged
+        }
+
+        try await start(Self.yaml)
+        let source = try #require(try AppliedCatalog.source(in: data), "a server's snapshot records its source")
+        #expect(try AppliedCatalog.load(from: data)?.source == source)
+
+        // The same files: the damaged snapshot is neither read nor rewritten.
+        let damaged = try damage()
+        try await start(Self.yaml)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == damaged, "read, or rewritten, though nothing changed")
+
+        // A comment changes no check but changes the files: the snapshot is read (it is
+        // damaged: ignored) and written again, with the new source.
+        try await start(Self.yaml + "# a comment\n")
+        let rewritten = try #require(try AppliedCatalog.load(from: data))
+        #expect(rewritten.appliedAt == t0 + 120 * s && rewritten.checks.map(\.key) == ["backup", "worker"])
+        #expect(rewritten.source?.config != source.config && rewritten.source?.registry == source.registry)
+
+        // The same files again, but a registry that lists one more check (an identity the
+        // configuration no longer has): read, the check retired, and rewritten.
+        _ = try damage()
+        var registry = try Registry.load(from: data)
+        try registry.assign(CheckIdentity(project: "ops", key: "ghost"))
+        try await start(Self.yaml + "# a comment\n")
+        let afterRegistry = try #require(try AppliedCatalog.load(from: data))
+        #expect(afterRegistry.appliedAt == t0 + 180 * s && afterRegistry.checks.map(\.key) == ["backup", "worker"])
+        #expect(try Registry.load(from: data).checks[CheckIdentity(project: "ops", key: "ghost")] == nil, "the extra identity is retired")
+        #expect(afterRegistry.source == rewritten.source, "the registry is as it was when the comment was applied")
+    }
+
     @Test("the start's snapshot, written after the swap, is never overwritten by an older one; finished waits for every write")
     func writesInOrder() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-snapshot-\(UUID().uuidString)").path

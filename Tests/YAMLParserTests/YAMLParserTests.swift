@@ -44,6 +44,12 @@ struct YAMLParserTests {
             ("a: ~", .null), ("a:", .null), ("a: null", .null), ("a: yes", .string("yes")), ("a: off", .string("off")),
             ("a: '300'", .string("300")), ("a: \"true\"", .string("true")), ("a: 1h30m", .string("1h30m")),
             ("a: !!str 12", .string("12")), ("a: 99999999999999999999", .float(1e20)), ("a: 1.2.3", .string("1.2.3")),
+            // Words that start like null, true or false but are not one of them stay strings.
+            ("a: NULL", .null), ("a: TRUE", .bool(true)), ("a: FALSE", .bool(false)), ("a: Null", .null),
+            ("a: name", .string("name")), ("a: nul", .string("nul")), ("a: nulls", .string("nulls")), ("a: tags", .string("tags")),
+            ("a: truE", .string("truE")), ("a: falsy", .string("falsy")), ("a: f", .string("f")), ("a: ~x", .string("~x")),
+            ("a: -.inf", .float(-.infinity)), ("a: +.Inf", .float(.infinity)), ("a: +12", .int(12)), ("a: .5", .float(0.5)),
+            ("a: -x", .string("-x")), ("a: .x", .string(".x")), ("a: 9lives", .string("9lives")),
         ]
         for (text, expected) in cases {
             let document = parse(text)

@@ -60,16 +60,12 @@ struct CatalogBuilder {
     /// One step of reading a file's checks, in order: a project reference that names no project
     /// (reported as it comes), or a check with its definition and the problems only it has
     /// (unknown channels, windows), reported if it is not a duplicate.
+    /// A check's parts are the case's own values, not a struct's: matched from a consumed step,
+    /// each is moved out, so a definition is not copied (retaining all its fields) on its way
+    /// into the catalog.
     private enum Step: Sendable {
         case unknownProject(Reference)
-        case check(Candidate)
-    }
-
-    private struct Candidate: Sendable {
-        var definition: CheckDefinition
-        var dependsOn: [Dependency]
-        var pin: (value: UUID, location: Diagnostic.Location)?
-        var problems: [Diagnostic]
+        case check(CheckDefinition, dependsOn: [Dependency], pin: (value: UUID, location: Diagnostic.Location)?, problems: [Diagnostic])
     }
 
     /// The checks, and the `depends_on:` entries of each (by index), resolved once every check
@@ -93,32 +89,33 @@ struct CatalogBuilder {
             steps[index] = []
             fileSteps.withUnsafeMutableBufferPointer { $0.reverse() }
             while let step = fileSteps.popLast() {
-                guard case .check(let candidate) = step else {
-                    if case .unknownProject(let reference) = step { reportUnknownProject(reference, known: projects.keys) }
-                    continue
-                }
-                let id = candidate.definition.id
-                let location = candidate.definition.location
-                if let first = seen[id] {
-                    diagnostics.append(Diagnostic(
-                        .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
-                        at: location, notes: [Diagnostic.Note("first declared here", at: first)]))
-                    continue
-                }
-                seen[id] = location
-                if let pin = candidate.pin {
-                    if let first = pinned[pin.value] {
+                switch consume step {
+                case .unknownProject(let reference):
+                    reportUnknownProject(reference, known: projects.keys)
+                case .check(let definition, let dependsOn, let pin, let problems):
+                    let id = definition.id
+                    let location = definition.location
+                    if let first = seen[id] {
                         diagnostics.append(Diagnostic(
-                            .error, .duplicateCheck,
-                            "check '\(id)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
-                            at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
+                            .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
+                            at: location, notes: [Diagnostic.Note("first declared here", at: first)]))
                         continue
                     }
-                    pinned[pin.value] = ("\(id)", pin.location)
+                    seen[id] = location
+                    if let pin {
+                        if let first = pinned[pin.value] {
+                            diagnostics.append(Diagnostic(
+                                .error, .duplicateCheck,
+                                "check '\(id)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
+                                at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
+                            continue
+                        }
+                        pinned[pin.value] = ("\(id)", pin.location)
+                    }
+                    diagnostics += problems
+                    checks.append(definition)
+                    dependencies.append(dependsOn)
                 }
-                diagnostics += candidate.problems
-                checks.append(candidate.definition)
-                dependencies.append(candidate.dependsOn)
             }
         }
         return (checks, dependencies)
@@ -165,7 +162,7 @@ struct CatalogBuilder {
                 }
                 check.maintenance = MaintenanceCalendar(project.maintenance + windows)
             }
-            steps.append(.check(Candidate(definition: check, dependsOn: draft.dependsOn, pin: draft.uuid, problems: problems)))
+            steps.append(.check(check, dependsOn: draft.dependsOn, pin: draft.uuid, problems: problems))
         }
         return steps
     }

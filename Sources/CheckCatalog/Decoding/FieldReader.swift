@@ -23,12 +23,13 @@ struct FieldReader {
     /// "did you mean" note when a known key is close). nil, after a report, if not a mapping.
     mutating func fields(of node: Node, in context: @autoclosure () -> String, known: [String]) -> Fields? {
         guard let pairs = mapping(node, what: context()) else { return nil }
-        var entries: [(key: String, pair: Node.Pair)] = []
+        var entries: [(key: String, index: Int)] = []
         entries.reserveCapacity(min(pairs.count, known.count))
-        for pair in pairs {
-            let key = keyText(pair.key)
-            if known.contains(key) {
-                entries.append((key, pair))
+        // By index: binding each pair would copy (retain) both of its nodes.
+        for index in pairs.indices {
+            let key = keyText(pairs[index].key)
+            if known.contains(where: { $0.isSameKey(as: key) }) {
+                entries.append((key, index))
                 continue
             }
             var notes: [Diagnostic.Note] = []
@@ -36,9 +37,9 @@ struct FieldReader {
                 notes.append(Diagnostic.Note("did you mean '\(close)'?"))
             }
             notes.append(Diagnostic.Note("known keys in \(context()): \(known.joined(separator: ", "))"))
-            report(.unknownKey, "unknown key '\(key)' in \(context())", at: pair.key.mark, notes: notes)
+            report(.unknownKey, "unknown key '\(key)' in \(context())", at: pairs[index].key.mark, notes: notes)
         }
-        return Fields(node: node, entries: entries)
+        return Fields(pairs: pairs, entries: entries)
     }
 
     /// The pairs of a mapping node, or nil after a type report.
@@ -187,11 +188,23 @@ struct FieldReader {
 
 /// The known entries of one mapping, by key.
 struct Fields {
-    let node: Node
-    /// In the mapping's order, keys unique (the parser drops duplicates); a handful, so
-    /// scanned rather than hashed.
-    let entries: [(key: String, pair: Node.Pair)]
+    let pairs: [Node.Pair]
+    /// The known keys and where each is in `pairs`, in the mapping's order, keys unique (the
+    /// parser drops duplicates); a handful, so scanned rather than hashed.
+    let entries: [(key: String, index: Int)]
 
-    subscript(key: String) -> Node.Pair? { entries.first { $0.key == key }?.pair }
+    subscript(key: String) -> Node.Pair? {
+        entries.first { $0.key.isSameKey(as: key) }.map { pairs[$0.index] }
+    }
+
     var count: Int { entries.count }
+}
+
+extension String {
+    /// `==`, answered from the length and first byte when they differ: a schema's keys are
+    /// matched against a mapping's for every check of a fleet, and most pairs differ.
+    @inline(__always)
+    func isSameKey(as other: String) -> Bool {
+        utf8.count == other.utf8.count && utf8.first == other.utf8.first && self == other
+    }
 }

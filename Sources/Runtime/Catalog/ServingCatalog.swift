@@ -59,18 +59,23 @@ public final class ServingCatalog: Sendable {
         func putBack() {
             if let project, let key = project.key { bySlug[key] = project.slugs }
         }
-        for (index, definition) in catalog.checks.enumerated() {
-            guard let uuid = uuids[definition.id] else { continue }
+        // By index, reading the two fields it needs: binding each definition would copy (retain
+        // and release) all of its fields, a million times at a fleet's start.
+        let checks = catalog.checks
+        for index in checks.indices {
+            let id = checks[index].id
+            guard let uuid = uuids[id] else { continue }
             byUUID[uuid] = index
-            if project?.id != definition.id.project {
+            if project?.id != id.project {
                 putBack()
-                let key = pingKeys[definition.id.project]
-                let count = catalog.checks[index...].prefix { $0.id.project == definition.id.project }.count
-                project = (definition.id.project, key, key.flatMap { bySlug.removeValue(forKey: $0) } ?? Dictionary(minimumCapacity: count))
+                let key = pingKeys[id.project]
+                let count = checks[index...].prefix { $0.id.project == id.project }.count
+                project = (id.project, key, key.flatMap { bySlug.removeValue(forKey: $0) } ?? Dictionary(minimumCapacity: count))
             }
-            guard project?.key != nil, !definition.slug.isEmpty else { continue }
-            if project?.slugs.updateValue(.check(uuid), forKey: definition.slug) != nil {
-                project?.slugs[definition.slug] = .several
+            let slug = checks[index].slug
+            guard project?.key != nil, !slug.isEmpty else { continue }
+            if project?.slugs.updateValue(.check(uuid), forKey: slug) != nil {
+                project?.slugs[slug] = .several
             }
         }
         putBack()

@@ -164,6 +164,8 @@ public struct CatalogChange: Sendable {
                 change.repinned.append(Repinned(id: identity, oldUUID: uuid, newUUID: pin))
                 continue
             }
+            // Applied from these very files: nothing in the catalog was renamed or changed.
+            if case .identical? = previous { continue }
             guard let old = earlier.check(uuid, identity: identity) else {
                 change.unlisted += 1
                 continue
@@ -270,6 +272,9 @@ enum PreviousCatalog {
     /// The catalog being served: on every reload. Compared definition to definition, so an
     /// unchanged check costs a few comparisons rather than two sets of printed settings.
     case serving(ServingCatalog)
+    /// `catalog.json` when it was written from the catalog being applied (the same files, read
+    /// by the same build, with the same registry: a restart): that catalog itself, unread.
+    case identical(Catalog)
 
     /// One check as it was applied.
     enum Check {
@@ -302,6 +307,7 @@ enum PreviousCatalog {
         switch self {
         case .snapshot(let snapshot): snapshot.checks.count
         case .serving(let serving): serving.count
+        case .identical(let catalog): catalog.checks.count
         }
     }
 
@@ -321,6 +327,8 @@ enum PreviousCatalog {
             switch previous {
             case nil: return nil
             case .serving(let serving): return serving.check(uuid).map { .definition($0.definition) }
+            // (Asked with an identity for the catalog's own checks; a removed one is not in it.)
+            case .identical(let catalog): return identity.flatMap { catalog.check($0) }.map { .definition($0) }
             case .snapshot(let snapshot):
                 let checks = snapshot.checks
                 if let identity {
@@ -347,6 +355,7 @@ enum PreviousCatalog {
         case .snapshot(let snapshot): snapshot.checks.count { $0.slug == slug && $0.project == project }
         case .serving(let serving):
             serving.catalog.checks.count { $0.slug == slug && $0.id.project == project && serving.uuid(of: $0.id) != nil }
+        case .identical(let catalog): catalog.checks.count { $0.slug == slug && $0.id.project == project }
         }
     }
 
@@ -355,6 +364,7 @@ enum PreviousCatalog {
         switch self {
         case .snapshot(let snapshot): snapshot.checks.map { ($0.identity, $0.slug) }
         case .serving(let serving): serving.entries.map { ($0.definition.id, $0.definition.slug) }
+        case .identical(let catalog): catalog.checks.map { ($0.id, $0.slug) }
         }
     }
 }

@@ -14,9 +14,13 @@ import Synchronization
 final class SnapshotWriter: Sendable {
     private let pending = Mutex<Task<Void, Never>?>(nil)
 
-    func write(_ catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64, to store: any CheckStore, logger: Logger) {
+    /// `source` is made here, off the start's path.
+    func write(
+        _ catalog: Catalog, uuids: [CheckIdentity: UUID], source: @escaping @Sendable () -> AppliedCatalog.Source?, at time: Int64,
+        to store: any CheckStore, logger: Logger
+    ) {
         enqueue(logger: logger) {
-            try await store.saveSnapshot(of: catalog, uuids: uuids, at: time)
+            try await store.saveSnapshot(of: catalog, uuids: uuids, source: source(), at: time)
             // A fleet's snapshot leaves freed heap a settled server does not need again. Not
             // for a small one: malloc_trim locks the heap while it walks it, which in a process
             // running many servers (the tests) stalled everything else for seconds.

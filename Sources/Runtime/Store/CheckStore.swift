@@ -48,7 +48,7 @@ public protocol CheckStore: AnyObject, Sendable {
 
     /// UUIDs for the identities `registry` does not know, durable before this returns; the
     /// UUID of every identity comes back (on a shared store, the one the first instance
-    /// assigned, which `registry` adopts).
+    /// assigned, which `registry` adopts), possibly with other checks' UUIDs beside them.
     func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID]
 
     /// Retires identities whose checks left the configuration (their UUIDs never come back).
@@ -67,7 +67,11 @@ public protocol CheckStore: AnyObject, Sendable {
 
     /// Saves the snapshot of `catalog` as served (`AppliedCatalog(catalog, uuids:, at:)`); a
     /// store may write it without making it whole first.
-    func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64) async throws
+    func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], source: AppliedCatalog.Source?, at time: Int64) async throws
+
+    /// The saved snapshot's `source`, read without its checks; nil when there is none, or when
+    /// others may change this store's registry (a shared store), so that it proves nothing.
+    func snapshotSource() async throws -> AppliedCatalog.Source?
 
     // MARK: alerts and lifecycle
 
@@ -106,9 +110,11 @@ extension SharedCheckStore {
 }
 
 extension CheckStore {
-    public func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64) async throws {
+    public func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], source: AppliedCatalog.Source?, at time: Int64) async throws {
         try await save(AppliedCatalog(catalog, uuids: uuids, at: time))
     }
+
+    public func snapshotSource() async throws -> AppliedCatalog.Source? { nil }
 }
 
 extension CheckStore {

@@ -130,12 +130,14 @@ public final class FileStore: CheckStore {
     public func assign(
         _ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64
     ) async throws -> [CheckIdentity: UUID] {
-        let (assigned, next) = try await offPool("kiothc-registry") { [registry] in
+        registry = try await offPool("kiothc-registry") { [registry] in
             var next = registry
-            return (try next.assign(identities, pinned: pinned), next)
+            try next.assignMissing(identities, pinned: pinned)
+            return next
         }
-        registry = next
-        return assigned
+        // Every identity's UUID, and those of the registry's other checks: a first start's
+        // million UUIDs are not copied into a second table.
+        return registry.checks
     }
 
     public func retire(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws {
@@ -165,11 +167,13 @@ public final class FileStore: CheckStore {
     }
 
     /// Written a check at a time (`AppliedCatalog.save(_:appliedAt:to:)`), on a thread of its own.
-    public func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], at time: Int64) async throws {
+    public func saveSnapshot(of catalog: Catalog, uuids: [CheckIdentity: UUID], source: AppliedCatalog.Source?, at time: Int64) async throws {
         try await offPool("kiothc-catalog") { [data] in
-            try AppliedCatalog.save(AppliedCatalog.checks(of: catalog, uuids: uuids), appliedAt: time, to: data)
+            try AppliedCatalog.save(AppliedCatalog.checks(of: catalog, uuids: uuids), appliedAt: time, source: source, to: data)
         }
     }
+
+    public func snapshotSource() throws -> AppliedCatalog.Source? { try AppliedCatalog.source(in: data) }
 
     private func offPool<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await blocking(named: name) { Result { try work() } }.get()
