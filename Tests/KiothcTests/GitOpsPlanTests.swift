@@ -390,7 +390,7 @@ struct GitOpsPlanTests {
             #expect(broken.map { [$0[0], $0[1]] } == [
                 ["ops/cleanup", "/ping/\(uuid)"], ["ops/cleanup", "/ping/<ops-ping-key>/cleanup"], ["ops/backup", "/ping/<ops-ping-key>/database-backup"],
             ])
-            #expect(broken.last?[2].contains("now /ping/<ops-ping-key>/nightly-backup") == true)
+            #expect(broken.last?[2] == "renamed \"Database Backup\" → \"Nightly Backup\"; now `/ping/<ops-ping-key>/nightly-backup`", "\(broken)")
             // The whole text plan is there too, folded.
             #expect(output.stdout.contains("<details><summary>The whole plan</summary>"))
             #expect(output.stdout.contains("~ ops/report  schedule: \"0 8 * * 1\" -> \"0 9 * * 1\""))

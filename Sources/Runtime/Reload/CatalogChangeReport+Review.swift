@@ -16,8 +16,10 @@ extension CatalogChangeReport {
         public var check: CheckIdentity
         public var url: String
         public var cause: Cause
-        /// For people: why, and what answers instead.
+        /// For people: why.
         public var reason: String
+        /// The URL that answers in its place, if any (a renamed check's new slug URL).
+        public var now: String? = nil
     }
 
     /// Every ping URL the change breaks, in the order of the text plan.
@@ -31,14 +33,15 @@ extension CatalogChangeReport {
         }
         for renamed in change.renamed where renamed.oldSlug != renamed.newSlug && renamed.oldSlugSuccessor == nil {
             guard let old = urls.slugURL(project: renamed.id.project, slug: renamed.oldSlug) else { continue }
-            let new = urls.slugURL(project: renamed.id.project, slug: renamed.newSlug).map { "now \($0)" } ?? "no slug URL now"
+            let new = urls.slugURL(project: renamed.id.project, slug: renamed.newSlug)
             broken.append(BrokenURL(
-                check: renamed.id, url: old, cause: .renamed, reason: "renamed \"\(renamed.oldName)\" → \"\(renamed.newName)\"; \(new)"))
+                check: renamed.id, url: old, cause: .renamed,
+                reason: "renamed \"\(renamed.oldName)\" → \"\(renamed.newName)\"\(new == nil ? "; no slug URL now" : "")", now: new))
         }
         for repinned in change.repinned {
             broken.append(BrokenURL(
                 check: repinned.id, url: urls.uuidURL(name(repinned.oldUUID)), cause: .newUUID,
-                reason: "takes its pinned UUID; now \(urls.uuidURL(name(repinned.newUUID)))"))
+                reason: "takes its pinned UUID", now: urls.uuidURL(name(repinned.newUUID))))
         }
         for conflict in change.newConflicts {
             guard let url = urls.slugURL(project: conflict.project, slug: conflict.slug) else { continue }
@@ -77,7 +80,8 @@ extension CatalogChangeReport {
             out += "**\(broken.count) ping URL\(broken.count == 1 ? "" : "s") will break** (404, or 409 where a slug becomes shared):\n\n"
             out += "| check | URL | why |\n|---|---|---|\n"
             for item in broken {
-                out += "| \(Self.code("\(item.check)")) | \(Self.code(item.url)) | \(Self.escapeMarkdown(item.reason)) |\n"
+                let now = item.now.map { "; now \(Self.code($0))" } ?? ""
+                out += "| \(Self.code("\(item.check)")) | \(Self.code(item.url)) | \(Self.escapeMarkdown(item.reason))\(now) |\n"
             }
         }
         out += "\n<details><summary>The whole plan</summary>\n\n~~~text\n\(text())\(appendix)~~~\n\n</details>\n"
