@@ -105,7 +105,7 @@ public struct AppliedCatalog: Sendable, Equatable {
         var checks: [Check] = []
         checks.reserveCapacity(document.checks.count)
         for entry in document.checks {
-            guard let uuid = UUID(uuidString: entry.uuid) else {
+            guard let uuid = UUID(canonicalText: entry.uuid) ?? UUID(uuidString: entry.uuid) else {
                 throw StoreError(.corrupt, operation: "load", path: path, detail: "'\(entry.uuid)' is not a UUID")
             }
             checks.append(Check(uuid: uuid, project: entry.project, key: entry.key, name: entry.name, slug: entry.slug, settings: entry.settings))

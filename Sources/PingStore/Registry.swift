@@ -48,15 +48,17 @@ public struct Registry: Sendable, Equatable {
         }
         var checks: [CheckIdentity: UUID] = [:]
         checks.reserveCapacity(document.checks.count)
+        // UUIDs as `save` writes them are read without Foundation (whose parser is sscanf: a
+        // third of loading a million); any other spelling (edited by hand) through it.
         for entry in document.checks {
-            guard let uuid = UUID(uuidString: entry.uuid) else {
+            guard let uuid = UUID(canonicalText: entry.uuid) ?? UUID(uuidString: entry.uuid) else {
                 throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "'\(entry.uuid)' is not a UUID")
             }
             checks[CheckIdentity(project: entry.project, key: entry.key)] = uuid
         }
         var retired: [Retired] = []
         for entry in document.retired {
-            guard let uuid = UUID(uuidString: entry.uuid) else {
+            guard let uuid = UUID(canonicalText: entry.uuid) ?? UUID(uuidString: entry.uuid) else {
                 throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "'\(entry.uuid)' is not a UUID")
             }
             retired.append(Retired(uuid: uuid, identity: CheckIdentity(project: entry.project, key: entry.key), time: entry.retired_us))

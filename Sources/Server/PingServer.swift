@@ -154,6 +154,10 @@ public final class PingServer: Sendable {
         let announceToken = runtime.adminTokenOrigin == .generated ? runtime.adminToken : nil
         let announced = tokenAnnounced
         let baseURL = options.baseURL
+        // The public status pages (`status_page: true`), logged once at start with their paths;
+        // the dashboard shows them to the admin.
+        let statusPages = application.dashboard.statusPages.paths(runtime.catalog.snapshot.catalog).map { ($0.project.id, $0.path) }
+        let statusAnnounced = statusPagesAnnounced
         return Application(
             responder: responder,
             server: server,
@@ -174,12 +178,18 @@ public final class PingServer: Sendable {
                     logger.notice(
                         "admin token generated \(kept); it is not logged again. Log in at \(baseURL ?? url)/login?token=\(announceToken.text)")
                 }
+                if !statusPages.isEmpty, statusAnnounced.first() {
+                    for (project, path) in statusPages {
+                        logger.notice("public status page of project '\(project)' at \(baseURL ?? url)\(path)")
+                    }
+                }
                 onListening(url)
             },
             logger: logger)
     }
 
     private let tokenAnnounced = Once()
+    private let statusPagesAnnounced = Once()
 
     /// Raises the open-files limit to its hard limit, and returns the connections per listener
     /// that fit in it: `--max-connections`, or less when every listener at that cap would run

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Monitoring
 import PingClient
 
 struct RunCommand: AsyncParsableCommand {
@@ -115,13 +116,14 @@ struct RunCommand: AsyncParsableCommand {
             switch await pinger.ping(target.start(rid: rid), userAgent: agent) {
             // Bounded, so that a strange header can neither crash the tail nor make it hold gigabytes.
             case .delivered(let limit): bodyLimit = min(max(limit ?? bodyLimit, 0), 1 << 20)
-            case let outcome: warn("start", outcome, "the job runs regardless")
+            case let outcome: warn(PingText.kind(.start, exitStatus: nil), outcome, "the job runs regardless")
             }
             let result = await Job.run(command, tailCapacity: bodyLimit)
             if let launchError = result.launchError { FileHandle.standardError.write(Data((launchError + "\n").utf8)) }
             let body = result.tail.text(limit: bodyLimit)
             let outcome = await pinger.ping(target.exitStatus(result.status, rid: rid), body: body, userAgent: agent)
-            warn("exit status \(result.status)", outcome, "kiothc run exits with the job's status all the same")
+            let kind = PingText.kind(result.status == 0 ? .success : .fail, exitStatus: Int(result.status))
+            warn(kind, outcome, "kiothc run exits with the job's status all the same")
             return result.status
         }
         throw ExitCode(status)

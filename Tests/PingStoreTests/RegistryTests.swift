@@ -81,7 +81,7 @@ struct RegistryTests {
         }
     }
 
-    @Test("a registry in another layout still loads: Foundation's pretty printer (before 0.25), one line, reordered keys")
+    @Test("a registry in another layout still loads: Foundation's pretty printer (before 0.25), one line, reordered keys, upper-case UUIDs")
     func otherLayouts() async throws {
         try await TemporaryDirectory.with { dir in
             try dir.data.create()
@@ -106,7 +106,7 @@ struct RegistryTests {
                 }
 
                 """
-            let oneLine = #"{"v":1,"retired":[{"uuid":"00000000-0000-4000-8000-000000000001","project":"ops","key":"queue-worker","retired_us":5}],"checks":[{"uuid":"6f9619ff-8b86-4011-b42d-00c04fc964ff","key":"db-backup","project":"ops"}]}"#
+            let oneLine = #"{"v":1,"retired":[{"uuid":"00000000-0000-4000-8000-000000000001","project":"ops","key":"queue-worker","retired_us":5}],"checks":[{"uuid":"6F9619FF-8B86-4011-B42D-00C04FC964FF","key":"db-backup","project":"ops"}]}"#
             let expected = Registry(
                 checks: [backup: UUID(uuidString: "6f9619ff-8b86-4011-b42d-00c04fc964ff")!],
                 retired: [Registry.Retired(uuid: UUID(uuidString: "00000000-0000-4000-8000-000000000001")!, identity: worker, time: 5)])
@@ -133,6 +133,7 @@ struct RegistryTests {
             for damaged in [
                 text.replacingOccurrences(of: "\"uuid\":", with: "\"uid\":"),
                 text.replacingOccurrences(of: "\"key\":\"db-backup\"", with: "\"key\":17"),
+                text.replacingOccurrences(of: "\"uuid\":\"", with: "\"uuid\":\"z"),
             ] {
                 try Data(damaged.utf8).write(to: URL(fileURLWithPath: dir.data.registry))
                 do {
@@ -141,7 +142,7 @@ struct RegistryTests {
                 } catch let error as StoreError {
                     #expect(error.kind == .corrupt)
                     #expect(error.description.contains("registry.json"))
-                    #expect(error.description.contains("'uuid'") || error.description.contains("'key'"), "\(error)")
+                    #expect(error.description.contains("'uuid'") || error.description.contains("'key'") || error.description.contains("is not a UUID"), "\(error)")
                 }
             }
         }

@@ -88,7 +88,14 @@ struct CatalogSnapshotTests {
 
         try await start(Self.yaml)
         let source = try #require(try AppliedCatalog.source(in: data), "a server's snapshot records its source")
-        #expect(try AppliedCatalog.load(from: data)?.source == source)
+        let first = try #require(try AppliedCatalog.load(from: data))
+        #expect(first.source == source)
+
+        // A snapshot from before sources (the same checks) is read once, and written again
+        // with its source though nothing changed.
+        try AppliedCatalog(checks: first.checks, appliedAt: 5).save(to: data)
+        try await start(Self.yaml)
+        #expect(try AppliedCatalog.load(from: data) == AppliedCatalog(checks: first.checks, appliedAt: t0 + 60 * s, source: source))
 
         // The same files: the damaged snapshot is neither read nor rewritten.
         let damaged = try damage()
@@ -99,7 +106,7 @@ struct CatalogSnapshotTests {
         // damaged: ignored) and written again, with the new source.
         try await start(Self.yaml + "# a comment\n")
         let rewritten = try #require(try AppliedCatalog.load(from: data))
-        #expect(rewritten.appliedAt == t0 + 120 * s && rewritten.checks.map(\.key) == ["backup", "worker"])
+        #expect(rewritten.appliedAt == t0 + 180 * s && rewritten.checks.map(\.key) == ["backup", "worker"])
         #expect(rewritten.source?.config != source.config && rewritten.source?.registry == source.registry)
 
         // The same files again, but a registry that lists one more check (an identity the
@@ -109,7 +116,7 @@ struct CatalogSnapshotTests {
         try registry.assign(CheckIdentity(project: "ops", key: "ghost"))
         try await start(Self.yaml + "# a comment\n")
         let afterRegistry = try #require(try AppliedCatalog.load(from: data))
-        #expect(afterRegistry.appliedAt == t0 + 180 * s && afterRegistry.checks.map(\.key) == ["backup", "worker"])
+        #expect(afterRegistry.appliedAt == t0 + 240 * s && afterRegistry.checks.map(\.key) == ["backup", "worker"])
         #expect(try Registry.load(from: data).checks[CheckIdentity(project: "ops", key: "ghost")] == nil, "the extra identity is retired")
         #expect(afterRegistry.source == rewritten.source, "the registry is as it was when the comment was applied")
     }

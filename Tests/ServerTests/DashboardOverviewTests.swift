@@ -310,7 +310,7 @@ struct DashboardOverviewTests {
         }
     }
 
-    @Test("rows carry complete ping URLs: the UUID one for read-write keys, the slug one with a placeholder for the ping key for everyone")
+    @Test("rows carry complete ping URLs: read-write keys and the admin get the UUID one and the slug one with the real ping key; read-only keys the slug one with a placeholder")
     func pingURLs() async throws {
         let fixture = try await Self.fleetFixture()
         let uuid = fixture.uuid("c000")
@@ -319,16 +319,31 @@ struct DashboardOverviewTests {
             try await client.execute(uri: "/?q=check+000", method: .get, headers: [.cookie: readWrite]) { response in
                 let html = String(buffer: response.body)
                 #expect(html.contains("<code class=\"url\">http://hc.test/ping/\(uuid)</code>"))
-                #expect(html.contains("<code class=\"url\">http://hc.test/ping/&lt;ops-ping-key&gt;/check-000</code>"))
-                // The ping key is a secret: never on a page (SPEC §1).
-                #expect(!html.contains("ops-ping-key/") && !html.contains("web-ping-key/"))
+                #expect(html.contains("<code class=\"url\">http://hc.test/ping/ops-ping-key/check-000</code>"))
+                #expect(!html.contains("&lt;ops-ping-key&gt;") && !html.contains("web-ping-key"), "no placeholder, no other project's key")
+            }
+            try await client.execute(uri: "/checks/\(uuid)", method: .get, headers: [.cookie: readWrite]) { response in
+                #expect(String(buffer: response.body).contains(">http://hc.test/ping/ops-ping-key/check-000</code>"), "the check page too")
             }
             let readOnly = try await DashboardTests.login(client, key: "ops-read-only-key-0001")
-            try await client.execute(uri: "/?q=check+000", method: .get, headers: [.cookie: readOnly]) { response in
-                let html = String(buffer: response.body)
-                #expect(html.contains("<code class=\"url\">http://hc.test/ping/&lt;ops-ping-key&gt;/check-000</code>"))
-                #expect(!html.contains("ops-ping-key/"))
-                #expect(!html.contains("/ping/\(uuid)"))
+            for uri in ["/?q=check+000", "/checks/\(uuid)"] {
+                try await client.execute(uri: uri, method: .get, headers: [.cookie: readOnly]) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains(">http://hc.test/ping/&lt;ops-ping-key&gt;/check-000</code>"), "\(uri)")
+                    #expect(!html.contains("/ping/ops-ping-key/"), "a read-only key never sees the ping key: \(uri)")
+                    #expect(!html.contains("/ping/\(uuid)"))
+                }
+            }
+            try await client.execute(uri: "/?q=check+001", method: .get) { response in
+                #expect(!String(buffer: response.body).contains("ping-key/"), "logged out: the login form, no key")
+            }
+            try await client.execute(uri: "/login?token=admin-token-for-tests-0123456789", method: .get) { response in
+                let admin = String((response.headers[.setCookie] ?? "").prefix { $0 != ";" })
+                try await client.execute(uri: "/?q=check+00", method: .get, headers: [.cookie: admin]) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains(">http://hc.test/ping/ops-ping-key/check-000</code>"))
+                    #expect(html.contains(">http://hc.test/ping/web-ping-key/check-001</code>"), "the admin sees every project's key")
+                }
             }
         }
     }

@@ -11,7 +11,9 @@ key from {file:}), and the admin token from --admin-token-file.
 
 The run: pings by UUID and by slug URL with each ping key, a fail and a success (down and up
 alerts to both channels), every API route with the read-write and read-only keys and a wrong
-key (the applied catalog of `plan --server` too), /metrics, the dashboard (login, overview, check page, ping body), POST /-/reload, a reload
+key (the applied catalog of `plan --server` too), /metrics, the dashboard (login, overview, check page, ping body; as admin, read-write,
+read-only and logged out), the public status page (its key only in the start's log and the
+admin's overview), POST /-/reload, a reload
 that fails on a missing secret, then `kiothc check` (text, json, --resolve-secrets), `plan` (--data, and --server with
 each key and a wrong one),
 `status` (table, json) and `pings`; then every `--help`, `pause`, `resume` and `run` with the CLI's
@@ -19,7 +21,10 @@ secret variables set (KIOTHC_API_KEY, KIOTHC_PING_KEY, KIOTHC_PING_URL, and an i
 KIOTHC_UUID).
 
 Grepped: the server's whole log (at --log-level debug), every HTTP response (headers and body),
-every CLI output. No secret may appear. In the data directory, a file may hold a secret only
+every CLI output. No secret may appear, with one exception decided for issue 26: the dashboard's
+overview and check page show the project's ping key in the slug URLs to the admin (every
+project's) and to a project's read-write key (its own project's), and those pages are checked to
+show that key and no other secret; read-only, logged-out and every other response never show it. In the data directory, a file may hold a secret only
 with mode 0600 (the generated ping keys, in ping-keys.json); every such file is listed. A
 generated admin token is 0600 and logged once, at its generation only.
 
@@ -29,6 +34,7 @@ Prints 'secrets: N passed, M failed'; exit 1 on any leak.
 import http.server
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -85,6 +91,7 @@ def config(secrets_dir, receiver_port):
 projects:
   ops:
     ping_key: {s["ops ping key (literal)"]}
+    status_page: true
     api_keys:
       read_write: {{env: OPS_RW}}
       read_only: {{file: {secrets_dir}/ops-ro}}
@@ -140,8 +147,10 @@ def main():
     server = Server(binary, config=config(secrets_dir, receiver.server_address[1]), root=root, env=env, log_level="debug",
                     arguments=["--admin-token-file", os.path.join(secrets_dir, "admin")])
     seen = []  # (what, text) a person or client can see
+    # Dashboard pages that may show ping keys (issue 26): (what, text, the secrets it may show).
+    shown = []
 
-    def get(path, method="GET", data=None, headers=None):
+    def get(path, method="GET", data=None, headers=None, allowed=()):
         request = urllib.request.Request(server.url + path, data=data, method=method, headers=headers or {})
         opener = urllib.request.build_opener(NoRedirect)
         try:
@@ -149,8 +158,20 @@ def main():
                 status, head, body = reply.status, str(reply.headers), reply.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as error:
             status, head, body = error.code, str(error.headers), error.read().decode("utf-8", "replace")
-        seen.append((f"{method} {path.split('?')[0]} -> {status}", head + body))
+        what = f"{method} {path.split('?')[0]} -> {status}"
+        if allowed:
+            shown.append((what, head + body, allowed))
+        else:
+            seen.append((what, head + body))
         return status, head, body
+
+    def cookie_of(head):
+        return next((line.split(":", 1)[1].split(";")[0].strip() for line in head.splitlines() if line.lower().startswith("set-cookie")), "")
+
+    def log_in(key):
+        _, head, _ = get("/login", method="POST", data=f"key={key}".encode(),
+                         headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": server.url})
+        return cookie_of(head)
 
     try:
         generated = json.load(open(os.path.join(server.data, "ping-keys.json")))["keys"]["gen"]
@@ -187,13 +208,46 @@ def main():
         status, _, _ = get("/metrics", headers={"Authorization": "Bearer " + SECRETS["admin token (--admin-token-file)"]})
         tally.check(status == 200, f"/metrics with the admin token -> {status}")
         status, head, _ = get(f"/login?token={SECRETS['admin token (--admin-token-file)']}")
-        cookie = next((line.split(":", 1)[1].split(";")[0].strip() for line in head.splitlines() if line.lower().startswith("set-cookie")), "")
+        cookie = cookie_of(head)
         tally.check(bool(cookie), "dashboard login with the admin token sets a session cookie")
-        for path in ["/", f"/checks/{backup}", f"/checks/{backup}/pings/1", "/static/dashboard.js"]:
+        # The lead's rule (docs/dashboard.md, "Ping URLs"): the ping keys show in the slug URLs
+        # of the overview and check page for the admin (every project's) and a project's
+        # read-write key (its own project's), who may ping anyway; for nobody else.
+        ping_keys = {"ops": "ops ping key (literal)", "web": "web ping key (env)", "gen": "gen ping key (generated)"}
+        for path in ["/", f"/checks/{backup}"]:
+            status, _, body = get(path, headers={"Cookie": cookie}, allowed=tuple(ping_keys.values()))
+            tally.check(status == 200, f"dashboard {path} -> {status}")
+            expected = ping_keys.values() if path == "/" else [ping_keys["ops"]]
+            tally.check(all(f"/ping/{SECRETS[name]}/" in body for name in expected), f"admin: {path} shows {', '.join(expected)} in the slug URLs")
+        for path in [f"/checks/{backup}/pings/1", "/static/dashboard.js"]:
             status, _, _ = get(path, headers={"Cookie": cookie})
             tally.check(status == 200, f"dashboard {path} -> {status}")
-        get("/login", method="POST", data=f"key={SECRETS['ops read-only API key (file)']}".encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": server.url})
+        read_write = log_in(SECRETS["ops read-write API key (env)"])
+        tally.check(bool(read_write), "dashboard login with the ops read-write key")
+        for path in ["/", f"/checks/{backup}", "/?wall=1"]:
+            status, _, body = get(path, headers={"Cookie": read_write}, allowed=(ping_keys["ops"],))
+            if "wall" not in path:
+                tally.check(status == 200 and f"/ping/{SECRETS[ping_keys['ops']]}/backup" in body,
+                            f"ops read-write: {path} shows the ops ping key in the slug URL (and no other secret)")
+        read_only = log_in(SECRETS["ops read-only API key (file)"])
+        tally.check(bool(read_only), "dashboard login with the ops read-only key")
+        for path in ["/", f"/checks/{backup}", "/?wall=1"]:
+            status, _, body = get(path, headers={"Cookie": read_only})
+            tally.check(status == 200 and "&lt;ops-ping-key&gt;" in body if "wall" not in path else status == 200,
+                        f"ops read-only: {path} shows the placeholder, not the key -> {status}")
+        for path in ["/", f"/checks/{backup}", "/?wall=1", "/timezone?tz=UTC"]:
+            get(path)  # logged out: the login form (or the zone's redirect), grepped with no exception
+        # The public status page (status_page: true): its path is logged at start; the page shows
+        # names and statuses only (grepped with everything else, and for what identifies a check).
+        logged = re.search(r"public status page of project 'ops' at \S+(/status/[A-Za-z0-9_-]{32})", server.log)
+        tally.check(logged is not None, "the ops status page's URL is logged at start")
+        status_path = logged.group(1) if logged else "/status/none"
+        status, _, page = get(status_path)
+        tally.check(status == 200 and "<td>Backup</td>" in page, f"GET the status page -> {status}")
+        tally.check(all(x not in page for x in (backup, "/ping/", "/checks/", "job output", status_path)),
+                    "the status page shows no UUID, ping URL, check link, body or its own key")
+        status, _, page = get("/status/" + "A" * 32)
+        tally.check(status == 404 and "ops" not in page.lower().replace("status", ""), f"a wrong status key -> {status}, naming no project")
         status, _, _ = get("/-/reload", method="POST", headers={"Authorization": "Bearer " + SECRETS["admin token (--admin-token-file)"]})
         tally.check(status == 200, f"POST /-/reload -> {status}")
         # A reload that fails on a missing secret names the secret, never a value.
@@ -246,6 +300,15 @@ def main():
             leaked = [name for name, value in SECRETS.items() if value in text]
             if leaked:
                 tally.check(False, f"{what}: shows {', '.join(leaked)}")
+        for what, text, allowed in shown:
+            leaked = [name for name, value in SECRETS.items() if value in text and name not in allowed]
+            if leaked:
+                tally.check(False, f"{what}: shows {', '.join(leaked)} (it may show only {', '.join(allowed)})")
+        tally.check(len(shown) == 5, f"{len(shown)} dashboard pages were allowed ping keys (admin and ops read-write), each checked for the rest")
+        status_key = status_path.rsplit("/", 1)[-1]
+        showing = [what for what, text in seen if status_key in text and what != "server log"]
+        tally.check(not showing, f"the status page's key is in the log and the admin's overview only: {showing or 'nowhere else'}")
+        tally.check(any(status_key in text for _, text, _ in shown), "the admin's overview links the status page")
         tally.check(True, f"{len(seen)} outputs grepped ({sum(len(t) for _, t in seen):,} characters) for {len(SECRETS)} secrets")
         holders = []
         for folder, _, files in os.walk(server.data):

@@ -6,7 +6,7 @@ import YAMLParser
 /// problem. Cross-file rules (references, duplicates, conflicts) are `CatalogBuilder`'s.
 struct FileDecoder {
     static let topLevelKeys = ["projects", "project", "checks"]
-    static let projectKeys = ["name", "ping_key", "api_keys", "defaults", "channels", "maintenance"]
+    static let projectKeys = ["name", "ping_key", "api_keys", "defaults", "channels", "maintenance", "status_page"]
     static let apiKeyKeys = ["read_only", "read_write"]
     static let defaultsKeys = ["timeout", "grace", "tz", "channels", "tags", "methods", "manual_resume"]
     static let checkKeys = [
@@ -83,6 +83,7 @@ struct FileDecoder {
             (project.defaults, draft.defaultChannelReferences) = decodeDefaults(pair.value, project: id)
         }
         if let pair = fields["maintenance"] { draft.maintenance = decodeMaintenance(pair.value, owner: "project '\(id)'") }
+        if let pair = fields["status_page"] { project.statusPage = reader.bool(pair.value, what: "'status_page' of project '\(id)'") ?? false }
         draft.project = project
         return draft
     }

@@ -16,6 +16,9 @@ public struct Project: Sendable {
     /// `maintenance:` (SPEC §14): windows for every check of the project, which each check's
     /// `CheckDefinition.maintenance` includes.
     public var maintenance: [MaintenanceWindow] = []
+    /// `status_page: true`: the project has a public, read-only status page (check names and
+    /// statuses only) at a generated, unguessable URL (docs/dashboard.md).
+    public var statusPage = false
     /// nil for the implicit `default` project.
     public var location: Diagnostic.Location?
 

@@ -123,7 +123,10 @@ struct CatalogApplier: Sendable {
         }
         // A restart on the configuration it last applied keeps catalog.json as it is (and its
         // time): rewriting a million unchanged lines cost seconds of every start.
-        if !change.keepsSnapshot(previous: previousCatalog, checks: catalog.checks.count) {
+        // A snapshot that had to be read at start is written again even when it lists these
+        // checks: it then records its source, and the next restart need not read it.
+        let readAtStart = if case .snapshot? = previousCatalog { store.keepsSnapshotSource } else { false }
+        if readAtStart || !change.keepsSnapshot(previous: previousCatalog, checks: catalog.checks.count) {
             let (registry, config) = (registry, AppliedCatalog.Source.config(checked))
             // (The registry's digest hashes every check: at start, made off the start's path.)
             let source = { @Sendable in config.map { AppliedCatalog.Source(config: $0, registry: registry.digest) } }

@@ -22,13 +22,21 @@ extension Registry {
         var sum: UInt64 = 0
         for (identity, uuid) in checks {
             var hash = FNV1a()
-            hash.add(identity.project.utf8)
-            hash.add(CollectionOfOne(0))
-            hash.add(identity.key.utf8)
-            hash.add(CollectionOfOne(0))
+            hash.add(text: identity.project)
+            hash.add(text: identity.key)
             withUnsafeBytes(of: uuid.uuid) { hash.add($0) }
             sum &+= hash.value
         }
         return sum
+    }
+}
+
+extension FNV1a {
+    /// The text's UTF-8 and a NUL, through the buffer overload (the generic one, called from
+    /// here, goes through a witness table for every byte).
+    fileprivate mutating func add(text: String) {
+        var text = text
+        text.withUTF8 { add(UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt8(0)) { add($0) }
     }
 }

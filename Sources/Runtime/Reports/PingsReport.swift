@@ -162,11 +162,11 @@ public struct PingsReport: Sendable {
             if ping.body == nil && ping.bodySize > 0 { body = "(\(ping.bodySize) bytes, not stored)" }
             rows.append([
                 String(ping.n),
-                ping.kind.rawValue + (ping.exitStatus.map { $0 == 0 ? "" : " (exit \($0))" } ?? ""),
+                PingText.kind(of: ping),
                 UTCTime.readable(ping.time),
                 "\(ping.method) \(ping.scheme)",
                 ping.remoteAddress.isEmpty ? "-" : ping.remoteAddress,
-                ping.duration.map { String(format: "%.3f s", Double($0) / 1_000_000) } ?? "-",
+                ping.duration.map { PingText.duration(micros: $0) } ?? "-",
                 body,
             ])
         }

@@ -73,6 +73,9 @@ public protocol CheckStore: AnyObject, Sendable {
     /// others may change this store's registry (a shared store), so that it proves nothing.
     func snapshotSource() async throws -> AppliedCatalog.Source?
 
+    /// Whether `snapshotSource` can answer: the store keeps the source it is given.
+    var keepsSnapshotSource: Bool { get }
+
     // MARK: alerts and lifecycle
 
     /// The alerts the flips brought, for delivery.
@@ -115,6 +118,8 @@ extension CheckStore {
     }
 
     public func snapshotSource() async throws -> AppliedCatalog.Source? { nil }
+
+    public var keepsSnapshotSource: Bool { false }
 }
 
 extension CheckStore {

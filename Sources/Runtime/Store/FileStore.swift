@@ -175,6 +175,8 @@ public final class FileStore: CheckStore {
 
     public func snapshotSource() throws -> AppliedCatalog.Source? { try AppliedCatalog.source(in: data) }
 
+    public var keepsSnapshotSource: Bool { true }
+
     private func offPool<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await blocking(named: name) { Result { try work() } }.get()
     }

@@ -22,6 +22,8 @@ struct Dashboard: Sendable {
     let token: AdminToken
     let status: CurrentReloadStatus
     let sessions: DashboardSessions
+    /// The public status pages' keys (`status_page: true`).
+    let statusPages: StatusPages
     /// What the overview keeps per catalog snapshot.
     let overviewIndex = OverviewIndex()
 
@@ -38,9 +40,11 @@ struct Dashboard: Sendable {
         routes.on(spelled: "/login", [.get]) { request, _ in loginLink(request, scheme: scheme(request)) }
         routes.on(spelled: "/login", [.post]) { request, _ in await logIn(request, scheme: scheme(request)) }
         routes.on(spelled: "/logout", [.post]) { request, _ in logOut(request, scheme: scheme(request)) }
+        routes.on(spelled: "/timezone", [.get, .head]) { request, _ in chooseZone(request, scheme: scheme(request)) }
+        routes.on(spelled: "/status/{key}", [.get, .head]) { _, context in statusPage(key: context.parameters.get("key") ?? "") }
         // Every method: without a session the login form (401 for a method but GET and HEAD), with one 405.
         routes.on(spelled: "/", HTTPRequest.Method.routed) { request, _ in try overview(request, scheme: scheme(request)) }
-        routes.on(spelled: "/checks/{id}", [.get, .head]) { request, context in try await checkPage(request, context) }
+        routes.on(spelled: "/checks/{id}", [.get, .head]) { request, context in try await checkPage(request, context, scheme: scheme(request)) }
         routes.on(spelled: "/checks/{id}/pings/{n}", [.get, .head]) { request, context in try await pingPage(request, context) }
         // `pings/` is ping number "": no such ping.
         routes.on(spelled: "/checks/{id}/pings/", [.get, .head]) { request, context in try await pingPage(request, context) }
@@ -62,12 +66,15 @@ struct Dashboard: Sendable {
         let query = OverviewQuery(query: request.uri.query)
         let overview = Overview(snapshot, index: overviewIndex, viewer: viewer, states: api.states, now: now, query: query)
         let projects = snapshot.catalog.projects.map(\.id).filter { viewer.canSee($0) }
-        let urls = DashboardPages.PingURLs(
-            base: PingURLFormat(base: api.baseURL ?? ManagementAPI.origin(request, scheme: scheme)).base, canPing: viewer.canWrite)
-        return page(.ok, DashboardPages.overview(overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now))
+        let urls = pingURLs(request, viewer: viewer, scheme: scheme)
+        return page(
+            .ok,
+            DashboardPages.overview(
+                overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now, zone: zoneChoice(request, snapshot: snapshot),
+                statusPages: viewer == .admin ? statusPages.paths(snapshot.catalog).map { ($0.project.name, $0.path) } : []))
     }
 
-    private func checkPage(_ request: Request, _ context: ServerContext) async throws(DashboardAnswer) -> Response {
+    private func checkPage(_ request: Request, _ context: ServerContext, scheme: String) async throws(DashboardAnswer) -> Response {
         let visit = try visit(request, check: context.parameters.get("id") ?? "")
         var pings: [Ping] = []
         var flips: [Flip] = []
@@ -89,14 +96,16 @@ struct Dashboard: Sendable {
         } catch {
             alertsProblem = "The notifications of this check cannot be read now: \(error)"
         }
+        let snapshot = api.catalog.snapshot
+        let zone = zoneChoice(request, snapshot: snapshot, own: visit.view.definition.tz)
         let notifications = DashboardPages.notifications(
-            alerts, channels: DashboardPages.channels(of: visit.view.definition, snapshot: api.catalog.snapshot), check: visit.view.code,
-            canWrite: visit.viewer.canWrite, problem: alertsProblem, now: visit.now)
+            alerts, channels: DashboardPages.channels(of: visit.view.definition, snapshot: snapshot), check: visit.view.code,
+            canWrite: visit.viewer.canWrite, problem: alertsProblem, now: visit.now, zone: zone.zone)
         return page(
             .ok,
             DashboardPages.check(
-                visit.view, pings: pings, flips: flips, notifications: notifications, viewer: visit.viewer, problem: problem, banner: visit.banner,
-                now: visit.now))
+                visit.view, pings: pings, flips: flips, notifications: notifications, urls: pingURLs(request, viewer: visit.viewer, scheme: scheme),
+                viewer: visit.viewer, problem: problem, banner: visit.banner, now: visit.now, zone: zone))
     }
 
     private func pingPage(_ request: Request, _ context: ServerContext) async throws(DashboardAnswer) -> Response {
@@ -114,7 +123,7 @@ struct Dashboard: Sendable {
             return page(.serviceUnavailable, DashboardPages.message("Unavailable", "The ping cannot be read now.", banner: visit.banner))
         }
         guard let ping else { return page(.notFound, DashboardPages.message("Not found", "Ping #\(n) is not stored (any more).", banner: visit.banner)) }
-        return page(.ok, DashboardPages.ping(visit.view, ping, banner: visit.banner))
+        return page(.ok, DashboardPages.ping(visit.view, ping, banner: visit.banner, zone: zoneChoice(request, snapshot: api.catalog.snapshot, own: visit.view.definition.tz)))
     }
 
     private func pauseOrResume(_ request: Request, _ context: ServerContext, pause: Bool, scheme: String) async throws(DashboardAnswer) -> Response {
@@ -195,6 +204,40 @@ struct Dashboard: Sendable {
         }
         let view = api.catalog.snapshot.view(of: entry, states: api.states, now: now)
         return Visit(viewer: viewer, view: view, banner: banner, now: now)
+    }
+
+    /// The ping URLs `viewer` may copy, on this server's address (`--base-url`, or the one asked).
+    /// The ping keys are the viewer's to see only with the right to ping: its own project's for
+    /// a read-write key, every project's for the admin, none for a read-only key.
+    private func pingURLs(_ request: Request, viewer: Viewer, scheme: String) -> DashboardPages.PingURLs {
+        var urls = DashboardPages.PingURLs(base: PingURLFormat(base: api.baseURL ?? ManagementAPI.origin(request, scheme: scheme)).base, canPing: viewer.canWrite)
+        let snapshot = api.catalog.snapshot
+        switch viewer {
+        case .admin:
+            for project in snapshot.catalog.projects {
+                if let key = snapshot.pingKey(ofProject: project.id) { urls.pingKeys[project.id] = key }
+            }
+        case .project(let project, readWrite: true):
+            if let key = snapshot.pingKey(ofProject: project) { urls.pingKeys[project] = key }
+        case .project(_, readWrite: false):
+            break
+        }
+        return urls
+    }
+
+    /// `/status/<key>`: no login; a key that is no page's is 404, the same page for any key.
+    private func statusPage(key: String) -> Response {
+        let snapshot = api.catalog.snapshot
+        guard let project = statusPages.project(forKey: key, in: snapshot.catalog) else {
+            return page(.notFound, DashboardPages.noStatusPage())
+        }
+        let now = api.clock()
+        var lines: [DashboardPages.StatusLine] = []
+        for definition in snapshot.catalog.checks where definition.id.project == project.id {
+            guard let uuid = snapshot.uuid(of: definition.id) else { continue }
+            lines.append(.init(name: definition.name, status: CheckView.liveStatus(of: api.states.state(of: uuid), definition, now: now).status))
+        }
+        return page(.ok, DashboardPages.statusPage(projectName: project.name, lines: lines, now: now))
     }
 
     // MARK: Responses

@@ -28,7 +28,7 @@ extension DashboardPages {
     }
 
     static func notifications(
-        _ records: [AlertRecord], channels: [TestableChannel], check code: String, canWrite: Bool, problem: String?, now: Int64
+        _ records: [AlertRecord], channels: [TestableChannel], check code: String, canWrite: Bool, problem: String?, now: Int64, zone: ViewerZone = .utc
     ) -> String {
         let e = HTML.escape
         var forms = ""
@@ -47,7 +47,7 @@ extension DashboardPages {
             let alert = record.alert
             var state = "<span class=\"alert-state alert-\(e(record.state.rawValue))\">\(e(record.state.rawValue.replacingOccurrences(of: "_", with: " ")))</span>"
             if let next = record.nextAttempt {
-                state += "<br><span class=\"muted\">next attempt</span> \(time(next, now: now))"
+                state += "<br><span class=\"muted\">next attempt</span> \(time(next, now: now, zone: zone))"
             }
             // SPEC §14: what held it back (still shown once it was released or withdrawn).
             if let hold = alert.hold {
@@ -59,19 +59,19 @@ extension DashboardPages {
             let attempts = record.attempts.enumerated().map { index, attempt in
                 var facts: [String] = []
                 if let code = attempt.statusCode { facts.append("HTTP \(code)") }
-                if let status = attempt.exitStatus { facts.append("exit status \(status)") }
+                if let status = attempt.exitStatus { facts.append("exit \(status)") }
                 if let reply = attempt.reply { facts.append("relay: \(reply)") }
-                facts.append(String(format: "%.2f s", Double(attempt.duration) / 1_000_000))
+                facts.append(PingText.duration(micros: attempt.duration))
                 if attempt.permanent { facts.append("refused for good") }
                 return """
-                    <li class="attempt" data-outcome="\(e(attempt.outcome.rawValue))">#\(index + 1) \(time(attempt.time, now: now)): \
+                    <li class="attempt" data-outcome="\(e(attempt.outcome.rawValue))">#\(index + 1) \(time(attempt.time, now: now, zone: zone)): \
                     <strong>\(e(attempt.outcome.rawValue))</strong> (\(e(facts.joined(separator: ", "))))\
                     \(attempt.error.map { "<br><span class=\"error\">\(e($0))</span>" } ?? "")</li>
                     """
             }.joined()
             rows += """
                 <tr class="notification" data-status="\(e(record.state.rawValue))"\(alert.test ? " data-test" : "")>\
-                <td>\(time(alert.created, now: now))</td>\
+                <td>\(time(alert.created, now: now, zone: zone))</td>\
                 <td>\(e(alert.direction.rawValue))\(alert.test ? " <span class=\"tag\">test</span>" : "")</td>\
                 <td>\(e(alert.channel))</td>\
                 <td>\(state)</td>\
@@ -83,9 +83,10 @@ extension DashboardPages {
         return """
             <h2 id="notifications">Notifications</h2>
             \(forms)\(problem.map { "<p class=\"error\">\(e($0))</p>" } ?? "")
-            <table><thead><tr><th>Created</th><th>Alert</th><th>Channel</th><th>Status</th><th>Attempts</th></tr></thead>
+            <div class="table-wrap"><table class="notifications"><caption>Notifications sent about this check, newest first, with their attempts</caption>
+            <thead><tr><th scope="col">Created</th><th scope="col">Alert</th><th scope="col">Channel</th><th scope="col">Status</th><th scope="col">Attempts</th></tr></thead>
             <tbody>
-            \(rows.isEmpty ? "<tr><td colspan=\"5\">No notifications yet.</td></tr>" : rows)</tbody></table>
+            \(rows.isEmpty ? "<tr><td colspan=\"5\">No notifications yet.</td></tr>" : rows)</tbody></table></div>
             """
     }
 }

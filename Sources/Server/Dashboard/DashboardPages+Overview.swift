@@ -6,47 +6,65 @@ import Runtime
 /// URL can be bookmarked), counts per status, one page of checks with their ping URLs, and the
 /// wall mode (`?wall=1`: large tiles, no chrome).
 extension DashboardPages {
-    /// The ping URLs a viewer may copy: the UUID URL for viewers who may ping (read-write keys,
-    /// the admin), and for everyone the slug URL with a placeholder for the project's ping key,
-    /// as plans and logs print it: a secret's value is never on a page (SPEC §1).
+    /// The ping URLs a viewer may copy. Viewers who may ping (read-write keys, the admin) get
+    /// the UUID URL and the slug URL with the project's real ping key (`pingKeys`, filled by
+    /// `Dashboard` for them only); everyone else the slug URL with a placeholder for the key,
+    /// as plans and logs print it. The lead's rule (issue 26): the ping key is shown only to
+    /// read-write and admin viewers of its project, who can ping through the UUID URLs anyway;
+    /// never to read-only or logged-out viewers, nor on the public status page.
     struct PingURLs {
         /// Scheme, host and port, without a trailing slash.
         let base: String
         let canPing: Bool
+        /// The ping keys this viewer may see, by project.
+        var pingKeys: [String: String] = [:]
 
         func urls(_ view: CheckView) -> [String] {
             let definition = view.definition
-            let slug = PingURLFormat(base: base).slugURL(project: definition.id.project, slug: definition.slug).map { [$0] } ?? []
+            let slug: [String]
+            if definition.slug.isEmpty {
+                slug = []
+            } else if canPing, let key = pingKeys[definition.id.project] {
+                slug = ["\(base)/ping/\(key.addingPercentEncoding(withAllowedCharacters: Self.segment) ?? key)/\(definition.slug)"]
+            } else {
+                slug = PingURLFormat(base: base).slugURL(project: definition.id.project, slug: definition.slug).map { [$0] } ?? []
+            }
             return canPing ? ["\(base)/ping/\(view.code)"] + slug : slug
         }
+
+        /// What a path segment may hold as it is.
+        private static let segment = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))
     }
 
     static func overview(
-        _ overview: Overview, query: OverviewQuery, projects: [String], urls: PingURLs, viewer: Viewer, banner: String, now: Int64
+        _ overview: Overview, query: OverviewQuery, projects: [String], urls: PingURLs, viewer: Viewer, banner: String, now: Int64,
+        zone: ZoneChoice? = nil, statusPages: [(name: String, path: String)] = []
     ) -> String {
         query.wall
-            ? wall(overview, query: query, viewer: viewer, banner: banner, now: now)
-            : table(overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now)
+            ? wall(overview, query: query, viewer: viewer, banner: banner, now: now, zone: zone?.zone ?? .utc)
+            : table(overview, query: query, projects: projects, urls: urls, viewer: viewer, banner: banner, now: now, zone: zone, statusPages: statusPages)
     }
 
     private static func table(
-        _ overview: Overview, query: OverviewQuery, projects: [String], urls: PingURLs, viewer: Viewer, banner: String, now: Int64
+        _ overview: Overview, query: OverviewQuery, projects: [String], urls: PingURLs, viewer: Viewer, banner: String, now: Int64,
+        zone choice: ZoneChoice?, statusPages: [(name: String, path: String)]
     ) -> String {
         let e = HTML.escape
+        let zone = choice?.zone ?? .utc
         var rows = ""
         for view in overview.rows {
             let definition = view.definition
             let pingURLs = urls.urls(view).map { "<code class=\"url\">\(e($0))</code>" }.joined(separator: "<br>")
             rows += """
                 <tr class="check" data-status="\(view.status.rawValue)">\
-                <td>\(statusBadge(view))</td>\
+                <td>\(statusBadge(view))\(running(view, now: now, zone: zone).map { "<br><span class=\"running\">\($0)</span>" } ?? "")</td>\
                 <td>\(e(definition.id.project))</td>\
                 <td><a href="/checks/\(view.code)">\(e(definition.name))</a><br><span class="muted">\(e(definition.id.key))</span></td>\
                 <td><code>\(e(definition.slug))</code></td>\
                 <td>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</td>\
                 <td>\(expectation(view))<br><span class="muted">grace \(e(TimeText.duration(definition.grace)))</span></td>\
-                <td>\(time(view.state.lastPing, now: now))</td>\
-                <td>\(time(view.nextPing, now: now, none: "—"))</td>\
+                <td>\(time(view.state.lastPing, now: now, zone: zone))</td>\
+                <td>\(time(view.nextPing, now: now, zone: zone, none: "—"))</td>\
                 <td class="urls">\(pingURLs)</td>\
                 </tr>
 
@@ -65,24 +83,26 @@ extension DashboardPages {
             body: """
                 <h1>Checks</h1>
                 \(messages(query, overview))
-                <p class="muted">Logged in as \(e(who(viewer))).\(pingNote) Updated \(e(UTCTime.readable(now))).</p>
+                <p class="muted">Logged in as \(e(who(viewer))).\(pingNote) Updated \(e(zone.readable(now))).</p>
+                \(statusPages.isEmpty ? "" : "<p class=\"status-pages\">Public status pages (admin only): " + statusPages.map { "<a href=\"\(e($0.path))\">\(e($0.name))</a>" }.joined(separator: ", ") + "</p>")
                 \(countLinks(overview, query: query))
                 \(pager(overview, query: query))
                 <div class="table-wrap">
                 <table>
-                <thead><tr><th>Status</th><th>Project</th><th>Name</th><th>Slug</th><th>Tags</th><th>Schedule</th><th>Last ping</th><th>Next expected</th><th>Ping URLs</th></tr></thead>
+                <caption>Checks, \(e(query.sort == .status ? "problems first" : query.sort == .name ? "by name" : "most recent last ping first")); times are relative, each one's tooltip gives the time in \(e(zone.name))</caption>
+                <thead><tr><th scope="col">Status</th><th scope="col">Project</th><th scope="col">Name</th><th scope="col">Slug</th><th scope="col">Tags</th><th scope="col">Schedule</th><th scope="col">Last ping</th><th scope="col">Next expected</th><th scope="col">Ping URLs</th></tr></thead>
                 <tbody>
                 \(rows.isEmpty ? "<tr><td colspan=\"9\" class=\"empty\">\(empty)</td></tr>" : rows)</tbody>
                 </table>
                 </div>
                 \(pager(overview, query: query))
                 """,
-            refresh: true)
+            refresh: true, zone: choice)
     }
 
     /// `?wall=1`: a tile per check of the page, problems first, counts in large type; no header,
     /// form or table, refreshed like the overview.
-    private static func wall(_ overview: Overview, query: OverviewQuery, viewer: Viewer, banner: String, now: Int64) -> String {
+    private static func wall(_ overview: Overview, query: OverviewQuery, viewer: Viewer, banner: String, now: Int64, zone: ViewerZone) -> String {
         let e = HTML.escape
         var tiles = ""
         for view in overview.rows {
@@ -91,7 +111,7 @@ extension DashboardPages {
                 <a class="tile tile-\(view.status.rawValue)" data-status="\(view.status.rawValue)" href="/checks/\(view.code)">\
                 <span class="tile-name">\(e(definition.name))</span>\
                 <span class="tile-status">\(view.status.rawValue)\(view.started ? " · started" : "")</span>\
-                <span class="tile-meta">\(e(definition.id.project)) · last ping \(e(view.state.lastPing.map { TimeText.relative($0, now: now) } ?? "never"))</span>\
+                <span class="tile-meta">\(e(definition.id.project)) · last ping \(time(view.state.lastPing, now: now, zone: zone))</span>\
                 </a>
 
                 """
@@ -110,7 +130,7 @@ extension DashboardPages {
                 <div class="tiles">
                 \(tiles.isEmpty ? "<p class=\"empty\">\(overview.visible == 0 ? "No checks are visible with this key." : "No check matches these filters.")</p>" : tiles)</div>
                 \(more)
-                <p class="muted wall-foot">\(e(who(viewer))) · updated \(e(UTCTime.readable(now))) · <a href="\(e(query.url { $0.wall = false }))">leave wall mode</a></p>
+                <p class="muted wall-foot">\(e(who(viewer))) · updated \(e(zone.readable(now))) · <a href="\(e(query.url { $0.wall = false }))">leave wall mode</a></p>
                 """,
             refresh: true)
     }

@@ -9,10 +9,14 @@ enum DashboardPages {
     ///   - before: what comes between the header and `<main>`, which live refresh leaves alone
     ///     (the overview's filter form).
     ///   - chrome: the header bar (and `before`); without it the page is only its content (wall mode).
-    static func layout(title: String, banner: String, loggedIn: Bool, before: String = "", chrome: Bool = true, body: String, refresh: Bool = false) -> String {
+    ///   - zone: the viewer's time zone and the header's selector for it (pages that show times).
+    static func layout(
+        title: String, banner: String, loggedIn: Bool, before: String = "", chrome: Bool = true, body: String, refresh: Bool = false, zone: ZoneChoice? = nil
+    ) -> String {
         let e = HTML.escape
         let logout = loggedIn ? "<form method=\"post\" action=\"/logout\"><button type=\"submit\">Log out</button></form>" : ""
-        let top = chrome ? "<header><a href=\"/\">KiotHealthChecks</a>\(logout)</header>\n\(before)" : ""
+        let tools = zone.map { "<div class=\"tools\">\(zoneSelector($0))\(logout)</div>" } ?? logout
+        let top = chrome ? "<header><a href=\"/\">KiotHealthChecks</a>\(tools)</header>\n\(zone.map { zoneNote($0.zone) } ?? "")\(before)" : ""
         return """
             <!doctype html>
             <html lang="en">
@@ -80,16 +84,16 @@ enum DashboardPages {
     }
 
     /// The window in progress and the next one (SPEC §14), or that there are none.
-    static func maintenance(_ view: CheckView, now: Int64) -> String {
+    static func maintenance(_ view: CheckView, now: Int64, zone: ViewerZone = .utc) -> String {
         let calendar = view.definition.maintenance
         guard !calendar.isEmpty else { return "<span class=\"muted\">no windows</span>" }
         var parts: [String] = []
         if let current = view.maintenance {
-            parts.append("in progress since \(time(current.start, now: now)), until \(time(current.end, now: now)); alerts are held")
+            parts.append("in progress since \(time(current.start, now: now, zone: zone)), until \(time(current.end, now: now, zone: zone)); alerts are held")
         }
         // The next one after the window in progress, if any (`next(after:)` skips it).
         if let next = calendar.next(after: now) {
-            parts.append("next: \(time(next.start, now: now)) until \(time(next.end, now: now))")
+            parts.append("next: \(time(next.start, now: now, zone: zone)) until \(time(next.end, now: now, zone: zone))")
         } else {
             parts.append("<span class=\"muted\">no window within a year</span>")
         }
@@ -112,11 +116,6 @@ enum DashboardPages {
         return "<code>\(HTML.escape(view.schedule ?? ""))</code> <span class=\"muted\">\(HTML.escape(view.definition.tz))</span>"
     }
 
-    static func time(_ micros: Int64?, now: Int64, none: String = "never") -> String {
-        guard let micros else { return "<span class=\"muted\">\(HTML.escape(none))</span>" }
-        return "<time datetime=\"\(HTML.escape(UTCTime.seconds(micros)))\">\(HTML.escape(UTCTime.readable(micros)))</time> <span class=\"muted\">\(HTML.escape(TimeText.relative(micros, now: now)))</span>"
-    }
-
     static func who(_ viewer: Viewer) -> String {
         switch viewer {
         case .admin: "admin (all projects)"
@@ -124,15 +123,17 @@ enum DashboardPages {
         }
     }
 
-    /// `notifications`: the section `notifications(_:channels:check:canWrite:problem:now:)` renders.
+    /// The check page. `notifications`: the section `notifications(_:channels:check:canWrite:problem:now:zone:)`
+    /// renders; `urls`: the ping URLs this viewer may copy.
     static func check(
-        _ view: CheckView, pings: [Ping], flips: [Flip], notifications: String, viewer: Viewer, problem: String?, banner: String, now: Int64
+        _ view: CheckView, pings: [Ping], flips: [Flip], notifications: String, urls: PingURLs, viewer: Viewer, problem: String?, banner: String,
+        now: Int64, zone: ZoneChoice? = nil
     ) -> String {
         let e = HTML.escape
         let definition = view.definition
+        let viewerZone = zone?.zone ?? .utc
         var pingRows = ""
         for ping in pings {
-            let kind = ping.kind == .fail && (ping.exitStatus ?? 0) != 0 ? "exit status \(ping.exitStatus ?? 0)" : ping.kind.rawValue
             let body: String
             if let text = ping.body, !text.isEmpty {
                 body = "<a href=\"/checks/\(view.code)/pings/\(ping.n)\">\(e(String(text.prefix(60))))\(text.count > 60 ? "…" : "")</a>"
@@ -142,15 +143,17 @@ enum DashboardPages {
                 body = ""
             }
             pingRows += """
-                <tr class="ping"><td>#\(ping.n)</td><td>\(e(kind))</td><td>\(time(ping.time, now: now))</td>\
+                <tr class="ping" id="ping-\(ping.n)" data-kind="\(ping.kind.rawValue)"><td>#\(ping.n)</td>\
+                <td><span class="kind kind-\(ping.kind.rawValue)">\(e(PingText.kind(of: ping)))</span></td><td>\(time(ping.time, now: now, zone: viewerZone))</td>\
                 <td>\(e(ping.method)) \(e(ping.scheme))<br><span class="muted">\(e(ping.remoteAddress))</span></td>\
-                <td>\(e(ping.userAgent))</td><td>\(ping.duration.map { e(TimeText.duration(Int($0 / 1_000_000))) } ?? "")</td><td>\(body)</td></tr>
+                <td>\(e(ping.userAgent))</td><td>\(ping.duration.map { e(PingText.duration(micros: $0)) } ?? "")</td><td>\(body)</td></tr>
 
                 """
         }
         var flipRows = ""
         for flip in flips {
-            flipRows += "<tr class=\"flip\"><td>\(time(flip.time, now: now))</td><td>\(e(flip.old.rawValue)) → \(e(flip.new.rawValue))</td><td>\(e(flip.reason.rawValue))\(holdNote(flip))</td></tr>\n"
+            flipRows +=
+                "<tr class=\"flip\"><td>\(time(flip.time, now: now, zone: viewerZone))</td><td>\(e(flip.old.rawValue)) → \(e(flip.new.rawValue))</td><td>\(e(flip.reason.rawValue))\(holdNote(flip))</td></tr>\n"
         }
         var actions = ""
         if viewer.canWrite {
@@ -165,14 +168,18 @@ enum DashboardPages {
         let pingSection: String
         if viewer.canWrite {
             pingSection = """
-                <h2>Pings</h2>
-                <table><thead><tr><th>#</th><th>Kind</th><th>Time</th><th>Method</th><th>User agent</th><th>Duration</th><th>Body</th></tr></thead>
+                <h2 id="pings">Pings</h2>
+                \(strip(pings, now: now, zone: viewerZone))
+                \(durationChart(pings))
+                <div class="table-wrap"><table class="pings"><caption>Ping log, newest first (the last \(pings.count))</caption>
+                <thead><tr><th scope="col">#</th><th scope="col">Kind</th><th scope="col">Time</th><th scope="col">Source</th><th scope="col">User agent</th><th scope="col">Duration</th><th scope="col">Body</th></tr></thead>
                 <tbody>
-                \(pingRows.isEmpty ? "<tr><td colspan=\"7\">No pings yet.</td></tr>" : pingRows)</tbody></table>
+                \(pingRows.isEmpty ? "<tr><td colspan=\"7\">No pings yet.</td></tr>" : pingRows)</tbody></table></div>
                 """
         } else {
             pingSection = "<p class=\"muted\">Pings and their bodies need the project's read-write key.</p>"
         }
+        let running = running(view, now: now, zone: viewerZone).map { "<dt>Running</dt><dd class=\"running\">\($0)</dd>" } ?? ""
         return layout(
             title: definition.name, banner: banner, loggedIn: true,
             body: """
@@ -183,29 +190,34 @@ enum DashboardPages {
                 <dt>Project / key</dt><dd>\(e(definition.id.project)) / \(e(definition.id.key))</dd>
                 <dt>Slug</dt><dd><code>\(e(definition.slug))</code></dd>
                 \(viewer.canWrite ? "<dt>UUID</dt><dd><code>\(view.code)</code></dd>" : "<dt>Unique key</dt><dd><code>\(view.uniqueKey)</code></dd>")
+                <dt>Ping URLs</dt><dd>\(copyableURLs(urls.urls(view)))</dd>
                 <dt>Schedule</dt><dd>\(expectation(view)), grace \(e(TimeText.duration(definition.grace)))</dd>
                 <dt>Tags</dt><dd>\(definition.tags.map { "<span class=\"tag\">\(e($0))</span>" }.joined())</dd>
                 <dt>Description</dt><dd>\(e(definition.desc))</dd>
                 <dt>Pings</dt><dd>\(view.state.nPings)</dd>
-                <dt>Last ping</dt><dd>\(time(view.state.lastPing, now: now))</dd>
-                <dt>Next expected</dt><dd>\(time(view.nextPing, now: now, none: "—"))</dd>
-                <dt>Maintenance</dt><dd>\(maintenance(view, now: now))</dd>
+                <dt>Last ping</dt><dd>\(fullTime(view.state.lastPing, now: now, zone: viewerZone))</dd>
+                \(running)
+                <dt>Next expected</dt><dd>\(fullTime(view.nextPing, now: now, zone: viewerZone, none: "—"))</dd>
+                <dt>Last run took</dt><dd>\(view.state.lastDuration.map { e(PingText.duration(micros: $0)) } ?? "<span class=\"muted\">no run measured</span>")</dd>
+                <dt>Maintenance</dt><dd>\(maintenance(view, now: now, zone: viewerZone))</dd>
                 <dt>Depends on</dt><dd>\(definition.dependsOn.isEmpty ? "<span class=\"muted\">nothing</span>" : e(definition.dependsOn.map(\.description).joined(separator: ", ")))</dd>
-                <dt>Declared in</dt><dd><code>\(e(definition.location.file)):\(definition.location.line)</code></dd>
+                <dt>Declared in</dt><dd><code class="source">\(e(definition.location.file)):\(definition.location.line)</code></dd>
                 </dl>
                 \(actions)
                 \(pingSection)
                 <h2>Status changes</h2>
-                <table><thead><tr><th>Time</th><th>Change</th><th>Reason</th></tr></thead>
+                <div class="table-wrap"><table class="flips"><caption>Status changes, newest first</caption>
+                <thead><tr><th scope="col">Time</th><th scope="col">Change</th><th scope="col">Reason</th></tr></thead>
                 <tbody>
-                \(flipRows.isEmpty ? "<tr><td colspan=\"3\">No status changes yet.</td></tr>" : flipRows)</tbody></table>
+                \(flipRows.isEmpty ? "<tr><td colspan=\"3\">No status changes yet.</td></tr>" : flipRows)</tbody></table></div>
                 \(notifications)
                 """,
-            refresh: true)
+            refresh: true, zone: zone)
     }
 
-    static func ping(_ view: CheckView, _ ping: Ping, banner: String) -> String {
+    static func ping(_ view: CheckView, _ ping: Ping, banner: String, zone: ZoneChoice? = nil) -> String {
         let e = HTML.escape
+        let viewerZone = zone?.zone ?? .utc
         let body: String
         if let text = ping.body, !text.isEmpty {
             body = "<pre class=\"body\" id=\"ping-body\">\(e(text))</pre>"
@@ -220,14 +232,15 @@ enum DashboardPages {
                 <p><a href="/checks/\(view.code)">← \(e(view.definition.name))</a></p>
                 <h1>Ping #\(ping.n) of \(e(view.definition.name))</h1>
                 <dl>
-                <dt>Kind</dt><dd>\(e(ping.kind.rawValue))\(ping.exitStatus.map { " (exit status \($0))" } ?? "")</dd>
-                <dt>Time</dt><dd>\(e(UTCTime.precise(ping.time)))</dd>
+                <dt>Kind</dt><dd>\(e(PingText.kind(of: ping)))</dd>
+                <dt>Time</dt><dd><time datetime="\(UTCTime.precise(ping.time))">\(e(viewerZone.readable(ping.time)))</time></dd>
+                \(ping.duration.map { "<dt>Duration</dt><dd>\(e(PingText.duration(micros: $0)))</dd>" } ?? "")
                 <dt>From</dt><dd>\(e(ping.method)) \(e(ping.scheme)) \(e(ping.remoteAddress))</dd>
                 <dt>User agent</dt><dd>\(e(ping.userAgent))</dd>
                 \(ping.rid.map { "<dt>Run id</dt><dd><code>\($0.uuidString.lowercased())</code></dd>" } ?? "")
                 </dl>
                 <h2>Body</h2>
                 \(body)
-                """)
+                """, zone: zone)
     }
 }
