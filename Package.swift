@@ -100,6 +100,8 @@ let package = Package(
                 "Monitoring",
                 "PingStore",
                 "PostgresStore",
+                // `kiothc plan --format github` finds a check's `name:` line (CheckFieldLocator).
+                "YAMLParser",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

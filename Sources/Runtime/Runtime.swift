@@ -62,6 +62,8 @@ public final class Runtime: Sendable {
         let result: LoadResult
         let fingerprint: ConfigFingerprint
         let parsed = ParsedFiles()
+        // Read before the files: a checkout that moves on meanwhile is loaded the next time.
+        let commit = GitRevision.of(options.configDirectory)
         do {
             fingerprint = try ConfigFingerprint.compute(directory: options.configDirectory)
             result = try ConfigLoader.load(directory: options.configDirectory, reusing: parsed)
@@ -79,7 +81,7 @@ public final class Runtime: Sendable {
         let urls = PingURLFormat(base: baseURL)
         if case .postgres(let location) = options.store {
             return try await openShared(
-                location, options: options, loaded: (result, checked, fingerprint, parsed), urls: urls, environment: environment, logger: logger, clock: clock)
+                location, options: options, loaded: (result, checked, fingerprint, parsed, commit), urls: urls, environment: environment, logger: logger, clock: clock)
         }
         let data = DataDirectory(options.dataDirectory)
         // Before anything under --data is written (recovery, registry, token): a second server
@@ -115,7 +117,7 @@ public final class Runtime: Sendable {
             let (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
             let badgeSecret = try BadgeSecret.load(dataDirectory: options.dataDirectory)
             return try await start(
-                store: store, files: store, location: "the data directory '\(data.path)'", loaded: (result, checked, fingerprint, parsed), now: now,
+                store: store, files: store, location: "the data directory '\(data.path)'", loaded: (result, checked, fingerprint, parsed, commit), now: now,
                 options: options, urls: urls, token: (token, origin), badgeSecret: badgeSecret, environment: environment, logger: logger, clock: clock,
                 lock: lock)
         } catch let error as StartFailure {
@@ -127,7 +129,7 @@ public final class Runtime: Sendable {
         }
     }
 
-    typealias Loaded = (result: LoadResult, checked: LoadResult, fingerprint: ConfigFingerprint, parsed: ParsedFiles)
+    typealias Loaded = (result: LoadResult, checked: LoadResult, fingerprint: ConfigFingerprint, parsed: ParsedFiles, commit: GitRevision?)
 
     /// What every start does once its store is open: rebuild the states, apply the
     /// configuration as the first reload, and put the services together.
@@ -160,7 +162,7 @@ public final class Runtime: Sendable {
         }
         let status = ReloadStatus(
             lastAttempt: now, lastSucceeded: true, lastSuccess: now, servingHash: loaded.fingerprint.hash, attemptedHash: loaded.fingerprint.hash,
-            diagnostics: loaded.checked.diagnostics, failure: nil)
+            diagnostics: loaded.checked.diagnostics, failure: nil, servingCommit: loaded.commit)
         if options.mailer == nil {
             for project in current.snapshot.catalog.projects {
                 for channel in project.channels {

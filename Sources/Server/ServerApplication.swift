@@ -42,7 +42,7 @@ func buildApplication(runtime: Runtime, options: ServeOptions) -> ServerApplicat
     let api = ManagementAPI(
         catalog: runtime.catalog, states: runtime.states, reader: runtime.store, pause: runtime.pause, alerts: runtime,
         clock: runtime.clock.now, baseURL: options.baseURL, pingLimit: options.keepPings,
-        badges: BadgeSigner(secret: runtime.badgeSecret))
+        badges: BadgeSigner(secret: runtime.badgeSecret), status: runtime.reloadStatus)
     let dashboard = Dashboard(
         api: api, token: runtime.adminToken, status: runtime.reloadStatus, sessions: DashboardSessions(), statusPages: StatusPages(secret: runtime.badgeSecret))
     return ServerApplication(runtime: runtime, pings: pings, api: api, dashboard: dashboard)

@@ -213,7 +213,8 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.error(error.message)
             throw ExitCode.failure
         }
-        logger.notice("loaded \(server.checkCount) checks from \(options.configDirectory); data in \(Self.storeName(options))")
+        let commit = server.runtime.reloadStatus.snapshot.servingCommit.map { " (git commit \($0.short)\($0.branch.map { " on \($0)" } ?? ""))" } ?? ""
+        logger.notice("loaded \(server.checkCount) checks from \(options.configDirectory)\(commit); data in \(Self.storeName(options))")
         logger.notice("settings: \(Self.summary(options, logLevel: logLevel, logFormat: logFormat))")
         if let mailer = options.mailer as? SMTPMailer {
             logger.notice("email channels send through \(mailer.relay) from \(mailer.sender.address)")

@@ -180,7 +180,7 @@ def check_systemd():
 def check_kubernetes():
     manifests = [path("kubernetes", "configmap.yaml"), path("kubernetes", "deployment.yaml")]
     validator(["kubernetes-validate", "--strict", "--quiet"], "Kubernetes API schema", manifests[1], "readinessProbe:", "readinessProbes:",
-              manifests, "pip install kubernetes-validate")
+              manifests + [path("kubernetes", "git-sync.yaml")], "pip install kubernetes-validate")
     if yaml is None:
         return report("skip", "Kubernetes ConfigMap", "no PyYAML")
     with open(manifests[0]) as file:
@@ -218,6 +218,98 @@ def check_kubernetes():
                 check(f"{probe} {probe_path} answers 200", status == 200, f"got {status}")
 
 
+def git_env(scratch):
+    """git without the system's or the user's configuration: a global one of its own in `scratch`
+    (never /dev/null, which `git config --global` would replace with a file)."""
+    return {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.path.join(scratch, "gitconfig"), "GIT_AUTHOR_NAME": "Example",
+            "GIT_AUTHOR_EMAIL": "example@example.com", "GIT_COMMITTER_NAME": "Example", "GIT_COMMITTER_EMAIL": "example@example.com"}
+
+
+def git(*arguments, cwd, scratch):
+    """Runs git (see `git_env`); its output, stripped. Raises on failure."""
+    result = run(["git", *arguments], cwd=cwd, env={**os.environ, **git_env(scratch)})
+    if result.returncode != 0:
+        raise RuntimeError(f"git {' '.join(arguments)}: {result.stderr}")
+    return result.stdout.strip()
+
+
+def wait_for_log(server, text, timeout=30):
+    """Whether the server's log shows `text` within `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        server.log.seek(0)
+        if text in server.log.read().decode(errors="replace"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def check_kubernetes_git_sync():
+    if yaml is None:
+        return report("skip", "Kubernetes git-sync example", "no PyYAML")
+    if shutil.which("git") is None:
+        return report("skip", "Kubernetes git-sync example", "no git (apt-get install -y git)")
+    with open(path("kubernetes", "git-sync.yaml")) as file:
+        documents = {d["kind"]: d for d in yaml.safe_load_all(file)}
+    pod = documents["Deployment"]["spec"]["template"]["spec"]
+    containers = {c["name"]: c for c in pod["containers"]}
+    server_container, sync = containers["kiothc"], containers["git-sync"]
+    init = pod["initContainers"][0]
+
+    def flags(container):
+        return dict(a[2:].split("=", 1) for a in container["args"] if a.startswith("--") and "=" in a)
+    root, link = flags(sync)["root"], flags(sync)["link"]
+    env = {e["name"]: e.get("value") for e in server_container["env"]}
+    check("git-sync example: KIOTHC_CONFIG is checks.d under git-sync's link", env["KIOTHC_CONFIG"] == f"{root}/{link}/checks.d", env["KIOTHC_CONFIG"])
+    mounts = {c["name"]: {m["name"]: m for m in c["volumeMounts"]} for c in [server_container, sync, init]}
+    volume = next(name for name, m in mounts["git-sync"].items() if m["mountPath"] == root)
+    check("git-sync example: the server mounts the checkout read-only where git-sync writes it",
+          mounts["kiothc"][volume]["mountPath"] == root and mounts["kiothc"][volume].get("readOnly") is True
+          and mounts["git-sync-init"][volume]["mountPath"] == root)
+    check("git-sync example: an init container syncs once, to the same root and link, before the server starts",
+          "--one-time" in init["args"] and flags(init)["root"] == root and flags(init)["link"] == link and flags(init)["repo"] == flags(sync)["repo"])
+    check("git-sync example: one replica, recreated", documents["Deployment"]["spec"]["replicas"] == 1
+          and documents["Deployment"]["spec"]["strategy"]["type"] == "Recreate")
+    # git-sync's layout, made with git as git-sync v4 makes it: the repository at its root, each
+    # commit checked out into a worktree under .worktrees/, the link renamed over to the new one.
+    with tempfile.TemporaryDirectory() as scratch:
+        source = os.path.join(scratch, "source")
+        shutil.copytree(os.path.join(REPO, "checks.d"), os.path.join(source, "checks.d"))
+        git("init", "-q", "-b", "main", ".", cwd=source, scratch=scratch)
+        git("add", "-A", cwd=source, scratch=scratch)
+        git("commit", "-q", "-m", "checks", cwd=source, scratch=scratch)
+        checkout = os.path.join(scratch, "git")
+        os.makedirs(checkout)
+        git("init", "-q", ".", cwd=checkout, scratch=scratch)
+
+        def sync_once():
+            git("fetch", "-q", source, "main", cwd=checkout, scratch=scratch)
+            commit = git("rev-parse", "FETCH_HEAD", cwd=checkout, scratch=scratch)
+            git("worktree", "add", "-q", "--detach", f".worktrees/{commit}", commit, cwd=checkout, scratch=scratch)
+            os.symlink(f".worktrees/{commit}", os.path.join(checkout, link + ".new"))
+            os.replace(os.path.join(checkout, link + ".new"), os.path.join(checkout, link))
+            return commit
+        first = sync_once()
+        config = env["KIOTHC_CONFIG"].replace(root, checkout, 1)
+        with Server(config, os.path.join(scratch, "data"), {}) as server:
+            check("git-sync example: the server starts on the synced commit and logs it",
+                  wait_for_log(server, f"(git commit {first[:7]})", timeout=5))
+            backups = os.path.join(source, "checks.d", "backups.yaml")
+            copy_replacing(backups, backups, "name: Database Backup", "name: Nightly Database Backup")
+            git("commit", "-q", "-a", "-m", "rename the backup check", cwd=source, scratch=scratch)
+            second = sync_once()
+            check("git-sync example: a new commit synced is reloaded by itself, and the reload log names it",
+                  wait_for_log(server, f"1 renamed, 0 settings changed; git commit {second[:7]}", timeout=30))
+            with open(os.path.join(server.data, "admin-token")) as file:
+                token = file.read().strip()
+            import urllib.request
+            request = urllib.request.Request(server.base + "/metrics", headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                metrics = answer.read().decode()
+            check("git-sync example: /metrics says which commit serves", f'commit="{second}"' in metrics,
+                  "\n".join(line for line in metrics.splitlines() if line.startswith("kiothc_config_info")))
+
+
 # ---- GitHub Actions ---------------------------------------------------------------------------
 
 def check_workflow():
@@ -229,27 +321,62 @@ def check_workflow():
     with open(workflow) as file:
         document = yaml.safe_load(file)
     steps = {s.get("name"): s for s in document["jobs"]["check"]["steps"]}
-    # The lint and plan steps, run as the runner would (bash -e), with kiothc on PATH: on the
-    # repository's checks.d, then on a copy with an error.
+    if shutil.which("git") is None:
+        return report("skip", "GitHub workflow steps", "no git (apt-get install -y git)")
+    # The lint and plan steps, run as the runner would (bash -e), with kiothc on PATH, in a
+    # repository whose pull request renames a check: against a running server with a read-only
+    # key, then offline against the base commit; then on a copy with an error.
     with tempfile.TemporaryDirectory() as scratch:
-        shutil.copytree(os.path.join(REPO, "checks.d"), os.path.join(scratch, "checks.d"))
-        os.makedirs(os.path.join(scratch, "server-data"))
+        work = os.path.join(scratch, "repo")
+        shutil.copytree(os.path.join(REPO, "checks.d"), os.path.join(work, "checks.d"))
+        git("init", "-q", "-b", "main", ".", cwd=work, scratch=scratch)
+        git("add", "-A", cwd=work, scratch=scratch)
+        git("commit", "-q", "-m", "base", cwd=work, scratch=scratch)
+        base = git("rev-parse", "HEAD", cwd=work, scratch=scratch)
+        backups = os.path.join(work, "checks.d", "backups.yaml")
+        copy_replacing(backups, backups, "name: Database Backup", "name: Nightly Database Backup")
+        git("commit", "-q", "-a", "-m", "rename the backup check", cwd=work, scratch=scratch)
+        renamed_line = 1 + next(n for n, line in enumerate(open(backups).read().splitlines()) if "name: Nightly Database Backup" in line)
         bin_dir = os.path.join(scratch, "bin")
         os.makedirs(bin_dir)
         os.symlink(KIOTHC, os.path.join(bin_dir, "kiothc"))
         summary = os.path.join(scratch, "summary.md")
-        env = {**os.environ, **document["env"], "PATH": bin_dir + ":" + os.environ["PATH"], "GITHUB_STEP_SUMMARY": summary}
+        env = {**os.environ, **document["env"], **git_env(scratch), "PATH": bin_dir + ":" + os.environ["PATH"], "GITHUB_STEP_SUMMARY": summary,
+               "HOME": scratch, "BASE_SHA": base, "KIOTHC_PLAN_SERVER": "", "KIOTHC_API_KEY": ""}
 
-        def step(name):
-            return run(["bash", "-e", "-c", steps[name]["run"]], cwd=scratch, env=env)
+        def step(name, **extra):
+            if os.path.exists(summary):
+                os.remove(summary)
+            return run(["bash", "-e", "-c", steps[name]["run"]], cwd=work, env={**env, **extra})
+
+        def summary_text():
+            return open(summary).read() if os.path.exists(summary) else ""
 
         lint = step("kiothc check")
         check("workflow step 'kiothc check' passes on checks.d", lint.returncode == 0, lint.stdout + lint.stderr)
+        check("workflow step 'kiothc plan' reads the read-only key from a secret and the server from a variable",
+              steps["kiothc plan"]["env"]["KIOTHC_API_KEY"].startswith("${{ secrets.") and steps["kiothc plan"]["env"]["KIOTHC_PLAN_SERVER"].startswith("${{ vars."))
+        # The server runs the base, with a read-only key for project ops.
+        server_config = os.path.join(scratch, "server-checks.d")
+        shutil.copytree(os.path.join(REPO, "checks.d"), server_config)
+        projects = os.path.join(server_config, "projects.yaml")
+        copy_replacing(projects, projects, "    name: Operations\n", "    name: Operations\n    api_keys: {read_only: example-read-only-key-0001}\n")
+        renamed_row = "| `ops/db-backup` | `/ping/<ops-ping-key>/database-backup` |"
+        annotation = f"::warning file=checks.d/backups.yaml,line={renamed_line},col=5,title=slug URL of ops/db-backup changes::"
+        with Server(server_config, os.path.join(scratch, "server-data"), {}) as server:
+            plan = step("kiothc plan", KIOTHC_PLAN_SERVER=server.base, KIOTHC_API_KEY="example-read-only-key-0001")
+            text = summary_text()
+            check("workflow step 'kiothc plan' (--server, read-only key) writes the markdown plan to the job summary",
+                  plan.returncode == 0 and "### kiothc plan" in text and "| change | checks |" in text and renamed_row in text and "\nlive: " in text,
+                  plan.stdout + plan.stderr + text)
+            check("workflow step 'kiothc plan' (--server) annotates the renamed check's name: line", annotation in plan.stdout, plan.stdout)
+            check("the read-only key appears nowhere", "example-read-only-key-0001" not in plan.stdout + plan.stderr + text)
         plan = step("kiothc plan")
-        check("workflow step 'kiothc plan' succeeds and writes the job summary",
-              plan.returncode == 0 and "Plan:" in plan.stdout and os.path.exists(summary) and "### kiothc plan" in open(summary).read(),
-              plan.stdout + plan.stderr)
-        with open(os.path.join(scratch, "checks.d", "typo.yaml"), "w") as file:
+        text = summary_text()
+        check("workflow step 'kiothc plan' without the secret plans offline against the base commit, to the job summary",
+              plan.returncode == 0 and renamed_row in text and annotation in plan.stdout, plan.stdout + plan.stderr + text)
+        git("worktree", "remove", "--force", "../kiothc-base", cwd=work, scratch=scratch)
+        with open(os.path.join(work, "checks.d", "typo.yaml"), "w") as file:
             file.write("checks:\n  x:\n    scheduel: '0 3 * * *'\n")
         lint = step("kiothc check")
         check("workflow step 'kiothc check' fails with a GitHub annotation on a broken checks.d",
@@ -770,7 +897,7 @@ def main():
     if not os.access(KIOTHC, os.X_OK):
         print(f"examples: {KIOTHC} is not executable; run swift build first", file=sys.stderr)
         return 1
-    for section in (check_swift_versions, check_configurations, check_crontab, check_systemd, check_kubernetes, check_workflow, check_channels,
+    for section in (check_swift_versions, check_configurations, check_crontab, check_systemd, check_kubernetes, check_kubernetes_git_sync, check_workflow, check_channels,
                     check_load_balancer):
         try:
             section()

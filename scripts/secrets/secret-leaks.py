@@ -11,10 +11,11 @@ key from {file:}), and the admin token from --admin-token-file.
 
 The run: pings by UUID and by slug URL with each ping key, a fail and a success (down and up
 alerts to both channels), every API route with the read-write and read-only keys and a wrong
-key, /metrics, the dashboard (login, overview, check page, ping body; as admin, read-write,
+key (the applied catalog of `plan --server` too), /metrics, the dashboard (login, overview, check page, ping body; as admin, read-write,
 read-only and logged out), the public status page (its key only in the start's log and the
 admin's overview), POST /-/reload, a reload
-that fails on a missing secret, then `kiothc check` (text, json, --resolve-secrets), `plan`,
+that fails on a missing secret, then `kiothc check` (text, json, --resolve-secrets), `plan` (--data, and --server with
+each key and a wrong one),
 `status` (table, json) and `pings`; then every `--help`, `pause`, `resume` and `run` with the CLI's
 secret variables set (KIOTHC_API_KEY, KIOTHC_PING_KEY, KIOTHC_PING_URL, and an invalid
 KIOTHC_UUID).
@@ -199,7 +200,8 @@ def main():
         tally.check(any(SECRETS["telegram bot token (env)"] in hit for hit in hits("/echo/")), "telegram's request carried the token in its path")
         tally.check(attempt_logged("tg", "[redacted]"), "telegram's failed attempt is logged with the echoed token cut out (and grepped)")
         for path in ["/api/v3/checks/", f"/api/v3/checks/{backup}", f"/api/v3/checks/{backup}/pings/",
-                     f"/api/v3/checks/{backup}/pings/1/body", f"/api/v3/checks/{backup}/flips/", "/api/v3/channels/", "/api/v3/status/"]:
+                     f"/api/v3/checks/{backup}/pings/1/body", f"/api/v3/checks/{backup}/flips/", "/api/v3/channels/", "/api/v3/catalog/",
+                     "/api/v3/status/"]:
             for headers in (rw, ro, {"X-Api-Key": "wrong-key-wrong-key-wrong"}):
                 get(path, headers=headers)
         get(f"/api/v1/checks/", headers={"X-Api-Key": SECRETS["web read-write API key (literal)"]})
@@ -261,6 +263,9 @@ def main():
             (["check", *common], {}), (["check", *common, "--format", "json"], {}), (["check", *common, "--format", "github"], {}),
             (["check", *common, "--resolve-secrets"], env), (["check", *common, "--resolve-secrets", "--format", "json"], {}),
             (["plan", *common, "--data", server.data], {}), (["status", *common, "--data", server.data], {}),
+            (["plan", *common, "--server", server.url], {"KIOTHC_API_KEY": SECRETS["ops read-only API key (file)"]}),
+            (["plan", *common, "--server", server.url, "--format", "json"], {"KIOTHC_API_KEY": SECRETS["ops read-write API key (env)"]}),
+            (["plan", *common, "--server", server.url], {"KIOTHC_API_KEY": "wrong-key-wrong-key-wrong"}),
             (["status", *common, "--data", server.data, "--format", "json"], {}),
             (["pings", "ops/backup", *common, "--data", server.data], {}),
             (["pings", "ops/backup", *common, "--data", server.data, "--format", "json"], {}),

@@ -5,11 +5,20 @@ import Foundation
 public struct CatalogChangeReport: Sendable {
     public let change: CatalogChange
     public let urls: PingURLFormat
+    /// What is printed for UUIDs the plan's source does not know (`PlanBaseline.standIns`).
+    public let standIns: [UUID: String]
+    /// What "No changes: the configuration matches …" names.
+    public let source: String
 
-    public init(_ change: CatalogChange, urls: PingURLFormat) {
+    public init(_ change: CatalogChange, urls: PingURLFormat, standIns: [UUID: String] = [:], source: String = "the data directory") {
         self.change = change
         self.urls = urls
+        self.standIns = standIns
+        self.source = source
     }
+
+    /// A UUID as printed: lower case, or its stand-in's placeholder.
+    func name(_ uuid: UUID) -> String { standIns[uuid] ?? PingURLFormat.name(uuid) }
 
     // MARK: JSON
 
@@ -100,7 +109,7 @@ public struct CatalogChangeReport: Sendable {
                     slug_url: urls.slugURL(project: $0.id.project, slug: $0.slug))
             },
             deleted: change.removed.map { removed in
-                let uuid = PingURLFormat.name(removed.uuid)
+                let uuid = name(removed.uuid)
                 let slug = removed.slug.flatMap { urls.slugURL(project: removed.id.project, slug: $0) }
                 let kept = slug.flatMap { url in removed.slugSuccessor.map { Document.KeptURL(url: url, answered_by: $0.checks.map { "\($0)" }) } }
                 return Document.Deleted(
@@ -110,21 +119,21 @@ public struct CatalogChangeReport: Sendable {
             },
             renamed: change.renamed.map {
                 Document.Renamed(
-                    project: $0.id.project, key: $0.id.key, uuid: PingURLFormat.name($0.uuid), old_name: $0.oldName, new_name: $0.newName,
+                    project: $0.id.project, key: $0.id.key, uuid: name($0.uuid), old_name: $0.oldName, new_name: $0.newName,
                     old_slug_url: urls.slugURL(project: $0.id.project, slug: $0.oldSlug),
                     new_slug_url: urls.slugURL(project: $0.id.project, slug: $0.newSlug),
                     old_slug_url_answered_by: $0.oldSlugSuccessor.map { $0.checks.map { "\($0)" } })
             },
             changed: change.changed.map {
-                Document.Changed(project: $0.id.project, key: $0.id.key, uuid: PingURLFormat.name($0.uuid), field: $0.field, old: $0.old, new: $0.new)
+                Document.Changed(project: $0.id.project, key: $0.id.key, uuid: name($0.uuid), field: $0.field, old: $0.old, new: $0.new)
             },
             new_conflicts: change.newConflicts.map {
                 Document.Conflict(project: $0.project, slug: $0.slug, keys: $0.keys, slug_url: urls.slugURL(project: $0.project, slug: $0.slug))
             },
             new_uuids: change.repinned.map {
                 Document.Repinned(
-                    project: $0.id.project, key: $0.id.key, old_uuid: PingURLFormat.name($0.oldUUID), new_uuid: PingURLFormat.name($0.newUUID),
-                    broken_urls: [urls.uuidURL(PingURLFormat.name($0.oldUUID))], new_url: urls.uuidURL(PingURLFormat.name($0.newUUID)))
+                    project: $0.id.project, key: $0.id.key, old_uuid: name($0.oldUUID), new_uuid: name($0.newUUID),
+                    broken_urls: [urls.uuidURL(name($0.oldUUID))], new_url: urls.uuidURL(name($0.newUUID)))
             })
     }
 
@@ -150,14 +159,14 @@ public struct CatalogChangeReport: Sendable {
             for added in change.added {
                 out += "  + \(added.id)  \"\(added.name)\"\(urls.slugURL(project: added.id.project, slug: added.slug).map { "  \($0)" } ?? "")\n"
                 // A pinned UUID (`uuid:`) is known before the server loads the check.
-                if let uuid = added.uuid { out += "      \(urls.uuidURL(PingURLFormat.name(uuid)))\n" }
+                if let uuid = added.uuid { out += "      \(urls.uuidURL(name(uuid)))\n" }
             }
             out += "\n"
         }
         if !change.removed.isEmpty {
             out += "Checks to delete (their pings move to retired/; these URLs will answer 404):\n"
             for removed in change.removed {
-                let uuid = PingURLFormat.name(removed.uuid)
+                let uuid = name(removed.uuid)
                 out += "  - \(removed.id)  \(uuid)\n"
                 out += "      \(urls.uuidURL(uuid))\n"
                 if let slug = removed.slug.flatMap({ urls.slugURL(project: removed.id.project, slug: $0) }) {
@@ -193,8 +202,8 @@ public struct CatalogChangeReport: Sendable {
         if !change.repinned.isEmpty {
             out += "Checks to give their pinned UUID (uuid:; the old UUID URL will answer 404, its pings are kept in retired/):\n"
             for repinned in change.repinned {
-                let old = PingURLFormat.name(repinned.oldUUID)
-                let new = PingURLFormat.name(repinned.newUUID)
+                let old = name(repinned.oldUUID)
+                let new = name(repinned.newUUID)
                 out += "  ~ \(repinned.id)  \(old) -> \(new)\n"
                 out += "      \(urls.uuidURL(old)) -> \(urls.uuidURL(new))\n"
             }
@@ -209,7 +218,7 @@ public struct CatalogChangeReport: Sendable {
         }
         let summary = document.summary
         if change.isEmpty {
-            out += "No changes: the configuration matches the data directory.\n"
+            out += "No changes: the configuration matches \(source).\n"
         } else {
             out += "Plan: \(summary.created) to create, \(summary.deleted) to delete, \(summary.renamed) to rename, \(summary.changed) with changed settings, \(summary.new_conflicts) new slug conflicts\(summary.new_uuids > 0 ? ", \(summary.new_uuids) with a new UUID" : "").\n"
         }

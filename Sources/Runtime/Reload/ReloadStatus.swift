@@ -19,6 +19,9 @@ public struct ReloadStatus: Sendable {
     /// Why the last attempt failed when it was not the configuration's fault (I/O, a missing
     /// config directory).
     public var failure: String?
+    /// The git commit the config directory was at when the serving configuration was loaded
+    /// (or last found unchanged); nil outside a git work tree (SPEC §16).
+    public var servingCommit: GitRevision? = nil
 }
 
 /// The current `ReloadStatus`, replaced whole after each attempt.

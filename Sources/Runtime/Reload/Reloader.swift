@@ -39,10 +39,10 @@ struct Reloader: Service {
                 let explicit = pending.triggers.contains(where: \.isExplicit)
                 let lastAttempted = status.snapshot.attemptedHash
                 let started = ContinuousClock.now
-                let (result, warnings) = await Self.reload(
+                let (result, warnings, commit) = await Self.reload(
                     &applier, directory: configDirectory, parsed: parsed, skipIfUnchanged: explicit ? nil : lastAttempted, now: clock())
                 let took = ContinuousClock.now - started
-                record(result, warnings: warnings, triggers: pending.triggers, took: took, loggedRejection: &loggedRejection)
+                record(result, warnings: warnings, commit: commit, triggers: pending.triggers, took: took, loggedRejection: &loggedRejection)
                 for waiter in pending.waiters { waiter.resume(returning: result) }
                 if case .applied = result { HeapTrim.afterLoad() }
             }
@@ -53,45 +53,53 @@ struct Reloader: Service {
     }
 
     /// Loads (reading and parsing the files on a thread of their own: half a second for
-    /// 100,000 checks) and applies.
+    /// 100,000 checks) and applies; with the git commit the directory was at (read first).
     static func reload(
         _ applier: inout CatalogApplier, directory: String, parsed: ParsedFiles, skipIfUnchanged lastAttempted: UInt64?, now: Int64
-    ) async -> (ReloadResult, LoadResult?) {
-        enum Loaded: Sendable {
-            case unchanged(UInt64)
-            case loaded(ConfigFingerprint, LoadResult)
-            case failed(String)
-        }
-        let loading = await blocking(named: "kiothc-reload") { () -> Loaded in
-            do throws(ConfigDirectoryError) {
-                let fingerprint = try ConfigFingerprint.compute(directory: directory)
-                if let lastAttempted, fingerprint.hash == lastAttempted { return .unchanged(fingerprint.hash) }
-                return .loaded(fingerprint, try ConfigLoader.load(directory: directory, reusing: parsed))
-            } catch {
-                return .failed(error.message)
-            }
+    ) async -> (ReloadResult, LoadResult?, GitRevision?) {
+        let (loading, commit) = await blocking(named: "kiothc-reload") { () -> (Loaded, GitRevision?) in
+            // Read before the files: a checkout that moves on meanwhile is loaded the next time.
+            let commit = GitRevision.of(directory)
+            return (Self.load(directory: directory, parsed: parsed, skipIfUnchanged: lastAttempted), commit)
         }
         let fingerprint: ConfigFingerprint
         let loaded: LoadResult
         switch loading {
-        case .unchanged(let hash): return (.unchanged(hash: hash), nil)
-        case .failed(let message): return (.failed(message), nil)
+        case .unchanged(let hash): return (.unchanged(hash: hash), nil, commit)
+        case .failed(let message): return (.failed(message), nil, commit)
         case .loaded(let print, let result): (fingerprint, loaded) = (print, result)
         }
         do {
             switch try await applier.apply(loaded, now: now) {
             case .applied(let update, _):
-                return (.applied(update.change, hash: fingerprint.hash, checks: update.serving.count), loaded)
+                return (.applied(update.change, hash: fingerprint.hash, checks: update.serving.count), loaded, commit)
             case .rejected(let result):
-                return (.rejected(diagnosticsJSON: DiagnosticReport(result, strict: false).render(.json), hash: fingerprint.hash), result)
+                return (.rejected(diagnosticsJSON: DiagnosticReport(result, strict: false).render(.json), hash: fingerprint.hash), result, commit)
             }
         } catch {
-            return (.failed(error.message), nil)
+            return (.failed(error.message), nil, commit)
+        }
+    }
+
+    enum Loaded: Sendable {
+        case unchanged(UInt64)
+        case loaded(ConfigFingerprint, LoadResult)
+        case failed(String)
+    }
+
+    private static func load(directory: String, parsed: ParsedFiles, skipIfUnchanged lastAttempted: UInt64?) -> Loaded {
+        do throws(ConfigDirectoryError) {
+            let fingerprint = try ConfigFingerprint.compute(directory: directory)
+            if let lastAttempted, fingerprint.hash == lastAttempted { return .unchanged(fingerprint.hash) }
+            return .loaded(fingerprint, try ConfigLoader.load(directory: directory, reusing: parsed))
+        } catch {
+            return .failed(error.message)
         }
     }
 
     private func record(
-        _ result: ReloadResult, warnings: LoadResult?, triggers: Set<ReloadTrigger>, took: Duration, loggedRejection: inout UInt64?
+        _ result: ReloadResult, warnings: LoadResult?, commit: GitRevision?, triggers: Set<ReloadTrigger>, took: Duration,
+        loggedRejection: inout UInt64?
     ) {
         let now = clock()
         let metadata: Logger.Metadata = [
@@ -100,6 +108,8 @@ struct Reloader: Service {
         ]
         switch result {
         case .unchanged:
+            // The same files at another commit (one that changed nothing under the directory).
+            if status.snapshot.lastSucceeded { status.update { $0.servingCommit = commit } }
             logger.debug("configuration unchanged; nothing to reload", metadata: metadata)
         case .applied(let change, let hash, let checks):
             let diagnostics = warnings?.diagnostics ?? []
@@ -112,6 +122,7 @@ struct Reloader: Service {
                 $0.attemptedHash = hash
                 $0.diagnostics = diagnostics
                 $0.failure = nil
+                $0.servingCommit = commit
             }
             loggedRejection = nil
             if hash != previous.servingHash {
@@ -119,8 +130,9 @@ struct Reloader: Service {
             }
             var summary = metadata
             summary["config.hash"] = "\(ConfigFingerprint.hex(hash))"
+            if let commit { summary["config.commit"] = "\(commit.commit)" }
             logger.notice(
-                "configuration reloaded: \(checks) checks; \(change.added.count) added, \(change.removed.count) removed, \(change.renamed.count) renamed, \(change.changed.count) settings changed",
+                "configuration reloaded: \(checks) checks; \(change.added.count) added, \(change.removed.count) removed, \(change.renamed.count) renamed, \(change.changed.count) settings changed\(commit.map { "; git commit \($0.short)\($0.branch.map { " (\($0))" } ?? "")" } ?? "")",
                 metadata: summary)
             if let serving = currentUpdate(change) { feed.publish(serving) }
         case .rejected(_, let hash):

@@ -115,19 +115,43 @@ public struct MaintenancePlan: Sendable {
 public struct PlanDocument: Encodable {
     public let change: CatalogChangeReport.Document
     public let maintenance: MaintenancePlan
+    /// What the server serves, in a plan against one (`--server`); the key is absent otherwise.
+    public let live: PlanBaseline.Live?
 
-    public init(change: CatalogChangeReport.Document, maintenance: MaintenancePlan) {
+    public init(change: CatalogChangeReport.Document, maintenance: MaintenancePlan, live: PlanBaseline.Live? = nil) {
         self.change = change
         self.maintenance = maintenance
+        self.live = live
     }
 
-    enum CodingKeys: String, CodingKey { case maintenance, maintenance_omitted }
+    enum CodingKeys: String, CodingKey { case maintenance, maintenance_omitted, live }
+
+    /// `commit` and `branch` are null (not absent) outside a git checkout and when detached.
+    struct Live: Encodable {
+        var hash: String
+        var commit: String?
+        var branch: String?
+        var applied_at: String
+
+        enum CodingKeys: String, CodingKey { case hash, commit, branch, applied_at }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(hash, forKey: .hash)
+            try container.encode(commit, forKey: .commit)
+            try container.encode(branch, forKey: .branch)
+            try container.encode(applied_at, forKey: .applied_at)
+        }
+    }
 
     public func encode(to encoder: any Encoder) throws {
         try change.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(maintenance.entries, forKey: .maintenance)
         try container.encode(maintenance.omitted, forKey: .maintenance_omitted)
+        if let live {
+            try container.encode(Live(hash: live.hash, commit: live.commit, branch: live.branch, applied_at: UTCTime.secondsZ(live.appliedAt)), forKey: .live)
+        }
     }
 
     public func json() -> String {

@@ -21,6 +21,7 @@ import Runtime
 /// | `GET channels/` | read-write |
 /// | `POST channels/<channel id>/test` (`{"check": "<uuid>"}` optional) | read-write |
 /// | `GET badges/` | read-only or read-write |
+/// | `GET catalog/` (ours: what the server applied, for `kiothc plan --server`) | read-only or read-write |
 /// | `GET status/` | none |
 ///
 /// Checks are declared in files: creating, updating or deleting one answers 405.
@@ -44,6 +45,8 @@ struct ManagementAPI: Sendable {
     let pingLimit: Int
     /// The badge URLs of `GET badges/` (SPEC §13).
     let badges: BadgeSigner
+    /// The last load's outcome: the serving configuration's hash and time in `GET catalog/`.
+    let status: CurrentReloadStatus
 
     /// The routes of one version, added under `/api/v<version>` (`ServerResponder`). A route
     /// answers OPTIONS with its CORS preflight and methods other than its own with 405.
@@ -73,6 +76,9 @@ struct ManagementAPI: Sendable {
         add("channels/", .get, readWrite: true) { _, call in APIResponses.json(.ok, .object([("channels", .array(channels(call)))])) }
         add("channels/{id}/test", .post, readWrite: true) { request, call in await sendTest(request, call) }
         add("badges/", .get) { _, call in try badgeList(call) }
+        add("catalog/", .get) { _, call in
+            APIResponses.json(.ok, AppliedCatalogDocument.document(call.snapshot, viewer: call.viewer, status: status.snapshot))
+        }
         // No key: a liveness check for clients.
         routes.on(spelled: "status/", [.get, .head]) { _, _ in APIResponses.text(.ok, "OK") } otherwise: { request, _ in Self.refusal(request, [.get]) }
         return routes

@@ -242,7 +242,7 @@ struct Dashboard: Sendable {
 
     // MARK: Responses
 
-    func page(_ status: HTTPResponse.Status, _ html: String) -> Response { DashboardAnswer(status, html).response }
+    func page(_ status: HTTPResponse.Status, _ html: String) -> Response { DashboardAnswer(status, DashboardPages.footed(html, self.status.snapshot)).response }
 
     func redirect(_ location: String) -> Response {
         var headers = HTTPFields()

@@ -232,6 +232,11 @@ struct MetricsEndpoint: Sendable {
             "kiothc_config_hash", "Hash of the configuration serving now (top 48 bits of its FNV-1a hash; the full hash is the label).",
             String(format: "%.0f", ConfigFingerprint.metricValue(status.servingHash)),
             labels: "{hash=\"\(ConfigFingerprint.hex(status.servingHash))\"}")
+        // An info metric (value 1, the facts in labels) beside it, to join on: which commit of
+        // the config directory serves (SPEC §16); "" outside a git work tree.
+        gauge(
+            "kiothc_config_info", "The configuration serving now: its hash and the git commit its directory was at (empty outside a git work tree).", "1",
+            labels: "{\(Self.labels([("hash", ConfigFingerprint.hex(status.servingHash)), ("commit", status.servingCommit?.commit ?? "")]))}")
         return out
     }
 }
