@@ -13,20 +13,36 @@ public struct Catalog: Sendable {
     /// known): a reload then need not look for slug conflicts among a fleet's checks.
     public let slugsAreUnique: Bool?
 
-    private let checkIndex: [CheckDefinition.ID: Int]
+    /// Project -> key -> position in `checks`.
+    private let checkIndex: [String: [String: Int]]
+    /// How many identities `checkIndex` holds.
+    private let indexed: Int
     private let projectIndex: [String: Int]
 
     public init(projects: [Project], checks: consuming [CheckDefinition], files: [String], slugsAreUnique: Bool? = nil) {
         self.slugsAreUnique = slugsAreUnique
         self.projects = projects.sorted { $0.id < $1.id }
-        self.checks = Self.identityOrder(checks)
+        let ordered = Self.identityOrder(checks)
+        self.checks = ordered
         self.files = files
-        var checkIndex: [CheckDefinition.ID: Int] = [:]
-        checkIndex.reserveCapacity(self.checks.count)
-        for index in self.checks.indices where checkIndex[self.checks[index].id] == nil {
-            checkIndex[self.checks[index].id] = index
+        // A project's checks are together in identity order: each project's table is filled
+        // from its range on a core of its own, hashing only keys.
+        var ranges: [(project: String, range: Range<Int>)] = []
+        var start = 0
+        for index in ordered.indices.dropFirst() where ordered[index].id.project != ordered[start].id.project {
+            ranges.append((ordered[start].id.project, start..<index))
+            start = index
         }
-        self.checkIndex = checkIndex
+        if !ordered.isEmpty { ranges.append((ordered[start].id.project, start..<ordered.count)) }
+        let tables = parallelMap(ranges.count) { [ranges] position in
+            var table = [String: Int](minimumCapacity: ranges[position].range.count)
+            for index in ranges[position].range where table[ordered[index].id.key] == nil {
+                table[ordered[index].id.key] = index
+            }
+            return table
+        }
+        self.checkIndex = Dictionary(zip(ranges.map(\.project), tables), uniquingKeysWith: { first, _ in first })
+        self.indexed = tables.reduce(0) { $0 + $1.count }
         self.projectIndex = Dictionary(self.projects.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -78,11 +94,11 @@ public struct Catalog: Sendable {
     }
 
     public func check(_ id: CheckDefinition.ID) -> CheckDefinition? {
-        checkIndex[id].map { checks[$0] }
+        checkIndex[id.project]?[id.key].map { checks[$0] }
     }
 
     /// No identity appears twice (a built catalog's never does; the builder reports duplicates).
-    public var identitiesAreUnique: Bool { checkIndex.count == checks.count }
+    public var identitiesAreUnique: Bool { indexed == checks.count }
 
     public func project(_ id: String) -> Project? {
         projectIndex[id].map { projects[$0] }
