@@ -321,6 +321,50 @@ struct ConfigLoaderTests {
         #expect(result.diagnostics[0].notes.first?.location?.line == 2)
     }
 
+    @Test("a key is a duplicate only within its project, however the projects' checks interleave across files; the first one declared is kept, and the catalog finds each")
+    func duplicatesPerProject() throws {
+        let config = try TempConfig([
+            "a.yaml": """
+                projects: {ops: {name: Ops}, dev: {name: Dev}}
+                checks:
+                  x: {project: ops}
+                  x2: {project: dev, name: X in dev}
+                  y: {project: dev}
+
+                """,
+            "b.yaml": "project: dev\nchecks:\n  x: {name: dev x}\n  x2: {name: second}\n",
+            "c.yaml": "project: ops\nchecks:\n  y: {}\n  x: {name: second}\n",
+        ])
+        let result = try config.load()
+        let found = result.diagnostics.map { "\(($0.location.file as NSString).lastPathComponent):\($0.location.line) \($0.message) / \($0.notes.first?.location.map { "\(($0.file as NSString).lastPathComponent):\($0.line)" } ?? "")" }
+        #expect(found == [
+            "b.yaml:4 check 'x2' is declared twice in project 'dev' / a.yaml:4",
+            "c.yaml:4 check 'x' is declared twice in project 'ops' / a.yaml:3",
+        ], "\(found)")
+        let catalog = result.catalog
+        #expect(catalog.checks.map(\.id.description) == ["dev/x", "dev/x2", "dev/y", "ops/x", "ops/y"])
+        #expect(catalog.check(.init(project: "dev", key: "x2"))?.name == "X in dev", "the first declared is kept")
+        #expect(catalog.check(.init(project: "ops", key: "x"))?.name == "x")
+        #expect(catalog.check(.init(project: "dev", key: "x"))?.name == "dev x")
+        #expect(catalog.check(.init(project: "ops", key: "x2")) == nil && catalog.check(.init(project: "qa", key: "x")) == nil)
+        #expect(catalog.identitiesAreUnique)
+    }
+
+    @Test("a check refused for pinning another's UUID still takes its key: a later check with the key is its duplicate")
+    func refusedPinKeepsKey() throws {
+        let config = try TempConfig([
+            "a.yaml": "checks:\n  first: {uuid: 0b7c4a5e-0000-4000-8000-00000000000a}\n  second: {uuid: 0b7c4a5e-0000-4000-8000-00000000000a}\n",
+            "b.yaml": "checks:\n  second: {}\n",
+        ])
+        let result = try config.load()
+        #expect(result.diagnostics.map(\.code) == [.duplicateCheck, .duplicateCheck])
+        let twice = try #require(result.diagnostics.last)
+        #expect(twice.message == "check 'second' is declared twice in project 'default'")
+        #expect(twice.location.file.hasSuffix("b.yaml"))
+        #expect(twice.notes.first?.location?.file.hasSuffix("a.yaml") == true && twice.notes.first?.location?.line == 3)
+        #expect(result.catalog.checks.map(\.id.key) == ["first"])
+    }
+
     @Test("secrets resolve from the environment and files, and are never printed")
     func secrets() throws {
         let config = try TempConfig([

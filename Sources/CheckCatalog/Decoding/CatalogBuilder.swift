@@ -74,13 +74,22 @@ struct CatalogBuilder {
     private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> ([CheckDefinition], [[Dependency]]) {
         let total = files.reduce(0) { $0 + $1.checks.count }
         let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
-        var steps = parallelMap(files.count) { index in Self.steps(files[index], projects: projects, channelNames: channelNames) }
+        let perFile = parallelMap(files.count) { index in Self.steps(files[index], projects: projects, channelNames: channelNames) }
+        var counts: [String: Int] = [:]
+        for file in perFile { counts.merge(file.counts, uniquingKeysWith: +) }
+        var steps = perFile.map(\.steps)
         var checks: [CheckDefinition] = []
         var dependencies: [[Dependency]] = []
         checks.reserveCapacity(total)
         dependencies.reserveCapacity(total)
-        var seen: [CheckDefinition.ID: Diagnostic.Location] = [:]
-        seen.reserveCapacity(total)
+        // Project -> key -> where the first check with it is in `checks`. The current project's
+        // table is taken out while its checks are read (a file's are usually all of one): one
+        // key is hashed per check, not the whole identity, and no table is looked up per check.
+        var seenByProject: [String: [String: Int]] = [:]
+        var project = ""
+        var seen: [String: Int] = [:]
+        /// Where checks refused for a pinned UUID another pins were declared.
+        var refused: [Diagnostic.Location] = []
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
         for index in steps.indices {
             // A file's steps are taken out and moved from one by one (popped, so not copied:
@@ -94,16 +103,24 @@ struct CatalogBuilder {
                     reportUnknownProject(reference, known: projects.keys)
                 case .check(let definition, let dependsOn, let pin, let problems):
                     let id = definition.id
-                    let location = definition.location
-                    if let first = seen[id] {
+                    if id.project != project {
+                        seenByProject[project] = seen
+                        project = id.project
+                        seen = seenByProject.removeValue(forKey: project) ?? Dictionary(minimumCapacity: counts[project] ?? 0)
+                    }
+                    if let first = seen[id.key] {
+                        // (At or above 0 a position in `checks`; below, one in `refused`.)
+                        let firstLocation = first >= 0 ? checks[first].location : refused[-1 - first]
                         diagnostics.append(Diagnostic(
                             .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
-                            at: location, notes: [Diagnostic.Note("first declared here", at: first)]))
+                            at: definition.location, notes: [Diagnostic.Note("first declared here", at: firstLocation)]))
                         continue
                     }
-                    seen[id] = location
                     if let pin {
                         if let first = pinned[pin.value] {
+                            // Refused, but its key is taken: a later check with it is the duplicate.
+                            seen[id.key] = -1 - refused.count
+                            refused.append(definition.location)
                             diagnostics.append(Diagnostic(
                                 .error, .duplicateCheck,
                                 "check '\(id)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
@@ -112,6 +129,7 @@ struct CatalogBuilder {
                         }
                         pinned[pin.value] = ("\(id)", pin.location)
                     }
+                    seen[id.key] = checks.count
                     diagnostics += problems
                     checks.append(definition)
                     dependencies.append(dependsOn)
@@ -121,8 +139,12 @@ struct CatalogBuilder {
         return (checks, dependencies)
     }
 
-    /// One file's checks as steps (see `Step`); touches nothing shared.
-    private static func steps(_ file: FileDraft, projects: [String: ProjectDraft], channelNames: [String: [String]]) -> [Step] {
+    /// One file's checks as steps (see `Step`), and how many checks of each project; touches
+    /// nothing shared.
+    private static func steps(
+        _ file: FileDraft, projects: [String: ProjectDraft], channelNames: [String: [String]]
+    ) -> (steps: [Step], counts: [String: Int]) {
+        var counts: [String: Int] = [:]
         var steps: [Step] = []
         steps.reserveCapacity(file.checks.count)
         var fileProjectKnown = true
@@ -163,8 +185,9 @@ struct CatalogBuilder {
                 check.maintenance = MaintenanceCalendar(project.maintenance + windows)
             }
             steps.append(.check(check, dependsOn: draft.dependsOn, pin: draft.uuid, problems: problems))
+            counts[projectID, default: 0] += 1
         }
-        return steps
+        return (steps, counts)
     }
 
     private mutating func resolve(_ window: WindowDraft, defaultZone: String) -> MaintenanceWindow? {
