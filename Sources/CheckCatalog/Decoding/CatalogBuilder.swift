@@ -92,11 +92,10 @@ struct CatalogBuilder {
         var refused: [Diagnostic.Location] = []
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
         for index in steps.indices {
-            // A file's steps are taken out and moved from one by one (popped, so not copied:
-            // a copy retains everything in a definition), and let go once read.
+            // A file's steps (last first) are taken out and moved from one by one (popped, so
+            // not copied: a copy retains everything in a definition), and let go once read.
             var fileSteps = steps[index]
             steps[index] = []
-            fileSteps.withUnsafeMutableBufferPointer { $0.reverse() }
             while let step = fileSteps.popLast() {
                 switch consume step {
                 case .unknownProject(let reference):
@@ -139,22 +138,20 @@ struct CatalogBuilder {
         return (checks, dependencies)
     }
 
-    /// One file's checks as steps (see `Step`), and how many checks of each project; touches
-    /// nothing shared.
+    /// One file's checks as steps (see `Step`), last first, and how many checks of each project;
+    /// touches nothing shared.
     private static func steps(
         _ file: FileDraft, projects: [String: ProjectDraft], channelNames: [String: [String]]
     ) -> (steps: [Step], counts: [String: Int]) {
         var counts: [String: Int] = [:]
         var steps: [Step] = []
-        steps.reserveCapacity(file.checks.count)
-        var fileProjectKnown = true
-        if let reference = file.project, projects[reference.name] == nil {
-            steps.append(.unknownProject(reference))
-            fileProjectKnown = false
-        }
+        steps.reserveCapacity(file.checks.count + 1)
+        let unknownFileProject = file.project.flatMap { projects[$0.name] == nil ? $0 : nil }
         // The project of the check before, looked up again only when it changes (once a file).
         var current: (id: String, project: Project, channelNames: [String])?
-        for draft in file.checks {
+        // Last first: the collector pops them off the end in file order, moving each once (a
+        // reversal would move every step three more times).
+        for draft in file.checks.reversed() {
             let projectID: String
             if let reference = draft.project {
                 guard projects[reference.name] != nil else {
@@ -163,7 +160,7 @@ struct CatalogBuilder {
                 }
                 projectID = reference.name
             } else {
-                guard fileProjectKnown else { continue }
+                guard unknownFileProject == nil else { continue }
                 projectID = file.project?.name ?? Project.defaultID
             }
             if current?.id != projectID {
@@ -187,6 +184,7 @@ struct CatalogBuilder {
             steps.append(.check(check, dependsOn: draft.dependsOn, pin: draft.uuid, problems: problems))
             counts[projectID, default: 0] += 1
         }
+        if let unknownFileProject { steps.append(.unknownProject(unknownFileProject)) }
         return (steps, counts)
     }
 
