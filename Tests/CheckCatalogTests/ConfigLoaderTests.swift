@@ -350,6 +350,24 @@ struct ConfigLoaderTests {
         #expect(catalog.identitiesAreUnique)
     }
 
+    @Test("slugs conflict within a project only, each project's found in declaration order; the catalog says whether any did")
+    func slugConflictsPerProject() throws {
+        let config = try TempConfig([
+            "a.yaml": "projects: {ops: {name: Ops}, dev: {name: Dev}}\nchecks:\n  a: {project: ops, name: Backup}\n  b: {project: dev, name: Backup}\n",
+            "b.yaml": "project: dev\nchecks:\n  c: {name: Sync}\n  d: {name: backup}\n",
+            "c.yaml": "project: ops\nchecks:\n  e: {name: Sync}\n  f: {name: BACKUP}\n",
+        ])
+        let result = try config.load()
+        let found = result.diagnostics.map { "\(($0.location.file as NSString).lastPathComponent):\($0.location.line) \($0.code) \($0.message)" }
+        #expect(found == [
+            "b.yaml:4 slugConflict checks 'b' and 'd' of project 'dev' have the same slug 'backup'; pings to that slug URL answer 409",
+            "c.yaml:4 slugConflict checks 'a' and 'f' of project 'ops' have the same slug 'backup'; pings to that slug URL answer 409",
+        ], "\(found)")
+        #expect(result.catalog.slugsAreUnique == false)
+        let apart = try TempConfig(["a.yaml": "projects: {ops: {name: Ops}, dev: {name: Dev}}\nchecks:\n  a: {project: ops, name: Backup}\n  b: {project: dev, name: Backup}\n"]).load()
+        #expect(apart.diagnostics.isEmpty && apart.catalog.slugsAreUnique == true)
+    }
+
     @Test("a check refused for pinning another's UUID still takes its key: a later check with the key is its duplicate")
     func refusedPinKeepsKey() throws {
         let config = try TempConfig([

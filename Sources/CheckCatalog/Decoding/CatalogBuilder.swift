@@ -218,26 +218,40 @@ struct CatalogBuilder {
 
     /// - Returns: whether no two checks of a project share a slug (nor is any slug too long).
     private mutating func reportSlugConflicts(_ checks: [CheckDefinition]) -> Bool {
-        var unique = true
-        // Project -> slug -> the first check declaring it; the current project's table is taken
-        // out while its checks are read, so it is updated in place, not looked up per check.
-        var firstBySlug: [String: [String: Int]] = [:]
+        // A project's slugs are its own: each project's checks, in declaration order, are read
+        // on a core of their own.
+        var byProject: [String: [Int]] = [:]
         var project = ""
-        var firstOfProject: [String: Int] = [:]
-        let counts = Self.checksPerProject(checks)
+        var run: [Int] = []
         for index in Self.declarationOrder(checks) {
+            if checks[index].id.project != project {
+                if !run.isEmpty { byProject[project, default: []] += run }
+                project = checks[index].id.project
+                run = byProject.removeValue(forKey: project) ?? []
+            }
+            run.append(index)
+        }
+        if !run.isEmpty { byProject[project, default: []] += run }
+        let groups = byProject.keys.sorted().map { byProject[$0] ?? [] }
+        let findings = parallelMap(groups.count) { [groups] group in Self.slugFindings(checks, groups[group]) }
+        for finding in findings { diagnostics += finding.diagnostics }
+        return findings.allSatisfy(\.unique)
+    }
+
+    /// One project's slug conflicts and unusable slugs, its checks' indices given in
+    /// declaration order.
+    private static func slugFindings(_ checks: [CheckDefinition], _ indices: [Int]) -> (diagnostics: [Diagnostic], unique: Bool) {
+        var diagnostics: [Diagnostic] = []
+        var unique = true
+        var first: [String: Int] = Dictionary(minimumCapacity: indices.count)
+        for index in indices {
             // Fields read in place: a copy of the whole definition costs a dozen retains.
             let slug = checks[index].slug
-            if checks[index].id.project != project {
-                if !project.isEmpty { firstBySlug[project] = firstOfProject }
-                project = checks[index].id.project
-                firstOfProject = firstBySlug.removeValue(forKey: project) ?? Dictionary(minimumCapacity: counts[project] ?? 0)
-            }
             // (No character count, a grapheme walk, for the usual short ASCII slug.)
             if !slug.isEmpty, slug.utf8.count <= FileDecoder.maxNameLength || slug.count <= FileDecoder.maxNameLength {
-                if let firstIndex = firstOfProject.updateValue(index, forKey: slug) {
-                    firstOfProject[slug] = firstIndex
-                    reportSlugConflict(checks[index], first: checks[firstIndex])
+                if let firstIndex = first.updateValue(index, forKey: slug) {
+                    first[slug] = firstIndex
+                    diagnostics.append(slugConflict(checks[index], first: checks[firstIndex]))
                     unique = false
                 }
                 continue
@@ -254,33 +268,17 @@ struct CatalogBuilder {
                     at: check.location))
             }
         }
-        return unique
+        return (diagnostics, unique)
     }
 
-    private mutating func reportSlugConflict(_ check: CheckDefinition, first: CheckDefinition) {
-        diagnostics.append(Diagnostic(
+    private static func slugConflict(_ check: CheckDefinition, first: CheckDefinition) -> Diagnostic {
+        Diagnostic(
             .warning, .slugConflict,
             "checks '\(first.id.key)' and '\(check.id.key)' of project '\(check.id.project)' have the same slug '\(check.slug)'; pings to that slug URL answer 409",
             at: check.location, notes: [
                 Diagnostic.Note("'\(first.id.key)' is declared here", at: first.location),
                 Diagnostic.Note("rename one of them, or ping them by UUID"),
-            ]))
-    }
-
-    private static func checksPerProject(_ checks: [CheckDefinition]) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        var project = ""
-        var run = 0
-        for index in checks.indices {
-            if checks[index].id.project != project {
-                if run > 0 { counts[project, default: 0] += run }
-                project = checks[index].id.project
-                run = 0
-            }
-            run += 1
-        }
-        if run > 0 { counts[project, default: 0] += run }
-        return counts
+            ])
     }
 
     private mutating func reportDuplicatePingKeys(_ projects: [Project]) {
