@@ -4,7 +4,7 @@ import Synchronization
 /// `(0..<count).map(transform)`, on as many threads as there are cores: each takes the next
 /// index when it is done with one, so uneven items (files of different sizes) share out
 /// evenly. Results come back in index order.
-func parallelMap<Result: Sendable>(_ count: Int, _ transform: @Sendable (Int) -> Result) -> [Result] {
+public func parallelMap<Result: Sendable>(_ count: Int, _ transform: @Sendable (Int) -> Result) -> [Result] {
     let workers = min(count, ProcessInfo.processInfo.activeProcessorCount)
     guard workers > 1 else { return (0..<count).map(transform) }
     let next = Mutex(0)
@@ -21,4 +21,21 @@ func parallelMap<Result: Sendable>(_ count: Int, _ transform: @Sendable (Int) ->
         }
     }
     return results.withLock { $0 }.map { $0! }
+}
+
+/// `(first(), second())`, each on a core of its own when there are two.
+public func parallelPair<A: Sendable, B: Sendable>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
+    guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return (first(), second()) }
+    let a = Mutex<A?>(nil)
+    let b = Mutex<B?>(nil)
+    DispatchQueue.concurrentPerform(iterations: 2) { which in
+        if which == 0 {
+            let value = first()
+            a.withLock { $0 = value }
+        } else {
+            let value = second()
+            b.withLock { $0 = value }
+        }
+    }
+    return (a.withLock { $0 }!, b.withLock { $0 }!)
 }

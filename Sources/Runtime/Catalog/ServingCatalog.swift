@@ -50,37 +50,44 @@ public final class ServingCatalog: Sendable {
         self.pingKeys = pingKeys
         self.apiKeys = apiKeys
         self.uuidsByID = uuids
-        var byUUID: [UUID: Int] = [:]
-        var bySlug: [String: [String: SlugTarget]] = [:]
-        byUUID.reserveCapacity(catalog.checks.count)
-        // The catalog lists a project's checks together: its slug table is filled out of
-        // `bySlug`, sized for them, and put back when the next project starts.
-        var project: (id: String, key: String?, slugs: [String: SlugTarget])?
-        func putBack() {
-            if let project, let key = project.key { bySlug[key] = project.slugs }
-        }
-        // By index, reading the two fields it needs: binding each definition would copy (retain
-        // and release) all of its fields, a million times at a fleet's start.
+        // A project's checks are together in the catalog: each project's UUIDs are looked up on
+        // a core of their own, then the table by UUID and the projects' slug tables are filled
+        // at once. Checks are read by index, two fields each: binding a definition would copy
+        // (retain and release) all of its fields, a million times at a fleet's start.
         let checks = catalog.checks
-        for index in checks.indices {
-            let id = checks[index].id
-            guard let uuid = uuids[id] else { continue }
-            byUUID[uuid] = index
-            if project?.id != id.project {
-                putBack()
-                let key = pingKeys[id.project]
-                let count = checks[index...].prefix { $0.id.project == id.project }.count
-                project = (id.project, key, key.flatMap { bySlug.removeValue(forKey: $0) } ?? Dictionary(minimumCapacity: count))
-            }
-            let slug = checks[index].slug
-            guard project?.key != nil, !slug.isEmpty else { continue }
-            if project?.slugs.updateValue(.check(uuid), forKey: slug) != nil {
-                project?.slugs[slug] = .several
-            }
+        var ranges: [(project: String, range: Range<Int>)] = []
+        var start = 0
+        for index in checks.indices.dropFirst() where checks[index].id.project != checks[start].id.project {
+            ranges.append((checks[start].id.project, start..<index))
+            start = index
         }
-        putBack()
-        self.byUUID = byUUID
-        self.bySlug = bySlug
+        if !checks.isEmpty { ranges.append((checks[start].id.project, start..<checks.count)) }
+        let found = parallelMap(ranges.count) { [ranges] position in ranges[position].range.map { uuids[checks[$0].id] } }
+        (byUUID, bySlug) = parallelPair({ [ranges] in
+            var byUUID: [UUID: Int] = [:]
+            byUUID.reserveCapacity(checks.count)
+            for (position, project) in ranges.enumerated() {
+                for (offset, uuid) in found[position].enumerated() {
+                    if let uuid { byUUID[uuid] = project.range.lowerBound + offset }
+                }
+            }
+            return byUUID
+        }, { [ranges] in
+            var bySlug: [String: [String: SlugTarget]] = [:]
+            for (position, project) in ranges.enumerated() {
+                guard let key = pingKeys[project.project] else { continue }
+                var slugs = bySlug.removeValue(forKey: key) ?? Dictionary(minimumCapacity: project.range.count)
+                for (offset, uuid) in found[position].enumerated() {
+                    let slug = checks[project.range.lowerBound + offset].slug
+                    guard let uuid, !slug.isEmpty else { continue }
+                    if slugs.updateValue(.check(uuid), forKey: slug) != nil {
+                        slugs[slug] = .several
+                    }
+                }
+                bySlug[key] = slugs
+            }
+            return bySlug
+        })
         var dependencies: [UUID: [Dependency]] = [:]
         for definition in catalog.checks where !definition.dependsOn.isEmpty {
             guard let uuid = uuids[definition.id] else { continue }
