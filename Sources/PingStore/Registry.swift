@@ -143,7 +143,7 @@ public struct Registry: Sendable, Equatable {
             changed = true
         }
         if changed {
-            try next.save()
+            try next.save(inOrder: identities)
             self = next
         }
     }
@@ -181,16 +181,19 @@ public struct Registry: Sendable, Equatable {
 
     /// One check per line (`LinedJSONDocument`), keys sorted, written atomically. By hand:
     /// Foundation's encoder took seconds for a million checks.
-    func save() throws {
+    /// - Parameter order: the identities, when the caller has them sorted (a catalog's are): if
+    ///   they are exactly the registry's, they are written in that order rather than sorted
+    ///   again (a million at a first start).
+    func save(inOrder order: [CheckIdentity]? = nil) throws {
         guard let path else { return }
-        try FileSystem.writeAtomically(encoded(), to: path)
+        try FileSystem.writeAtomically(encoded(inOrder: order), to: path)
     }
 
-    func encoded() -> [UInt8] {
+    func encoded(inOrder order: [CheckIdentity]? = nil) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + checks.count * 100 + retired.count * 130)
         bytes.append(contentsOf: "{\n  \"checks\" : [".utf8)
-        for (index, (identity, uuid)) in checks.sorted(by: { $0.key < $1.key }).enumerated() {
+        for (index, (identity, uuid)) in sortedChecks(order).enumerated() {
             bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
             var object = JSONLineWriter()
             object.field("key", identity.key)
@@ -210,6 +213,21 @@ public struct Registry: Sendable, Equatable {
         }
         bytes.append(contentsOf: (retired.isEmpty ? "],\n  \"v\" : 1\n}\n" : "\n  ],\n  \"v\" : 1\n}\n").utf8)
         return bytes
+    }
+
+    /// The checks in identity order: `order` itself when it is that (strictly ascending, as
+    /// many as the registry holds, each in it), else sorted here.
+    private func sortedChecks(_ order: [CheckIdentity]?) -> [(key: CheckIdentity, value: UUID)] {
+        if let order, order.count == checks.count, order.indices.dropFirst().allSatisfy({ order[$0 - 1] < order[$0] }) {
+            var entries: [(key: CheckIdentity, value: UUID)] = []
+            entries.reserveCapacity(order.count)
+            for identity in order {
+                guard let uuid = checks[identity] else { return checks.sorted { $0.key < $1.key } }
+                entries.append((identity, uuid))
+            }
+            return entries
+        }
+        return checks.sorted { $0.key < $1.key }
     }
 
     public static func == (lhs: Registry, rhs: Registry) -> Bool {

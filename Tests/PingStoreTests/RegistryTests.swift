@@ -148,6 +148,21 @@ struct RegistryTests {
         }
     }
 
+    @Test("the file is the same whatever order the caller hints: its own identities sorted, unsorted, too few, others, repeated")
+    func orderHint() throws {
+        let identities = (0..<50).map { CheckIdentity(project: $0 % 3 == 0 ? "api" : "ops", key: "job-\($0)") }
+        var registry = Registry()
+        _ = try registry.assign(identities)
+        let expected = registry.encoded()
+        let sorted = identities.sorted()
+        // Still ascending, but one identity the registry does not hold.
+        let other = Array(sorted.dropLast()) + [CheckIdentity(project: "zzz", key: "a")]
+        #expect(other.indices.dropFirst().allSatisfy { other[$0 - 1] < other[$0] })
+        for hint in [sorted, identities, Array(sorted.dropLast()), other, sorted.map { _ in sorted[0] }, []] {
+            #expect(registry.encoded(inOrder: hint) == expected)
+        }
+    }
+
     @Test("20,000 checks seen at once get 20,000 distinct UUIDs in one write, pins kept")
     func manyAtOnce() async throws {
         try await TemporaryDirectory.with { dir in
