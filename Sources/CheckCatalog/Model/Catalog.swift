@@ -13,6 +13,8 @@ public struct Catalog: Sendable {
     /// known): a reload then need not look for slug conflicts among a fleet's checks.
     public let slugsAreUnique: Bool?
 
+    /// Each project's checks: they are together in `checks`, in project order.
+    public let projectRanges: [(project: String, range: Range<Int>)]
     /// Project -> key -> position in `checks`.
     private let checkIndex: [String: [String: Int]]
     /// How many identities `checkIndex` holds.
@@ -34,6 +36,7 @@ public struct Catalog: Sendable {
             start = index
         }
         if !ordered.isEmpty { ranges.append((ordered[start].id.project, start..<ordered.count)) }
+        self.projectRanges = ranges
         let tables = parallelMap(ranges.count) { [ranges] position in
             var table = [String: Int](minimumCapacity: ranges[position].range.count)
             for index in ranges[position].range where table[ordered[index].id.key] == nil {

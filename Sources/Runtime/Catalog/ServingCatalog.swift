@@ -55,13 +55,7 @@ public final class ServingCatalog: Sendable {
         // at once. Checks are read by index, two fields each: binding a definition would copy
         // (retain and release) all of its fields, a million times at a fleet's start.
         let checks = catalog.checks
-        var ranges: [(project: String, range: Range<Int>)] = []
-        var start = 0
-        for index in checks.indices.dropFirst() where checks[index].id.project != checks[start].id.project {
-            ranges.append((checks[start].id.project, start..<index))
-            start = index
-        }
-        if !checks.isEmpty { ranges.append((checks[start].id.project, start..<checks.count)) }
+        let ranges = catalog.projectRanges
         let found = parallelMap(ranges.count) { [ranges] position in ranges[position].range.map { uuids[checks[$0].id] } }
         (byUUID, bySlug) = parallelPair({ [ranges] in
             var byUUID: [UUID: Int] = [:]
