@@ -44,7 +44,7 @@ struct Reloader: Service {
                 let took = ContinuousClock.now - started
                 record(result, warnings: warnings, commit: commit, triggers: pending.triggers, took: took, loggedRejection: &loggedRejection)
                 for waiter in pending.waiters { waiter.resume(returning: result) }
-                if case .applied = result { HeapTrim.afterLoad() }
+                if case .applied(_, _, let checks) = result { HeapTrim.afterLoad(checks: checks) }
             }
         } onGracefulShutdown: {
             queue.close()

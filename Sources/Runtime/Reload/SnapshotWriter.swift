@@ -21,14 +21,10 @@ final class SnapshotWriter: Sendable {
     ) {
         enqueue(logger: logger) {
             try await store.saveSnapshot(of: catalog, uuids: uuids, source: source(), at: time)
-            // A fleet's snapshot leaves freed heap a settled server does not need again. Not
-            // for a small one: malloc_trim locks the heap while it walks it, which in a process
-            // running many servers (the tests) stalled everything else for seconds.
-            if catalog.checks.count >= Self.trimAfter { HeapTrim.afterLoad() }
+            // A fleet's snapshot leaves freed heap a settled server does not need again.
+            HeapTrim.afterLoad(checks: catalog.checks.count)
         }
     }
-
-    static let trimAfter = 10_000
 
     /// Runs `save` once every save asked for before it is done.
     func enqueue(logger: Logger, _ save: @escaping @Sendable () async throws -> Void) {

@@ -297,7 +297,7 @@ final class StatusEngine: Sendable {
                 // The first tick computed every check's deadline: the last of the start's
                 // temporaries. Trimming after it saved ~0.5 KB per idle check (SPEC §9).
                 first = false
-                HeapTrim.afterLoad()
+                HeapTrim.afterLoad(checks: catalog.snapshot.count)
             }
             let wait = min(next.map { max(0, $0 - now) } ?? 60_000_000, 60_000_000)
             if wait == 0 { continue }
