@@ -99,7 +99,8 @@ public final class Runtime: Sendable {
             let now = clock.now()
             // Opening the store creates the data directory and recovers it after a crash.
             let store = try FileStore.open(
-                data, options: PingStore.Options(durability: options.durability, keepPings: options.keepPings, faults: options.storeFaults),
+                data, options: PingStore.Options(
+                    durability: options.durability, keepPings: options.keepPings, openFileLimit: options.storeOpenFileLimit, faults: options.storeFaults),
                 policy: .standard, now: now, logger: logger)
             let recovery = store.pingStore.recovery
             if recovery.tornLinesRepaired > 0 || recovery.recordsReplayed > 0 {

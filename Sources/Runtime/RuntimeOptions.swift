@@ -25,6 +25,10 @@ public struct RuntimeOptions: Sendable {
     public var mailer: (any Mailer)?
     /// Test seam: system calls of the store fail as this says (PingStore.FaultInjector).
     var storeFaults: FaultInjector?
+    /// Test seam: how many check files the store keeps open (`PingStore.Options`). A test
+    /// process runs many stores at once, and Foundation's `Process.run()` over-reads once some
+    /// 1,350 descriptors are open (see TestSupport's `launch`).
+    var storeOpenFileLimit = 4096
 
     public init() {}
 }

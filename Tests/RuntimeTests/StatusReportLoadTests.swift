@@ -68,7 +68,7 @@ struct StatusReportLoadTests {
     @Test("a fleet's states, read in parallel, are those its files give, in the configuration's order; checks without files are new")
     func states() async throws {
         try await Self.fleet { config, data, uuids in
-            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil))
+            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil, openFileLimit: 64))
             let live = try await Self.drive(store, uuids)
             try store.close()
             #expect(live.values.contains { $0.status == .paused && $0.nPings == 0 }, "a check with a flips file only")
@@ -93,7 +93,7 @@ struct StatusReportLoadTests {
     @Test("of two damaged files, the error names the check that comes first in the configuration")
     func damaged() async throws {
         try await Self.fleet { config, data, uuids in
-            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil))
+            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil, openFileLimit: 64))
             _ = try await Self.drive(store, uuids)
             try store.close()
             // Damaged lines (not torn ones: those end without a newline and are skipped).
@@ -115,7 +115,7 @@ struct StatusReportLoadTests {
     @Test("files listed but with nothing to read: empty, only a torn line, one very long line then a torn one")
     func oddFiles() async throws {
         try await Self.fleet { config, data, uuids in
-            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil))
+            let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil, openFileLimit: 64))
             try store.close()
             let pings = "\(data.path)/pings"
             let long = #"{"v":1,"n":5,"time_us":\#(Self.now - 60_000_000),"kind":"success","method":"POST","scheme":"http","remote_addr":"127.0.0.1","ua":"curl","body_size":1048576,"body":""#
@@ -156,7 +156,7 @@ struct StatusReportLoadTests {
         try FileManager.default.createDirectory(atPath: data.path, withIntermediateDirectories: true)
         var registry = try Registry.load(from: data)
         let uuids = try registry.assign(["db", "net", "app", "web"].map { CheckIdentity(project: "default", key: $0) })
-        let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil))
+        let store = try PingStore.open(data, options: PingStore.Options(maintenanceInterval: nil, openFileLimit: 64))
         for (key, signal) in [("db", ReceivedPing.Signal.fail), ("net", .success), ("app", .fail), ("web", .fail)] {
             let outcome = CheckState.new.applying(Self.received(signal), at: Self.now - 60_000_000)
             try await store.append(outcome.ping, to: try #require(uuids[CheckIdentity(project: "default", key: key)]), flip: outcome.flip)

@@ -46,6 +46,7 @@ struct TestApplication: Sendable {
         options.reloadPoll = nil
         var runtimeOptions = options.runtime
         runtimeOptions.storeFaults = faults
+        runtimeOptions.storeOpenFileLimit = 64
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         runtime = try await Self.open(options: runtimeOptions, baseURL: options.baseURL, environment: environment, logger: logger, clock: clock)
         application = buildApplication(runtime: runtime, options: options)
