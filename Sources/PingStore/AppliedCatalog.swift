@@ -162,7 +162,8 @@ public struct AppliedCatalog: Sendable, Equatable {
         bytes.append(contentsOf: "  \"checks\" : [".utf8)
     }
 
-    private static func hex(_ value: UInt64) -> String {
+    /// 16 hex digits, as the digests are written (and config hashes shown everywhere).
+    public static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

@@ -190,13 +190,20 @@ struct TreeBuilder {
 }
 
 extension ScalarValue {
-    /// `==`, with two strings of different length or first byte told apart before they are
-    /// compared: a mapping's keys are checked against each other for duplicates, and keys differ.
+    /// `==`, with two strings told apart by `isSameKey` first: a mapping's keys are checked
+    /// against each other for duplicates, and keys differ.
     @inline(__always)
     fileprivate func isSame(as other: ScalarValue) -> Bool {
-        if case .string(let a) = self, case .string(let b) = other {
-            return a.utf8.count == b.utf8.count && a.utf8.first == b.utf8.first && a == b
-        }
+        if case .string(let a) = self, case .string(let b) = other { return a.isSameKey(as: b) }
         return self == other
+    }
+}
+
+extension String {
+    /// `==`, answered from the length and first byte when they differ: mapping keys are
+    /// compared with each other and with a schema's for every check of a fleet, and most differ.
+    @inline(__always)
+    public func isSameKey(as other: String) -> Bool {
+        utf8.count == other.utf8.count && utf8.first == other.utf8.first && self == other
     }
 }

@@ -205,12 +205,3 @@ struct Fields {
 
     var count: Int { slots.count { $0 >= 0 } }
 }
-
-extension String {
-    /// `==`, answered from the length and first byte when they differ: a schema's keys are
-    /// matched against a mapping's for every check of a fleet, and most pairs differ.
-    @inline(__always)
-    func isSameKey(as other: String) -> Bool {
-        utf8.count == other.utf8.count && utf8.first == other.utf8.first && self == other
-    }
-}

@@ -1,5 +1,6 @@
 import CheckCatalog
 import Foundation
+import PingStore
 
 /// What the config tree looks like now: every YAML file's path, size and modification time,
 /// and one hash of all paths and contents. The poll compares fingerprints to notice a change
@@ -41,10 +42,7 @@ public struct ConfigFingerprint: Sendable, Equatable {
     }
 
     /// 16 hex digits, for logs, labels and JSON.
-    public static func hex(_ hash: UInt64) -> String {
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    public static func hex(_ hash: UInt64) -> String { AppliedCatalog.hex(hash) }
 
     /// The top 48 bits as a number a Prometheus sample (a float64) holds exactly, as
     /// Alertmanager's `alertmanager_config_hash` does.
