@@ -63,7 +63,7 @@ public enum ConfigLoader {
             let reason = danglingLinkReason(path) ?? (error as NSError).localizedFailureReason ?? error.localizedDescription
             return (FileDraft(path: path), [Diagnostic(.error, .unreadableFile, "cannot read the file: \(reason)", at: start)])
         }
-        if let known = parsed?.decoded(path, bytes: bytes) { return known }
+        if let known = parsed?.decoded(path, bytes: bytes, schedules: schedules) { return known }
         let decoded = decode(bytes, path: path, limits: limits, schedules: schedules)
         parsed?.keep(decoded, for: path, bytes: bytes)
         return decoded

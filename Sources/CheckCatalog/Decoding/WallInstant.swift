@@ -8,6 +8,11 @@ struct WallInstant: Equatable {
     /// Seconds east of UTC, when written (`Z` is 0).
     var offset: Int?
 
+    init(wall: Int64, offset: Int?) {
+        self.wall = wall
+        self.offset = offset
+    }
+
     /// `2026-12-24T18:00:00Z`, `2026-12-24T18:00:00+02:00`, `2026-12-24T18:00:00`, `2026-12-24T18:00`
     /// (seconds optional; `T` or one space between date and time). nil: not that syntax.
     init?(parsing text: String) {
