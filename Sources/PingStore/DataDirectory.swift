@@ -22,6 +22,8 @@ public struct DataDirectory: Sendable, Hashable {
     public var queuedAlerts: String { "\(alerts)/queued.jsonl" }
     var registry: String { "\(path)/registry.json" }
     var pingKeys: String { "\(path)/ping-keys.json" }
+    /// The config files as last decoded (`ParsedFiles.persisted`): a cache, safe to delete.
+    public var configCache: String { "\(path)/config-cache" }
     /// Present only between a complete `close()` in fsync mode and the next open.
     var cleanShutdown: String { "\(path)/clean-shutdown" }
     /// `serve.lock` (`DataDirectoryLock`): not data; a copy or a backup of the directory skips it.
@@ -53,6 +55,16 @@ public struct DataDirectory: Sendable, Hashable {
         let stem = name.dropLast(".jsonl".count)
         guard let uuid = UUID(canonicalText: stem) else { return nil }
         return uuid
+    }
+
+    /// `config-cache`'s bytes; nil when there is none.
+    public func readConfigCache() throws -> [UInt8]? {
+        try FileSystem.readAll(configCache)
+    }
+
+    /// Replaces `config-cache` (by a rename: a reader sees the old file or the new one).
+    public func writeConfigCache(_ bytes: [UInt8]) throws {
+        try FileSystem.writeAtomically(bytes, to: configCache, mode: 0o600)
     }
 
     /// Create the directory and its subdirectories if missing.

@@ -61,14 +61,27 @@ public final class Runtime: Sendable {
     ) async throws(StartFailure) -> Runtime {
         let result: LoadResult
         let fingerprint: ConfigFingerprint
-        let parsed = ParsedFiles()
+        // With files, those the last server decoded (read before the lock is taken: it is
+        // replaced only by a rename, and whatever it holds is checked against the files).
+        let parsed = if case .files = options.store { ConfigCache.restore(from: DataDirectory(options.dataDirectory), logger: logger) } else { ParsedFiles() }
+        // The registry is read meanwhile, on a thread of its own (used only if the file is
+        // still the one read once the data directory is held; any error is the store's to report).
+        let registry = Task.detached { () -> Registry.Prefetched? in
+            guard case .files = options.store else { return nil }
+            return await blocking(named: "kiothc-registry") { try? Registry.prefetch(from: DataDirectory(options.dataDirectory)) }
+        }
         // Read before the files: a checkout that moves on meanwhile is loaded the next time.
         let commit = GitRevision.of(options.configDirectory)
         do {
-            fingerprint = try ConfigFingerprint.compute(directory: options.configDirectory)
+            let files = try ConfigFingerprint.files(directory: options.configDirectory)
             result = try ConfigLoader.load(directory: options.configDirectory, reusing: parsed)
+            fingerprint = try ConfigFingerprint.of(directory: options.configDirectory, loadedFrom: files, digest: result.configDigest)
         } catch {
             throw StartFailure(error.message)
+        }
+        let (restored, parsedCount) = parsed.counts
+        if restored > 0 {
+            logger.info("config files: \(restored) read back from the config cache, \(parsedCount) parsed")
         }
         // Validate before the data directory is created or touched.
         let checked = result.adding(SecretResolver(environment: environment).check(result.catalog))
@@ -117,10 +130,14 @@ public final class Runtime: Sendable {
             }
             let (token, origin) = try AdminToken.load(dataDirectory: options.dataDirectory, file: options.adminTokenFile)
             let badgeSecret = try BadgeSecret.load(dataDirectory: options.dataDirectory)
-            return try await start(
-                store: store, files: store, location: "the data directory '\(data.path)'", loaded: (result, checked, fingerprint, parsed, commit), now: now,
+            let prefetched = await registry.value.flatMap { $0.isCurrent(in: data) ? $0.registry : nil }
+            let runtime = try await start(
+                store: store, files: store, location: "the data directory '\(data.path)'", loaded: (result, checked, fingerprint, parsed, commit),
+                registry: prefetched, now: now,
                 options: options, urls: urls, token: (token, origin), badgeSecret: badgeSecret, environment: environment, logger: logger, clock: clock,
                 lock: lock)
+            ConfigCache.save(parsed, to: data, after: runtime.applier.snapshots, logger: logger)
+            return runtime
         } catch let error as StartFailure {
             throw error
         } catch let error as AdminToken.Failure where error.errno == nil {
@@ -135,7 +152,8 @@ public final class Runtime: Sendable {
     /// What every start does once its store is open: rebuild the states, apply the
     /// configuration as the first reload, and put the services together.
     static func start(
-        store: any CheckStore, files: FileStore?, location: String, loaded: Loaded, now: Int64, options: RuntimeOptions, urls: PingURLFormat,
+        store: any CheckStore, files: FileStore?, location: String, loaded: Loaded, registry: Registry? = nil, now: Int64, options: RuntimeOptions,
+        urls: PingURLFormat,
         token: (AdminToken, AdminToken.Origin), badgeSecret: BadgeSecret, environment: [String: String], logger: Logger, clock: RuntimeClock,
         lock: DataDirectoryLock?
     ) async throws -> Runtime {
@@ -156,7 +174,7 @@ public final class Runtime: Sendable {
         let snapshots = SnapshotWriter()
         var applier = try await CatalogApplier(
             location: location, store: store, current: current, states: states, environment: environment, urls: urls, logger: logger,
-            live: files == nil ? liveChecks : nil, snapshots: snapshots)
+            live: files == nil ? liveChecks : nil, snapshots: snapshots, registry: registry)
         if case .rejected(let checked) = try await applier.apply(loaded.result, now: now) {
             // Its diagnostics include what only the store can tell (a pinned UUID it cannot honour).
             throw StartFailure("the configuration is invalid; nothing was started", report: DiagnosticReport(checked, strict: false).render(.text))
@@ -236,7 +254,8 @@ public final class Runtime: Sendable {
             DeadlineService(engine: engine, changes: catalogChanges.subscribe()),
             HoldService(holds: holds),
             Reloader(
-                queue: reloads, applier: applier, configDirectory: options.configDirectory, parsed: parsedFiles, status: reloadStatus,
+                queue: reloads, applier: applier, configDirectory: options.configDirectory, parsed: parsedFiles,
+                cache: files == nil ? nil : DataDirectory(options.dataDirectory), status: reloadStatus,
                 feed: catalogChanges,
                 logger: logger, debounce: options.reloadDebounce, clock: clock.now),
             HangupSignal(queue: reloads, listeners: hangups, logger: logger),

@@ -121,6 +121,50 @@ struct CatalogSnapshotTests {
         #expect(afterRegistry.source == rewritten.source, "the registry is as it was when the comment was applied")
     }
 
+    @Test("a restart reads its files of checks back from data/config-cache; a damaged or foreign cache costs a parse, and is written again")
+    func configCache() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-snapshot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let clock = ManualClock(at: t0)
+        let cache = root + "/data/config-cache"
+        try FileManager.default.createDirectory(atPath: root + "/checks.d", withIntermediateDirectories: true)
+        try Data("checks:\n  extra: {project: ops, timeout: 1h}\n  daily: {project: ops, schedule: '0 4 * * *'}\n".utf8)
+            .write(to: URL(fileURLWithPath: root + "/checks.d/more.yaml"))
+        func start() async throws -> (restored: Int, parsed: Int, checks: [String]) {
+            let app = try await TestApplication(root: root, yaml: Self.yaml, clock: clock.clock)
+            await app.runtime.snapshotWritten()
+            let counts = app.runtime.parsedFiles.counts
+            // The hash of what the start loaded is what a poll of the same files computes, so
+            // the poll after a start does not reload them.
+            #expect(app.runtime.reloadStatus.snapshot.servingHash == (try ConfigFingerprint.compute(directory: root + "/checks.d")).hash)
+            let checks = app.runtime.catalog.snapshot.catalog.checks.map { "\($0.id) \($0.settings.sorted { $0.key < $1.key })" }
+            app.close()
+            app.runtime.lock?.release()
+            clock.advance(by: 60 * s)
+            return (counts.restored, counts.parsed, checks)
+        }
+
+        let first = try await start()
+        #expect(first.restored == 0 && first.parsed == 2)
+        #expect(first.checks.count == 4)
+        let written = try Data(contentsOf: URL(fileURLWithPath: cache))
+        #expect(try FileManager.default.attributesOfItem(atPath: cache)[.posixPermissions] as? Int == 0o600)
+
+        // more.yaml is read back; checks.yaml declares a project, so it is parsed each time.
+        let second = try await start()
+        #expect(second.restored == 1 && second.parsed == 1)
+        #expect(second.checks == first.checks)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: cache)) == written, "nothing new: not written again")
+
+        for damage in [Data("not a cache".utf8), written.prefix(written.count / 2), Data()] {
+            try damage.write(to: URL(fileURLWithPath: cache))
+            let damaged = try await start()
+            #expect(damaged.restored == 0 && damaged.parsed == 2)
+            #expect(damaged.checks == first.checks)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: cache)) == written, "written again")
+        }
+    }
+
     @Test("the start's snapshot, written after the swap, is never overwritten by an older one; finished waits for every write")
     func writesInOrder() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiothc-snapshot-\(UUID().uuidString)").path
@@ -136,12 +180,12 @@ struct CatalogSnapshotTests {
         let writer = SnapshotWriter()
         let firstBuilt = Atomic<Bool>(false)
         // The first is slow to build (a fleet's); the second, asked for after it, is quick.
-        writer.enqueue(logger: logger) {
+        writer.enqueue(failure: "test", logger: logger) {
             try await Task.sleep(for: .milliseconds(300))
             firstBuilt.store(true, ordering: .sequentiallyConsistent)
             try await store.save(snapshot("first", at: 1))
         }
-        writer.enqueue(logger: logger) { try await store.save(snapshot("second", at: 2)) }
+        writer.enqueue(failure: "test", logger: logger) { try await store.save(snapshot("second", at: 2)) }
         await writer.finished()
         let firstDone = firstBuilt.load(ordering: .sequentiallyConsistent)
         #expect(firstDone, "finished returned before the first write")

@@ -14,31 +14,45 @@ public struct ConfigFingerprint: Sendable, Equatable {
     }
 
     public var files: [File]
-    /// FNV-1a (64 bits) over each file's path, a NUL, its bytes and a NUL, in path order.
+    /// `ConfigDigest` of every file: its path, length and FNV-1a of its bytes, in path order
+    /// (a file over the loader's 4 MiB limit, which it refuses unread, counts its size alone).
     public var hash: UInt64
 
-    /// Reads every YAML file the loader would read. A file that vanishes while being read
-    /// counts as empty: the next event or poll sees the tree settled.
+    /// Reads every YAML file the loader would read, on every core. A file that vanishes while
+    /// being read counts as empty: the next event or poll sees the tree settled.
     static func compute(directory: String) throws(ConfigDirectoryError) -> ConfigFingerprint {
         let paths = try ConfigDirectory.yamlFiles(under: directory)
-        var hash = FNV1a()
-        var files: [File] = []
-        files.reserveCapacity(paths.count)
-        for path in paths {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let size = (attributes?[.size] as? Int) ?? -1
-            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            files.append(File(path: path, size: size, modified: modified))
-            hash.add(path.utf8)
-            hash.add(CollectionOfOne(0))
-            // The loader refuses files over 4 MiB without reading them; so does the hash.
-            if size <= 4 * 1024 * 1024, let data = FileManager.default.contents(atPath: path) {
-                // (Through its buffer: Data's own iterator costs more than the hash.)
-                data.withUnsafeBytes { hash.add($0) }
-            }
-            hash.add(CollectionOfOne(0))
+        let read = parallelMap(paths.count) { index -> (File, hash: UInt64) in
+            let file = Self.file(paths[index])
+            guard file.size <= 4 * 1024 * 1024, let data = FileManager.default.contents(atPath: file.path) else { return (file, 0) }
+            var hash = FNV1a()
+            // (Through its buffer: Data's own iterator costs more than the hash.)
+            data.withUnsafeBytes { hash.add($0) }
+            return (File(path: file.path, size: data.count, modified: file.modified), hash.value)
         }
-        return ConfigFingerprint(files: files, hash: hash.value)
+        var digest = ConfigDigest()
+        for (file, hash) in read { digest.add(path: file.path, length: file.size, hash: hash) }
+        return ConfigFingerprint(files: read.map(\.0), hash: digest.value)
+    }
+
+    /// The fingerprint of the files a load read, from their sizes and times now (taken before
+    /// the load) and the load's digest of the bytes it parsed: the same as `compute`, without
+    /// reading a fleet's files twice. `compute` when the load has no digest.
+    static func of(directory: String, loadedFrom statBeforeLoad: [File], digest: UInt64?) throws(ConfigDirectoryError) -> ConfigFingerprint {
+        guard let digest else { return try compute(directory: directory) }
+        return ConfigFingerprint(files: statBeforeLoad, hash: digest)
+    }
+
+    /// Every YAML file's path, size and modification time, not read.
+    static func files(directory: String) throws(ConfigDirectoryError) -> [File] {
+        try ConfigDirectory.yamlFiles(under: directory).map(file)
+    }
+
+    private static func file(_ path: String) -> File {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? Int) ?? -1
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return File(path: path, size: size, modified: modified)
     }
 
     /// 16 hex digits, for logs, labels and JSON.

@@ -2,6 +2,7 @@ import BlockingWork
 import CheckCatalog
 import Foundation
 import Logging
+import PingStore
 import ServiceLifecycle
 
 /// The reload service: takes requests from `ReloadQueue`, loads the configuration off the
@@ -15,6 +16,8 @@ struct Reloader: Service {
     /// The files decoded by the last load (the start's, then each reload's): only files whose
     /// bytes changed are parsed again.
     let parsed: ParsedFiles
+    /// Where `parsed` is kept for the next start (`ConfigCache`); nil with a shared store.
+    let cache: DataDirectory?
     let status: CurrentReloadStatus
     let feed: CatalogChangeFeed
     let logger: Logger
@@ -44,7 +47,10 @@ struct Reloader: Service {
                 let took = ContinuousClock.now - started
                 record(result, warnings: warnings, commit: commit, triggers: pending.triggers, took: took, loggedRejection: &loggedRejection)
                 for waiter in pending.waiters { waiter.resume(returning: result) }
-                if case .applied(_, _, let checks) = result { HeapTrim.afterLoad(checks: checks) }
+                if case .applied(_, _, let checks) = result {
+                    HeapTrim.afterLoad(checks: checks)
+                    if let cache { ConfigCache.save(parsed, to: cache, after: applier.snapshots, logger: logger) }
+                }
             }
         } onGracefulShutdown: {
             queue.close()

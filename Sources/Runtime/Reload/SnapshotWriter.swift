@@ -19,15 +19,16 @@ final class SnapshotWriter: Sendable {
         _ catalog: Catalog, uuids: [CheckIdentity: UUID], source: @escaping @Sendable () -> AppliedCatalog.Source?, at time: Int64,
         to store: any CheckStore, logger: Logger
     ) {
-        enqueue(logger: logger) {
+        enqueue(failure: "cannot write the snapshot of the applied catalog; the next plan cannot see renames", logger: logger) {
             try await store.saveSnapshot(of: catalog, uuids: uuids, source: source(), at: time)
             // A fleet's snapshot leaves freed heap a settled server does not need again.
             HeapTrim.afterLoad(checks: catalog.checks.count)
         }
     }
 
-    /// Runs `save` once every save asked for before it is done.
-    func enqueue(logger: Logger, _ save: @escaping @Sendable () async throws -> Void) {
+    /// Runs `save` once every save asked for before it is done; logs `failure` and the error
+    /// if it throws.
+    func enqueue(failure: String, logger: Logger, _ save: @escaping @Sendable () async throws -> Void) {
         pending.withLock { pending in
             let before = pending
             pending = Task.detached(priority: .utility) {
@@ -35,7 +36,7 @@ final class SnapshotWriter: Sendable {
                 do {
                     try await save()
                 } catch {
-                    logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
+                    logger.error("\(failure): \(error)")
                 }
             }
         }
