@@ -61,6 +61,12 @@ extension UUID {
         return parsed ? value : nil
     }
 
+    /// The same, for the text's UTF-8.
+    public init?(canonicalUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 36, let parsed = Self.parse(bytes) else { return nil }
+        self.init(uuid: parsed)
+    }
+
     public init?(canonicalText text: String) {
         self.init(canonicalText: text[...])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Monitoring
+import Synchronization
 
 /// `registry.json`: the UUID of every check, assigned on first sight and never changed, and
 /// the UUIDs of deleted checks, never handed out again (SPEC §1.3).
@@ -34,37 +35,29 @@ public struct Registry: Sendable, Equatable {
         guard let bytes = try FileSystem.readAll(data.registry) else {
             return Registry(checks: [:], retired: [], path: data.registry)
         }
+        func corrupt(_ detail: String) -> StoreError {
+            StoreError(.corrupt, operation: "load", path: data.registry, detail: detail)
+        }
         let document: RegistryDocument
-        let lined: RegistryDocument?
+        var lined = true
         do {
-            lined = try RegistryDocument.lined(bytes)
-            document = try lined ?? JSONDecoder().decode(RegistryDocument.self, from: Data(bytes))
+            if let document_ = try RegistryDocument.lined(bytes) {
+                document = document_
+            } else {
+                lined = false
+                document = try RegistryDocument(decoded: JSONDecoder().decode(RegistryDocument.Decoded.self, from: Data(bytes)))
+            }
+        } catch let error as RegistryDocument.NotAUUID {
+            throw corrupt("'\(error.text)' is not a UUID")
         } catch {
-            throw StoreError(.corrupt, operation: "load", path: data.registry,
-                             detail: "not a registry (\(error)); restore it from a backup, the check UUIDs depend on it")
+            throw corrupt("not a registry (\(error)); restore it from a backup, the check UUIDs depend on it")
         }
-        guard document.v == 1 else {
-            throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "unknown version \(document.v)")
-        }
+        guard document.v == 1 else { throw corrupt("unknown version \(document.v)") }
         var checks: [CheckIdentity: UUID] = [:]
         checks.reserveCapacity(document.checks.count)
-        // UUIDs as `save` writes them are read without Foundation (whose parser is sscanf: a
-        // third of loading a million); any other spelling (edited by hand) through it.
-        for entry in document.checks {
-            guard let uuid = UUID(canonicalText: entry.uuid) ?? UUID(uuidString: entry.uuid) else {
-                throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "'\(entry.uuid)' is not a UUID")
-            }
-            checks[CheckIdentity(project: entry.project, key: entry.key)] = uuid
-        }
-        var retired: [Retired] = []
-        for entry in document.retired {
-            guard let uuid = UUID(canonicalText: entry.uuid) ?? UUID(uuidString: entry.uuid) else {
-                throw StoreError(.corrupt, operation: "load", path: data.registry, detail: "'\(entry.uuid)' is not a UUID")
-            }
-            retired.append(Retired(uuid: uuid, identity: CheckIdentity(project: entry.project, key: entry.key), time: entry.retired_us))
-        }
-        var registry = Registry(checks: checks, retired: retired, path: data.registry)
-        registry.isCurrentLayout = lined != nil
+        for (identity, uuid) in document.checks { checks[identity] = uuid }
+        var registry = Registry(checks: checks, retired: document.retired, path: data.registry)
+        registry.isCurrentLayout = lined
         return registry
     }
 
@@ -235,25 +228,60 @@ public struct Registry: Sendable, Equatable {
     }
 }
 
-/// The JSON shape of `registry.json`, version 1.
-private struct RegistryDocument: Codable {
-    struct Entry: Codable {
-        var project: String
-        var key: String
-        var uuid: String
-    }
-    struct RetiredEntry: Codable {
-        var uuid: String
-        var project: String
-        var key: String
-        var retired_us: Int64
-    }
+/// `registry.json`, version 1, read.
+private struct RegistryDocument {
     var v: Int
-    var checks: [Entry]
-    var retired: [RetiredEntry]
+    var checks: [(CheckIdentity, UUID)]
+    var retired: [Registry.Retired]
 
-    /// The document as `Registry.save` writes it, read a line at a time; nil for another
-    /// layout (a registry written before issue 25 or edited by hand: decoded as any JSON).
+    struct NotAUUID: Error {
+        let text: String
+    }
+
+    /// The JSON shape, for Foundation's decoder (a file in another layout).
+    struct Decoded: Decodable {
+        struct Entry: Decodable {
+            var project: String
+            var key: String
+            var uuid: String
+        }
+        struct RetiredEntry: Decodable {
+            var uuid: String
+            var project: String
+            var key: String
+            var retired_us: Int64
+        }
+        var v: Int
+        var checks: [Entry]
+        var retired: [RetiredEntry]
+    }
+
+    init(decoded: Decoded) throws {
+        v = decoded.v
+        checks = try decoded.checks.map { entry in
+            (CheckIdentity(project: entry.project, key: entry.key), try Self.uuid(entry.uuid))
+        }
+        retired = try decoded.retired.map { entry in
+            Registry.Retired(uuid: try Self.uuid(entry.uuid), identity: CheckIdentity(project: entry.project, key: entry.key), time: entry.retired_us)
+        }
+    }
+
+    init(v: Int, checks: [(CheckIdentity, UUID)], retired: [Registry.Retired]) {
+        self.v = v
+        self.checks = checks
+        self.retired = retired
+    }
+
+    /// UUIDs as `save` writes them are read without Foundation (whose parser is sscanf: a third
+    /// of loading a million); any other spelling (edited by hand) through it.
+    static func uuid(_ text: String) throws(NotAUUID) -> UUID {
+        guard let uuid = UUID(canonicalText: text) ?? UUID(uuidString: text) else { throw NotAUUID(text: text) }
+        return uuid
+    }
+
+    /// The document as `Registry.save` writes it, read a line at a time (the checks' lines on
+    /// every core); nil for another layout (a registry written before issue 25 or edited by
+    /// hand: decoded as any JSON).
     static func lined(_ bytes: [UInt8]) throws -> RegistryDocument? {
         guard let document = LinedJSONDocument.split(bytes),
               let version = document.scalars["v"], let checks = document.arrays["checks"], let retired = document.arrays["retired"],
@@ -261,15 +289,61 @@ private struct RegistryDocument: Codable {
         let v = Int(String(decoding: version, as: UTF8.self)) ?? -1
         return RegistryDocument(
             v: v,
-            checks: try checks.map { line in
+            checks: try inParts(checks) { line in
+                if let entry = plainEntry(line) { return entry }
                 let fields = try LineFields(parsing: line)
-                return Entry(project: try fields.string("project"), key: try fields.string("key"), uuid: try fields.string("uuid"))
+                return (CheckIdentity(project: try fields.string("project"), key: try fields.string("key")), try uuid(try fields.string("uuid")))
             },
             retired: try retired.map { line in
                 let fields = try LineFields(parsing: line)
-                return RetiredEntry(
-                    uuid: try fields.string("uuid"), project: try fields.string("project"), key: try fields.string("key"),
-                    retired_us: try fields.integer("retired_us"))
+                return Registry.Retired(
+                    uuid: try uuid(try fields.string("uuid")), identity: CheckIdentity(project: try fields.string("project"), key: try fields.string("key")),
+                    time: try fields.integer("retired_us"))
             })
+    }
+
+    /// `transform` of every line, in order, on every core: the first error (in line order)
+    /// is thrown.
+    private static func inParts<T: Sendable>(_ lines: [ArraySlice<UInt8>], _ transform: @Sendable (ArraySlice<UInt8>) throws -> T) throws -> [T] {
+        let parts = min(max(1, lines.count / 50_000), 4 * ProcessInfo.processInfo.activeProcessorCount)
+        let size = (lines.count + parts - 1) / max(parts, 1)
+        let results = Mutex([Result<[T], any Error>?](repeating: nil, count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let range = min(part * size, lines.count)..<min((part + 1) * size, lines.count)
+            let result = Result { try lines[range].map(transform) }
+            results.withLock { $0[part] = result }
+        }
+        var all: [T] = []
+        all.reserveCapacity(lines.count)
+        for result in results.withLock({ $0 }) { all += try result!.get() }
+        return all
+    }
+
+    /// `{"key":"…","project":"…","uuid":"…"}` exactly as `Registry.encoded` writes it, with
+    /// no escape in its strings: read without parsing a JSON object (a million of them are a
+    /// large fleet's registry). nil for any other line, which is then parsed as JSON.
+    static func plainEntry(_ line: ArraySlice<UInt8>) -> (CheckIdentity, UUID)? {
+        line.withUnsafeBufferPointer { bytes -> (CheckIdentity, UUID)? in
+            var index = 0
+            func expect(_ text: StaticString) -> Bool {
+                let count = text.utf8CodeUnitCount
+                guard bytes.count - index >= count, memcmp(bytes.baseAddress! + index, text.utf8Start, count) == 0 else { return false }
+                index += count
+                return true
+            }
+            func string() -> String? {
+                let start = index
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 {
+                    index += 1
+                }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            }
+            guard expect("{\"key\":\""), let key = string(), expect("\",\"project\":\""), let project = string(), expect("\",\"uuid\":\""),
+                  bytes.count - index == 38, bytes[index + 36] == UInt8(ascii: "\""), bytes[index + 37] == UInt8(ascii: "}"),
+                  let uuid = UUID(canonicalUTF8: UnsafeBufferPointer(rebasing: bytes[index..<index + 36]))
+            else { return nil }
+            return (CheckIdentity(project: project, key: key), uuid)
+        }
     }
 }

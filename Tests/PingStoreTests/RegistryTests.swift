@@ -123,6 +123,46 @@ struct RegistryTests {
         }
     }
 
+    @Test("lines of the current layout the quick reader does not take (escapes, spaces, upper case, other order) are read as JSON")
+    func linesReadAsJSON() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let uuids = ["1", "2", "3", "4", "a", "6"].map { UUID(uuidString: "00000000-0000-4000-8000-00000000000\($0)")! }
+            let lines = [
+                #"{"key":"plain","project":"ops","uuid":"00000000-0000-4000-8000-000000000001"}"#,
+                #"{"key":"quo\"ted","project":"ops","uuid":"00000000-0000-4000-8000-000000000002"}"#,
+                #"{"key":"caf\u00e9","project":"ops","uuid":"00000000-0000-4000-8000-000000000003"}"#,
+                #"{"key": "spaced", "project": "ops", "uuid": "00000000-0000-4000-8000-000000000004"}"#,
+                #"{"key":"upper","project":"ops","uuid":"00000000-0000-4000-8000-00000000000A"}"#,
+                #"{"uuid":"00000000-0000-4000-8000-000000000006","project":"ops","key":"reordered"}"#,
+            ]
+            let text = "{\n  \"checks\" : [\n    " + lines.joined(separator: ",\n    ") + "\n  ],\n  \"retired\" : [],\n  \"v\" : 1\n}\n"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: dir.data.registry))
+            let loaded = try Registry.load(from: dir.data)
+            #expect(loaded.isCurrentLayout)
+            let keys = ["plain", "quo\"ted", "café", "spaced", "upper", "reordered"]
+            #expect(loaded.checks == Dictionary(uniqueKeysWithValues: zip(keys.map { CheckIdentity(project: "ops", key: $0) }, uuids)))
+        }
+    }
+
+    @Test("a registry read ahead is current until the file is written again or removed")
+    func prefetch() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            let none = try Registry.prefetch(from: dir.data)
+            #expect(none.registry.checks.isEmpty && none.isCurrent(in: dir.data))
+            var registry = try Registry.load(from: dir.data)
+            _ = try registry.assign([backup])
+            #expect(!none.isCurrent(in: dir.data), "written since")
+            let read = try Registry.prefetch(from: dir.data)
+            #expect(read.registry == registry && read.isCurrent(in: dir.data))
+            _ = try registry.assign([worker])
+            #expect(!read.isCurrent(in: dir.data))
+            try FileManager.default.removeItem(atPath: dir.data.registry)
+            #expect(!read.isCurrent(in: dir.data))
+        }
+    }
+
     @Test("a damaged line of a line-per-check registry is an error naming the file and the line's problem")
     func damagedLine() async throws {
         try await TemporaryDirectory.with { dir in

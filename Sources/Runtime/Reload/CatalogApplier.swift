@@ -54,7 +54,7 @@ struct CatalogApplier: Sendable {
 
     init(
         location: String, store: any CheckStore, current: CurrentCatalog, states: CheckStates, environment: [String: String],
-        urls: PingURLFormat, logger: Logger, live: LiveChecks? = nil, snapshots: SnapshotWriter = SnapshotWriter()
+        urls: PingURLFormat, logger: Logger, live: LiveChecks? = nil, snapshots: SnapshotWriter = SnapshotWriter(), registry prefetched: Registry? = nil
     ) async throws {
         self.snapshots = snapshots
         self.location = location
@@ -65,7 +65,8 @@ struct CatalogApplier: Sendable {
         self.urls = urls
         self.logger = logger
         self.live = live
-        registry = try await store.loadRegistry()
+        // (One in an older layout is read again, by the store, which rewrites it.)
+        if let prefetched, prefetched.isCurrentLayout { registry = prefetched } else { registry = try await store.loadRegistry() }
         // (An unreadable one is as good as none: the snapshot is then read, or rewritten.)
         sourceAtStart = try? await store.snapshotSource()
     }
@@ -77,18 +78,27 @@ struct CatalogApplier: Sendable {
         let catalog = checked.catalog
 
         let previousCatalog = await previous(for: loaded)
-        var change = CatalogChange.between(previousCatalog, registry: registry, catalog: catalog)
+        // Applied from these very files onto this very registry (a restart): every check has
+        // its UUID, pinned ones theirs, and none was removed; nothing to compare or assign.
+        let unchanged = if case .identical? = previousCatalog {
+            registry.checks.count == catalog.checks.count && catalog.identitiesAreUnique
+        } else {
+            false
+        }
+        var change = unchanged ? CatalogChange() : CatalogChange.between(previousCatalog, registry: registry, catalog: catalog)
         let pingKeys: [String: String]
         var next = registry
         do {
             pingKeys = try await Self.pingKeys(catalog, store: store, environment: environment)
-            // A known check taking its pinned UUID: its old one is retired first (as a removed
-            // check's), then the identity is new to the store and gets the pin.
-            if !change.repinned.isEmpty { try await store.retire(change.repinned.map(\.id), in: &next, at: now) }
-            let assigned = try await store.assign(catalog.checks.map(\.id), pinned: PinnedUUIDs.of(catalog), in: &next, at: now)
-            change.assign(assigned)
-            // Every removed check, in one registry write; only the log is cut at `logLimit`.
-            try await store.retire(change.removed.map(\.id), in: &next, at: now)
+            if !unchanged {
+                // A known check taking its pinned UUID: its old one is retired first (as a removed
+                // check's), then the identity is new to the store and gets the pin.
+                if !change.repinned.isEmpty { try await store.retire(change.repinned.map(\.id), in: &next, at: now) }
+                let assigned = try await store.assign(catalog.checks.map(\.id), pinned: PinnedUUIDs.of(catalog), in: &next, at: now)
+                change.assign(assigned)
+                // Every removed check, in one registry write; only the log is cut at `logLimit`.
+                try await store.retire(change.removed.map(\.id), in: &next, at: now)
+            }
         } catch {
             throw Failure(message: "cannot write \(location): \(error)", cause: error as? StoreError)
         }

@@ -25,6 +25,9 @@ final class StatusEngine: Sendable {
     /// Microseconds since the epoch (wall time).
     let clock: @Sendable () -> Int64
     let queue = DeadlineQueue()
+    /// Every check's deadline is still to be computed (by the first tick: a million checks'
+    /// UUIDs put in the touched set were a quarter of a second before the server could answer).
+    private let untouched = Atomic(true)
     let wakeup = Wakeup()
     /// Signalled by every stored flip and every reload: what held alerts wait for may have
     /// changed (`HeldAlertRelease` waits on it).
@@ -54,7 +57,6 @@ final class StatusEngine: Sendable {
         self.dispatcher = dispatcher
         self.logger = logger
         self.clock = clock
-        queue.touch(all: catalog.snapshot.uuidsByID.values)
     }
 
     /// The catalog was swapped (reload): the deadlines of the checks the change touches are
@@ -96,6 +98,7 @@ final class StatusEngine: Sendable {
     @discardableResult
     func tick(at now: Int64) async -> Int64? {
         let snapshot = catalog.snapshot
+        if untouched.exchange(false, ordering: .relaxed) { queue.touch(all: snapshot.uuidsByID.values) }
         let touched = queue.takeTouched()
         if !touched.isEmpty {
             var deadlines: [(UUID, Int64?)] = []
