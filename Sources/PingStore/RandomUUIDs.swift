@@ -13,12 +13,14 @@ struct RandomUUIDs {
 
     mutating func next() -> UUID {
         if used + 16 > pool.count { refill() }
-        var bytes = pool[used..<(used + 16)].map { $0 }
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &value) { out in
+            pool.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[used..<(used + 16)])) }
+            out[6] = (out[6] & 0x0F) | 0x40  // version 4
+            out[8] = (out[8] & 0x3F) | 0x80  // RFC 4122 variant
+        }
         used += 16
-        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return UUID(uuid: value)
     }
 
     private mutating func refill() {

@@ -106,6 +106,7 @@ public struct Registry: Sendable, Equatable {
     /// `assign` without the answer: after it, `checks` holds every identity's UUID. A first
     /// start with a million checks looks each identity up once and inserts it once.
     public mutating func assignMissing(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws {
+        if checks.isEmpty { return try assignFirst(identities, pinned: pinned) }
         var next = self
         var changed = false
         // Every UUID in use, built once (only when something is new): a first start with a
@@ -139,6 +140,38 @@ public struct Registry: Sendable, Equatable {
             try next.save(inOrder: identities)
             self = next
         }
+    }
+
+    /// `assignMissing` into a registry with no check yet (a first start): every identity is
+    /// new, so each is inserted without a lookup first, and the file is written in the
+    /// identities' order, with no lookup either (a million checks, each hashed once).
+    private mutating func assignFirst(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) throws {
+        guard !identities.isEmpty else { return }
+        var next = self
+        next.checks.reserveCapacity(identities.count)
+        var entries: [(key: CheckIdentity, value: UUID)] = []
+        entries.reserveCapacity(identities.count)
+        // Every UUID handed out, so none is handed out twice (random v4 collisions do not
+        // happen in practice; a pin equal to another check's must not either).
+        var held = Set<UUID>(minimumCapacity: identities.count)
+        var random = RandomUUIDs()
+        for identity in identities {
+            var uuid: UUID
+            if !pinned.isEmpty, let pin = pinned[identity], !next.retiredUUIDs.contains(pin), held.insert(pin).inserted {
+                uuid = pin
+            } else {
+                repeat { uuid = random.next() } while next.retiredUUIDs.contains(uuid) || !held.insert(uuid).inserted
+            }
+            if let first = next.checks.updateValue(uuid, forKey: identity) {
+                // Listed twice: it keeps its first UUID.
+                next.checks[identity] = first
+                held.remove(uuid)
+                continue
+            }
+            entries.append((identity, uuid))
+        }
+        try next.save(entries: entries)
+        self = next
     }
 
     /// Takes UUIDs assigned elsewhere (by another instance on a shared store) over those this
@@ -182,18 +215,41 @@ public struct Registry: Sendable, Equatable {
         try FileSystem.writeAtomically(encoded(inOrder: order), to: path)
     }
 
+    /// `save` with the registry's checks given as entries, in any order.
+    private func save(entries: [(key: CheckIdentity, value: UUID)]) throws {
+        guard let path else { return }
+        let sorted = entries.indices.dropFirst().allSatisfy { entries[$0 - 1].key < entries[$0].key }
+        try FileSystem.writeAtomically(encoded(sorted ? entries : entries.sorted { $0.key < $1.key }), to: path)
+    }
+
     func encoded(inOrder order: [CheckIdentity]? = nil) -> [UInt8] {
+        encoded(sortedChecks(order))
+    }
+
+    /// The file, with `checks` as the registry's checks in identity order. Their lines are
+    /// made on every core, in parts.
+    private func encoded(_ checks: [(key: CheckIdentity, value: UUID)]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + checks.count * 100 + retired.count * 130)
         bytes.append(contentsOf: "{\n  \"checks\" : [".utf8)
-        for (index, (identity, uuid)) in sortedChecks(order).enumerated() {
-            bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
-            var object = JSONLineWriter()
-            object.field("key", identity.key)
-            object.field("project", identity.project)
-            object.field("uuid", uuid)
-            bytes.append(contentsOf: object.object())
+        let parts = max(1, min(checks.count / 50_000, 4 * ProcessInfo.processInfo.activeProcessorCount))
+        let size = (checks.count + parts - 1) / parts
+        let lines = Mutex([[UInt8]](repeating: [], count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(size * 100)
+            for index in min(part * size, checks.count)..<min((part + 1) * size, checks.count) {
+                let (identity, uuid) = checks[index]
+                bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+                var object = JSONLineWriter()
+                object.field("key", identity.key)
+                object.field("project", identity.project)
+                object.field("uuid", uuid)
+                bytes.append(contentsOf: object.object())
+            }
+            lines.withLock { $0[part] = bytes }
         }
+        for part in lines.withLock({ $0 }) { bytes.append(contentsOf: part) }
         bytes.append(contentsOf: (checks.isEmpty ? "],\n  \"retired\" : [" : "\n  ],\n  \"retired\" : [").utf8)
         for (index, entry) in retired.enumerated() {
             bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)

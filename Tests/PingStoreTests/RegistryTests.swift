@@ -45,6 +45,25 @@ struct RegistryTests {
         }
     }
 
+    @Test("into a registry with no check: an identity listed twice keeps one UUID, a retired pin is refused, a pin taken twice once")
+    func firstAssignment() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            var registry = try Registry.load(from: dir.data)
+            let retired = try registry.assign(backup)
+            try registry.retire(backup, at: 5)
+            #expect(registry.checks.isEmpty && registry.retired.count == 1)
+            let other = CheckIdentity(project: "ops", key: "other")
+            let pin = UUID(uuidString: "00000000-0000-4000-8000-0000000000aa")!
+            let assigned = try registry.assign([worker, backup, worker, other], pinned: [backup: retired, worker: pin, other: pin])
+            #expect(assigned.count == 3)
+            #expect(assigned[worker] == pin, "the first to pin it has it")
+            #expect(assigned[backup] != retired && assigned[other] != pin && assigned[backup] != assigned[other])
+            #expect(try Registry.load(from: dir.data) == registry)
+            #expect(try Registry.load(from: dir.data).checks == assigned)
+        }
+    }
+
     @Test("several identities are retired in one write; unknown ones are skipped")
     func retireMany() async throws {
         try await TemporaryDirectory.with { dir in
