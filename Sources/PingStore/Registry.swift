@@ -232,13 +232,10 @@ public struct Registry: Sendable, Equatable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + checks.count * 100 + retired.count * 130)
         bytes.append(contentsOf: "{\n  \"checks\" : [".utf8)
-        let parts = max(1, min(checks.count / 50_000, 4 * ProcessInfo.processInfo.activeProcessorCount))
-        let size = (checks.count + parts - 1) / parts
-        let lines = Mutex([[UInt8]](repeating: [], count: parts))
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let parts = inParts(checks.count) { range in
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(size * 100)
-            for index in min(part * size, checks.count)..<min((part + 1) * size, checks.count) {
+            bytes.reserveCapacity(range.count * 100)
+            for index in range {
                 let (identity, uuid) = checks[index]
                 bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
                 var object = JSONLineWriter()
@@ -247,9 +244,9 @@ public struct Registry: Sendable, Equatable {
                 object.field("uuid", uuid)
                 bytes.append(contentsOf: object.object())
             }
-            lines.withLock { $0[part] = bytes }
+            return bytes
         }
-        for part in lines.withLock({ $0 }) { bytes.append(contentsOf: part) }
+        for part in parts { bytes.append(contentsOf: part) }
         bytes.append(contentsOf: (checks.isEmpty ? "],\n  \"retired\" : [" : "\n  ],\n  \"retired\" : [").utf8)
         for (index, entry) in retired.enumerated() {
             bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
@@ -345,34 +342,19 @@ private struct RegistryDocument {
         let v = Int(String(decoding: version, as: UTF8.self)) ?? -1
         return RegistryDocument(
             v: v,
-            checks: try inParts(checks) { line in
-                if let entry = plainEntry(line) { return entry }
-                let fields = try LineFields(parsing: line)
-                return (CheckIdentity(project: try fields.string("project"), key: try fields.string("key")), try uuid(try fields.string("uuid")))
-            },
+            checks: try inParts(checks.count) { range in
+                try checks[range].map { line in
+                    if let entry = plainEntry(line) { return entry }
+                    let fields = try LineFields(parsing: line)
+                    return (CheckIdentity(project: try fields.string("project"), key: try fields.string("key")), try uuid(try fields.string("uuid")))
+                }
+            }.flatMap { $0 },
             retired: try retired.map { line in
                 let fields = try LineFields(parsing: line)
                 return Registry.Retired(
                     uuid: try uuid(try fields.string("uuid")), identity: CheckIdentity(project: try fields.string("project"), key: try fields.string("key")),
                     time: try fields.integer("retired_us"))
             })
-    }
-
-    /// `transform` of every line, in order, on every core: the first error (in line order)
-    /// is thrown.
-    private static func inParts<T: Sendable>(_ lines: [ArraySlice<UInt8>], _ transform: @Sendable (ArraySlice<UInt8>) throws -> T) throws -> [T] {
-        let parts = min(max(1, lines.count / 50_000), 4 * ProcessInfo.processInfo.activeProcessorCount)
-        let size = (lines.count + parts - 1) / max(parts, 1)
-        let results = Mutex([Result<[T], any Error>?](repeating: nil, count: parts))
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let range = min(part * size, lines.count)..<min((part + 1) * size, lines.count)
-            let result = Result { try lines[range].map(transform) }
-            results.withLock { $0[part] = result }
-        }
-        var all: [T] = []
-        all.reserveCapacity(lines.count)
-        for result in results.withLock({ $0 }) { all += try result!.get() }
-        return all
     }
 
     /// `{"key":"…","project":"…","uuid":"…"}` exactly as `Registry.encoded` writes it, with
@@ -402,4 +384,20 @@ private struct RegistryDocument {
             return (CheckIdentity(project: project, key: key), uuid)
         }
     }
+}
+
+/// `body` of `0..<count` cut in parts of at least 50,000, run on every core; the results in
+/// order, or the first part's error (a million registry lines are read and written this way).
+func inParts<T: Sendable, Failure: Error>(_ count: Int, _ body: @Sendable (Range<Int>) throws(Failure) -> T) throws(Failure) -> [T] {
+    let parts = max(1, min(count / 50_000, 4 * ProcessInfo.processInfo.activeProcessorCount))
+    let size = (count + parts - 1) / parts
+    let results = Mutex([Result<T, Failure>?](repeating: nil, count: parts))
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let result = Result { () throws(Failure) -> T in try body(min(part * size, count)..<min((part + 1) * size, count)) }
+        results.withLock { $0[part] = result }
+    }
+    var values: [T] = []
+    values.reserveCapacity(parts)
+    for result in results.withLock({ $0 }) { values.append(try result!.get()) }
+    return values
 }
