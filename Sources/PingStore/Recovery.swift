@@ -10,6 +10,22 @@ import Foundation
 struct Recovery {
     let data: DataDirectory
 
+    /// The files of the data directory's top level that are replaced by an atomic write.
+    static let replacedFiles = ["registry.json", "ping-keys.json", "catalog.json", "config-cache", "clean-shutdown"]
+
+    /// Removes the temporary copy (`.<name>.tmp-<pid>`) of a top-level file whose write never
+    /// reached its rename: a server killed while writing a million checks' `catalog.json`
+    /// left 300 MB behind. The server holds the directory's lock, so no write is under way.
+    func removeInterruptedWrites() throws {
+        for name in try FileSystem.list(data.path) where name.hasPrefix(".") {
+            guard let dot = name.range(of: ".tmp-", options: .backwards),
+                  Self.replacedFiles.contains(String(name[name.index(after: name.startIndex)..<dot.lowerBound])),
+                  !name[dot.upperBound...].isEmpty, name[dot.upperBound...].allSatisfy({ $0.isASCII && $0.isNumber })
+            else { continue }
+            try FileSystem.remove("\(data.path)/\(name)")
+        }
+    }
+
     /// Returns the report and the sequence number for the new journal segment.
     func run() throws -> (PingStore.RecoveryReport, Int) {
         var report = PingStore.RecoveryReport()
@@ -20,6 +36,7 @@ struct Recovery {
             try FileSystem.remove(data.cleanShutdown)
             try FileSystem.syncDirectory(data.path)
         }
+        try removeInterruptedWrites()
         for directory in [data.pings, data.flips] where !clean {
             for name in try FileSystem.list(directory) {
                 let path = "\(directory)/\(name)"

@@ -189,6 +189,21 @@ struct PingStoreTests {
         }
     }
 
+    @Test("the temporary copy of a top-level file whose write was cut short is removed at open; other files are left")
+    func interruptedWrites() async throws {
+        try await TemporaryDirectory.with { dir in
+            try PingStore.open(dir.data, options: testOptions()).close()
+            let leftovers = [".catalog.json.tmp-4242", ".registry.json.tmp-7", ".config-cache.tmp-123", ".ping-keys.json.tmp-9"]
+            let kept = [".catalog.json.tmp-", ".notes.tmp-12", ".config-cache.tmp-12x", "catalog.json.tmp-5", ".bashrc"]
+            for name in leftovers + kept { try Data("x".utf8).write(to: URL(fileURLWithPath: "\(dir.data.path)/\(name)")) }
+            let store = try PingStore.open(dir.data, options: testOptions())
+            defer { try? store.close() }
+            let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.data.path))
+            #expect(names.isDisjoint(with: leftovers), "\(names.sorted())")
+            #expect(names.isSuperset(of: kept), "\(names.sorted())")
+        }
+    }
+
     @Test("a file holding only a torn line is emptied")
     func onlyTornLine() async throws {
         try await TemporaryDirectory.with { dir in
