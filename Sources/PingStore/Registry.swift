@@ -41,8 +41,8 @@ public struct Registry: Sendable, Equatable {
         let document: RegistryDocument
         var lined = true
         do {
-            if let document_ = try RegistryDocument.lined(bytes) {
-                document = document_
+            if let read = try RegistryDocument.lined(bytes) {
+                document = read
             } else {
                 lined = false
                 document = try RegistryDocument(decoded: JSONDecoder().decode(RegistryDocument.Decoded.self, from: Data(bytes)))

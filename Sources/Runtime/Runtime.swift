@@ -136,7 +136,7 @@ public final class Runtime: Sendable {
                 registry: prefetched, now: now,
                 options: options, urls: urls, token: (token, origin), badgeSecret: badgeSecret, environment: environment, logger: logger, clock: clock,
                 lock: lock)
-            ConfigCache.save(parsed, to: data, after: runtime.applier.snapshots, logger: logger)
+            ConfigCache.save(parsed, checks: result.catalog.checks.count, to: data, after: runtime.applier.snapshots, logger: logger)
             return runtime
         } catch let error as StartFailure {
             throw error

@@ -38,11 +38,13 @@ enum ConfigCache {
     }
 
     /// Writes `parsed` to `data` once the writes before it are done, if it holds files of
-    /// checks the cache does not (off the cooperative pool: a million checks are 60 MB).
-    static func save(_ parsed: ParsedFiles, to data: DataDirectory, after writes: SnapshotWriter, logger: Logger) {
+    /// checks the cache does not (off the cooperative pool: a million checks are 70 MB, whose
+    /// buffers are then handed back to the OS as a load's are).
+    static func save(_ parsed: ParsedFiles, checks: Int, to data: DataDirectory, after writes: SnapshotWriter, logger: Logger) {
         guard parsed.hasChanged else { return }
         writes.enqueue(failure: "cannot write the config cache \(data.configCache); the next start parses every config file", logger: logger) {
             try await blocking(named: "kiothc-cfgcache") { Result { try data.writeConfigCache(parsed.persisted(build: build)) } }.get()
+            HeapTrim.afterLoad(checks: checks)
         }
     }
 }

@@ -49,7 +49,7 @@ struct Reloader: Service {
                 for waiter in pending.waiters { waiter.resume(returning: result) }
                 if case .applied(_, _, let checks) = result {
                     HeapTrim.afterLoad(checks: checks)
-                    if let cache { ConfigCache.save(parsed, to: cache, after: applier.snapshots, logger: logger) }
+                    if let cache { ConfigCache.save(parsed, checks: checks, to: cache, after: applier.snapshots, logger: logger) }
                 }
             }
         } onGracefulShutdown: {
