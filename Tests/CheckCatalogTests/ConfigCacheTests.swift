@@ -75,7 +75,7 @@ struct ConfigCacheTests {
     }
 
     static func restored(_ bytes: [UInt8], build: String = "test build") throws -> ParsedFiles {
-        guard case .restored(let parsed, _) = ParsedFiles.restoring(bytes, build: build) else {
+        guard case .restored(let parsed) = ParsedFiles.restoring(bytes, build: build) else {
             Issue.record("the cache was not restored")
             throw CancellationError()
         }

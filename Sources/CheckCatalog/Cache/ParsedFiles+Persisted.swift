@@ -12,7 +12,7 @@ extension ParsedFiles {
 
     /// What a restart found.
     public enum Restored: Sendable {
-        case restored(ParsedFiles, files: Int)
+        case restored(ParsedFiles)
         /// Not used, and why (for the log); the files are parsed.
         case ignored(String)
     }
@@ -40,7 +40,7 @@ extension ParsedFiles {
                     entries[path] = Entry(length: length, hash: hash, content: .stored(bytes[range], checksum: checksum))
                 }
                 guard reader.isAtEnd else { return .ignored("it has bytes after its last file") }
-                return .restored(ParsedFiles(entries: entries), files: count)
+                return .restored(ParsedFiles(entries: entries))
             } catch {
                 return .ignored("it ends early or is damaged")
             }

@@ -29,7 +29,7 @@ enum ConfigCache {
             return ParsedFiles()
         }
         switch ParsedFiles.restoring(bytes, build: build) {
-        case .restored(let parsed, _):
+        case .restored(let parsed):
             return parsed
         case .ignored(let reason):
             logger.info("not using the config cache \(data.configCache): \(reason); every config file is parsed, and the cache written again")
