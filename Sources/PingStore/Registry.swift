@@ -1,6 +1,6 @@
+import BlockingWork
 import Foundation
 import Monitoring
-import Synchronization
 
 /// `registry.json`: the UUID of every check, assigned on first sight and never changed, and
 /// the UUIDs of deleted checks, never handed out again (SPEC §1.3).
@@ -77,7 +77,8 @@ public struct Registry: Sendable, Equatable {
         self.path = path
     }
 
-    public func uuid(for identity: CheckIdentity) -> UUID? { checks[identity] }
+    /// (Not hashed at all while the registry is empty: a first start asks for a million.)
+    public func uuid(for identity: CheckIdentity) -> UUID? { checks.isEmpty ? nil : checks[identity] }
 
     public func isRetired(_ uuid: UUID) -> Bool { retiredUUIDs.contains(uuid) }
 
@@ -384,20 +385,4 @@ private struct RegistryDocument {
             return (CheckIdentity(project: project, key: key), uuid)
         }
     }
-}
-
-/// `body` of `0..<count` cut in parts of at least 50,000, run on every core; the results in
-/// order, or the first part's error (a million registry lines are read and written this way).
-func inParts<T: Sendable, Failure: Error>(_ count: Int, _ body: @Sendable (Range<Int>) throws(Failure) -> T) throws(Failure) -> [T] {
-    let parts = max(1, min(count / 50_000, 4 * ProcessInfo.processInfo.activeProcessorCount))
-    let size = (count + parts - 1) / parts
-    let results = Mutex([Result<T, Failure>?](repeating: nil, count: parts))
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-        let result = Result { () throws(Failure) -> T in try body(min(part * size, count)..<min((part + 1) * size, count)) }
-        results.withLock { $0[part] = result }
-    }
-    var values: [T] = []
-    values.reserveCapacity(parts)
-    for result in results.withLock({ $0 }) { values.append(try result!.get()) }
-    return values
 }

@@ -1,3 +1,4 @@
+import BlockingWork
 import CheckCatalog
 import Foundation
 import Monitoring
@@ -152,23 +153,17 @@ public struct CatalogChange: Sendable {
             return SlugSuccessor(checks: after.sorted(), wasShared: (slugs.before[SlugURL(project: project, slug: slug)]?.count ?? 0) > 1)
         }
         var listed = 0
-        // A fresh data directory: every check is added (a million at a first start, each
-        // read in place rather than copied whole).
-        if registry.checks.isEmpty {
-            change.added.reserveCapacity(catalog.checks.count)
-            for index in catalog.checks.indices {
-                change.added.append(Added(
-                    id: catalog.checks[index].id, uuid: catalog.checks[index].pinnedUUID, name: catalog.checks[index].name,
-                    slug: catalog.checks[index].slug))
-            }
-        }
-        for definition in registry.checks.isEmpty ? [] : catalog.checks {
-            let identity = definition.id
+        if registry.checks.isEmpty { change.added.reserveCapacity(catalog.checks.count) }
+        for index in catalog.checks.indices {
+            let identity = catalog.checks[index].id
             guard let uuid = registry.uuid(for: identity) else {
-                // A pinned UUID is known before the server loads the check.
-                change.added.append(Added(id: definition.id, uuid: definition.pinnedUUID, name: definition.name, slug: definition.slug))
+                // A pinned UUID is known before the server loads the check. (Its fields read in
+                // place: a first start adds a million, and a copy of each retains all of it.)
+                change.added.append(Added(
+                    id: identity, uuid: catalog.checks[index].pinnedUUID, name: catalog.checks[index].name, slug: catalog.checks[index].slug))
                 continue
             }
+            let definition = catalog.checks[index]
             listed += 1
             if let pin = definition.pinnedUUID, uuid != pin {
                 change.repinned.append(Repinned(id: identity, oldUUID: uuid, newUUID: pin))
@@ -251,16 +246,11 @@ public struct CatalogChange: Sendable {
     /// Gives each added check its UUID, in place (a first start adds a million: a copy of the
     /// list was a third of this).
     mutating func assign(_ uuids: [CheckIdentity: UUID]) {
-        let count = added.count
         added.withUnsafeMutableBufferPointer { added in
-            // On every core when there are many (a first start's million lookups).
-            let parts = max(1, min(count / 50_000, 2 * ProcessInfo.processInfo.activeProcessorCount))
-            let size = (count + parts - 1) / parts
             nonisolated(unsafe) let added = added
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                for index in min(part * size, count)..<min((part + 1) * size, count) {
-                    added[index].uuid = uuids[added[index].id]
-                }
+            // On every core when there are many (a first start's million lookups).
+            inParts(added.count) { range in
+                for index in range { added[index].uuid = uuids[added[index].id] }
             }
         }
     }
