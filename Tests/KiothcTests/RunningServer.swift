@@ -236,18 +236,19 @@ final class LogBuffer: Sendable {
     /// The server's end of the pipe closed: `text` holds everything it wrote.
     let ended = Mutex(false)
 
-    /// Collects what the process writes to `pipe` as it arrives, until its end closes.
+    /// Collects what the process writes to `pipe` as it arrives, until its end closes, with
+    /// blocking reads on a thread of its own. Not with `readabilityHandler`: its dispatch source,
+    /// cancelled from its own handler at the end of the pipe, crashed the test process in
+    /// libdispatch's epoll loop (`_dispatch_event_loop_drain`, a freed source's note) on CI.
     func follow(_ pipe: Pipe) {
-        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else {
-                // EOF: the process exited. A handler left set keeps the handle and its dispatch
-                // source alive in a cycle (LeakSanitizer reported one per server).
-                handle.readabilityHandler = nil
-                ended.withLock { $0 = true }
-                return
+        let handle = pipe.fileHandleForReading
+        _ = Background { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
             }
-            text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+            ended.withLock { $0 = true }
         }
     }
 }
