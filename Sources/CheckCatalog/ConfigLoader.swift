@@ -75,8 +75,17 @@ public enum ConfigLoader {
         return "it is a symlink to '\(target)', which does not exist; restore the target or remove the link"
     }
 
-    /// Parses and decodes bytes as if they were the file at `path`.
+    /// Parses and decodes bytes as if they were the file at `path`: straight from libyaml's
+    /// events when the file is the common one `StreamingDecoder` takes, else through its tree.
     static func decode(
+        _ bytes: [UInt8], path: String, limits: ParseLimits = .standard, schedules: ScheduleCache = ScheduleCache()
+    ) -> (FileDraft, [Diagnostic]) {
+        if let draft = StreamingDecoder.decode(bytes, path: path, limits: limits, schedules: schedules) { return (draft, []) }
+        return decodeTree(bytes, path: path, limits: limits, schedules: schedules)
+    }
+
+    /// `decode` through the file's `Node` tree, which finds every problem.
+    static func decodeTree(
         _ bytes: [UInt8], path: String, limits: ParseLimits = .standard, schedules: ScheduleCache = ScheduleCache()
     ) -> (FileDraft, [Diagnostic]) {
         let parsed = YAMLParser.parse(bytes, limits: limits)

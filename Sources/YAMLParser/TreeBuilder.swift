@@ -72,7 +72,7 @@ struct TreeBuilder {
             deliver(Node(.invalid, at: mark))
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
-            let text = data.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self) } ?? ""
+            let text = Scalar.text(data.value, length: data.length)
             let scalar = scalar(text, style: data.style, anchor: data.anchor, tag: data.tag, at: mark)
             deliver(Node(.scalar(scalar), at: mark))
         default:
@@ -85,12 +85,7 @@ struct TreeBuilder {
         _ text: String, style yamlStyle: yaml_scalar_style_t,
         anchor: UnsafeMutablePointer<yaml_char_t>?, tag yamlTag: UnsafeMutablePointer<yaml_char_t>?, at mark: Mark
     ) -> Scalar {
-        let style: Scalar.Style
-        switch yamlStyle {
-        case YAML_PLAIN_SCALAR_STYLE: style = .plain
-        case YAML_LITERAL_SCALAR_STYLE, YAML_FOLDED_SCALAR_STYLE: style = .block
-        default: style = .quoted
-        }
+        let style = Scalar.Style(yamlStyle)
         if let anchor {
             anchorProblem(String(cString: anchor), at: mark)
         }

@@ -13,9 +13,17 @@ public enum YAMLParser {
                 at: .start)
             return ParsedDocument(root: nil, problems: [problem])
         }
+        var builder = TreeBuilder(limits: limits)
+        if let problem = run(bytes, { builder.consume($0) }) { builder.problems.append(problem) }
+        return ParsedDocument(root: builder.root, problems: builder.problems)
+    }
+
+    /// Runs libyaml over `bytes`, handing each event to `consume` until it returns true (stop)
+    /// or the stream ends. Returns the parser's error, if it failed before either.
+    static func run(_ bytes: [UInt8], _ consume: (yaml_event_t) -> Bool) -> YAMLProblem? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
-            return ParsedDocument(root: nil, problems: [YAMLProblem(.syntax, "libyaml could not allocate a parser", at: .start)])
+            return YAMLProblem(.syntax, "libyaml could not allocate a parser", at: .start)
         }
         defer { yaml_parser_delete(&parser) }
 
@@ -25,18 +33,13 @@ public enum YAMLParser {
             return empty.withUnsafeBufferPointer { emptyBuffer in
                 let base = buffer.count > 0 ? buffer.baseAddress! : emptyBuffer.baseAddress!
                 yaml_parser_set_input_string(&parser, base, buffer.count)
-                var builder = TreeBuilder(limits: limits)
                 var event = yaml_event_t()
                 while true {
-                    guard yaml_parser_parse(&parser, &event) == 1 else {
-                        builder.problems.append(syntaxProblem(parser, bytes: buffer))
-                        break
-                    }
-                    let done = builder.consume(event)
+                    guard yaml_parser_parse(&parser, &event) == 1 else { return syntaxProblem(parser, bytes: buffer) }
+                    let done = consume(event)
                     yaml_event_delete(&event)
-                    if done { break }
+                    if done { return nil }
                 }
-                return ParsedDocument(root: builder.root, problems: builder.problems)
             }
         }
     }

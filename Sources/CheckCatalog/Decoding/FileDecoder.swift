@@ -42,9 +42,7 @@ struct FileDecoder {
         if case .scalar(let scalar) = root.content, scalar.value == .null { return draft }
         guard let top = reader.fields(of: root, in: "the top level of a file", known: Self.topLevelKeys) else { return draft }
 
-        if let pair = top["project"], let id = reader.string(pair.value, what: "'project'") {
-            draft.project = Reference(name: id, location: reader.location(pair.value.mark))
-        }
+        if let pair = top["project"] { draft.project = decodeFileProject(pair.value) }
         if let pair = top["projects"], let entries = reader.mapping(pair.value, what: "'projects'") {
             for entry in entries {
                 if let project = decodeProject(entry) { draft.projects.append(project) }
@@ -56,6 +54,11 @@ struct FileDecoder {
             }
         }
         return draft
+    }
+
+    /// The file's `project:`.
+    mutating func decodeFileProject(_ node: Node) -> Reference? {
+        reader.string(node, what: "'project'").map { Reference(name: $0, location: reader.location(node.mark)) }
     }
 
     // MARK: Projects
@@ -115,13 +118,24 @@ struct FileDecoder {
     // MARK: Checks
 
     private mutating func decodeCheck(_ entry: Node.Pair) -> CheckDraft? {
-        let key = reader.keyText(entry.key)
-        guard validateIdentifier(key, what: "check key", at: entry.key.mark) else { return nil }
-        var check = CheckDraft(key: key, location: reader.location(entry.key.mark))
+        guard let check = startCheck(reader.keyText(entry.key), at: entry.key.mark) else { return nil }
         if case .scalar(let scalar) = entry.value.content, scalar.value == .null {
             return check  // `nightly-job:` alone: a check with every default
         }
-        guard let fields = reader.fields(of: entry.value, in: "check '\(key)'", known: Self.checkKeys) else { return nil }
+        guard let fields = reader.fields(of: entry.value, in: "check '\(check.key)'", known: Self.checkKeys) else { return nil }
+        return decodeCheck(check, fields: fields)
+    }
+
+    /// A check with the key `key` and nothing set, or nil after reporting an invalid key.
+    mutating func startCheck(_ key: String, at mark: Mark) -> CheckDraft? {
+        guard validateIdentifier(key, what: "check key", at: mark) else { return nil }
+        return CheckDraft(key: key, location: reader.location(mark))
+    }
+
+    /// `check` with the settings of its mapping, read with `checkKeys`.
+    mutating func decodeCheck(_ check: CheckDraft, fields: Fields) -> CheckDraft {
+        var check = check
+        let key = check.key
         if let pair = fields[.project], let id = reader.string(pair.value, what: "'project' of check '\(key)'") {
             check.project = Reference(name: id, location: reader.location(pair.value.mark))
         }
