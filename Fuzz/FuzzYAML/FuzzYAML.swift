@@ -1,6 +1,7 @@
 // libFuzzer harness: the config loader on fuzzed bytes, as `kiothc check` runs it, without the
 // file system. The input is one file, or several separated by a line `#~file` (a YAML comment,
-// so each part stays a plain config file): each is parsed and decoded, the catalog is built
+// so each part stays a plain config file): each is parsed and decoded (a file the streaming
+// decoder takes is also decoded through its tree, and the two must agree), the catalog is built
 // across them, the report rendered in every format, and each valid check's schedule evaluated.
 // Any trap, sanitizer report or hang is a bug: bad input must come back as diagnostics.
 import Foundation
@@ -8,6 +9,13 @@ import Monitoring
 import YAMLParser
 
 @testable import CheckCatalog
+
+/// Every field of a file's checks, with its place (the config cache's form).
+func encoded(_ draft: FileDraft) -> [UInt8] {
+    var writer = CacheWriter()
+    DraftCodec.encode(draft, into: &writer)
+    return writer.bytes
+}
 
 /// One file's bytes, or `#~file` lines separating up to `maxFiles` files.
 let separator = Array("\n#~file\n".utf8)
@@ -21,7 +29,13 @@ public func fuzzYAML(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var drafts: [FileDraft] = []
     var diagnostics: [Diagnostic] = []
     for (index, part) in split(bytes).enumerated() {
-        let (draft, found) = ConfigLoader.decode(part, path: "checks.d/\(index).yaml")
+        let path = "checks.d/\(index).yaml"
+        let (draft, found) = ConfigLoader.decode(part, path: path)
+        // A file decoded from libyaml's events must be problem-free and decode as its tree does.
+        if StreamingDecoder.decode(part, path: path, limits: .standard, schedules: ScheduleCache()) != nil {
+            let (tree, problems) = ConfigLoader.decodeTree(part, path: path)
+            precondition(problems.isEmpty && encoded(tree) == encoded(draft), "the streaming decoder and the tree disagree")
+        }
         drafts.append(draft)
         diagnostics += found
     }
