@@ -82,8 +82,10 @@ struct StreamingDecoder {
             draft.checks.append(check)
             place = .checkKey
         case (.checkValue, .mappingStart):
-            pairs = []
-            slots = Array(repeating: -1, count: FileDecoder.checkKeys.count)
+            // Emptied in place: the last check's arrays are no longer shared, so no allocation.
+            pairs.removeAll(keepingCapacity: true)
+            if slots.isEmpty { slots = Array(repeating: -1, count: FileDecoder.checkKeys.count) }
+            for index in slots.indices { slots[index] = -1 }
             place = .fieldKey
         case (.fieldKey, .scalar(let name, let mark)):
             guard case .string(let text) = name.value, let slot = FileDecoder.checkKeys.firstIndex(where: { $0.isSameKey(as: text) }),
