@@ -18,3 +18,20 @@ public func inParts<T: Sendable, Failure: Error>(_ count: Int, _ body: @Sendable
     for result in results.withLock({ $0 }) { values.append(try result!.get()) }
     return values
 }
+
+/// `first` and `second` at once, one on each of two cores (with one core, one after the other);
+/// both results. For two independent halves of a fleet's start.
+public func both<A: Sendable, B: Sendable>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
+    let results = Mutex<(A?, B?)>((nil, nil))
+    DispatchQueue.concurrentPerform(iterations: 2) { index in
+        if index == 0 {
+            let value = first()
+            results.withLock { $0.0 = value }
+        } else {
+            let value = second()
+            results.withLock { $0.1 = value }
+        }
+    }
+    let (a, b) = results.withLock { $0 }
+    return (a!, b!)
+}

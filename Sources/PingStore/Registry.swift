@@ -145,11 +145,12 @@ public struct Registry: Sendable, Equatable {
 
     /// `assignMissing` into a registry with no check yet (a first start): every identity is
     /// new, so each is inserted without a lookup first, and the file is written in the
-    /// identities' order, with no lookup either (a million checks, each hashed once).
+    /// identities' order, with no lookup either (a million checks, each hashed once). The
+    /// table and the file's bytes are made at once, on both cores: the table only says
+    /// whether an identity is listed twice (a catalog's never are), and then the bytes are
+    /// made again without the repeats.
     private mutating func assignFirst(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) throws {
         guard !identities.isEmpty else { return }
-        var next = self
-        next.checks.reserveCapacity(identities.count)
         var entries: [(key: CheckIdentity, value: UUID)] = []
         entries.reserveCapacity(identities.count)
         // Every UUID handed out, so none is handed out twice (random v4 collisions do not
@@ -158,21 +159,32 @@ public struct Registry: Sendable, Equatable {
         var random = RandomUUIDs()
         for identity in identities {
             var uuid: UUID
-            if !pinned.isEmpty, let pin = pinned[identity], !next.retiredUUIDs.contains(pin), held.insert(pin).inserted {
+            if !pinned.isEmpty, let pin = pinned[identity], !retiredUUIDs.contains(pin), held.insert(pin).inserted {
                 uuid = pin
             } else {
-                repeat { uuid = random.next() } while next.retiredUUIDs.contains(uuid) || !held.insert(uuid).inserted
-            }
-            if let first = next.checks.updateValue(uuid, forKey: identity) {
-                // Listed twice: it keeps its first UUID.
-                next.checks[identity] = first
-                held.remove(uuid)
-                continue
+                repeat { uuid = random.next() } while retiredUUIDs.contains(uuid) || !held.insert(uuid).inserted
             }
             entries.append((identity, uuid))
         }
-        try next.save(entries: entries)
+        let (table, bytes) = both({ [entries] in Self.table(entries) }, { [self, entries] in fileBytes(entries) })
+        var next = self
+        next.checks = table
+        if table.count == entries.count {
+            try next.write(bytes)
+        } else {
+            // Listed twice: it keeps its first UUID.
+            try next.write(fileBytes(entries.filter { table[$0.key] == $0.value }))
+        }
         self = next
+    }
+
+    /// `entries` as a table; an identity listed twice keeps its first UUID.
+    private static func table(_ entries: [(key: CheckIdentity, value: UUID)]) -> [CheckIdentity: UUID] {
+        var table = [CheckIdentity: UUID](minimumCapacity: entries.count)
+        for (identity, uuid) in entries {
+            if let first = table.updateValue(uuid, forKey: identity) { table[identity] = first }
+        }
+        return table
     }
 
     /// Takes UUIDs assigned elsewhere (by another instance on a shared store) over those this
@@ -216,11 +228,15 @@ public struct Registry: Sendable, Equatable {
         try FileSystem.writeAtomically(encoded(inOrder: order), to: path)
     }
 
-    /// `save` with the registry's checks given as entries, in any order.
-    private func save(entries: [(key: CheckIdentity, value: UUID)]) throws {
-        guard let path else { return }
+    /// The file, with the registry's checks given as entries, in any order.
+    private func fileBytes(_ entries: [(key: CheckIdentity, value: UUID)]) -> [UInt8] {
         let sorted = entries.indices.dropFirst().allSatisfy { entries[$0 - 1].key < entries[$0].key }
-        try FileSystem.writeAtomically(encoded(sorted ? entries : entries.sorted { $0.key < $1.key }), to: path)
+        return encoded(sorted ? entries : entries.sorted { $0.key < $1.key })
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        guard let path else { return }
+        try FileSystem.writeAtomically(bytes, to: path)
     }
 
     func encoded(inOrder order: [CheckIdentity]? = nil) -> [UInt8] {
