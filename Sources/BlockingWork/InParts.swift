@@ -19,19 +19,20 @@ public func inParts<T: Sendable, Failure: Error>(_ count: Int, _ body: @Sendable
     return values
 }
 
-/// `first` and `second` at once, one on each of two cores (with one core, one after the other);
-/// both results. For two independent halves of a fleet's start.
-public func both<A: Sendable, B: Sendable>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
-    let results = Mutex<(A?, B?)>((nil, nil))
-    DispatchQueue.concurrentPerform(iterations: 2) { index in
-        if index == 0 {
+/// `(first(), second())`, each on a core of its own when there are two: for two independent
+/// halves of a fleet's start.
+public func parallelPair<A: Sendable, B: Sendable>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
+    guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return (first(), second()) }
+    let a = Mutex<A?>(nil)
+    let b = Mutex<B?>(nil)
+    DispatchQueue.concurrentPerform(iterations: 2) { which in
+        if which == 0 {
             let value = first()
-            results.withLock { $0.0 = value }
+            a.withLock { $0 = value }
         } else {
             let value = second()
-            results.withLock { $0.1 = value }
+            b.withLock { $0 = value }
         }
     }
-    let (a, b) = results.withLock { $0 }
-    return (a!, b!)
+    return (a.withLock { $0 }!, b.withLock { $0 }!)
 }

@@ -22,20 +22,3 @@ public func parallelMap<Result: Sendable>(_ count: Int, _ transform: @Sendable (
     }
     return results.withLock { $0 }.map { $0! }
 }
-
-/// `(first(), second())`, each on a core of its own when there are two.
-public func parallelPair<A: Sendable, B: Sendable>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
-    guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return (first(), second()) }
-    let a = Mutex<A?>(nil)
-    let b = Mutex<B?>(nil)
-    DispatchQueue.concurrentPerform(iterations: 2) { which in
-        if which == 0 {
-            let value = first()
-            a.withLock { $0 = value }
-        } else {
-            let value = second()
-            b.withLock { $0 = value }
-        }
-    }
-    return (a.withLock { $0 }!, b.withLock { $0 }!)
-}

@@ -166,7 +166,7 @@ public struct Registry: Sendable, Equatable {
             }
             entries.append((identity, uuid))
         }
-        let (table, bytes) = both({ [entries] in Self.table(entries) }, { [self, entries] in fileBytes(entries) })
+        let (table, bytes) = parallelPair({ [entries] in Self.table(entries) }, { [self, entries] in fileBytes(entries) })
         var next = self
         next.checks = table
         if table.count == entries.count {
