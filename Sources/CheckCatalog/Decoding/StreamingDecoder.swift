@@ -45,8 +45,8 @@ struct StreamingDecoder {
     /// `bytes`, the file at `path`, decoded; nil when it is not a file this decoder takes.
     static func decode(_ bytes: [UInt8], path: String, limits: ParseLimits, schedules: ScheduleCache) -> FileDraft? {
         var reader = StreamingDecoder(path: path, schedules: schedules)
-        guard YAMLParser.stream(bytes, limits: limits, { reader.take($0) }), case .end = reader.place, reader.decoder.diagnostics.isEmpty
-        else { return nil }
+        // (`take` refuses the event that brought a diagnostic, so a whole stream has none.)
+        guard YAMLParser.stream(bytes, limits: limits, { reader.take($0) }), case .end = reader.place else { return nil }
         return reader.draft
     }
 
