@@ -10,13 +10,6 @@ import YAMLParser
 
 @testable import CheckCatalog
 
-/// Every field of a file's checks, with its place (the config cache's form).
-func encoded(_ draft: FileDraft) -> [UInt8] {
-    var writer = CacheWriter()
-    DraftCodec.encode(draft, into: &writer)
-    return writer.bytes
-}
-
 /// One file's bytes, or `#~file` lines separating up to `maxFiles` files.
 let separator = Array("\n#~file\n".utf8)
 let maxFiles = 4
@@ -34,7 +27,7 @@ public func fuzzYAML(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         // A file decoded from libyaml's events must be problem-free and decode as its tree does.
         if StreamingDecoder.decode(part, path: path, limits: .standard, schedules: ScheduleCache()) != nil {
             let (tree, problems) = ConfigLoader.decodeTree(part, path: path)
-            precondition(problems.isEmpty && encoded(tree) == encoded(draft), "the streaming decoder and the tree disagree")
+            precondition(problems.isEmpty && DraftCodec.encoded(tree) == DraftCodec.encoded(draft), "the streaming decoder and the tree disagree")
         }
         drafts.append(draft)
         diagnostics += found

@@ -163,9 +163,7 @@ struct ConfigCacheTests {
         let path = config.path + "/ops/a.yaml"
         let (draft, diagnostics) = ConfigLoader.loadFile(path, limits: .standard)
         #expect(diagnostics.isEmpty && DraftCodec.isCacheable((draft, diagnostics)))
-        var writer = CacheWriter()
-        DraftCodec.encode(draft, into: &writer)
-        let payload = writer.bytes
+        let payload = DraftCodec.encoded(draft)
         func read(_ bytes: [UInt8]) -> FileDraft? {
             DraftCodec.read(bytes[...], checksum: FNV1a.of(bytes), path: path, schedules: ScheduleCache())
         }

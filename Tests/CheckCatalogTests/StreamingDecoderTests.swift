@@ -20,13 +20,6 @@ struct StreamingDecoderTests {
         ConfigLoader.decodeTree(Array(text.utf8), path: path, limits: limits)
     }
 
-    /// Every field of every check, with its place, in the cache's exact binary form.
-    static func encoded(_ draft: FileDraft) -> [UInt8] {
-        var writer = CacheWriter()
-        DraftCodec.encode(draft, into: &writer)
-        return writer.bytes
-    }
-
     static func shown(_ diagnostic: Diagnostic) -> String {
         "\(diagnostic.severity) \(diagnostic.location) \(diagnostic.message)"
     }
@@ -86,7 +79,7 @@ struct StreamingDecoderTests {
         let draft = try #require(Self.streamed(text), "\(name) was left to the tree")
         let (expected, diagnostics) = Self.tree(text)
         #expect(diagnostics.isEmpty)
-        #expect(Self.encoded(draft) == Self.encoded(expected))
+        #expect(DraftCodec.encoded(draft) == DraftCodec.encoded(expected))
         #expect(draft.project?.name == expected.project?.name)
         #expect(draft.checks.map(\.key) == expected.checks.map(\.key))
         #expect(!draft.checks.isEmpty || !text.contains("checks:\n"))
@@ -172,7 +165,7 @@ struct StreamingDecoderTests {
             }
             taken += 1
             #expect(diagnostics.isEmpty, "taken, but the tree reports \(diagnostics.map(Self.shown)) in\n\(text)")
-            #expect(Self.encoded(draft) == Self.encoded(expected), "\(text)")
+            #expect(DraftCodec.encoded(draft) == DraftCodec.encoded(expected), "\(text)")
         }
         #expect(taken > 200, "too few valid files generated to compare")
         // The generator writes only fields the streaming decoder reads: a valid file it left to
@@ -192,7 +185,7 @@ struct StreamingDecoderTests {
                 guard let draft = StreamingDecoder.decode(bytes, path: Self.path, limits: .standard, schedules: ScheduleCache()) else { continue }
                 taken += 1
                 let (expected, diagnostics) = ConfigLoader.decodeTree(bytes, path: Self.path)
-                if !diagnostics.isEmpty || Self.encoded(draft) != Self.encoded(expected) { mismatches.append(name) }
+                if !diagnostics.isEmpty || DraftCodec.encoded(draft) != DraftCodec.encoded(expected) { mismatches.append(name) }
             }
             return (taken, mismatches)
         }

@@ -24,11 +24,18 @@ enum DraftCodec {
             && check.dependsOn.allSatisfy { $0.location.file == file }
     }
 
-    static func encode(_ draft: FileDraft, into writer: inout CacheWriter) {
+    private static func encode(_ draft: FileDraft, into writer: inout CacheWriter) {
         writer.byte(draft.project == nil ? 0 : 1)
         if let project = draft.project { writeReference(project, &writer) }
         writer.unsigned(UInt64(draft.checks.count))
         for check in draft.checks { encode(check, into: &writer) }
+    }
+
+    /// `draft` alone in this form: two decodings of one file are equal when these bytes are.
+    static func encoded(_ draft: FileDraft) -> [UInt8] {
+        var writer = CacheWriter(capacity: draft.checks.count * 80)
+        encode(draft, into: &writer)
+        return writer.bytes
     }
 
     /// The draft `encode` wrote as `payload`; nil when its checksum or its contents are not

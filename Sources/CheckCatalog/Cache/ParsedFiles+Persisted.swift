@@ -56,11 +56,8 @@ extension ParsedFiles {
                 return (payload, checksum)
             case .decoded(let decoded):
                 guard DraftCodec.isCacheable(decoded) else { return nil }
-                var writer = CacheWriter(capacity: decoded.0.checks.count * 80)
-                DraftCodec.encode(decoded.0, into: &writer)
-                var hash = FNV1a()
-                writer.bytes.withUnsafeBytes { hash.add($0) }
-                return (writer.bytes[...], hash.value)
+                let bytes = DraftCodec.encoded(decoded.0)
+                return (bytes[...], FNV1a.of(bytes))
             }
         }
         var writer = CacheWriter(capacity: payloads.reduce(256) { $0 + ($1?.0.count ?? 0) + 64 })
