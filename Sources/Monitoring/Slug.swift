@@ -5,34 +5,38 @@ public enum Slug {
     /// NFKD-normalize, drop non-ASCII, lower-case, keep `[A-Za-z0-9_]`, whitespace and `-`,
     /// collapse runs of whitespace and `-` into one `-`, strip leading/trailing `-` and `_`.
     public static func slugify(_ name: String) -> String {
-        var kept: [UInt8] = []
-        kept.reserveCapacity(name.utf8.count)
-        func keep(_ byte: UInt8) {
-            let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
-            if isWord(lower) || isWhitespace(lower) || lower == 0x2D { kept.append(lower) }
-        }
-        if name.utf8.allSatisfy({ $0 < 0x80 }) {
-            // NFKD leaves ASCII as it is: no normalization (most names, a million at a fleet's start).
-            for byte in name.utf8 { keep(byte) }
-        } else {
-            for scalar in name.decomposedStringWithCompatibilityMapping.unicodeScalars where scalar.isASCII {
-                keep(UInt8(scalar.value))
+        // NFKD leaves ASCII as it is: no normalization (most names, a million at a fleet's start).
+        if name.utf8.allSatisfy({ $0 < 0x80 }) { return slug(ofASCII: name.utf8) }
+        let ascii = name.decomposedStringWithCompatibilityMapping.unicodeScalars.lazy.filter(\.isASCII).map { UInt8($0.value) }
+        return slug(ofASCII: Array(ascii))
+    }
+
+    /// The slug of ASCII text, in one pass into the string's own storage: a separator run
+    /// (whitespace and `-`) is written as one `-` only once a kept character follows it, and
+    /// nothing is written before the first character the leading strip would keep; the
+    /// trailing `-` and `_` are cut at the end.
+    private static func slug(ofASCII bytes: some Collection<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            var count = 0
+            var separatorPending = false
+            for byte in bytes {
+                let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+                if isWhitespace(lower) || lower == 0x2D {
+                    separatorPending = count > 0
+                    continue
+                }
+                guard isWord(lower), count > 0 || lower != 0x5F else { continue }
+                if separatorPending {
+                    buffer[count] = 0x2D
+                    count += 1
+                    separatorPending = false
+                }
+                buffer[count] = lower
+                count += 1
             }
+            while count > 0, isDashOrUnderscore(buffer[count - 1]) { count -= 1 }
+            return count
         }
-        var slug: [UInt8] = []
-        slug.reserveCapacity(kept.count)
-        var inSeparatorRun = false
-        for byte in kept {
-            if isWhitespace(byte) || byte == 0x2D {
-                if !inSeparatorRun { slug.append(0x2D) }
-                inSeparatorRun = true
-            } else {
-                slug.append(byte)
-                inSeparatorRun = false
-            }
-        }
-        let trimmed = slug.drop(while: isDashOrUnderscore).reversed().drop(while: isDashOrUnderscore).reversed()
-        return String(decoding: Array(trimmed), as: UTF8.self)
     }
 
     /// Whether `slug` is a well-formed slug URL segment: what `slugify` can produce.
