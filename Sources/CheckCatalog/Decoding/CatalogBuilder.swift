@@ -104,8 +104,10 @@ struct CatalogBuilder {
                         project = id.project
                         seen = seenByProject.removeValue(forKey: project) ?? Dictionary(minimumCapacity: counts[project] ?? 0)
                     }
-                    if let first = seen[id.key] {
-                        // (At or above 0 a position in `checks`; below, one in `refused`.)
+                    // Where it will be, unless its key is taken (one hash per check): the first
+                    // keeps its place. (At or above 0 a position in `checks`; below, one in `refused`.)
+                    if let first = seen.updateValue(checks.count, forKey: id.key) {
+                        seen[id.key] = first
                         let firstLocation = first >= 0 ? checks[first].location : refused[-1 - first]
                         diagnostics.append(Diagnostic(
                             .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
@@ -125,7 +127,6 @@ struct CatalogBuilder {
                         }
                         pinned[pin.value] = ("\(id)", pin.location)
                     }
-                    seen[id.key] = checks.count
                     diagnostics += problems
                     checks.append(definition)
                     dependencies.append(dependsOn)
