@@ -60,6 +60,9 @@ struct CatalogBuilder {
     /// One step of reading a file's checks, in order: a project reference that names no project
     /// (reported as it comes), or a check with its definition and the problems only it has
     /// (unknown channels, windows), reported if it is not a duplicate.
+    /// A check's parts are the case's own values, not a struct's: matched from a consumed step,
+    /// each is moved out, so a definition is not copied (retaining all its fields) on its way
+    /// into the catalog.
     private enum Step: Sendable {
         case unknownProject(Reference)
         case check(CheckDefinition, dependsOn: [Dependency], pin: (value: UUID, location: Diagnostic.Location)?, problems: [Diagnostic])
@@ -89,8 +92,8 @@ struct CatalogBuilder {
         var refused: [Diagnostic.Location] = []
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
         for index in steps.indices {
-            // A file's steps (last first) are taken out and popped one by one, and let go once
-            // read.
+            // A file's steps (last first) are taken out and moved from one by one (popped, so
+            // not copied: a copy retains everything in a definition), and let go once read.
             var fileSteps = steps[index]
             steps[index] = []
             while let step = fileSteps.popLast() {
@@ -243,6 +246,7 @@ struct CatalogBuilder {
         var unique = true
         var first: [String: Int] = Dictionary(minimumCapacity: indices.count)
         for index in indices {
+            // Fields read in place: a copy of the whole definition costs a dozen retains.
             let slug = checks[index].slug
             // (No character count, a grapheme walk, for the usual short ASCII slug.)
             if !slug.isEmpty, slug.utf8.count <= FileDecoder.maxNameLength || slug.count <= FileDecoder.maxNameLength {

@@ -40,7 +40,6 @@ extension CheckDefinition {
     /// strings and arrays are mostly the very same storage, so each comparison is a pointer's).
     /// False can still mean the same printed settings; callers then compare those.
     public func hasSameSettings(as other: CheckDefinition) -> Bool {
-        if isCopy(of: other) { return true }
         let sameExpectation: Bool
         switch (expectation, other.expectation) {
         case (.timeout(let a), .timeout(let b)): sameExpectation = a == b
