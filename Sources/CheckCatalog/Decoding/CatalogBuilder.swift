@@ -130,7 +130,8 @@ struct CatalogBuilder {
                         }
                         pinned[pin.value] = ("\(id)", pin.location)
                     }
-                    diagnostics += problems
+                    // (Appending an empty array is not free: a million checks have no problems.)
+                    if !problems.isEmpty { diagnostics += problems }
                     checks.append(definition)
                     dependencies.append(dependsOn)
                 }
