@@ -149,42 +149,48 @@ struct CatalogBuilder {
         var steps: [Step] = []
         steps.reserveCapacity(file.checks.count + 1)
         let unknownFileProject = file.project.flatMap { projects[$0.name] == nil ? $0 : nil }
-        // The project of the check before, looked up again only when it changes (once a file).
-        var current: (id: String, project: Project, channelNames: [String])?
+        // The project of the check before, looked up again only when it changes (once a file);
+        // its parts kept apart, so that no check copies the whole project.
+        var currentID: String?
+        var defaults = CheckDefaults()
+        var projectMaintenance: [MaintenanceWindow] = []
+        var names: [String] = []
         // Last first: the collector pops them off the end in file order, moving each once (a
-        // reversal would move every step three more times).
-        for draft in file.checks.reversed() {
-            let projectID: String
-            if let reference = draft.project {
-                guard projects[reference.name] != nil else {
-                    steps.append(.unknownProject(reference))
-                    continue
+        // reversal would move every step three more times). Drafts are read in place through
+        // the buffer: a binding or an array's subscript would copy each (a dozen retains).
+        file.checks.withUnsafeBufferPointer { drafts in
+            for index in drafts.indices.reversed() {
+                let projectID: String
+                if let reference = drafts[index].project {
+                    guard projects[reference.name] != nil else {
+                        steps.append(.unknownProject(reference))
+                        continue
+                    }
+                    projectID = reference.name
+                } else {
+                    guard unknownFileProject == nil else { continue }
+                    projectID = file.project?.name ?? Project.defaultID
                 }
-                projectID = reference.name
-            } else {
-                guard unknownFileProject == nil else { continue }
-                projectID = file.project?.name ?? Project.defaultID
-            }
-            if current?.id != projectID {
-                guard let project = projects[projectID]?.project, let names = channelNames[projectID] else { continue }
-                current = (projectID, project, names)
-            }
-            guard let (_, project, channelNames) = current else { continue }
-            var problems: [Diagnostic] = []
-            for reference in draft.channelReferences where !channelNames.contains(reference.name) {
-                problems.append(unknownChannel(reference, project: projectID, known: channelNames))
-            }
-            var check = definition(draft, id: CheckDefinition.ID(project: projectID, key: draft.key), defaults: project.defaults)
-            if !project.maintenance.isEmpty || !draft.maintenance.isEmpty {
-                // The project's windows first: `MaintenancePlan` tells them apart by count.
-                let zone = check.tz
-                let windows = draft.maintenance.compactMap { window in
-                    window.resolved(defaultZone: zone, file: window.location.file) { problems.append($0) }
+                if currentID != projectID {
+                    guard let project = projects[projectID]?.project, let projectNames = channelNames[projectID] else { continue }
+                    (currentID, defaults, projectMaintenance, names) = (projectID, project.defaults, project.maintenance, projectNames)
                 }
-                check.maintenance = MaintenanceCalendar(project.maintenance + windows)
+                var problems: [Diagnostic] = []
+                for reference in drafts[index].channelReferences where !names.contains(reference.name) {
+                    problems.append(unknownChannel(reference, project: projectID, known: names))
+                }
+                var check = definition(drafts[index], id: CheckDefinition.ID(project: projectID, key: drafts[index].key), defaults: defaults)
+                if !projectMaintenance.isEmpty || !drafts[index].maintenance.isEmpty {
+                    // The project's windows first: `MaintenancePlan` tells them apart by count.
+                    let zone = check.tz
+                    let windows = drafts[index].maintenance.compactMap { window in
+                        window.resolved(defaultZone: zone, file: window.location.file) { problems.append($0) }
+                    }
+                    check.maintenance = MaintenanceCalendar(projectMaintenance + windows)
+                }
+                steps.append(.check(check, dependsOn: drafts[index].dependsOn, pin: drafts[index].uuid, problems: problems))
+                counts[projectID, default: 0] += 1
             }
-            steps.append(.check(check, dependsOn: draft.dependsOn, pin: draft.uuid, problems: problems))
-            counts[projectID, default: 0] += 1
         }
         if let unknownFileProject { steps.append(.unknownProject(unknownFileProject)) }
         return (steps, counts)
