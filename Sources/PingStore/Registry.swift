@@ -145,10 +145,9 @@ public struct Registry: Sendable, Equatable {
 
     /// `assignMissing` into a registry with no check yet (a first start): every identity is
     /// new, so each is inserted without a lookup first, and the file is written in the
-    /// identities' order, with no lookup either (a million checks, each hashed once). The
-    /// table and the file's bytes are made at once, on both cores: the table only says
-    /// whether an identity is listed twice (a catalog's never are), and then the bytes are
-    /// made again without the repeats.
+    /// identities' order (a catalog's are sorted), with no lookup either: a million checks,
+    /// each hashed once. The file is written and synced while the table is built, on a thread
+    /// of its own.
     private mutating func assignFirst(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) throws {
         guard !identities.isEmpty else { return }
         var entries: [(key: CheckIdentity, value: UUID)] = []
@@ -166,24 +165,21 @@ public struct Registry: Sendable, Equatable {
             }
             entries.append((identity, uuid))
         }
-        let (table, bytes) = parallelPair({ [entries] in Self.table(entries) }, { [self, entries] in fileBytes(entries) })
-        var next = self
-        next.checks = table
-        if table.count == entries.count {
-            try next.write(bytes)
-        } else {
-            // Listed twice: it keeps its first UUID.
-            try next.write(fileBytes(entries.filter { table[$0.key] == $0.value }))
+        if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].key < entries[$0].key }) {
+            // In identity order, each identity once: one listed twice keeps its first UUID.
+            let sorted = entries.indices.sorted { entries[$0].key == entries[$1].key ? $0 < $1 : entries[$0].key < entries[$1].key }
+            entries = sorted.indices.filter { $0 == 0 || entries[sorted[$0 - 1]].key != entries[sorted[$0]].key }.map { entries[sorted[$0]] }
         }
-        self = next
+        let (table, _) = try alongside(named: "kiothc-table", { [entries] in Self.table(entries) }) {
+            if path != nil { try write(encoded(entries)) }
+        }
+        checks = table
     }
 
-    /// `entries` as a table; an identity listed twice keeps its first UUID.
+    /// `entries`, each identity once, as a table.
     private static func table(_ entries: [(key: CheckIdentity, value: UUID)]) -> [CheckIdentity: UUID] {
         var table = [CheckIdentity: UUID](minimumCapacity: entries.count)
-        for (identity, uuid) in entries {
-            if let first = table.updateValue(uuid, forKey: identity) { table[identity] = first }
-        }
+        for (identity, uuid) in entries { table[identity] = uuid }
         return table
     }
 
@@ -226,12 +222,6 @@ public struct Registry: Sendable, Equatable {
     func save(inOrder order: [CheckIdentity]? = nil) throws {
         guard let path else { return }
         try FileSystem.writeAtomically(encoded(inOrder: order), to: path)
-    }
-
-    /// The file, with the registry's checks given as entries, in any order.
-    private func fileBytes(_ entries: [(key: CheckIdentity, value: UUID)]) -> [UInt8] {
-        let sorted = entries.indices.dropFirst().allSatisfy { entries[$0 - 1].key < entries[$0].key }
-        return encoded(sorted ? entries : entries.sorted { $0.key < $1.key })
     }
 
     private func write(_ bytes: [UInt8]) throws {
