@@ -171,7 +171,7 @@ public struct Registry: Sendable, Equatable {
             entries = sorted.indices.filter { $0 == 0 || entries[sorted[$0 - 1]].key != entries[sorted[$0]].key }.map { entries[sorted[$0]] }
         }
         let (table, _) = try alongside(named: "kiothc-table", { [entries] in Self.table(entries) }) {
-            if path != nil { try write(encoded(entries)) }
+            try write(entries)
         }
         checks = table
     }
@@ -220,26 +220,28 @@ public struct Registry: Sendable, Equatable {
     ///   they are exactly the registry's, they are written in that order rather than sorted
     ///   again (a million at a first start).
     func save(inOrder order: [CheckIdentity]? = nil) throws {
-        guard let path else { return }
-        try FileSystem.writeAtomically(encoded(inOrder: order), to: path)
+        guard path != nil else { return }
+        try write(sortedChecks(order))
     }
 
-    private func write(_ bytes: [UInt8]) throws {
+    /// Writes the file with `checks` as the registry's checks in identity order, a part at a
+    /// time: a million checks' 93 MB are not copied into one array first.
+    private func write(_ checks: [(key: CheckIdentity, value: UUID)]) throws {
         guard let path else { return }
-        try FileSystem.writeAtomically(bytes, to: path)
+        try FileSystem.writeAtomically(to: path) { write in
+            for part in encoded(checks) { try write(part) }
+        }
     }
 
     func encoded(inOrder order: [CheckIdentity]? = nil) -> [UInt8] {
-        encoded(sortedChecks(order))
+        Array(encoded(sortedChecks(order)).joined())
     }
 
-    /// The file, with `checks` as the registry's checks in identity order. Their lines are
-    /// made on every core, in parts.
-    private func encoded(_ checks: [(key: CheckIdentity, value: UUID)]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + checks.count * 100 + retired.count * 130)
-        bytes.append(contentsOf: "{\n  \"checks\" : [".utf8)
-        let parts = inParts(checks.count) { range in
+    /// The file in parts, in order, with `checks` as the registry's checks in identity order.
+    /// Their lines are made on every core, in parts.
+    private func encoded(_ checks: [(key: CheckIdentity, value: UUID)]) -> [[UInt8]] {
+        let head = Array("{\n  \"checks\" : [".utf8)
+        let lines = inParts(checks.count) { range in
             var bytes: [UInt8] = []
             bytes.reserveCapacity(range.count * 100)
             for index in range {
@@ -253,8 +255,7 @@ public struct Registry: Sendable, Equatable {
             }
             return bytes
         }
-        for part in parts { bytes.append(contentsOf: part) }
-        bytes.append(contentsOf: (checks.isEmpty ? "],\n  \"retired\" : [" : "\n  ],\n  \"retired\" : [").utf8)
+        var bytes = Array((checks.isEmpty ? "],\n  \"retired\" : [" : "\n  ],\n  \"retired\" : [").utf8)
         for (index, entry) in retired.enumerated() {
             bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
             var object = JSONLineWriter()
@@ -265,7 +266,7 @@ public struct Registry: Sendable, Equatable {
             bytes.append(contentsOf: object.object())
         }
         bytes.append(contentsOf: (retired.isEmpty ? "],\n  \"v\" : 1\n}\n" : "\n  ],\n  \"v\" : 1\n}\n").utf8)
-        return bytes
+        return [head] + lines + [bytes]
     }
 
     /// The checks in identity order: `order` itself when it is that (strictly ascending, as
