@@ -29,6 +29,46 @@ struct CatalogChangeTests {
         return (registry, AppliedCatalog(catalog, uuids: uuids, at: 0))
     }
 
+    @Test("a first start's change lists every check in the catalog's order: its UUIDs serve exactly as the registry's looked up")
+    func firstStartServesInOrder() throws {
+        // Keys out of order in the file and projects interleaved: the catalog puts them in order.
+        let catalog = try Self.load("""
+            projects:
+              ops: {ping_key: opskey0123456789abcdef}
+              web: {ping_key: webkey0123456789abcdef}
+            checks:
+              zeta: {project: web, name: Zeta}
+              alpha: {project: ops, name: Same}
+              beta: {project: ops, name: Same}
+              gamma: {project: web, name: Gamma}
+              delta: {name: Delta}
+            """)
+        var registry = Registry()
+        var change = CatalogChange.between(previous: nil, registry: registry, catalog: catalog)
+        #expect(change.added.map(\.id) == catalog.checks.map(\.id))
+        change.assign(try registry.assign(catalog.checks.map(\.id)))
+        let pingKeys = ["ops": "opskey0123456789abcdef", "web": "webkey0123456789abcdef", "default": "defkey0123456789abcdef"]
+        let lookedUp = ServingCatalog(catalog: catalog, uuids: registry.checks, pingKeys: pingKeys)
+        let inOrder = ServingCatalog(catalog: catalog, uuids: registry.checks, inOrder: change.added.map(\.uuid), pingKeys: pingKeys)
+        // A list of another length is not taken for the catalog's order.
+        let tooShort = ServingCatalog(catalog: catalog, uuids: registry.checks, inOrder: [registry.checks.values.first], pingKeys: pingKeys)
+        for serving in [inOrder, tooShort] {
+            #expect(serving.count == catalog.checks.count)
+            for definition in catalog.checks {
+                let uuid = try #require(registry.uuid(for: definition.id))
+                #expect(serving.check(uuid)?.definition.id == definition.id)
+                #expect(serving.check(uuid)?.definition.id == lookedUp.check(uuid)?.definition.id)
+                let key = try #require(pingKeys[definition.id.project])
+                let bySlug = serving.check(pingKey: Substring(key), slug: Substring(definition.slug))
+                switch (bySlug, lookedUp.check(pingKey: Substring(key), slug: Substring(definition.slug))) {
+                case (.found(let a), .found(let b)): #expect(a.uuid == b.uuid && a.uuid == uuid)
+                case (.ambiguous, .ambiguous): #expect(definition.slug == "same")
+                default: Issue.record("\(definition.id): \(bySlug) differs from the looked-up catalog's answer")
+                }
+            }
+        }
+    }
+
     @Test("the same configuration changes nothing")
     func unchanged() throws {
         let catalog = try Self.load("checks:\n  a: {name: A, schedule: '0 3 * * *', tz: Europe/Riga}\n  b: {}\n")

@@ -45,8 +45,13 @@ public final class ServingCatalog: Sendable {
 
     /// - Parameters:
     ///   - uuids: the registry's UUID of every check of the catalog.
+    ///   - inOrder: the same UUIDs by position in `catalog.checks`, when the caller has them so
+    ///     (a first start's change lists every check, in order): not looked up a second time.
     ///   - pingKeys: every project's resolved (or generated) ping key, by project id.
-    init(catalog: Catalog, uuids: [CheckDefinition.ID: UUID], pingKeys: [String: String], apiKeys: [String: ProjectAPIKeys] = [:]) {
+    init(
+        catalog: Catalog, uuids: [CheckDefinition.ID: UUID], inOrder: [UUID?]? = nil, pingKeys: [String: String],
+        apiKeys: [String: ProjectAPIKeys] = [:]
+    ) {
         self.catalog = catalog
         self.pingKeys = pingKeys
         self.apiKeys = apiKeys
@@ -57,7 +62,11 @@ public final class ServingCatalog: Sendable {
         // (retain and release) all of its fields, a million times at a fleet's start.
         let checks = catalog.checks
         let ranges = catalog.projectRanges
-        let found = parallelMap(ranges.count) { [ranges] position in ranges[position].range.map { uuids[checks[$0].id] } }
+        let found: [ArraySlice<UUID?>] = if let inOrder, inOrder.count == checks.count {
+            ranges.map { inOrder[$0.range] }
+        } else {
+            parallelMap(ranges.count) { [ranges] position in ArraySlice(ranges[position].range.map { uuids[checks[$0].id] }) }
+        }
         (byUUID, bySlug) = parallelPair({ [ranges] in
             var byUUID: [UUID: Int] = [:]
             byUUID.reserveCapacity(checks.count)

@@ -115,8 +115,10 @@ struct CatalogApplier: Sendable {
                 uuids[definition.id] = registry.uuid(for: definition.id)
             }
         }
+        // Every check new (a first start): the change lists them all, in the catalog's order.
+        let inOrder = change.added.count == catalog.checks.count ? change.added.map(\.uuid) : nil
         let serving = ServingCatalog(
-            catalog: catalog, uuids: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
+            catalog: catalog, uuids: uuids, inOrder: inOrder, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
         current.swap(serving)
 
         let retiredUUIDs = change.removed.map { ($0.id, $0.uuid) } + change.repinned.map { ($0.id, $0.oldUUID) }
