@@ -150,21 +150,10 @@ public struct Registry: Sendable, Equatable {
     /// of its own.
     private mutating func assignFirst(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) throws {
         guard !identities.isEmpty else { return }
+        let uuids = firstUUIDs(for: identities, pinned: pinned)
         var entries: [(key: CheckIdentity, value: UUID)] = []
         entries.reserveCapacity(identities.count)
-        // Every UUID handed out, so none is handed out twice (random v4 collisions do not
-        // happen in practice; a pin equal to another check's must not either).
-        var held = Set<UUID>(minimumCapacity: identities.count)
-        var random = RandomUUIDs()
-        for identity in identities {
-            var uuid: UUID
-            if !pinned.isEmpty, let pin = pinned[identity], !retiredUUIDs.contains(pin), held.insert(pin).inserted {
-                uuid = pin
-            } else {
-                repeat { uuid = random.next() } while retiredUUIDs.contains(uuid) || !held.insert(uuid).inserted
-            }
-            entries.append((identity, uuid))
-        }
+        for index in identities.indices { entries.append((identities[index], uuids[index])) }
         if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].key < entries[$0].key }) {
             // In identity order, each identity once: one listed twice keeps its first UUID.
             let sorted = entries.indices.sorted { entries[$0].key == entries[$1].key ? $0 < $1 : entries[$0].key < entries[$1].key }
@@ -174,6 +163,45 @@ public struct Registry: Sendable, Equatable {
             try write(entries)
         }
         checks = table
+    }
+
+    /// A UUID for each identity, none handed out twice and none retired: its pin when it has
+    /// one, else a random (v4) one. Drawn on every core; then each half of the values (by first
+    /// byte) is checked on a core of its own. A value an earlier identity holds (a pin another
+    /// pins, or a repeated draw, which does not happen in practice) is drawn again.
+    private func firstUUIDs(for identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) -> [UUID] {
+        var uuids = inParts(identities.count) { range in
+            var random = RandomUUIDs()
+            return range.map { _ in random.next() }
+        }.flatMap { $0 }
+        if !pinned.isEmpty {
+            for index in identities.indices {
+                if let pin = pinned[identities[index]], !retiredUUIDs.contains(pin) { uuids[index] = pin }
+            }
+        }
+        let (low, high) = parallelPair({ [uuids] in Self.repeats(in: uuids, high: false) }, { [uuids] in Self.repeats(in: uuids, high: true) })
+        var again = (low + high).sorted()
+        if !retiredUUIDs.isEmpty { again = Set(again).union(uuids.indices.filter { retiredUUIDs.contains(uuids[$0]) }).sorted() }
+        guard !again.isEmpty else { return uuids }
+        var held = Set(uuids)
+        var random = RandomUUIDs()
+        for index in again {
+            var uuid: UUID
+            repeat { uuid = random.next() } while retiredUUIDs.contains(uuid) || !held.insert(uuid).inserted
+            uuids[index] = uuid
+        }
+        return uuids
+    }
+
+    /// The positions of values an earlier position holds, among those whose first byte is at or
+    /// above 0x80 (`high`) or below it.
+    private static func repeats(in uuids: [UUID], high: Bool) -> [Int] {
+        var seen = Set<UUID>(minimumCapacity: uuids.count / 2 + 1)
+        var repeats: [Int] = []
+        for index in uuids.indices where (uuids[index].uuid.0 >= 0x80) == high && !seen.insert(uuids[index]).inserted {
+            repeats.append(index)
+        }
+        return repeats
     }
 
     /// `entries`, each identity once, as a table.
