@@ -321,6 +321,37 @@ struct ConfigLoaderTests {
         #expect(result.diagnostics[0].notes.first?.location?.line == 2)
     }
 
+    @Test("a file's unknown projects, duplicates and unknown channels are reported in the file's order, and the checks between them are kept")
+    func problemsInFileOrder() throws {
+        let config = try TempConfig([
+            "a.yaml": """
+                projects: {ops: {name: Ops, channels: {hook: {kind: webhook, url: "http://127.0.0.1:9/"}}}}
+                checks:
+                  x: {project: ops}
+                """,
+            "b.yaml": """
+                project: nowhere
+                checks:
+                  skipped: {}
+                  first: {project: ops}
+                  lost: {project: elsewhere}
+                  x: {project: ops}
+                  alarmed: {project: ops, channels: [hook, pager]}
+                  gone: {project: missing}
+                """,
+        ])
+        let result = try config.load()
+        let found = result.diagnostics.map { "\($0.location.line) \($0.message)" }
+        #expect(found == [
+            "1 unknown project 'nowhere'",
+            "5 unknown project 'elsewhere'",
+            "6 check 'x' is declared twice in project 'ops'",
+            "7 unknown channel 'pager' in project 'ops'",
+            "8 unknown project 'missing'",
+        ], "\(found)")
+        #expect(result.catalog.checks.map(\.id.description) == ["ops/alarmed", "ops/first", "ops/x"])
+    }
+
     @Test("a key is a duplicate only within its project, however the projects' checks interleave across files; the first one declared is kept, and the catalog finds each")
     func duplicatesPerProject() throws {
         let config = try TempConfig([
