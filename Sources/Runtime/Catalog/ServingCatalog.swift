@@ -93,9 +93,11 @@ public final class ServingCatalog: Sendable {
             return bySlug
         })
         var dependencies: [UUID: [Dependency]] = [:]
-        for definition in catalog.checks where !definition.dependsOn.isEmpty {
-            guard let uuid = uuids[definition.id] else { continue }
-            dependencies[uuid] = catalog.dependencies(of: definition.id).compactMap { id in uuids[id].map { Dependency(uuid: $0, id: id) } }
+        // Read in place: binding each definition would copy (retain) all of it, a million times.
+        for index in checks.indices where !checks[index].dependsOn.isEmpty {
+            let id = checks[index].id
+            guard let uuid = uuids[id] else { continue }
+            dependencies[uuid] = catalog.dependencies(of: id).compactMap { id in uuids[id].map { Dependency(uuid: $0, id: id) } }
         }
         self.dependencies = dependencies
     }
