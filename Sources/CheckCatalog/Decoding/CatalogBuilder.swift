@@ -205,7 +205,6 @@ struct CatalogBuilder {
         var defaults = CheckDefaults()
         var projectMaintenance: [MaintenanceWindow] = []
         var names: [String] = []
-        var run = (project: "", count: 0)
         // Drafts are read in place through the buffer: a binding or an array's subscript would
         // copy each (a dozen retains).
         file.checks.withUnsafeBufferPointer { drafts in
@@ -244,15 +243,9 @@ struct CatalogBuilder {
                 result.ids.append(id)
                 result.definitions.append(check)
                 result.dependencies.append(drafts[index].dependsOn)
-                // Counted a run of one project's checks at a time, not hashed per check.
-                if projectID != run.project {
-                    if run.count > 0 { result.counts[run.project, default: 0] += run.count }
-                    run = (projectID, 0)
-                }
-                run.count += 1
+                result.counts[projectID, default: 0] += 1
             }
         }
-        if run.count > 0 { result.counts[run.project, default: 0] += run.count }
         return result
     }
 
