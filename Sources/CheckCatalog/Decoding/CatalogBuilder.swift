@@ -57,162 +57,113 @@ struct CatalogBuilder {
         return projects
     }
 
-    /// One file's checks, in file order, before duplicates are looked for: each check's identity,
-    /// definition and `depends_on:` at one index, with the problems only it has (unknown
-    /// channels, windows), reported if it is kept; and the project references that name no
-    /// project, reported where they come among the checks.
-    private struct FileChecks: Sendable {
-        /// With how many of the file's checks come before each.
-        var unknownProjects: [(checksBefore: Int, reference: Reference)] = []
-        var ids: [CheckIdentity] = []
-        /// Optional so that each kept one can be moved out in place into the catalog.
-        var definitions: [CheckDefinition?] = []
-        var dependencies: [[Dependency]] = []
-        /// By index, for the few checks that have any.
-        var pins: [Int: (value: UUID, location: Diagnostic.Location)] = [:]
-        var problems: [Int: [Diagnostic]] = [:]
-        /// How many checks of each project.
-        var counts: [String: Int] = [:]
+    /// One step of reading a file's checks, in order: a project reference that names no project
+    /// (reported as it comes), or a check with its definition and the problems only it has
+    /// (unknown channels, windows), reported if it is not a duplicate.
+    /// A check's parts are the case's own values, not a struct's: matched from a consumed step,
+    /// each is moved out, so a definition is not copied (retaining all its fields) on its way
+    /// into the catalog.
+    private enum Step: Sendable {
+        case unknownProject(Reference)
+        case check(CheckDefinition, dependsOn: [Dependency], pin: (value: UUID, location: Diagnostic.Location)?, problems: [Diagnostic])
     }
 
     /// The checks, and the `depends_on:` entries of each (by index), resolved once every check
-    /// is known. Each file's definitions are built on every core (they need only the projects);
-    /// which checks are kept (duplicates, pins) is then decided in file order on one, from
-    /// their identities alone; and the kept ones are moved into place on every core again.
+    /// is known. Each file's definitions are built on every core (they need only the
+    /// projects); duplicates are then found in file order, on one.
     private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> ([CheckDefinition], [[Dependency]]) {
+        let total = files.reduce(0) { $0 + $1.checks.count }
         let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
-        var perFile = parallelMap(files.count) { index in Self.checks(of: files[index], projects: projects, channelNames: channelNames) }
+        let perFile = parallelMap(files.count) { index in Self.steps(files[index], projects: projects, channelNames: channelNames) }
         var counts: [String: Int] = [:]
         for file in perFile { counts.merge(file.counts, uniquingKeysWith: +) }
-        // Project -> key -> where the first check with it is: at or above 0, its file (high 32
-        // bits) and index there; below, its place in `refused`. The current project's table is
-        // taken out while its checks are read (a file's are usually all of one): one key is
-        // hashed per check, not the whole identity, and no table is looked up per check.
+        var steps = perFile.map(\.steps)
+        var checks: [CheckDefinition] = []
+        var dependencies: [[Dependency]] = []
+        checks.reserveCapacity(total)
+        dependencies.reserveCapacity(total)
+        // Project -> key -> where the first check with it is in `checks`. The current project's
+        // table is taken out while its checks are read (a file's are usually all of one): one
+        // key is hashed per check, not the whole identity, and no table is looked up per check.
         var seenByProject: [String: [String: Int]] = [:]
         var project = ""
         var seen: [String: Int] = [:]
         /// Where checks refused for a pinned UUID another pins were declared.
         var refused: [Diagnostic.Location] = []
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
-        var kept: [[Bool]] = []
-        kept.reserveCapacity(perFile.count)
-        for fileIndex in perFile.indices {
-            let file = perFile[fileIndex]
-            var keep = [Bool](repeating: false, count: file.ids.count)
-            var unknown = file.unknownProjects.makeIterator()
-            var nextUnknown = unknown.next()
-            for index in file.ids.indices {
-                while let (before, reference) = nextUnknown, before <= index {
+        for index in steps.indices {
+            // A file's steps (last first) are taken out and moved from one by one (popped, so
+            // not copied: a copy retains everything in a definition), and let go once read.
+            var fileSteps = steps[index]
+            steps[index] = []
+            while let step = fileSteps.popLast() {
+                switch consume step {
+                case .unknownProject(let reference):
                     reportUnknownProject(reference, known: projects.keys)
-                    nextUnknown = unknown.next()
-                }
-                let id = file.ids[index]
-                if id.project != project {
-                    seenByProject[project] = seen
-                    project = id.project
-                    seen = seenByProject.removeValue(forKey: project) ?? Dictionary(minimumCapacity: counts[project] ?? 0)
-                }
-                // Where it is, unless its key is taken (one hash per check): the first keeps its place.
-                if let first = seen.updateValue(fileIndex << 32 | index, forKey: id.key) {
-                    seen[id.key] = first
-                    let firstLocation = first >= 0 ? perFile[first >> 32].definitions[first & 0xFFFF_FFFF]?.location : refused[-1 - first]
-                    diagnostics.append(Diagnostic(
-                        .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
-                        at: Self.location(file, index), notes: firstLocation.map { [Diagnostic.Note("first declared here", at: $0)] } ?? []))
-                    continue
-                }
-                if !file.pins.isEmpty, let pin = file.pins[index] {
-                    if let first = pinned[pin.value] {
-                        // Refused, but its key is taken: a later check with it is the duplicate.
-                        seen[id.key] = -1 - refused.count
-                        refused.append(Self.location(file, index))
+                case .check(let definition, let dependsOn, let pin, let problems):
+                    let id = definition.id
+                    if id.project != project {
+                        seenByProject[project] = seen
+                        project = id.project
+                        seen = seenByProject.removeValue(forKey: project) ?? Dictionary(minimumCapacity: counts[project] ?? 0)
+                    }
+                    // Where it will be, unless its key is taken (one hash per check): the first
+                    // keeps its place. (At or above 0 a position in `checks`; below, one in `refused`.)
+                    if let first = seen.updateValue(checks.count, forKey: id.key) {
+                        seen[id.key] = first
+                        let firstLocation = first >= 0 ? checks[first].location : refused[-1 - first]
                         diagnostics.append(Diagnostic(
-                            .error, .duplicateCheck,
-                            "check '\(id)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
-                            at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
+                            .error, .duplicateCheck, "check '\(id.key)' is declared twice in project '\(id.project)'",
+                            at: definition.location, notes: [Diagnostic.Note("first declared here", at: firstLocation)]))
                         continue
                     }
-                    pinned[pin.value] = ("\(id)", pin.location)
-                }
-                if !file.problems.isEmpty, let problems = file.problems[index] { diagnostics += problems }
-                keep[index] = true
-            }
-            while let (_, reference) = nextUnknown {
-                reportUnknownProject(reference, known: projects.keys)
-                nextUnknown = unknown.next()
-            }
-            kept.append(keep)
-        }
-        return Self.moveKept(&perFile, kept: kept)
-    }
-
-    private static func location(_ file: FileChecks, _ index: Int) -> Diagnostic.Location {
-        file.definitions[index]?.location ?? Diagnostic.Location(file: "", line: 0, column: 0)
-    }
-
-    /// Every file's kept checks and their `depends_on:`, in file order, each file's moved into
-    /// its place on a core of its own (a million definitions are not moved one by one on one).
-    private static func moveKept(_ perFile: inout [FileChecks], kept: [[Bool]]) -> ([CheckDefinition], [[Dependency]]) {
-        var offsets: [Int] = []
-        var total = 0
-        for keep in kept {
-            offsets.append(total)
-            total += keep.count(where: { $0 })
-        }
-        // Taken out of `perFile`, so that each file's arrays are its own and moved from in place.
-        var definitions: [[CheckDefinition?]] = []
-        var dependencies: [[[Dependency]]] = []
-        for index in perFile.indices {
-            definitions.append(perFile[index].definitions)
-            dependencies.append(perFile[index].dependencies)
-            perFile[index].definitions = []
-            perFile[index].dependencies = []
-        }
-        var keptDependencies: [[Dependency]] = []
-        let checks = [CheckDefinition](unsafeUninitializedCapacity: total) { checksBuffer, checksCount in
-            keptDependencies = [[Dependency]](unsafeUninitializedCapacity: total) { dependenciesBuffer, dependenciesCount in
-                nonisolated(unsafe) let (checksTarget, dependenciesTarget) = (checksBuffer, dependenciesBuffer)
-                definitions.withUnsafeMutableBufferPointer { files in
-                    nonisolated(unsafe) let files = files
-                    _ = parallelMap(files.count) { [offsets, dependencies] file in
-                        var position = offsets[file]
-                        for index in kept[file].indices where kept[file][index] {
-                            (checksTarget.baseAddress! + position).initialize(to: files[file][index].take()!)
-                            (dependenciesTarget.baseAddress! + position).initialize(to: dependencies[file][index])
-                            position += 1
+                    if let pin {
+                        if let first = pinned[pin.value] {
+                            // Refused, but its key is taken: a later check with it is the duplicate.
+                            seen[id.key] = -1 - refused.count
+                            refused.append(definition.location)
+                            diagnostics.append(Diagnostic(
+                                .error, .duplicateCheck,
+                                "check '\(id)' pins the UUID \(pin.value.uuidString.lowercased()), which '\(first.check)' pins too; a UUID names one check",
+                                at: pin.location, notes: [Diagnostic.Note("'\(first.check)' pins it here", at: first.location)]))
+                            continue
                         }
-                        return position
+                        pinned[pin.value] = ("\(id)", pin.location)
                     }
+                    // (Appending an empty array is not free: a million checks have no problems.)
+                    if !problems.isEmpty { diagnostics += problems }
+                    checks.append(definition)
+                    dependencies.append(dependsOn)
                 }
-                dependenciesCount = total
             }
-            checksCount = total
         }
-        return (checks, keptDependencies)
+        return (checks, dependencies)
     }
 
-    /// One file's checks (see `FileChecks`); touches nothing shared.
-    private static func checks(of file: FileDraft, projects: [String: ProjectDraft], channelNames: [String: [String]]) -> FileChecks {
-        var result = FileChecks()
-        result.ids.reserveCapacity(file.checks.count)
-        result.definitions.reserveCapacity(file.checks.count)
-        result.dependencies.reserveCapacity(file.checks.count)
+    /// One file's checks as steps (see `Step`), last first, and how many checks of each project;
+    /// touches nothing shared.
+    private static func steps(
+        _ file: FileDraft, projects: [String: ProjectDraft], channelNames: [String: [String]]
+    ) -> (steps: [Step], counts: [String: Int]) {
+        var counts: [String: Int] = [:]
+        var steps: [Step] = []
+        steps.reserveCapacity(file.checks.count + 1)
         let unknownFileProject = file.project.flatMap { projects[$0.name] == nil ? $0 : nil }
-        if let unknownFileProject { result.unknownProjects.append((0, unknownFileProject)) }
         // The project of the check before, looked up again only when it changes (once a file);
         // its parts kept apart, so that no check copies the whole project.
         var currentID: String?
         var defaults = CheckDefaults()
         var projectMaintenance: [MaintenanceWindow] = []
         var names: [String] = []
-        // Drafts are read in place through the buffer: a binding or an array's subscript would
-        // copy each (a dozen retains).
+        // Last first: the collector pops them off the end in file order, moving each once (a
+        // reversal would move every step three more times). Drafts are read in place through
+        // the buffer: a binding or an array's subscript would copy each (a dozen retains).
         file.checks.withUnsafeBufferPointer { drafts in
-            for index in drafts.indices {
+            for index in drafts.indices.reversed() {
                 let projectID: String
                 if let reference = drafts[index].project {
                     guard projects[reference.name] != nil else {
-                        result.unknownProjects.append((result.ids.count, reference))
+                        steps.append(.unknownProject(reference))
                         continue
                     }
                     projectID = reference.name
@@ -228,8 +179,7 @@ struct CatalogBuilder {
                 for reference in drafts[index].channelReferences where !names.contains(reference.name) {
                     problems.append(unknownChannel(reference, project: projectID, known: names))
                 }
-                let id = CheckIdentity(project: projectID, key: drafts[index].key)
-                var check = definition(drafts[index], id: id, defaults: defaults)
+                var check = definition(drafts[index], id: CheckDefinition.ID(project: projectID, key: drafts[index].key), defaults: defaults)
                 if !projectMaintenance.isEmpty || !drafts[index].maintenance.isEmpty {
                     // The project's windows first: `MaintenancePlan` tells them apart by count.
                     let zone = check.tz
@@ -238,15 +188,12 @@ struct CatalogBuilder {
                     }
                     check.maintenance = MaintenanceCalendar(projectMaintenance + windows)
                 }
-                if let pin = drafts[index].uuid { result.pins[result.ids.count] = pin }
-                if !problems.isEmpty { result.problems[result.ids.count] = problems }
-                result.ids.append(id)
-                result.definitions.append(check)
-                result.dependencies.append(drafts[index].dependsOn)
-                result.counts[projectID, default: 0] += 1
+                steps.append(.check(check, dependsOn: drafts[index].dependsOn, pin: drafts[index].uuid, problems: problems))
+                counts[projectID, default: 0] += 1
             }
         }
-        return result
+        if let unknownFileProject { steps.append(.unknownProject(unknownFileProject)) }
+        return (steps, counts)
     }
 
     private mutating func resolve(_ window: WindowDraft, defaultZone: String) -> MaintenanceWindow? {
