@@ -1,79 +1,43 @@
 #!/usr/bin/env python3
 """Alternating fresh starts of two kiothc builds on one config (issue 25): on a machine whose
 speed moves from minute to minute, one fresh start of each build says little; N starts of A
-and B taken in turns (A B A B ...) do. Each start is exec to the first 200 from /-/ready
-(polled every 20 ms) on an empty data directory, then SIGTERM; the CPU time the server used
-until then is read from /proc.
+and B taken in turns (A B A B ...) do. Each start is the fleet benchmark's (its `Serve`): exec
+to the first 200 from /-/ready, polled every 50 ms, on an empty data directory, then SIGTERM;
+the CPU time the server used until then is read from /proc.
 
     scripts/bench/fresh-ab.py --config DIR --rounds 5 BIN_A BIN_B
 
 --config: a config directory (e.g. scripts/bench/fleet-config.py /tmp/c1m 1000000 makes the
 fleet benchmark's million checks). Prints each start, then per build the median and mean of
 wall and CPU seconds and in how many rounds B was faster than A. Exit status: 0, 1 when a
-server exited or did not answer within --timeout seconds, 2 on a usage error.
+server exited, did not answer within --timeout seconds or did not stop cleanly, 2 on a usage
+error, 130 when interrupted.
 """
 import argparse
-import http.client
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+import types
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ready(port):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/-/ready")
-        return connection.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        connection.close()
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench import BenchError, proc_cpu_seconds, run_main  # noqa: E402
+from fleet import Serve  # noqa: E402
 
 
 def fresh_start(binary, config, work, timeout):
     """(wall seconds to ready, CPU seconds used by then) of one start on an empty data directory."""
     data = os.path.join(work, "data")
     shutil.rmtree(data, ignore_errors=True)
-    port = free_port()
-    with open(os.path.join(work, "serve.log"), "wb") as log:
-        begin = time.monotonic()
-        process = subprocess.Popen([binary, "serve", "--config", config, "--data", data, "--listen", f"127.0.0.1:{port}"],
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        while not ready(port):
-            if process.poll() is not None:
-                raise RuntimeError(f"{binary} serve exited {process.returncode} before it was ready (log: {work}/serve.log)")
-            if time.monotonic() - begin > timeout:
-                raise RuntimeError(f"{binary} serve was not ready within {timeout} s")
-            time.sleep(0.02)
-        wall = time.monotonic() - begin
-        return wall, cpu_seconds(process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    server = Serve(types.SimpleNamespace(kiothc=binary), config, data, os.path.join(work, "serve.log"))
+    wall = server.start(timeout)
+    if wall is None:
+        raise BenchError(f"{binary} serve was not ready within {timeout} s; log tail:\n{server.tail()}")
+    cpu = proc_cpu_seconds(server.process.pid)
+    server.stop()
+    return wall, cpu
 
 
 def main():
@@ -87,15 +51,11 @@ def main():
         parser.error("--rounds must be at least 1, --config a directory, and both builds executable files")
     times = {build: [] for build in args.builds}
     with tempfile.TemporaryDirectory(prefix="kiothc-fresh-ab-") as work:
-        try:
-            for round_number in range(1, args.rounds + 1):
-                for build in args.builds:
-                    wall, cpu = fresh_start(build, args.config, work, args.timeout)
-                    times[build].append((wall, cpu))
-                    print(f"round {round_number}: {build}: ready after {wall:.3f} s, {cpu:.2f} s of CPU", flush=True)
-        except RuntimeError as error:
-            print(f"fresh-ab: {error}", file=sys.stderr)
-            return 1
+        for round_number in range(1, args.rounds + 1):
+            for build in args.builds:
+                wall, cpu = fresh_start(build, args.config, work, args.timeout)
+                times[build].append((wall, cpu))
+                print(f"round {round_number}: {build}: ready after {wall:.3f} s, {cpu:.2f} s of CPU", flush=True)
     for build in args.builds:
         walls = [wall for wall, _ in times[build]]
         cpus = [cpu for _, cpu in times[build]]
@@ -108,4 +68,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main("fresh-ab", main)
