@@ -156,8 +156,10 @@ public struct Registry: Sendable, Equatable {
         for index in identities.indices { entries.append((identities[index], uuids[index])) }
         if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].key < entries[$0].key }) {
             // In identity order, each identity once: one listed twice keeps its first UUID.
-            let sorted = entries.indices.sorted { entries[$0].key == entries[$1].key ? $0 < $1 : entries[$0].key < entries[$1].key }
-            entries = sorted.indices.filter { $0 == 0 || entries[sorted[$0 - 1]].key != entries[sorted[$0]].key }.map { entries[sorted[$0]] }
+            let order = entries.indices.sorted { entries[$0].key == entries[$1].key ? $0 < $1 : entries[$0].key < entries[$1].key }
+            var unique: [(key: CheckIdentity, value: UUID)] = []
+            for index in order where unique.last?.key != entries[index].key { unique.append(entries[index]) }
+            entries = unique
         }
         let (table, _) = try alongside(named: "kiothc-table", { [entries] in Self.table(entries) }) {
             try write(entries)
