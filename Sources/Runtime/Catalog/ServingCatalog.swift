@@ -56,10 +56,11 @@ public final class ServingCatalog: Sendable {
         self.pingKeys = pingKeys
         self.apiKeys = apiKeys
         self.uuidsByID = uuids
-        // A project's checks are together in the catalog: each project's UUIDs are looked up on
-        // a core of their own, then the table by UUID and the projects' slug tables are filled
-        // at once. Checks are read by index, two fields each: binding a definition would copy
-        // (retain and release) all of its fields, a million times at a fleet's start.
+        // A project's checks are together in the catalog: each project's UUIDs are taken from
+        // `inOrder` or looked up on a core of their own, then the table by UUID and the projects'
+        // slug tables are filled at once. Checks are read by index, a field or two each: binding
+        // a definition would copy (retain and release) all of its fields, a million times at a
+        // fleet's start.
         let checks = catalog.checks
         let ranges = catalog.projectRanges
         let found: [ArraySlice<UUID?>] = if let inOrder, inOrder.count == checks.count {
@@ -93,7 +94,6 @@ public final class ServingCatalog: Sendable {
             return bySlug
         })
         var dependencies: [UUID: [Dependency]] = [:]
-        // Read in place: binding each definition would copy (retain) all of it, a million times.
         for index in checks.indices where !checks[index].dependsOn.isEmpty {
             let id = checks[index].id
             guard let uuid = uuids[id] else { continue }
