@@ -35,6 +35,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import stat
 import sys
 import tempfile
@@ -325,6 +326,7 @@ def main():
     finally:
         server.stop()
         receiver.shutdown()
+        shutil.rmtree(root, ignore_errors=True)
     generated_admin_token(binary, tally)
     tally.finish()
 
