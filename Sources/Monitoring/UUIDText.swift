@@ -6,20 +6,35 @@ import Foundation
 extension UUID {
     /// Lower-case, hyphenated: `5d1f6e7a-0b0e-4a5e-9a21-3f2c4c8e0001`.
     public var lowercasedText: String {
+        String(unsafeUninitializedCapacity: 36) { out in
+            writeLowercased(to: UnsafeMutableRawBufferPointer(out))
+            return 36
+        }
+    }
+
+    /// `lowercasedText`'s 36 bytes appended to `bytes`, with no string made on the way (a
+    /// registry of a million checks writes a million).
+    public func appendLowercased(to bytes: inout [UInt8]) {
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt32) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { out in
+            writeLowercased(to: out)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[..<36]))
+        }
+    }
+
+    /// Writes the 36 bytes of `lowercasedText` at the start of `out`.
+    private func writeLowercased(to out: UnsafeMutableRawBufferPointer) {
         withUnsafeBytes(of: uuid) { raw in
-            String(unsafeUninitializedCapacity: 36) { out in
-                let digits: StaticString = "0123456789abcdef"
-                var index = 0
-                for (position, byte) in raw.enumerated() {
-                    if position == 4 || position == 6 || position == 8 || position == 10 {
-                        out[index] = UInt8(ascii: "-")
-                        index += 1
-                    }
-                    out[index] = digits.utf8Start[Int(byte >> 4)]
-                    out[index + 1] = digits.utf8Start[Int(byte & 0x0f)]
-                    index += 2
+            let digits: StaticString = "0123456789abcdef"
+            var index = 0
+            for (position, byte) in raw.enumerated() {
+                if position == 4 || position == 6 || position == 8 || position == 10 {
+                    out[index] = UInt8(ascii: "-")
+                    index += 1
                 }
-                return index
+                out[index] = digits.utf8Start[Int(byte >> 4)]
+                out[index + 1] = digits.utf8Start[Int(byte & 0x0f)]
+                index += 2
             }
         }
     }

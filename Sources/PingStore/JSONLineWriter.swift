@@ -12,6 +12,13 @@ public struct JSONLineWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
+    /// A writer whose object follows `bytes`: many objects written into one buffer (moved in,
+    /// and out again by `object()`), none allocating one of its own.
+    public init(continuing bytes: consuming [UInt8]) {
+        self.bytes = consume bytes
+        self.bytes.append(UInt8(ascii: "{"))
+    }
+
     public mutating func field(_ name: StaticString, _ value: Int64) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)
@@ -29,7 +36,7 @@ public struct JSONLineWriter {
     public mutating func field(_ name: StaticString, _ value: UUID) {
         key(name)
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: value.lowercasedText.utf8)
+        value.appendLowercased(to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -277,11 +277,11 @@ public struct Registry: Sendable, Equatable {
             for index in range {
                 let (identity, uuid) = checks[index]
                 bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
-                var object = JSONLineWriter()
+                var object = JSONLineWriter(continuing: consume bytes)
                 object.field("key", identity.key)
                 object.field("project", identity.project)
                 object.field("uuid", uuid)
-                bytes.append(contentsOf: object.object())
+                bytes = object.object()
             }
             return bytes
         }

@@ -13,6 +13,9 @@ struct UUIDTextTests {
         for uuid in samples {
             #expect(uuid.lowercasedText == uuid.uuidString.lowercased())
             #expect(UUID(canonicalText: uuid.lowercasedText) == uuid)
+            var bytes = Array("x".utf8)
+            uuid.appendLowercased(to: &bytes)
+            #expect(bytes == Array(("x" + uuid.uuidString.lowercased()).utf8))
         }
     }
 
