@@ -15,7 +15,8 @@ enum DraftCodec {
     static func isCacheable(_ decoded: (FileDraft, [Diagnostic])) -> Bool {
         let (draft, diagnostics) = decoded
         return diagnostics.isEmpty && draft.projects.isEmpty && (draft.project.map { $0.location.file == draft.path } ?? true)
-            && draft.checks.allSatisfy { isLocal($0, file: draft.path) }
+            // (Read in place: a binding would copy each check, a dozen retains, a million times.)
+            && draft.checks.withUnsafeBufferPointer { checks in checks.indices.allSatisfy { isLocal(checks[$0], file: draft.path) } }
     }
 
     private static func isLocal(_ check: CheckDraft, file: String) -> Bool {
