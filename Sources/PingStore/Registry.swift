@@ -106,7 +106,11 @@ public struct Registry: Sendable, Equatable {
 
     /// `assign` without the answer: after it, `checks` holds every identity's UUID. A first
     /// start with a million checks looks each identity up once and inserts it once.
-    public mutating func assignMissing(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws {
+    /// - Returns: into a registry with no check yet, of identities sorted and each listed once
+    ///   (a first start's catalog), their UUIDs in that order, so the caller need not look a
+    ///   million up again; nil otherwise.
+    @discardableResult
+    public mutating func assignMissing(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws -> [UUID]? {
         if checks.isEmpty { return try assignFirst(identities, pinned: pinned) }
         var next = self
         var changed = false
@@ -141,6 +145,7 @@ public struct Registry: Sendable, Equatable {
             try next.save(inOrder: identities)
             self = next
         }
+        return nil
     }
 
     /// `assignMissing` into a registry with no check yet (a first start): every identity is
@@ -148,13 +153,14 @@ public struct Registry: Sendable, Equatable {
     /// identities' order (a catalog's are sorted), with no lookup either: a million checks,
     /// each hashed once. The file is written and synced while the table is built, on a thread
     /// of its own.
-    private mutating func assignFirst(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) throws {
-        guard !identities.isEmpty else { return }
+    private mutating func assignFirst(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) throws -> [UUID]? {
+        guard !identities.isEmpty else { return nil }
         let uuids = firstUUIDs(for: identities, pinned: pinned)
         var entries: [(key: CheckIdentity, value: UUID)] = []
         entries.reserveCapacity(identities.count)
         for index in identities.indices { entries.append((identities[index], uuids[index])) }
-        if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].key < entries[$0].key }) {
+        let sorted = entries.indices.dropFirst().allSatisfy { entries[$0 - 1].key < entries[$0].key }
+        if !sorted {
             // In identity order, each identity once: one listed twice keeps its first UUID.
             let order = entries.indices.sorted { entries[$0].key == entries[$1].key ? $0 < $1 : entries[$0].key < entries[$1].key }
             var unique: [(key: CheckIdentity, value: UUID)] = []
@@ -165,6 +171,8 @@ public struct Registry: Sendable, Equatable {
             try write(entries)
         }
         checks = table
+        // (An identity listed twice holds its first UUID, not the one drawn at its second place.)
+        return sorted ? uuids : nil
     }
 
     /// A UUID for each identity, none handed out twice and none retired: its pin when it has

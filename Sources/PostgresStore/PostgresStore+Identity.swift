@@ -30,11 +30,11 @@ extension PostgresStore {
     /// instance inserted first, and the ones that hold adopted into `registry`.
     public func assign(
         _ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:], in registry: inout Registry, at now: Int64
-    ) async throws -> [CheckIdentity: UUID] {
+    ) async throws -> AssignedUUIDs {
         let fresh = identities.filter { registry.uuid(for: $0) == nil }
         var proposed = registry
         let assigned = try proposed.assign(identities, pinned: pinned)
-        guard !fresh.isEmpty else { return assigned }
+        guard !fresh.isEmpty else { return AssignedUUIDs(byIdentity: assigned) }
         let uuids = fresh.map { assigned[$0]! }
         let projects = fresh.map(\.project)
         let keys = fresh.map(\.key)
@@ -69,7 +69,7 @@ extension PostgresStore {
         }
         proposed.adopt(held)
         registry = proposed
-        return assigned.merging(held) { $1 }
+        return AssignedUUIDs(byIdentity: assigned.merging(held) { $1 })
     }
 
     /// Retires identities (their checks left the configuration): their rows stay, marked, so

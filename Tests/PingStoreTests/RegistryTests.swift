@@ -222,6 +222,23 @@ struct RegistryTests {
         }
     }
 
+    @Test("a first assignment hands the UUIDs back in the order asked only for sorted identities, each once, into a registry with no check")
+    func firstAssignmentInOrder() throws {
+        let pin = UUID(uuidString: "00000000-0000-4000-8000-0000000000aa")!
+        let sorted = ["a", "b", "c", "d"].map { CheckIdentity(project: "ops", key: $0) }
+        var registry = Registry()
+        let inOrder = try #require(try registry.assignMissing(sorted, pinned: [sorted[2]: pin]))
+        #expect(inOrder == sorted.map { registry.checks[$0]! })
+        #expect(inOrder[2] == pin && Set(inOrder).count == 4)
+        // Unsorted, or listed twice (the second place would hold another draw), or into a
+        // registry that holds checks: looked up by the caller instead.
+        var unsorted = Registry()
+        #expect(try unsorted.assignMissing(sorted.reversed()) == nil && unsorted.checks.count == 4)
+        var twice = Registry()
+        #expect(try twice.assignMissing([sorted[0], sorted[0], sorted[1]]) == nil && twice.checks.count == 2)
+        #expect(try registry.assignMissing(sorted + [CheckIdentity(project: "ops", key: "e")]) == nil && registry.checks.count == 5)
+    }
+
     @Test("20,000 checks seen at once get 20,000 distinct UUIDs in one write, pins kept")
     func manyAtOnce() async throws {
         try await TemporaryDirectory.with { dir in

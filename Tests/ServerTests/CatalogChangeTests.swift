@@ -46,7 +46,13 @@ struct CatalogChangeTests {
         var registry = Registry()
         var change = CatalogChange.between(previous: nil, registry: registry, catalog: catalog)
         #expect(change.added.map(\.id) == catalog.checks.map(\.id))
-        change.assign(try registry.assign(catalog.checks.map(\.id)))
+        var lookedUpChange = change
+        let assigned = try registry.assignMissing(catalog.checks.map(\.id))
+        #expect(assigned != nil, "a first start's identities, sorted, come back in order")
+        change.assign(AssignedUUIDs(byIdentity: registry.checks, inOrder: assigned))
+        lookedUpChange.assign(AssignedUUIDs(byIdentity: registry.checks))
+        #expect(change.added.map(\.uuid) == lookedUpChange.added.map(\.uuid))
+        #expect(change.added.allSatisfy { $0.uuid != nil && $0.uuid == registry.uuid(for: $0.id) })
         let pingKeys = ["ops": "opskey0123456789abcdef", "web": "webkey0123456789abcdef", "default": "defkey0123456789abcdef"]
         let lookedUp = ServingCatalog(catalog: catalog, uuids: registry.checks, pingKeys: pingKeys)
         let inOrder = ServingCatalog(catalog: catalog, uuids: registry.checks, inOrder: change.added.map(\.uuid), pingKeys: pingKeys)

@@ -245,7 +245,13 @@ public struct CatalogChange: Sendable {
     /// The same change with the UUIDs the registry assigned to created checks.
     /// Gives each added check its UUID, in place (a first start adds a million: a copy of the
     /// list was a third of this).
-    mutating func assign(_ uuids: [CheckIdentity: UUID]) {
+    mutating func assign(_ assigned: AssignedUUIDs) {
+        // Every check added (a first start): in the catalog's order, as the UUIDs were asked.
+        if let inOrder = assigned.inOrder, inOrder.count == added.count {
+            for index in added.indices { added[index].uuid = inOrder[index] }
+            return
+        }
+        let uuids = assigned.byIdentity
         added.withUnsafeMutableBufferPointer { added in
             nonisolated(unsafe) let added = added
             // On every core when there are many (a first start's million lookups).

@@ -49,7 +49,7 @@ public protocol CheckStore: AnyObject, Sendable {
     /// UUIDs for the identities `registry` does not know, durable before this returns; the
     /// UUID of every identity comes back (on a shared store, the one the first instance
     /// assigned, which `registry` adopts), possibly with other checks' UUIDs beside them.
-    func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID]
+    func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64) async throws -> AssignedUUIDs
 
     /// Retires identities whose checks left the configuration (their UUIDs never come back).
     func retire(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws
@@ -135,7 +135,7 @@ extension CheckStore {
 
 extension CheckStore {
     /// `assign` without pinned UUIDs.
-    public func assign(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws -> [CheckIdentity: UUID] {
+    public func assign(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws -> AssignedUUIDs {
         try await assign(identities, pinned: [:], in: &registry, at: now)
     }
 }

@@ -129,15 +129,16 @@ public final class FileStore: CheckStore {
     /// Written to `registry.json` before this returns.
     public func assign(
         _ identities: [CheckIdentity], pinned: [CheckIdentity: UUID], in registry: inout Registry, at now: Int64
-    ) async throws -> [CheckIdentity: UUID] {
-        registry = try await offPool("kiothc-registry") { [registry] in
+    ) async throws -> AssignedUUIDs {
+        let inOrder: [UUID]?
+        (registry, inOrder) = try await offPool("kiothc-registry") { [registry] in
             var next = registry
-            try next.assignMissing(identities, pinned: pinned)
-            return next
+            let inOrder = try next.assignMissing(identities, pinned: pinned)
+            return (next, inOrder)
         }
         // Every identity's UUID, and those of the registry's other checks: a first start's
         // million UUIDs are not copied into a second table.
-        return registry.checks
+        return AssignedUUIDs(byIdentity: registry.checks, inOrder: inOrder)
     }
 
     public func retire(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws {
