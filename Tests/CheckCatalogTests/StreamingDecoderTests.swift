@@ -70,6 +70,7 @@ struct StreamingDecoderTests {
               none: {channels: [], name: 2024}
             project: ops
             """),
+        ("keys out of order, then in order again", 4, "checks:\n  b: {}\n  a: {grace: 1h}\n  c:\n  d: {}\n"),
         ("no checks at all", 0, "project: ops\nchecks: {}\n"),
         ("only a project", 0, "project: ops\n"),
     ]
@@ -90,6 +91,9 @@ struct StreamingDecoderTests {
         ("an unknown key", "checks:\n  a: {nmae: x}\n"),
         ("a repeated key of a check", "checks:\n  a:\n    grace: 1h\n    grace: 2h\n"),
         ("a check declared twice", "checks:\n  a: {}\n  b: {}\n  a: {}\n"),
+        ("a check declared twice in a row", "checks:\n  a: {}\n  a: {}\n"),
+        ("a check declared twice after keys out of order", "checks:\n  b: {}\n  a: {}\n  c: {}\n  a: {}\n"),
+        ("a check declared twice, the first out of order", "checks:\n  b: {}\n  a: {}\n  b: {}\n"),
         ("two keys with one integer value", "checks:\n  16: {}\n  0x10: {}\n"),
         ("a repeated top-level key", "project: a\nproject: b\n"),
         ("an anchor and an alias", "checks:\n  a: &x {grace: 1h}\n  b: *x\n"),
@@ -122,6 +126,21 @@ struct StreamingDecoderTests {
         #expect(!diagnostics.isEmpty, "the tree finds no problem: the case tests nothing")
         let (_, loaded) = ConfigLoader.decode(Array(text.utf8), path: Self.path)
         #expect(loaded.map(Self.shown) == diagnostics.map(Self.shown))
+    }
+
+    @Test("a check's field is found by its key, and only by its exact key")
+    func fieldNames() {
+        for field in FileDecoder.CheckField.allCases {
+            let key = FileDecoder.checkKeys[field.rawValue]
+            #expect(FileDecoder.CheckField(named: key) == field)
+            // Same length and first letter, or one letter off: another key or none.
+            for other in [key.uppercased(), String(key.dropLast()) + "x", key + "s", "x" + key.dropFirst(), String(key.dropLast())] {
+                #expect(FileDecoder.CheckField(named: other) == FileDecoder.checkKeys.firstIndex(of: other).flatMap(FileDecoder.CheckField.init))
+            }
+        }
+        #expect(FileDecoder.CheckField(named: "") == nil)
+        #expect(FileDecoder.CheckField(named: "manual-resume") == nil)
+        #expect(FileDecoder.CheckField.decodingOrder.sorted { $0.rawValue < $1.rawValue } == FileDecoder.CheckField.allCases)
     }
 
     @Test("a valid file of a shape it does not read is left to the tree")

@@ -20,6 +20,39 @@ struct FileDecoder {
             default: "\(self)"
             }
         }
+
+        /// The order a check's fields are decoded and their problems reported in.
+        static let decodingOrder: [CheckField] = [
+            .project, .name, .desc, .uuid, .slug, .timeout, .grace, .schedule, .tz, .tags, .methods, .manualResume, .paused, .channels,
+            .maintenance, .dependsOn,
+        ]
+
+        /// The field whose key is `key`: told by its length and first byte, then compared once
+        /// (a fleet's config names a field a few million times).
+        init?(named key: String) {
+            let field: CheckField
+            switch (key.utf8.count, key.utf8.first) {
+            case (4, UInt8(ascii: "n")): field = .name
+            case (8, UInt8(ascii: "s")): field = .schedule
+            case (7, UInt8(ascii: "t")): field = .timeout
+            case (2, UInt8(ascii: "t")): field = .tz
+            case (5, UInt8(ascii: "g")): field = .grace
+            case (4, UInt8(ascii: "t")): field = .tags
+            case (4, UInt8(ascii: "d")): field = .desc
+            case (7, UInt8(ascii: "m")): field = .methods
+            case (13, UInt8(ascii: "m")): field = .manualResume
+            case (6, UInt8(ascii: "p")): field = .paused
+            case (4, UInt8(ascii: "u")): field = .uuid
+            case (4, UInt8(ascii: "s")): field = .slug
+            case (8, UInt8(ascii: "c")): field = .channels
+            case (7, UInt8(ascii: "p")): field = .project
+            case (11, UInt8(ascii: "m")): field = .maintenance
+            case (10, UInt8(ascii: "d")): field = .dependsOn
+            default: return nil
+            }
+            guard FileDecoder.checkKeys[field.rawValue] == key else { return nil }
+            self = field
+        }
     }
     static let checkKeys = CheckField.allCases.map(\.key)
     /// Healthchecks' bounds: timeout and grace from 1 minute to 365 days.
@@ -132,41 +165,53 @@ struct FileDecoder {
         return CheckDraft(key: key, location: reader.location(mark))
     }
 
-    /// `check` with the settings of its mapping, read with `checkKeys`.
+    /// `check` with the settings of its mapping, read with `checkKeys`: each field in
+    /// `decodingOrder` (the order of its problems), then the fields' conflict.
     mutating func decodeCheck(_ check: CheckDraft, fields: Fields) -> CheckDraft {
         var check = check
-        let key = check.key
-        if let pair = fields[.project], let id = reader.string(pair.value, what: "'project' of check '\(key)'") {
-            check.project = Reference(name: id, location: reader.location(pair.value.mark))
+        for field in CheckField.decodingOrder {
+            if let pair = fields[field] { decode(field, pair.value, into: &check) }
         }
-        if let pair = fields[.name] { check.name = decodeName(pair.value, what: "'name' of check '\(key)'") }
-        if let pair = fields[.desc] { check.desc = reader.string(pair.value, what: "'desc' of check '\(key)'") }
-        if let pair = fields[.uuid], let uuid = decodePinnedUUID(pair.value, check: key) { check.uuid = (uuid, reader.location(pair.value.mark)) }
-        if let pair = fields[.slug] { check.slug = decodePinnedSlug(pair.value, check: key) }
-        if let pair = fields[.timeout] { check.timeout = reader.duration(pair.value, what: "'timeout'", range: Self.durationRange) }
-        if let pair = fields[.grace] { check.grace = reader.duration(pair.value, what: "'grace'", range: Self.durationRange) }
-        if let pair = fields[.schedule] { check.schedule = decodeSchedule(pair.value) }
-        if let pair = fields[.tz] { check.tz = decodeTimeZone(pair.value) }
-        if let pair = fields[.tags] { check.tags = decodeTags(pair.value) }
-        if let pair = fields[.methods] { check.methods = decodeMethods(pair.value) }
-        if let pair = fields[.manualResume] { check.manualResume = reader.bool(pair.value, what: "'manual_resume'") }
-        if let pair = fields[.paused] { check.paused = reader.bool(pair.value, what: "'paused'") }
-        if let pair = fields[.channels], let (selection, references) = decodeChannelSelection(pair.value) {
-            check.channels = selection
-            check.channelReferences = references
-        }
-        if let pair = fields[.maintenance] { check.maintenance = decodeMaintenance(pair.value, owner: "check '\(key)'") }
-        if let pair = fields[.dependsOn] { check.dependsOn = decodeDependencies(pair.value, check: key) ?? [] }
         if let timeout = fields[.timeout], let schedule = fields[.schedule] {
             let first = min(timeout.key.mark, schedule.key.mark)
             let second = max(timeout.key.mark, schedule.key.mark)
             reader.report(
-                .conflictingKeys, "check '\(key)' has both 'timeout' and 'schedule'; a check is either periodic or scheduled, keep one",
+                .conflictingKeys, "check '\(check.key)' has both 'timeout' and 'schedule'; a check is either periodic or scheduled, keep one",
                 at: second, notes: [Diagnostic.Note("the other one is here", at: reader.location(first))])
             check.timeout = nil
             check.schedule = nil
         }
         return check
+    }
+
+    /// Sets `field` of `check` from its value `node`, or reports why it cannot. Fields are
+    /// independent of each other; only `timeout` with `schedule` conflict (`decodeCheck`).
+    mutating func decode(_ field: CheckField, _ node: Node, into check: inout CheckDraft) {
+        let key = check.key
+        switch field {
+        case .project:
+            if let id = reader.string(node, what: "'project' of check '\(key)'") { check.project = Reference(name: id, location: reader.location(node.mark)) }
+        case .name: check.name = decodeName(node, what: "'name' of check '\(key)'")
+        case .desc: check.desc = reader.string(node, what: "'desc' of check '\(key)'")
+        case .uuid:
+            if let uuid = decodePinnedUUID(node, check: key) { check.uuid = (uuid, reader.location(node.mark)) }
+        case .slug: check.slug = decodePinnedSlug(node, check: key)
+        case .timeout: check.timeout = reader.duration(node, what: "'timeout'", range: Self.durationRange)
+        case .grace: check.grace = reader.duration(node, what: "'grace'", range: Self.durationRange)
+        case .schedule: check.schedule = decodeSchedule(node)
+        case .tz: check.tz = decodeTimeZone(node)
+        case .tags: check.tags = decodeTags(node)
+        case .methods: check.methods = decodeMethods(node)
+        case .manualResume: check.manualResume = reader.bool(node, what: "'manual_resume'")
+        case .paused: check.paused = reader.bool(node, what: "'paused'")
+        case .channels:
+            if let (selection, references) = decodeChannelSelection(node) {
+                check.channels = selection
+                check.channelReferences = references
+            }
+        case .maintenance: check.maintenance = decodeMaintenance(node, owner: "check '\(key)'")
+        case .dependsOn: check.dependsOn = decodeDependencies(node, check: key) ?? []
+        }
     }
 
     /// `uuid:` in its canonical form, lower case, as ping URLs write it.

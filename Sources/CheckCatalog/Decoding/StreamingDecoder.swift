@@ -20,8 +20,8 @@ struct StreamingDecoder {
         case checkKey
         case checkValue
         case fieldKey
-        case fieldValue
-        case fieldItems(start: Mark)
+        case fieldValue(FileDecoder.CheckField)
+        case fieldItems(FileDecoder.CheckField, start: Mark)
         case end
     }
 
@@ -29,12 +29,14 @@ struct StreamingDecoder {
     private var draft: FileDraft
     private var place = Place.document
     private var topKeys: Set<String> = []
-    private var checkKeys: Set<String> = []
-    /// The check being read, and its fields so far as `FieldReader.fields` would give them.
+    /// The file's check keys, once one came out of order; until then each is greater than the
+    /// one before (`lastKey`), so none is repeated and none is hashed.
+    private var checkKeys: Set<String>?
+    private var lastKey: String?
+    /// The check being read, each field decoded as its value comes.
     private var check = CheckDraft(key: "", location: Diagnostic.Location(file: "", line: 0, column: 0))
-    private var key = Node(.invalid, at: .start)
-    private var pairs: [Node.Pair] = []
-    private var slots: [Int] = []
+    /// The check's fields so far, one bit each (by `CheckField.rawValue`).
+    private var fields: UInt32 = 0
     private var items: [Node] = []
 
     private init(path: String, schedules: ScheduleCache) {
@@ -70,10 +72,11 @@ struct StreamingDecoder {
         case (.checks, .mappingStart):
             place = .checkKey
         case (.checkKey, .scalar(let key, let mark)):
-            guard case .string(let name) = key.value, checkKeys.insert(name).inserted, let started = decoder.startCheck(name, at: mark) else {
+            guard case .string(let name) = key.value, isNewKey(name), let started = decoder.startCheck(name, at: mark) else {
                 return false
             }
             check = started
+            fields = 0
             place = .checkValue
         case (.checkKey, .collectionEnd):
             place = .topKey
@@ -82,35 +85,45 @@ struct StreamingDecoder {
             draft.checks.append(check)
             place = .checkKey
         case (.checkValue, .mappingStart):
-            // Emptied in place: the last check's arrays are no longer shared, so no allocation.
-            pairs.removeAll(keepingCapacity: true)
-            if slots.isEmpty { slots = Array(repeating: -1, count: FileDecoder.checkKeys.count) }
-            for index in slots.indices { slots[index] = -1 }
             place = .fieldKey
-        case (.fieldKey, .scalar(let name, let mark)):
-            guard case .string(let text) = name.value, let slot = FileDecoder.checkKeys.firstIndex(where: { $0.isSameKey(as: text) }),
-                  slots[slot] < 0, slot != FileDecoder.CheckField.maintenance.rawValue
+        case (.fieldKey, .scalar(let name, _)):
+            guard case .string(let text) = name.value, let field = FileDecoder.CheckField(named: text), field != .maintenance,
+                  fields & 1 << field.rawValue == 0
             else { return false }
-            slots[slot] = pairs.count
-            key = Node(.scalar(name), at: mark)
-            place = .fieldValue
+            fields |= 1 << field.rawValue
+            place = .fieldValue(field)
         case (.fieldKey, .collectionEnd):
-            draft.checks.append(decoder.decodeCheck(check, fields: Fields(pairs: pairs, known: FileDecoder.checkKeys, slots: slots)))
+            // Both is a conflict, which the tree's decoding reports.
+            guard fields & Self.timeoutAndSchedule != Self.timeoutAndSchedule else { return false }
+            draft.checks.append(check)
             place = .checkKey
-        case (.fieldValue, .scalar(let scalar, let mark)):
-            pairs.append(Node.Pair(key: key, value: Node(.scalar(scalar), at: mark)))
+        case (.fieldValue(let field), .scalar(let scalar, let mark)):
+            decoder.decode(field, Node(.scalar(scalar), at: mark), into: &check)
             place = .fieldKey
-        case (.fieldValue, .sequenceStart(let mark)):
-            items = []
-            place = .fieldItems(start: mark)
+        case (.fieldValue(let field), .sequenceStart(let mark)):
+            items.removeAll(keepingCapacity: true)
+            place = .fieldItems(field, start: mark)
         case (.fieldItems, .scalar(let scalar, let mark)):
             items.append(Node(.scalar(scalar), at: mark))
-        case (.fieldItems(let start), .collectionEnd):
-            pairs.append(Node.Pair(key: key, value: Node(.sequence(items), at: start)))
+        case (.fieldItems(let field, let start), .collectionEnd):
+            decoder.decode(field, Node(.sequence(items), at: start), into: &check)
             place = .fieldKey
         default:
             return false
         }
         return decoder.diagnostics.isEmpty
+    }
+
+    private static let timeoutAndSchedule: UInt32 = 1 << FileDecoder.CheckField.timeout.rawValue | 1 << FileDecoder.CheckField.schedule.rawValue
+
+    /// Whether no check of the file so far has the key `key`, which is then taken.
+    private mutating func isNewKey(_ key: String) -> Bool {
+        if checkKeys == nil {
+            defer { lastKey = key }
+            guard let lastKey, !(lastKey < key) else { return true }
+            // Out of order: from here on, every key is looked up among the file's keys so far.
+            checkKeys = Set(draft.checks.map(\.key))
+        }
+        return checkKeys!.insert(key).inserted
     }
 }
