@@ -22,3 +22,48 @@ public func parallelMap<Result: Sendable>(_ count: Int, _ transform: @Sendable (
     }
     return results.withLock { $0 }.map { $0! }
 }
+
+/// `parallelMap(count, transform)` handed to `consume` on the calling thread, in index order,
+/// each result as soon as it and those before it are done: a consumer that must go in order
+/// (one core's work) runs while later items are still being transformed on the others, instead
+/// of after all of them. Each result is `consume`'s alone, to take from in place.
+public func parallelMap<Result: Sendable>(_ count: Int, _ transform: @escaping @Sendable (Int) -> Result, inOrder consume: (Int, inout Result) -> Void) {
+    let workers = min(count, ProcessInfo.processInfo.activeProcessorCount)
+    guard workers > 1 else {
+        for index in 0..<count {
+            var result = transform(index)
+            consume(index, &result)
+        }
+        return
+    }
+    let next = Mutex(0)
+    let results = Mutex([Result?](repeating: nil, count: count))
+    // One signal per result done: the consumer waits only while the one it needs is not, so
+    // there is always a signal still to come.
+    let done = DispatchSemaphore(value: 0)
+    let finished = DispatchGroup()
+    for _ in 0..<workers {
+        DispatchQueue.global().async(group: finished) {
+            while true {
+                let index = next.withLock { next in
+                    defer { next += 1 }
+                    return next
+                }
+                guard index < count else { return }
+                let result = transform(index)
+                results.withLock { $0[index] = result }
+                done.signal()
+            }
+        }
+    }
+    for index in 0..<count {
+        while true {
+            if var result = results.withLock({ $0[index].take() }) {
+                consume(index, &result)
+                break
+            }
+            done.wait()
+        }
+    }
+    finished.wait()
+}

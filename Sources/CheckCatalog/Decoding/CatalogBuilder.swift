@@ -70,14 +70,11 @@ struct CatalogBuilder {
 
     /// The checks, and the `depends_on:` entries of each (by index), resolved once every check
     /// is known. Each file's definitions are built on every core (they need only the
-    /// projects); duplicates are then found in file order, on one.
+    /// projects); duplicates are found in file order, on the calling thread, each file's as soon
+    /// as its definitions are built.
     private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> ([CheckDefinition], [[Dependency]]) {
         let total = files.reduce(0) { $0 + $1.checks.count }
         let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
-        let perFile = parallelMap(files.count) { index in Self.steps(files[index], projects: projects, channelNames: channelNames) }
-        var counts: [String: Int] = [:]
-        for file in perFile { counts.merge(file.counts, uniquingKeysWith: +) }
-        var steps = perFile.map(\.steps)
         var checks: [CheckDefinition] = []
         var dependencies: [[Dependency]] = []
         checks.reserveCapacity(total)
@@ -91,11 +88,9 @@ struct CatalogBuilder {
         /// Where checks refused for a pinned UUID another pins were declared.
         var refused: [Diagnostic.Location] = []
         var pinned: [UUID: (check: String, location: Diagnostic.Location)] = [:]
-        for index in steps.indices {
-            // A file's steps (last first) are taken out and moved from one by one (popped, so
-            // not copied: a copy retains everything in a definition), and let go once read.
-            var fileSteps = steps[index]
-            steps[index] = []
+        parallelMap(files.count, { index in Self.steps(files[index], projects: projects, channelNames: channelNames) }, inOrder: { _, fileSteps in
+            // A file's steps (last first) are moved from one by one (popped, so not copied: a
+            // copy retains everything in a definition), and let go once read.
             while let step = fileSteps.popLast() {
                 switch consume step {
                 case .unknownProject(let reference):
@@ -105,7 +100,8 @@ struct CatalogBuilder {
                     if id.project != project {
                         seenByProject[project] = seen
                         project = id.project
-                        seen = seenByProject.removeValue(forKey: project) ?? Dictionary(minimumCapacity: counts[project] ?? 0)
+                        // (Sized for this file's checks: a file's are usually all of one project.)
+                        seen = seenByProject.removeValue(forKey: project) ?? Dictionary(minimumCapacity: fileSteps.count + 1)
                     }
                     // Where it will be, unless its key is taken (one hash per check): the first
                     // keeps its place. (At or above 0 a position in `checks`; below, one in `refused`.)
@@ -136,16 +132,12 @@ struct CatalogBuilder {
                     dependencies.append(dependsOn)
                 }
             }
-        }
+        })
         return (checks, dependencies)
     }
 
-    /// One file's checks as steps (see `Step`), last first, and how many checks of each project;
-    /// touches nothing shared.
-    private static func steps(
-        _ file: FileDraft, projects: [String: ProjectDraft], channelNames: [String: [String]]
-    ) -> (steps: [Step], counts: [String: Int]) {
-        var counts: [String: Int] = [:]
+    /// One file's checks as steps (see `Step`), last first; touches nothing shared.
+    private static func steps(_ file: FileDraft, projects: [String: ProjectDraft], channelNames: [String: [String]]) -> [Step] {
         var steps: [Step] = []
         steps.reserveCapacity(file.checks.count + 1)
         let unknownFileProject = file.project.flatMap { projects[$0.name] == nil ? $0 : nil }
@@ -189,11 +181,10 @@ struct CatalogBuilder {
                     check.maintenance = MaintenanceCalendar(projectMaintenance + windows)
                 }
                 steps.append(.check(check, dependsOn: drafts[index].dependsOn, pin: drafts[index].uuid, problems: problems))
-                counts[projectID, default: 0] += 1
             }
         }
         if let unknownFileProject { steps.append(.unknownProject(unknownFileProject)) }
-        return (steps, counts)
+        return steps
     }
 
     private mutating func resolve(_ window: WindowDraft, defaultZone: String) -> MaintenanceWindow? {
