@@ -75,6 +75,10 @@ struct CatalogBuilder {
     private mutating func collectChecks(_ files: [FileDraft], projects: [String: ProjectDraft]) -> ([CheckDefinition], [[Dependency]]) {
         let total = files.reduce(0) { $0 + $1.checks.count }
         let channelNames = projects.mapValues { $0.project.channels.map(\.name) }
+        // Each project's table sized for the checks of the files that name it (`project:`): a
+        // table grown a check at a time is hashed again at each doubling.
+        var sizes: [String: Int] = [:]
+        for file in files { sizes[file.project?.name ?? Project.defaultID, default: 0] += file.checks.count }
         var checks: [CheckDefinition] = []
         var dependencies: [[Dependency]] = []
         checks.reserveCapacity(total)
@@ -100,8 +104,7 @@ struct CatalogBuilder {
                     if id.project != project {
                         seenByProject[project] = seen
                         project = id.project
-                        // (Sized for this file's checks: a file's are usually all of one project.)
-                        seen = seenByProject.removeValue(forKey: project) ?? Dictionary(minimumCapacity: fileSteps.count + 1)
+                        seen = seenByProject.removeValue(forKey: project) ?? Dictionary(minimumCapacity: sizes[project] ?? fileSteps.count + 1)
                     }
                     // Where it will be, unless its key is taken (one hash per check): the first
                     // keeps its place. (At or above 0 a position in `checks`; below, one in `refused`.)
