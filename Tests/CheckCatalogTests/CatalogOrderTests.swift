@@ -61,6 +61,16 @@ struct CatalogOrderTests {
         #expect(Catalog(projects: [], checks: checks, files: []).check(CheckIdentity(project: "ops", key: "job-5"))?.location.line == 8)
     }
 
+    @Test("an identity given twice (a catalog built by hand: the loader reports the second) is looked up as the first")
+    func duplicateIdentity() {
+        let checks = [Self.check("ops", "b", line: 1), Self.check("ops", "a", line: 2), Self.check("ops", "b", line: 3), Self.check("ops", "b", line: 4)]
+        let catalog = Catalog(projects: [], checks: checks, files: [])
+        #expect(catalog.check(CheckIdentity(project: "ops", key: "b"))?.location.line == 1)
+        #expect(catalog.check(CheckIdentity(project: "ops", key: "a"))?.location.line == 2)
+        #expect(!catalog.identitiesAreUnique)
+        #expect(Catalog(projects: [], checks: Array(checks.prefix(2)), files: []).identitiesAreUnique)
+    }
+
     @Test("an empty catalog")
     func empty() {
         #expect(Catalog(projects: [], checks: [], files: []).checks.isEmpty)

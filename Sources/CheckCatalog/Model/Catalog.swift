@@ -39,8 +39,9 @@ public struct Catalog: Sendable {
         self.projectRanges = ranges
         let tables = parallelMap(ranges.count) { [ranges] position in
             var table = [String: Int](minimumCapacity: ranges[position].range.count)
-            for index in ranges[position].range where table[ordered[index].id.key] == nil {
-                table[ordered[index].id.key] = index
+            // The first of a key keeps it; one hash per key, as duplicates are rare.
+            for index in ranges[position].range {
+                if let first = table.updateValue(index, forKey: ordered[index].id.key) { table[ordered[index].id.key] = first }
             }
             return table
         }
