@@ -6,13 +6,12 @@ enum CoreSchema {
         switch first {
         case UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
             // Only null, true and false (three spellings each) start so; no number does. Most
-            // keys and many values start with these letters: their length answers first.
-            let count = text.utf8.count
-            guard count == 4 || count == 5 else { return .string(text) }
-            switch text {
-            case "null", "Null", "NULL": return .null
-            case "true", "True", "TRUE": return .bool(true)
-            case "false", "False", "FALSE": return .bool(false)
+            // keys and many values start with these letters: their length and first letter
+            // leave three spellings at most to compare.
+            switch (first | 0x20, text.utf8.count) {
+            case (UInt8(ascii: "n"), 4): return text == "null" || text == "Null" || text == "NULL" ? .null : .string(text)
+            case (UInt8(ascii: "t"), 4): return text == "true" || text == "True" || text == "TRUE" ? .bool(true) : .string(text)
+            case (UInt8(ascii: "f"), 5): return text == "false" || text == "False" || text == "FALSE" ? .bool(false) : .string(text)
             default: return .string(text)
             }
         case UInt8(ascii: "~"):

@@ -48,6 +48,8 @@ struct YAMLParserTests {
             ("a: NULL", .null), ("a: TRUE", .bool(true)), ("a: FALSE", .bool(false)), ("a: Null", .null),
             ("a: name", .string("name")), ("a: nul", .string("nul")), ("a: nulls", .string("nulls")), ("a: tags", .string("tags")),
             ("a: truE", .string("truE")), ("a: falsy", .string("falsy")), ("a: f", .string("f")), ("a: ~x", .string("~x")),
+            ("a: True", .bool(true)), ("a: nULL", .string("nULL")), ("a: tRUE", .string("tRUE")), ("a: fALSE", .string("fALSE")),
+            ("a: NUll", .string("NUll")), ("a: fals", .string("fals")), ("a: trues", .string("trues")), ("a: Nope", .string("Nope")),
             ("a: -.inf", .float(-.infinity)), ("a: +.Inf", .float(.infinity)), ("a: +12", .int(12)), ("a: .5", .float(0.5)),
             ("a: -x", .string("-x")), ("a: .x", .string(".x")), ("a: 9lives", .string("9lives")),
         ]
