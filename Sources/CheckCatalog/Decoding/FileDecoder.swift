@@ -167,7 +167,7 @@ struct FileDecoder {
 
     /// `check` with the settings of its mapping, read with `checkKeys`: each field in
     /// `decodingOrder` (the order of its problems), then the fields' conflict.
-    mutating func decodeCheck(_ check: CheckDraft, fields: Fields) -> CheckDraft {
+    private mutating func decodeCheck(_ check: CheckDraft, fields: Fields) -> CheckDraft {
         var check = check
         for field in CheckField.decodingOrder {
             if let pair = fields[field] { decode(field, pair.value, into: &check) }
