@@ -10,12 +10,7 @@ public func parallelMap<Result: Sendable>(_ count: Int, _ transform: @Sendable (
     let next = Mutex(0)
     let results = Mutex([Result?](repeating: nil, count: count))
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
-        while true {
-            let index = next.withLock { next in
-                defer { next += 1 }
-                return next
-            }
-            guard index < count else { return }
+        takeIndices(next, below: count) { index in
             let result = transform(index)
             results.withLock { $0[index] = result }
         }
@@ -44,12 +39,7 @@ public func parallelMap<Result: Sendable>(_ count: Int, _ transform: @escaping @
     let finished = DispatchGroup()
     for _ in 0..<workers {
         DispatchQueue.global().async(group: finished) {
-            while true {
-                let index = next.withLock { next in
-                    defer { next += 1 }
-                    return next
-                }
-                guard index < count else { return }
+            takeIndices(next, below: count) { index in
                 let result = transform(index)
                 results.withLock { $0[index] = result }
                 done.signal()
@@ -66,4 +56,17 @@ public func parallelMap<Result: Sendable>(_ count: Int, _ transform: @escaping @
         }
     }
     finished.wait()
+}
+
+/// Runs `body` for each index below `count` that this worker takes from `next`, the index its
+/// workers share, until none is left.
+private func takeIndices(_ next: borrowing Mutex<Int>, below count: Int, _ body: (Int) -> Void) {
+    while true {
+        let index = next.withLock { next in
+            defer { next += 1 }
+            return next
+        }
+        guard index < count else { return }
+        body(index)
+    }
 }
