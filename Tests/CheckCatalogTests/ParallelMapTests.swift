@@ -23,24 +23,23 @@ struct ParallelMapTests {
         }
     }
 
-    @Test("in order: the consumer takes the first result while the last is still being made")
+    @Test("in order: the first result is handed over while later ones are still being made")
     func overlaps() {
-        guard ProcessInfo.processInfo.activeProcessorCount > 1 else {
-            // One core: the items are made and handed over one after another.
-            var order: [Int] = []
-            parallelMap(3, { $0 }, inOrder: { index, _ in order.append(index) })
-            #expect(order == [0, 1, 2])
-            return
-        }
-        let firstConsumed = DispatchSemaphore(value: 0)
-        let waitedFor = Mutex(false)
-        parallelMap(2, { index in
-            // The last item is made only once the first was handed over (or after 10 s).
-            if index == 1 { waitedFor.withLock { $0 = firstConsumed.wait(timeout: .now() + 10) == .success } }
+        // Item 0 is quick, the seven others take 50 ms each: on any number of threads, the
+        // first is handed over after one slow item at most (when the calling thread made it
+        // while waiting), the last is done after two at least.
+        let start = DispatchTime.now().uptimeNanoseconds
+        let madeLast = Mutex<UInt64>(0)
+        var consumedFirst: UInt64 = 0
+        parallelMap(8, { index in
+            if index > 0 { usleep(50_000) }
+            let now = DispatchTime.now().uptimeNanoseconds - start
+            madeLast.withLock { $0 = max($0, now) }
             return index
         }, inOrder: { index, _ in
-            if index == 0 { firstConsumed.signal() }
+            if index == 0 { consumedFirst = DispatchTime.now().uptimeNanoseconds - start }
         })
-        #expect(waitedFor.withLock { $0 }, "the first result was handed over only after the last was made")
+        let last = madeLast.withLock { $0 }
+        #expect(consumedFirst < last, "the first result was handed over at \(consumedFirst / 1_000_000) ms, after the last was made at \(last / 1_000_000) ms")
     }
 }
