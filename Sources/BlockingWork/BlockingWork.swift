@@ -28,27 +28,3 @@ public func blocking<T: Sendable>(named name: String, _ work: @escaping @Sendabl
         startThread(named: name) { continuation.resume(returning: work()) }
     }
 }
-
-/// `(background(), foreground())`: `background` on a thread of its own named `name` (see
-/// `startThread`) while `foreground` runs on the calling thread, which may block (a file's write
-/// and fsync); returns once both are done, also when `foreground` throws.
-public func alongside<A: Sendable, B>(
-    named name: String, _ background: @escaping @Sendable () -> A, while foreground: () throws -> B
-) rethrows -> (A, B) {
-    let result = Mutex<A?>(nil)
-    let done = DispatchSemaphore(value: 0)
-    startThread(named: name) {
-        let value = background()
-        result.withLock { $0 = value }
-        done.signal()
-    }
-    let own: B
-    do {
-        own = try foreground()
-    } catch {
-        done.wait()
-        throw error
-    }
-    done.wait()
-    return (result.withLock { $0 }!, own)
-}

@@ -21,7 +21,19 @@ public struct Registry: Sendable, Equatable {
         }
     }
 
-    public private(set) var checks: [CheckIdentity: UUID]
+    /// Every check's UUID by identity. After a first assignment, built when first read.
+    public private(set) var checks: [CheckIdentity: UUID] {
+        get { table.table }
+        set { table = CheckTable(newValue) }
+        _modify {
+            // Taken out of the shared box, so a registry that alone holds it changes it in place.
+            var checks = table.table
+            table = CheckTable.empty
+            defer { table = CheckTable(checks) }
+            yield &checks
+        }
+    }
+    private var table: CheckTable
     public private(set) var retired: [Retired]
     private var retiredUUIDs: Set<UUID>
     /// nil for a registry that is never written (`kiothc plan` previews).
@@ -71,14 +83,14 @@ public struct Registry: Sendable, Equatable {
 
     /// An in-memory registry (tests, previews).
     public init(checks: [CheckIdentity: UUID] = [:], retired: [Retired] = [], path: String? = nil) {
-        self.checks = checks
+        self.table = CheckTable(checks)
         self.retired = retired
         self.retiredUUIDs = Set(retired.map(\.uuid))
         self.path = path
     }
 
     /// (Not hashed at all while the registry is empty: a first start asks for a million.)
-    public func uuid(for identity: CheckIdentity) -> UUID? { checks.isEmpty ? nil : checks[identity] }
+    public func uuid(for identity: CheckIdentity) -> UUID? { table.isEmpty ? nil : checks[identity] }
 
     public func isRetired(_ uuid: UUID) -> Bool { retiredUUIDs.contains(uuid) }
 
@@ -92,7 +104,7 @@ public struct Registry: Sendable, Equatable {
     /// one (`uuid:`, checked against this registry beforehand), else a fresh random one.
     /// Returns the UUID of each identity.
     public mutating func assign(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws -> [CheckIdentity: UUID] {
-        let wasEmpty = checks.isEmpty
+        let wasEmpty = table.isEmpty
         try assignMissing(identities, pinned: pinned)
         // Into an empty registry, the identities are exactly what it now holds.
         if wasEmpty { return checks }
@@ -111,7 +123,7 @@ public struct Registry: Sendable, Equatable {
     ///   million up again; nil otherwise.
     @discardableResult
     public mutating func assignMissing(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID] = [:]) throws -> [UUID]? {
-        if checks.isEmpty { return try assignFirst(identities, pinned: pinned) }
+        if table.isEmpty { return try assignFirst(identities, pinned: pinned) }
         var next = self
         var changed = false
         // Every UUID in use, built once (only when something is new): a first start with a
@@ -150,9 +162,8 @@ public struct Registry: Sendable, Equatable {
 
     /// `assignMissing` into a registry with no check yet (a first start): every identity is
     /// new, so each is inserted without a lookup first, and the file is written in the
-    /// identities' order (a catalog's are sorted), with no lookup either: a million checks,
-    /// each hashed once. The file is written and synced while the table is built, on a thread
-    /// of its own.
+    /// identities' order (a catalog's are sorted), with no lookup either. The table by identity
+    /// is built when first read (`CheckTable`): a first start serves without it.
     private mutating func assignFirst(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) throws -> [UUID]? {
         guard !identities.isEmpty else { return nil }
         let uuids = firstUUIDs(for: identities, pinned: pinned)
@@ -167,10 +178,8 @@ public struct Registry: Sendable, Equatable {
             for index in order where unique.last?.key != entries[index].key { unique.append(entries[index]) }
             entries = unique
         }
-        let (table, _) = try alongside(named: "kiothc-table", { [entries] in Self.table(entries) }) {
-            try write(entries)
-        }
-        checks = table
+        try write(entries)
+        table = CheckTable(building: entries)
         // (An identity listed twice holds its first UUID, not the one drawn at its second place.)
         return sorted ? uuids : nil
     }
@@ -212,13 +221,6 @@ public struct Registry: Sendable, Equatable {
             repeats.append(index)
         }
         return repeats
-    }
-
-    /// `entries`, each identity once, as a table.
-    private static func table(_ entries: [(key: CheckIdentity, value: UUID)]) -> [CheckIdentity: UUID] {
-        var table = [CheckIdentity: UUID](minimumCapacity: entries.count)
-        for (identity, uuid) in entries { table[identity] = uuid }
-        return table
     }
 
     /// Takes UUIDs assigned elsewhere (by another instance on a shared store) over those this

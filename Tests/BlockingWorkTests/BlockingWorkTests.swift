@@ -78,35 +78,6 @@ struct BlockingWorkTests {
         #expect(results.count == count)
         #expect(results.allSatisfy { $0 }, "only \(started.count.withLock { $0 }) of \(count) works started within 10 s")
     }
-
-    @Test("alongside runs the background on a named thread at the same time as the foreground on the caller's, and returns both")
-    func alongsideRunsBoth() {
-        let caller = ownThreadName()
-        let (backgroundReady, foregroundReady) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
-        // Each waits for the other (bounded): run one after the other, both would time out.
-        let (background, foreground) = alongside(named: "bw-test-along", {
-            backgroundReady.signal()
-            return (ownThreadName(), foregroundReady.wait(timeout: .now() + 10) == .success)
-        }, while: {
-            foregroundReady.signal()
-            return (ownThreadName(), backgroundReady.wait(timeout: .now() + 10) == .success)
-        })
-        #expect(background.0 == "bw-test-along" && background.1)
-        #expect(foreground.0 == caller && foreground.1)
-    }
-
-    @Test("alongside rethrows the foreground's error only once the background has finished")
-    func alongsideWaitsOnError() {
-        struct Refused: Error {}
-        let finished = Mutex(false)
-        #expect(throws: Refused.self) {
-            try alongside(named: "bw-test-along", {
-                Thread.sleep(forTimeInterval: 0.2)
-                finished.withLock { $0 = true }
-            }, while: { throw Refused() })
-        }
-        #expect(finished.withLock { $0 })
-    }
 }
 
 /// How many of the works have started.

@@ -1,5 +1,7 @@
 import Foundation
 import Monitoring
+import Dispatch
+import Synchronization
 import Testing
 
 @testable import PingStore
@@ -237,6 +239,28 @@ struct RegistryTests {
         var twice = Registry()
         #expect(try twice.assignMissing([sorted[0], sorted[0], sorted[1]]) == nil && twice.checks.count == 2)
         #expect(try registry.assignMissing(sorted + [CheckIdentity(project: "ops", key: "e")]) == nil && registry.checks.count == 5)
+    }
+
+    @Test("after a first assignment the table is built when first read, the same for every copy and thread; a copy changed leaves the others")
+    func tableOnFirstRead() throws {
+        let identities = (0..<1000).map { CheckIdentity(project: "ops", key: "job-\(1000 + $0)") }
+        var registry = Registry()
+        let inOrder = try #require(try registry.assignMissing(identities))
+        let expected = Dictionary(uniqueKeysWithValues: zip(identities, inOrder))
+        #expect(registry.uuid(for: identities[7]) == inOrder[7])
+        let copy = registry
+        let read = Mutex<[[CheckIdentity: UUID]]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let table = copy.checks
+            read.withLock { $0.append(table) }
+        }
+        #expect(read.withLock { $0 }.count == 4 && read.withLock { $0 }.allSatisfy { $0 == expected })
+        var changed = registry
+        let added = CheckIdentity(project: "ops", key: "new")
+        try changed.assignMissing([added])
+        try changed.retire(identities[0], at: 5)
+        #expect(changed.checks.count == 1000 && changed.checks[added] != nil && changed.checks[identities[0]] == nil)
+        #expect(registry.checks == expected && copy.checks == expected)
     }
 
     @Test("20,000 checks seen at once get 20,000 distinct UUIDs in one write, pins kept")

@@ -55,13 +55,14 @@ struct CatalogChangeTests {
         #expect(change.added.allSatisfy { $0.uuid != nil && $0.uuid == registry.uuid(for: $0.id) })
         let pingKeys = ["ops": "opskey0123456789abcdef", "web": "webkey0123456789abcdef", "default": "defkey0123456789abcdef"]
         let lookedUp = ServingCatalog(catalog: catalog, uuids: registry.checks, pingKeys: pingKeys)
-        let inOrder = ServingCatalog(catalog: catalog, uuids: registry.checks, inOrder: change.added.map(\.uuid), pingKeys: pingKeys)
-        // A list of another length is not taken for the catalog's order.
-        let tooShort = ServingCatalog(catalog: catalog, uuids: registry.checks, inOrder: [registry.checks.values.first], pingKeys: pingKeys)
-        for serving in [inOrder, tooShort] {
+        let inOrder = ServingCatalog(catalog: catalog, uuidsInOrder: change.added.map(\.uuid), pingKeys: pingKeys)
+        for serving in [inOrder, lookedUp] {
             #expect(serving.count == catalog.checks.count)
+            #expect(serving.uuid(of: CheckIdentity(project: "ops", key: "nope")) == nil)
+            #expect(serving.entries.map(\.uuid) == catalog.checks.map { registry.uuid(for: $0.id) })
             for definition in catalog.checks {
                 let uuid = try #require(registry.uuid(for: definition.id))
+                #expect(serving.uuid(of: definition.id) == uuid)
                 #expect(serving.check(uuid)?.definition.id == definition.id)
                 #expect(serving.check(uuid)?.definition.id == lookedUp.check(uuid)?.definition.id)
                 let key = try #require(pingKeys[definition.id.project])

@@ -262,7 +262,7 @@ struct DashboardOverviewTests {
         // A snapshot no longer serving is not kept alive by the index.
         weak var gone: ServingCatalog?
         do {
-            let old = ServingCatalog(catalog: snapshot.catalog, uuids: snapshot.uuidsByID, pingKeys: [:])
+            let old = ServingCatalog(catalog: snapshot.catalog, uuidsInOrder: snapshot.catalog.checks.map { snapshot.uuid(of: $0.id) }, pingKeys: [:])
             gone = old
             #expect(index.checks(of: old).uuids.count == 250)
             #expect(index.nameRanks(of: old).count == 250)

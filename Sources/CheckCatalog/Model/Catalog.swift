@@ -98,7 +98,12 @@ public struct Catalog: Sendable {
     }
 
     public func check(_ id: CheckDefinition.ID) -> CheckDefinition? {
-        checkIndex[id.project]?[id.key].map { checks[$0] }
+        position(of: id).map { checks[$0] }
+    }
+
+    /// Where the check with identity `id` (the first, if given twice) is in `checks`.
+    public func position(of id: CheckDefinition.ID) -> Int? {
+        checkIndex[id.project]?[id.key]
     }
 
     /// No identity appears twice (a built catalog's never does; the builder reports duplicates).

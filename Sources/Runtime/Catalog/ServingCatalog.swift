@@ -26,8 +26,8 @@ public final class ServingCatalog: Sendable {
     private let byUUID: [UUID: Int]
     /// ping key -> slug -> the check with that slug, or `.several` (a conflict, answered 409).
     private let bySlug: [String: [String: SlugTarget]]
-    /// The registry's UUID of every check of `catalog`.
-    let uuidsByID: [CheckDefinition.ID: UUID]
+    /// The registry's UUID of each check of `catalog`, by position (nil for one it lacks).
+    private let uuidsInOrder: [UUID?]
     /// What each check with `depends_on:` depends on, directly or through others (SPEC §14),
     /// resolved once per load; absent for the checks (most) that depend on nothing.
     private let dependencies: [UUID: [Dependency]]
@@ -45,46 +45,44 @@ public final class ServingCatalog: Sendable {
 
     /// - Parameters:
     ///   - uuids: the registry's UUID of every check of the catalog.
-    ///   - inOrder: the same UUIDs by position in `catalog.checks`, when the caller has them so
-    ///     (a first start's change lists every check, in order): not looked up a second time.
     ///   - pingKeys: every project's resolved (or generated) ping key, by project id.
-    init(
-        catalog: Catalog, uuids: [CheckDefinition.ID: UUID], inOrder: [UUID?]? = nil, pingKeys: [String: String],
-        apiKeys: [String: ProjectAPIKeys] = [:]
-    ) {
+    convenience init(catalog: Catalog, uuids: [CheckDefinition.ID: UUID], pingKeys: [String: String], apiKeys: [String: ProjectAPIKeys] = [:]) {
+        let checks = catalog.checks
+        let found = inParts(checks.count) { range in range.map { uuids[checks[$0].id] } }.flatMap { $0 }
+        self.init(catalog: catalog, uuidsInOrder: found, pingKeys: pingKeys, apiKeys: apiKeys)
+    }
+
+    /// - Parameters:
+    ///   - uuidsInOrder: the registry's UUID of each check, by position in `catalog.checks`.
+    ///   - pingKeys: every project's resolved (or generated) ping key, by project id.
+    init(catalog: Catalog, uuidsInOrder: [UUID?], pingKeys: [String: String], apiKeys: [String: ProjectAPIKeys] = [:]) {
+        precondition(uuidsInOrder.count == catalog.checks.count, "a UUID or nil for each check of the catalog")
         self.catalog = catalog
         self.pingKeys = pingKeys
         self.apiKeys = apiKeys
-        self.uuidsByID = uuids
-        // A project's checks are together in the catalog: each project's UUIDs are taken from
-        // `inOrder` or looked up on a core of their own, then the table by UUID and the projects'
+        self.uuidsInOrder = uuidsInOrder
+        // A project's checks are together in the catalog: the table by UUID and the projects'
         // slug tables are filled at once. Checks are read by index, a field or two each: binding
         // a definition would copy (retain and release) all of its fields, a million times at a
         // fleet's start.
         let checks = catalog.checks
         let ranges = catalog.projectRanges
-        let found: [ArraySlice<UUID?>] = if let inOrder, inOrder.count == checks.count {
-            ranges.map { inOrder[$0.range] }
-        } else {
-            parallelMap(ranges.count) { [ranges] position in ArraySlice(ranges[position].range.map { uuids[checks[$0].id] }) }
-        }
-        (byUUID, bySlug) = parallelPair({ [ranges] in
+        let found = uuidsInOrder
+        (byUUID, bySlug) = parallelPair({
             var byUUID: [UUID: Int] = [:]
             byUUID.reserveCapacity(checks.count)
-            for (position, project) in ranges.enumerated() {
-                for (offset, uuid) in found[position].enumerated() {
-                    if let uuid { byUUID[uuid] = project.range.lowerBound + offset }
-                }
+            for (index, uuid) in found.enumerated() {
+                if let uuid { byUUID[uuid] = index }
             }
             return byUUID
         }, { [ranges] in
             var bySlug: [String: [String: SlugTarget]] = [:]
-            for (position, project) in ranges.enumerated() {
+            for project in ranges {
                 guard let key = pingKeys[project.project] else { continue }
                 var slugs = bySlug.removeValue(forKey: key) ?? Dictionary(minimumCapacity: project.range.count)
-                for (offset, uuid) in found[position].enumerated() {
-                    let slug = checks[project.range.lowerBound + offset].slug
-                    guard let uuid, !slug.isEmpty else { continue }
+                for index in project.range {
+                    let slug = checks[index].slug
+                    guard let uuid = found[index], !slug.isEmpty else { continue }
                     if slugs.updateValue(.check(uuid), forKey: slug) != nil {
                         slugs[slug] = .several
                     }
@@ -95,9 +93,10 @@ public final class ServingCatalog: Sendable {
         })
         var dependencies: [UUID: [Dependency]] = [:]
         for index in checks.indices where !checks[index].dependsOn.isEmpty {
-            let id = checks[index].id
-            guard let uuid = uuids[id] else { continue }
-            dependencies[uuid] = catalog.dependencies(of: id).compactMap { id in uuids[id].map { Dependency(uuid: $0, id: id) } }
+            guard let uuid = found[index] else { continue }
+            dependencies[uuid] = catalog.dependencies(of: checks[index].id).compactMap { id in
+                catalog.position(of: id).flatMap { found[$0] }.map { Dependency(uuid: $0, id: id) }
+            }
         }
         self.dependencies = dependencies
     }
@@ -115,7 +114,10 @@ public final class ServingCatalog: Sendable {
         byUUID[uuid].map { Entry(uuid: uuid, definition: catalog.checks[$0]) }
     }
 
-    public func uuid(of id: CheckDefinition.ID) -> UUID? { uuidsByID[id] }
+    public func uuid(of id: CheckDefinition.ID) -> UUID? { catalog.position(of: id).flatMap { uuidsInOrder[$0] } }
+
+    /// The UUID of every check that has one, in catalog order.
+    var uuids: some Sequence<UUID> { uuidsInOrder.lazy.compactMap { $0 } }
 
     public func check(pingKey: Substring, slug: Substring) -> SlugLookup {
         switch bySlug[String(pingKey)]?[String(slug)] {
@@ -128,7 +130,7 @@ public final class ServingCatalog: Sendable {
     public var count: Int { byUUID.count }
     /// Every check that has a UUID, in catalog order.
     public var entries: [Entry] {
-        catalog.checks.compactMap { definition in uuidsByID[definition.id].map { Entry(uuid: $0, definition: definition) } }
+        catalog.checks.indices.compactMap { index in uuidsInOrder[index].map { Entry(uuid: $0, definition: catalog.checks[index]) } }
     }
 }
 

@@ -1,3 +1,4 @@
+import BlockingWork
 import CheckCatalog
 import Foundation
 import Logging
@@ -104,21 +105,12 @@ struct CatalogApplier: Sendable {
         }
         registry = next
 
-        // Every check of the catalog now has its UUID in the registry, and removed ones left it:
-        // the registry's table is the catalog's (as many entries, each identity once), without
-        // building it again.
-        var uuids = registry.checks
-        if uuids.count != catalog.checks.count || !catalog.identitiesAreUnique {
-            uuids = [:]
-            uuids.reserveCapacity(catalog.checks.count)
-            for definition in catalog.checks {
-                uuids[definition.id] = registry.uuid(for: definition.id)
-            }
-        }
-        // Every check new (a first start): the change lists them all, in the catalog's order.
-        let inOrder = change.added.count == catalog.checks.count ? change.added.map(\.uuid) : nil
+        // Every check new (a first start): the change lists them all with their UUIDs, in the
+        // catalog's order, and the registry's table is not read before the swap (it is built
+        // when first read: by the snapshot, written after the start).
+        let uuids: [UUID?] = change.added.count == catalog.checks.count ? change.added.map(\.uuid) : Self.uuids(of: catalog, in: registry)
         let serving = ServingCatalog(
-            catalog: catalog, uuids: uuids, inOrder: inOrder, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
+            catalog: catalog, uuidsInOrder: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
         current.swap(serving)
 
         let retiredUUIDs = change.removed.map { ($0.id, $0.uuid) } + change.repinned.map { ($0.id, $0.oldUUID) }
@@ -140,23 +132,43 @@ struct CatalogApplier: Sendable {
         let readAtStart = if case .snapshot? = previousCatalog { store.keepsSnapshotSource } else { false }
         if readAtStart || !change.keepsSnapshot(previous: previousCatalog, checks: catalog.checks.count) {
             let (registry, config) = (registry, AppliedCatalog.Source.config(checked))
-            // (The registry's digest hashes every check: at start, made off the start's path.)
+            // (The registry's digest hashes every check, and its table may not be built yet: at
+            // start, both are made off the start's path.)
             let source = { @Sendable in config.map { AppliedCatalog.Source(config: $0, registry: registry.digest) } }
+            let table = { @Sendable in Self.table(of: catalog, in: registry) }
             if appliedOnce {
                 await snapshots.finished()
                 do {
-                    try await store.saveSnapshot(of: catalog, uuids: uuids, source: source(), at: now)
+                    try await store.saveSnapshot(of: catalog, uuids: table(), source: source(), at: now)
                 } catch {
                     logger.error("cannot write the snapshot of the applied catalog; the next plan cannot see renames: \(error)")
                 }
             } else {
-                snapshots.write(catalog, uuids: uuids, source: source, at: now, to: store, logger: logger)
+                snapshots.write(catalog, uuids: table, source: source, at: now, to: store, logger: logger)
             }
         }
         sourceAtStart = nil
         appliedOnce = true
         log(change)
         return .applied(CatalogUpdate(change: change, serving: serving), warnings: checked.diagnostics)
+    }
+
+    /// The registry's UUID of each check of `catalog`, by position; looked up on every core.
+    private static func uuids(of catalog: Catalog, in registry: Registry) -> [UUID?] {
+        let checks = catalog.checks
+        return inParts(checks.count) { range in range.map { registry.uuid(for: checks[$0].id) } }.flatMap { $0 }
+    }
+
+    /// The registry's UUID of every check of `catalog`, by identity: the registry's own table
+    /// when it lists just these checks (every check has its UUID there and removed ones left
+    /// it), without building another.
+    private static func table(of catalog: Catalog, in registry: Registry) -> [CheckIdentity: UUID] {
+        let checks = registry.checks
+        if checks.count == catalog.checks.count && catalog.identitiesAreUnique { return checks }
+        var table: [CheckIdentity: UUID] = [:]
+        table.reserveCapacity(catalog.checks.count)
+        for definition in catalog.checks { table[definition.id] = registry.uuid(for: definition.id) }
+        return table
     }
 
     /// The catalog as last applied: the serving one once this applier applied one. At start,

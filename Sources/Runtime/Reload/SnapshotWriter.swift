@@ -14,13 +14,13 @@ import Synchronization
 final class SnapshotWriter: Sendable {
     private let pending = Mutex<Task<Void, Never>?>(nil)
 
-    /// `source` is made here, off the start's path.
+    /// `uuids` and `source` are made here, off the start's path.
     func write(
-        _ catalog: Catalog, uuids: [CheckIdentity: UUID], source: @escaping @Sendable () -> AppliedCatalog.Source?, at time: Int64,
-        to store: any CheckStore, logger: Logger
+        _ catalog: Catalog, uuids: @escaping @Sendable () -> [CheckIdentity: UUID], source: @escaping @Sendable () -> AppliedCatalog.Source?,
+        at time: Int64, to store: any CheckStore, logger: Logger
     ) {
         enqueue(failure: "cannot write the snapshot of the applied catalog; the next plan cannot see renames", logger: logger) {
-            try await store.saveSnapshot(of: catalog, uuids: uuids, source: source(), at: time)
+            try await store.saveSnapshot(of: catalog, uuids: uuids(), source: source(), at: time)
             // A fleet's snapshot leaves freed heap a settled server does not need again.
             HeapTrim.afterLoad(checks: catalog.checks.count)
         }

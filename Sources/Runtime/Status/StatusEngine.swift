@@ -98,7 +98,7 @@ final class StatusEngine: Sendable {
     @discardableResult
     func tick(at now: Int64) async -> Int64? {
         let snapshot = catalog.snapshot
-        if untouched.exchange(false, ordering: .relaxed) { queue.touch(all: snapshot.uuidsByID.values) }
+        if untouched.exchange(false, ordering: .relaxed) { queue.touch(all: snapshot.uuids) }
         let touched = queue.takeTouched()
         if !touched.isEmpty {
             var deadlines: [(UUID, Int64?)] = []

@@ -137,8 +137,8 @@ public final class FileStore: CheckStore {
             return (next, inOrder)
         }
         // Every identity's UUID, and those of the registry's other checks: a first start's
-        // million UUIDs are not copied into a second table.
-        return AssignedUUIDs(byIdentity: registry.checks, inOrder: inOrder)
+        // million UUIDs are not copied into a second table (nor is its table built here).
+        return AssignedUUIDs(registry: registry, inOrder: inOrder)
     }
 
     public func retire(_ identities: [CheckIdentity], in registry: inout Registry, at now: Int64) async throws {
