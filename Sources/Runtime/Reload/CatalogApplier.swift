@@ -1,4 +1,3 @@
-import BlockingWork
 import CheckCatalog
 import Foundation
 import Logging
@@ -108,9 +107,12 @@ struct CatalogApplier: Sendable {
         // Every check new (a first start): the change lists them all with their UUIDs, in the
         // catalog's order, and the registry's table is not read before the swap (it is built
         // when first read: by the snapshot, written after the start).
-        let uuids: [UUID?] = change.added.count == catalog.checks.count ? change.added.map(\.uuid) : Self.uuids(of: catalog, in: registry)
-        let serving = ServingCatalog(
-            catalog: catalog, uuidsInOrder: uuids, pingKeys: pingKeys, apiKeys: ProjectAPIKeys.resolve(catalog, environment: environment))
+        let apiKeys = ProjectAPIKeys.resolve(catalog, environment: environment)
+        let serving = if change.added.count == catalog.checks.count {
+            ServingCatalog(catalog: catalog, uuidsInOrder: change.added.map(\.uuid), pingKeys: pingKeys, apiKeys: apiKeys)
+        } else {
+            ServingCatalog(catalog: catalog, uuids: registry.checks, pingKeys: pingKeys, apiKeys: apiKeys)
+        }
         current.swap(serving)
 
         let retiredUUIDs = change.removed.map { ($0.id, $0.uuid) } + change.repinned.map { ($0.id, $0.oldUUID) }
@@ -151,12 +153,6 @@ struct CatalogApplier: Sendable {
         appliedOnce = true
         log(change)
         return .applied(CatalogUpdate(change: change, serving: serving), warnings: checked.diagnostics)
-    }
-
-    /// The registry's UUID of each check of `catalog`, by position; looked up on every core.
-    private static func uuids(of catalog: Catalog, in registry: Registry) -> [UUID?] {
-        let checks = catalog.checks
-        return inParts(checks.count) { range in range.map { registry.uuid(for: checks[$0].id) } }.flatMap { $0 }
     }
 
     /// The registry's UUID of every check of `catalog`, by identity: the registry's own table
