@@ -215,9 +215,9 @@ public struct Registry: Sendable, Equatable {
     /// The positions of values an earlier position holds, among those whose first byte is at or
     /// above 0x80 (`high`) or below it.
     private static func repeats(in uuids: [UUID], high: Bool) -> [Int] {
-        var seen = Set<UUID>(minimumCapacity: uuids.count / 2 + 1)
+        var seen = UUIDIndex(minimumCapacity: uuids.count / 2 + 1)
         var repeats: [Int] = []
-        for index in uuids.indices where (uuids[index].uuid.0 >= 0x80) == high && !seen.insert(uuids[index]).inserted {
+        for index in uuids.indices where (uuids[index].uuid.0 >= 0x80) == high && seen.insert(uuids[index], at: index) != nil {
             repeats.append(index)
         }
         return repeats
