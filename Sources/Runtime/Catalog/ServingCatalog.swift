@@ -23,7 +23,7 @@ public final class ServingCatalog: Sendable {
     let apiKeys: [String: ProjectAPIKeys]
     /// Each check's position in `catalog.checks`: a definition is held once, not copied into
     /// every index (copies cost about 0.8 KB per check, measured with heaptrack).
-    private let byUUID: [UUID: Int]
+    private let byUUID: UUIDIndex
     /// ping key -> slug -> the check with that slug, or `.several` (a conflict, answered 409).
     private let bySlug: [String: [String: SlugTarget]]
     /// The registry's UUID of each check of `catalog`, by position (nil for one it lacks).
@@ -38,7 +38,7 @@ public final class ServingCatalog: Sendable {
         public let id: CheckDefinition.ID
     }
 
-    private enum SlugTarget {
+    private enum SlugTarget: Sendable {
         case check(UUID)
         case several
     }
@@ -61,44 +61,76 @@ public final class ServingCatalog: Sendable {
         self.pingKeys = pingKeys
         self.apiKeys = apiKeys
         self.uuidsInOrder = uuidsInOrder
-        // A project's checks are together in the catalog: the table by UUID and the projects'
-        // slug tables are filled at once. Checks are read by index, a field or two each: binding
-        // a definition would copy (retain and release) all of its fields, a million times at a
-        // fleet's start.
-        let checks = catalog.checks
+        // A project's checks are together in the catalog: the table by UUID and each project's
+        // slug table and dependencies are independent pieces, made on every core at once.
+        // Checks are read by index, a field or two each: binding a definition would copy
+        // (retain and release) all of its fields, a million times at a fleet's start.
         let ranges = catalog.projectRanges
-        let found = uuidsInOrder
-        (byUUID, bySlug) = parallelPair({
-            var byUUID: [UUID: Int] = [:]
-            byUUID.reserveCapacity(checks.count)
-            for (index, uuid) in found.enumerated() {
-                if let uuid { byUUID[uuid] = index }
-            }
-            return byUUID
-        }, { [ranges] in
-            var bySlug: [String: [String: SlugTarget]] = [:]
-            for project in ranges {
-                guard let key = pingKeys[project.project] else { continue }
-                var slugs = bySlug.removeValue(forKey: key) ?? Dictionary(minimumCapacity: project.range.count)
-                for index in project.range {
-                    let slug = checks[index].slug
-                    guard let uuid = found[index], !slug.isEmpty else { continue }
-                    if slugs.updateValue(.check(uuid), forKey: slug) != nil {
-                        slugs[slug] = .several
-                    }
-                }
-                bySlug[key] = slugs
-            }
-            return bySlug
-        })
+        let pieces = parallelMap(1 + ranges.count) { piece -> Piece in
+            if piece == 0 { return .uuids(Self.index(uuidsInOrder)) }
+            let project = ranges[piece - 1]
+            return .project(
+                key: pingKeys[project.project], slugs: Self.slugs(catalog, project.range, uuidsInOrder),
+                dependencies: Self.dependencies(catalog, project.range, uuidsInOrder))
+        }
+        var byUUID = UUIDIndex()
+        var bySlug: [String: [String: SlugTarget]] = [:]
         var dependencies: [UUID: [Dependency]] = [:]
-        for index in checks.indices where !checks[index].dependsOn.isEmpty {
-            guard let uuid = found[index] else { continue }
-            dependencies[uuid] = catalog.dependencies(of: checks[index].id).compactMap { id in
-                catalog.position(of: id).flatMap { found[$0] }.map { Dependency(uuid: $0, id: id) }
+        for piece in pieces {
+            switch piece {
+            case .uuids(let index):
+                byUUID = index
+            case .project(let key, let slugs, let projectDependencies):
+                if dependencies.isEmpty { dependencies = projectDependencies } else { dependencies.merge(projectDependencies) { first, _ in first } }
+                guard let key else { continue }
+                // (Projects that share a ping key share one slug table.)
+                if bySlug[key] == nil { bySlug[key] = slugs } else { bySlug[key]!.merge(slugs) { _, _ in .several } }
             }
         }
+        self.byUUID = byUUID
+        self.bySlug = bySlug
         self.dependencies = dependencies
+    }
+
+    /// One piece of the tables, made on a core of its own.
+    private enum Piece: Sendable {
+        case uuids(UUIDIndex)
+        case project(key: String?, slugs: [String: SlugTarget], dependencies: [UUID: [Dependency]])
+    }
+
+    private static func index(_ uuidsInOrder: [UUID?]) -> UUIDIndex {
+        var byUUID = UUIDIndex(minimumCapacity: uuidsInOrder.count)
+        for (position, uuid) in uuidsInOrder.enumerated() {
+            if let uuid { byUUID.insert(uuid, at: position) }
+        }
+        return byUUID
+    }
+
+    /// The slug table of the checks at `range` (one project's): `.several` for a slug two share.
+    private static func slugs(_ catalog: Catalog, _ range: Range<Int>, _ uuidsInOrder: [UUID?]) -> [String: SlugTarget] {
+        let checks = catalog.checks
+        var slugs = [String: SlugTarget](minimumCapacity: range.count)
+        for index in range {
+            let slug = checks[index].slug
+            guard let uuid = uuidsInOrder[index], !slug.isEmpty else { continue }
+            if slugs.updateValue(.check(uuid), forKey: slug) != nil {
+                slugs[slug] = .several
+            }
+        }
+        return slugs
+    }
+
+    /// What each check at `range` with `depends_on:` depends on.
+    private static func dependencies(_ catalog: Catalog, _ range: Range<Int>, _ uuidsInOrder: [UUID?]) -> [UUID: [Dependency]] {
+        let checks = catalog.checks
+        var dependencies: [UUID: [Dependency]] = [:]
+        for index in range where !checks[index].dependsOn.isEmpty {
+            guard let uuid = uuidsInOrder[index] else { continue }
+            dependencies[uuid] = catalog.dependencies(of: checks[index].id).compactMap { id in
+                catalog.position(of: id).flatMap { uuidsInOrder[$0] }.map { Dependency(uuid: $0, id: id) }
+            }
+        }
+        return dependencies
     }
 
     /// What the check depends on, directly or through others; empty for most.
@@ -111,7 +143,7 @@ public final class ServingCatalog: Sendable {
     public var hasDependencies: Bool { !dependencies.isEmpty }
 
     public func check(_ uuid: UUID) -> Entry? {
-        byUUID[uuid].map { Entry(uuid: uuid, definition: catalog.checks[$0]) }
+        byUUID.position(of: uuid).map { Entry(uuid: uuid, definition: catalog.checks[$0]) }
     }
 
     public func uuid(of id: CheckDefinition.ID) -> UUID? { catalog.position(of: id).flatMap { uuidsInOrder[$0] } }
