@@ -3,7 +3,7 @@ import Synchronization
 /// What each config file decoded to, by path and content, kept between loads by the server:
 /// a reload that edits one file of a thousand re-parses that one (SPEC §9: a reload that
 /// changes one file of a 100,000-check fleet in under a second). A file is reused only when
-/// its bytes are the same (length and a 64-bit hash), whatever its modification time says.
+/// its bytes are the same (length and `ContentHash`), whatever its modification time says.
 ///
 /// The server also keeps them across restarts, in the data directory (`persisted`,
 /// `restoring`): a file restored from there is read back from its binary form when first
@@ -51,7 +51,7 @@ public final class ParsedFiles: Sendable {
     public var hasChanged: Bool { state.withLock { $0.changed } }
 
     func decoded(_ path: String, bytes: [UInt8], schedules: ScheduleCache = ScheduleCache()) -> (FileDraft, [Diagnostic])? {
-        guard let entry = state.withLock({ $0.entries[path] }), entry.length == bytes.count, entry.hash == FNV1a.of(bytes) else { return nil }
+        guard let entry = state.withLock({ $0.entries[path] }), entry.length == bytes.count, entry.hash == ContentHash.of(bytes) else { return nil }
         switch entry.content {
         case .decoded(let decoded):
             return decoded
@@ -71,13 +71,15 @@ public final class ParsedFiles: Sendable {
     }
 
     func keep(_ decoded: (FileDraft, [Diagnostic]), for path: String, bytes: [UInt8]) {
-        let entry = Entry(length: bytes.count, hash: FNV1a.of(bytes), content: .decoded(decoded))
-        let cacheable = DraftCodec.isCacheable(decoded)
-        state.withLock { state in
+        let entry = Entry(length: bytes.count, hash: ContentHash.of(bytes), content: .decoded(decoded))
+        let known = state.withLock { state in
             state.entries[path] = entry
             state.parsedCount += 1
-            if cacheable { state.changed = true }
+            return state.changed
         }
+        // (Once one file changed the cache, the others need not be looked through: a first
+        // start parses a thousand.)
+        if !known && DraftCodec.isCacheable(decoded) { state.withLock { $0.changed = true } }
     }
 
     /// One hash of every file's path, length and content hash, in `paths` order: the bytes the

@@ -165,10 +165,10 @@ struct ConfigCacheTests {
         #expect(diagnostics.isEmpty && DraftCodec.isCacheable((draft, diagnostics)))
         let payload = DraftCodec.encoded(draft)
         func read(_ bytes: [UInt8]) -> FileDraft? {
-            DraftCodec.read(bytes[...], checksum: FNV1a.of(bytes), path: path, schedules: ScheduleCache())
+            DraftCodec.read(bytes[...], checksum: ContentHash.of(bytes), path: path, schedules: ScheduleCache())
         }
         #expect(read(payload)?.checks.map(\.key) == draft.checks.map(\.key))
-        #expect(DraftCodec.read(payload[...], checksum: FNV1a.of(payload) ^ 1, path: path, schedules: ScheduleCache()) == nil)
+        #expect(DraftCodec.read(payload[...], checksum: ContentHash.of(payload) ^ 1, path: path, schedules: ScheduleCache()) == nil)
         for length in 0..<payload.count {
             #expect(read(Array(payload[..<length])) == nil, "cut at \(length)")
         }

@@ -43,9 +43,7 @@ enum DraftCodec {
     /// what was written.
     static func read(_ payload: ArraySlice<UInt8>, checksum: UInt64, path: String, schedules: ScheduleCache) -> FileDraft? {
         payload.withUnsafeBytes { bytes -> FileDraft? in
-            var hash = FNV1a()
-            hash.add(bytes)
-            guard hash.value == checksum else { return nil }
+            guard ContentHash.of(bytes) == checksum else { return nil }
             var reader = CacheReader(bytes)
             guard let draft = try? decode(&reader, path: path, schedules: schedules), reader.isAtEnd else { return nil }
             return draft

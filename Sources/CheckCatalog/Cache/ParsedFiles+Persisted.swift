@@ -4,7 +4,7 @@
 /// the YAML is parsed, as with no cache at all; deleting it is always safe.
 ///
 /// Layout: a header line, the format version, the build that wrote it, then per file: path,
-/// length and FNV-1a of its bytes, and its checks (`DraftCodec`) with their own FNV-1a.
+/// length and `ContentHash` of its bytes, and its checks (`DraftCodec`) with their own.
 extension ParsedFiles {
     static let magic = Array("kiothc decoded config\n".utf8)
     /// Bumped whenever `DraftCodec` or the drafts change shape.
@@ -57,7 +57,7 @@ extension ParsedFiles {
             case .decoded(let decoded):
                 guard DraftCodec.isCacheable(decoded) else { return nil }
                 let bytes = DraftCodec.encoded(decoded.0)
-                return (bytes[...], FNV1a.of(bytes))
+                return (bytes[...], ContentHash.of(bytes))
             }
         }
         var writer = CacheWriter(capacity: payloads.reduce(256) { $0 + ($1?.0.count ?? 0) + 64 })

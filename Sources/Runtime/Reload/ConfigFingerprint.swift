@@ -14,7 +14,7 @@ public struct ConfigFingerprint: Sendable, Equatable {
     }
 
     public var files: [File]
-    /// `ConfigDigest` of every file: its path, length and FNV-1a of its bytes, in path order
+    /// `ConfigDigest` of every file: its path, length and `ContentHash` of its bytes, in path order
     /// (a file over the loader's 4 MiB limit, which it refuses unread, counts its size alone).
     public var hash: UInt64
 
@@ -25,10 +25,8 @@ public struct ConfigFingerprint: Sendable, Equatable {
         let read = parallelMap(paths.count) { index -> (File, hash: UInt64) in
             let file = Self.file(paths[index])
             guard file.size <= 4 * 1024 * 1024, let data = FileManager.default.contents(atPath: file.path) else { return (file, 0) }
-            var hash = FNV1a()
             // (Through its buffer: Data's own iterator costs more than the hash.)
-            data.withUnsafeBytes { hash.add($0) }
-            return (File(path: file.path, size: data.count, modified: file.modified), hash.value)
+            return (File(path: file.path, size: data.count, modified: file.modified), data.withUnsafeBytes { ContentHash.of($0) })
         }
         var digest = ConfigDigest()
         for (file, hash) in read { digest.add(path: file.path, length: file.size, hash: hash) }
