@@ -38,9 +38,9 @@ let package = Package(
         // The domain, pure: slugs, schedules, checks, status. No I/O.
         .target(name: "Monitoring"),
         // Config files -> validated, immutable catalog + diagnostics.
-        .target(name: "CheckCatalog", dependencies: ["YAMLParser", "Monitoring"]),
-        // The one way blocking work leaves Swift's cooperative pool: a named thread of its own.
-        // Foundation only.
+        .target(name: "CheckCatalog", dependencies: ["BlockingWork", "YAMLParser", "Monitoring"]),
+        // The one way blocking work leaves Swift's cooperative pool: a named thread of its own;
+        // and a fleet's work spread over every core (`inParts`, `parallelMap`). Foundation only.
         .target(name: "BlockingWork"),
         // JSON-lines ping store: group commit, recovery, registry of UUIDs. Foundation + Glibc.
         .target(name: "PingStore", dependencies: ["BlockingWork", "Monitoring"]),

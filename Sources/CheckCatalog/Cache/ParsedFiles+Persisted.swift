@@ -1,3 +1,5 @@
+import BlockingWork
+
 /// `ParsedFiles` in a file of the data directory (`config-cache`), so a restart on the same
 /// config files reads its checks back instead of parsing a fleet's YAML again. A cache only:
 /// any doubt about it (another build wrote it, it is damaged, a file's bytes differ) means

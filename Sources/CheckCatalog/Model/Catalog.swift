@@ -1,3 +1,4 @@
+import BlockingWork
 import Monitoring
 
 /// A complete, validated configuration: every project and check, immutable. The server swaps

@@ -1,3 +1,4 @@
+import BlockingWork
 import CheckCatalog
 import Foundation
 import PingStore

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import CheckCatalog
+@testable import BlockingWork
 
 @Suite("parallelMap")
 struct ParallelMapTests {
