@@ -265,36 +265,38 @@ public struct Registry: Sendable, Equatable {
     }
 
     /// Writes the file with `checks` as the registry's checks in identity order, a part at a
-    /// time: a million checks' 93 MB are not copied into one array first.
+    /// time: a million checks' 93 MB are not copied into one array first, and are written
+    /// while the parts after them are still being made.
     private func write(_ checks: [(key: CheckIdentity, value: UUID)]) throws {
         guard let path else { return }
         try FileSystem.writeAtomically(to: path) { write in
-            for part in encoded(checks) { try write(part) }
+            try encoded(checks, into: write)
         }
     }
 
     func encoded(inOrder order: [CheckIdentity]? = nil) -> [UInt8] {
-        Array(encoded(sortedChecks(order)).joined())
+        var bytes: [UInt8] = []
+        encoded(sortedChecks(order)) { (part: [UInt8]) throws(Never) in bytes += part }
+        return bytes
     }
 
-    /// The file in parts, in order, with `checks` as the registry's checks in identity order.
-    /// Their lines are made on every core, in parts.
-    private func encoded(_ checks: [(key: CheckIdentity, value: UUID)]) -> [[UInt8]] {
-        let head = Array("{\n  \"checks\" : [".utf8)
-        let lines = inParts(checks.count) { range in
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(range.count * 100)
-            for index in range {
-                let (identity, uuid) = checks[index]
-                bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
-                var object = JSONLineWriter(continuing: consume bytes)
-                object.field("key", identity.key)
-                object.field("project", identity.project)
-                object.field("uuid", uuid)
-                bytes = object.object()
-            }
-            return bytes
+    /// The file, with `checks` as the registry's checks in identity order, handed to `take` a
+    /// part at a time, in order, each as soon as it is made: the checks' lines are made on
+    /// every core while the parts before them are taken (written). After `take` fails, no
+    /// other part is taken and its error is thrown.
+    private func encoded<Failure: Error>(
+        _ checks: [(key: CheckIdentity, value: UUID)], into take: ([UInt8]) throws(Failure) -> Void
+    ) throws(Failure) {
+        try take(Array("{\n  \"checks\" : [".utf8))
+        // Parts of 20,000 lines (2 MB), so writing the first waits for little.
+        let parts = max(1, min(checks.count / 20_000, 512))
+        let size = (checks.count + parts - 1) / parts
+        var failure: Failure?
+        parallelMap(parts, { part in Self.lines(checks, part * size..<min((part + 1) * size, checks.count)) }) { _, bytes in
+            guard failure == nil else { return }
+            do throws(Failure) { try take(bytes) } catch { failure = error }
         }
+        if let failure { throw failure }
         var bytes = Array((checks.isEmpty ? "],\n  \"retired\" : [" : "\n  ],\n  \"retired\" : [").utf8)
         for (index, entry) in retired.enumerated() {
             bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
@@ -306,7 +308,23 @@ public struct Registry: Sendable, Equatable {
             bytes.append(contentsOf: object.object())
         }
         bytes.append(contentsOf: (retired.isEmpty ? "],\n  \"v\" : 1\n}\n" : "\n  ],\n  \"v\" : 1\n}\n").utf8)
-        return [head] + lines + [bytes]
+        try take(bytes)
+    }
+
+    /// The lines of `checks[range]`, each after the separator before it.
+    private static func lines(_ checks: [(key: CheckIdentity, value: UUID)], _ range: Range<Int>) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(range.count * 100)
+        for index in range {
+            let (identity, uuid) = checks[index]
+            bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+            var object = JSONLineWriter(continuing: consume bytes)
+            object.field("key", identity.key)
+            object.field("project", identity.project)
+            object.field("uuid", uuid)
+            bytes = object.object()
+        }
+        return bytes
     }
 
     /// The checks in identity order: `order` itself when it is that (strictly ascending, as

@@ -263,6 +263,33 @@ struct RegistryTests {
         #expect(registry.checks == expected && copy.checks == expected)
     }
 
+    @Test("a registry of 150,001 checks is written in parts made on every core: in identity order, each check once, and it loads back")
+    func writtenInParts() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.data.create()
+            var registry = try Registry.load(from: dir.data)
+            // Sorted: in the catalog's order, as a first start asks; and one more than a whole
+            // number of parts.
+            let identities = (0..<150_001).map { CheckIdentity(project: "fleet", key: String(format: "job-%06d", $0)) }
+            let uuids = try #require(try registry.assignMissing(identities))
+            try registry.retire(identities[5], at: 1_700_000_000_000_001)
+            let text = try readText(dir.data.registry)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            // `{` and `"checks" : [`, 150,000 checks, `],` and `"retired" : [`, the retired
+            // one, `],`, `"v" : 1` and `}`, and nothing after the last newline.
+            #expect(lines.count == 2 + 150_000 + 2 + 1 + 3 + 1 && lines.last == "")
+            let checkLines = lines[2..<150_002]
+            let expected = identities.indices.filter { $0 != 5 }.map { index in
+                "    {\"key\":\"\(identities[index].key)\",\"project\":\"fleet\",\"uuid\":\"\(DataDirectory.name(uuids[index]))\"}"
+            }
+            #expect(zip(checkLines, expected).allSatisfy { line, check in line == check + "," || line == check })
+            #expect(checkLines.last.map { !$0.hasSuffix(",") } == true)
+            #expect(try Registry.load(from: dir.data) == registry)
+            let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            #expect((parsed?["checks"] as? [Any])?.count == 150_000 && (parsed?["retired"] as? [Any])?.count == 1)
+        }
+    }
+
     @Test("20,000 checks seen at once get 20,000 distinct UUIDs in one write, pins kept")
     func manyAtOnce() async throws {
         try await TemporaryDirectory.with { dir in
