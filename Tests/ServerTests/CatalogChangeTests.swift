@@ -46,6 +46,8 @@ struct CatalogChangeTests {
         var registry = Registry()
         var change = CatalogChange.between(previous: nil, registry: registry, catalog: catalog)
         #expect(change.added.map(\.id) == catalog.checks.map(\.id))
+        #expect(change.added.map(\.name) == catalog.checks.map(\.name) && change.added.map(\.slug) == catalog.checks.map(\.slug))
+        #expect(change.added.allSatisfy { $0.uuid == nil } && change.removed.isEmpty && change.renamed.isEmpty && change.changed.isEmpty)
         var lookedUpChange = change
         let assigned = try registry.assignMissing(catalog.checks.map(\.id))
         #expect(assigned != nil, "a first start's identities, sorted, come back in order")
