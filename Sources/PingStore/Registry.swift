@@ -167,9 +167,7 @@ public struct Registry: Sendable, Equatable {
     private mutating func assignFirst(_ identities: [CheckIdentity], pinned: [CheckIdentity: UUID]) throws -> [UUID]? {
         guard !identities.isEmpty else { return nil }
         let uuids = firstUUIDs(for: identities, pinned: pinned)
-        var entries: [(key: CheckIdentity, value: UUID)] = []
-        entries.reserveCapacity(identities.count)
-        for index in identities.indices { entries.append((identities[index], uuids[index])) }
+        var entries: [(key: CheckIdentity, value: UUID)] = mapInParts(identities.count) { (identities[$0], uuids[$0]) }
         let sorted = entries.indices.dropFirst().allSatisfy { entries[$0 - 1].key < entries[$0].key }
         if !sorted {
             // In identity order, each identity once: one listed twice keeps its first UUID.

@@ -48,7 +48,7 @@ public final class ServingCatalog: Sendable {
     ///   - pingKeys: every project's resolved (or generated) ping key, by project id.
     convenience init(catalog: Catalog, uuids: [CheckDefinition.ID: UUID], pingKeys: [String: String], apiKeys: [String: ProjectAPIKeys] = [:]) {
         let checks = catalog.checks
-        let found = inParts(checks.count) { range in range.map { uuids[checks[$0].id] } }.flatMap { $0 }
+        let found = mapInParts(checks.count) { uuids[checks[$0].id] }
         self.init(catalog: catalog, uuidsInOrder: found, pingKeys: pingKeys, apiKeys: apiKeys)
     }
 

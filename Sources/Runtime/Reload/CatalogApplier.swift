@@ -94,7 +94,7 @@ struct CatalogApplier: Sendable {
                 // A known check taking its pinned UUID: its old one is retired first (as a removed
                 // check's), then the identity is new to the store and gets the pin.
                 if !change.repinned.isEmpty { try await store.retire(change.repinned.map(\.id), in: &next, at: now) }
-                let assigned = try await store.assign(catalog.checks.map(\.id), pinned: PinnedUUIDs.of(catalog), in: &next, at: now)
+                let assigned = try await store.assign(catalog.identities, pinned: PinnedUUIDs.of(catalog), in: &next, at: now)
                 change.assign(assigned)
                 // Every removed check, in one registry write; only the log is cut at `logLimit`.
                 try await store.retire(change.removed.map(\.id), in: &next, at: now)

@@ -209,17 +209,8 @@ public struct CatalogChange: Sendable {
     /// Their fields are read in place: a copy of each definition retains all of it.
     private static func allAdded(_ catalog: Catalog) -> [Added] {
         let checks = catalog.checks
-        return [Added](unsafeUninitializedCapacity: checks.count) { buffer, initialized in
-            nonisolated(unsafe) let buffer = buffer
-            inParts(checks.count) { range in
-                for index in range {
-                    // A pinned UUID is known before the server loads the check.
-                    (buffer.baseAddress! + index).initialize(
-                        to: Added(id: checks[index].id, uuid: checks[index].pinnedUUID, name: checks[index].name, slug: checks[index].slug))
-                }
-            }
-            initialized = checks.count
-        }
+        // (A pinned UUID is known before the server loads the check.)
+        return mapInParts(checks.count) { Added(id: checks[$0].id, uuid: checks[$0].pinnedUUID, name: checks[$0].name, slug: checks[$0].slug) }
     }
 
     /// A project's slug: one slug URL.

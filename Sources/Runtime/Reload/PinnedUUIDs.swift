@@ -37,7 +37,8 @@ public enum PinnedUUIDs {
     /// The pins of the catalog's checks.
     static func of(_ catalog: Catalog) -> [CheckIdentity: UUID] {
         var pins: [CheckIdentity: UUID] = [:]
-        for definition in catalog.checks { if let pin = definition.pinnedUUID { pins[definition.id] = pin } }
+        // (Read in place: binding each definition would copy, and retain, all of it.)
+        for index in catalog.checks.indices { if let pin = catalog.checks[index].pinnedUUID { pins[catalog.checks[index].id] = pin } }
         return pins
     }
 }
