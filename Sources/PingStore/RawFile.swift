@@ -189,7 +189,19 @@ enum FileSystem {
         }
         do {
             guard fchmod(file.fd, mode) == 0 else { throw StoreError.system(errno, "fchmod", temp) }
-            try produce { bytes in try file.write(bytes) }
+            // Every 8 MiB written, the disk is asked to start on them (a hint, whose failure
+            // changes nothing: the fsync below is what makes them durable), so the fsync of a
+            // fleet's 93 MB registry waits for the last part rather than all of it.
+            var written = 0
+            var flushed = 0
+            try produce { bytes in
+                try file.write(bytes)
+                written += bytes.count
+                if written - flushed >= 8 << 20 {
+                    startWriteback(file.fd, from: flushed, count: written - flushed)
+                    flushed = written
+                }
+            }
             try file.sync()
             file.close()
         } catch {
@@ -230,3 +242,18 @@ enum FileSystem {
         return String(path[path.index(after: slash)...])
     }
 }
+
+/// Asks the kernel to start writing `count` bytes of `fd` at `offset` to disk, without waiting
+/// (Linux's `sync_file_range` with `SYNC_FILE_RANGE_WRITE`); nothing elsewhere.
+private func startWriteback(_ fd: Int32, from offset: Int, count: Int) {
+    #if os(Linux)
+    _ = sync_file_range(fd, Int64(offset), Int64(count), 2)  // SYNC_FILE_RANGE_WRITE
+    #endif
+}
+
+#if os(Linux)
+/// glibc's `sync_file_range` (fcntl.h declares it only for _GNU_SOURCE, which the Glibc module
+/// does not define).
+@_silgen_name("sync_file_range")
+private func sync_file_range(_ fd: Int32, _ offset: Int64, _ count: Int64, _ flags: UInt32) -> Int32
+#endif
