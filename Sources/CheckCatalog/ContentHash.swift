@@ -4,16 +4,17 @@
 /// Sixteen bytes per step, each step one 64×64→128-bit multiplication of the bytes mixed with
 /// the state (the construction of wyhash), where FNV-1a multiplies once per byte: a fleet's
 /// 122 MB of YAML took a fifth of a second of a core to hash at every start and every poll.
-/// Kept only by the build that wrote it (the config cache names its build), so it may change
-/// between builds; not for tables that face chosen input.
+/// Words are read little-endian, so every machine gives the same value: it goes into the config
+/// hash that replicas compare (`kiothc_config_hash`), so do not change it. Not for tables that
+/// face chosen input.
 public enum ContentHash {
     public static func of(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let count = bytes.count
         var state = seed ^ UInt64(truncatingIfNeeded: count)
         var offset = 0
         while count - offset >= 16 {
-            let first = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            let second = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)
+            let first = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let second = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
             state = mix(first ^ state ^ secret.0, second ^ secret.1)
             offset += 16
         }
@@ -21,7 +22,7 @@ public enum ContentHash {
         // from bytes that are zero.
         var tail: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
-        state = mix(tail.0 ^ state ^ secret.0, tail.1 ^ secret.1)
+        state = mix(UInt64(littleEndian: tail.0) ^ state ^ secret.0, UInt64(littleEndian: tail.1) ^ secret.1)
         return mix(state ^ secret.2, UInt64(truncatingIfNeeded: count) ^ secret.3)
     }
 

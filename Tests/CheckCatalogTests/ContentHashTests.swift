@@ -12,6 +12,16 @@ struct ContentHashTests {
         #expect(ContentHash.of(([0] + text + [0])[1...text.count]) == ContentHash.of(text))
     }
 
+    /// Replicas compare config hashes (`kiothc_config_hash`), which are made from these: the
+    /// values are fixed, the same on every machine. These were computed by an independent
+    /// implementation of the same steps (Python, little-endian words, 128-bit products).
+    @Test("its values are fixed: no bytes, exactly one step's 16, and three steps and a tail")
+    func fixedValues() {
+        #expect(ContentHash.of([UInt8]()) == 0xba3c_0d63_137c_a47f)
+        #expect(ContentHash.of(Array("checks:\n  a: {}\n".utf8)) == 0xea3b_7791_f98e_df57)
+        #expect(ContentHash.of(Array("checks:\n  nightly-backup:\n    schedule: '0 3 * * *'\n".utf8)) == 0x16bc_e480_614f_9ae0)
+    }
+
     @Test("every one-byte change, at every place of files of 0 to 70 bytes, and every length, hash differently")
     func oneByteChanges() {
         let base = Array((0..<70).map { UInt8(ascii: "a") + UInt8($0 % 26) })
