@@ -4,7 +4,7 @@ import Foundation
 /// and a first start's check that no UUID is handed out twice.
 ///
 /// One array of slots, each holding a UUID and its position, with open addressing: a UUID's
-/// slot is found from its own bits, mixed by two multiplications, where `Dictionary` hashes
+/// slot is found from its own bits, mixed by multiplications, where `Dictionary` hashes
 /// the 16 bytes with SipHash and keeps keys and values in separate arrays (two cache misses
 /// per insert instead of one). A million inserts were most of a fresh start's serving catalog.
 /// The UUIDs come from the registry (random, or pinned in trusted config), so a table that
