@@ -286,7 +286,7 @@ def part_serve(args, work, config, checks):
     of its rounds (a single start of a few seconds moves by a fifth on this machine's
     neighbours). VmRSS is read in the first round only (each reading idles 10 s)."""
     data = os.path.join(work, "data-serve")
-    result = {phase: {"runs": [], "load": []} for phase in ("fresh", "restart")}
+    result = {phase: {"runs": []} for phase in ("fresh", "restart")}
     for round_number in range(1, args.serve_rounds + 1):
         shutil.rmtree(data, ignore_errors=True)
         for phase in ("fresh", "restart"):
@@ -294,7 +294,6 @@ def part_serve(args, work, config, checks):
                 f", round {round_number} of {args.serve_rounds} (at most {args.serve_timeout} s to ready)")
             server = Serve(args, config, data, os.path.join(work, f"serve-{phase}-{round_number}.log"))
             entry = result[phase]
-            entry["load"].append(load_average())
             ready = server.start(args.serve_timeout)
             if ready is None:
                 log(f"   not ready after {args.serve_timeout} s: killed")

@@ -155,14 +155,15 @@ public struct CatalogChange: Sendable {
         var listed = 0
         // A registry with no check yet (a first start): every check is new.
         let everyCheckIsNew = registry.checks.isEmpty
-        if everyCheckIsNew { change.added = allAdded(catalog) }
-        for index in catalog.checks.indices where !everyCheckIsNew {
+        if everyCheckIsNew {
+            let checks = catalog.checks
+            change.added = mapInParts(checks.count) { added(checks, at: $0) }
+        }
+        // (Then none is left to look at here.)
+        for index in everyCheckIsNew ? 0..<0 : catalog.checks.indices {
             let identity = catalog.checks[index].id
             guard let uuid = registry.uuid(for: identity) else {
-                // A pinned UUID is known before the server loads the check. (Its fields read in
-                // place: a first start adds a million, and a copy of each retains all of it.)
-                change.added.append(Added(
-                    id: identity, uuid: catalog.checks[index].pinnedUUID, name: catalog.checks[index].name, slug: catalog.checks[index].slug))
+                change.added.append(added(catalog.checks, at: index))
                 continue
             }
             let definition = catalog.checks[index]
@@ -205,12 +206,11 @@ public struct CatalogChange: Sendable {
         return change
     }
 
-    /// Every check of `catalog` as added, made on every core (a first start adds a million).
-    /// Their fields are read in place: a copy of each definition retains all of it.
-    private static func allAdded(_ catalog: Catalog) -> [Added] {
-        let checks = catalog.checks
-        // (A pinned UUID is known before the server loads the check.)
-        return mapInParts(checks.count) { Added(id: checks[$0].id, uuid: checks[$0].pinnedUUID, name: checks[$0].name, slug: checks[$0].slug) }
+    /// The check at `index` as added: a pinned UUID is known before the server loads it. Its
+    /// fields are read in place (a first start adds a million, and a copy of each definition
+    /// retains all of it).
+    private static func added(_ checks: [CheckDefinition], at index: Int) -> Added {
+        Added(id: checks[index].id, uuid: checks[index].pinnedUUID, name: checks[index].name, slug: checks[index].slug)
     }
 
     /// A project's slug: one slug URL.
